@@ -1,0 +1,60 @@
+/**
+ * `npm start`: the whole of Herald on this machine, on embedded AWS-compatible endpoints.
+ *
+ *   npm start                      # in memory
+ *   npm start -- --data-dir .herald-data   # keep the table across restarts
+ *
+ * PORT sets the HTTP port (3000), HERALD_LOCAL_API_KEY the demo merchant's API key,
+ * HERALD_RETRY_SCALE how much retry delays shrink (0.01).
+ */
+import { parseArgs } from 'node:util';
+import { LocalSetupError } from '../lib/local/dynamodb-local';
+import { startLocalRuntime } from '../lib/local/runtime';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log('Usage: npm start [-- --data-dir DIR]\nEnvironment: PORT, HERALD_LOCAL_API_KEY, HERALD_RETRY_SCALE');
+    return;
+  }
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const runtime = await startLocalRuntime({
+    dataDir: values['data-dir'],
+    apiKey: process.env.HERALD_LOCAL_API_KEY || undefined,
+  });
+  console.log(
+    [
+      '',
+      `Herald is running at ${runtime.url}`,
+      `  demo merchant  ${runtime.merchantId}`,
+      `  API key        ${runtime.apiKey}`,
+      `  DynamoDB       ${runtime.endpoints.dynamodb} (${values['data-dir'] ? `kept in ${values['data-dir']}` : 'in memory'})`,
+      `  SQS and SNS    ${runtime.endpoints.sqs}`,
+      '',
+      'Try:',
+      `  curl -s -X POST ${runtime.url}/v1/requests -H "Authorization: Bearer ${runtime.apiKey}" \\`,
+      `    -H "Idempotency-Key: demo-1" -H "Content-Type: application/json" \\`,
+      `    -d '{"type":"demo.sleep","payload":{"ms":500}}'`,
+      '',
+      'Press Ctrl+C to stop.',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal} received; stopping Herald...`);
+    await runtime.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error) => {
+  console.error(error instanceof LocalSetupError ? `herald: ${error.message}` : error);
+  process.exit(1);
+});

@@ -1,0 +1,44 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SNSClient } from '@aws-sdk/client-sns';
+
+/**
+ * One client per service per process, created on first use so that a warm Lambda reuses its
+ * connections. Endpoints and region come from the standard SDK environment
+ * (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SQS`, `AWS_ENDPOINT_URL_SNS`):
+ * that is the only thing the local runtime changes.
+ */
+let dynamo: DynamoDBDocumentClient | undefined;
+let sqs: SQSClient | undefined;
+let sns: SNSClient | undefined;
+
+export function dynamoClient(): DynamoDBDocumentClient {
+  dynamo ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+  return dynamo;
+}
+
+export function sqsClient(): SQSClient {
+  // The regional endpoint is always right for our own queues; following the QueueUrl's host
+  // instead only breaks emulators whose queue URLs use made-up host names.
+  sqs ??= new SQSClient({ useQueueUrlAsEndpoint: false });
+  return sqs;
+}
+
+export function snsClient(): SNSClient {
+  sns ??= new SNSClient({});
+  return sns;
+}
+
+/** Every client created so far, e.g. for a benchmark to count the calls they make. */
+export function createdClients(): { dynamo: DynamoDBDocumentClient; sqs: SQSClient; sns: SNSClient } {
+  return { dynamo: dynamoClient(), sqs: sqsClient(), sns: snsClient() };
+}
+
+export function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`Environment variable ${name} is not set`);
+  return value;
+}

@@ -1,0 +1,107 @@
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { generateApiKey, hashApiKey } from '../core/api-keys';
+import type { ApiKeyRecord, Merchant } from '../core/merchant';
+import { NotFoundError } from '../core/errors';
+import { ulid } from 'ulid';
+
+const merchantKey = (id: string) => ({ pk: `MER#${id}`, sk: 'MER' });
+const apiKeyKey = (hash: string) => ({ pk: `KEY#${hash}`, sk: 'KEY' });
+// A merchant's keys are also listed under the merchant, so `keys list` needs no scan.
+const merchantApiKeyKey = (merchantId: string, keyId: string) => ({ pk: `MER#${merchantId}`, sk: `KEY#${keyId}` });
+
+/** Merchants and their API keys. Keys are stored only as SHA-256 digests. */
+export class DynamoMerchantStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async createMerchant(input: { name: string; email?: string; id?: string }): Promise<Merchant> {
+    const merchant: Merchant = {
+      id: input.id ?? `mer_${ulid().toLowerCase()}`,
+      name: input.name,
+      ...(input.email ? { email: input.email } : {}),
+      createdAt: new Date().toISOString(),
+    };
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...merchantKey(merchant.id), ...merchant },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return merchant;
+  }
+
+  async getMerchant(id: string): Promise<Merchant | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: merchantKey(id) }));
+    if (!Item) return undefined;
+    const { pk: _pk, sk: _sk, ...merchant } = Item;
+    return merchant as Merchant;
+  }
+
+  /**
+   * Issues an API key for a merchant and returns it: the only moment the key exists outside
+   * the client. `presetKey` lets the local runtime install a key chosen by the operator.
+   */
+  async createApiKey(merchantId: string, presetKey?: string): Promise<{ key: string; record: ApiKeyRecord }> {
+    if (!(await this.getMerchant(merchantId))) throw new NotFoundError(`Merchant ${merchantId} does not exist`);
+    const key = presetKey ?? generateApiKey();
+    const record: ApiKeyRecord = {
+      keyHash: hashApiKey(key),
+      keyId: `key_${ulid().toLowerCase()}`,
+      merchantId,
+      hint: key.slice(0, 9),
+      createdAt: new Date().toISOString(),
+    };
+    await this.client.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...apiKeyKey(record.keyHash), ...record } }),
+    );
+    await this.client.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...merchantApiKeyKey(merchantId, record.keyId), ...record } }),
+    );
+    return { key, record };
+  }
+
+  /** The key record for a presented key, if it exists and is not revoked. */
+  async findActiveApiKey(key: string): Promise<ApiKeyRecord | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: apiKeyKey(hashApiKey(key)) }));
+    if (!Item || Item.revokedAt) return undefined;
+    return Item as ApiKeyRecord;
+  }
+
+  async listApiKeys(merchantId: string): Promise<ApiKeyRecord[]> {
+    const { Items = [] } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': `MER#${merchantId}`, ':prefix': 'KEY#' },
+      }),
+    );
+    return Items.map(({ pk: _pk, sk: _sk, ...record }) => record as ApiKeyRecord);
+  }
+
+  async revokeApiKey(merchantId: string, keyId: string): Promise<ApiKeyRecord> {
+    const keys = await this.listApiKeys(merchantId);
+    const record = keys.find((k) => k.keyId === keyId);
+    if (!record) throw new NotFoundError(`Merchant ${merchantId} has no API key ${keyId}`);
+    const revokedAt = new Date().toISOString();
+    for (const key of [apiKeyKey(record.keyHash), merchantApiKeyKey(merchantId, keyId)]) {
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :at)',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':at': revokedAt },
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+    return { ...record, revokedAt };
+  }
+}

@@ -1,0 +1,152 @@
+import type { RetrySchedule } from '../../lib/topology';
+import { PermanentError, type Processor } from '../processors/processor';
+import { backoffDelaySeconds } from './backoff';
+import type { RequestQueue, RequestStore } from './ports';
+import type { HeraldRequest, RequestError } from './request';
+
+export interface ProcessDependencies {
+  readonly store: RequestStore;
+  readonly queue: RequestQueue;
+  readonly processorFor: (type: string) => Processor<any, unknown> | undefined;
+  readonly retry: RetrySchedule;
+  /** The queue's maxReceiveCount: on this receive the attempt is the last one. */
+  readonly maxReceiveCount: number;
+  readonly retryScale: number;
+  /** Milliseconds before the worker itself would be cut off (Lambda's remaining time). */
+  readonly remainingTimeMs: () => number;
+  readonly log: (message: string, extra?: Record<string, unknown>) => void;
+  readonly random?: () => number;
+  readonly now?: () => Date;
+}
+
+export interface ReceivedRequest {
+  readonly requestId: string;
+  /** Carried in the message so the lease can be sized without reading the request first. */
+  readonly type: string;
+  readonly receiveCount: number;
+  readonly receiptHandle: string;
+}
+
+/**
+ * What became of one received message. `retry` and `exhausted` mean the message must stay on
+ * the queue (the caller reports it as a batch item failure); everything else is acknowledged.
+ */
+export type ProcessOutcome =
+  | { readonly kind: 'succeeded'; readonly request: HeraldRequest }
+  | { readonly kind: 'failed'; readonly request: HeraldRequest }
+  | { readonly kind: 'retry'; readonly delaySeconds: number; readonly error: RequestError }
+  | { readonly kind: 'exhausted'; readonly request: HeraldRequest }
+  | { readonly kind: 'skipped'; readonly reason: string };
+
+/** Results above this size are refused: they must fit in the request's DynamoDB item. */
+export const MAX_RESULT_BYTES = 256 * 1024;
+/** Extra lease beyond the processor's timeout, for the writes around the work. */
+export const LEASE_MARGIN_MS = 10_000;
+/** Stop the work this long before the worker would be cut off, so the failure can still be recorded. */
+const ABORT_MARGIN_MS = 3_000;
+
+/**
+ * Runs one request once: claim it under a lease, run its processor, record the outcome.
+ * A message for a request someone else holds or already finished is acknowledged without work
+ * (at-least-once delivery, exactly-once effect). Transient failures wait out a jittered backoff
+ * on the same message; the last allowed attempt, or a permanent failure, ends the request `failed`.
+ */
+export async function processRequest(deps: ProcessDependencies, message: ReceivedRequest): Promise<ProcessOutcome> {
+  const now = deps.now ?? (() => new Date());
+  const processor = deps.processorFor(message.type);
+  const leaseMs = (processor?.timeoutMs ?? 0) + LEASE_MARGIN_MS;
+
+  const claim = await deps.store.claim(message.requestId, leaseMs, Math.max(message.receiveCount - 1, 0), now());
+  if (claim.outcome === 'lost') return { kind: 'skipped', reason: claim.reason };
+  const claimed = claim.request;
+
+  const attempt = await runProcessor(deps, processor, claimed);
+  if (attempt.ok) {
+    const finished = await deps.store.finishAttempt(claimed, 'succeeded', { result: attempt.result }, now());
+    return finished ? { kind: 'succeeded', request: finished } : superseded();
+  }
+
+  const error = attempt.error;
+  if (!error.retryable) {
+    const finished = await deps.store.finishAttempt(claimed, 'failed', { error, reason: error.message }, now());
+    return finished ? { kind: 'failed', request: finished } : superseded();
+  }
+  if (message.receiveCount >= deps.maxReceiveCount) {
+    const reason = `attempts exhausted after ${claimed.attempts}: ${error.message}`;
+    const finished = await deps.store.finishAttempt(claimed, 'failed', { error, reason }, now());
+    // Let SQS move the message to the DLQ on its next receive, so an operator can redrive it.
+    await deps.queue.delayRedelivery(message.receiptHandle, 0);
+    return finished ? { kind: 'exhausted', request: finished } : superseded();
+  }
+  const delaySeconds = backoffDelaySeconds(deps.retry, message.receiveCount, deps.random, deps.retryScale);
+  const nextAttemptAt = new Date(now().getTime() + delaySeconds * 1000).toISOString();
+  const waiting = await deps.store.finishAttempt(claimed, 'accepted', { error, reason: `retrying in ${delaySeconds}s: ${error.message}`, nextAttemptAt }, now());
+  if (!waiting) return superseded();
+  await deps.queue.delayRedelivery(message.receiptHandle, delaySeconds);
+  return { kind: 'retry', delaySeconds, error };
+}
+
+function superseded(): ProcessOutcome {
+  return { kind: 'skipped', reason: 'attempt superseded: the lease was taken over by a newer attempt' };
+}
+
+type Attempt = { ok: true; result: unknown } | { ok: false; error: RequestError };
+
+async function runProcessor(
+  deps: ProcessDependencies,
+  processor: Processor<any, unknown> | undefined,
+  request: HeraldRequest,
+): Promise<Attempt> {
+  if (!processor) {
+    return { ok: false, error: { code: 'unknown_type', message: `No processor is registered for type ${request.type}`, retryable: false } };
+  }
+  const payload = processor.schema.safeParse(request.payload);
+  if (!payload.success) {
+    return { ok: false, error: { code: 'invalid_payload', message: `The payload no longer matches type ${request.type}`, retryable: false } };
+  }
+  const budgetMs = Math.max(Math.min(processor.timeoutMs, deps.remainingTimeMs() - ABORT_MARGIN_MS), 0);
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort(new Error(`timed out after ${budgetMs} ms`));
+      reject(new TimeoutError(budgetMs));
+    }, budgetMs);
+  });
+  try {
+    const result = await Promise.race([
+      processor.run(payload.data, {
+        requestId: request.id,
+        attempt: request.attempts,
+        signal: controller.signal,
+        log: (message, extra) => deps.log(message, { requestId: request.id, ...extra }),
+      }),
+      timedOut,
+    ]);
+    const size = Buffer.byteLength(JSON.stringify(result ?? null), 'utf8');
+    if (size > MAX_RESULT_BYTES) {
+      return { ok: false, error: { code: 'result_too_large', message: `The result is ${size} bytes; the limit is ${MAX_RESULT_BYTES}`, retryable: false } };
+    }
+    return { ok: true, result: result ?? null };
+  } catch (thrown) {
+    return { ok: false, error: asRequestError(thrown) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+class TimeoutError extends Error {
+  constructor(ms: number) {
+    super(`The processor did not finish within ${ms} ms`);
+  }
+}
+
+/** Anything but a PermanentError counts as transient: unknown trouble deserves another try. */
+function asRequestError(thrown: unknown): RequestError {
+  const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+  if (error instanceof PermanentError) return { code: error.code, message: error.message, retryable: false };
+  if (error instanceof TimeoutError) return { code: 'timeout', message: error.message, retryable: true };
+  const { code } = error as { code?: unknown };
+  return { code: typeof code === 'string' ? code : 'error', message: error.message, retryable: true };
+}
+

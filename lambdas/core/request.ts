@@ -1,0 +1,103 @@
+/**
+ * The request lifecycle: the states a request moves through, the transitions allowed between
+ * them, and the public view a client polls. Every transition leaves a row in `history`, written
+ * in the same conditional update as the status, so the two can never disagree.
+ */
+
+export const REQUEST_STATUSES = ['accepted', 'processing', 'succeeded', 'failed', 'cancelled'] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+
+export const TERMINAL_STATUSES: ReadonlySet<RequestStatus> = new Set(['succeeded', 'failed', 'cancelled']);
+
+export function isTerminal(status: RequestStatus): boolean {
+  return TERMINAL_STATUSES.has(status);
+}
+
+export interface HistoryEntry {
+  readonly from: RequestStatus | null;
+  readonly to: RequestStatus;
+  readonly at: string;
+  readonly attempt: number;
+  readonly reason?: string;
+}
+
+export interface RequestError {
+  readonly code: string;
+  readonly message: string;
+  readonly retryable: boolean;
+}
+
+export interface NotifyTargets {
+  readonly sms?: string;
+  readonly email?: string;
+}
+
+export interface HeraldRequest {
+  readonly id: string;
+  readonly merchantId: string;
+  readonly type: string;
+  readonly payload: Record<string, unknown>;
+  readonly status: RequestStatus;
+  /** Bumped by every write; conditions compare it so a stale writer loses. */
+  readonly version: number;
+  readonly attempts: number;
+  readonly idempotencyKey: string;
+  readonly traceId?: string;
+  readonly notify?: NotifyTargets;
+  readonly webhookEvents: boolean;
+  readonly result?: unknown;
+  readonly error?: RequestError;
+  readonly leaseUntil?: string;
+  /** Set while a transient failure waits for its retry. */
+  readonly nextAttemptAt?: string;
+  readonly enqueuedAt?: string;
+  readonly history: readonly HistoryEntry[];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** History rows kept per request: the first rows and the latest ones survive, so the item stays small. */
+export const HISTORY_LIMIT = 50;
+
+/**
+ * Appends an entry, keeping the first `HISTORY_LIMIT / 2` rows (how it began) and the latest
+ * ones (how it is going) once a request has been retried very often.
+ */
+export function appendHistory(history: readonly HistoryEntry[], entry: HistoryEntry): HistoryEntry[] {
+  const next = [...history, entry];
+  if (next.length <= HISTORY_LIMIT) return next;
+  const head = Math.floor(HISTORY_LIMIT / 2);
+  return [...next.slice(0, head), ...next.slice(next.length - (HISTORY_LIMIT - head))];
+}
+
+/** What a client sees when it polls a request. */
+export interface RequestView {
+  readonly id: string;
+  readonly type: string;
+  readonly status: RequestStatus;
+  readonly attempts: number;
+  readonly result?: unknown;
+  readonly error?: RequestError;
+  readonly history: readonly HistoryEntry[];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export function presentRequest(request: HeraldRequest): RequestView {
+  return {
+    id: request.id,
+    type: request.type,
+    status: request.status,
+    attempts: request.attempts,
+    ...(request.result !== undefined ? { result: request.result } : {}),
+    ...(request.error ? { error: request.error } : {}),
+    history: request.history,
+    createdAt: request.createdAt,
+    updatedAt: request.updatedAt,
+  };
+}
+
+/** The strong ETag of a request's current state: every write bumps the version. */
+export function etagOf(request: Pick<HeraldRequest, 'id' | 'version'>): string {
+  return `"${request.id}.v${request.version}"`;
+}

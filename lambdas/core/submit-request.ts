@@ -1,0 +1,128 @@
+import { ulid } from 'ulid';
+import type { Processor } from '../processors/processor';
+import {
+  IdempotencyKeyReusedError,
+  MissingIdempotencyKeyError,
+  ServiceUnavailableError,
+  UnknownRequestTypeError,
+  ValidationError,
+} from './errors';
+import { fingerprint } from './fingerprint';
+import type { IdempotencyRecord, RequestQueue, RequestStore } from './ports';
+import type { HeraldRequest } from './request';
+import { fieldErrorsOf, isValidIdempotencyKey, submissionSchema, validate } from './submission';
+import { validateNotifyTargets } from './notify-targets';
+
+export interface SubmitDependencies {
+  readonly store: RequestStore;
+  readonly queue: RequestQueue;
+  readonly processorFor: (type: string) => Processor<any, unknown> | undefined;
+  readonly knownTypes: () => string[];
+  readonly idempotencyKeyTtlHours: number;
+  readonly now?: () => Date;
+}
+
+export interface SubmitInput {
+  readonly merchantId: string;
+  /** `Idempotency-Key`, or `X-Request-ID` when that is absent. */
+  readonly idempotencyKey: string | undefined;
+  readonly body: unknown;
+  readonly traceId?: string;
+}
+
+export interface Accepted {
+  readonly id: string;
+  readonly body: Record<string, unknown>;
+  readonly expectedSeconds?: number;
+  readonly replayed: boolean;
+}
+
+/** Seconds a client is asked to wait before retrying after the queue refused a message. */
+const ENQUEUE_RETRY_AFTER_SECONDS = 2;
+
+/**
+ * Accepts a request exactly once per (merchant, idempotency key): validates it, stores it with
+ * its key in one write, enqueues it, and answers with the body a replay will get verbatim.
+ * A replay with a different body is refused; a replay of a request whose enqueue failed
+ * enqueues it now. Nothing is stored for a request that fails validation.
+ */
+export async function submitRequest(deps: SubmitDependencies, input: SubmitInput): Promise<Accepted> {
+  const key = input.idempotencyKey;
+  if (key === undefined || key === '') {
+    throw new MissingIdempotencyKeyError('Send an Idempotency-Key header (or X-Request-ID) so that retries cannot create duplicates');
+  }
+  if (!isValidIdempotencyKey(key)) {
+    throw new MissingIdempotencyKeyError('The idempotency key must be 1 to 255 printable ASCII characters');
+  }
+  const submission = validate(submissionSchema, input.body, 'request body');
+  const processor = deps.processorFor(submission.type);
+  if (!processor) throw new UnknownRequestTypeError(submission.type, deps.knownTypes());
+  const payload = processor.schema.safeParse(submission.payload);
+  if (!payload.success) {
+    const errors = fieldErrorsOf(payload.error).map((e) => ({ ...e, path: '/payload' + (e.path === '/' ? '' : e.path) }));
+    throw new ValidationError(`The payload is invalid for type ${submission.type}: ${errors.map((e) => e.path).join(', ')}`, errors);
+  }
+  const notify = submission.notify ? validateNotifyTargets(submission.notify) : undefined;
+
+  const now = (deps.now ?? (() => new Date()))();
+  const at = now.toISOString();
+  const id = `req_${ulid(now.getTime()).toLowerCase()}`;
+  const response = { id, status: 'accepted' };
+  const record: IdempotencyRecord = {
+    merchantId: input.merchantId,
+    key,
+    requestId: id,
+    requestType: submission.type,
+    fingerprint: fingerprint(input.body),
+    response,
+    // Recorded optimistically so the happy path costs one write; cleared if SendMessage fails.
+    enqueuedAt: at,
+    ...(input.traceId ? { traceId: input.traceId } : {}),
+    expiresAt: Math.floor(now.getTime() / 1000) + deps.idempotencyKeyTtlHours * 3600,
+  };
+  const request: HeraldRequest = {
+    id,
+    merchantId: input.merchantId,
+    type: submission.type,
+    payload: submission.payload,
+    status: 'accepted',
+    version: 1,
+    attempts: 0,
+    idempotencyKey: key,
+    ...(input.traceId ? { traceId: input.traceId } : {}),
+    ...(notify ? { notify } : {}),
+    webhookEvents: submission.webhookEvents ?? true,
+    enqueuedAt: at,
+    history: [{ from: null, to: 'accepted', at, attempt: 0 }],
+    createdAt: at,
+    updatedAt: at,
+  };
+
+  const created = await deps.store.create(request, record);
+  if (created.outcome === 'exists') {
+    const existing = created.record;
+    if (existing.fingerprint !== record.fingerprint) throw new IdempotencyKeyReusedError(key);
+    if (!existing.enqueuedAt) await enqueue(deps, existing, input.traceId, true);
+    return { id: existing.requestId, body: existing.response, expectedSeconds: processor.expectedSeconds, replayed: true };
+  }
+  await enqueue(deps, record, input.traceId, false);
+  return { id, body: response, expectedSeconds: processor.expectedSeconds, replayed: false };
+}
+
+async function enqueue(deps: SubmitDependencies, record: IdempotencyRecord, traceId: string | undefined, markAfter: boolean) {
+  try {
+    await deps.queue.enqueue(
+      { requestId: record.requestId, merchantId: record.merchantId, type: record.requestType },
+      traceId ?? record.traceId,
+    );
+  } catch (cause) {
+    // The request is stored: the client's retry with the same key, or the sweeper, enqueues it later.
+    if (!markAfter) await deps.store.markNotEnqueued(record).catch(() => undefined);
+    throw new ServiceUnavailableError(
+      'The request was stored but could not be queued yet; retry with the same Idempotency-Key',
+      ENQUEUE_RETRY_AFTER_SECONDS,
+      { cause },
+    );
+  }
+  if (markAfter) await deps.store.markEnqueued(record, new Date().toISOString());
+}

@@ -1,0 +1,24 @@
+import { defaults } from '../../lib/topology';
+import { NotFoundError } from '../core/errors';
+import { etagOf, isTerminal, presentRequest } from '../core/request';
+import { processorFor } from '../processors/registry';
+import { requestStore } from './shared/dependencies';
+import { empty, headerOf, httpRoute, json, merchantIdOf } from './shared/http';
+
+/** GET /v1/requests/{id}: one request's status; another merchant's request is a 404 like an unknown one. */
+export const handler = httpRoute(async (event) => {
+  const merchantId = merchantIdOf(event);
+  const id = event.pathParameters?.id ?? '';
+  const request = await requestStore().getForMerchant(merchantId, id);
+  if (!request) throw new NotFoundError(`No request ${id} exists for this merchant`);
+  const etag = etagOf(request);
+  const headers: Record<string, string> = { ETag: etag, 'Cache-Control': 'no-store' };
+  if (!isTerminal(request.status)) {
+    headers['Retry-After'] = String(processorFor(request.type)?.expectedSeconds ?? defaults.retryAfterSeconds);
+  }
+  const ifNoneMatch = headerOf(event, 'if-none-match');
+  if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*')) {
+    return empty(304, headers);
+  }
+  return json(200, presentRequest(request), headers);
+});

@@ -1,0 +1,63 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { queues } from '../../lib/topology';
+import { parseRequestMessage, TRACE_ID_ATTRIBUTE } from '../adapters/sqs-request-queue';
+import { processRequest } from '../core/process-request';
+import { processorFor } from '../processors/registry';
+import { requestQueue, requestStore, settings } from './shared/dependencies';
+import { logger } from './shared/observability';
+
+const batch = new BatchProcessor(EventType.SQS);
+
+/** A message that must come back later (retry backoff, or on to the DLQ): reported as a batch item failure. */
+class RedeliveryRequested extends Error {}
+
+/**
+ * Consumes the requests queue. Each record is processed on its own: one bad record never fails
+ * its neighbours; records that must be retried are reported through `batchItemFailures`.
+ */
+export const handler = async (event: SQSEvent, context: Context) => {
+  return processPartialResponse(event, (record: SQSRecord) => processRecord(record, context), batch, { context });
+};
+
+async function processRecord(record: SQSRecord, context: Context): Promise<void> {
+  const traceId = record.messageAttributes?.[TRACE_ID_ATTRIBUTE]?.stringValue;
+  const log = logger.createChild({ persistentKeys: { messageId: record.messageId, ...(traceId ? { traceId } : {}) } });
+  const message = parseRequestMessage(record.body);
+  if (!message) {
+    // Redelivering a message we cannot read would fail the same way; drop it loudly.
+    log.error('Dropping an unreadable message', { body: record.body.slice(0, 200) });
+    return;
+  }
+  const outcome = await processRequest(
+    {
+      store: requestStore(),
+      queue: requestQueue(),
+      processorFor,
+      retry: queues.requests.retry,
+      maxReceiveCount: queues.requests.deadLetter.maxReceiveCount,
+      retryScale: settings.retryScale(),
+      remainingTimeMs: () => context.getRemainingTimeInMillis?.() ?? 60_000,
+      log: (msg, extra) => log.info(msg, extra ?? {}),
+    },
+    {
+      requestId: message.requestId,
+      type: message.type,
+      receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
+      receiptHandle: record.receiptHandle,
+    },
+  );
+  switch (outcome.kind) {
+    case 'skipped':
+      log.info('Message acknowledged without work', { requestId: message.requestId, reason: outcome.reason });
+      return;
+    case 'retry':
+      log.warn('Attempt failed; retrying after backoff', { requestId: message.requestId, delaySeconds: outcome.delaySeconds, error: outcome.error });
+      throw new RedeliveryRequested(outcome.error.message);
+    case 'exhausted':
+      log.error('Attempts exhausted; the message goes to the DLQ', { requestId: message.requestId, error: outcome.request.error });
+      throw new RedeliveryRequested('attempts exhausted');
+    default:
+      log.info(`Request ${outcome.kind}`, { requestId: message.requestId, attempts: outcome.request.attempts });
+  }
+}

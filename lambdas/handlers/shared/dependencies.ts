@@ -1,0 +1,39 @@
+import { ENV, defaults } from '../../../lib/topology';
+import { dynamoClient, requiredEnv, sqsClient } from '../../adapters/aws-clients';
+import { DynamoMerchantStore } from '../../adapters/dynamo-merchant-store';
+import { DynamoRequestStore } from '../../adapters/dynamo-request-store';
+import { SqsRequestQueue } from '../../adapters/sqs-request-queue';
+
+/**
+ * The adapters a handler needs, built on first use from the environment and then reused for
+ * the life of the Lambda container. Reading the environment lazily (not at import) lets the
+ * local runtime and tests set it before the first invocation.
+ */
+let cached: { requestStore?: DynamoRequestStore; merchantStore?: DynamoMerchantStore; requestQueue?: SqsRequestQueue } = {};
+
+export function numberFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? NaN : Number(raw);
+  return Number.isFinite(value) && value >= 0 ? value : fallback;
+}
+
+export const settings = {
+  retryScale: () => numberFromEnv(ENV.retryScale, 1),
+  idempotencyKeyTtlHours: () => numberFromEnv(ENV.idempotencyKeyTtlHours, defaults.idempotencyKeyTtlHours),
+  requestRetentionDays: () => numberFromEnv(ENV.requestRetentionDays, defaults.requestRetentionDays),
+};
+
+export function requestStore(): DynamoRequestStore {
+  cached.requestStore ??= new DynamoRequestStore(dynamoClient(), requiredEnv(ENV.tableName), settings.requestRetentionDays());
+  return cached.requestStore;
+}
+
+export function merchantStore(): DynamoMerchantStore {
+  cached.merchantStore ??= new DynamoMerchantStore(dynamoClient(), requiredEnv(ENV.tableName));
+  return cached.merchantStore;
+}
+
+export function requestQueue(): SqsRequestQueue {
+  cached.requestQueue ??= new SqsRequestQueue(sqsClient(), requiredEnv(ENV.requestsQueueUrl));
+  return cached.requestQueue;
+}

@@ -1,0 +1,112 @@
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { HeraldError, MalformedJsonError, PayloadTooLargeError, UnauthorizedError, ValidationError } from '../../core/errors';
+import { logger } from './observability';
+
+/** What the API-key authorizer puts in the request context (simple responses: `authorizer.lambda`). */
+export interface AuthorizerContext {
+  readonly merchantId?: string;
+  /** Why the key was refused; the handler turns it into a 401 problem (API Gateway itself can only say 403). */
+  readonly authError?: string;
+}
+
+export type HttpEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<AuthorizerContext>;
+export type HttpResult = APIGatewayProxyStructuredResultV2 & { headers: Record<string, string> };
+type HttpRoute = (event: HttpEvent, context: Context & { traceId: string }) => Promise<HttpResult>;
+
+export const PROBLEM_TYPE_BASE = 'https://herald.dev/problems/';
+
+const TRACE_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Wraps one route's use case in Herald's HTTP pipeline: header normalization, the trace id
+ * (the client's `X-Request-ID` when usable, a new one otherwise) on every log line and response,
+ * and the exposure rule for errors: a `HeraldError` becomes its RFC 9457 problem, anything else
+ * a generic 500 that is logged with the trace id but never shown.
+ */
+export function httpRoute(route: HttpRoute) {
+  return middy<HttpEvent, HttpResult>()
+    .use(httpHeaderNormalizer())
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(async (event, context) => {
+      const clientTraceId = event.headers?.['x-request-id'];
+      const traceId = clientTraceId && TRACE_ID_PATTERN.test(clientTraceId) ? clientTraceId : randomUUID();
+      logger.appendKeys({ traceId });
+      let result: HttpResult;
+      try {
+        result = await route(event, Object.assign(context, { traceId }));
+      } catch (error) {
+        result = problemResponse(error, event.rawPath);
+      }
+      result.headers['X-Request-ID'] = traceId;
+      return result;
+    });
+}
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
+  return { statusCode, headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) };
+}
+
+export function empty(statusCode: number, headers: Record<string, string> = {}): HttpResult {
+  return { statusCode, headers, body: '' };
+}
+
+export function problemResponse(error: unknown, instance?: string): HttpResult {
+  if (!(error instanceof HeraldError)) {
+    logger.error('Unexpected error', { error: error as Error });
+    return problem(500, 'internal-error', 'Internal server error', 'An unexpected error occurred; it has been logged with this X-Request-ID', instance);
+  }
+  if (error.status >= 500) logger.error(error.message, { error });
+  else logger.info('Request refused', { code: error.code, status: error.status, detail: error.message });
+  const extra = error instanceof ValidationError ? { errors: error.errors } : {};
+  return problem(error.status, error.code, error.title, error.message, instance, extra, error.headers);
+}
+
+function problem(
+  status: number,
+  code: string,
+  title: string,
+  detail: string,
+  instance?: string,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): HttpResult {
+  return {
+    statusCode: status,
+    headers: { 'Content-Type': 'application/problem+json', ...headers },
+    body: JSON.stringify({ type: PROBLEM_TYPE_BASE + code, title, status, detail, ...(instance ? { instance } : {}), ...extra }),
+  };
+}
+
+/** The merchant the authorizer resolved, or a 401 explaining why there is none. */
+export function merchantIdOf(event: HttpEvent): string {
+  const context = event.requestContext.authorizer?.lambda;
+  if (context?.merchantId) return context.merchantId;
+  throw new UnauthorizedError(context?.authError ?? 'An API key is required: send Authorization: Bearer <api key>');
+}
+
+/** The raw body as text (API Gateway base64-encodes bodies it considers binary). */
+export function bodyTextOf(event: HttpEvent): string {
+  if (!event.body) return '';
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
+/** Parses a JSON body no larger than `maxBytes`, refusing oversize bodies with 413 before parsing. */
+export function jsonBodyOf(event: HttpEvent, maxBytes: number): unknown {
+  const text = bodyTextOf(event);
+  const size = Buffer.byteLength(text, 'utf8');
+  if (size > maxBytes) throw new PayloadTooLargeError(maxBytes, size);
+  if (text.trim() === '') throw new MalformedJsonError('The request body is empty; a JSON object is expected');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new MalformedJsonError(`The request body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+export function headerOf(event: HttpEvent, name: string): string | undefined {
+  return event.headers?.[name.toLowerCase()];
+}

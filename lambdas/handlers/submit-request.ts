@@ -1,0 +1,27 @@
+import { defaults } from '../../lib/topology';
+import { submitRequest } from '../core/submit-request';
+import { MAX_BODY_BYTES } from '../core/submission';
+import { processorFor, registeredTypes } from '../processors/registry';
+import { requestQueue, requestStore, settings } from './shared/dependencies';
+import { headerOf, httpRoute, jsonBodyOf, json, merchantIdOf } from './shared/http';
+
+/** POST /v1/requests: accept a request once per idempotency key, answer 202 at once. */
+export const handler = httpRoute(async (event, { traceId }) => {
+  const merchantId = merchantIdOf(event);
+  const idempotencyKey = headerOf(event, 'idempotency-key') ?? headerOf(event, 'x-request-id');
+  const accepted = await submitRequest(
+    {
+      store: requestStore(),
+      queue: requestQueue(),
+      processorFor,
+      knownTypes: registeredTypes,
+      idempotencyKeyTtlHours: settings.idempotencyKeyTtlHours(),
+    },
+    { merchantId, idempotencyKey, body: jsonBodyOf(event, MAX_BODY_BYTES), traceId },
+  );
+  return json(202, accepted.body, {
+    Location: `/v1/requests/${accepted.id}`,
+    'Retry-After': String(accepted.expectedSeconds ?? defaults.retryAfterSeconds),
+    ...(accepted.replayed ? { 'Idempotent-Replayed': 'true' } : {}),
+  });
+});

@@ -1,0 +1,28 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { RetryableError, type Processor } from './processor';
+
+/** Waits `payload.ms` milliseconds and reports it: the smallest real unit of slow work. */
+export const demoSleep: Processor<{ ms: number }, { sleptMs: number }> = {
+  type: 'demo.sleep',
+  timeoutMs: 30_000,
+  expectedSeconds: 1,
+  schema: z.looseObject({ ms: z.number().int().min(0).max(25_000).default(0) }),
+  async run({ ms }, { signal }) {
+    const started = Date.now();
+    await sleep(ms, undefined, { signal });
+    return { sleptMs: Date.now() - started };
+  },
+};
+
+/** Always fails with a transient error, so retries, backoff and the DLQ can be watched. */
+export const demoFail: Processor<Record<string, unknown>, never> = {
+  type: 'demo.fail',
+  timeoutMs: 5_000,
+  expectedSeconds: 1,
+  schema: z.looseObject({ message: z.string().max(500).optional() }),
+  async run(payload, { attempt }) {
+    const message = typeof payload.message === 'string' ? payload.message : 'demo.fail always fails';
+    throw new RetryableError(`${message} (attempt ${attempt})`, 'demo_failure');
+  },
+};

@@ -1,0 +1,18 @@
+import { demoFail, demoSleep } from './demo';
+import type { Processor } from './processor';
+
+/**
+ * Every request type Herald can run. To add one, write a `Processor` in this folder and list it
+ * here; submit validates payloads against its schema and the worker dispatches on `type`.
+ */
+const registered: readonly Processor<any, unknown>[] = [demoSleep, demoFail];
+
+export const processors: ReadonlyMap<string, Processor<any, unknown>> = new Map(registered.map((p) => [p.type, p]));
+
+export function processorFor(type: string): Processor<any, unknown> | undefined {
+  return processors.get(type);
+}
+
+export function registeredTypes(): string[] {
+  return [...processors.keys()].sort();
+}

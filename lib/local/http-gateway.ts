@@ -1,0 +1,230 @@
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  APIGatewayRequestAuthorizerEventV2,
+  APIGatewaySimpleAuthorizerWithContextResult,
+} from 'aws-lambda';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { AUTHORIZER_CACHE_TTL_SECONDS, functions, routes, type RouteSpec } from '../topology';
+import { lambdaContext, loadHandler } from './lambda-context';
+
+type RouteHandler = (event: APIGatewayProxyEventV2, context: unknown) => Promise<APIGatewayProxyStructuredResultV2>;
+type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEventV2) => Promise<APIGatewaySimpleAuthorizerWithContextResult<Record<string, unknown>>>;
+
+/** Local-only routes (health, outbox …) answered by the runtime itself, not by a Lambda handler. */
+export type LocalRoute = (request: IncomingMessage) => Promise<{ status: number; body: unknown } | undefined>;
+
+interface CompiledRoute {
+  readonly spec: RouteSpec;
+  readonly pattern: RegExp;
+  readonly parameterNames: string[];
+}
+
+const MAX_BODY_BYTES = 10 * 1024 * 1024; // API Gateway's own payload limit
+
+/**
+ * Emulates API Gateway's HTTP API in front of the handler modules: matches the topology's
+ * routes, runs the Lambda authorizer (simple responses, cached per Authorization header for the
+ * same TTL as on AWS), builds the payload format 2.0 event AWS would send, and writes back the
+ * handler's structured result.
+ */
+export class HttpGateway {
+  private readonly compiled: CompiledRoute[] = routes.map(compile);
+  private readonly authorizerCache = new Map<string, { expires: number; context: Record<string, unknown> }>();
+  private server?: Server;
+
+  constructor(
+    private readonly localRoutes: LocalRoute,
+    private readonly authorizerCacheTtlSeconds = AUTHORIZER_CACHE_TTL_SECONDS,
+  ) {}
+
+  listen(port: number, host = '127.0.0.1'): Promise<number> {
+    const server = createServer((req, res) => {
+      this.serve(req, res).catch((error) => {
+        console.error('Local gateway error', error);
+        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ message: 'Internal Server Error' }));
+      });
+    });
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        const address = server.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const local = await this.localRoutes(req);
+    if (local) return send(res, local.status, { 'Content-Type': 'application/json' }, JSON.stringify(local.body));
+
+    const method = (req.method ?? 'GET').toUpperCase();
+    const match = this.match(method, url.pathname);
+    if (!match) {
+      return send(res, 404, { 'Content-Type': 'application/json' }, JSON.stringify({ message: 'Not Found' }));
+    }
+    const body = await readBody(req);
+    if (body === undefined) {
+      return send(res, 413, { 'Content-Type': 'application/json' }, JSON.stringify({ message: 'Request Entity Too Large' }));
+    }
+    const event = toEvent(req, url, match, body);
+    if (match.route.spec.authorized) {
+      const authorization = event.headers.authorization;
+      if (!authorization) {
+        // API Gateway answers a missing identity source itself, without invoking the authorizer.
+        return send(
+          res,
+          401,
+          { 'Content-Type': 'application/problem+json', 'WWW-Authenticate': 'Bearer realm="herald"' },
+          JSON.stringify({
+            type: 'https://herald.dev/problems/unauthorized',
+            title: 'Unauthorized',
+            status: 401,
+            detail: 'An API key is required: send Authorization: Bearer <api key>',
+          }),
+        );
+      }
+      const context = await this.authorize(event, authorization);
+      if (!context) return send(res, 403, { 'Content-Type': 'application/json' }, JSON.stringify({ message: 'Forbidden' }));
+      (event.requestContext as unknown as Record<string, unknown>).authorizer = { lambda: context };
+    }
+    const spec = functions[match.route.spec.function];
+    const handler = loadHandler<RouteHandler>(spec);
+    const result = await handler(event, lambdaContext(match.route.spec.function, spec));
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+    const payload = result.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
+    send(res, result.statusCode ?? 200, headers, payload);
+  }
+
+  private async authorize(event: APIGatewayProxyEventV2, authorization: string): Promise<Record<string, unknown> | undefined> {
+    const cached = this.authorizerCache.get(authorization);
+    if (cached && cached.expires > Date.now()) return cached.context;
+    const authorizer = loadHandler<AuthorizerHandler>(functions.authorizer);
+    const result = await authorizer({
+      version: '2.0',
+      type: 'REQUEST',
+      routeArn: `arn:aws:execute-api:us-east-1:000000000000:local/$default/${event.requestContext.http.method}${event.rawPath}`,
+      identitySource: [authorization],
+      routeKey: event.routeKey,
+      rawPath: event.rawPath,
+      rawQueryString: event.rawQueryString,
+      cookies: event.cookies ?? [],
+      headers: event.headers as Record<string, string>,
+      queryStringParameters: (event.queryStringParameters ?? {}) as Record<string, string>,
+      requestContext: event.requestContext,
+      pathParameters: (event.pathParameters ?? {}) as Record<string, string>,
+      stageVariables: {},
+    } as APIGatewayRequestAuthorizerEventV2);
+    const context = result.isAuthorized ? (result.context ?? {}) : undefined;
+    if (context && this.authorizerCacheTtlSeconds > 0) {
+      this.authorizerCache.set(authorization, { expires: Date.now() + this.authorizerCacheTtlSeconds * 1000, context });
+    }
+    return context;
+  }
+
+  private match(method: string, path: string) {
+    for (const route of this.compiled) {
+      if (route.spec.method !== method) continue;
+      const found = route.pattern.exec(path);
+      if (!found) continue;
+      const pathParameters: Record<string, string> = {};
+      route.parameterNames.forEach((name, i) => (pathParameters[name] = decodeURIComponent(found[i + 1]!)));
+      return { route, pathParameters };
+    }
+    return undefined;
+  }
+}
+
+function compile(spec: RouteSpec): CompiledRoute {
+  const parameterNames: string[] = [];
+  const source = spec.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}|\{(\w+)\}/g, (_, a, b) => {
+    parameterNames.push(a ?? b);
+    return '([^/]+)';
+  });
+  return { spec, pattern: new RegExp(`^${source}$`), parameterNames };
+}
+
+function toEvent(
+  req: IncomingMessage,
+  url: URL,
+  match: { route: CompiledRoute; pathParameters: Record<string, string> },
+  body: Buffer,
+): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  const cookies: string[] = [];
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    if (name === 'cookie') cookies.push(...String(value).split(/;\s*/));
+    else headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const queryStringParameters: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) {
+    queryStringParameters[name] = queryStringParameters[name] ? `${queryStringParameters[name]},${value}` : value;
+  }
+  const now = new Date();
+  const routeKey = `${match.route.spec.method} ${match.route.spec.path}`;
+  const contentType = headers['content-type'] ?? '';
+  // API Gateway passes text-like bodies as text and everything else base64-encoded.
+  const textual = contentType === '' || /json|text|xml|x-www-form-urlencoded/i.test(contentType);
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.replace(/^\?/, ''),
+    ...(cookies.length ? { cookies } : {}),
+    headers,
+    ...(Object.keys(queryStringParameters).length ? { queryStringParameters } : {}),
+    ...(Object.keys(match.pathParameters).length ? { pathParameters: match.pathParameters } : {}),
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'local',
+      http: {
+        method: match.route.spec.method,
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body.length ? { body: textual ? body.toString('utf8') : body.toString('base64') } : {}),
+    isBase64Encoded: body.length > 0 && !textual,
+  };
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {
+  res.writeHead(status, headers);
+  res.end(status === 304 ? undefined : body);
+}

@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { ENV, queues, type QueueName } from '../topology';
+import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
+import { dynamoClient } from '../../lambdas/adapters/aws-clients';
+import { LocalSetupError, startDynamoDbLocal } from './dynamodb-local';
+import { startFauxqs } from './fauxqs';
+import { HttpGateway, type LocalRoute } from './http-gateway';
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  provision,
+  type LocalEndpoints,
+  type ProvisionedResources,
+  type ResourceNames,
+} from './provision';
+import { SqsEventSource } from './sqs-event-source';
+import { localResourceNames } from '../topology';
+
+export const DEMO_MERCHANT_ID = 'mer_local_demo';
+/** Scales every retry delay down so that demos see retries and DLQs in seconds, not hours. */
+export const LOCAL_RETRY_SCALE = 0.01;
+const API_KEY_PATTERN = /^[A-Za-z0-9_-]{20,}$/;
+
+export interface LocalRuntimeOptions {
+  /** HTTP port of the API; 0 picks a free one. */
+  readonly port?: number;
+  /** Keep the table on disk here across restarts; in memory when absent. */
+  readonly dataDir?: string;
+  /** The demo merchant's API key; a random one when absent. */
+  readonly apiKey?: string;
+  readonly retryScale?: number;
+  /** Reuse running endpoints instead of starting embedded ones (tests share one pair per run). */
+  readonly endpoints?: LocalEndpoints;
+  /** Resource names; tests pass unique ones so that runtimes sharing endpoints do not meet. */
+  readonly names?: ResourceNames;
+  readonly authorizerCacheTtlSeconds?: number;
+  readonly allowedWebhookHosts?: string;
+}
+
+export interface LocalRuntime {
+  readonly url: string;
+  readonly port: number;
+  readonly apiKey: string;
+  readonly merchantId: string;
+  readonly endpoints: LocalEndpoints;
+  readonly resources: ProvisionedResources;
+  /** True while any consumer is handling a batch. */
+  busy(): boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole of Herald on this machine: embedded AWS-compatible endpoints (DynamoDB Local as a
+ * child process, fauxqs in-process), the resources the topology describes, the same handler
+ * modules the stack deploys behind an emulated HTTP API, and an SQS event source per queue.
+ * Handlers learn their endpoints and resource names through the environment only.
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const apiKey = options.apiKey ?? `hrld_${randomBytes(32).toString('base64url')}`;
+  if (!API_KEY_PATTERN.test(apiKey)) {
+    throw new LocalSetupError('HERALD_LOCAL_API_KEY must be 20 or more URL-safe characters (A-Z, a-z, 0-9, "_" and "-")');
+  }
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    let endpoints = options.endpoints;
+    if (!endpoints) {
+      const [dynamodb, fauxqs] = await Promise.all([startDynamoDbLocal({ dataDir: options.dataDir }), startFauxqs()]);
+      stops.push(dynamodb.stop, fauxqs.stop);
+      endpoints = { dynamodb: dynamodb.endpoint, sqs: fauxqs.endpoint, sns: fauxqs.endpoint };
+    }
+    const resources = await provision(endpoints, options.names ?? localResourceNames());
+    configureHandlerEnvironment(endpoints, resources, options);
+    await ensureDemoMerchant(resources.tableName, apiKey);
+
+    const sqs = new SQSClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: endpoints.sqs });
+    const sources = (Object.keys(queues) as QueueName[]).map(
+      (name) => new SqsEventSource(sqs, name, queues[name], resources.queues[name].url, resources.queues[name].arn),
+    );
+    const gateway = new HttpGateway(localRoutes(), options.authorizerCacheTtlSeconds);
+    const requestedPort = options.port ?? Number(process.env.PORT ?? 3000);
+    let port: number;
+    try {
+      port = await gateway.listen(requestedPort);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new LocalSetupError(`Port ${requestedPort} is already in use; stop what runs there or set PORT to another port`);
+      }
+      throw error;
+    }
+    stops.push(() => gateway.close());
+    sources.forEach((source) => source.start());
+    stops.push(async () => {
+      await Promise.all(sources.map((source) => source.stop()));
+      sqs.destroy();
+    });
+    return {
+      url: `http://127.0.0.1:${port}`,
+      port,
+      apiKey,
+      merchantId: DEMO_MERCHANT_ID,
+      endpoints,
+      resources,
+      busy: () => sources.some((source) => source.busy),
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+function configureHandlerEnvironment(endpoints: LocalEndpoints, resources: ProvisionedResources, options: LocalRuntimeOptions) {
+  Object.assign(process.env, {
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    AWS_ENDPOINT_URL_SNS: endpoints.sns,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    [ENV.tableName]: resources.tableName,
+    [ENV.requestsQueueUrl]: resources.queues.requests.url,
+    [ENV.notificationsTopicArn]: resources.topicArns.notifications,
+    [ENV.retryScale]: String(options.retryScale ?? process.env[ENV.retryScale] ?? LOCAL_RETRY_SCALE),
+    HERALD_ALLOWED_WEBHOOK_HOSTS: options.allowedWebhookHosts ?? process.env.HERALD_ALLOWED_WEBHOOK_HOSTS ?? '127.0.0.1,localhost',
+  });
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  process.env.POWERTOOLS_SERVICE_NAME ??= 'herald';
+}
+
+async function ensureDemoMerchant(tableName: string, apiKey: string): Promise<void> {
+  const merchants = new DynamoMerchantStore(dynamoClient(), tableName);
+  try {
+    await merchants.createMerchant({ id: DEMO_MERCHANT_ID, name: 'Local demo merchant' });
+  } catch (error) {
+    // A kept data directory already has the demo merchant.
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+  if (!(await merchants.findActiveApiKey(apiKey))) await merchants.createApiKey(DEMO_MERCHANT_ID, apiKey);
+}
+
+function localRoutes(): LocalRoute {
+  return async (request) => {
+    const path = new URL(request.url ?? '/', 'http://local').pathname;
+    if (request.method === 'GET' && path === '/health') return { status: 200, body: { status: 'ok' } };
+    return undefined;
+  };
+}

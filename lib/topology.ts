@@ -1,0 +1,170 @@
+/**
+ * The one description of Herald: its functions, HTTP routes, queues, table, topic and
+ * retry schedules. The CDK stack renders it to AWS and the local runtime renders it to
+ * embedded endpoints and in-process pollers, so the two cannot drift apart.
+ *
+ * This module is data only (no CDK or AWS SDK imports): Lambda code may import it too,
+ * e.g. to read the retry schedules it shares with the stack.
+ */
+
+export const SERVICE_NAME = 'herald';
+export const METRICS_NAMESPACE = 'Herald';
+
+/** Environment variables through which handlers learn their resources; nothing else differs between AWS and local. */
+export const ENV = {
+  tableName: 'HERALD_TABLE_NAME',
+  requestsQueueUrl: 'HERALD_REQUESTS_QUEUE_URL',
+  notificationsTopicArn: 'HERALD_NOTIFICATIONS_TOPIC_ARN',
+  retryScale: 'HERALD_RETRY_SCALE',
+  idempotencyKeyTtlHours: 'HERALD_IDEMPOTENCY_KEY_TTL_HOURS',
+  requestRetentionDays: 'HERALD_REQUEST_RETENTION_DAYS',
+} as const;
+
+export type FunctionName = 'authorizer' | 'submit' | 'status' | 'process';
+
+export interface FunctionSpec {
+  /** Path of the handler module from the project root; it exports `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  /** Least privilege: exactly what this function may do; the stack grants this and nothing more. */
+  readonly grants: Grants;
+}
+
+export interface Grants {
+  readonly table?: 'read' | 'readWrite';
+  /** Queues it sends to (`send`) or whose messages it changes and deletes as their consumer (`consume`). */
+  readonly queues?: Partial<Record<QueueName, 'send' | 'consume' | 'sendAndConsume'>>;
+  readonly publishesTo?: readonly (keyof typeof topics)[];
+}
+
+export const functions: Record<FunctionName, FunctionSpec> = {
+  authorizer: {
+    entry: 'lambdas/handlers/authorize-api-key.ts',
+    description: 'Resolves the merchant behind a Bearer API key',
+    memoryMb: 256,
+    timeoutSeconds: 5,
+    grants: { table: 'read' },
+  },
+  submit: {
+    entry: 'lambdas/handlers/submit-request.ts',
+    description: 'POST /v1/requests: stores an idempotent request and enqueues it',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    grants: { table: 'readWrite', queues: { requests: 'send' } },
+  },
+  status: {
+    entry: 'lambdas/handlers/get-request-status.ts',
+    description: 'GET /v1/requests/{id}: the status of one request',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    grants: { table: 'read' },
+  },
+  process: {
+    entry: 'lambdas/handlers/process-requests.ts',
+    description: 'Consumes the requests queue: claims, runs the processor, finishes',
+    memoryMb: 512,
+    timeoutSeconds: 60,
+    grants: { table: 'readWrite', queues: { requests: 'consume' } },
+  },
+};
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RouteSpec {
+  readonly method: HttpMethod;
+  /** API Gateway route path; `{name}` segments become `pathParameters.name`. */
+  readonly path: string;
+  readonly function: FunctionName;
+  /** Routes behind the API-key authorizer; only the health check is public. */
+  readonly authorized: boolean;
+}
+
+export const routes: readonly RouteSpec[] = [
+  { method: 'POST', path: '/v1/requests', function: 'submit', authorized: true },
+  { method: 'GET', path: '/v1/requests/{id}', function: 'status', authorized: true },
+];
+
+/** How long API Gateway caches an authorizer decision: a revoked key keeps working at most this long. */
+export const AUTHORIZER_CACHE_TTL_SECONDS = 300;
+
+/**
+ * A retry schedule. `delaysSeconds[n]` is the nominal wait before attempt n + 2 (attempt 1 runs
+ * at once); the last entry repeats if there are more attempts than entries. Full jitter draws
+ * the actual delay uniformly from [0, nominal]; proportional jitter from nominal × (1 ± jitter).
+ */
+export interface RetrySchedule {
+  readonly maxAttempts: number;
+  readonly delaysSeconds: readonly number[];
+  readonly jitter: { readonly kind: 'full' } | { readonly kind: 'proportional'; readonly ratio: number };
+}
+
+export type QueueName = 'requests';
+
+export interface QueueSpec {
+  readonly consumer: FunctionName;
+  /** Must exceed the consumer's timeout, or a message becomes visible while still being worked on. */
+  readonly visibilityTimeoutSeconds: number;
+  readonly batchSize: number;
+  readonly maxBatchingWindowSeconds: number;
+  readonly maxConcurrency: number;
+  readonly retentionDays: number;
+  readonly deadLetter: { readonly maxReceiveCount: number; readonly retentionDays: number };
+  readonly retry: RetrySchedule;
+}
+
+/** Exponential backoff for transient processor failures: 2 s, 4 s, 8 s, 16 s … capped at 5 min, full jitter. */
+export const requestRetrySchedule: RetrySchedule = {
+  maxAttempts: 5,
+  delaysSeconds: [2, 4, 8, 16, 32, 64, 128, 256, 300],
+  jitter: { kind: 'full' },
+};
+
+export const queues: Record<QueueName, QueueSpec> = {
+  requests: {
+    consumer: 'process',
+    visibilityTimeoutSeconds: functions.process.timeoutSeconds * 6,
+    batchSize: 10,
+    maxBatchingWindowSeconds: 0,
+    maxConcurrency: 10,
+    retentionDays: 4,
+    // SQS moves a message to the DLQ on the receive after maxReceiveCount, so the count is the attempt budget.
+    deadLetter: { maxReceiveCount: requestRetrySchedule.maxAttempts, retentionDays: 14 },
+    retry: requestRetrySchedule,
+  },
+};
+
+export const table = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'expiresAt',
+  indexes: {
+    /** A merchant's requests, newest first: gsi1pk = MER#<merchantId>, gsi1sk = createdAt#id. */
+    byMerchant: { name: 'byMerchant', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+    /** Requests by status for the sweeper: gsi2pk = STATUS#<status>, gsi2sk = updatedAt#id. */
+    byStatus: { name: 'byStatus', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  },
+} as const;
+
+export const topics = {
+  notifications: { displayName: 'Herald notifications' },
+} as const;
+
+/** Defaults an operator may override (stack props on AWS, environment locally). */
+export const defaults = {
+  idempotencyKeyTtlHours: 24,
+  requestRetentionDays: 30,
+  /** Seconds a client is told to wait before polling a request that is not finished yet. */
+  retryAfterSeconds: 1,
+} as const;
+
+/** Physical names used by the local runtime; on AWS, CloudFormation names the resources. */
+export function localResourceNames(prefix = SERVICE_NAME) {
+  return {
+    table: `${prefix}-table`,
+    queue: (name: QueueName) => `${prefix}-${name}`,
+    deadLetterQueue: (name: QueueName) => `${prefix}-${name}-dlq`,
+    topic: (name: keyof typeof topics) => `${prefix}-${name}`,
+  };
+}

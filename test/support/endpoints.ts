@@ -1,0 +1,35 @@
+import { randomBytes } from 'node:crypto';
+import { ENV, localResourceNames } from '../../lib/topology';
+import { provision, type LocalEndpoints, type ProvisionedResources, type ResourceNames } from '../../lib/local/provision';
+
+/** The endpoints the global setup started for this test run. */
+export function sharedEndpoints(): LocalEndpoints {
+  const dynamodb = process.env.HERALD_TEST_DYNAMODB_ENDPOINT;
+  const sqsSns = process.env.HERALD_TEST_SQS_SNS_ENDPOINT;
+  if (!dynamodb || !sqsSns) throw new Error('The shared test endpoints are not running (jest globalSetup)');
+  return { dynamodb, sqs: sqsSns, sns: sqsSns };
+}
+
+/** Names no other test file uses, so files can share the endpoints and run in parallel. */
+export function uniqueNames(label: string): ResourceNames {
+  return localResourceNames(`t-${label}-${randomBytes(4).toString('hex')}`);
+}
+
+/**
+ * Provisions this file's own table, queues and topic from the topology and points the handlers'
+ * environment at them, exactly as the local runtime does.
+ */
+export async function provisionForTest(label: string): Promise<ProvisionedResources & { endpoints: LocalEndpoints }> {
+  const endpoints = sharedEndpoints();
+  const resources = await provision(endpoints, uniqueNames(label));
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    AWS_ENDPOINT_URL_SNS: endpoints.sns,
+    [ENV.tableName]: resources.tableName,
+    [ENV.requestsQueueUrl]: resources.queues.requests.url,
+    [ENV.notificationsTopicArn]: resources.topicArns.notifications,
+    [ENV.retryScale]: '0',
+  });
+  return { ...resources, endpoints };
+}
