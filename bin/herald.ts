@@ -1,0 +1,51 @@
+import { App, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { defaultThrottle, HeraldStack, type HeraldStackProps } from '../lib/herald-stack';
+
+/**
+ * The CDK app. Operators choose per deployment through context, e.g.
+ * `cdk deploy -c alarmEmail=ops@example.com -c allowedWebhookHosts=hooks.example.com`.
+ * Context given on the command line arrives as strings, so numbers are parsed here.
+ */
+const app = new App();
+const context = (key: string): string | undefined => {
+  const value: unknown = app.node.tryGetContext(key);
+  return value === undefined || value === null || value === '' ? undefined : String(value);
+};
+const numberContext = (key: string): number | undefined => {
+  const value = context(key);
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`Context ${key} must be a positive number, got ${value}`);
+  return parsed;
+};
+const retentionContext = (key: string): RetentionDays | undefined => {
+  const days = numberContext(key);
+  if (days === undefined) return undefined;
+  if (!(Object.values(RetentionDays) as unknown[]).includes(days)) {
+    throw new Error(`Context ${key} must be a retention CloudWatch Logs offers (1, 3, 5, 7, 14, 30, 60, 90, …), got ${days}`);
+  }
+  return days as RetentionDays;
+};
+
+new HeraldStack(app, context('stackName') ?? 'Herald', {
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  description: 'Herald: asynchronous request-reply and signed webhooks',
+  alarmEmail: context('alarmEmail'),
+  allowedWebhookHosts: context('allowedWebhookHosts'),
+  smsSenderId: context('smsSenderId'),
+  logLevel: context('logLevel') as HeraldStackProps['logLevel'],
+  idempotencyKeyTtlHours: numberContext('idempotencyKeyTtlHours'),
+  requestRetentionDays: numberContext('requestRetentionDays'),
+  logRetention: retentionContext('logRetentionDays'),
+  throttle: {
+    rateLimit: numberContext('apiRateLimit') ?? defaultThrottle.rateLimit,
+    burstLimit: numberContext('apiBurstLimit') ?? defaultThrottle.burstLimit,
+  },
+  // Destroying the table is opt-in, for throwaway stacks only.
+  tableRemovalPolicy: context('tableRemovalPolicy') === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+  tableEncryptionKeyArn: context('tableEncryptionKeyArn'),
+});
+
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,0 +1,141 @@
+import * as path from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import {
+  ENV,
+  functions,
+  METRICS_NAMESPACE,
+  SERVICE_NAME,
+  type FunctionName,
+  type FunctionSpec,
+  type QueueName,
+} from '../topology';
+import { pascalCase, upperSnakeCase } from './naming';
+import type { Notifications } from './notifications';
+import type { WorkQueues } from './work-queues';
+
+/** Where topology entry paths are relative to: two folders up from lib/constructs. */
+const projectRoot = path.resolve(__dirname, '..', '..');
+
+export interface FunctionsProps {
+  readonly table: ITable;
+  readonly queues: WorkQueues;
+  readonly notifications: Notifications;
+  /** Operator settings every function reads from its environment (retry scale, TTLs, allowed hosts…). */
+  readonly settings: Readonly<Record<string, string>>;
+  readonly logRetention: RetentionDays;
+  readonly logLevel: string;
+}
+
+/**
+ * One Lambda function per topology entry, each with exactly the grants its spec lists and the
+ * environment variables naming those resources: a function cannot reach what it was not given.
+ */
+export class Functions extends Construct {
+  readonly byName: ReadonlyMap<FunctionName, NodejsFunction>;
+
+  constructor(scope: Construct, id: string, props: FunctionsProps) {
+    super(scope, id);
+    const byName = new Map<FunctionName, NodejsFunction>();
+    for (const [name, spec] of Object.entries(functions) as [FunctionName, FunctionSpec][]) {
+      byName.set(name, this.render(name, spec, props));
+    }
+    this.byName = byName;
+  }
+
+  get(name: FunctionName): NodejsFunction {
+    const fn = this.byName.get(name);
+    if (!fn) throw new Error(`Function ${name} is not in the topology`);
+    return fn;
+  }
+
+  private render(name: FunctionName, spec: FunctionSpec, props: FunctionsProps): NodejsFunction {
+    const baseId = pascalCase(name);
+    const logGroup = new LogGroup(this, `${baseId}LogGroup`, { retention: props.logRetention });
+    // An own role instead of the default one: the default attaches AWSLambdaBasicExecutionRole
+    // (logs on every log group of the account); this one writes only to the function's log group.
+    const role = new Role(this, `${baseId}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Herald ${name} function`,
+    });
+    logGroup.grantWrite(role);
+
+    const fn = new NodejsFunction(this, `${baseId}Function`, {
+      entry: path.join(projectRoot, spec.entry),
+      handler: 'handler',
+      projectRoot,
+      depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
+      description: spec.description,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: spec.memoryMb,
+      timeout: Duration.seconds(spec.timeoutSeconds),
+      tracing: Tracing.ACTIVE,
+      role,
+      logGroup,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: props.logLevel,
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.settings,
+        ...resourceEnvironment(spec, props),
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: 'node24',
+        format: OutputFormat.CJS,
+      },
+    });
+    this.grant(fn, spec, props);
+    return fn;
+  }
+
+  private grant(fn: NodejsFunction, spec: FunctionSpec, props: FunctionsProps): void {
+    const { grants } = spec;
+    if (grants.table === 'read') props.table.grantReadData(fn);
+    if (grants.table === 'readWrite') props.table.grantReadWriteData(fn);
+    for (const [queueName, access] of Object.entries(grants.queues ?? {}) as [QueueName, string][]) {
+      const { queue } = props.queues.get(queueName);
+      if (access === 'send' || access === 'sendAndConsume') queue.grantSendMessages(fn);
+      // Consume includes sqs:ChangeMessageVisibility, which the retry backoff relies on.
+      if (access === 'consume' || access === 'sendAndConsume') queue.grantConsumeMessages(fn);
+    }
+    for (const topicName of grants.publishesTo ?? []) props.notifications.get(topicName).grantPublish(fn);
+  }
+}
+
+/** The environment variables naming the resources a function's grants cover, and only those. */
+function resourceEnvironment(spec: FunctionSpec, props: FunctionsProps): Record<string, string> {
+  const environment: Record<string, string> = {};
+  const { grants } = spec;
+  if (grants.table) environment[ENV.tableName] = props.table.tableName;
+  for (const queueName of Object.keys(grants.queues ?? {}) as QueueName[]) {
+    environment[queueUrlVariable(queueName)] = props.queues.get(queueName).queue.queueUrl;
+  }
+  for (const topicName of grants.publishesTo ?? []) {
+    environment[topicArnVariable(topicName)] = props.notifications.get(topicName).topicArn;
+  }
+  return environment;
+}
+
+/** `requests` → ENV.requestsQueueUrl (HERALD_REQUESTS_QUEUE_URL); a queue new to the topology follows the same pattern. */
+export function queueUrlVariable(queueName: string): string {
+  return lookupEnv(`${queueName}QueueUrl`) ?? `${SERVICE_NAME.toUpperCase()}_${upperSnakeCase(queueName)}_QUEUE_URL`;
+}
+
+/** `notifications` → ENV.notificationsTopicArn (HERALD_NOTIFICATIONS_TOPIC_ARN), by the same rule as queues. */
+export function topicArnVariable(topicName: string): string {
+  return lookupEnv(`${topicName}TopicArn`) ?? `${SERVICE_NAME.toUpperCase()}_${upperSnakeCase(topicName)}_TOPIC_ARN`;
+}
+
+/** Names the topology declares win, so a deliberate name there is never second-guessed here. */
+export function lookupEnv(key: string): string | undefined {
+  return (ENV as Readonly<Record<string, string>>)[key];
+}

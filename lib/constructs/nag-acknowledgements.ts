@@ -1,0 +1,93 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import { Policy, Role } from 'aws-cdk-lib/aws-iam';
+import type { IConstruct } from 'constructs';
+
+interface PolicyStatementJson {
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action: string | readonly string[];
+  readonly Resource?: unknown;
+}
+
+/**
+ * Why a wildcard that a CDK grant writes is still least privilege. A finding no entry explains
+ * is left for cdk-nag to report, so a new kind of grant gets a human decision, not a blanket pass.
+ */
+const wildcardReasons: readonly {
+  readonly applies: (finding: string, statement: { actions: readonly string[] }) => boolean;
+  readonly reason: string;
+}[] = [
+  {
+    applies: (finding, { actions }) =>
+      finding === 'Resource::*' && actions.every(action => action.startsWith('xray:')),
+    reason:
+      'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+  },
+  {
+    applies: finding => /^Resource::<[A-Za-z0-9]+\.Arn>\/index\/\*$/.test(finding),
+    reason:
+      "The table's own global secondary indexes (byMerchant, byStatus): queries name an index, and the grant stays within this one table.",
+  },
+  {
+    applies: finding => finding === 'Action::kms:GenerateDataKey*' || finding === 'Action::kms:ReEncrypt*',
+    reason:
+      'Granted with access to a KMS-encrypted topic or table: SNS and DynamoDB choose among the GenerateDataKey/ReEncrypt variants; the statement is scoped to that one key.',
+  },
+];
+
+/**
+ * Acknowledges the AwsSolutions-IAM5 findings of the policies attached under `scope`, one finding
+ * id at a time, where a known reason explains them. Call it after every grant has been made.
+ */
+export function acknowledgeGrantWildcards(scope: IConstruct): void {
+  const stack = Stack.of(scope);
+  for (const construct of scope.node.findAll()) {
+    if (!(construct instanceof Role)) continue;
+    for (const child of construct.node.children) {
+      if (!(child instanceof Policy)) continue;
+      const document = stack.resolve(child.document) as { Statement?: PolicyStatementJson[] };
+      const acknowledged = new Set<string>();
+      for (const statement of document.Statement ?? []) {
+        if (statement.Effect !== 'Allow') continue;
+        const actions = toArray(statement.Action);
+        const findings = [
+          ...actions.filter(action => action.includes('*')).map(action => `Action::${action}`),
+          ...toArray(statement.Resource)
+            .map(flattenReference)
+            .filter(resource => resource.includes('*'))
+            .map(resource => `Resource::${resource}`),
+        ];
+        for (const finding of findings) {
+          const known = wildcardReasons.find(entry => entry.applies(finding, { actions }));
+          if (!known || acknowledged.has(finding)) continue;
+          acknowledged.add(finding);
+          Validations.of(child).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: known.reason });
+        }
+      }
+    }
+  }
+}
+
+function toArray<T>(value: T | readonly T[] | undefined): readonly T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value as T];
+}
+
+/** The flat form cdk-nag gives a CloudFormation reference in a finding id, e.g. `<Table1234.Arn>/index/*`. */
+function flattenReference(reference: unknown): string {
+  if (typeof reference === 'string') return reference.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  if (reference && typeof reference === 'object') {
+    const node = reference as Record<string, unknown>;
+    if (Array.isArray(node['Fn::Join'])) {
+      const [delimiter, items] = node['Fn::Join'] as [string, unknown[]];
+      return items.map(flattenReference).join(delimiter);
+    }
+    if (node['Fn::Sub'] !== undefined) return flattenReference(node['Fn::Sub']);
+    if (Array.isArray(node['Fn::GetAtt'])) {
+      const [resource, attribute] = node['Fn::GetAtt'] as [unknown, unknown];
+      return `<${flattenReference(resource)}.${flattenReference(attribute)}>`;
+    }
+    if (node['Fn::ImportValue'] !== undefined) return flattenReference(node['Fn::ImportValue']);
+    if (node.Ref !== undefined) return `<${flattenReference(node.Ref)}>`;
+  }
+  return JSON.stringify(reference);
+}

@@ -1,0 +1,42 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { table as tableSpec } from '../topology';
+
+export interface StorageProps {
+  readonly removalPolicy: RemovalPolicy;
+  /** Customer-managed key; without one the table uses the AWS-owned key (no KMS cost or key policy to manage). */
+  readonly encryptionKey?: IKey;
+}
+
+/** The one table that is Herald's source of truth: requests, keys, merchants, endpoints, deliveries. */
+export class Storage extends Construct {
+  readonly table: Table;
+
+  constructor(scope: Construct, id: string, props: StorageProps) {
+    super(scope, id);
+
+    // Table (not TableV2) because cdk-nag's point-in-time-recovery rule inspects AWS::DynamoDB::Table only.
+    this.table = new Table(this, 'Table', {
+      partitionKey: { name: tableSpec.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: tableSpec.sortKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: tableSpec.ttlAttribute,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      ...(props.encryptionKey
+        ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
+        : { encryption: TableEncryption.DEFAULT }),
+      removalPolicy: props.removalPolicy,
+    });
+
+    for (const index of Object.values(tableSpec.indexes)) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+        projectionType: ProjectionType.ALL,
+      });
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import { Duration } from 'aws-cdk-lib';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { functions, queues, type QueueName, type QueueSpec } from '../topology';
+import { pascalCase } from './naming';
+
+/** A work queue and the dead-letter queue that keeps what it could not deliver. */
+export interface WorkQueue {
+  readonly name: QueueName;
+  readonly spec: QueueSpec;
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+}
+
+/** Every queue of the topology, each with its own DLQ; SQS-managed encryption and TLS-only access. */
+export class WorkQueues extends Construct {
+  readonly byName: ReadonlyMap<QueueName, WorkQueue>;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const byName = new Map<QueueName, WorkQueue>();
+
+    for (const [name, spec] of Object.entries(queues) as [QueueName, QueueSpec][]) {
+      const consumerTimeout = functions[spec.consumer].timeoutSeconds;
+      if (spec.visibilityTimeoutSeconds < consumerTimeout) {
+        throw new Error(
+          `Queue ${name}: visibility timeout ${spec.visibilityTimeoutSeconds}s is shorter than its consumer's ` +
+            `timeout ${consumerTimeout}s, so messages would be redelivered while still being processed`,
+        );
+      }
+      const baseId = pascalCase(name);
+      const deadLetterQueue = new Queue(this, `${baseId}DeadLetterQueue`, {
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(spec.deadLetter.retentionDays),
+      });
+      const queue = new Queue(this, `${baseId}Queue`, {
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        visibilityTimeout: Duration.seconds(spec.visibilityTimeoutSeconds),
+        retentionPeriod: Duration.days(spec.retentionDays),
+        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: spec.deadLetter.maxReceiveCount },
+      });
+      byName.set(name, { name, spec, queue, deadLetterQueue });
+    }
+    this.byName = byName;
+  }
+
+  get(name: QueueName): WorkQueue {
+    const workQueue = this.byName.get(name);
+    if (!workQueue) throw new Error(`Queue ${name} is not in the topology`);
+    return workQueue;
+  }
+}

@@ -1,0 +1,124 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { Functions, lookupEnv } from './constructs/functions';
+import { Intake, type ApiThrottle } from './constructs/intake';
+import { acknowledgeGrantWildcards } from './constructs/nag-acknowledgements';
+import { pascalCase } from './constructs/naming';
+import { Notifications } from './constructs/notifications';
+import { Observability } from './constructs/observability';
+import { Processing } from './constructs/processing';
+import { Storage } from './constructs/storage';
+import { WorkQueues } from './constructs/work-queues';
+import { defaults, ENV } from './topology';
+
+/** What an operator may choose per deployment; everything structural comes from lib/topology.ts. */
+export interface HeraldStackProps extends StackProps {
+  /** How long a replayed Idempotency-Key returns the original response. @default topology defaults (24 h) */
+  readonly idempotencyKeyTtlHours?: number;
+  /** How long a finished request stays readable before its TTL expires it. @default topology defaults (30 days) */
+  readonly requestRetentionDays?: number;
+  /** Comma-separated hosts webhooks may target; empty allows any public host. @default '' */
+  readonly allowedWebhookHosts?: string;
+  /** Sender id shown on SMS notifications, where the destination country supports one. @default none */
+  readonly smsSenderId?: string;
+  /** Subscribed by email to the alarm topic. @default no subscription */
+  readonly alarmEmail?: string;
+  /** Retention of function and access logs. @default one month */
+  readonly logRetention?: RetentionDays;
+  /** Powertools log level of every function. @default 'INFO' */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Stage-wide API throttling. @default 50 requests/s, bursts of 100 */
+  readonly throttle?: ApiThrottle;
+  /** The table holds every request and merchant: keep it unless told otherwise. @default RemovalPolicy.RETAIN */
+  readonly tableRemovalPolicy?: RemovalPolicy;
+  /** Customer-managed key for the table. @default the AWS-owned key */
+  readonly tableEncryptionKey?: IKey;
+  /** The same as `tableEncryptionKey`, for an app that has only the key's ARN (e.g. from context). */
+  readonly tableEncryptionKeyArn?: string;
+  /** Age of a work queue's oldest message that raises an alarm. @default 15 minutes */
+  readonly queueAgeAlarmThreshold?: Duration;
+}
+
+export const defaultThrottle: ApiThrottle = { rateLimit: 50, burstLimit: 100 };
+
+/** Herald on AWS: lib/topology.ts rendered to Lambda, API Gateway, SQS, DynamoDB, SNS and CloudWatch. */
+export class HeraldStack extends Stack {
+  readonly storage: Storage;
+  readonly queues: WorkQueues;
+  readonly notifications: Notifications;
+  readonly functions: Functions;
+  readonly intake: Intake;
+  readonly observability: Observability;
+
+  constructor(scope: Construct, id: string, props: HeraldStackProps = {}) {
+    super(scope, id, props);
+    const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+
+    this.storage = new Storage(this, 'Storage', {
+      removalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
+      encryptionKey:
+        props.tableEncryptionKey ??
+        (props.tableEncryptionKeyArn ? Key.fromKeyArn(this, 'TableEncryptionKey', props.tableEncryptionKeyArn) : undefined),
+    });
+    this.queues = new WorkQueues(this, 'WorkQueues');
+    this.notifications = new Notifications(this, 'Notifications');
+    this.functions = new Functions(this, 'Functions', {
+      table: this.storage.table,
+      queues: this.queues,
+      notifications: this.notifications,
+      settings: operatorSettings(props),
+      logRetention,
+      logLevel: props.logLevel ?? 'INFO',
+    });
+    new Processing(this, 'Processing', { functions: this.functions, queues: this.queues });
+    this.intake = new Intake(this, 'Intake', {
+      functions: this.functions,
+      throttle: props.throttle ?? defaultThrottle,
+      logRetention,
+    });
+    this.observability = new Observability(this, 'Observability', {
+      functions: this.functions,
+      queues: this.queues,
+      api: this.intake.api,
+      alarmEmail: props.alarmEmail,
+      queueAgeAlarmThreshold: props.queueAgeAlarmThreshold ?? Duration.minutes(15),
+    });
+
+    this.output('ApiUrl', this.intake.url, 'Base URL of the HTTP API');
+    this.output('TableName', this.storage.table.tableName, 'The DynamoDB table (for the herald CLI)');
+    for (const { name, queue, deadLetterQueue } of this.queues.byName.values()) {
+      this.output(`${pascalCase(name)}QueueUrl`, queue.queueUrl, `The ${name} queue`);
+      this.output(`${pascalCase(name)}DeadLetterQueueUrl`, deadLetterQueue.queueUrl, `Dead letters of the ${name} queue (redrive from here)`);
+    }
+    for (const [name, topic] of this.notifications.byName) {
+      this.output(`${pascalCase(name)}TopicArn`, topic.topicArn, `The ${name} topic`);
+    }
+    this.output('AlarmTopicArn', this.observability.alarmTopic.topicArn, 'Subscribe here to receive alarms');
+    this.output(
+      'DashboardUrl',
+      `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${this.observability.dashboard.dashboardName}`,
+      'The CloudWatch dashboard',
+    );
+
+    acknowledgeGrantWildcards(this);
+  }
+
+  private output(id: string, value: string, description: string): void {
+    new CfnOutput(this, id, { value, description });
+  }
+}
+
+/** Settings the functions read from their environment, the same names the local runtime sets. */
+function operatorSettings(props: HeraldStackProps): Record<string, string> {
+  const settings: Record<string, string> = {
+    // Retry delays are real on AWS; only local and test runs shrink them.
+    [ENV.retryScale]: '1',
+    [ENV.idempotencyKeyTtlHours]: String(props.idempotencyKeyTtlHours ?? defaults.idempotencyKeyTtlHours),
+    [ENV.requestRetentionDays]: String(props.requestRetentionDays ?? defaults.requestRetentionDays),
+    [lookupEnv('allowedWebhookHosts') ?? 'HERALD_ALLOWED_WEBHOOK_HOSTS']: props.allowedWebhookHosts ?? '',
+  };
+  if (props.smsSenderId) settings[lookupEnv('smsSenderId') ?? 'HERALD_SMS_SENDER_ID'] = props.smsSenderId;
+  return settings;
+}

@@ -1,0 +1,142 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
+import type { CfnRole } from 'aws-cdk-lib/aws-iam';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { queueUrlVariable, topicArnVariable } from '../../lib/constructs/functions';
+import { HeraldStack } from '../../lib/herald-stack';
+import { ENV, functions, METRICS_NAMESPACE, SERVICE_NAME, type FunctionName } from '../../lib/topology';
+
+const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+const stack = new HeraldStack(app, 'Herald', { allowedWebhookHosts: 'hooks.example.com', idempotencyKeyTtlHours: 48 });
+const template = Template.fromStack(stack);
+const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+
+const functionProperties = (name: FunctionName) =>
+  resources[Stack.of(stack).getLogicalId(stack.functions.get(name).node.defaultChild as CfnFunction)]!.Properties;
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+/** Every statement of the policies attached to a function's role, inline or managed. */
+function statementsOf(name: FunctionName): Statement[] {
+  const roleId = Stack.of(stack).getLogicalId(stack.functions.get(name).role!.node.defaultChild as CfnRole);
+  return Object.values(resources)
+    .filter(r => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId))
+    .flatMap(r => r.Properties.PolicyDocument.Statement as Statement[]);
+}
+const actionsOf = (name: FunctionName) =>
+  statementsOf(name).flatMap(statement => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]));
+
+const names = Object.keys(functions) as FunctionName[];
+const tableRef = { 'Fn::GetAtt': [Stack.of(stack).getLogicalId(stack.storage.table.node.defaultChild as CfnTable), 'Arn'] };
+
+describe.each(names)('the %s function', name => {
+  const spec = functions[name];
+
+  it('runs on Node.js 24 on arm64', () => {
+    expect(functionProperties(name)).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'] });
+  });
+
+  it('takes the memory and timeout of the topology', () => {
+    expect(functionProperties(name)).toMatchObject({ MemorySize: spec.memoryMb, Timeout: spec.timeoutSeconds });
+  });
+
+  it('traces with X-Ray', () => {
+    expect(functionProperties(name).TracingConfig).toEqual({ Mode: 'Active' });
+  });
+
+  it('logs to its own log group with a retention', () => {
+    const logGroupRef = functionProperties(name).LoggingConfig.LogGroup as { Ref: string };
+    expect(resources[logGroupRef.Ref]).toMatchObject({
+      Type: 'AWS::Logs::LogGroup',
+      Properties: { RetentionInDays: 30 },
+    });
+  });
+
+  it('configures Powertools and source maps', () => {
+    expect(functionProperties(name).Environment.Variables).toMatchObject({
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+  });
+
+  it('receives the operator settings', () => {
+    expect(functionProperties(name).Environment.Variables).toMatchObject({
+      [ENV.retryScale]: '1',
+      [ENV.idempotencyKeyTtlHours]: '48',
+      [ENV.requestRetentionDays]: '30',
+      HERALD_ALLOWED_WEBHOOK_HOSTS: 'hooks.example.com',
+    });
+  });
+
+  it('is told the names of exactly the resources it may use', () => {
+    const variables = functionProperties(name).Environment.Variables as Record<string, unknown>;
+    const resourceVariables = Object.keys(variables).filter(
+      key => key === ENV.tableName || key.endsWith('_QUEUE_URL') || key.endsWith('_TOPIC_ARN'),
+    );
+    const expected = [
+      ...(spec.grants.table ? [ENV.tableName] : []),
+      ...Object.keys(spec.grants.queues ?? {}).map(queueUrlVariable),
+      ...(spec.grants.publishesTo ?? []).map(topicArnVariable),
+    ];
+    expect(resourceVariables.sort()).toEqual(expected.sort());
+  });
+
+  it('has no managed policy, so nothing beyond its grants', () => {
+    const roleId = Stack.of(stack).getLogicalId(stack.functions.get(name).role!.node.defaultChild as CfnRole);
+    expect(resources[roleId]!.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('may only touch the services its grants name', () => {
+    const services = new Set(actionsOf(name).map(action => action.split(':')[0]));
+    const allowed = new Set(['logs', 'xray']);
+    if (spec.grants.table) allowed.add('dynamodb');
+    if (spec.grants.queues) allowed.add('sqs');
+    if (spec.grants.publishesTo?.length) ['sns', 'kms'].forEach(service => allowed.add(service));
+    for (const service of services) expect(allowed).toContain(service);
+  });
+
+  it('writes to the table only with a readWrite grant', () => {
+    const writes = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+    const granted = actionsOf(name).filter(action => writes.includes(action));
+    if (spec.grants.table === 'readWrite') expect(granted.sort()).toEqual([...writes].sort());
+    else expect(granted).toEqual([]);
+  });
+
+  it('sends to a queue only with a send grant', () => {
+    const sends = Object.values(spec.grants.queues ?? {}).some(access => access.startsWith('send'));
+    expect(actionsOf(name).includes('sqs:SendMessage')).toBe(sends);
+  });
+
+  it('deletes messages and changes their visibility only as a consumer', () => {
+    const consumes = Object.values(spec.grants.queues ?? {}).some(access => access.toLowerCase().includes('consume'));
+    const actions = actionsOf(name);
+    expect(actions.includes('sqs:DeleteMessage')).toBe(consumes);
+    expect(actions.includes('sqs:ChangeMessageVisibility')).toBe(consumes);
+  });
+
+  it('publishes to SNS only if the topology lets it', () => {
+    expect(actionsOf(name).includes('sns:Publish')).toBe(Boolean(spec.grants.publishesTo?.length));
+  });
+});
+
+it('lets the status function read the table and nothing else of the data', () => {
+  const dataStatements = statementsOf('status').filter(s => ![s.Action].flat().every(a => /^(logs|xray):/.test(a)));
+  for (const statement of dataStatements) {
+    expect([statement.Action].flat().every(action => action.startsWith('dynamodb:'))).toBe(true);
+    expect(statement.Resource).toEqual([tableRef, { 'Fn::Join': ['', [tableRef, '/index/*']] }]);
+  }
+  expect(actionsOf('status')).not.toContain('sqs:SendMessage');
+  expect(actionsOf('status')).not.toContain('dynamodb:PutItem');
+});
+
+it('lets the authorizer only read', () => {
+  const actions = actionsOf('authorizer').filter(action => !/^(logs|xray):/.test(action));
+  expect(actions.every(action => /^dynamodb:(BatchGet|Get|Query|Scan|ConditionCheck|Describe)/.test(action))).toBe(true);
+});
