@@ -17,7 +17,11 @@ class RedeliveryRequested extends Error {}
  * its neighbours; records that must be retried are reported through `batchItemFailures`.
  */
 export const handler = async (event: SQSEvent, context: Context) => {
-  return processPartialResponse(event, (record: SQSRecord) => processRecord(record, context), batch, { context });
+  return processPartialResponse(event, (record: SQSRecord) => processRecord(record, context), batch, {
+    context,
+    // Report every record instead of throwing, so a fully failed batch keeps the backoff each record chose.
+    throwOnFullBatchFailure: false,
+  });
 };
 
 async function processRecord(record: SQSRecord, context: Context): Promise<void> {

@@ -1,0 +1,88 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { HeraldStack } from '../../lib/herald-stack';
+
+/**
+ * The stack must render whatever lib/topology.ts describes. This grows the topology the way the
+ * roadmap will (a deliveries queue with its own consumer that publishes notifications, and a public
+ * route) and checks that it appears, least privilege holds and cdk-nag still passes, with no stack edit.
+ */
+jest.mock('../../lib/topology', () => {
+  const actual = jest.requireActual('../../lib/topology');
+  const deliver = {
+    entry: actual.functions.process.entry,
+    description: 'Consumes the deliveries queue: signs and posts webhooks',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    grants: { table: 'readWrite', queues: { deliveries: 'consume' }, publishesTo: ['notifications'] },
+  };
+  return {
+    ...actual,
+    functions: { ...actual.functions, deliver },
+    queues: {
+      ...actual.queues,
+      deliveries: {
+        ...actual.queues.requests,
+        consumer: 'deliver',
+        visibilityTimeoutSeconds: 180,
+        batchSize: 5,
+        maxConcurrency: 20,
+        deadLetter: { maxReceiveCount: 8, retentionDays: 14 },
+      },
+    },
+    routes: [...actual.routes, { method: 'GET', path: '/health', function: 'status', authorized: false }],
+  };
+});
+
+const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+const stack = new HeraldStack(app, 'Herald');
+const template = Template.fromStack(stack);
+const deliverId = Stack.of(stack).getLogicalId(
+  stack.functions.get('deliver' as never).node.defaultChild as CfnFunction,
+);
+const deliverProperties = () => template.toJSON().Resources[deliverId].Properties;
+
+it('adds a queue and a DLQ for a new queue entry', () => {
+  template.resourceCountIs('AWS::SQS::Queue', 4);
+  template.hasResourceProperties('AWS::SQS::Queue', {
+    VisibilityTimeout: 180,
+    RedrivePolicy: Match.objectLike({ maxReceiveCount: 8 }),
+  });
+});
+
+it('connects the new queue to its consumer with its batch settings', () => {
+  template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+    FunctionName: { Ref: deliverId },
+    BatchSize: 5,
+    ScalingConfig: { MaximumConcurrency: 20 },
+    FunctionResponseTypes: ['ReportBatchItemFailures'],
+  });
+});
+
+it('names the new queue and the topic in the environment by the same pattern', () => {
+  expect(deliverProperties().Environment.Variables).toMatchObject({
+    HERALD_DELIVERIES_QUEUE_URL: Match.anyValue(),
+    HERALD_NOTIFICATIONS_TOPIC_ARN: Match.anyValue(),
+  });
+  expect(Object.keys(deliverProperties().Environment.Variables)).not.toContain('HERALD_REQUESTS_QUEUE_URL');
+});
+
+it('lets a publisher publish, and only to its topic', () => {
+  const topicId = Stack.of(stack).getLogicalId(stack.notifications.get('notifications').node.defaultChild as never);
+  template.hasResourceProperties('AWS::IAM::Policy', {
+    PolicyDocument: {
+      Statement: Match.arrayWith([Match.objectLike({ Action: 'sns:Publish', Resource: { Ref: topicId } })]),
+    },
+  });
+});
+
+it('serves a public route without the authorizer', () => {
+  template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /health', AuthorizationType: 'NONE' });
+});
+
+it('still passes the AWS Solutions checks', () => {
+  const report = new AwsSolutionsChecks(app).validateScope(stack);
+  expect(report.violations.map(v => `${v.ruleName} at ${v.violatingResources.map(r => r.constructPath)}`)).toEqual([]);
+});
