@@ -104,7 +104,9 @@ describe('POST /v1/requests', () => {
     ['an unknown processor type', { type: 'no.such', payload: {} }, { 'idempotency-key': 'bad-5' }, 400, 'unknown-request-type', undefined],
     ['a payload the processor refuses', { type: 'demo.sleep', payload: { ms: -1 } }, { 'idempotency-key': 'bad-6' }, 400, 'validation-failed', '/payload/ms'],
     ['a bad phone number', { type: 'demo.sleep', payload: {}, notify: { sms: '12345' } }, { 'idempotency-key': 'bad-7' }, 400, 'validation-failed', '/notify/sms'],
-  ])('answers %s with a problem document and stores nothing', async (_, body, headers, statusCode, code, field) => {
+  ] as [string, unknown, Record<string, string>, number, string, string | undefined][])(
+    'answers %s with a problem document and stores nothing',
+    async (_, body, headers, statusCode, code, field) => {
     const before = await visibleMessages();
     const response = await submit(body, headers);
     expect(response.status).toBe(statusCode);
@@ -117,7 +119,8 @@ describe('POST /v1/requests', () => {
       const corrected = await submit({ type: 'demo.sleep', payload: {} }, headers);
       expect(corrected.status).toBe(202);
     }
-  });
+  },
+  );
 
   it('answers 413 for a body over 256 KiB', async () => {
     const response = await submit({ type: 'demo.sleep', payload: { filler: 'x'.repeat(300 * 1024) } }, { 'idempotency-key': 'big-1' });
