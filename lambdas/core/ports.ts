@@ -59,3 +59,13 @@ export interface RequestQueue {
   /** Hides a received message for `seconds`: how a retry waits out its backoff without a timer. */
   delayRedelivery(receiptHandle: string, seconds: number): Promise<void>;
 }
+
+/**
+ * Tells the world a request ended: webhooks to the merchant's endpoints, SMS or email. Called
+ * after every terminal transition and again when a redelivered message finds the request already
+ * finished (the worker may have died between the status write and the fan-out), so every
+ * implementation must be idempotent per (request, event).
+ */
+export interface RequestEventPublisher {
+  requestFinished(request: HeraldRequest): Promise<void>;
+}

@@ -1,12 +1,13 @@
 import type { RetrySchedule } from '../../lib/topology';
 import { PermanentError, type Processor } from '../processors/processor';
 import { backoffDelaySeconds } from './backoff';
-import type { RequestQueue, RequestStore } from './ports';
+import type { RequestEventPublisher, RequestQueue, RequestStore } from './ports';
 import type { HeraldRequest, RequestError } from './request';
 
 export interface ProcessDependencies {
   readonly store: RequestStore;
   readonly queue: RequestQueue;
+  readonly events: RequestEventPublisher;
   readonly processorFor: (type: string) => Processor<any, unknown> | undefined;
   readonly retry: RetrySchedule;
   /** The queue's maxReceiveCount: on this receive the attempt is the last one. */
@@ -57,26 +58,37 @@ export async function processRequest(deps: ProcessDependencies, message: Receive
   const leaseMs = (processor?.timeoutMs ?? 0) + LEASE_MARGIN_MS;
 
   const claim = await deps.store.claim(message.requestId, leaseMs, Math.max(message.receiveCount - 1, 0), now());
-  if (claim.outcome === 'lost') return { kind: 'skipped', reason: claim.reason };
+  if (claim.outcome === 'lost') {
+    // The worker that finished it may have died before telling anyone: finishing the fan-out is idempotent.
+    const current = claim.current;
+    if (current && (current.status === 'succeeded' || current.status === 'failed')) await deps.events.requestFinished(current);
+    return { kind: 'skipped', reason: claim.reason };
+  }
   const claimed = claim.request;
 
   const attempt = await runProcessor(deps, processor, claimed);
   if (attempt.ok) {
     const finished = await deps.store.finishAttempt(claimed, 'succeeded', { result: attempt.result }, now());
-    return finished ? { kind: 'succeeded', request: finished } : superseded();
+    if (!finished) return superseded();
+    await deps.events.requestFinished(finished);
+    return { kind: 'succeeded', request: finished };
   }
 
   const error = attempt.error;
   if (!error.retryable) {
     const finished = await deps.store.finishAttempt(claimed, 'failed', { error, reason: error.message }, now());
-    return finished ? { kind: 'failed', request: finished } : superseded();
+    if (!finished) return superseded();
+    await deps.events.requestFinished(finished);
+    return { kind: 'failed', request: finished };
   }
   if (message.receiveCount >= deps.maxReceiveCount) {
     const reason = `attempts exhausted after ${claimed.attempts}: ${error.message}`;
     const finished = await deps.store.finishAttempt(claimed, 'failed', { error, reason }, now());
+    if (!finished) return superseded();
+    await deps.events.requestFinished(finished);
     // Let SQS move the message to the DLQ on its next receive, so an operator can redrive it.
     await deps.queue.delayRedelivery(message.receiptHandle, 0);
-    return finished ? { kind: 'exhausted', request: finished } : superseded();
+    return { kind: 'exhausted', request: finished };
   }
   const delaySeconds = backoffDelaySeconds(deps.retry, message.receiveCount, deps.random, deps.retryScale);
   const nextAttemptAt = new Date(now().getTime() + delaySeconds * 1000).toISOString();

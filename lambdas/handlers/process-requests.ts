@@ -5,6 +5,7 @@ import { parseRequestMessage, TRACE_ID_ATTRIBUTE } from '../adapters/sqs-request
 import { processRequest } from '../core/process-request';
 import { processorFor } from '../processors/registry';
 import { requestQueue, requestStore, settings } from './shared/dependencies';
+import { requestEventPublisher } from './shared/fan-out';
 import { logger } from './shared/observability';
 
 const batch = new BatchProcessor(EventType.SQS);
@@ -37,6 +38,7 @@ async function processRecord(record: SQSRecord, context: Context): Promise<void>
     {
       store: requestStore(),
       queue: requestQueue(),
+      events: requestEventPublisher(),
       processorFor,
       retry: queues.requests.retry,
       maxReceiveCount: queues.requests.deadLetter.maxReceiveCount,
