@@ -4,8 +4,9 @@
  */
 type Command = (argv: string[]) => Promise<void>;
 
-const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  // e.g. merchants: { summary: 'create merchants', load: async () => (await import('../lib/cli/merchants')).run },
+// Loaded with require so only the command in use is loaded (and it works under tsx's CommonJS hook).
+const commands: Record<string, { summary: string; load: () => Command }> = {
+  // e.g. merchants: { summary: 'create merchants', load: () => require('../lib/cli/merchants').run },
 };
 
 async function main(): Promise<void> {
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
     process.exitCode = name && name !== 'help' && name !== '--help' ? 2 : 0;
     return;
   }
-  await (await command.load())(rest);
+  await command.load()(rest);
 }
 
 main().catch((error: unknown) => {
