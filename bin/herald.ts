@@ -28,6 +28,15 @@ const retentionContext = (key: string): RetentionDays | undefined => {
   }
   return days as RetentionDays;
 };
+const logLevels = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+const logLevelContext = (key: string): HeraldStackProps['logLevel'] => {
+  const level = context(key)?.toUpperCase();
+  if (level === undefined) return undefined;
+  if (!(logLevels as readonly string[]).includes(level)) {
+    throw new Error(`Context ${key} must be one of ${logLevels.join(', ')}, got ${level}`);
+  }
+  return level as HeraldStackProps['logLevel'];
+};
 
 new HeraldStack(app, context('stackName') ?? 'Herald', {
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
@@ -35,7 +44,7 @@ new HeraldStack(app, context('stackName') ?? 'Herald', {
   alarmEmail: context('alarmEmail'),
   allowedWebhookHosts: context('allowedWebhookHosts'),
   smsSenderId: context('smsSenderId'),
-  logLevel: context('logLevel') as HeraldStackProps['logLevel'],
+  logLevel: logLevelContext('logLevel'),
   idempotencyKeyTtlHours: numberContext('idempotencyKeyTtlHours'),
   requestRetentionDays: numberContext('requestRetentionDays'),
   logRetention: retentionContext('logRetentionDays'),

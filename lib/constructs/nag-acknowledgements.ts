@@ -45,7 +45,9 @@ export function acknowledgeGrantWildcards(scope: IConstruct): void {
     for (const child of construct.node.children) {
       if (!(child instanceof Policy)) continue;
       const document = stack.resolve(child.document) as { Statement?: PolicyStatementJson[] };
-      const acknowledged = new Set<string>();
+      // cdk-nag acknowledges a finding id for the whole policy, so every statement that produces
+      // it must be explained: an xray `Resource::*` must not also cover, say, sns:Publish on `*`.
+      const reasonsByFinding = new Map<string, (string | undefined)[]>();
       for (const statement of document.Statement ?? []) {
         if (statement.Effect !== 'Allow') continue;
         const actions = toArray(statement.Action);
@@ -57,11 +59,14 @@ export function acknowledgeGrantWildcards(scope: IConstruct): void {
             .map(resource => `Resource::${resource}`),
         ];
         for (const finding of findings) {
-          const known = wildcardReasons.find(entry => entry.applies(finding, { actions }));
-          if (!known || acknowledged.has(finding)) continue;
-          acknowledged.add(finding);
-          Validations.of(child).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: known.reason });
+          const reason = wildcardReasons.find(entry => entry.applies(finding, { actions }))?.reason;
+          reasonsByFinding.set(finding, [...(reasonsByFinding.get(finding) ?? []), reason]);
         }
+      }
+      for (const [finding, reasons] of reasonsByFinding) {
+        if (reasons.some(reason => reason === undefined)) continue;
+        const reason = [...new Set(reasons)].join(' ');
+        Validations.of(child).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
       }
     }
   }

@@ -7,6 +7,8 @@ import {
   Dashboard,
   GraphWidget,
   type IMetric,
+  LogQueryWidget,
+  MathExpression,
   TextWidget,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -16,7 +18,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { SERVICE_NAME } from '../topology';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../topology';
 import type { Functions } from './functions';
 import { pascalCase } from './naming';
 import type { WorkQueues } from './work-queues';
@@ -191,6 +193,33 @@ export class Observability extends Construct {
         height,
       }),
       new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width, height }),
+    );
+    dashboard.addWidgets(
+      // A search rather than named metrics: whatever the handlers emit through Powertools shows up.
+      new GraphWidget({
+        title: 'Service metrics (Powertools)',
+        left: [
+          new MathExpression({
+            expression: `SEARCH('{${METRICS_NAMESPACE},service} service="${SERVICE_NAME}"', 'Sum', ${period.toSeconds()})`,
+            label: '',
+            period,
+          }),
+        ],
+        width,
+        height,
+      }),
+      new LogQueryWidget({
+        title: 'Recent errors',
+        logGroupNames: functions.map(([, fn]) => fn.logGroup.logGroupName),
+        queryLines: [
+          'fields @timestamp, @log, level, message, error.message',
+          'filter level = "ERROR" or @message like /Task timed out/',
+          'sort @timestamp desc',
+          'limit 50',
+        ],
+        width,
+        height,
+      }),
     );
     return dashboard;
   }

@@ -1,6 +1,8 @@
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { acknowledgeGrantWildcards } from '../../lib/constructs/nag-acknowledgements';
 import { HeraldStack } from '../../lib/herald-stack';
 
 function heraldApp() {
@@ -34,6 +36,22 @@ it('would report a violation, so a clean report means a checked stack', () => {
   new Queue(stack, 'UnencryptedQueueWithoutDeadLetters', { enforceSSL: false });
   const report = new AwsSolutionsChecks(app).validateScope(stack);
   expect(report.violations.map(v => v.ruleName)).toEqual(expect.arrayContaining(['AwsSolutions-SQS3', 'AwsSolutions-SQS4']));
+});
+
+it('leaves a wildcard that no known reason explains for a human to decide', () => {
+  const app = new App();
+  const stack = new Stack(app, 'Wildcards');
+  const role = new Role(stack, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+  role.addToPolicy(new PolicyStatement({ actions: ['xray:PutTraceSegments'], resources: ['*'] }));
+  role.addToPolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }));
+  role.addToPolicy(new PolicyStatement({ actions: ['s3:Get*'], resources: ['arn:aws:s3:::bucket/*'] }));
+  acknowledgeGrantWildcards(stack);
+  const report = new AwsSolutionsChecks(app).validateScope(stack);
+  expect(report.violations.map(v => v.ruleName).sort()).toEqual([
+    'AwsSolutions-IAM5[Action::s3:Get*]',
+    'AwsSolutions-IAM5[Resource::*]',
+    'AwsSolutions-IAM5[Resource::arn:aws:s3:::bucket/*]',
+  ]);
 });
 
 it('synthesizes with the checks registered the way bin/herald.ts does', () => {

@@ -73,7 +73,14 @@ it('subscribes nobody when no address is given', () => {
 it('has a dashboard showing throughput, errors and DLQ depth', () => {
   const dashboard = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]!;
   const body = JSON.stringify(dashboard.Properties.DashboardBody);
-  for (const title of ['API requests and errors', 'Function errors and throttles', 'Queue throughput', 'Dead-letter queue depth']) {
+  for (const title of [
+    'API requests and errors',
+    'Function errors and throttles',
+    'Queue throughput',
+    'Dead-letter queue depth',
+    'Service metrics (Powertools)',
+    'Recent errors',
+  ]) {
     expect(body).toContain(title);
   }
 });

@@ -1,6 +1,5 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { HeraldStack } from '../../lib/herald-stack';
 
@@ -39,9 +38,9 @@ jest.mock('../../lib/topology', () => {
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 const stack = new HeraldStack(app, 'Herald');
 const template = Template.fromStack(stack);
-const deliverId = Stack.of(stack).getLogicalId(
-  stack.functions.get('deliver' as never).node.defaultChild as CfnFunction,
-);
+const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
+  Stack.of(stack).getLogicalId(construct.node.defaultChild as CfnResource);
+const deliverId = logicalId(stack.functions.get('deliver' as never));
 const deliverProperties = () => template.toJSON().Resources[deliverId].Properties;
 
 it('adds a queue and a DLQ for a new queue entry', () => {
@@ -63,14 +62,14 @@ it('connects the new queue to its consumer with its batch settings', () => {
 
 it('names the new queue and the topic in the environment by the same pattern', () => {
   expect(deliverProperties().Environment.Variables).toMatchObject({
-    HERALD_DELIVERIES_QUEUE_URL: Match.anyValue(),
-    HERALD_NOTIFICATIONS_TOPIC_ARN: Match.anyValue(),
+    HERALD_DELIVERIES_QUEUE_URL: { Ref: logicalId(stack.queues.get('deliveries' as never).queue) },
+    HERALD_NOTIFICATIONS_TOPIC_ARN: { Ref: logicalId(stack.notifications.get('notifications')) },
   });
   expect(Object.keys(deliverProperties().Environment.Variables)).not.toContain('HERALD_REQUESTS_QUEUE_URL');
 });
 
 it('lets a publisher publish, and only to its topic', () => {
-  const topicId = Stack.of(stack).getLogicalId(stack.notifications.get('notifications').node.defaultChild as never);
+  const topicId = logicalId(stack.notifications.get('notifications'));
   template.hasResourceProperties('AWS::IAM::Policy', {
     PolicyDocument: {
       Statement: Match.arrayWith([Match.objectLike({ Action: 'sns:Publish', Resource: { Ref: topicId } })]),
