@@ -18,9 +18,13 @@ export const ENV = {
   retryScale: 'HERALD_RETRY_SCALE',
   idempotencyKeyTtlHours: 'HERALD_IDEMPOTENCY_KEY_TTL_HOURS',
   requestRetentionDays: 'HERALD_REQUEST_RETENTION_DAYS',
+  /** Seconds an `accepted` request may sit without an enqueue mark before the sweeper re-enqueues it. */
+  sweepUnenqueuedAfterSeconds: 'HERALD_SWEEP_UNENQUEUED_AFTER_SECONDS',
+  /** Seconds after which an enqueue mark is distrusted and the request is re-enqueued anyway. */
+  sweepStaleEnqueueAfterSeconds: 'HERALD_SWEEP_STALE_ENQUEUE_AFTER_SECONDS',
 } as const;
 
-export type FunctionName = 'authorizer' | 'submit' | 'status' | 'process';
+export type FunctionName = 'authorizer' | 'submit' | 'status' | 'process' | 'list' | 'cancel' | 'sweep';
 
 export interface FunctionSpec {
   /** Path of the handler module from the project root; it exports `handler`. */
@@ -68,6 +72,27 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 60,
     grants: { table: 'readWrite', queues: { requests: 'consume' } },
   },
+  list: {
+    entry: 'lambdas/handlers/list-requests.ts',
+    description: "GET /v1/requests: the merchant's requests, newest first",
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    grants: { table: 'read' },
+  },
+  cancel: {
+    entry: 'lambdas/handlers/cancel-request.ts',
+    description: 'POST /v1/requests/{id}/cancel: cancels a request no worker has started',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    grants: { table: 'readWrite' },
+  },
+  sweep: {
+    entry: 'lambdas/handlers/sweep-stuck-requests.ts',
+    description: 'Schedule: re-enqueues requests whose enqueue failed or whose worker vanished',
+    memoryMb: 256,
+    timeoutSeconds: 60,
+    grants: { table: 'readWrite', queues: { requests: 'send' } },
+  },
 };
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -84,7 +109,20 @@ export interface RouteSpec {
 export const routes: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/requests', function: 'submit', authorized: true },
   { method: 'GET', path: '/v1/requests/{id}', function: 'status', authorized: true },
+  { method: 'GET', path: '/v1/requests', function: 'list', authorized: true },
+  { method: 'POST', path: '/v1/requests/{id}/cancel', function: 'cancel', authorized: true },
 ];
+
+export interface ScheduleSpec {
+  readonly function: FunctionName;
+  /** Period of the run: an EventBridge rate on AWS, a timer in the local runtime. */
+  readonly everyMinutes: number;
+}
+
+/** Functions run on a timer rather than by a route or a queue. */
+export const schedules: Record<string, ScheduleSpec> = {
+  sweep: { function: 'sweep', everyMinutes: 1 },
+};
 
 /** How long API Gateway caches an authorizer decision: a revoked key keeps working at most this long. */
 export const AUTHORIZER_CACHE_TTL_SECONDS = 300;
@@ -157,6 +195,15 @@ export const defaults = {
   requestRetentionDays: 30,
   /** Seconds a client is told to wait before polling a request that is not finished yet. */
   retryAfterSeconds: 1,
+  /** An `accepted` request with no enqueue mark this long after its last change lost its SendMessage. */
+  sweepUnenqueuedAfterSeconds: 60,
+  /**
+   * Submit writes the enqueue mark before SendMessage and clears it if the send fails; if the
+   * clearing write fails too, the mark lies. Past this age the sweeper re-enqueues regardless.
+   */
+  sweepStaleEnqueueAfterSeconds: 15 * 60,
+  /** Requests of each kind one sweeper run handles at most. */
+  sweepBatchLimit: 100,
 } as const;
 
 /** Physical names used by the local runtime; on AWS, CloudFormation names the resources. */

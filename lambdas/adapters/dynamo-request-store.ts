@@ -1,14 +1,28 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   GetCommand,
+  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { table } from '../../lib/topology';
 import { IdempotencyKeyInFlightError } from '../core/errors';
-import type { AttemptOutcome, ClaimOutcome, CreateOutcome, IdempotencyRecord, RequestStore } from '../core/ports';
+import type {
+  AttemptOutcome,
+  CancelOutcome,
+  ClaimOutcome,
+  CreateOutcome,
+  IdempotencyRecord,
+  ListPosition,
+  RequestCancellation,
+  RequestListing,
+  RequestPage,
+  RequestStore,
+  StuckRequestStore,
+} from '../core/ports';
 import {
   appendHistory,
   isTerminal,
@@ -30,7 +44,7 @@ const epochSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
  * conditional write that also appends the history row; a lost condition becomes a domain
  * outcome (`lost`, `exists`) rather than an SDK exception.
  */
-export class DynamoRequestStore implements RequestStore {
+export class DynamoRequestStore implements RequestStore, RequestListing, RequestCancellation, StuckRequestStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -277,6 +291,209 @@ export class DynamoRequestStore implements RequestStore {
     }
   }
 
+  /**
+   * A merchant's requests, newest first, from the byMerchant index. With a status filter,
+   * DynamoDB filters after reading, so a page may take several queries; the work per call is
+   * capped and a short page then still carries a cursor to continue from.
+   */
+  async listForMerchant(
+    merchantId: string,
+    query: { status?: RequestStatus; limit: number; after?: ListPosition },
+  ): Promise<RequestPage> {
+    const index = table.indexes.byMerchant;
+    const found: HeraldRequest[] = [];
+    let startKey: Record<string, unknown> | undefined = query.after
+      ? {
+          ...requestKey(query.after.id),
+          [index.partitionKey]: `MER#${merchantId}`,
+          [index.sortKey]: `${query.after.createdAt}#${query.after.id}`,
+        }
+      : undefined;
+    for (let round = 0; round < LIST_MAX_QUERIES; round++) {
+      const { Items = [], LastEvaluatedKey } = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index.name,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': index.partitionKey, ...(query.status ? { '#status': 'status' } : {}) },
+          ExpressionAttributeValues: { ':pk': `MER#${merchantId}`, ...(query.status ? { ':status': query.status } : {}) },
+          ...(query.status ? { FilterExpression: '#status = :status' } : {}),
+          ScanIndexForward: false,
+          // One more than asked tells whether another page exists without a second query.
+          Limit: query.status ? LIST_FILTERED_READ : query.limit + 1,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      found.push(...Items.map(fromItem));
+      if (found.length > query.limit) {
+        const requests = found.slice(0, query.limit);
+        const last = requests[requests.length - 1]!;
+        return { requests, next: { createdAt: last.createdAt, id: last.id } };
+      }
+      if (!LastEvaluatedKey) return { requests: found };
+      startKey = LastEvaluatedKey;
+    }
+    const [createdAt, id] = splitSortKey(String(startKey![index.sortKey]));
+    return { requests: found, next: { createdAt, id } };
+  }
+
+  /**
+   * `accepted → cancelled`, conditional on the owner and the status. Like `claim`, the first
+   * write guesses the attempt count for the history row (0: never tried); a wrong guess costs
+   * a second write conditioned on the version the failed one returned.
+   */
+  async cancel(merchantId: string, id: string, now = new Date()): Promise<CancelOutcome> {
+    const at = now.toISOString();
+    let expected: { attempts: number; version?: number } = { attempts: 0 };
+    for (let round = 0; round < 3; round++) {
+      const entry: HistoryEntry = { from: 'accepted', to: 'cancelled', at, attempt: expected.attempts, reason: 'cancelled by the merchant' };
+      try {
+        const { Attributes } = await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: requestKey(id),
+            ConditionExpression:
+              'merchantId = :merchant AND #status = :accepted AND attempts = :attempts' +
+              (expected.version !== undefined ? ' AND version = :version' : ''),
+            UpdateExpression:
+              'SET #status = :cancelled, version = version + :one, updatedAt = :at, expiresAt = :expires, ' +
+              'history = list_append(history, :entry) REMOVE gsi2pk, gsi2sk, leaseUntil, nextAttemptAt',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':merchant': merchantId,
+              ':accepted': 'accepted',
+              ':attempts': expected.attempts,
+              ':cancelled': 'cancelled',
+              ':one': 1,
+              ':at': at,
+              ':expires': epochSeconds(at) + this.requestRetentionDays * 86_400,
+              ':entry': [entry],
+              ...(expected.version !== undefined ? { ':version': expected.version } : {}),
+            },
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return { outcome: 'cancelled', request: fromItem(Attributes!) };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        const current = error.Item ? fromItem(unmarshallRaw(error.Item)) : undefined;
+        if (!current || current.merchantId !== merchantId) return { outcome: 'not-found' };
+        if (current.status !== 'accepted') return { outcome: 'conflict', current };
+        expected = { attempts: current.attempts, version: current.version };
+      }
+    }
+    const current = await this.get(id);
+    return current ? { outcome: 'conflict', current } : { outcome: 'not-found' };
+  }
+
+  /** `accepted` requests changed before `changedBefore`, never enqueued or enqueued before `enqueuedBefore` (byStatus index). */
+  async findUnqueued(query: { changedBefore: string; enqueuedBefore: string; limit: number }): Promise<HeraldRequest[]> {
+    return this.queryByStatus('accepted', query.changedBefore, query.limit, {
+      FilterExpression: 'attribute_not_exists(enqueuedAt) OR enqueuedAt < :enqueuedBefore',
+      ExpressionAttributeValues: { ':enqueuedBefore': query.enqueuedBefore },
+    });
+  }
+
+  /** `processing` requests whose lease ended before `before`: the index sorts them by lease end. */
+  async findLeaseExpired(query: { before: string; limit: number }): Promise<HeraldRequest[]> {
+    return this.queryByStatus('processing', query.before, query.limit);
+  }
+
+  /** Marks a still-`accepted` request as enqueued at `at`; a request that moved on meanwhile is left alone. */
+  async markResent(id: string, at: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: requestKey(id),
+          ConditionExpression: '#status = :accepted',
+          UpdateExpression: 'SET enqueuedAt = :at',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':accepted': 'accepted', ':at': at },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  private async queryByStatus(
+    status: RequestStatus,
+    before: string,
+    limit: number,
+    filter?: { FilterExpression: string; ExpressionAttributeValues: Record<string, unknown> },
+  ): Promise<HeraldRequest[]> {
+    const index = table.indexes.byStatus;
+    const found: HeraldRequest[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page: { Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> } = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index.name,
+          // gsi2sk is `<time>#<id>`: comparing it with a bare time selects everything strictly earlier.
+          KeyConditionExpression: '#pk = :pk AND #sk < :before',
+          ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
+          ExpressionAttributeValues: { ':pk': `STATUS#${status}`, ':before': before, ...filter?.ExpressionAttributeValues },
+          ...(filter ? { FilterExpression: filter.FilterExpression } : {}),
+          Limit: limit,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      found.push(...(page.Items ?? []).map(fromItem));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && found.length < limit);
+    return found.slice(0, limit);
+  }
+
+  /**
+   * Reopens a request whose attempts ran out, after an operator redrove its message:
+   * `failed → accepted`, attempts back to 0 for a new round, the error and expiry cleared, and a
+   * `redriven` history row, in one write conditional on the version read. Two copies of the
+   * message race on that condition; the loser gets undefined and its claim then loses as well.
+   */
+  async reopenForRedrive(failed: HeraldRequest, generation: number, now = new Date()): Promise<HeraldRequest | undefined> {
+    const at = now.toISOString();
+    const history = appendHistory(failed.history, {
+      from: 'failed',
+      to: 'accepted',
+      at,
+      attempt: failed.attempts,
+      reason: 'redriven',
+    });
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: requestKey(failed.id),
+          ConditionExpression: '#status = :failed AND version = :version',
+          UpdateExpression:
+            'SET #status = :accepted, version = version + :one, attempts = :zero, updatedAt = :at, history = :history, ' +
+            'redriveGeneration = :generation, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk REMOVE #error, expiresAt, nextAttemptAt, leaseUntil',
+          ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
+          ExpressionAttributeValues: {
+            ':failed': 'failed',
+            ':accepted': 'accepted',
+            ':version': failed.version,
+            ':one': 1,
+            ':zero': 0,
+            ':at': at,
+            ':history': history,
+            ':generation': generation,
+            ':gsi2pk': 'STATUS#accepted',
+            ':gsi2sk': `${at}#${failed.id}`,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return fromItem(Attributes!);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
   toItem(request: HeraldRequest): Record<string, unknown> {
     return {
       ...requestKey(request.id),
@@ -286,6 +503,16 @@ export class DynamoRequestStore implements RequestStore {
       ...(isTerminal(request.status) ? {} : { gsi2pk: `STATUS#${request.status}`, gsi2sk: `${request.updatedAt}#${request.id}` }),
     };
   }
+}
+
+/** Queries one page of a filtered list may take before answering with a short page and a cursor. */
+const LIST_MAX_QUERIES = 5;
+/** Items read per query while filtering by status. */
+const LIST_FILTERED_READ = 200;
+
+function splitSortKey(sortKey: string): [string, string] {
+  const at = sortKey.lastIndexOf('#');
+  return [sortKey.slice(0, at), sortKey.slice(at + 1)];
 }
 
 function lostReason(current: HeraldRequest, at: string): string {

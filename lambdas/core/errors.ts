@@ -8,15 +8,18 @@ export class HeraldError extends Error {
     readonly code: string,
     message: string,
     readonly status = 500,
-    options?: ErrorOptions & { title?: string; headers?: Record<string, string> },
+    options?: ErrorOptions & { title?: string; headers?: Record<string, string>; extensions?: Record<string, unknown> },
   ) {
     super(message, options);
     this.name = new.target.name;
     this.title = options?.title ?? titleFromCode(code);
     this.headers = options?.headers ?? {};
+    this.extensions = options?.extensions ?? {};
   }
   readonly title: string;
   readonly headers: Record<string, string>;
+  /** Extra members of the problem document (RFC 9457 extensions), e.g. a conflict's current status. */
+  readonly extensions: Record<string, unknown>;
 }
 
 function titleFromCode(code: string): string {
@@ -98,5 +101,15 @@ export class ServiceUnavailableError extends HeraldError {
 export class ConflictError extends HeraldError {
   constructor(detail: string, readonly currentStatus?: string) {
     super('conflict', detail, 409);
+  }
+}
+
+/** Only a request still waiting (`accepted`) can be cancelled; the problem carries the status it has now. */
+export class RequestNotCancellableError extends HeraldError {
+  constructor(readonly requestId: string, readonly currentStatus: string) {
+    super('request-not-cancellable', `Request ${requestId} is ${currentStatus}; only an accepted request can be cancelled`, 409, {
+      title: 'Request can no longer be cancelled',
+      extensions: { currentStatus },
+    });
   }
 }

@@ -1,4 +1,4 @@
-import type { HeraldRequest, RequestError, RequestStatus } from './request';
+import type { HeraldRequest, HistoryEntry, RequestError, RequestStatus } from './request';
 
 /**
  * What the use cases need from storage and transport, stated in domain terms. The DynamoDB and
@@ -30,6 +30,8 @@ export interface AttemptOutcome {
   readonly error?: RequestError;
   readonly reason?: string;
   readonly nextAttemptAt?: string;
+  /** Rows the processor recorded during the attempt (saga steps), appended before the transition's own row. */
+  readonly steps?: readonly HistoryEntry[];
 }
 
 export interface RequestStore {
@@ -68,4 +70,47 @@ export interface RequestQueue {
  */
 export interface RequestEventPublisher {
   requestFinished(request: HeraldRequest): Promise<void>;
+}
+
+/** A place in a merchant's list, newest first: the last request a page returned. */
+export interface ListPosition {
+  readonly createdAt: string;
+  readonly id: string;
+}
+
+export interface RequestPage {
+  readonly requests: readonly HeraldRequest[];
+  /** Present when more requests may follow; the next page starts after it. */
+  readonly next?: ListPosition;
+}
+
+/** A merchant's requests, newest first, read from the index on (merchant, createdAt). */
+export interface RequestListing {
+  listForMerchant(
+    merchantId: string,
+    query: { readonly status?: RequestStatus; readonly limit: number; readonly after?: ListPosition },
+  ): Promise<RequestPage>;
+}
+
+export type CancelOutcome =
+  | { readonly outcome: 'cancelled'; readonly request: HeraldRequest }
+  | { readonly outcome: 'not-found' }
+  | { readonly outcome: 'conflict'; readonly current: HeraldRequest };
+
+export interface RequestCancellation {
+  /** `accepted → cancelled` in one conditional write that also checks the owner. */
+  cancel(merchantId: string, id: string, now?: Date): Promise<CancelOutcome>;
+}
+
+/** What the sweeper reads and writes: requests that an enqueue or a worker left behind. */
+export interface StuckRequestStore {
+  /**
+   * `accepted` requests last changed (or due for a retry) before `changedBefore` that were
+   * never enqueued, or whose last enqueue happened before `enqueuedBefore`.
+   */
+  findUnqueued(query: { readonly changedBefore: string; readonly enqueuedBefore: string; readonly limit: number }): Promise<HeraldRequest[]>;
+  /** `processing` requests whose lease ran out before `before`: their worker died or timed out. */
+  findLeaseExpired(query: { readonly before: string; readonly limit: number }): Promise<HeraldRequest[]>;
+  /** Records that a still-`accepted` request was put on the queue again at `at`. */
+  markResent(id: string, at: string): Promise<void>;
 }

@@ -70,6 +70,33 @@ export function appendHistory(history: readonly HistoryEntry[], entry: HistoryEn
   return [...next.slice(0, head), ...next.slice(next.length - (HISTORY_LIMIT - head))];
 }
 
+/** Only a request nobody has started on can be cancelled: work in progress is never cut short. */
+export function isCancellable(status: RequestStatus): boolean {
+  return status === 'accepted';
+}
+
+/** Where a client goes next from a request: itself, and its cancel action while that is allowed. */
+export interface RequestLinks {
+  readonly self: string;
+  readonly cancel?: string;
+}
+
+export function linksOf(request: Pick<HeraldRequest, 'id' | 'status'>): RequestLinks {
+  const self = `/v1/requests/${request.id}`;
+  return { self, ...(isCancellable(request.status) ? { cancel: `${self}/cancel` } : {}) };
+}
+
+/** How the webhook deliveries of a request stand, by count. */
+export interface DeliverySummary {
+  readonly total: number;
+  readonly pending: number;
+  readonly delivered: number;
+  readonly failed: number;
+}
+
+/** The summary of a request with no deliveries (yet): what every request shows until webhooks record some. */
+export const NO_DELIVERIES: DeliverySummary = { total: 0, pending: 0, delivered: 0, failed: 0 };
+
 /** What a client sees when it polls a request. */
 export interface RequestView {
   readonly id: string;
@@ -79,11 +106,13 @@ export interface RequestView {
   readonly result?: unknown;
   readonly error?: RequestError;
   readonly history: readonly HistoryEntry[];
+  readonly deliveries: DeliverySummary;
+  readonly links: RequestLinks;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
 
-export function presentRequest(request: HeraldRequest): RequestView {
+export function presentRequest(request: HeraldRequest, deliveries: DeliverySummary = NO_DELIVERIES): RequestView {
   return {
     id: request.id,
     type: request.type,
@@ -92,6 +121,31 @@ export function presentRequest(request: HeraldRequest): RequestView {
     ...(request.result !== undefined ? { result: request.result } : {}),
     ...(request.error ? { error: request.error } : {}),
     history: request.history,
+    deliveries,
+    links: linksOf(request),
+    createdAt: request.createdAt,
+    updatedAt: request.updatedAt,
+  };
+}
+
+/** One row of a merchant's request list: enough to choose which to open, without payloads or results. */
+export interface RequestSummary {
+  readonly id: string;
+  readonly type: string;
+  readonly status: RequestStatus;
+  readonly attempts: number;
+  readonly links: RequestLinks;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export function summarizeRequest(request: HeraldRequest): RequestSummary {
+  return {
+    id: request.id,
+    type: request.type,
+    status: request.status,
+    attempts: request.attempts,
+    links: linksOf(request),
     createdAt: request.createdAt,
     updatedAt: request.updatedAt,
   };

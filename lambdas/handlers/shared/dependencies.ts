@@ -21,6 +21,11 @@ export const settings = {
   retryScale: () => numberFromEnv(ENV.retryScale, 1),
   idempotencyKeyTtlHours: () => numberFromEnv(ENV.idempotencyKeyTtlHours, defaults.idempotencyKeyTtlHours),
   requestRetentionDays: () => numberFromEnv(ENV.requestRetentionDays, defaults.requestRetentionDays),
+  sweep: () => ({
+    unenqueuedAfterSeconds: numberFromEnv(ENV.sweepUnenqueuedAfterSeconds, defaults.sweepUnenqueuedAfterSeconds),
+    staleEnqueueAfterSeconds: numberFromEnv(ENV.sweepStaleEnqueueAfterSeconds, defaults.sweepStaleEnqueueAfterSeconds),
+    batchLimit: defaults.sweepBatchLimit,
+  }),
 };
 
 export function requestStore(): DynamoRequestStore {

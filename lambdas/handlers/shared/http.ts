@@ -61,7 +61,7 @@ export function problemResponse(error: unknown, instance?: string): HttpResult {
   }
   if (error.status >= 500) logger.error(error.message, { error });
   else logger.info('Request refused', { code: error.code, status: error.status, detail: error.message });
-  const extra = error instanceof ValidationError ? { errors: error.errors } : {};
+  const extra = { ...error.extensions, ...(error instanceof ValidationError ? { errors: error.errors } : {}) };
   return problem(error.status, error.code, error.title, error.message, instance, extra, error.headers);
 }
 
