@@ -23,6 +23,7 @@ import type {
   RequestStore,
   StuckRequestStore,
 } from '../core/ports';
+import type { RedriveReopener } from '../core/redrive';
 import {
   appendHistory,
   isTerminal,
@@ -44,7 +45,7 @@ const epochSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
  * conditional write that also appends the history row; a lost condition becomes a domain
  * outcome (`lost`, `exists`) rather than an SDK exception.
  */
-export class DynamoRequestStore implements RequestStore, RequestListing, RequestCancellation, StuckRequestStore {
+export class DynamoRequestStore implements RequestStore, RequestListing, RequestCancellation, StuckRequestStore, RedriveReopener {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -233,7 +234,8 @@ export class DynamoRequestStore implements RequestStore, RequestListing, Request
     now = new Date(),
   ): Promise<HeraldRequest | undefined> {
     const at = now.toISOString();
-    const history = appendHistory(claimed.history, {
+    const withSteps = (outcome.steps ?? []).reduce<HistoryEntry[]>((rows, step) => appendHistory(rows, step), [...claimed.history]);
+    const history = appendHistory(withSteps, {
       from: 'processing',
       to,
       at,

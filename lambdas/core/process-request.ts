@@ -1,21 +1,32 @@
 import type { RetrySchedule } from '../../lib/topology';
-import { PermanentError, type Processor } from '../processors/processor';
+import {
+  CompensatedError,
+  PermanentError,
+  type Processor,
+  type ProcessorLogger,
+  type ProcessorServices,
+} from '../processors/processor';
 import { backoffDelaySeconds } from './backoff';
 import type { RequestEventPublisher, RequestQueue, RequestStore } from './ports';
-import type { HeraldRequest, RequestError } from './request';
+import { shouldReopen, type RedriveLog, type RedriveReopener } from './redrive';
+import type { HeraldRequest, HistoryEntry, RequestError } from './request';
 
 export interface ProcessDependencies {
-  readonly store: RequestStore;
+  readonly store: RequestStore & RedriveReopener;
   readonly queue: RequestQueue;
   readonly events: RequestEventPublisher;
+  readonly redrives: RedriveLog;
+  /** The queue the message came from, as the redrive log names it. */
+  readonly queueName: string;
   readonly processorFor: (type: string) => Processor<any, unknown> | undefined;
+  readonly services: ProcessorServices;
   readonly retry: RetrySchedule;
   /** The queue's maxReceiveCount: on this receive the attempt is the last one. */
   readonly maxReceiveCount: number;
   readonly retryScale: number;
   /** Milliseconds before the worker itself would be cut off (Lambda's remaining time). */
   readonly remainingTimeMs: () => number;
-  readonly log: (message: string, extra?: Record<string, unknown>) => void;
+  readonly logger: ProcessorLogger;
   readonly random?: () => number;
   readonly now?: () => Date;
 }
@@ -39,8 +50,13 @@ export type ProcessOutcome =
   | { readonly kind: 'exhausted'; readonly request: HeraldRequest }
   | { readonly kind: 'skipped'; readonly reason: string };
 
-/** Results above this size are refused: they must fit in the request's DynamoDB item. */
+/** Results above this size are refused with a permanent error: they are stored in the request's item. */
 export const MAX_RESULT_BYTES = 256 * 1024;
+/**
+ * A DynamoDB item holds at most 400 KB. Payload (up to 256 KiB), result and history share one,
+ * so a result that fits on its own may still not fit next to a large payload.
+ */
+export const ITEM_BUDGET_BYTES = 390_000;
 /** Extra lease beyond the processor's timeout, for the writes around the work. */
 export const LEASE_MARGIN_MS = 10_000;
 /** Stop the work this long before the worker would be cut off, so the failure can still be recorded. */
@@ -51,13 +67,18 @@ const ABORT_MARGIN_MS = 3_000;
  * A message for a request someone else holds or already finished is acknowledged without work
  * (at-least-once delivery, exactly-once effect). Transient failures wait out a jittered backoff
  * on the same message; the last allowed attempt, or a permanent failure, ends the request `failed`.
+ * A message an operator redrove reopens the request it points to for a new round of attempts.
  */
 export async function processRequest(deps: ProcessDependencies, message: ReceivedRequest): Promise<ProcessOutcome> {
   const now = deps.now ?? (() => new Date());
   const processor = deps.processorFor(message.type);
   const leaseMs = (processor?.timeoutMs ?? 0) + LEASE_MARGIN_MS;
 
-  const claim = await deps.store.claim(message.requestId, leaseMs, Math.max(message.receiveCount - 1, 0), now());
+  let claim = await deps.store.claim(message.requestId, leaseMs, Math.max(message.receiveCount - 1, 0), now());
+  if (claim.outcome === 'lost' && claim.current?.status === 'failed') {
+    const reopened = await reopenIfRedriven(deps, claim.current, now());
+    if (reopened) claim = await deps.store.claim(message.requestId, leaseMs, reopened.attempts, now());
+  }
   if (claim.outcome === 'lost') {
     // The worker that finished it may have died before telling anyone: finishing the fan-out is idempotent.
     const current = claim.current;
@@ -66,9 +87,10 @@ export async function processRequest(deps: ProcessDependencies, message: Receive
   }
   const claimed = claim.request;
 
-  const attempt = await runProcessor(deps, processor, claimed);
+  const attempt = await runProcessor(deps, processor, claimed, now);
+  const steps = attempt.steps;
   if (attempt.ok) {
-    const finished = await deps.store.finishAttempt(claimed, 'succeeded', { result: attempt.result }, now());
+    const finished = await deps.store.finishAttempt(claimed, 'succeeded', { result: attempt.result, steps }, now());
     if (!finished) return superseded();
     await deps.events.requestFinished(finished);
     return { kind: 'succeeded', request: finished };
@@ -76,14 +98,14 @@ export async function processRequest(deps: ProcessDependencies, message: Receive
 
   const error = attempt.error;
   if (!error.retryable) {
-    const finished = await deps.store.finishAttempt(claimed, 'failed', { error, reason: error.message }, now());
+    const finished = await deps.store.finishAttempt(claimed, 'failed', { error, reason: error.message, steps }, now());
     if (!finished) return superseded();
     await deps.events.requestFinished(finished);
     return { kind: 'failed', request: finished };
   }
   if (message.receiveCount >= deps.maxReceiveCount) {
     const reason = `attempts exhausted after ${claimed.attempts}: ${error.message}`;
-    const finished = await deps.store.finishAttempt(claimed, 'failed', { error, reason }, now());
+    const finished = await deps.store.finishAttempt(claimed, 'failed', { error, reason, steps }, now());
     if (!finished) return superseded();
     await deps.events.requestFinished(finished);
     // Let SQS move the message to the DLQ on its next receive, so an operator can redrive it.
@@ -92,29 +114,45 @@ export async function processRequest(deps: ProcessDependencies, message: Receive
   }
   const delaySeconds = backoffDelaySeconds(deps.retry, message.receiveCount, deps.random, deps.retryScale);
   const nextAttemptAt = new Date(now().getTime() + delaySeconds * 1000).toISOString();
-  const waiting = await deps.store.finishAttempt(claimed, 'accepted', { error, reason: `retrying in ${delaySeconds}s: ${error.message}`, nextAttemptAt }, now());
+  const reason = `retrying in ${delaySeconds}s: ${error.message}`;
+  const waiting = await deps.store.finishAttempt(claimed, 'accepted', { error, reason, nextAttemptAt, steps }, now());
   if (!waiting) return superseded();
   await deps.queue.delayRedelivery(message.receiptHandle, delaySeconds);
   return { kind: 'retry', delaySeconds, error };
+}
+
+/**
+ * A failed request whose message comes back after an operator's redrive starts a new round.
+ * The redrive log is read only on this rare path (a message for a request already failed).
+ */
+async function reopenIfRedriven(deps: ProcessDependencies, failed: HeraldRequest, at: Date): Promise<HeraldRequest | undefined> {
+  if (!shouldReopen(failed, 0)) return undefined;
+  const generation = await deps.redrives.generation(deps.queueName);
+  if (!shouldReopen(failed, generation)) return undefined;
+  const reopened = await deps.store.reopenForRedrive(failed, generation, at);
+  if (reopened) deps.logger.info('Request reopened by a redrive', { requestId: failed.id, generation });
+  return reopened;
 }
 
 function superseded(): ProcessOutcome {
   return { kind: 'skipped', reason: 'attempt superseded: the lease was taken over by a newer attempt' };
 }
 
-type Attempt = { ok: true; result: unknown } | { ok: false; error: RequestError };
+type Attempt = ({ ok: true; result: unknown } | { ok: false; error: RequestError }) & { steps: HistoryEntry[] };
 
 async function runProcessor(
   deps: ProcessDependencies,
   processor: Processor<any, unknown> | undefined,
   request: HeraldRequest,
+  now: () => Date,
 ): Promise<Attempt> {
+  const steps: HistoryEntry[] = [];
   if (!processor) {
-    return { ok: false, error: { code: 'unknown_type', message: `No processor is registered for type ${request.type}`, retryable: false } };
+    return { ok: false, steps, error: { code: 'unknown_type', message: `No processor is registered for type ${request.type}`, retryable: false } };
   }
   const payload = processor.schema.safeParse(request.payload);
   if (!payload.success) {
-    return { ok: false, error: { code: 'invalid_payload', message: `The payload no longer matches type ${request.type}`, retryable: false } };
+    return { ok: false, steps, error: { code: 'invalid_payload', message: `The payload no longer matches type ${request.type}`, retryable: false } };
   }
   const budgetMs = Math.max(Math.min(processor.timeoutMs, deps.remainingTimeMs() - ABORT_MARGIN_MS), 0);
   const controller = new AbortController();
@@ -125,26 +163,52 @@ async function runProcessor(
       reject(new TimeoutError(budgetMs));
     }, budgetMs);
   });
+  const tags = { requestId: request.id, attempt: request.attempts };
+  const logger: ProcessorLogger = {
+    info: (message, extra) => deps.logger.info(message, { ...tags, ...extra }),
+    warn: (message, extra) => deps.logger.warn(message, { ...tags, ...extra }),
+    error: (message, extra) => deps.logger.error(message, { ...tags, ...extra }),
+  };
   try {
     const result = await Promise.race([
       processor.run(payload.data, {
         requestId: request.id,
         attempt: request.attempts,
         signal: controller.signal,
-        log: (message, extra) => deps.log(message, { requestId: request.id, ...extra }),
+        logger,
+        recordStep: (step, detail) => {
+          // Steps reported after a timeout belong to an attempt that is already over.
+          if (controller.signal.aborted) return;
+          steps.push({ from: 'processing', to: 'processing', at: now().toISOString(), attempt: request.attempts, step, ...(detail ? { reason: detail } : {}) });
+        },
+        services: deps.services,
       }),
       timedOut,
     ]);
-    const size = Buffer.byteLength(JSON.stringify(result ?? null), 'utf8');
-    if (size > MAX_RESULT_BYTES) {
-      return { ok: false, error: { code: 'result_too_large', message: `The result is ${size} bytes; the limit is ${MAX_RESULT_BYTES}`, retryable: false } };
-    }
-    return { ok: true, result: result ?? null };
+    const tooLarge = resultTooLarge(result ?? null, request);
+    if (tooLarge) return { ok: false, steps, error: tooLarge };
+    return { ok: true, steps, result: result ?? null };
   } catch (thrown) {
-    return { ok: false, error: asRequestError(thrown) };
+    return { ok: false, steps, error: asRequestError(thrown) };
   } finally {
     clearTimeout(timer);
   }
+}
+
+function resultTooLarge(result: unknown, request: HeraldRequest): RequestError | undefined {
+  const size = Buffer.byteLength(JSON.stringify(result), 'utf8');
+  if (size > MAX_RESULT_BYTES) {
+    return { code: 'result_too_large', message: `The result is ${size} bytes; the limit is ${MAX_RESULT_BYTES} bytes (256 KiB)`, retryable: false };
+  }
+  const rest = Buffer.byteLength(JSON.stringify({ payload: request.payload, history: request.history }), 'utf8');
+  if (size + rest > ITEM_BUDGET_BYTES) {
+    return {
+      code: 'result_too_large',
+      message: `The result is ${size} bytes; with the request's payload and history (${rest} bytes) it does not fit in one stored request of ${ITEM_BUDGET_BYTES} bytes`,
+      retryable: false,
+    };
+  }
+  return undefined;
 }
 
 class TimeoutError extends Error {
@@ -156,9 +220,9 @@ class TimeoutError extends Error {
 /** Anything but a PermanentError counts as transient: unknown trouble deserves another try. */
 function asRequestError(thrown: unknown): RequestError {
   const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+  if (error instanceof CompensatedError) return { code: error.code, message: error.message, retryable: false, compensated: true };
   if (error instanceof PermanentError) return { code: error.code, message: error.message, retryable: false };
   if (error instanceof TimeoutError) return { code: 'timeout', message: error.message, retryable: true };
   const { code } = error as { code?: unknown };
   return { code: typeof code === 'string' ? code : 'error', message: error.message, retryable: true };
 }
-

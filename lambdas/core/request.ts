@@ -19,12 +19,16 @@ export interface HistoryEntry {
   readonly at: string;
   readonly attempt: number;
   readonly reason?: string;
+  /** Set on rows a processor recorded during an attempt (a saga step or its compensation), not on transitions. */
+  readonly step?: string;
 }
 
 export interface RequestError {
   readonly code: string;
   readonly message: string;
   readonly retryable: boolean;
+  /** A saga undid the steps it had completed before failing, so nothing it did remains in effect. */
+  readonly compensated?: boolean;
 }
 
 export interface NotifyTargets {
@@ -51,6 +55,8 @@ export interface HeraldRequest {
   /** Set while a transient failure waits for its retry. */
   readonly nextAttemptAt?: string;
   readonly enqueuedAt?: string;
+  /** The last operator redrive that reopened this request; a redriven message reopens it only once per redrive. */
+  readonly redriveGeneration?: number;
   readonly history: readonly HistoryEntry[];
   readonly createdAt: string;
   readonly updatedAt: string;

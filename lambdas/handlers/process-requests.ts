@@ -4,11 +4,19 @@ import { queues } from '../../lib/topology';
 import { parseRequestMessage, TRACE_ID_ATTRIBUTE } from '../adapters/sqs-request-queue';
 import { processRequest } from '../core/process-request';
 import { processorFor } from '../processors/registry';
-import { requestQueue, requestStore, settings } from './shared/dependencies';
+import type { ProcessorServices } from '../processors/processor';
+import { redriveLog, requestQueue, requestStore, settings, walletLedger } from './shared/dependencies';
 import { requestEventPublisher } from './shared/fan-out';
 import { logger } from './shared/observability';
 
 const batch = new BatchProcessor(EventType.SQS);
+
+/** Built on first use, so a processor that needs no store costs nothing. */
+const services: ProcessorServices = {
+  get wallets() {
+    return walletLedger();
+  },
+};
 
 /** A message that must come back later (retry backoff, or on to the DLQ): reported as a batch item failure. */
 class RedeliveryRequested extends Error {}
@@ -39,12 +47,19 @@ async function processRecord(record: SQSRecord, context: Context): Promise<void>
       store: requestStore(),
       queue: requestQueue(),
       events: requestEventPublisher(),
+      redrives: redriveLog(),
+      queueName: 'requests',
       processorFor,
+      services,
       retry: queues.requests.retry,
       maxReceiveCount: queues.requests.deadLetter.maxReceiveCount,
       retryScale: settings.retryScale(),
       remainingTimeMs: () => context.getRemainingTimeInMillis?.() ?? 60_000,
-      log: (msg, extra) => log.info(msg, extra ?? {}),
+      logger: {
+        info: (msg, extra) => log.info(msg, extra ?? {}),
+        warn: (msg, extra) => log.warn(msg, extra ?? {}),
+        error: (msg, extra) => log.error(msg, extra ?? {}),
+      },
     },
     {
       requestId: message.requestId,
@@ -55,7 +70,8 @@ async function processRecord(record: SQSRecord, context: Context): Promise<void>
   );
   switch (outcome.kind) {
     case 'skipped':
-      log.info('Message acknowledged without work', { requestId: message.requestId, reason: outcome.reason });
+      // A duplicate delivery, a claim race lost to a live lease, or a request already finished.
+      log.info('Claim lost; message acknowledged without work', { requestId: message.requestId, reason: outcome.reason });
       return;
     case 'retry':
       log.warn('Attempt failed; retrying after backoff', { requestId: message.requestId, delaySeconds: outcome.delaySeconds, error: outcome.error });

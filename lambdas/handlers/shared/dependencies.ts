@@ -1,7 +1,9 @@
 import { ENV, defaults } from '../../../lib/topology';
 import { dynamoClient, requiredEnv, sqsClient } from '../../adapters/aws-clients';
 import { DynamoMerchantStore } from '../../adapters/dynamo-merchant-store';
+import { DynamoRedriveLog } from '../../adapters/dynamo-redrive-log';
 import { DynamoRequestStore } from '../../adapters/dynamo-request-store';
+import { DynamoWalletLedger } from '../../adapters/dynamo-wallet-ledger';
 import { SqsRequestQueue } from '../../adapters/sqs-request-queue';
 
 /**
@@ -41,4 +43,19 @@ export function merchantStore(): DynamoMerchantStore {
 export function requestQueue(): SqsRequestQueue {
   cached.requestQueue ??= new SqsRequestQueue(sqsClient(), requiredEnv(ENV.requestsQueueUrl));
   return cached.requestQueue;
+}
+
+let walletLedgerInstance: DynamoWalletLedger | undefined;
+let redriveLogInstance: DynamoRedriveLog | undefined;
+
+/** Wallet balances and their ledger, for processors that move money (through their context's services). */
+export function walletLedger(): DynamoWalletLedger {
+  walletLedgerInstance ??= new DynamoWalletLedger(dynamoClient(), requiredEnv(ENV.tableName));
+  return walletLedgerInstance;
+}
+
+/** The redrive generations the worker compares a failed request with. */
+export function redriveLog(): DynamoRedriveLog {
+  redriveLogInstance ??= new DynamoRedriveLog(dynamoClient(), requiredEnv(ENV.tableName));
+  return redriveLogInstance;
 }

@@ -1,0 +1,36 @@
+import type { HeraldRequest } from './request';
+
+/**
+ * Operator redrives. A message moved back from a dead-letter queue points at a request that
+ * ended `failed` because its attempts ran out. The redrive command records that a redrive of the
+ * queue began (a generation number) before it moves anything; the worker reopens such a request
+ * when the latest generation is newer than the one that last reopened it. So a redrive reopens
+ * each request once however many copies of its message arrive, and a stray duplicate that
+ * arrives with no redrive behind it reopens nothing. On AWS, where `StartMessageMoveTask` moves
+ * messages without the command seeing them, this is how the request learns it was redriven.
+ */
+export interface RedriveLog {
+  /** How many redrives of `queue` have begun; 0 when none has. */
+  generation(queue: string): Promise<number>;
+  /** Records that a redrive of `queue` begins now and returns its generation. */
+  begin(queue: string, now?: Date): Promise<number>;
+}
+
+export interface RedriveReopener {
+  /**
+   * `failed → accepted` with a `redriven` history row and a fresh round of attempts, conditional
+   * on the version read, so concurrent copies of the message reopen it once. Undefined when
+   * someone else changed the request first.
+   */
+  reopenForRedrive(failed: HeraldRequest, generation: number, now?: Date): Promise<HeraldRequest | undefined>;
+}
+
+/** Failed because its attempts ran out (the error was transient), not because it was refused. */
+export function failedByExhaustion(request: Pick<HeraldRequest, 'status' | 'error'>): boolean {
+  return request.status === 'failed' && request.error?.retryable === true;
+}
+
+/** Whether a redrive that has reached `generation` should reopen this request. */
+export function shouldReopen(request: Pick<HeraldRequest, 'status' | 'error' | 'redriveGeneration'>, generation: number): boolean {
+  return failedByExhaustion(request) && generation > (request.redriveGeneration ?? 0);
+}
