@@ -15,6 +15,7 @@ import {
   type ProvisionedResources,
   type ResourceNames,
 } from './provision';
+import { LocalScheduler } from './scheduler';
 import { SqsEventSource } from './sqs-event-source';
 import { localResourceNames } from '../topology';
 
@@ -37,6 +38,10 @@ export interface LocalRuntimeOptions {
   readonly names?: ResourceNames;
   readonly authorizerCacheTtlSeconds?: number;
   readonly allowedWebhookHosts?: string;
+  /** Period of every schedule in milliseconds instead of the topology's minutes (tests). */
+  readonly schedulePeriodMs?: number;
+  /** Start the queue consumers (default true); a benchmark of the intake alone turns them off. */
+  readonly consumers?: boolean;
 }
 
 export interface LocalRuntime {
@@ -46,6 +51,8 @@ export interface LocalRuntime {
   readonly merchantId: string;
   readonly endpoints: LocalEndpoints;
   readonly resources: ProvisionedResources;
+  /** Runs a schedule's function now (as its timer would), e.g. `runSchedule('sweep')`. */
+  runSchedule(name: string): Promise<unknown>;
   /** True while any consumer is handling a batch. */
   busy(): boolean;
   stop(): Promise<void>;
@@ -81,7 +88,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const sources = (Object.keys(queues) as QueueName[]).map(
       (name) => new SqsEventSource(sqs, name, queues[name], resources.queues[name].url, resources.queues[name].arn),
     );
-    const gateway = new HttpGateway(localRoutes(), options.authorizerCacheTtlSeconds);
+    const scheduler = new LocalScheduler(options.schedulePeriodMs);
+    const gateway = new HttpGateway(localRoutes(endpoints, resources), options.authorizerCacheTtlSeconds);
     const requestedPort = options.port ?? Number(process.env.PORT ?? 3000);
     let port: number;
     try {
@@ -93,11 +101,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       throw error;
     }
     stops.push(() => gateway.close());
-    sources.forEach((source) => source.start());
+    if (options.consumers !== false) sources.forEach((source) => source.start());
     stops.push(async () => {
       await Promise.all(sources.map((source) => source.stop()));
       sqs.destroy();
     });
+    scheduler.start();
+    stops.push(() => scheduler.stop());
     return {
       url: `http://127.0.0.1:${port}`,
       port,
@@ -105,6 +115,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       merchantId: DEMO_MERCHANT_ID,
       endpoints,
       resources,
+      runSchedule: (name) => scheduler.runOnce(name),
       busy: () => sources.some((source) => source.busy),
       stop: stopAll,
     };
@@ -125,6 +136,7 @@ function configureHandlerEnvironment(endpoints: LocalEndpoints, resources: Provi
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     [ENV.tableName]: resources.tableName,
     [ENV.requestsQueueUrl]: resources.queues.requests.url,
+    [ENV.deliveriesQueueUrl]: resources.queues.deliveries.url,
     [ENV.notificationsTopicArn]: resources.topicArns.notifications,
     [ENV.retryScale]: String(options.retryScale ?? process.env[ENV.retryScale] ?? LOCAL_RETRY_SCALE),
     HERALD_ALLOWED_WEBHOOK_HOSTS: options.allowedWebhookHosts ?? process.env.HERALD_ALLOWED_WEBHOOK_HOSTS ?? '127.0.0.1,localhost',
@@ -144,10 +156,20 @@ async function ensureDemoMerchant(tableName: string, apiKey: string): Promise<vo
   if (!(await merchants.findActiveApiKey(apiKey))) await merchants.createApiKey(DEMO_MERCHANT_ID, apiKey);
 }
 
-function localRoutes(): LocalRoute {
+/** What `GET /local/endpoints` answers: how the operator CLI (`herald … --local`) reaches this runtime's resources. */
+export interface LocalRuntimeDescription {
+  readonly region: string;
+  readonly endpoints: LocalEndpoints;
+  readonly resources: ProvisionedResources;
+}
+
+function localRoutes(endpoints: LocalEndpoints, resources: ProvisionedResources): LocalRoute {
+  const description: LocalRuntimeDescription = { region: LOCAL_REGION, endpoints, resources };
   return async (request) => {
     const path = new URL(request.url ?? '/', 'http://local').pathname;
     if (request.method === 'GET' && path === '/health') return { status: 200, body: { status: 'ok' } };
+    // Local only: there is no such route on AWS, where the CLI reads the stack's outputs instead.
+    if (request.method === 'GET' && path === '/local/endpoints') return { status: 200, body: description };
     return undefined;
   };
 }
