@@ -1,0 +1,137 @@
+import { DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { provision, type ResourceNames } from '../../lib/local/provision';
+import type { LocalRuntime } from '../../lib/local/runtime';
+import { ENV } from '../../lib/topology';
+import { sharedEndpoints, uniqueNames } from '../support/endpoints';
+import { apiClient, eventually, startTestRuntime } from '../support/local-runtime';
+
+/**
+ * Nothing accepted is lost: with the requests queue gone, a submit is stored but answered 503;
+ * then either the client's retry with the same key or the sweeper puts it on the queue, and the
+ * worker finishes it.
+ */
+let runtime: LocalRuntime;
+let api: ReturnType<typeof apiClient>;
+let names: ResourceNames;
+let sqs: SQSClient;
+let dynamo: DynamoDBDocumentClient;
+
+beforeAll(async () => {
+  // The queue consumers complain while their queue is gone; that is expected here.
+  jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  process.env[ENV.sweepUnenqueuedAfterSeconds] = '1';
+  names = uniqueNames('lost');
+  runtime = await startTestRuntime('lost', { names, schedulePeriodMs: 300 });
+  api = apiClient(runtime);
+  sqs = new SQSClient({ endpoint: runtime.endpoints.sqs });
+  dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.endpoints.dynamodb }));
+});
+
+afterAll(async () => {
+  delete process.env[ENV.sweepUnenqueuedAfterSeconds];
+  await runtime?.stop();
+  sqs?.destroy();
+  dynamo?.destroy();
+});
+
+/** Submits while the requests queue does not exist, then brings the queue back (same name, same settings). */
+async function submitWhileQueueIsGone(key: string) {
+  await sqs.send(new DeleteQueueCommand({ QueueUrl: runtime.resources.queues.requests.url }));
+  try {
+    return await api('POST', '/v1/requests', { body: { type: 'demo.sleep', payload: { ms: 1 } }, headers: { 'idempotency-key': key } });
+  } finally {
+    await provision(sharedEndpoints(), names);
+  }
+}
+
+const stored = async (id: string) =>
+  (await dynamo.send(new GetCommand({ TableName: runtime.resources.tableName, Key: { pk: `REQ#${id}`, sk: 'REQ' } }))).Item;
+
+const finished = (id: string) =>
+  eventually(async () => {
+    const polled = await api('GET', `/v1/requests/${id}`);
+    return polled.body?.status === 'succeeded' ? polled.body : undefined;
+  }, 20_000);
+
+/** Keeps the sweeper off a request for a while, so the other recovery path is the one tested. */
+async function holdOffSweeper(id: string) {
+  await dynamo.send(
+    new UpdateCommand({
+      TableName: runtime.resources.tableName,
+      Key: { pk: `REQ#${id}`, sk: 'REQ' },
+      UpdateExpression: 'SET gsi2sk = :future',
+      ExpressionAttributeValues: { ':future': `9999-01-01T00:00:00.000Z#${id}` },
+    }),
+  );
+}
+
+describe('a submit whose SendMessage fails', () => {
+  it('is stored, answered 503 with Retry-After, and enqueued by a retry with the same key', async () => {
+    const refused = await submitWhileQueueIsGone('lost-retry-1');
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('content-type')).toBe('application/problem+json');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    // The 503 carries no id: the request is found through the merchant's list, newest first.
+    const id = (await api('GET', '/v1/requests?limit=1')).body!.items[0].id as string;
+    const item = await stored(id);
+    expect(item).toMatchObject({ status: 'accepted', idempotencyKey: 'lost-retry-1' });
+    expect(item!.enqueuedAt).toBeUndefined();
+    await holdOffSweeper(id);
+
+    const retried = await api('POST', '/v1/requests', {
+      body: { type: 'demo.sleep', payload: { ms: 1 } },
+      headers: { 'idempotency-key': 'lost-retry-1' },
+    });
+    expect(retried.status).toBe(202);
+    expect(retried.body!.id).toBe(id);
+    expect((await finished(id)).attempts).toBe(1);
+  });
+
+  it('is re-enqueued by the sweeper when the client never retries', async () => {
+    const refused = await submitWhileQueueIsGone('lost-sweep-1');
+    expect(refused.status).toBe(503);
+    const request = (await api('GET', '/v1/requests?limit=100')).body!.items.find(
+      (r: { status: string; id: string }) => r.status === 'accepted',
+    );
+    expect(request).toBeDefined();
+    const done = await finished(request.id);
+    expect(done.history.map((h: { to: string }) => h.to)).toEqual(['accepted', 'processing', 'succeeded']);
+  });
+
+  it('is re-enqueued by the sweeper when its enqueue mark is stale (the compensating write failed too)', async () => {
+    const refused = await submitWhileQueueIsGone('lost-stale-1');
+    expect(refused.status).toBe(503);
+    const id = (await api('GET', '/v1/requests?status=accepted&limit=1')).body!.items[0].id as string;
+    // As if clearing the mark after the failed SendMessage had failed: the mark says "enqueued" 20 minutes ago.
+    await dynamo.send(
+      new UpdateCommand({
+        TableName: runtime.resources.tableName,
+        Key: { pk: `REQ#${id}`, sk: 'REQ' },
+        UpdateExpression: 'SET enqueuedAt = :then',
+        ExpressionAttributeValues: { ':then': new Date(Date.now() - 20 * 60_000).toISOString() },
+      }),
+    );
+    expect((await finished(id)).attempts).toBe(1);
+  });
+
+  it('brings back a request left processing past its lease by a worker that vanished', async () => {
+    const refused = await submitWhileQueueIsGone('lost-lease-1');
+    expect(refused.status).toBe(503);
+    const id = (await api('GET', '/v1/requests?status=accepted&limit=1')).body!.items[0].id as string;
+    const leaseUntil = new Date(Date.now() - 1000).toISOString();
+    await dynamo.send(
+      new UpdateCommand({
+        TableName: runtime.resources.tableName,
+        Key: { pk: `REQ#${id}`, sk: 'REQ' },
+        UpdateExpression: 'SET #s = :p, attempts = :one, version = version + :one, leaseUntil = :lease, gsi2pk = :pk, gsi2sk = :sk',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':p': 'processing', ':one': 1, ':lease': leaseUntil, ':pk': 'STATUS#processing', ':sk': `${leaseUntil}#${id}` },
+      }),
+    );
+    const done = await finished(id);
+    expect(done.attempts).toBe(2);
+    expect(done.history.at(-2)).toMatchObject({ from: 'processing', to: 'processing', reason: expect.stringContaining('lease expired') });
+  });
+});
