@@ -22,9 +22,14 @@ export const ENV = {
   sweepUnenqueuedAfterSeconds: 'HERALD_SWEEP_UNENQUEUED_AFTER_SECONDS',
   /** Seconds after which an enqueue mark is distrusted and the request is re-enqueued anyway. */
   sweepStaleEnqueueAfterSeconds: 'HERALD_SWEEP_STALE_ENQUEUE_AFTER_SECONDS',
+  deliveriesQueueUrl: 'HERALD_DELIVERIES_QUEUE_URL',
+  /** Comma-separated exact hosts a webhook may target over plain http or at a private address (local demos). */
+  allowedWebhookHosts: 'HERALD_ALLOWED_WEBHOOK_HOSTS',
+  /** Consecutive dead deliveries after which an endpoint is disabled. */
+  webhookDeadStreakLimit: 'HERALD_WEBHOOK_DEAD_STREAK_LIMIT',
 } as const;
 
-export type FunctionName = 'authorizer' | 'submit' | 'status' | 'process' | 'list' | 'cancel' | 'sweep';
+export type FunctionName = 'authorizer' | 'submit' | 'status' | 'process' | 'list' | 'cancel' | 'sweep' | 'webhooks' | 'deliver' | 'sweepDeliveries';
 
 export interface FunctionSpec {
   /** Path of the handler module from the project root; it exports `handler`. */
@@ -70,7 +75,7 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     description: 'Consumes the requests queue: claims, runs the processor, finishes',
     memoryMb: 512,
     timeoutSeconds: 60,
-    grants: { table: 'readWrite', queues: { requests: 'consume' } },
+    grants: { table: 'readWrite', queues: { requests: 'consume', deliveries: 'send' } },
   },
   list: {
     entry: 'lambdas/handlers/list-requests.ts',
@@ -93,6 +98,31 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 60,
     grants: { table: 'readWrite', queues: { requests: 'send' } },
   },
+  // One function serves every /v1/webhooks* and /v1/deliveries* route: they share their
+  // dependencies, and one warm container answers them all instead of eleven cold ones.
+  webhooks: {
+    entry: 'lambdas/handlers/webhooks-api.ts',
+    description: '/v1/webhooks and /v1/deliveries: endpoint registration, secrets, tests, delivery logs, retries',
+    memoryMb: 256,
+    // POST /v1/webhooks/{id}/test waits for one delivery attempt (10 s at most).
+    timeoutSeconds: 20,
+    grants: { table: 'readWrite', queues: { deliveries: 'send' } },
+  },
+  deliver: {
+    entry: 'lambdas/handlers/deliver-webhooks.ts',
+    description: 'Consumes the deliveries queue: signs and posts webhook events, schedules retries',
+    memoryMb: 256,
+    // A batch runs concurrently; each attempt is cut off after 10 s, then its outcome is recorded.
+    timeoutSeconds: 30,
+    grants: { table: 'readWrite', queues: { deliveries: 'consume' } },
+  },
+  sweepDeliveries: {
+    entry: 'lambdas/handlers/sweep-pending-deliveries.ts',
+    description: 'Schedule: re-enqueues webhook deliveries left pending past their next attempt',
+    memoryMb: 256,
+    timeoutSeconds: 60,
+    grants: { table: 'readWrite', queues: { deliveries: 'send' } },
+  },
 };
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -111,6 +141,17 @@ export const routes: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/requests/{id}', function: 'status', authorized: true },
   { method: 'GET', path: '/v1/requests', function: 'list', authorized: true },
   { method: 'POST', path: '/v1/requests/{id}/cancel', function: 'cancel', authorized: true },
+  { method: 'POST', path: '/v1/webhooks', function: 'webhooks', authorized: true },
+  { method: 'GET', path: '/v1/webhooks', function: 'webhooks', authorized: true },
+  { method: 'GET', path: '/v1/webhooks/{id}', function: 'webhooks', authorized: true },
+  { method: 'PATCH', path: '/v1/webhooks/{id}', function: 'webhooks', authorized: true },
+  { method: 'DELETE', path: '/v1/webhooks/{id}', function: 'webhooks', authorized: true },
+  { method: 'POST', path: '/v1/webhooks/{id}/rotate-secret', function: 'webhooks', authorized: true },
+  { method: 'POST', path: '/v1/webhooks/{id}/test', function: 'webhooks', authorized: true },
+  { method: 'GET', path: '/v1/webhooks/{id}/deliveries', function: 'webhooks', authorized: true },
+  { method: 'POST', path: '/v1/webhooks/{id}/recover', function: 'webhooks', authorized: true },
+  { method: 'GET', path: '/v1/requests/{id}/deliveries', function: 'webhooks', authorized: true },
+  { method: 'POST', path: '/v1/deliveries/{id}/retry', function: 'webhooks', authorized: true },
 ];
 
 export interface ScheduleSpec {
@@ -122,6 +163,7 @@ export interface ScheduleSpec {
 /** Functions run on a timer rather than by a route or a queue. */
 export const schedules: Record<string, ScheduleSpec> = {
   sweep: { function: 'sweep', everyMinutes: 1 },
+  sweepDeliveries: { function: 'sweepDeliveries', everyMinutes: 5 },
 };
 
 /** How long API Gateway caches an authorizer decision: a revoked key keeps working at most this long. */
@@ -138,7 +180,7 @@ export interface RetrySchedule {
   readonly jitter: { readonly kind: 'full' } | { readonly kind: 'proportional'; readonly ratio: number };
 }
 
-export type QueueName = 'requests';
+export type QueueName = 'requests' | 'deliveries';
 
 export interface QueueSpec {
   readonly consumer: FunctionName;
@@ -159,6 +201,40 @@ export const requestRetrySchedule: RetrySchedule = {
   jitter: { kind: 'full' },
 };
 
+/**
+ * Webhook retries, close to Svix's: at once, then about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and
+ * 10 h (8 attempts over about 27 h), each ±20 %, so receivers can count on rough times.
+ */
+export const webhookRetrySchedule: RetrySchedule = {
+  maxAttempts: 8,
+  delaysSeconds: [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600],
+  jitter: { kind: 'proportional', ratio: 0.2 },
+};
+
+/** Webhook limits and the rules that disable a failing endpoint. */
+export const webhookDefaults = {
+  maxEndpointsPerMerchant: 20,
+  maxUrlLength: 2048,
+  /** How long a rotated-out secret keeps signing next to the new one. */
+  previousSecretHours: 24,
+  /** Consecutive dead deliveries that disable an endpoint (override: ENV.webhookDeadStreakLimit). */
+  deadStreakLimit: 5,
+  /** An endpoint whose attempts have all failed for this long is disabled. */
+  failingDaysLimit: 5,
+  /** How far back POST /v1/webhooks/{id}/recover may reach. */
+  recoverMaxDays: 14,
+  /** Total time one attempt may take, and the part of it the connection may take. */
+  attemptTimeoutMs: 10_000,
+  connectTimeoutMs: 3_000,
+  /** Bytes of a receiver's response body kept on the attempt. */
+  responseBodyBytes: 2048,
+  /** How long a Lambda reuses an endpoint it read: a change reaches deliveries within this time. */
+  endpointCacheSeconds: 10,
+  /** A pending delivery whose next attempt is this overdue has lost its message: the sweeper re-enqueues it. */
+  sweepGraceSeconds: 15 * 60,
+  sweepBatchLimit: 100,
+} as const;
+
 export const queues: Record<QueueName, QueueSpec> = {
   requests: {
     consumer: 'process',
@@ -170,6 +246,17 @@ export const queues: Record<QueueName, QueueSpec> = {
     // SQS moves a message to the DLQ on the receive after maxReceiveCount, so the count is the attempt budget.
     deadLetter: { maxReceiveCount: requestRetrySchedule.maxAttempts, retentionDays: 14 },
     retry: requestRetrySchedule,
+  },
+  deliveries: {
+    consumer: 'deliver',
+    visibilityTimeoutSeconds: functions.deliver.timeoutSeconds * 6,
+    batchSize: 10,
+    maxBatchingWindowSeconds: 0,
+    maxConcurrency: 20,
+    retentionDays: 4,
+    // The receive count is the attempt number: the eighth failure leaves the message for the DLQ.
+    deadLetter: { maxReceiveCount: webhookRetrySchedule.maxAttempts, retentionDays: 14 },
+    retry: webhookRetrySchedule,
   },
 };
 

@@ -114,3 +114,20 @@ export interface StuckRequestStore {
   /** Records that a still-`accepted` request was put on the queue again at `at`. */
   markResent(id: string, at: string): Promise<void>;
 }
+
+/** Why an endpoint stopped receiving webhooks, for the merchant's notice. */
+export interface EndpointDisabledNotice {
+  readonly merchantId: string;
+  readonly endpointId: string;
+  readonly url: string;
+  readonly reason: string;
+  readonly disabledAt: string;
+}
+
+/**
+ * Tells a merchant about their account (`webhook.endpoint_disabled` today). Delivery never waits
+ * on it and never fails because of it: a notice that cannot be sent is logged.
+ */
+export interface MerchantNotifier {
+  endpointDisabled(notice: EndpointDisabledNotice): Promise<void>;
+}

@@ -28,6 +28,7 @@ export async function provisionForTest(label: string): Promise<ProvisionedResour
     AWS_ENDPOINT_URL_SNS: endpoints.sns,
     [ENV.tableName]: resources.tableName,
     [ENV.requestsQueueUrl]: resources.queues.requests.url,
+    [ENV.deliveriesQueueUrl]: resources.queues.deliveries.url,
     [ENV.notificationsTopicArn]: resources.topicArns.notifications,
     [ENV.retryScale]: '0',
   });

@@ -1,5 +1,8 @@
 import type { RequestEventPublisher } from '../../core/ports';
 import type { HeraldRequest } from '../../core/request';
+import { requestNotifier } from './notifier';
+import { WebhookFanOut } from '../../core/fan-out-webhooks';
+import { deliveryQueue, deliveryStore, webhookEndpointStore } from './webhook-dependencies';
 
 /**
  * Everyone told when a request ends. Each publisher is idempotent per (request, event), and one
@@ -8,6 +11,8 @@ import type { HeraldRequest } from '../../core/request';
  */
 const publishers: (() => RequestEventPublisher)[] = [
   // Webhook deliveries and SNS notifications register here.
+  requestNotifier,
+  () => new WebhookFanOut({ endpoints: webhookEndpointStore(), deliveries: deliveryStore(), queue: deliveryQueue() }),
 ];
 
 export function requestEventPublisher(): RequestEventPublisher {

@@ -1,0 +1,41 @@
+import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { DeliveryQueue } from '../core/webhook-ports';
+import type { DeliveryMessage } from '../core/webhooks';
+import { TRACE_ID_ATTRIBUTE } from './sqs-request-queue';
+
+/** SendMessageBatch takes at most ten entries. */
+const BATCH_SIZE = 10;
+
+/** The transport for deliveries: one message per (event, endpoint), so a slow endpoint delays only its own. */
+export class SqsDeliveryQueue implements DeliveryQueue {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async send(messages: readonly DeliveryMessage[]): Promise<void> {
+    for (let start = 0; start < messages.length; start += BATCH_SIZE) {
+      const batch = messages.slice(start, start + BATCH_SIZE);
+      const { Failed = [] } = await this.client.send(
+        new SendMessageBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: batch.map((message, i) => ({
+            Id: String(i),
+            MessageBody: JSON.stringify(message),
+            ...(message.traceId
+              ? { MessageAttributes: { [TRACE_ID_ATTRIBUTE]: { DataType: 'String', StringValue: message.traceId } } }
+              : {}),
+          })),
+        }),
+      );
+      // The deliveries are stored: a failed entry is found again by the sweeper, but the caller should know.
+      if (Failed.length > 0) throw new Error(`${Failed.length} delivery messages were not sent: ${Failed[0]?.Message ?? Failed[0]?.Code}`);
+    }
+  }
+
+  async delayRedelivery(receiptHandle: string, seconds: number): Promise<void> {
+    await this.client.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }),
+    );
+  }
+}

@@ -1,0 +1,246 @@
+import { Webhook } from 'standardwebhooks';
+import type { RetrySchedule } from '../../lib/topology';
+import { backoffDelaySeconds } from './backoff';
+import type { MerchantNotifier } from './ports';
+import type { HeraldRequest } from './request';
+import type { DeliveryQueue, DeliveryStore, WebhookEndpointStore } from './webhook-ports';
+import {
+  activeSecrets,
+  requestEventBody,
+  testEventBody,
+  TEST_EVENT_TYPE,
+  type AttemptErrorCode,
+  type DeliveryAttempt,
+  type DeliveryMessage,
+  type RequestEventType,
+  type WebhookEndpoint,
+} from './webhooks';
+
+/** What one POST came to: an HTTP status, or an error code when no response arrived. */
+export interface PostResult {
+  readonly status?: number;
+  readonly error?: AttemptErrorCode;
+  readonly errorMessage?: string;
+  readonly latencyMs: number;
+  readonly responseBody?: string;
+  readonly retryAfter?: string;
+}
+
+/** Sends one signed POST to a URL, re-checking the URL first (SSRF); never throws for the receiver's faults. */
+export interface WebhookTransport {
+  post(url: string, headers: Record<string, string>, body: string): Promise<PostResult>;
+}
+
+/**
+ * Standard Webhooks headers for one attempt: `webhook-id` (the delivery id, the same on every
+ * attempt so receivers can dedupe), the attempt's timestamp, and one `v1,` signature per active
+ * secret, space-separated, so a receiver holding either secret verifies during a rotation.
+ */
+export function signatureHeaders(secrets: readonly string[], id: string, at: Date, body: string): Record<string, string> {
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+    'webhook-signature': secrets.map((secret) => new Webhook(secret).sign(id, at, body)).join(' '),
+  };
+}
+
+export interface AttemptDependencies {
+  readonly transport: WebhookTransport;
+  readonly userAgent: string;
+  readonly now?: () => Date;
+}
+
+/** Signs and posts one attempt and says what it came to, as recorded on the delivery. */
+export async function attemptDelivery(
+  deps: AttemptDependencies,
+  endpoint: WebhookEndpoint,
+  delivery: { readonly id: string; readonly traceId?: string },
+  body: string,
+  attempt: number,
+): Promise<{ readonly attempt: DeliveryAttempt; readonly result: PostResult }> {
+  const at = (deps.now ?? (() => new Date()))();
+  const headers = {
+    'content-type': 'application/json',
+    'user-agent': deps.userAgent,
+    ...(delivery.traceId ? { 'x-request-id': delivery.traceId } : {}),
+    ...signatureHeaders(activeSecrets(endpoint, at), delivery.id, at, body),
+  };
+  const result = await deps.transport.post(endpoint.url, headers, body);
+  return {
+    result,
+    attempt: {
+      at: at.toISOString(),
+      attempt,
+      ...(result.status !== undefined ? { status: result.status } : {}),
+      ...(result.error ? { error: result.error } : {}),
+      ...(result.errorMessage ? { errorMessage: result.errorMessage } : {}),
+      latencyMs: result.latencyMs,
+      ...(result.responseBody ? { responseBody: result.responseBody } : {}),
+    },
+  };
+}
+
+export const isSuccess = (result: PostResult) => result.status !== undefined && result.status >= 200 && result.status < 300;
+
+export interface DeliverDependencies extends AttemptDependencies {
+  readonly endpoints: WebhookEndpointStore;
+  readonly deliveries: DeliveryStore;
+  readonly queue: DeliveryQueue;
+  readonly notifier: MerchantNotifier;
+  readonly loadRequest: (id: string) => Promise<HeraldRequest | undefined>;
+  readonly schedule: RetrySchedule;
+  /** The queue's maxReceiveCount: the attempt on this receive is the last one. */
+  readonly maxAttempts: number;
+  readonly retryScale: number;
+  readonly deadStreakLimit: number;
+  readonly failingDaysLimit: number;
+  readonly log: (message: string, extra?: Record<string, unknown>) => void;
+  readonly random?: () => number;
+}
+
+export interface ReceivedDelivery {
+  readonly message: DeliveryMessage;
+  /** SQS's receive count: the attempt number within this round. */
+  readonly receiveCount: number;
+  readonly receiptHandle: string;
+}
+
+/**
+ * What became of one message. `retry` and `dead` leave the message on the queue (the caller
+ * reports a batch item failure): `retry` reappears after its backoff, `dead` moves to the DLQ.
+ */
+export type DeliverOutcome =
+  | { readonly kind: 'delivered'; readonly attempt: DeliveryAttempt }
+  | { readonly kind: 'retry'; readonly attempt: DeliveryAttempt; readonly delaySeconds: number }
+  | { readonly kind: 'dead'; readonly attempt: DeliveryAttempt }
+  | { readonly kind: 'gone'; readonly attempt: DeliveryAttempt }
+  | { readonly kind: 'dropped'; readonly reason: string };
+
+/**
+ * Delivers one message once: prepare (endpoint, body) → call (sign, re-check, POST) → handle
+ * success or failure. Failures wait out the schedule's backoff on the same message; the last
+ * attempt marks the delivery dead and lets the message go to the DLQ. A 410 disables the endpoint
+ * at once; so do N consecutive dead deliveries and failing attempts for days on end.
+ */
+export async function deliverWebhook(deps: DeliverDependencies, received: ReceivedDelivery): Promise<DeliverOutcome> {
+  const now = deps.now ?? (() => new Date());
+  const { message } = received;
+  const endpoint = await deps.endpoints.getCached(message.merchantId, message.endpointId);
+  if (!endpoint) return drop(deps, message, 'the endpoint was deleted');
+  if (endpoint.status === 'disabled') return drop(deps, message, `the endpoint is disabled (${endpoint.disabledReason ?? 'no reason given'})`);
+  const body = message.payload ?? (await rebuildBody(deps, message));
+  if (body === undefined) return drop(deps, message, 'the request no longer exists');
+
+  const { attempt, result } = await attemptDelivery(deps, endpoint, { id: message.deliveryId, traceId: message.traceId }, body, received.receiveCount);
+  const at = now().toISOString();
+
+  if (isSuccess(result)) {
+    await record(deps, message, { attempt, state: 'succeeded' }, at);
+    if (endpoint.failingSince) await deps.endpoints.markSucceeded(endpoint.merchantId, endpoint.id, at);
+    return { kind: 'delivered', attempt };
+  }
+  if (result.status === 410) {
+    await record(deps, message, { attempt, state: 'dead', reason: 'the endpoint answered 410 Gone and was disabled' }, at);
+    await disableEndpoint(deps, endpoint, 'the endpoint answered 410 Gone', at);
+    return { kind: 'gone', attempt };
+  }
+  if (received.receiveCount >= deps.maxAttempts) {
+    await record(deps, message, { attempt, state: 'dead', reason: `no success after ${received.receiveCount} attempts` }, at);
+    // Visible again at once, so SQS moves it to the DLQ on the next receive.
+    await deps.queue.delayRedelivery(received.receiptHandle, 0);
+    await checkFailingEndpoint(deps, endpoint, at);
+    await checkDeadStreak(deps, endpoint, message.deliveryId, at);
+    return { kind: 'dead', attempt };
+  }
+  const delaySeconds = retryDelaySeconds(deps, received.receiveCount, result);
+  const nextAttemptAt = new Date(now().getTime() + delaySeconds * 1000).toISOString();
+  await record(deps, message, { attempt, state: 'pending', nextAttemptAt }, at);
+  await deps.queue.delayRedelivery(received.receiptHandle, delaySeconds);
+  await checkFailingEndpoint(deps, endpoint, at);
+  return { kind: 'retry', attempt, delaySeconds };
+}
+
+/**
+ * The wait before the next attempt: the schedule's jittered delay, or the receiver's Retry-After
+ * on a 429 or 503, kept within [delay, 2 × delay] so that a receiver can slow Herald down but
+ * neither hurry it nor park a delivery for days.
+ */
+export function retryDelaySeconds(
+  deps: Pick<DeliverDependencies, 'schedule' | 'retryScale' | 'random'>,
+  failedAttempt: number,
+  result: PostResult,
+): number {
+  const delay = backoffDelaySeconds(deps.schedule, failedAttempt, deps.random, deps.retryScale);
+  if ((result.status === 429 || result.status === 503) && result.retryAfter) {
+    const asked = retryAfterSeconds(result.retryAfter);
+    if (asked !== undefined) return Math.min(Math.max(asked, delay), 2 * delay);
+  }
+  return delay;
+}
+
+/** `Retry-After` in seconds, from either of its forms (delta-seconds or an HTTP date). */
+export function retryAfterSeconds(value: string, now = Date.now()): number | undefined {
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(Math.ceil((date - now) / 1000), 0);
+}
+
+async function rebuildBody(deps: DeliverDependencies, message: DeliveryMessage): Promise<string | undefined> {
+  if (message.eventType === TEST_EVENT_TYPE) return testEventBody(message.endpointId, message.subjectId, message.eventTimestamp);
+  const request = await deps.loadRequest(message.subjectId);
+  if (!request) return undefined;
+  return requestEventBody(request, message.eventType as RequestEventType, message.eventTimestamp);
+}
+
+async function drop(deps: DeliverDependencies, message: DeliveryMessage, reason: string): Promise<DeliverOutcome> {
+  await record(deps, message, { state: 'dropped', reason }, (deps.now ?? (() => new Date()))().toISOString());
+  deps.log('Delivery dropped', { deliveryId: message.deliveryId, reason });
+  return { kind: 'dropped', reason };
+}
+
+async function record(deps: DeliverDependencies, message: DeliveryMessage, entry: Parameters<DeliveryStore['record']>[2], at: string) {
+  const recorded = await deps.deliveries.record(message.deliveryId, message.round, entry, at);
+  // Another copy of the message, or a newer round, got there first; the receiver dedupes on webhook-id.
+  if (!recorded) deps.log('Delivery had moved on; attempt not recorded', { deliveryId: message.deliveryId, round: message.round });
+}
+
+/** Disables an endpoint and tells its merchant, once: a second caller finds it disabled already. */
+export async function disableEndpoint(
+  deps: Pick<DeliverDependencies, 'endpoints' | 'notifier' | 'log'>,
+  endpoint: WebhookEndpoint,
+  reason: string,
+  at: string,
+): Promise<void> {
+  const disabled = await deps.endpoints.disable(endpoint.merchantId, endpoint.id, reason, at);
+  if (!disabled) return;
+  deps.log('Webhook endpoint disabled', { endpointId: endpoint.id, merchantId: endpoint.merchantId, reason });
+  try {
+    await deps.notifier.endpointDisabled({ merchantId: endpoint.merchantId, endpointId: endpoint.id, url: endpoint.url, reason, disabledAt: at });
+  } catch (error) {
+    deps.log('Could not send the endpoint-disabled notice', { endpointId: endpoint.id, error: (error as Error).message });
+  }
+}
+
+async function checkFailingEndpoint(deps: DeliverDependencies, endpoint: WebhookEndpoint, at: string): Promise<void> {
+  const since = endpoint.failingSince ?? (await deps.endpoints.markFailing(endpoint.merchantId, endpoint.id, at))?.failingSince;
+  if (!since) return;
+  const days = (Date.parse(at) - Date.parse(since)) / 86_400_000;
+  if (days >= deps.failingDaysLimit) {
+    await disableEndpoint(deps, endpoint, `every attempt has failed since ${since} (${deps.failingDaysLimit} days)`, at);
+  }
+}
+
+/** Counts dead deliveries back from the newest finished one; a success ends the streak. */
+async function checkDeadStreak(deps: DeliverDependencies, endpoint: WebhookEndpoint, deadId: string, at: string): Promise<void> {
+  const limit = deps.deadStreakLimit;
+  if (limit <= 0) return;
+  const recent = await deps.deliveries.listForEndpoint(endpoint.id, { limit: limit * 3 + 10 });
+  // The index may not show the write that just made this one dead yet.
+  let streak = recent.some((delivery) => delivery.id === deadId) ? 0 : 1;
+  for (const delivery of recent) {
+    const state = delivery.id === deadId ? 'dead' : delivery.state;
+    if (state === 'succeeded') break;
+    if (state === 'dead') streak++;
+  }
+  if (streak >= limit) await disableEndpoint(deps, endpoint, `${streak} consecutive deliveries failed every attempt`, at);
+}

@@ -1,0 +1,220 @@
+import { ulid } from 'ulid';
+import { attemptDelivery, isSuccess, type AttemptDependencies } from './deliver-webhook';
+import { ConflictError, HeraldError, NotFoundError, ValidationError } from './errors';
+import { deliveryMessageOf } from './fan-out-webhooks';
+import type { HeraldRequest } from './request';
+import { validate } from './submission';
+import type { DeliveryQueue, DeliveryStore, WebhookEndpointStore } from './webhook-ports';
+import {
+  createEndpointSchema,
+  deliveryIdOf,
+  generateSigningSecret,
+  presentDelivery,
+  presentEndpoint,
+  recoverSchema,
+  testEventBody,
+  TEST_EVENT_TYPE,
+  updateEndpointSchema,
+  type Delivery,
+  type EndpointView,
+  type WebhookEndpoint,
+} from './webhooks';
+
+export class EndpointLimitReachedError extends HeraldError {
+  constructor(limit: number) {
+    super('endpoint-limit-reached', `A merchant may register at most ${limit} webhook endpoints; delete one first`, 409);
+  }
+}
+
+/** Checks a URL against the SSRF rules (and DNS); throws `UnsafeWebhookUrlError` naming the rule it broke. */
+export type UrlCheck = (url: string) => Promise<unknown>;
+
+export interface ManageWebhooksDependencies extends AttemptDependencies {
+  readonly endpoints: WebhookEndpointStore;
+  readonly deliveries: DeliveryStore;
+  readonly queue: DeliveryQueue;
+  readonly checkUrl: UrlCheck;
+  readonly loadRequest: (merchantId: string, id: string) => Promise<HeraldRequest | undefined>;
+  readonly limits: {
+    readonly maxEndpointsPerMerchant: number;
+    readonly previousSecretHours: number;
+    readonly recoverMaxDays: number;
+  };
+}
+
+const clock = (deps: { now?: () => Date }) => (deps.now ?? (() => new Date()))();
+
+/**
+ * The merchant's webhook API as use cases: each takes the merchant resolved by the authorizer and
+ * treats another merchant's endpoint or delivery exactly like a missing one (404).
+ */
+export const webhookEndpoints = {
+  async create(deps: ManageWebhooksDependencies, merchantId: string, body: unknown): Promise<EndpointView> {
+    const input = validate(createEndpointSchema, body, 'webhook endpoint');
+    await deps.checkUrl(input.url);
+    const at = clock(deps).toISOString();
+    const endpoint: WebhookEndpoint = {
+      id: `ep_${ulid().toLowerCase()}`,
+      merchantId,
+      url: input.url,
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      ...(input.eventTypes ? { eventTypes: [...new Set(input.eventTypes)] } : {}),
+      status: 'enabled',
+      secret: { secret: generateSigningSecret(), createdAt: at },
+      version: 1,
+      createdAt: at,
+      updatedAt: at,
+    };
+    const outcome = await deps.endpoints.create(endpoint, deps.limits.maxEndpointsPerMerchant);
+    if (outcome === 'limit-reached') throw new EndpointLimitReachedError(deps.limits.maxEndpointsPerMerchant);
+    return presentEndpoint(endpoint, { withSecret: true });
+  },
+
+  async list(deps: ManageWebhooksDependencies, merchantId: string): Promise<EndpointView[]> {
+    return (await deps.endpoints.list(merchantId)).map((endpoint) => presentEndpoint(endpoint));
+  },
+
+  async get(deps: ManageWebhooksDependencies, merchantId: string, id: string): Promise<EndpointView> {
+    return presentEndpoint(await owned(deps, merchantId, id));
+  },
+
+  async update(deps: ManageWebhooksDependencies, merchantId: string, id: string, body: unknown): Promise<EndpointView> {
+    const patch = validate(updateEndpointSchema, body, 'webhook endpoint change');
+    const current = await owned(deps, merchantId, id);
+    if (patch.url !== undefined && patch.url !== current.url) await deps.checkUrl(patch.url);
+    const at = clock(deps).toISOString();
+    const { description: _d, eventTypes: _e, disabledReason: _r, disabledAt: _a, failingSince: _f, ...rest } = current;
+    const description = patch.description === undefined ? current.description : (patch.description ?? undefined);
+    const eventTypes = patch.eventTypes === undefined ? current.eventTypes : (patch.eventTypes ?? undefined);
+    const disabled = patch.disabled ?? current.status === 'disabled';
+    const stayDisabled = disabled && current.status === 'disabled';
+    const next: WebhookEndpoint = {
+      ...rest,
+      url: patch.url ?? current.url,
+      ...(description !== undefined ? { description } : {}),
+      ...(eventTypes ? { eventTypes: [...new Set(eventTypes)] } : {}),
+      status: disabled ? 'disabled' : 'enabled',
+      ...(stayDisabled
+        ? { disabledReason: current.disabledReason ?? 'disabled by the merchant', disabledAt: current.disabledAt ?? at }
+        : disabled
+          ? { disabledReason: 'disabled by the merchant', disabledAt: at }
+          : {}),
+      // Re-enabling starts a fresh failure count; an unchanged endpoint keeps its own.
+      ...(current.failingSince && current.status === 'enabled' && !disabled ? { failingSince: current.failingSince } : {}),
+      version: current.version + 1,
+      updatedAt: at,
+    };
+    const stored = await deps.endpoints.replace(next, current.version);
+    if (!stored) throw new ConflictError(`Endpoint ${id} changed while this change was applied; read it again and retry`);
+    return presentEndpoint(stored);
+  },
+
+  async remove(deps: ManageWebhooksDependencies, merchantId: string, id: string): Promise<void> {
+    if (!(await deps.endpoints.delete(merchantId, id))) throw notFound(id);
+  },
+
+  /** A new secret; the previous one keeps signing next to it for `previousSecretHours`. */
+  async rotateSecret(deps: ManageWebhooksDependencies, merchantId: string, id: string): Promise<EndpointView> {
+    const current = await owned(deps, merchantId, id);
+    const now = clock(deps);
+    const at = now.toISOString();
+    const expiresAt = new Date(now.getTime() + deps.limits.previousSecretHours * 3_600_000).toISOString();
+    const next: WebhookEndpoint = {
+      ...current,
+      secret: { secret: generateSigningSecret(), createdAt: at },
+      previousSecret: { secret: current.secret.secret, createdAt: current.secret.createdAt, expiresAt },
+      version: current.version + 1,
+      updatedAt: at,
+    };
+    const stored = await deps.endpoints.replace(next, current.version);
+    if (!stored) throw new ConflictError(`Endpoint ${id} changed while its secret was rotated; retry`);
+    return { ...presentEndpoint(stored, { withSecret: true }), previousSecretExpiresAt: expiresAt } as EndpointView;
+  },
+
+  /** Sends a `webhook.test` event now (one attempt, no retries) and reports how it went. */
+  async sendTest(deps: ManageWebhooksDependencies, merchantId: string, id: string, traceId?: string) {
+    const endpoint = await owned(deps, merchantId, id);
+    const at = clock(deps).toISOString();
+    const eventId = `evt_${ulid().toLowerCase()}`;
+    const delivery: Delivery = {
+      id: deliveryIdOf(eventId, endpoint.id, TEST_EVENT_TYPE),
+      merchantId,
+      endpointId: endpoint.id,
+      subjectId: eventId,
+      eventType: TEST_EVENT_TYPE,
+      eventTimestamp: at,
+      state: 'pending',
+      round: 1,
+      attempts: [],
+      ...(traceId ? { traceId } : {}),
+      createdAt: at,
+      updatedAt: at,
+    };
+    await deps.deliveries.createIfAbsent(delivery);
+    const { attempt, result } = await attemptDelivery(deps, endpoint, delivery, testEventBody(endpoint.id, eventId, at), 1);
+    const succeeded = isSuccess(result);
+    const finishedAt = clock(deps).toISOString();
+    await deps.deliveries.record(
+      delivery.id,
+      delivery.round,
+      { attempt, state: succeeded ? 'succeeded' : 'dead', ...(succeeded ? {} : { reason: 'the test attempt failed; test events are not retried' }) },
+      finishedAt,
+    );
+    return { deliveryId: delivery.id, eventId, succeeded, attempt };
+  },
+
+  async deliveriesOfEndpoint(deps: ManageWebhooksDependencies, merchantId: string, id: string, limit: number) {
+    await owned(deps, merchantId, id);
+    const deliveries = await deps.deliveries.listForEndpoint(id, { limit });
+    return deliveries.filter((delivery) => delivery.merchantId === merchantId).map(presentDelivery);
+  },
+
+  async deliveriesOfRequest(deps: ManageWebhooksDependencies, merchantId: string, requestId: string) {
+    const request = await deps.loadRequest(merchantId, requestId);
+    if (!request) throw new NotFoundError(`No request ${requestId} exists for this merchant`);
+    const deliveries = await deps.deliveries.listForSubject(requestId);
+    return deliveries.filter((delivery) => delivery.merchantId === merchantId).map(presentDelivery);
+  },
+
+  /** Sends a delivery again now, whatever its state, as a new round with the full schedule ahead. */
+  async retryDelivery(deps: ManageWebhooksDependencies, merchantId: string, deliveryId: string) {
+    const existing = await deps.deliveries.get(deliveryId);
+    if (!existing || existing.merchantId !== merchantId) throw new NotFoundError(`No delivery ${deliveryId} exists for this merchant`);
+    const resent = await deps.deliveries.resend(deliveryId, clock(deps).toISOString());
+    if (!resent) throw new NotFoundError(`No delivery ${deliveryId} exists for this merchant`);
+    await deps.queue.send([deliveryMessageOf(resent)]);
+    return presentDelivery(resent);
+  },
+
+  /** Sends again every delivery of the endpoint that failed (dead or dropped) since a time. */
+  async recover(deps: ManageWebhooksDependencies, merchantId: string, id: string, body: unknown) {
+    const { since } = validate(recoverSchema, body, 'recover request');
+    await owned(deps, merchantId, id);
+    const now = clock(deps);
+    const sinceMs = Date.parse(since);
+    const oldest = now.getTime() - deps.limits.recoverMaxDays * 86_400_000;
+    if (sinceMs < oldest || sinceMs > now.getTime()) {
+      throw new ValidationError(`since must lie within the last ${deps.limits.recoverMaxDays} days`, [
+        { path: '/since', message: `must be between ${new Date(oldest).toISOString()} and now` },
+      ]);
+    }
+    const candidates = await deps.deliveries.listForEndpoint(id, { since: new Date(sinceMs).toISOString(), limit: 1000 });
+    const failed = candidates.filter((d) => d.merchantId === merchantId && (d.state === 'dead' || d.state === 'dropped'));
+    const at = now.toISOString();
+    const resent: Delivery[] = [];
+    for (const delivery of failed) {
+      const next = await deps.deliveries.resend(delivery.id, at);
+      if (next) resent.push(next);
+    }
+    if (resent.length > 0) await deps.queue.send(resent.map((delivery) => deliveryMessageOf(delivery)));
+    return { since: new Date(sinceMs).toISOString(), recovered: resent.length, deliveryIds: resent.map((d) => d.id) };
+  },
+};
+
+async function owned(deps: ManageWebhooksDependencies, merchantId: string, id: string): Promise<WebhookEndpoint> {
+  const endpoint = await deps.endpoints.get(merchantId, id);
+  if (!endpoint) throw notFound(id);
+  return endpoint;
+}
+
+const notFound = (id: string) => new NotFoundError(`No webhook endpoint ${id} exists for this merchant`);

@@ -1,0 +1,63 @@
+import type { Delivery, DeliveryAttempt, DeliveryMessage, DeliveryState, WebhookEndpoint } from './webhooks';
+
+/**
+ * What the webhook use cases need from storage and transport, in domain terms; the DynamoDB and
+ * SQS adapters implement them.
+ */
+
+export type CreateEndpointOutcome = 'created' | 'limit-reached';
+
+export interface WebhookEndpointStore {
+  /** Stores a new endpoint unless the merchant already has `maxPerMerchant` (one transaction with a counter). */
+  create(endpoint: WebhookEndpoint, maxPerMerchant: number): Promise<CreateEndpointOutcome>;
+  /** A consistent read: what the API shows and changes. */
+  get(merchantId: string, id: string): Promise<WebhookEndpoint | undefined>;
+  list(merchantId: string): Promise<WebhookEndpoint[]>;
+  /** Reads that may be a few seconds old (`webhookDefaults.endpointCacheSeconds`): what deliveries use. */
+  getCached(merchantId: string, id: string): Promise<WebhookEndpoint | undefined>;
+  listCached(merchantId: string): Promise<WebhookEndpoint[]>;
+  /** Replaces an endpoint if nobody changed it since `expectedVersion`; undefined when someone did. */
+  replace(endpoint: WebhookEndpoint, expectedVersion: number): Promise<WebhookEndpoint | undefined>;
+  delete(merchantId: string, id: string): Promise<boolean>;
+  /** Disables an enabled endpoint; undefined when it was already disabled or is gone. */
+  disable(merchantId: string, id: string, reason: string, at: string): Promise<WebhookEndpoint | undefined>;
+  /** Notes the start of a run of failures (kept if already running); returns the endpoint as stored. */
+  markFailing(merchantId: string, id: string, at: string): Promise<WebhookEndpoint | undefined>;
+  /** Ends a run of failures. */
+  markSucceeded(merchantId: string, id: string, at: string): Promise<void>;
+}
+
+export interface AttemptRecord {
+  readonly attempt?: DeliveryAttempt;
+  readonly state: DeliveryState;
+  readonly nextAttemptAt?: string;
+  readonly reason?: string;
+}
+
+export interface DeliveryStore {
+  /** Stores a delivery unless one with its id exists: a repeated fan-out finds it and stops. */
+  createIfAbsent(delivery: Delivery): Promise<boolean>;
+  get(id: string): Promise<Delivery | undefined>;
+  listForSubject(subjectId: string): Promise<Delivery[]>;
+  /** An endpoint's deliveries, newest first, optionally only those created at or after `since`. */
+  listForEndpoint(endpointId: string, query: { readonly since?: string; readonly limit: number }): Promise<Delivery[]>;
+  /**
+   * Records what an attempt of `round` came to. False when the delivery moved on meanwhile (it was
+   * sent again, or another copy of the message already finished it).
+   */
+  record(id: string, round: number, record: AttemptRecord, at: string): Promise<boolean>;
+  /**
+   * Starts a new round: pending again, due at `at`. With `expected`, only if the delivery is still
+   * pending in that round and due at that time (nothing happened since the caller looked).
+   */
+  resend(id: string, at: string, expected?: { readonly round: number; readonly nextAttemptAt?: string }): Promise<Delivery | undefined>;
+  /** Pending deliveries whose next attempt was due before `before`, oldest first. */
+  findOverdue(before: string, limit: number): Promise<Delivery[]>;
+}
+
+export interface DeliveryQueue {
+  /** Sends messages in batches of ten; throws if any could not be sent. */
+  send(messages: readonly DeliveryMessage[]): Promise<void>;
+  /** Hides a received message for `seconds`: the wait before its next attempt. */
+  delayRedelivery(receiptHandle: string, seconds: number): Promise<void>;
+}

@@ -1,0 +1,283 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { HeraldRequest } from './request';
+
+/**
+ * Webhook endpoints, the events Herald sends them and the deliveries that carry one event to one
+ * endpoint. Pure: ids, event bodies, filters and the public views; storage and HTTP live in adapters.
+ */
+
+export const REQUEST_EVENT_TYPES = ['request.succeeded', 'request.failed'] as const;
+export type RequestEventType = (typeof REQUEST_EVENT_TYPES)[number];
+export const TEST_EVENT_TYPE = 'webhook.test';
+export type WebhookEventType = RequestEventType | typeof TEST_EVENT_TYPE;
+
+export const SECRET_PREFIX = 'whsec_';
+
+/** A new signing secret: `whsec_` and 32 random bytes in base64, the form Standard Webhooks libraries accept. */
+export function generateSigningSecret(): string {
+  return SECRET_PREFIX + randomBytes(32).toString('base64');
+}
+
+export interface SigningSecret {
+  readonly secret: string;
+  readonly createdAt: string;
+  /** Set on a rotated-out secret: it keeps signing next to the new one until then. */
+  readonly expiresAt?: string;
+}
+
+export type EndpointStatus = 'enabled' | 'disabled';
+
+export interface WebhookEndpoint {
+  readonly id: string;
+  readonly merchantId: string;
+  readonly url: string;
+  readonly description?: string;
+  /** Absent: every event type. */
+  readonly eventTypes?: readonly RequestEventType[];
+  readonly status: EndpointStatus;
+  readonly disabledReason?: string;
+  readonly disabledAt?: string;
+  readonly secret: SigningSecret;
+  readonly previousSecret?: SigningSecret;
+  /** When the current run of failed attempts began; cleared by the next success. */
+  readonly failingSince?: string;
+  /** Refreshed at most hourly, so that a healthy endpoint costs no write per delivery. */
+  readonly lastSuccessAt?: string;
+  readonly version: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** What a merchant sees of an endpoint: never a secret, except right after creating or rotating it. */
+export interface EndpointView {
+  readonly id: string;
+  readonly url: string;
+  readonly description?: string;
+  readonly eventTypes: readonly string[];
+  readonly disabled: boolean;
+  readonly disabledReason?: string;
+  readonly disabledAt?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly secret?: string;
+}
+
+export function presentEndpoint(endpoint: WebhookEndpoint, options: { withSecret?: boolean } = {}): EndpointView {
+  return {
+    id: endpoint.id,
+    url: endpoint.url,
+    ...(endpoint.description !== undefined ? { description: endpoint.description } : {}),
+    eventTypes: endpoint.eventTypes ?? [...REQUEST_EVENT_TYPES],
+    disabled: endpoint.status === 'disabled',
+    ...(endpoint.disabledReason ? { disabledReason: endpoint.disabledReason } : {}),
+    ...(endpoint.disabledAt ? { disabledAt: endpoint.disabledAt } : {}),
+    createdAt: endpoint.createdAt,
+    updatedAt: endpoint.updatedAt,
+    ...(options.withSecret ? { secret: endpoint.secret.secret } : {}),
+  };
+}
+
+/** The secrets that sign right now: the current one, and the previous one until it expires. */
+export function activeSecrets(endpoint: WebhookEndpoint, now: Date): string[] {
+  const previous = endpoint.previousSecret;
+  const keepPrevious = previous?.expiresAt !== undefined && previous.expiresAt > now.toISOString();
+  return [endpoint.secret.secret, ...(keepPrevious ? [previous.secret] : [])];
+}
+
+/** Whether an endpoint wants an event type; the test event goes to whoever asks for it. */
+export function subscribes(endpoint: WebhookEndpoint, type: WebhookEventType): boolean {
+  if (type === TEST_EVENT_TYPE) return true;
+  return endpoint.eventTypes === undefined || endpoint.eventTypes.includes(type);
+}
+
+const eventTypesSchema = z
+  .array(z.enum(REQUEST_EVENT_TYPES, { error: `must be one of ${REQUEST_EVENT_TYPES.join(', ')}` }))
+  .min(1, 'must name at least one event type')
+  .max(REQUEST_EVENT_TYPES.length);
+
+export const createEndpointSchema = z.strictObject({
+  url: z.string({ error: 'url is required and must be a string' }),
+  description: z.string().max(500).optional(),
+  eventTypes: eventTypesSchema.optional(),
+});
+
+export const updateEndpointSchema = z
+  .strictObject({
+    url: z.string().optional(),
+    description: z.string().max(500).nullable().optional(),
+    eventTypes: eventTypesSchema.nullable().optional(),
+    disabled: z.boolean().optional(),
+  })
+  .refine((patch) => Object.keys(patch).length > 0, 'name at least one of url, description, eventTypes, disabled');
+
+export const recoverSchema = z.strictObject({
+  since: z.iso.datetime({ offset: true, error: 'since must be an ISO 8601 date-time' }),
+});
+
+export type CreateEndpointInput = z.infer<typeof createEndpointSchema>;
+export type UpdateEndpointInput = z.infer<typeof updateEndpointSchema>;
+
+// --- deliveries ---------------------------------------------------------------------------
+
+export type DeliveryState = 'pending' | 'succeeded' | 'dead' | 'dropped';
+export const DELIVERY_STATES: readonly DeliveryState[] = ['pending', 'succeeded', 'dead', 'dropped'];
+
+/** Why an attempt failed when there was no HTTP status to tell. */
+export type AttemptErrorCode =
+  | 'timeout'
+  | 'connect_timeout'
+  | 'connection_refused'
+  | 'connection_reset'
+  | 'dns'
+  | 'tls'
+  | 'unsafe_address'
+  | 'network';
+
+export interface DeliveryAttempt {
+  readonly at: string;
+  readonly attempt: number;
+  readonly status?: number;
+  readonly error?: AttemptErrorCode;
+  readonly errorMessage?: string;
+  readonly latencyMs: number;
+  /** The first bytes of the response body (`webhookDefaults.responseBodyBytes`). */
+  readonly responseBody?: string;
+}
+
+export interface Delivery {
+  readonly id: string;
+  readonly merchantId: string;
+  readonly endpointId: string;
+  /** The request the event is about, or the test event's own id. */
+  readonly subjectId: string;
+  readonly eventType: WebhookEventType;
+  /** The event's `timestamp`: kept so that every attempt sends the very same body. */
+  readonly eventTimestamp: string;
+  readonly state: DeliveryState;
+  /** Bumped when a delivery is sent again (retry, recover, sweeper): older messages no longer count. */
+  readonly round: number;
+  readonly attempts: readonly DeliveryAttempt[];
+  readonly nextAttemptAt?: string;
+  readonly reason?: string;
+  readonly traceId?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+const EVENT_CODES: Record<WebhookEventType, string> = {
+  'request.succeeded': 'succeeded',
+  'request.failed': 'failed',
+  'webhook.test': 'test',
+};
+
+/**
+ * The delivery id, which is also the `webhook-id` header: derived from what it carries, so that a
+ * repeated fan-out finds the delivery it already made, and reversible, so that an id alone locates it.
+ *
+ * @example deliveryIdOf('req_01j…', 'ep_01j…', 'request.succeeded') === 'dlv_req_01j….ep_01j….succeeded'
+ */
+export function deliveryIdOf(subjectId: string, endpointId: string, eventType: WebhookEventType): string {
+  return `dlv_${subjectId}.${endpointId}.${EVENT_CODES[eventType]}`;
+}
+
+/** The parts of a delivery id, or undefined for a string that is not one. */
+export function parseDeliveryId(id: string): { subjectId: string; endpointId: string; eventType: WebhookEventType } | undefined {
+  const match = /^dlv_([A-Za-z0-9_-]{1,80})\.([A-Za-z0-9_-]{1,80})\.([a-z]+)$/.exec(id);
+  if (!match) return undefined;
+  const eventType = (Object.keys(EVENT_CODES) as WebhookEventType[]).find((type) => EVENT_CODES[type] === match[3]);
+  return eventType ? { subjectId: match[1]!, endpointId: match[2]!, eventType } : undefined;
+}
+
+/** The event type a finished request announces, if any: a cancelled request announces nothing. */
+export function eventTypeOf(request: HeraldRequest): RequestEventType | undefined {
+  if (request.status === 'succeeded') return 'request.succeeded';
+  if (request.status === 'failed') return 'request.failed';
+  return undefined;
+}
+
+/** The body of a request event, as receivers get it. */
+export function requestEventBody(request: HeraldRequest, type: RequestEventType, timestamp: string): string {
+  return JSON.stringify({
+    type,
+    timestamp,
+    data: {
+      id: request.id,
+      type: request.type,
+      status: request.status,
+      ...(request.status === 'succeeded' ? { result: request.result ?? null } : {}),
+      ...(request.status === 'failed' && request.error ? { error: request.error } : {}),
+      createdAt: request.createdAt,
+      updatedAt: request.updatedAt,
+    },
+  });
+}
+
+/** The body of a `webhook.test` event: the same for every attempt of one test delivery. */
+export function testEventBody(endpointId: string, eventId: string, timestamp: string): string {
+  return JSON.stringify({
+    type: TEST_EVENT_TYPE,
+    timestamp,
+    data: { id: eventId, endpointId, message: 'This is a test event from Herald' },
+  });
+}
+
+/** A delivery as the API shows it. */
+export function presentDelivery(delivery: Delivery) {
+  return {
+    id: delivery.id,
+    endpointId: delivery.endpointId,
+    ...(delivery.eventType === TEST_EVENT_TYPE ? {} : { requestId: delivery.subjectId }),
+    eventType: delivery.eventType,
+    state: delivery.state,
+    attempts: delivery.attempts,
+    ...(delivery.nextAttemptAt && delivery.state === 'pending' ? { nextAttemptAt: delivery.nextAttemptAt } : {}),
+    ...(delivery.reason ? { reason: delivery.reason } : {}),
+    createdAt: delivery.createdAt,
+    updatedAt: delivery.updatedAt,
+  };
+}
+
+/** Counts of a request's deliveries by state, for the status view. */
+export function summarizeDeliveries(deliveries: readonly Delivery[]): Record<DeliveryState, number> & { total: number } {
+  const counts = { total: deliveries.length, pending: 0, succeeded: 0, dead: 0, dropped: 0 };
+  for (const delivery of deliveries) counts[delivery.state]++;
+  return counts;
+}
+
+/** What travels on the deliveries queue: which delivery, which round, and the body when it fits. */
+export interface DeliveryMessage {
+  readonly deliveryId: string;
+  readonly merchantId: string;
+  readonly endpointId: string;
+  readonly subjectId: string;
+  readonly eventType: WebhookEventType;
+  readonly eventTimestamp: string;
+  readonly round: number;
+  /** The signed body; absent when too large for a message, then rebuilt from the request. */
+  readonly payload?: string;
+  readonly traceId?: string;
+}
+
+/** Bodies above this stay out of the message (SQS takes 256 KiB with attributes); the worker rebuilds them. */
+export const MAX_INLINE_PAYLOAD_BYTES = 200 * 1024;
+
+export function parseDeliveryMessage(body: string): DeliveryMessage | undefined {
+  try {
+    const parsed = JSON.parse(body) as Partial<DeliveryMessage>;
+    if (
+      typeof parsed.deliveryId === 'string' &&
+      typeof parsed.merchantId === 'string' &&
+      typeof parsed.endpointId === 'string' &&
+      typeof parsed.subjectId === 'string' &&
+      typeof parsed.eventType === 'string' &&
+      typeof parsed.eventTimestamp === 'string' &&
+      typeof parsed.round === 'number'
+    ) {
+      return parsed as DeliveryMessage;
+    }
+  } catch {
+    // Not ours: the caller drops it.
+  }
+  return undefined;
+}

@@ -1,0 +1,20 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { webhookDefaults } from '../../lib/topology';
+import { sweepPendingDeliveries } from '../core/sweep-pending-deliveries';
+import { logger } from './shared/observability';
+import { deliveryQueue, deliveryStore } from './shared/webhook-dependencies';
+
+/**
+ * Scheduled: re-enqueues webhook deliveries left pending past their next attempt (a lost or
+ * never-sent message). Separate from the request sweeper so that each can fail and be retried alone.
+ */
+export const handler = middy()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(async () => {
+    const report = await sweepPendingDeliveries(
+      { deliveries: deliveryStore(), queue: deliveryQueue(), log: (message, extra) => logger.info(message, extra ?? {}) },
+      { graceSeconds: webhookDefaults.sweepGraceSeconds, limit: webhookDefaults.sweepBatchLimit },
+    );
+    return { resent: report.resent.length };
+  });

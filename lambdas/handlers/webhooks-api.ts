@@ -1,0 +1,71 @@
+import { webhookDefaults } from '../../lib/topology';
+import { NotFoundError } from '../core/errors';
+import { webhookEndpoints as use, type ManageWebhooksDependencies } from '../core/manage-webhooks';
+import { requestStore } from './shared/dependencies';
+import { empty, httpRoute, json, jsonBodyOf, merchantIdOf, type HttpEvent, type HttpResult } from './shared/http';
+import {
+  deliveryQueue,
+  deliveryStore,
+  ssrfGuard,
+  USER_AGENT,
+  webhookEndpointStore,
+  webhookTransport,
+} from './shared/webhook-dependencies';
+
+const MAX_BODY_BYTES = 16 * 1024;
+const LIST_LIMIT = 100;
+
+type Route = (deps: ManageWebhooksDependencies, merchantId: string, event: HttpEvent, traceId: string) => Promise<HttpResult>;
+
+const id = (event: HttpEvent) => event.pathParameters?.id ?? '';
+const body = (event: HttpEvent) => jsonBodyOf(event, MAX_BODY_BYTES);
+const limitOf = (event: HttpEvent) => Math.min(Math.max(Number(event.queryStringParameters?.limit ?? LIST_LIMIT) || LIST_LIMIT, 1), LIST_LIMIT);
+
+/** Every /v1/webhooks* and /v1/deliveries* route, by API Gateway route key. */
+const routes: Record<string, Route> = {
+  'POST /v1/webhooks': async (deps, merchantId, event) => {
+    const endpoint = await use.create(deps, merchantId, body(event));
+    return json(201, endpoint, { Location: `/v1/webhooks/${endpoint.id}` });
+  },
+  'GET /v1/webhooks': async (deps, merchantId) => json(200, { data: await use.list(deps, merchantId) }),
+  'GET /v1/webhooks/{id}': async (deps, merchantId, event) => json(200, await use.get(deps, merchantId, id(event))),
+  'PATCH /v1/webhooks/{id}': async (deps, merchantId, event) => json(200, await use.update(deps, merchantId, id(event), body(event))),
+  'DELETE /v1/webhooks/{id}': async (deps, merchantId, event) => {
+    await use.remove(deps, merchantId, id(event));
+    return empty(204);
+  },
+  'POST /v1/webhooks/{id}/rotate-secret': async (deps, merchantId, event) => json(200, await use.rotateSecret(deps, merchantId, id(event))),
+  'POST /v1/webhooks/{id}/test': async (deps, merchantId, event, traceId) => json(200, await use.sendTest(deps, merchantId, id(event), traceId)),
+  'GET /v1/webhooks/{id}/deliveries': async (deps, merchantId, event) =>
+    json(200, { data: await use.deliveriesOfEndpoint(deps, merchantId, id(event), limitOf(event)) }),
+  'POST /v1/webhooks/{id}/recover': async (deps, merchantId, event) => json(202, await use.recover(deps, merchantId, id(event), body(event))),
+  'GET /v1/requests/{id}/deliveries': async (deps, merchantId, event) =>
+    json(200, { data: await use.deliveriesOfRequest(deps, merchantId, id(event)) }),
+  'POST /v1/deliveries/{id}/retry': async (deps, merchantId, event) => json(202, await use.retryDelivery(deps, merchantId, id(event))),
+};
+
+/** The merchant's webhook API: endpoints, secrets, test events, delivery logs, retries and recovery. */
+export const handler = httpRoute(async (event, { traceId }) => {
+  const merchantId = merchantIdOf(event);
+  const route = routes[event.routeKey];
+  if (!route) throw new NotFoundError(`No route ${event.routeKey}`);
+  return route(dependencies(), merchantId, event, traceId);
+});
+
+function dependencies(): ManageWebhooksDependencies {
+  const guard = ssrfGuard();
+  return {
+    endpoints: webhookEndpointStore(),
+    deliveries: deliveryStore(),
+    queue: deliveryQueue(),
+    transport: webhookTransport(),
+    userAgent: USER_AGENT,
+    checkUrl: (url) => guard.check(url),
+    loadRequest: (merchantId, requestId) => requestStore().getForMerchant(merchantId, requestId),
+    limits: {
+      maxEndpointsPerMerchant: webhookDefaults.maxEndpointsPerMerchant,
+      previousSecretHours: webhookDefaults.previousSecretHours,
+      recoverMaxDays: webhookDefaults.recoverMaxDays,
+    },
+  };
+}

@@ -1,0 +1,316 @@
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { queues } from '../../lib/topology';
+import { dynamoClient } from '../../lambdas/adapters/aws-clients';
+import { DynamoRedriveLog } from '../../lambdas/adapters/dynamo-redrive-log';
+import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
+import { DynamoWalletLedger } from '../../lambdas/adapters/dynamo-wallet-ledger';
+import { SqsRequestQueue } from '../../lambdas/adapters/sqs-request-queue';
+import { processRequest } from '../../lambdas/core/process-request';
+import type { HeraldRequest } from '../../lambdas/core/request';
+import type { Processor, ProcessorContext } from '../../lambdas/processors/processor';
+import { demoSleep } from '../../lambdas/processors/demo';
+import { walletDebit } from '../../lambdas/processors/wallet-debit';
+import { apiEvent, invoke, lambdaContext } from '../support/api-events';
+import { provisionForTest } from '../support/endpoints';
+import { acknowledge, duplicate, receiveFor } from '../support/sqs-records';
+
+let sqs: SQSClient;
+let queue: { url: string; arn: string };
+let store: DynamoRequestStore;
+let ledger: DynamoWalletLedger;
+let redrives: DynamoRedriveLog;
+let handlers: { submit: unknown; process: (event: SQSEvent, context: unknown) => Promise<SQSBatchResponse> };
+
+beforeAll(async () => {
+  const resources = await provisionForTest('process');
+  sqs = new SQSClient({ endpoint: resources.endpoints.sqs });
+  queue = { url: resources.queues.requests.url, arn: resources.queues.requests.arn };
+  store = new DynamoRequestStore(dynamoClient(), resources.tableName, 30);
+  ledger = new DynamoWalletLedger(dynamoClient(), resources.tableName);
+  redrives = new DynamoRedriveLog(dynamoClient(), resources.tableName);
+  handlers = {
+    submit: (await import('../../lambdas/handlers/submit-request')).handler,
+    process: (await import('../../lambdas/handlers/process-requests')).handler as never,
+  };
+});
+
+afterAll(() => sqs.destroy());
+
+let keys = 0;
+async function submit(type: string, payload: Record<string, unknown>): Promise<string> {
+  const response = await invoke(
+    handlers.submit,
+    apiEvent({ method: 'POST', path: '/v1/requests', headers: { 'idempotency-key': `process-${++keys}` }, body: { type, payload }, merchantId: 'mer_p' }),
+  );
+  expect(response.status).toBe(202);
+  return response.body!.id as string;
+}
+
+/** Runs the worker on records as the event source would: one invocation, then deletes what it did not report as failed. */
+async function deliver(records: SQSRecord[], remainingMs = 60_000): Promise<string[]> {
+  const response = await handlers.process({ Records: records }, lambdaContext(remainingMs));
+  const failed = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier);
+  for (const record of records) if (!failed.includes(record.messageId)) await acknowledge(sqs, queue.url, record);
+  return failed;
+}
+
+/** The message again, as SQS hands it out once its visibility timeout has passed (receive count + 1). */
+async function redeliver(record: SQSRecord, requestId: string): Promise<SQSRecord> {
+  await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queue.url, ReceiptHandle: record.receiptHandle, VisibilityTimeout: 0 }));
+  const [again] = await receiveFor(sqs, queue, requestId);
+  expect(again).toBeDefined();
+  return again!;
+}
+
+async function request(id: string): Promise<HeraldRequest> {
+  return (await store.get(id))!;
+}
+
+const transitions = (r: HeraldRequest) => r.history.filter((h) => !h.step).map((h) => h.to);
+const steps = (r: HeraldRequest) => r.history.filter((h) => h.step).map((h) => h.step);
+
+async function fund(walletId: string, amountCents: number): Promise<void> {
+  await ledger.apply({ reference: `top-up-${walletId}`, entry: 'credit', walletId, amountCents });
+}
+
+async function balance(walletId: string): Promise<number | undefined> {
+  return (await ledger.wallet(walletId))?.balanceCents;
+}
+
+const order = (simulate: Record<string, unknown> = {}, unitPriceCents = 1_250) => ({
+  orderId: `ord-${keys}`,
+  currency: 'EUR',
+  items: [{ sku: 'tea', quantity: 2, unitPriceCents }],
+  simulate,
+});
+
+describe('the process worker', () => {
+  it('runs the processor once when two copies of a message arrive at the same time, and again later', async () => {
+    await fund('w-dup', 1_000);
+    const id = await submit('wallet.debit', { walletId: 'w-dup', amountCents: 300, steps: [{ kind: 'credit', walletId: 'w-dup-shop' }] });
+    const [first] = await receiveFor(sqs, queue, id);
+    await duplicate(sqs, queue.url, first!);
+    const [second] = await receiveFor(sqs, queue, id);
+
+    const failures = await Promise.all([deliver([first!]), deliver([second!])]);
+    await duplicate(sqs, queue.url, first!);
+    const [late] = await receiveFor(sqs, queue, id);
+    expect(await deliver([late!])).toEqual([]);
+
+    expect(failures).toEqual([[], []]);
+    expect(await balance('w-dup')).toBe(700);
+    expect(await balance('w-dup-shop')).toBe(300);
+    expect((await ledger.entries(id)).map((e) => e.entry)).toEqual(['0-debit', '1-credit']);
+    const done = await request(id);
+    expect(done).toMatchObject({ status: 'succeeded', attempts: 1, result: { walletId: 'w-dup', debitedCents: 300 } });
+    expect(transitions(done)).toEqual(['accepted', 'processing', 'succeeded']);
+  });
+
+  it('recovers a request whose worker died after claiming it, once the lease has run out', async () => {
+    const id = await submit('order.process', order());
+    const [record] = await receiveFor(sqs, queue, id);
+    // The first worker claims with a lease that ends at once, then is never heard from again.
+    const claim = await store.claim(id, 1, 0);
+    expect(claim.outcome).toBe('claimed');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+
+    const again = await redeliver(record!, id);
+    expect(again.attributes.ApproximateReceiveCount).toBe('2');
+    expect(await deliver([again])).toEqual([]);
+
+    const done = await request(id);
+    expect(done).toMatchObject({ status: 'succeeded', attempts: 2, result: { orderId: expect.any(String), totalCents: 2_500, itemCount: 2 } });
+    expect(transitions(done)).toEqual(['accepted', 'processing', 'processing', 'succeeded']);
+    expect(done.history[2]!.reason).toMatch(/lease expired/);
+  });
+
+  it('acknowledges without work a message whose request another worker holds under a live lease', async () => {
+    const id = await submit('order.process', order());
+    const [record] = await receiveFor(sqs, queue, id);
+    await store.claim(id, 60_000, 0);
+
+    expect(await deliver([record!])).toEqual([]);
+
+    const held = await request(id);
+    expect(held).toMatchObject({ status: 'processing', attempts: 1 });
+    expect(await receiveFor(sqs, queue, id, 1, 1_500)).toEqual([]);
+  });
+
+  it('ends a permanent failure failed at once, without retries, and drops its message', async () => {
+    const id = await submit('order.process', order({}, 2_000_000));
+    const [record] = await receiveFor(sqs, queue, id);
+
+    expect(await deliver([record!])).toEqual([]);
+
+    const failed = await request(id);
+    expect(failed).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'order_limit_exceeded', retryable: false } });
+    expect(transitions(failed)).toEqual(['accepted', 'processing', 'failed']);
+    expect(await receiveFor(sqs, queue, id, 1, 1_500)).toEqual([]);
+  });
+
+  it('puts a transient failure back on the queue with the error in the history, then succeeds', async () => {
+    const id = await submit('order.process', order({ failFirstAttempts: 1 }));
+    const [record] = await receiveFor(sqs, queue, id);
+
+    expect(await deliver([record!])).toEqual([record!.messageId]);
+    const waiting = await request(id);
+    expect(waiting).toMatchObject({ status: 'accepted', attempts: 1, error: { code: 'order_service_unavailable', retryable: true } });
+    expect(waiting.nextAttemptAt).toBeDefined();
+    expect(waiting.history.at(-1)!.reason).toMatch(/^retrying in \d+s: The order service is unavailable/);
+
+    const [again] = await receiveFor(sqs, queue, id);
+    expect(await deliver([again!])).toEqual([]);
+    const done = await request(id);
+    expect(done).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect(done.error).toBeUndefined();
+  });
+
+  it('aborts work that would outlive the invocation and retries it', async () => {
+    const id = await submit('demo.sleep', { ms: 5_000 });
+    const [record] = await receiveFor(sqs, queue, id);
+    const started = Date.now();
+
+    // 3.8 s left: the processor gets what remains after the safety margin, about 0.8 s.
+    expect(await deliver([record!], 3_800)).toEqual([record!.messageId]);
+
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(await request(id)).toMatchObject({ status: 'accepted', error: { code: 'timeout', retryable: true } });
+  });
+
+  it('refuses a result larger than 256 KiB with a permanent error', async () => {
+    const id = await submit('demo.sleep', { ms: 0 });
+    const [record] = await receiveFor(sqs, queue, id);
+    const huge: Processor<{ ms: number }, string> = { ...demoSleep, run: async () => 'x'.repeat(300 * 1024) };
+
+    const outcome = await processRequest(
+      {
+        store,
+        queue: new SqsRequestQueue(sqs, queue.url),
+        events: { requestFinished: async () => undefined },
+        redrives,
+        queueName: 'requests',
+        processorFor: () => huge,
+        services: { wallets: ledger },
+        retry: queues.requests.retry,
+        maxReceiveCount: queues.requests.deadLetter.maxReceiveCount,
+        retryScale: 0,
+        remainingTimeMs: () => 60_000,
+        logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      },
+      { requestId: id, type: 'demo.sleep', receiveCount: 1, receiptHandle: record!.receiptHandle },
+    );
+
+    expect(outcome.kind).toBe('failed');
+    const failed = await request(id);
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'result_too_large', retryable: false } });
+    expect(failed.result).toBeUndefined();
+  });
+});
+
+describe('the wallet.debit saga', () => {
+  const refusedSaga = (walletId: string, shop: string) => ({
+    walletId,
+    amountCents: 400,
+    steps: [
+      { kind: 'credit', walletId: shop },
+      { kind: 'check', name: 'fraud-screen', outcome: 'refuse' },
+    ],
+  });
+
+  it('undoes its completed steps in reverse order when a later step refuses, once, though the message arrives three times', async () => {
+    await fund('w-alice', 1_000);
+    const id = await submit('wallet.debit', refusedSaga('w-alice', 'w-shop'));
+    const [first] = await receiveFor(sqs, queue, id);
+    await duplicate(sqs, queue.url, first!);
+    const [second] = await receiveFor(sqs, queue, id);
+
+    const failures = await Promise.all([deliver([first!]), deliver([second!])]);
+    await duplicate(sqs, queue.url, first!);
+    const [third] = await receiveFor(sqs, queue, id);
+    expect(await deliver([third!])).toEqual([]);
+
+    expect(failures).toEqual([[], []]);
+    expect(await balance('w-alice')).toBe(1_000);
+    expect(await balance('w-shop')).toBe(0);
+    expect((await ledger.entries(id)).map((e) => [e.entry, e.amountCents])).toEqual([
+      ['0-debit', -400],
+      ['1-credit', 400],
+      ['undo-0-debit', 400],
+      ['undo-1-credit', -400],
+    ]);
+    const failed = await request(id);
+    expect(failed).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: { code: 'step_refused', retryable: false, compensated: true, message: expect.stringContaining('fraud-screen refused') },
+    });
+    expect(steps(failed)).toEqual(['debit', 'credit w-shop', 'check fraud-screen', 'undo credit w-shop', 'undo debit']);
+    expect(transitions(failed)).toEqual(['accepted', 'processing', 'failed']);
+  });
+
+  it('restores the balance exactly once when a worker died after compensating and the message comes back', async () => {
+    await fund('w-bob', 500);
+    const id = await submit('wallet.debit', refusedSaga('w-bob', 'w-shop-2'));
+    const [record] = await receiveFor(sqs, queue, id);
+    // The dead worker did all of the saga, compensations included, and never recorded the outcome.
+    const claim = await store.claim(id, 1, 0);
+    if (claim.outcome !== 'claimed') throw new Error('claim failed');
+    const context: ProcessorContext = {
+      requestId: id,
+      attempt: 1,
+      signal: new AbortController().signal,
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      recordStep: () => undefined,
+      services: { wallets: ledger },
+    };
+    await expect(walletDebit.run(walletDebit.schema.parse(claim.request.payload), context)).rejects.toThrow(/refused/);
+    expect(await balance('w-bob')).toBe(500);
+
+    const again = await redeliver(record!, id);
+    expect(await deliver([again])).toEqual([]);
+
+    expect(await balance('w-bob')).toBe(500);
+    expect(await balance('w-shop-2')).toBe(0);
+    expect(await ledger.entries(id)).toHaveLength(4);
+    const failed = await request(id);
+    expect(failed).toMatchObject({ status: 'failed', attempts: 2, error: { compensated: true } });
+    expect(failed.history.filter((h) => h.step === 'undo debit').map((h) => h.reason)).toEqual(['refund of 400 to w-bob already applied']);
+  });
+
+  it('refuses a debit the wallet cannot cover, leaving the balance alone and nothing to compensate', async () => {
+    await fund('w-carol', 100);
+    const id = await submit('wallet.debit', { walletId: 'w-carol', amountCents: 500, steps: [{ kind: 'credit', walletId: 'w-shop-3' }] });
+    const [record] = await receiveFor(sqs, queue, id);
+
+    expect(await deliver([record!])).toEqual([]);
+
+    expect(await balance('w-carol')).toBe(100);
+    expect(await balance('w-shop-3')).toBeUndefined();
+    expect(await ledger.entries(id)).toEqual([]);
+    const failed = await request(id);
+    expect(failed.error).toEqual({ code: 'insufficient_funds', message: 'Wallet w-carol holds 100; 500 is needed', retryable: false });
+  });
+
+  it('resumes after a transient failure without debiting twice', async () => {
+    await fund('w-dave', 1_000);
+    const id = await submit('wallet.debit', {
+      walletId: 'w-dave',
+      amountCents: 250,
+      steps: [{ kind: 'credit', walletId: 'w-shop-4' }, { kind: 'check', name: 'stock', failFirstAttempts: 1 }],
+    });
+    const [record] = await receiveFor(sqs, queue, id);
+    expect(await deliver([record!])).toEqual([record!.messageId]);
+    const [again] = await receiveFor(sqs, queue, id);
+    expect(await deliver([again!])).toEqual([]);
+
+    expect(await balance('w-dave')).toBe(750);
+    expect(await balance('w-shop-4')).toBe(250);
+    const done = await request(id);
+    expect(done).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect(done.history.filter((h) => h.step === 'debit').map((h) => h.reason)).toEqual([
+      'debited 250 from w-dave',
+      'debit of 250 from w-dave already applied',
+    ]);
+  });
+});

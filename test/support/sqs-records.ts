@@ -1,0 +1,73 @@
+import {
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+
+/** An SQS message as Lambda's event source hands it to a consumer. */
+export function toRecord(message: Message, queueArn: string): SQSRecord {
+  const attributes = message.Attributes ?? {};
+  const messageAttributes: SQSRecord['messageAttributes'] = {};
+  for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
+    messageAttributes[name] = { dataType: value.DataType ?? 'String', stringValue: value.StringValue, stringListValues: [], binaryListValues: [] };
+  }
+  return {
+    messageId: message.MessageId!,
+    receiptHandle: message.ReceiptHandle!,
+    body: message.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+      SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+      SenderId: attributes.SenderId ?? '000000000000',
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+    },
+    messageAttributes,
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: 'us-east-1',
+  };
+}
+
+/**
+ * Receives the messages of one request from a queue (others stay hidden until their visibility
+ * timeout ends), up to `count` of them, as event-source records.
+ */
+export async function receiveFor(
+  sqs: SQSClient,
+  queue: { url: string; arn: string },
+  requestId: string,
+  count = 1,
+  timeoutMs = 5_000,
+): Promise<SQSRecord[]> {
+  const found: SQSRecord[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (found.length < count && Date.now() < deadline) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queue.url,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    for (const message of Messages) {
+      if (JSON.parse(message.Body ?? '{}').requestId === requestId) found.push(toRecord(message, queue.arn));
+    }
+  }
+  return found;
+}
+
+/** Puts a second copy of a message on the queue: what an SQS duplicate delivery looks like to a consumer. */
+export async function duplicate(sqs: SQSClient, queueUrl: string, record: SQSRecord): Promise<void> {
+  await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: record.body }));
+}
+
+/** Deletes a handled message, as the event source does for every record not reported as failed. */
+export async function acknowledge(sqs: SQSClient, queueUrl: string, record: SQSRecord): Promise<void> {
+  await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: record.receiptHandle }));
+}
