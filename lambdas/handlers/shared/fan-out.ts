@@ -1,6 +1,5 @@
 import type { RequestEventPublisher } from '../../core/ports';
 import type { HeraldRequest } from '../../core/request';
-import { requestNotifier } from './notifier';
 import { WebhookFanOut } from '../../core/fan-out-webhooks';
 import { deliveryQueue, deliveryStore, webhookEndpointStore } from './webhook-dependencies';
 
@@ -11,7 +10,6 @@ import { deliveryQueue, deliveryStore, webhookEndpointStore } from './webhook-de
  */
 const publishers: (() => RequestEventPublisher)[] = [
   // Webhook deliveries and SNS notifications register here.
-  requestNotifier,
   () => new WebhookFanOut({ endpoints: webhookEndpointStore(), deliveries: deliveryStore(), queue: deliveryQueue() }),
 ];
 
