@@ -8,7 +8,7 @@ import {
 } from '../processors/processor';
 import { backoffDelaySeconds } from './backoff';
 import type { RequestEventPublisher, RequestQueue, RequestStore } from './ports';
-import { shouldReopen, type RedriveLog, type RedriveReopener } from './redrive';
+import { failedByExhaustion, shouldReopen, type RedriveLog, type RedriveReopener } from './redrive';
 import type { HeraldRequest, HistoryEntry, RequestError } from './request';
 
 export interface ProcessDependencies {
@@ -126,7 +126,7 @@ export async function processRequest(deps: ProcessDependencies, message: Receive
  * The redrive log is read only on this rare path (a message for a request already failed).
  */
 async function reopenIfRedriven(deps: ProcessDependencies, failed: HeraldRequest, at: Date): Promise<HeraldRequest | undefined> {
-  if (!shouldReopen(failed, 0)) return undefined;
+  if (!failedByExhaustion(failed)) return undefined;
   const generation = await deps.redrives.generation(deps.queueName);
   if (!shouldReopen(failed, generation)) return undefined;
   const reopened = await deps.store.reopenForRedrive(failed, generation, at);

@@ -57,7 +57,12 @@ async function deliver(records: SQSRecord[], remainingMs = 60_000): Promise<stri
 
 /** The message again, as SQS hands it out once its visibility timeout has passed (receive count + 1). */
 async function redeliver(record: SQSRecord, requestId: string): Promise<SQSRecord> {
-  await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queue.url, ReceiptHandle: record.receiptHandle, VisibilityTimeout: 0 }));
+  await sqs
+    .send(new ChangeMessageVisibilityCommand({ QueueUrl: queue.url, ReceiptHandle: record.receiptHandle, VisibilityTimeout: 0 }))
+    // A retry the worker scheduled with no delay is visible already.
+    .catch((error: Error) => {
+      if (error.name !== 'MessageNotInflight') throw error;
+    });
   const [again] = await receiveFor(sqs, queue, requestId);
   expect(again).toBeDefined();
   return again!;
@@ -312,5 +317,43 @@ describe('the wallet.debit saga', () => {
       'debited 250 from w-dave',
       'debit of 250 from w-dave already applied',
     ]);
+  });
+});
+
+describe('a redriven message', () => {
+  it('reopens a request whose attempts ran out only after a redrive began, and only once for two copies', async () => {
+    const unavailableUntil = new Date(Date.now() + 2_500).toISOString();
+    const id = await submit('order.process', order({ unavailableUntil }));
+    let [record] = await receiveFor(sqs, queue, id);
+    for (let attempt = 1; attempt < queues.requests.deadLetter.maxReceiveCount; attempt++) {
+      expect(await deliver([record!])).toEqual([record!.messageId]);
+      record = await redeliver(record!, id);
+    }
+    expect(await deliver([record!])).toEqual([record!.messageId]);
+    const exhausted = await request(id);
+    expect(exhausted).toMatchObject({ status: 'failed', attempts: queues.requests.deadLetter.maxReceiveCount, error: { retryable: true } });
+    await acknowledge(sqs, queue.url, record!);
+    await new Promise((resolve) => setTimeout(resolve, Date.parse(unavailableUntil) - Date.now() + 50));
+
+    // A stray copy with no redrive behind it changes nothing.
+    await duplicate(sqs, queue.url, record!);
+    const [stray] = await receiveFor(sqs, queue, id);
+    expect(await deliver([stray!])).toEqual([]);
+    expect(await request(id)).toMatchObject({ status: 'failed', version: exhausted.version });
+
+    await redrives.begin('requests');
+    await duplicate(sqs, queue.url, record!);
+    await duplicate(sqs, queue.url, record!);
+    const copies = await receiveFor(sqs, queue, id, 2);
+    expect(copies).toHaveLength(2);
+    const failures = await Promise.all(copies.map((copy) => deliver([copy])));
+
+    expect(failures).toEqual([[], []]);
+    const done = await request(id);
+    expect(done).toMatchObject({ status: 'succeeded', attempts: 1, redriveGeneration: 1 });
+    expect(done.history.filter((h) => h.reason === 'redriven')).toEqual([
+      { from: 'failed', to: 'accepted', at: expect.any(String), attempt: queues.requests.deadLetter.maxReceiveCount, reason: 'redriven' },
+    ]);
+    expect(transitions(done).slice(-4)).toEqual(['failed', 'accepted', 'processing', 'succeeded']);
   });
 });

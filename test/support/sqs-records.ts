@@ -50,7 +50,8 @@ export async function receiveFor(
       new ReceiveMessageCommand({
         QueueUrl: queue.url,
         MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 1,
+        // Short polls: a message made visible again by a visibility change does not wake a long poll here.
+        WaitTimeSeconds: 0,
         MessageSystemAttributeNames: ['All'],
         MessageAttributeNames: ['All'],
       }),
@@ -58,6 +59,7 @@ export async function receiveFor(
     for (const message of Messages) {
       if (JSON.parse(message.Body ?? '{}').requestId === requestId) found.push(toRecord(message, queue.arn));
     }
+    if (found.length < count) await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return found;
 }
