@@ -238,10 +238,14 @@ export function presentDelivery(delivery: Delivery) {
   };
 }
 
-/** Counts of a request's deliveries by state, for the status view. */
-export function summarizeDeliveries(deliveries: readonly Delivery[]): Record<DeliveryState, number> & { total: number } {
-  const counts = { total: deliveries.length, pending: 0, succeeded: 0, dead: 0, dropped: 0 };
-  for (const delivery of deliveries) counts[delivery.state]++;
+/** Counts of a request's deliveries, for the status view: failed counts dead and dropped ones. */
+export function summarizeDeliveries(deliveries: readonly Delivery[]): { total: number; pending: number; delivered: number; failed: number } {
+  const counts = { total: deliveries.length, pending: 0, delivered: 0, failed: 0 };
+  for (const delivery of deliveries) {
+    if (delivery.state === 'pending') counts.pending++;
+    else if (delivery.state === 'succeeded') counts.delivered++;
+    else counts.failed++;
+  }
   return counts;
 }
 
@@ -280,4 +284,10 @@ export function parseDeliveryMessage(body: string): DeliveryMessage | undefined 
     // Not ours: the caller drops it.
   }
   return undefined;
+}
+
+/** An ETag that also changes when the request's deliveries progress (they do not bump its version). */
+export function withDeliveriesTag(etag: string, summary: { total: number; pending: number; delivered: number; failed: number }): string {
+  if (summary.total === 0) return etag;
+  return `${etag.slice(0, -1)}.d${summary.pending}-${summary.delivered}-${summary.failed}"`;
 }

@@ -1,8 +1,10 @@
 import { defaults } from '../../lib/topology';
 import { NotFoundError } from '../core/errors';
-import { etagOf, isTerminal, presentRequest } from '../core/request';
+import { etagOf, isTerminal, NO_DELIVERIES, presentRequest } from '../core/request';
+import { summarizeDeliveries, withDeliveriesTag } from '../core/webhooks';
 import { processorFor } from '../processors/registry';
 import { requestStore } from './shared/dependencies';
+import { deliveryStore } from './shared/webhook-dependencies';
 import { empty, headerOf, httpRoute, json, merchantIdOf } from './shared/http';
 
 /** GET /v1/requests/{id}: one request's status; another merchant's request is a 404 like an unknown one. */
@@ -11,7 +13,12 @@ export const handler = httpRoute(async (event) => {
   const id = event.pathParameters?.id ?? '';
   const request = await requestStore().getForMerchant(merchantId, id);
   if (!request) throw new NotFoundError(`No request ${id} exists for this merchant`);
-  const etag = etagOf(request);
+  // Deliveries exist only once a request has finished with webhook events on.
+  const deliveries =
+    isTerminal(request.status) && request.webhookEvents !== false
+      ? summarizeDeliveries(await deliveryStore().listForSubject(request.id))
+      : NO_DELIVERIES;
+  const etag = withDeliveriesTag(etagOf(request), deliveries);
   const headers: Record<string, string> = { ETag: etag, 'Cache-Control': 'no-store' };
   if (!isTerminal(request.status)) {
     headers['Retry-After'] = String(processorFor(request.type)?.expectedSeconds ?? defaults.retryAfterSeconds);
@@ -20,5 +27,5 @@ export const handler = httpRoute(async (event) => {
   if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*')) {
     return empty(304, headers);
   }
-  return json(200, presentRequest(request), headers);
+  return json(200, presentRequest(request, deliveries), headers);
 });
