@@ -6,7 +6,9 @@ type Command = (argv: string[]) => Promise<void>;
 
 // Loaded with require so only the command in use is loaded (and it works under tsx's CommonJS hook).
 const commands: Record<string, { summary: string; load: () => Command }> = {
-  // e.g. merchants: { summary: 'create merchants', load: () => require('../lib/cli/merchants').run },
+  merchants: { summary: 'create a merchant and its first API key; show a merchant', load: () => require('../lib/cli/merchants').run },
+  keys: { summary: "create, list and revoke a merchant's API keys", load: () => require('../lib/cli/keys').run },
+  requests: { summary: 'show everything stored about one request', load: () => require('../lib/cli/requests').run },
 };
 
 async function main(): Promise<void> {
