@@ -9,6 +9,8 @@ const commands: Record<string, { summary: string; load: () => Command }> = {
   merchants: { summary: 'create a merchant and its first API key; show a merchant', load: () => require('../lib/cli/merchants').run },
   keys: { summary: "create, list and revoke a merchant's API keys", load: () => require('../lib/cli/keys').run },
   requests: { summary: 'show everything stored about one request', load: () => require('../lib/cli/requests').run },
+  redrive: { summary: "move a queue's dead letters back to it (requests reopen for a new round)", load: () => require('../lib/cli/redrive').run },
+  wallets: { summary: 'credit a wallet for the wallet.debit saga; show its balance', load: () => require('../lib/cli/wallets').run },
 };
 
 async function main(): Promise<void> {

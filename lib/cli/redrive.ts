@@ -1,0 +1,280 @@
+/**
+ * `herald redrive <queue> [--max N] [--dry-run]`: moves the messages of a queue's dead-letter
+ * queue back to the queue, e.g. after the outage that exhausted their attempts has passed.
+ *
+ * On AWS it starts an SQS message move task (`StartMessageMoveTask`) and follows it with
+ * `ListMessageMoveTasks`; a run that finds a task already running follows that one instead of
+ * starting a second. With `--max`, or where move tasks do not exist (fauxqs locally), it moves
+ * messages itself: receive a batch, send it to the queue, then delete from the DLQ only what was
+ * sent. Interrupting it leaves each message in the DLQ, in the queue, or (between send and
+ * delete) briefly in both; the worker's conditional claim keeps a duplicate's effect single.
+ *
+ * Before moving anything it records a redrive generation in the table: that is how the worker
+ * knows a request that ended `failed` after exhausting its attempts was redriven and reopens it
+ * (see lambdas/core/redrive.ts), also for messages a move task moved without us seeing them.
+ */
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ListMessageMoveTasksCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  StartMessageMoveTaskCommand,
+  type Message,
+  type MessageAttributeValue,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DynamoRedriveLog } from '../../lambdas/adapters/dynamo-redrive-log';
+import type { RedriveLog } from '../../lambdas/core/redrive';
+import { queues, type QueueName } from '../topology';
+import { CliUsageError, withTarget } from './context';
+
+export interface RedriveTarget {
+  readonly sqs: SQSClient;
+  /** The topology's name of the queue (`requests`, `deliveries`, …). */
+  readonly queueName: string;
+  readonly queueUrl: string;
+  readonly deadLetterUrl: string;
+  readonly redrives: RedriveLog;
+  /** Whether the SQS endpoint has message move tasks (AWS does; fauxqs 1.9 does not). */
+  readonly moveTasks: boolean;
+}
+
+export interface RedriveOptions {
+  /** Move at most this many messages (always moved one batch at a time, never by a move task). */
+  readonly max?: number;
+  readonly dryRun?: boolean;
+  /** How long a received batch stays hidden in the DLQ while it is being moved. */
+  readonly visibilityTimeoutSeconds?: number;
+  /** How often a move task's progress is read. */
+  readonly pollIntervalMs?: number;
+}
+
+export interface RedriveReport {
+  readonly mode: 'dry-run' | 'move-task' | 'batches';
+  /** Messages in the DLQ when the run began (approximate, as SQS counts). */
+  readonly waiting: number;
+  readonly moved: number;
+  /** Messages the queue refused; they stay in the DLQ. */
+  readonly failed: number;
+  readonly generation?: number;
+  /** Dry run: the request ids (or message ids) of the first messages that would move. */
+  readonly sample?: readonly string[];
+  readonly taskStatus?: string;
+}
+
+export interface Progress {
+  update(done: number, total: number): void;
+  finish(): void;
+}
+
+/** A progress bar on a terminal (redrawn in place), one line per update elsewhere. */
+export function progressBar(stream: NodeJS.WriteStream = process.stderr, label = 'moved'): Progress {
+  let last = '';
+  return {
+    update(done, total) {
+      const width = 30;
+      const share = total > 0 ? Math.min(done / total, 1) : 1;
+      const filled = Math.round(share * width);
+      const line = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} ${label}`;
+      if (line === last) return;
+      last = line;
+      stream.write(stream.isTTY ? `\r${line}` : `${line}\n`);
+    },
+    finish() {
+      if (stream.isTTY && last) stream.write('\n');
+    },
+  };
+}
+
+const silent: Progress = { update: () => undefined, finish: () => undefined };
+
+/** Moves a queue's dead letters back to it (or, as a dry run, says what would move). */
+export async function redrive(target: RedriveTarget, options: RedriveOptions = {}, progress: Progress = silent): Promise<RedriveReport> {
+  const waiting = await approximateCount(target.sqs, target.deadLetterUrl);
+  const planned = options.max === undefined ? waiting : Math.min(options.max, waiting);
+  if (options.dryRun) {
+    return { mode: 'dry-run', waiting, moved: 0, failed: 0, sample: await peek(target, Math.min(planned, 10)) };
+  }
+  // Recorded before the first message moves, so the worker never sees a redriven message first.
+  const generation = await target.redrives.begin(target.queueName);
+  if (target.moveTasks && options.max === undefined) {
+    const task = await followMoveTask(target, options, progress);
+    return { mode: 'move-task', waiting, generation, ...task };
+  }
+  const moved = await moveInBatches(target, options, planned, progress);
+  return { mode: 'batches', waiting, generation, ...moved };
+}
+
+/** Visible and in-flight messages: a dead letter someone is looking at (a dry run's peek) still waits to be moved. */
+async function approximateCount(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+  );
+  return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  return Attributes!.QueueArn!;
+}
+
+/** A look at the first dead letters without moving them; their receive count in the DLQ does not matter. */
+async function peek(target: RedriveTarget, count: number): Promise<string[]> {
+  if (count === 0) return [];
+  const { Messages = [] } = await target.sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: target.deadLetterUrl, MaxNumberOfMessages: count, WaitTimeSeconds: 1, VisibilityTimeout: 0 }),
+  );
+  return Messages.map(describe);
+}
+
+function describe(message: Message): string {
+  try {
+    const body = JSON.parse(message.Body ?? '') as { requestId?: unknown };
+    if (typeof body.requestId === 'string') return body.requestId;
+  } catch {
+    // Not one of ours: name it by its message id.
+  }
+  return message.MessageId ?? '?';
+}
+
+const TASK_ACTIVE = new Set(['RUNNING', 'CANCELLING']);
+
+/** Starts a move task, or follows the one already running, until it ends. */
+async function followMoveTask(
+  target: RedriveTarget,
+  options: RedriveOptions,
+  progress: Progress,
+): Promise<{ moved: number; failed: number; taskStatus: string }> {
+  const [sourceArn, deadLetterArn] = await Promise.all([queueArn(target.sqs, target.queueUrl), queueArn(target.sqs, target.deadLetterUrl)]);
+  const latest = async () =>
+    (await target.sqs.send(new ListMessageMoveTasksCommand({ SourceArn: deadLetterArn, MaxResults: 1 }))).Results?.[0];
+  const running = await latest();
+  if (!running || !TASK_ACTIVE.has(running.Status ?? '')) {
+    await target.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: deadLetterArn, DestinationArn: sourceArn }));
+  }
+  for (;;) {
+    const task = await latest();
+    const moved = task?.ApproximateNumberOfMessagesMoved ?? 0;
+    progress.update(moved, Math.max(task?.ApproximateNumberOfMessagesToMove ?? moved, moved));
+    if (!task || !TASK_ACTIVE.has(task.Status ?? '')) {
+      progress.finish();
+      if (task?.Status === 'FAILED') throw new Error(`The move task failed: ${task.FailureReason ?? 'no reason given'}`);
+      return { moved, failed: 0, taskStatus: task?.Status ?? 'UNKNOWN' };
+    }
+    await sleep(options.pollIntervalMs ?? 2_000);
+  }
+}
+
+/** Receive → send → delete, ten at a time; a message is deleted from the DLQ only once the queue has it. */
+async function moveInBatches(
+  target: RedriveTarget,
+  options: RedriveOptions,
+  planned: number,
+  progress: Progress,
+): Promise<{ moved: number; failed: number }> {
+  let moved = 0;
+  let failed = 0;
+  progress.update(0, planned);
+  while (options.max === undefined || moved + failed < options.max) {
+    const want = Math.min(10, options.max === undefined ? 10 : options.max - moved - failed);
+    const { Messages = [] } = await target.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: target.deadLetterUrl,
+        MaxNumberOfMessages: want,
+        WaitTimeSeconds: 1,
+        VisibilityTimeout: options.visibilityTimeoutSeconds ?? 60,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    if (Messages.length === 0) break;
+    const sent = await target.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: target.queueUrl,
+        Entries: Messages.map((message, index) => ({
+          Id: String(index),
+          MessageBody: message.Body ?? '',
+          ...(message.MessageAttributes ? { MessageAttributes: copyAttributes(message.MessageAttributes) } : {}),
+        })),
+      }),
+    );
+    const delivered = (sent.Successful ?? []).map((entry) => Messages[Number(entry.Id)]!);
+    failed += sent.Failed?.length ?? 0;
+    if (delivered.length > 0) {
+      await target.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: target.deadLetterUrl,
+          Entries: delivered.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+        }),
+      );
+    }
+    moved += delivered.length;
+    progress.update(moved, Math.max(planned, moved));
+    // Refused messages stay hidden until their visibility timeout ends; stop rather than spin on them.
+    if (delivered.length === 0) break;
+  }
+  progress.finish();
+  return { moved, failed };
+}
+
+/** Message attributes as SendMessage takes them: the received form also carries empty list members SQS refuses. */
+function copyAttributes(attributes: Record<string, MessageAttributeValue>): Record<string, MessageAttributeValue> {
+  const copy: Record<string, MessageAttributeValue> = {};
+  for (const [name, value] of Object.entries(attributes)) {
+    copy[name] = {
+      DataType: value.DataType,
+      ...(value.StringValue !== undefined ? { StringValue: value.StringValue } : {}),
+      ...(value.BinaryValue !== undefined ? { BinaryValue: value.BinaryValue } : {}),
+    };
+  }
+  return copy;
+}
+
+export const USAGE = `Usage: herald redrive <${Object.keys(queues).join('|')}> [--max N] [--dry-run] <target>
+
+Moves the messages of a queue's dead-letter queue back to the queue. A request whose attempts
+ran out reopens (failed → accepted, a new round of attempts) when its message arrives.
+  --max N     move at most N messages (in batches, also on AWS)
+  --dry-run   say how many would move and show the first ones; move nothing`;
+
+/** The command: `herald redrive <queue> [--max N] [--dry-run] --local | --stack NAME | --table NAME`. */
+export async function run(argv: string[]): Promise<void> {
+  await withTarget(argv, { max: { type: 'string' }, 'dry-run': { type: 'boolean' } }, USAGE, async (target, { values, positionals }) => {
+    const queueName = positionals[0];
+    if (!queueName || !(queueName in queues) || positionals.length > 1) {
+      throw new CliUsageError(`${queueName ? `No queue named "${positionals.join(' ')}". ` : ''}${USAGE}`);
+    }
+    let max: number | undefined;
+    if (values.max !== undefined) {
+      max = Number(values.max);
+      if (!Number.isInteger(max) || max < 1) throw new CliUsageError('--max takes a whole number of at least 1');
+    }
+    const urls = target.queues[queueName as QueueName];
+    if (!urls?.deadLetterUrl) throw new CliUsageError(`${target.description} does not name the ${queueName} queue and its dead-letter queue`);
+    const report = await redrive(
+      {
+        sqs: target.sqs,
+        queueName,
+        queueUrl: urls.url,
+        deadLetterUrl: urls.deadLetterUrl,
+        redrives: new DynamoRedriveLog(target.dynamo, target.tableName),
+        // fauxqs 1.9, behind the local runtime, has no message move tasks.
+        moveTasks: target.kind !== 'local',
+      },
+      { ...(max !== undefined ? { max } : {}), dryRun: values['dry-run'] === true },
+      progressBar(),
+    );
+    console.log(formatReport(queueName, report));
+  });
+}
+
+export function formatReport(queueName: string, report: RedriveReport): string {
+  if (report.mode === 'dry-run') {
+    const sample = report.sample?.length ? `\nFirst messages: ${report.sample.join(', ')}` : '';
+    return `Dry run: ${report.waiting} message(s) in the ${queueName} DLQ; nothing was moved.${sample}`;
+  }
+  const how = report.mode === 'move-task' ? `by an SQS move task (${report.taskStatus})` : 'in batches';
+  const refused = report.failed > 0 ? `; ${report.failed} refused by the queue stay in the DLQ` : '';
+  return `Moved ${report.moved} of ${report.waiting} message(s) from the ${queueName} DLQ back to the queue ${how}${refused} (redrive ${report.generation}).`;
+}
