@@ -1,0 +1,192 @@
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { provision, type ResourceNames } from '../../lib/local/provision';
+import type { LocalRuntime } from '../../lib/local/runtime';
+import { routes } from '../../lib/topology';
+import { sharedEndpoints, uniqueNames } from '../support/endpoints';
+import { eventually, startTestRuntime } from '../support/local-runtime';
+
+/**
+ * docs/openapi.yaml is the contract: every response the real handlers give, through the local
+ * HTTP API, must validate against it (status, content type, body schema, documented headers),
+ * and every documented response must be seen here, but for the few listed as unreachable.
+ */
+type Operation = { responses: Record<string, unknown> };
+const document = parse(readFileSync(join(__dirname, '..', '..', 'docs', 'openapi.yaml'), 'utf8')) as {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+};
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats(ajv);
+ajv.addSchema(document, 'openapi');
+
+/** Responses that no test can provoke on purpose (an unexpected failure) or only by racing the store. */
+const UNREACHABLE = new Set([
+  'POST /v1/requests 409',
+  'POST /v1/requests 500',
+  'GET /v1/requests 500',
+  'GET /v1/requests/{id} 500',
+  'POST /v1/requests/{id}/cancel 500',
+]);
+
+const seen = new Set<string>();
+let runtime: LocalRuntime;
+let names: ResourceNames;
+
+beforeAll(async () => {
+  names = uniqueNames('openapi');
+  runtime = await startTestRuntime('openapi', { names, consumers: false });
+});
+
+afterAll(() => runtime?.stop());
+
+const pointer = (...segments: string[]) => segments.map((s) => '/' + s.replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+
+/** Follows a local `$ref`, returning the target and its JSON pointer in the document. */
+function resolve(value: unknown, at: string): { value: Record<string, any>; at: string } {
+  const ref = (value as { $ref?: string }).$ref;
+  if (!ref) return { value: value as Record<string, any>, at };
+  const target = ref
+    .slice(2)
+    .split('/')
+    .reduce((node: any, key) => node[key.replace(/~1/g, '/').replace(/~0/g, '~')], document);
+  return { value: target, at: ref.slice(1) };
+}
+
+function templateOf(path: string): string {
+  const template = Object.keys(document.paths).find((candidate) =>
+    new RegExp(`^${candidate.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(path),
+  );
+  if (!template) throw new Error(`${path} is not documented`);
+  return template;
+}
+
+function check(schemaAt: string, value: unknown, what: string): void {
+  const validate = ajv.getSchema(`openapi#${schemaAt}`);
+  if (!validate) throw new Error(`No schema at ${schemaAt}`);
+  if (!validate(value)) throw new Error(`${what} does not match ${schemaAt}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value)}`);
+}
+
+/** Calls the API and validates the response against the operation's documented response. */
+async function call(
+  method: string,
+  path: string,
+  options: { body?: string | object; headers?: Record<string, string>; apiKey?: string | null } = {},
+) {
+  const url = new URL(path, runtime.url);
+  const response = await fetch(url, {
+    method,
+    headers: {
+      ...(options.apiKey === null ? {} : { authorization: `Bearer ${options.apiKey ?? runtime.apiKey}` }),
+      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...options.headers,
+    },
+    ...(options.body !== undefined ? { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) } : {}),
+  });
+  const text = await response.text();
+  const template = templateOf(url.pathname);
+  const operationAt = pointer('paths', template, method.toLowerCase());
+  const operation = document.paths[template]![method.toLowerCase()];
+  if (!operation) throw new Error(`${method} ${template} is not documented`);
+  const documented = operation.responses[String(response.status)];
+  if (!documented) throw new Error(`${method} ${template} answered ${response.status}, which is not documented: ${text}`);
+  const { value: spec, at } = resolve(documented, operationAt + pointer('responses', String(response.status)));
+
+  for (const [name, header] of Object.entries((spec.headers ?? {}) as Record<string, unknown>)) {
+    const { value: headerSpec, at: headerAt } = resolve(header, at + pointer('headers', name));
+    const actual = response.headers.get(name);
+    if (actual === null) {
+      if (headerSpec.required) throw new Error(`${method} ${template} ${response.status} lacks the required header ${name}`);
+      continue;
+    }
+    check(headerAt + '/schema', actual, `Header ${name}`);
+  }
+  if (spec.content) {
+    const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]!.trim();
+    if (!spec.content[mediaType]) throw new Error(`${method} ${template} ${response.status} is ${mediaType}, documented: ${Object.keys(spec.content)}`);
+    check(at + pointer('content', mediaType, 'schema'), JSON.parse(text), `${method} ${template} ${response.status} body`);
+  } else if (text !== '') {
+    throw new Error(`${method} ${template} ${response.status} has a body, but none is documented`);
+  }
+  seen.add(`${method} ${template} ${response.status}`);
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+describe('docs/openapi.yaml', () => {
+  it('is OpenAPI 3.1 and documents only routes the topology serves, including every requests route', () => {
+    expect(document.openapi).toMatch(/^3\.1\./);
+    const served = new Set(routes.map((r) => `${r.method} ${r.path}`));
+    const documented = Object.entries(document.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(documented.filter((route) => !served.has(route))).toEqual([]);
+    expect(documented).toEqual(expect.arrayContaining([...served].filter((route) => route.includes('/v1/requests') && !route.includes('/deliveries'))));
+  });
+
+  it('describes the submit responses', async () => {
+    const body = { type: 'demo.sleep', payload: { ms: 1 } };
+    const accepted = await call('POST', '/v1/requests', { body, headers: { 'idempotency-key': 'oa-1', 'x-request-id': 'oa-trace-1' } });
+    expect(accepted.status).toBe(202);
+    expect((await call('POST', '/v1/requests', { body, headers: { 'idempotency-key': 'oa-1' } })).headers.get('idempotent-replayed')).toBe('true');
+    expect((await call('POST', '/v1/requests', { body: { type: 'demo.sleep', payload: { ms: 2 } }, headers: { 'idempotency-key': 'oa-1' } })).status).toBe(422);
+    expect((await call('POST', '/v1/requests', { body: { type: 1, payload: [], extra: true }, headers: { 'idempotency-key': 'oa-2' } })).status).toBe(400);
+    expect((await call('POST', '/v1/requests', { body: '{"type":', headers: { 'idempotency-key': 'oa-3' } })).status).toBe(400);
+    expect((await call('POST', '/v1/requests', { body })).status).toBe(400);
+    expect((await call('POST', '/v1/requests', { body: { type: 'no.such', payload: {} }, headers: { 'idempotency-key': 'oa-4' } })).status).toBe(400);
+    expect((await call('POST', '/v1/requests', { body: { type: 'demo.sleep', payload: { s: 'x'.repeat(300_000) } }, headers: { 'idempotency-key': 'oa-5' } })).status).toBe(413);
+    expect((await call('POST', '/v1/requests', { body, apiKey: null })).status).toBe(401);
+    expect((await call('POST', '/v1/requests', { body, apiKey: 'hrld_unknown_key_000000000000000000' })).status).toBe(401);
+  });
+
+  it('describes the 503 of a submit whose queue is gone', async () => {
+    const sqs = new SQSClient({ endpoint: runtime.endpoints.sqs });
+    try {
+      await sqs.send(new DeleteQueueCommand({ QueueUrl: runtime.resources.queues.requests.url }));
+      const refused = await call('POST', '/v1/requests', { body: { type: 'demo.sleep', payload: {} }, headers: { 'idempotency-key': 'oa-503' } });
+      expect(refused.status).toBe(503);
+    } finally {
+      await provision(sharedEndpoints(), names);
+      sqs.destroy();
+    }
+  });
+
+  it('describes polling, listing and cancelling', async () => {
+    const { body } = await call('POST', '/v1/requests', { body: { type: 'demo.sleep', payload: {} }, headers: { 'idempotency-key': 'oa-poll' } });
+    const polled = await call('GET', `/v1/requests/${body.id}`);
+    expect(polled.status).toBe(200);
+    expect((await call('GET', `/v1/requests/${body.id}`, { headers: { 'if-none-match': polled.headers.get('etag')! } })).status).toBe(304);
+    expect((await call('GET', '/v1/requests/req_00000000000000000000000000')).status).toBe(404);
+    expect((await call('GET', `/v1/requests/${body.id}`, { apiKey: null })).status).toBe(401);
+
+    const page = await call('GET', '/v1/requests?limit=2');
+    expect(page.status).toBe(200);
+    expect((await call('GET', `/v1/requests?limit=2&cursor=${page.body.nextCursor}&status=accepted`)).status).toBe(200);
+    expect((await call('GET', '/v1/requests?limit=500&status=nope')).status).toBe(400);
+    expect((await call('GET', '/v1/requests', { apiKey: null })).status).toBe(401);
+
+    expect((await call('POST', `/v1/requests/${body.id}/cancel`)).status).toBe(200);
+    const conflict = await call('POST', `/v1/requests/${body.id}/cancel`);
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.currentStatus).toBe('cancelled');
+    expect((await call('POST', '/v1/requests/req_00000000000000000000000000/cancel')).status).toBe(404);
+    expect((await call('POST', `/v1/requests/${body.id}/cancel`, { apiKey: null })).status).toBe(401);
+    // A finished request has a result and no Retry-After; polled once the worker is done.
+    await runtime.stop();
+    runtime = await startTestRuntime('openapi', { names });
+    const done = await call('POST', '/v1/requests', { body: { type: 'demo.sleep', payload: { ms: 1 } }, headers: { 'idempotency-key': 'oa-done' } });
+    const finished = await eventually(async () => {
+      const response = await call('GET', `/v1/requests/${done.body.id}`);
+      return response.body.status === 'succeeded' ? response : undefined;
+    });
+    expect(finished.headers.get('retry-after')).toBeNull();
+  });
+
+  it('has been checked against a real response for every documented response', () => {
+    const documented = Object.entries(document.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).flatMap(([method, op]) => Object.keys(op.responses).map((status) => `${method.toUpperCase()} ${path} ${status}`)),
+    );
+    expect(documented.filter((response) => !seen.has(response) && !UNREACHABLE.has(response))).toEqual([]);
+  });
+});
