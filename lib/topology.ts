@@ -18,6 +18,10 @@ export const ENV = {
   retryScale: 'HERALD_RETRY_SCALE',
   idempotencyKeyTtlHours: 'HERALD_IDEMPOTENCY_KEY_TTL_HOURS',
   requestRetentionDays: 'HERALD_REQUEST_RETENTION_DAYS',
+  /** Sender id on SMS notifications, where the destination country supports one (stack prop `smsSenderId`). */
+  smsSenderId: 'HERALD_SMS_SENDER_ID',
+  /** Local runtime only: SMS go to this outbox instead of SNS. The stack never sets it. */
+  smsOutboxUrl: 'HERALD_SMS_OUTBOX_URL',
   /** Seconds an `accepted` request may sit without an enqueue mark before the sweeper re-enqueues it. */
   sweepUnenqueuedAfterSeconds: 'HERALD_SWEEP_UNENQUEUED_AFTER_SECONDS',
   /** Seconds after which an enqueue mark is distrusted and the request is re-enqueued anyway. */
@@ -29,7 +33,7 @@ export const ENV = {
   webhookDeadStreakLimit: 'HERALD_WEBHOOK_DEAD_STREAK_LIMIT',
 } as const;
 
-export type FunctionName = 'authorizer' | 'submit' | 'status' | 'process' | 'list' | 'cancel' | 'sweep' | 'webhooks' | 'deliver' | 'sweepDeliveries';
+export type FunctionName = 'authorizer' | 'submit' | 'status' | 'process' | 'notifications' | 'list' | 'cancel' | 'sweep' | 'webhooks' | 'deliver' | 'sweepDeliveries';
 
 export interface FunctionSpec {
   /** Path of the handler module from the project root; it exports `handler`. */
@@ -46,6 +50,13 @@ export interface Grants {
   /** Queues it sends to (`send`) or whose messages it changes and deletes as their consumer (`consume`). */
   readonly queues?: Partial<Record<QueueName, 'send' | 'consume' | 'sendAndConsume'>>;
   readonly publishesTo?: readonly (keyof typeof topics)[];
+  /** Topics whose subscriptions it creates, reads, changes and removes (email recipients, operations contacts). */
+  readonly managesSubscriptionsOf?: readonly (keyof typeof topics)[];
+  /**
+   * Sends SMS straight to phone numbers (SNS Publish with PhoneNumber). IAM has no resource to
+   * scope that to, so it is a grant of its own, given only where an SMS is sent.
+   */
+  readonly sendsSms?: boolean;
 }
 
 export const functions: Record<FunctionName, FunctionSpec> = {
@@ -75,7 +86,15 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     description: 'Consumes the requests queue: claims, runs the processor, finishes',
     memoryMb: 512,
     timeoutSeconds: 60,
-    grants: { table: 'readWrite', queues: { requests: 'consume', deliveries: 'send' } },
+    // The fan-out texts and mails the people behind finished requests (subscribing new email recipients).
+    grants: { table: 'readWrite', publishesTo: ['notifications'], managesSubscriptionsOf: ['notifications'], sendsSms: true, queues: { requests: 'consume', deliveries: 'send' } },
+  },
+  notifications: {
+    entry: 'lambdas/handlers/put-notification-contacts.ts',
+    description: "PUT /v1/notifications: the merchant's operations contacts and the events they receive",
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    grants: { table: 'readWrite', managesSubscriptionsOf: ['notifications'] },
   },
   list: {
     entry: 'lambdas/handlers/list-requests.ts',
@@ -139,6 +158,7 @@ export interface RouteSpec {
 export const routes: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/requests', function: 'submit', authorized: true },
   { method: 'GET', path: '/v1/requests/{id}', function: 'status', authorized: true },
+  { method: 'PUT', path: '/v1/notifications', function: 'notifications', authorized: true },
   { method: 'GET', path: '/v1/requests', function: 'list', authorized: true },
   { method: 'POST', path: '/v1/requests/{id}/cancel', function: 'cancel', authorized: true },
   { method: 'POST', path: '/v1/webhooks', function: 'webhooks', authorized: true },

@@ -2,6 +2,8 @@ import { defaults } from '../../lib/topology';
 import { NotFoundError } from '../core/errors';
 import { etagOf, isTerminal, NO_DELIVERIES, presentRequest } from '../core/request';
 import { summarizeDeliveries, withDeliveriesTag } from '../core/webhooks';
+import { mayHaveNotifications, presentNotifications, withNotificationsTag } from '../core/notifications';
+import { notificationLedger } from './shared/notifier';
 import { processorFor } from '../processors/registry';
 import { requestStore } from './shared/dependencies';
 import { deliveryStore } from './shared/webhook-dependencies';
@@ -18,7 +20,9 @@ export const handler = httpRoute(async (event) => {
     isTerminal(request.status) && request.webhookEvents !== false
       ? summarizeDeliveries(await deliveryStore().listForSubject(request.id))
       : NO_DELIVERIES;
-  const etag = withDeliveriesTag(etagOf(request), deliveries);
+  // Only requests that can have notifications pay for reading them.
+  const notifications = mayHaveNotifications(request) ? await notificationLedger().listForRequest(request.id) : [];
+  const etag = withNotificationsTag(withDeliveriesTag(etagOf(request), deliveries), notifications);
   const headers: Record<string, string> = { ETag: etag, 'Cache-Control': 'no-store' };
   if (!isTerminal(request.status)) {
     headers['Retry-After'] = String(processorFor(request.type)?.expectedSeconds ?? defaults.retryAfterSeconds);
@@ -27,5 +31,6 @@ export const handler = httpRoute(async (event) => {
   if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*')) {
     return empty(304, headers);
   }
-  return json(200, presentRequest(request, deliveries), headers);
+  const view = presentRequest(request, deliveries);
+  return json(200, notifications.length > 0 ? { ...view, notifications: presentNotifications(notifications) } : view, headers);
 });

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -15,6 +15,7 @@ import {
   type FunctionSpec,
   type QueueName,
 } from '../topology';
+import { SMS_PUBLISH_SID } from './nag-acknowledgements';
 import { pascalCase, upperSnakeCase } from './naming';
 import type { Notifications } from './notifications';
 import type { WorkQueues } from './work-queues';
@@ -108,6 +109,22 @@ export class Functions extends Construct {
       if (access === 'consume' || access === 'sendAndConsume') queue.grantConsumeMessages(fn);
     }
     for (const topicName of grants.publishesTo ?? []) props.notifications.get(topicName).grantPublish(fn);
+    for (const topicName of grants.managesSubscriptionsOf ?? []) {
+      const { topicArn } = props.notifications.get(topicName);
+      fn.addToRolePolicy(new PolicyStatement({ actions: ['sns:Subscribe'], resources: [topicArn] }));
+      // A subscription's ARN is its topic's ARN and an id SNS picks: only a wildcard after the topic names them.
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['sns:GetSubscriptionAttributes', 'sns:SetSubscriptionAttributes', 'sns:Unsubscribe'],
+          resources: [`${topicArn}:*`],
+        }),
+      );
+    }
+    // SMS to a phone number is a Publish without a topic: IAM offers no resource to scope it to.
+    // The Sid marks the one statement whose wildcard is acknowledged for that reason.
+    if (grants.sendsSms) {
+      fn.addToRolePolicy(new PolicyStatement({ sid: SMS_PUBLISH_SID, actions: ['sns:Publish'], resources: ['*'] }));
+    }
   }
 }
 
@@ -119,7 +136,7 @@ function resourceEnvironment(spec: FunctionSpec, props: FunctionsProps): Record<
   for (const queueName of Object.keys(grants.queues ?? {}) as QueueName[]) {
     environment[queueUrlVariable(queueName)] = props.queues.get(queueName).queue.queueUrl;
   }
-  for (const topicName of grants.publishesTo ?? []) {
+  for (const topicName of new Set([...(grants.publishesTo ?? []), ...(grants.managesSubscriptionsOf ?? [])])) {
     environment[topicArnVariable(topicName)] = props.notifications.get(topicName).topicArn;
   }
   return environment;

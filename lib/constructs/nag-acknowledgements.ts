@@ -3,17 +3,21 @@ import { Policy, Role } from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 
 interface PolicyStatementJson {
+  readonly Sid?: string;
   readonly Effect: 'Allow' | 'Deny';
   readonly Action: string | readonly string[];
   readonly Resource?: unknown;
 }
+
+/** The Sid of the statement a `sendsSms` grant writes: sns:Publish on `*`, for SMS to phone numbers. */
+export const SMS_PUBLISH_SID = 'SendSmsToPhoneNumbers';
 
 /**
  * Why a wildcard that a CDK grant writes is still least privilege. A finding no entry explains
  * is left for cdk-nag to report, so a new kind of grant gets a human decision, not a blanket pass.
  */
 const wildcardReasons: readonly {
-  readonly applies: (finding: string, statement: { actions: readonly string[] }) => boolean;
+  readonly applies: (finding: string, statement: { actions: readonly string[]; sid?: string }) => boolean;
   readonly reason: string;
 }[] = [
   {
@@ -21,6 +25,20 @@ const wildcardReasons: readonly {
       finding === 'Resource::*' && actions.every(action => action.startsWith('xray:')),
     reason:
       'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+  },
+  {
+    applies: (finding, { actions, sid }) =>
+      finding === 'Resource::*' && sid === SMS_PUBLISH_SID && actions.every(action => action === 'sns:Publish'),
+    reason:
+      'SMS notifications: SNS Publish to a PhoneNumber has no topic or other resource to scope to, so IAM accepts only "*" for it; ' +
+      'only functions whose topology grant says sendsSms get this statement, and spend is capped by the account-level MonthlySpendLimit (docs/operations.md).',
+  },
+  {
+    applies: (finding, { actions }) =>
+      /^Resource::<[A-Za-z0-9]+>:\*$/.test(finding) &&
+      actions.every(action => ['sns:GetSubscriptionAttributes', 'sns:SetSubscriptionAttributes', 'sns:Unsubscribe'].includes(action)),
+    reason:
+      "Subscriptions of the notifications topic: their ARNs are the topic's ARN followed by an id SNS assigns, so only <topic ARN>:* names them, and no other topic's.",
   },
   {
     applies: finding => /^Resource::<[A-Za-z0-9]+\.Arn>\/index\/\*$/.test(finding),
@@ -59,7 +77,7 @@ export function acknowledgeGrantWildcards(scope: IConstruct): void {
             .map(resource => `Resource::${resource}`),
         ];
         for (const finding of findings) {
-          const reason = wildcardReasons.find(entry => entry.applies(finding, { actions }))?.reason;
+          const reason = wildcardReasons.find(entry => entry.applies(finding, { actions, sid: statement.Sid }))?.reason;
           reasonsByFinding.set(finding, [...(reasonsByFinding.get(finding) ?? []), reason]);
         }
       }

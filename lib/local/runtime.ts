@@ -7,6 +7,7 @@ import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { LocalSetupError, startDynamoDbLocal } from './dynamodb-local';
 import { startFauxqs } from './fauxqs';
 import { HttpGateway, type LocalRoute } from './http-gateway';
+import { LocalOutbox, TopicTap } from './outbox';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -89,7 +90,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       (name) => new SqsEventSource(sqs, name, queues[name], resources.queues[name].url, resources.queues[name].arn),
     );
     const scheduler = new LocalScheduler(options.schedulePeriodMs);
-    const gateway = new HttpGateway(localRoutes(endpoints, resources), options.authorizerCacheTtlSeconds);
+    const outbox = new LocalOutbox();
+    const gateway = new HttpGateway(localRoutes(endpoints, resources, outbox), options.authorizerCacheTtlSeconds);
     const requestedPort = options.port ?? Number(process.env.PORT ?? 3000);
     let port: number;
     try {
@@ -101,6 +103,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       throw error;
     }
     stops.push(() => gateway.close());
+    // SMS cannot leave this machine: the notifier hands them to the outbox this gateway serves.
+    process.env[ENV.smsOutboxUrl] = `http://127.0.0.1:${port}/local/outbox/sms`;
+    const tap = await TopicTap.start(endpoints, resources.topicArns.notifications, outbox);
+    stops.push(() => tap.stop());
     if (options.consumers !== false) sources.forEach((source) => source.start());
     stops.push(async () => {
       await Promise.all(sources.map((source) => source.stop()));
@@ -163,13 +169,16 @@ export interface LocalRuntimeDescription {
   readonly resources: ProvisionedResources;
 }
 
-function localRoutes(endpoints: LocalEndpoints, resources: ProvisionedResources): LocalRoute {
+function localRoutes(endpoints: LocalEndpoints, resources: ProvisionedResources, outbox: LocalOutbox): LocalRoute {
   const description: LocalRuntimeDescription = { region: LOCAL_REGION, endpoints, resources };
   return async (request) => {
     const path = new URL(request.url ?? '/', 'http://local').pathname;
     if (request.method === 'GET' && path === '/health') return { status: 200, body: { status: 'ok' } };
     // Local only: there is no such route on AWS, where the CLI reads the stack's outputs instead.
     if (request.method === 'GET' && path === '/local/endpoints') return { status: 200, body: description };
+    // Local only: every SMS and email Herald would have sent (GET /local/outbox).
+    const outboxed = await outbox.route(request, path);
+    if (outboxed) return outboxed;
     return undefined;
   };
 }

@@ -83,7 +83,7 @@ describe.each(names)('the %s function', name => {
     const expected = [
       ...(spec.grants.table ? [ENV.tableName] : []),
       ...Object.keys(spec.grants.queues ?? {}).map(queueUrlVariable),
-      ...(spec.grants.publishesTo ?? []).map(topicArnVariable),
+      ...[...new Set([...(spec.grants.publishesTo ?? []), ...(spec.grants.managesSubscriptionsOf ?? [])])].map(topicArnVariable),
     ];
     expect(resourceVariables.sort()).toEqual(expected.sort());
   });
@@ -99,6 +99,7 @@ describe.each(names)('the %s function', name => {
     if (spec.grants.table) allowed.add('dynamodb');
     if (spec.grants.queues) allowed.add('sqs');
     if (spec.grants.publishesTo?.length) ['sns', 'kms'].forEach(service => allowed.add(service));
+    if (spec.grants.managesSubscriptionsOf?.length || spec.grants.sendsSms) allowed.add('sns');
     for (const service of services) expect(allowed).toContain(service);
   });
 
@@ -122,7 +123,7 @@ describe.each(names)('the %s function', name => {
   });
 
   it('publishes to SNS only if the topology lets it', () => {
-    expect(actionsOf(name).includes('sns:Publish')).toBe(Boolean(spec.grants.publishesTo?.length));
+    expect(actionsOf(name).includes('sns:Publish')).toBe(Boolean(spec.grants.publishesTo?.length || spec.grants.sendsSms));
   });
 });
 

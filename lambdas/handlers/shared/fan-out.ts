@@ -1,5 +1,6 @@
 import type { RequestEventPublisher } from '../../core/ports';
 import type { HeraldRequest } from '../../core/request';
+import { requestNotifier } from './notifier';
 import { WebhookFanOut } from '../../core/fan-out-webhooks';
 import { deliveryQueue, deliveryStore, webhookEndpointStore } from './webhook-dependencies';
 
@@ -10,6 +11,7 @@ import { deliveryQueue, deliveryStore, webhookEndpointStore } from './webhook-de
  */
 const publishers: (() => RequestEventPublisher)[] = [
   // Webhook deliveries and SNS notifications register here.
+  requestNotifier,
   () => new WebhookFanOut({ endpoints: webhookEndpointStore(), deliveries: deliveryStore(), queue: deliveryQueue() }),
 ];
 

@@ -1,0 +1,186 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type {
+  BeginOutcome,
+  NotificationLedger,
+  NotificationRecord,
+  NotificationSlot,
+  NotificationState,
+  OperationsContacts,
+  OperationsContactsStore,
+  RecipientSubscription,
+  RecipientSubscriptions,
+} from '../core/notifications';
+
+const SLOT_PREFIX = 'NTF#';
+
+function slotKey(slot: NotificationSlot) {
+  const pk = slot.scope === 'request' ? `REQ#${slot.subjectId}` : `MER#${slot.subjectId}`;
+  const sk = [`${SLOT_PREFIX}${slot.audience}`, slot.channel, slot.event, ...(slot.discriminator ? [slot.discriminator] : [])].join('#');
+  return { pk, sk };
+}
+
+/**
+ * Notification slots in the one table: a slot lives
+ * next to its request (`REQ#<id>` / `NTF#<audience>#<channel>#<event>`), so a status read finds
+ * them with one query and they expire with it.
+ */
+export class DynamoNotificationLedger implements NotificationLedger {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly retentionDays: number,
+  ) {}
+
+  /**
+   * One conditional UpdateItem claims the slot: it must be new, expired, or failed with a
+   * retryable error and attempts to spare. `sending` is never taken over: a worker that died
+   * mid-publish may have sent it, and a second text is worse than a missing one.
+   */
+  async begin(slot: NotificationSlot, to: string, options: { maxAttempts: number; expiresAt?: number }, now: Date): Promise<BeginOutcome> {
+    const nowSeconds = Math.floor(now.getTime() / 1000);
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: slotKey(slot),
+          UpdateExpression:
+            'SET #state = :sending, attempts = if_not_exists(attempts, :zero) + :one, audience = :audience, channel = :channel, ' +
+            '#event = :event, #to = :to, createdAt = if_not_exists(createdAt, :now), updatedAt = :now, expiresAt = :expires REMOVE reason, retryable',
+          ConditionExpression:
+            'attribute_not_exists(pk) OR expiresAt < :nowSeconds OR (#state = :failed AND retryable = :true AND attempts < :max)',
+          ExpressionAttributeNames: { '#state': 'state', '#event': 'event', '#to': 'to' },
+          ExpressionAttributeValues: {
+            ':sending': 'sending',
+            ':failed': 'failed',
+            ':true': true,
+            ':zero': 0,
+            ':one': 1,
+            ':max': options.maxAttempts,
+            ':audience': slot.audience,
+            ':channel': slot.channel,
+            ':event': slot.event,
+            ':to': to,
+            ':now': now.toISOString(),
+            ':nowSeconds': nowSeconds,
+            ':expires': options.expiresAt ?? nowSeconds + this.retentionDays * 86_400,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { send: true, attempt: Attributes!.attempts as number };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return { send: false };
+      throw error;
+    }
+  }
+
+  async finish(
+    slot: NotificationSlot,
+    attempt: number,
+    outcome: { state: NotificationState; reason?: string; retryable?: boolean },
+    now: Date,
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: slotKey(slot),
+          UpdateExpression: `SET #state = :state, updatedAt = :now${outcome.reason ? ', reason = :reason' : ''}${
+            outcome.retryable !== undefined ? ', retryable = :retryable' : ''
+          }`,
+          ConditionExpression: '#state = :sending AND attempts = :attempt',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':state': outcome.state,
+            ':sending': 'sending',
+            ':attempt': attempt,
+            ':now': now.toISOString(),
+            ...(outcome.reason ? { ':reason': outcome.reason } : {}),
+            ...(outcome.retryable !== undefined ? { ':retryable': outcome.retryable } : {}),
+          },
+        }),
+      );
+    } catch (error) {
+      // Another attempt took the slot over meanwhile; its outcome is the one to keep.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async listForRequest(requestId: string): Promise<NotificationRecord[]> {
+    const { Items = [] } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': `REQ#${requestId}`, ':prefix': SLOT_PREFIX },
+        ConsistentRead: true,
+      }),
+    );
+    return Items.map(
+      (item) =>
+        ({
+          audience: item.audience,
+          channel: item.channel,
+          event: item.event,
+          to: item.to,
+          state: item.state,
+          ...(item.reason ? { reason: item.reason } : {}),
+          ...(item.retryable !== undefined ? { retryable: item.retryable } : {}),
+          attempts: item.attempts,
+          createdAt: item.createdAt,
+          updatedAt: item.updatedAt,
+        }) as NotificationRecord,
+    );
+  }
+}
+
+/** The email addresses already subscribed to the notifications topic. */
+export class DynamoRecipientSubscriptions implements RecipientSubscriptions {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(address: string): Promise<RecipientSubscription | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: recipientKey(address) }));
+    return Item ? { address, subscriptionArn: Item.subscriptionArn, confirmed: Item.confirmed === true } : undefined;
+  }
+
+  async put(subscription: RecipientSubscription, now: Date): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...recipientKey(subscription.address),
+          subscriptionArn: subscription.subscriptionArn,
+          confirmed: subscription.confirmed,
+          updatedAt: now.toISOString(),
+        },
+      }),
+    );
+  }
+}
+
+/** A merchant's operations contacts and their subscription ARNs, under the merchant (`MER#<id>` / `NOTIFY`). */
+export class DynamoOperationsContacts implements OperationsContactsStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(merchantId: string): Promise<OperationsContacts | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: contactsKey(merchantId) }));
+    if (!Item) return undefined;
+    const { pk: _pk, sk: _sk, ...contacts } = Item;
+    return contacts as OperationsContacts;
+  }
+
+  async put(contacts: OperationsContacts): Promise<void> {
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...contactsKey(contacts.merchantId), ...contacts } }));
+  }
+}
+
+// One subscription per address, whichever merchant's request used it first: SNS itself allows
+// only one per (topic, protocol, endpoint).
+const recipientKey = (address: string) => ({ pk: `SUB#email#${address.toLowerCase()}`, sk: 'SUB' });
+const contactsKey = (merchantId: string) => ({ pk: `MER#${merchantId}`, sk: 'NOTIFY' });
