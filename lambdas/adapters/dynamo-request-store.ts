@@ -472,7 +472,8 @@ export class DynamoRequestStore implements RequestStore, RequestListing, Request
           ConditionExpression: '#status = :failed AND version = :version',
           UpdateExpression:
             'SET #status = :accepted, version = version + :one, attempts = :zero, updatedAt = :at, history = :history, ' +
-            'redriveGeneration = :generation, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk REMOVE #error, expiresAt, nextAttemptAt, leaseUntil',
+            // The redriven message is on the queue now: the sweeper must not take the request for a lost enqueue.
+            'redriveGeneration = :generation, enqueuedAt = :at, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk REMOVE #error, expiresAt, nextAttemptAt, leaseUntil',
           ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
           ExpressionAttributeValues: {
             ':failed': 'failed',

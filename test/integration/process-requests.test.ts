@@ -351,6 +351,7 @@ describe('a redriven message', () => {
     expect(failures).toEqual([[], []]);
     const done = await request(id);
     expect(done).toMatchObject({ status: 'succeeded', attempts: 1, redriveGeneration: 1 });
+    expect(done.enqueuedAt! > exhausted.enqueuedAt!).toBe(true);
     expect(done.history.filter((h) => h.reason === 'redriven')).toEqual([
       { from: 'failed', to: 'accepted', at: expect.any(String), attempt: queues.requests.deadLetter.maxReceiveCount, reason: 'redriven' },
     ]);
