@@ -133,7 +133,8 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     memoryMb: 256,
     // A batch runs concurrently; each attempt is cut off after 10 s, then its outcome is recorded.
     timeoutSeconds: 30,
-    grants: { table: 'readWrite', queues: { deliveries: 'consume' } },
+    // Tells the merchant's operations contacts when it disables an endpoint.
+    grants: { table: 'readWrite', queues: { deliveries: 'consume' }, publishesTo: ['notifications'] },
   },
   sweepDeliveries: {
     entry: 'lambdas/handlers/sweep-pending-deliveries.ts',

@@ -7,6 +7,8 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { SqsRequestQueue } from '../../lambdas/adapters/sqs-request-queue';
 import { endpointDisabledNotifier } from '../../lambdas/handlers/shared/notifier';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { OutboxMessage } from '../../lib/local/outbox';
 import type { LocalRuntime } from '../../lib/local/runtime';
 import { apiClient, eventually, startTestRuntime } from '../support/local-runtime';
@@ -213,6 +215,26 @@ describe("a merchant's operations contacts", () => {
     // Give a duplicate time to show up before counting.
     await publishedWith({ eventType: 'webhook.endpoint_disabled' });
     expect(await notices()).toHaveLength(2);
+  });
+
+  it('tells them, with the reason, when the webhook worker disables an endpoint that answers 410 Gone', async () => {
+    const gone: Server = createServer((_request, response) => response.writeHead(410).end('gone'));
+    await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(gone.address() as AddressInfo).port}/hook`;
+      const endpoint = await api('POST', '/v1/webhooks', { body: { url } });
+      expect(endpoint.status).toBe(201);
+      await submit('gone-1', { type: 'demo.sleep', payload: { ms: 10 } });
+
+      const mail = await eventually(async () =>
+        (await outbox()).find((m) => m.channel === 'email' && m.to === opsEmail && m.text.includes(endpoint.body!.id)),
+      );
+      expect(mail!.text).toContain('Reason: the endpoint answered 410 Gone');
+      expect(mail!.text).toContain(url);
+      expect(mail!.text).toContain(`PATCH /v1/webhooks/${endpoint.body!.id}`);
+    } finally {
+      await new Promise((resolve) => gone.close(resolve));
+    }
   });
 
   it('tells them about a failed request when they opted in', async () => {

@@ -6,6 +6,8 @@ import { HttpWebhookTransport } from '../../adapters/http-webhook-sender';
 import { SqsDeliveryQueue } from '../../adapters/sqs-delivery-queue';
 import { SsrfGuard, systemResolver, type Resolver } from '../../adapters/ssrf-guard';
 import type { MerchantNotifier } from '../../core/ports';
+import type { DeliveryAttempt } from '../../core/webhooks';
+import { endpointDisabledNotifier } from './notifier';
 import { parseAllowedHosts } from '../../core/webhook-url';
 import { numberFromEnv } from './dependencies';
 import { logger } from './observability';
@@ -62,17 +64,38 @@ export function useResolver(next: Resolver | undefined): void {
   resolver = next ?? systemResolver;
 }
 
-/**
- * Until merchant notifications exist, a disabled endpoint is announced in the log (an alarm can
- * match it); the SNS notifier replaces this.
- */
+/** Announces a disabled endpoint in the log only (an alarm can match it). */
 export const loggingNotifier: MerchantNotifier = {
   async endpointDisabled(notice) {
     logger.warn('webhook.endpoint_disabled', { ...notice });
   },
 };
 
-let notifier: MerchantNotifier = loggingNotifier;
+/** How many of an endpoint's latest deliveries the notice quotes the last error of. */
+const NOTICE_ERRORS = 5;
+
+function describeAttempt(attempt: DeliveryAttempt): string {
+  const what = attempt.status !== undefined ? `HTTP ${attempt.status}` : (attempt.error ?? 'error');
+  return `${attempt.at} ${what}${attempt.errorMessage ? `: ${attempt.errorMessage.slice(0, 120)}` : ''}`;
+}
+
+/**
+ * The merchant's operations contacts hear of a disabled endpoint through SNS, with the last errors
+ * of its latest deliveries; the log line stays, for alarms that match it.
+ */
+export const snsNotifier: MerchantNotifier = {
+  async endpointDisabled(notice) {
+    await loggingNotifier.endpointDisabled(notice);
+    const latest = await deliveryStore().listForEndpoint(notice.endpointId, { limit: NOTICE_ERRORS });
+    const lastErrors = latest
+      .map((delivery) => delivery.attempts.at(-1))
+      .filter((attempt): attempt is DeliveryAttempt => attempt !== undefined && (attempt.status === undefined || attempt.status >= 300))
+      .map(describeAttempt);
+    await endpointDisabledNotifier().endpointDisabled({ ...notice, lastErrors });
+  },
+};
+
+let notifier: MerchantNotifier = snsNotifier;
 
 export function merchantNotifier(): MerchantNotifier {
   return notifier;
@@ -80,5 +103,5 @@ export function merchantNotifier(): MerchantNotifier {
 
 /** Installs the notifier the deliver function tells about disabled endpoints. */
 export function useMerchantNotifier(next: MerchantNotifier | undefined): void {
-  notifier = next ?? loggingNotifier;
+  notifier = next ?? snsNotifier;
 }
