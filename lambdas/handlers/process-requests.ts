@@ -9,8 +9,6 @@ import { redriveLog, requestQueue, requestStore, settings, walletLedger } from '
 import { requestEventPublisher } from './shared/fan-out';
 import { logger } from './shared/observability';
 
-const batch = new BatchProcessor(EventType.SQS);
-
 /** Built on first use, so a processor that needs no store costs nothing. */
 const services: ProcessorServices = {
   get wallets() {
@@ -26,6 +24,9 @@ class RedeliveryRequested extends Error {}
  * its neighbours; records that must be retried are reported through `batchItemFailures`.
  */
 export const handler = async (event: SQSEvent, context: Context) => {
+  // One processor per invocation: it holds the batch's results, and the local runtime runs
+  // several batches of this handler at once in one process (on AWS a container runs one).
+  const batch = new BatchProcessor(EventType.SQS);
   return processPartialResponse(event, (record: SQSRecord) => processRecord(record, context), batch, {
     context,
     // Report every record instead of throwing, so a fully failed batch keeps the backoff each record chose.

@@ -171,6 +171,22 @@ describe('the process worker', () => {
     expect(done.error).toBeUndefined();
   });
 
+  it('reports each of two concurrent batches its own failures', async () => {
+    const failing = await submit('order.process', order({ failFirstAttempts: 1 }));
+    const passing = await submit('order.process', order({ durationMs: 300 }));
+    const [failingRecord] = await receiveFor(sqs, queue, failing);
+    const [passingRecord] = await receiveFor(sqs, queue, passing);
+
+    const [slow, fast] = await Promise.all([
+      handlers.process({ Records: [passingRecord!] }, lambdaContext()),
+      handlers.process({ Records: [failingRecord!] }, lambdaContext()),
+    ]);
+
+    expect(slow.batchItemFailures).toEqual([]);
+    expect(fast.batchItemFailures).toEqual([{ itemIdentifier: failingRecord!.messageId }]);
+    await acknowledge(sqs, queue.url, passingRecord!);
+  });
+
   it('aborts work that would outlive the invocation and retries it', async () => {
     const id = await submit('demo.sleep', { ms: 5_000 });
     const [record] = await receiveFor(sqs, queue, id);

@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
@@ -33,8 +34,8 @@ export function toRecord(message: Message, queueArn: string): SQSRecord {
 }
 
 /**
- * Receives the messages of one request from a queue (others stay hidden until their visibility
- * timeout ends), up to `count` of them, as event-source records.
+ * Receives the messages of one request from a queue, up to `count` of them, as event-source
+ * records; other messages received on the way are made visible again at once.
  */
 export async function receiveFor(
   sqs: SQSClient,
@@ -58,6 +59,8 @@ export async function receiveFor(
     );
     for (const message of Messages) {
       if (JSON.parse(message.Body ?? '{}').requestId === requestId) found.push(toRecord(message, queue.arn));
+      // Someone else's message: make it visible again for whoever waits for it.
+      else await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queue.url, ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0 }));
     }
     if (found.length < count) await new Promise((resolve) => setTimeout(resolve, 50));
   }
