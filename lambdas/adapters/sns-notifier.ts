@@ -12,7 +12,13 @@ import {
   type SNSClient,
 } from '@aws-sdk/client-sns';
 import type { EmailMessage, NotificationEventType, OperationsEventType } from '../core/notification-templates';
-import { NotificationRejectedError, type NotificationChannel, type NotificationTopic, type SmsSender } from '../core/notifications';
+import {
+  NotificationRejectedError,
+  SubscriptionGoneError,
+  type NotificationChannel,
+  type NotificationTopic,
+  type SmsSender,
+} from '../core/notifications';
 
 /** Message attributes the topic's filter policies match on. */
 export const NOTIFICATION_ATTRIBUTES = {
@@ -83,10 +89,12 @@ export class SnsNotificationTopic implements NotificationTopic {
     private readonly senderId?: string,
   ) {}
 
+  /** The filter policy of a request recipient's email subscription: its own messages only. */
   static recipientFilterPolicy(address: string): Record<string, string[]> {
     return { [NOTIFICATION_ATTRIBUTES.recipient]: [address] };
   }
 
+  /** The filter policy of an operations contact: its merchant's notices of the chosen events, written for its channel. */
   static operationsFilterPolicy(merchantId: string, channel: NotificationChannel, events: readonly OperationsEventType[]): Record<string, string[]> {
     return {
       [NOTIFICATION_ATTRIBUTES.merchantId]: [merchantId],
@@ -101,8 +109,13 @@ export class SnsNotificationTopic implements NotificationTopic {
   }
 
   async isConfirmed(subscriptionArn: string): Promise<boolean> {
-    const { Attributes } = await this.client.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn }));
-    return Attributes?.PendingConfirmation === 'false';
+    try {
+      const { Attributes } = await this.client.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn }));
+      return Attributes?.PendingConfirmation === 'false';
+    } catch (error) {
+      if (error instanceof NotFoundException) throw new SubscriptionGoneError(subscriptionArn);
+      throw error;
+    }
   }
 
   async publishToRecipient(address: string, event: NotificationEventType, message: EmailMessage): Promise<void> {

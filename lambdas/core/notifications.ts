@@ -76,7 +76,7 @@ export interface SmsSender {
 export interface NotificationTopic {
   /** Subscribes an address with a filter on the `recipient` attribute; SNS mails it a confirmation link. */
   subscribeRecipient(address: string): Promise<string>;
-  /** Whether the subscriber confirmed (an SMS subscription needs no confirmation). */
+  /** Whether the subscriber confirmed; throws `SubscriptionGoneError` when it unsubscribed. */
   isConfirmed(subscriptionArn: string): Promise<boolean>;
   publishToRecipient(address: string, event: NotificationEventType, message: EmailMessage): Promise<void>;
   publishToOperations(merchantId: string, event: OperationsEventType, channel: NotificationChannel, message: { subject?: string; text: string }): Promise<void>;
@@ -118,6 +118,13 @@ export class NotificationRejectedError extends HeraldError {
   }
 }
 
+/** The subscription no longer exists: the person unsubscribed through the link in a message. */
+export class SubscriptionGoneError extends HeraldError {
+  constructor(readonly subscriptionArn: string) {
+    super('subscription-gone', `Subscription ${subscriptionArn} no longer exists`, 410);
+  }
+}
+
 /** Attempts per notification before its failure is final; each retry is a redelivery of the worker's message. */
 export const NOTIFICATION_MAX_ATTEMPTS = 5;
 /** How long a disabled-endpoint notice suppresses an identical one (the same endpoint, reason and errors). */
@@ -140,6 +147,7 @@ export function maskEmail(address: string): string {
   return `${address[0]}***${address.slice(at)}`;
 }
 
+/** Masks a recipient of either channel: a phone number for `sms`, an address for `email`. */
 export function maskRecipient(channel: NotificationChannel, to: string): string {
   return channel === 'sms' ? maskPhoneNumber(to) : maskEmail(to);
 }
@@ -164,6 +172,7 @@ export interface NotificationView {
   readonly updatedAt: string;
 }
 
+/** The client's view of a request's notification records: states and masked recipients, nothing internal. */
 export function presentNotifications(records: readonly NotificationRecord[]): NotificationView[] {
   return records.map((record) => ({
     audience: record.audience,
@@ -337,10 +346,20 @@ async function ensureRecipient(deps: NotifierDependencies, address: string): Pro
   const now = (deps.now ?? (() => new Date()))();
   const known = await deps.recipients.get(address);
   if (known?.confirmed) return true;
+  if (known) {
+    try {
+      const confirmed = await deps.topic.isConfirmed(known.subscriptionArn);
+      if (confirmed) await deps.recipients.put({ ...known, confirmed }, now);
+      return confirmed;
+    } catch (error) {
+      // Unsubscribed since: giving the address again on a request subscribes it again.
+      if (!(error instanceof SubscriptionGoneError)) throw error;
+    }
+  }
   // SNS answers a repeated Subscribe with the same subscription, so a lost race costs a call, not a second mail.
-  const subscriptionArn = known?.subscriptionArn ?? (await deps.topic.subscribeRecipient(address));
+  const subscriptionArn = await deps.topic.subscribeRecipient(address);
   const confirmed = await deps.topic.isConfirmed(subscriptionArn);
-  if (!known || confirmed) await deps.recipients.put({ address, subscriptionArn, confirmed }, now);
+  await deps.recipients.put({ address, subscriptionArn, confirmed }, now);
   return confirmed;
 }
 

@@ -1,4 +1,4 @@
-import { SNSClient } from '@aws-sdk/client-sns';
+import { ListSubscriptionsByTopicCommand, SNSClient, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
@@ -18,6 +18,7 @@ import { provisionForTest } from '../support/endpoints';
 let deps: Omit<NotifierDependencies, 'sms'>;
 let ledger: DynamoNotificationLedger;
 let clients: { dynamo: DynamoDBDocumentClient; sns: SNSClient };
+let topicArn: string;
 
 beforeAll(async () => {
   const resources = await provisionForTest('notifier');
@@ -25,6 +26,7 @@ beforeAll(async () => {
     dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: resources.endpoints.dynamodb })),
     sns: new SNSClient({ endpoint: resources.endpoints.sns }),
   };
+  topicArn = resources.topicArns.notifications;
   ledger = new DynamoNotificationLedger(clients.dynamo, resources.tableName, 30);
   deps = {
     ledger,
@@ -134,4 +136,21 @@ it('lets only one of several concurrent workers send', async () => {
   await Promise.all([1, 2, 3].map(() => notifyRequestFinished({ ...deps, sms: sms.sender }, request)));
 
   expect(sms.sent).toHaveLength(1);
+});
+
+it('subscribes an address again after it unsubscribed', async () => {
+  const address = 'lin@example.com';
+  const subscriptionsOf = async () =>
+    ((await clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }))).Subscriptions ?? []).filter((s) => s.Endpoint === address);
+  await notifyRequestFinished({ ...deps, sms: smsSender().sender }, finishedRequest({ email: address }));
+  const [first] = await subscriptionsOf();
+  await clients.sns.send(new UnsubscribeCommand({ SubscriptionArn: first!.SubscriptionArn }));
+
+  const request = finishedRequest({ email: address });
+  await notifyRequestFinished({ ...deps, sms: smsSender().sender }, request);
+
+  const again = await subscriptionsOf();
+  expect(again).toHaveLength(1);
+  expect(again[0]!.SubscriptionArn).not.toBe(first!.SubscriptionArn);
+  expect(await ledger.listForRequest(request.id)).toEqual([expect.objectContaining({ channel: 'email', state: 'pending_confirmation' })]);
 });
