@@ -150,12 +150,19 @@ async function followMoveTask(
   const [sourceArn, deadLetterArn] = await Promise.all([queueArn(target.sqs, target.queueUrl), queueArn(target.sqs, target.deadLetterUrl)]);
   const latest = async () =>
     (await target.sqs.send(new ListMessageMoveTasksCommand({ SourceArn: deadLetterArn, MaxResults: 1 }))).Results?.[0];
-  const running = await latest();
-  if (!running || !TASK_ACTIVE.has(running.Status ?? '')) {
+  const before = await latest();
+  let stale: number | undefined;
+  if (!before || !TASK_ACTIVE.has(before.Status ?? '')) {
     await target.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: deadLetterArn, DestinationArn: sourceArn }));
+    // Until the new task is listed, the list may still show the previous, finished one.
+    stale = before?.StartedTimestamp;
   }
   for (;;) {
     const task = await latest();
+    if (stale !== undefined && task?.StartedTimestamp === stale) {
+      await sleep(options.pollIntervalMs ?? 2_000);
+      continue;
+    }
     const moved = task?.ApproximateNumberOfMessagesMoved ?? 0;
     progress.update(moved, Math.max(task?.ApproximateNumberOfMessagesToMove ?? moved, moved));
     if (!task || !TASK_ACTIVE.has(task.Status ?? '')) {
