@@ -98,6 +98,33 @@ describe('retries', () => {
   });
 });
 
+describe('chaos', () => {
+  beforeAll(() => {
+    process.env[ENV.retryScale] = '0';
+  });
+
+  it('finishes every request exactly once when a third of all attempts fail at random', async () => {
+    const ids = await Promise.all(Array.from({ length: 20 }, () => submit('order.process', order({ transientFailureRate: 0.3 }))));
+    const finished = await Promise.all(
+      ids.map((id) =>
+        eventually(async () => {
+          const request = await poll(id);
+          return request.status === 'succeeded' || request.status === 'failed' ? request : undefined;
+        }, 45_000),
+      ),
+    );
+
+    for (const request of finished) {
+      const history = request.history as HistoryEntry[];
+      expect(history.filter((h) => h.to === 'processing')).toHaveLength(request.attempts);
+      expect(history.filter((h) => h.to === 'succeeded' || h.to === 'failed')).toHaveLength(1);
+      // Failing 5 attempts in a row at 30 % is rare (0.24 %), and then the request is failed by exhaustion, never refused.
+      if (request.status === 'failed') expect(request).toMatchObject({ attempts: queues.requests.deadLetter.maxReceiveCount, error: { retryable: true } });
+    }
+    expect(finished.filter((r) => r.status === 'succeeded').length).toBeGreaterThanOrEqual(18);
+  });
+});
+
 describe('herald redrive', () => {
   beforeAll(() => {
     // Exhaust attempts quickly: the worker reads the scale at every invocation.
