@@ -3,8 +3,8 @@
  *
  *   npm run bench:intake -- [--requests 2000] [--concurrency 32]
  *
- * Starts the whole runtime on embedded endpoints with its queue consumers off, so the AWS calls
- * counted are the submit path's alone. An SDK middleware on the handlers' own clients
+ * Starts the whole runtime on embedded endpoints with its queue consumers and schedules off, so
+ * the AWS calls counted are the submit path's alone. An SDK middleware on the handlers' own clients
  * (`createdClients()`) counts every HTTP call they make, retries included. Prints throughput,
  * latency percentiles, and calls per new submit and per replay (budget: 2 and 1).
  * A benchmark, not a test: it prints figures and asserts nothing.
@@ -97,8 +97,9 @@ async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 
-  console.log(`Starting the local runtime (queue consumers off) ...`);
-  const runtime = await startLocalRuntime({ port: 0, consumers: false });
+  console.log('Starting the local runtime (queue consumers and schedules off) ...');
+  // Consumers and schedules off: every call the clients make is then the submit path's.
+  const runtime = await startLocalRuntime({ port: 0, consumers: false, schedules: false });
   try {
     countCalls();
     const run = Date.now().toString(36);

@@ -43,6 +43,8 @@ export interface LocalRuntimeOptions {
   readonly schedulePeriodMs?: number;
   /** Start the queue consumers (default true); a benchmark of the intake alone turns them off. */
   readonly consumers?: boolean;
+  /** Run the schedules on their timers (default true); `runSchedule` works either way. */
+  readonly schedules?: boolean;
 }
 
 export interface LocalRuntime {
@@ -112,7 +114,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       await Promise.all(sources.map((source) => source.stop()));
       sqs.destroy();
     });
-    scheduler.start();
+    if (options.schedules !== false) scheduler.start();
     stops.push(() => scheduler.stop());
     return {
       url: `http://127.0.0.1:${port}`,
