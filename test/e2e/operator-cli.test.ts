@@ -13,9 +13,17 @@ beforeAll(async () => {
 
 afterAll(() => runtime?.stop());
 
-/** Runs `npx herald …` as an operator would, finding the runtime through PORT. */
+/**
+ * Runs the CLI with `--local`, finding the runtime through PORT: through `npx herald` as an
+ * operator would, or straight through its bin script where the npx start-up only costs time.
+ */
 async function herald(...args: string[]): Promise<string> {
-  const { stdout } = await run('npx', ['herald', ...args, '--local'], {
+  return heraldVia('node', ...args);
+}
+
+async function heraldVia(how: 'npx' | 'node', ...args: string[]): Promise<string> {
+  const [command, prefix] = how === 'npx' ? ['npx', ['herald']] : [process.execPath, ['bin/herald.cjs']];
+  const { stdout } = await run(command as string, [...(prefix as string[]), ...args, '--local'], {
     cwd: process.cwd(),
     env: { ...process.env, PORT: String(runtime.port) },
     timeout: 30_000,
@@ -28,7 +36,7 @@ describe('npx herald against the local runtime', () => {
   let apiKey: string;
 
   it('creates a merchant and prints an API key that works with the API', async () => {
-    const output = await herald('merchants', 'create', '--name', 'Acme Payments', '--email', 'ops@acme.example');
+    const output = await heraldVia('npx', 'merchants', 'create', '--name', 'Acme Payments', '--email', 'ops@acme.example');
     merchantId = /merchant id\s+(mer_[0-9a-z]+)/.exec(output)![1]!;
     apiKey = /API key\s+(hrld_[A-Za-z0-9_-]{43})\b/.exec(output)![1]!;
     expect(output).toContain('shown only now');
@@ -70,12 +78,31 @@ describe('npx herald against the local runtime', () => {
     expect((await apiClient(runtime, apiKey)('GET', '/v1/requests')).status).toBe(200);
   });
 
+  it('works on a table named outright, through the standard SDK configuration (as on AWS with --table)', async () => {
+    const env = {
+      ...process.env,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: runtime.endpoints.dynamodb,
+    };
+    const table = runtime.resources.tableName;
+    const { stdout } = await run(process.execPath, ['bin/herald.cjs', 'merchants', 'create', '--name', 'Table Co', '--json', '--table', table], { env, timeout: 30_000 });
+    const created = JSON.parse(stdout);
+    expect((await apiClient(runtime, created.apiKey)('GET', '/v1/requests')).status).toBe(200);
+
+    const shown = await run(process.execPath, ['bin/herald.cjs', 'merchants', 'show', created.merchantId, '--table', table], { env, timeout: 30_000 });
+    expect(shown.stdout).toContain('Table Co');
+    expect(shown.stdout).toContain(created.keyId);
+    expect(shown.stdout).not.toContain(created.apiKey);
+  });
+
   it('explains a missing target and an unreachable runtime', async () => {
     await expect(run('npx', ['herald', 'merchants', 'create', '--name', 'X'], { timeout: 30_000 })).rejects.toMatchObject({
       stderr: expect.stringContaining('--local'),
     });
     await expect(
-      run('npx', ['herald', 'merchants', 'create', '--name', 'X', '--local', '--port', '1'], { timeout: 30_000 }),
+      run(process.execPath, ['bin/herald.cjs', 'merchants', 'create', '--name', 'X', '--local', '--port', '1'], { timeout: 30_000 }),
     ).rejects.toMatchObject({ stderr: expect.stringContaining('No local runtime answers') });
   });
 });
