@@ -31,6 +31,7 @@ const UNREACHABLE = new Set([
   'GET /v1/requests 500',
   'GET /v1/requests/{id} 500',
   'POST /v1/requests/{id}/cancel 500',
+  'PUT /v1/notifications 500',
 ]);
 
 const seen = new Set<string>();
@@ -181,6 +182,13 @@ describe('docs/openapi.yaml', () => {
       return response.body.status === 'succeeded' ? response : undefined;
     });
     expect(finished.headers.get('retry-after')).toBeNull();
+  });
+
+  it('describes setting the operations contacts', async () => {
+    const set = await call('PUT', '/v1/notifications', { body: { email: 'ops@example.com', sms: '+15555550177', events: ['request.failed'] } });
+    expect(set.status).toBe(200);
+    expect((await call('PUT', '/v1/notifications', { body: { sms: '12', events: ['nope'] } })).status).toBe(400);
+    expect((await call('PUT', '/v1/notifications', { body: { events: [] }, apiKey: null })).status).toBe(401);
   });
 
   it('has been checked against a real response for every documented response', () => {
