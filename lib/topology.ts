@@ -273,7 +273,9 @@ export const queues: Record<QueueName, QueueSpec> = {
     visibilityTimeoutSeconds: functions.deliver.timeoutSeconds * 6,
     batchSize: 10,
     maxBatchingWindowSeconds: 0,
-    maxConcurrency: 20,
+    // Delivering is waiting on receivers: a batch holding a receiver that never answers occupies
+    // its instance for the 10 s timeout, so isolation comes from running many instances at once.
+    maxConcurrency: 50,
     retentionDays: 4,
     // The receive count is the attempt number: the eighth failure leaves the message for the DLQ.
     deadLetter: { maxReceiveCount: webhookRetrySchedule.maxAttempts, retentionDays: 14 },

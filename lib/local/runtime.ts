@@ -89,7 +89,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     const sqs = new SQSClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: endpoints.sqs });
     const sources = (Object.keys(queues) as QueueName[]).map(
-      (name) => new SqsEventSource(sqs, name, queues[name], resources.queues[name].url, resources.queues[name].arn),
+      (name) =>
+        new SqsEventSource(
+          sqs,
+          name,
+          queues[name],
+          resources.queues[name].url,
+          resources.queues[name].arn,
+          // Deliveries wait on receivers, not on the CPU: poll as wide as Lambda would scale them,
+          // so one receiver that never answers holds one poller, not the whole queue.
+          name === 'deliveries' ? queues[name].maxConcurrency : undefined,
+        ),
     );
     const scheduler = new LocalScheduler(options.schedulePeriodMs);
     const outbox = new LocalOutbox();
