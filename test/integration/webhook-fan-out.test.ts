@@ -1,0 +1,134 @@
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { dynamoClient } from '../../lambdas/adapters/aws-clients';
+import { DynamoDeliveryStore, DynamoWebhookEndpointStore } from '../../lambdas/adapters/dynamo-webhook-store';
+import { SqsDeliveryQueue } from '../../lambdas/adapters/sqs-delivery-queue';
+import { WebhookFanOut } from '../../lambdas/core/fan-out-webhooks';
+import type { HeraldRequest } from '../../lambdas/core/request';
+import { deliveryIdOf, generateSigningSecret, parseDeliveryMessage, type Delivery, type WebhookEndpoint } from '../../lambdas/core/webhooks';
+import { webhookDefaults } from '../../lib/topology';
+import { lambdaContext } from '../support/api-events';
+import { provisionForTest } from '../support/endpoints';
+
+let sqs: SQSClient;
+let queueUrl: string;
+let endpoints: DynamoWebhookEndpointStore;
+let deliveries: DynamoDeliveryStore;
+let fanOut: WebhookFanOut;
+let sweep: (event: unknown, context: unknown) => Promise<{ resent: number }>;
+
+beforeAll(async () => {
+  const resources = await provisionForTest('webhook-fan-out');
+  queueUrl = resources.queues.deliveries.url;
+  sqs = new SQSClient({ endpoint: resources.endpoints.sqs });
+  endpoints = new DynamoWebhookEndpointStore(dynamoClient(), resources.tableName, 0);
+  deliveries = new DynamoDeliveryStore(dynamoClient(), resources.tableName);
+  fanOut = new WebhookFanOut({ endpoints, deliveries, queue: new SqsDeliveryQueue(sqs, queueUrl) });
+  sweep = (await import('../../lambdas/handlers/sweep-pending-deliveries')).handler as never;
+});
+
+afterAll(() => sqs.destroy());
+
+async function drain() {
+  const bodies = [];
+  for (;;) {
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    if (Messages.length === 0) return bodies;
+    bodies.push(...Messages.map((m) => parseDeliveryMessage(m.Body!)!));
+  }
+}
+
+async function endpoint(merchantId: string, extra: Partial<WebhookEndpoint> = {}): Promise<WebhookEndpoint> {
+  const at = new Date().toISOString();
+  const created: WebhookEndpoint = {
+    id: `ep_${Math.random().toString(36).slice(2, 12)}`,
+    merchantId,
+    url: 'https://hooks.example.com/x',
+    status: 'enabled',
+    secret: { secret: generateSigningSecret(), createdAt: at },
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+    ...extra,
+  };
+  expect(await endpoints.create(created, 20)).toBe('created');
+  return created;
+}
+
+function finished(merchantId: string, id: string, status: 'succeeded' | 'failed' | 'cancelled' = 'succeeded'): HeraldRequest {
+  const at = new Date().toISOString();
+  return {
+    id,
+    merchantId,
+    type: 'demo.sleep',
+    payload: {},
+    status,
+    version: 3,
+    attempts: 1,
+    idempotencyKey: id,
+    webhookEvents: true,
+    ...(status === 'succeeded' ? { result: { ok: true } } : { error: { code: 'x', message: 'no', retryable: false } }),
+    history: [],
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+describe('the webhook fan-out', () => {
+  it('stores one delivery per subscribed, enabled endpoint and sends one message each, once however often it runs', async () => {
+    const all = await endpoint('mer_fan');
+    const failedOnly = await endpoint('mer_fan', { eventTypes: ['request.failed'] });
+    await endpoint('mer_fan', { status: 'disabled', disabledReason: 'test' });
+    await endpoint('mer_other');
+    await drain();
+
+    const request = finished('mer_fan', 'req_fan1');
+    await fanOut.requestFinished(request);
+    await fanOut.requestFinished(request);
+
+    const messages = await drain();
+    expect(messages.map((m) => m.deliveryId)).toEqual([deliveryIdOf('req_fan1', all.id, 'request.succeeded')]);
+    expect(JSON.parse(messages[0]!.payload!)).toMatchObject({ type: 'request.succeeded', data: { id: 'req_fan1', status: 'succeeded', result: { ok: true } } });
+    expect((await deliveries.listForSubject('req_fan1')).map((d) => d.endpointId)).toEqual([all.id]);
+
+    await fanOut.requestFinished(finished('mer_fan', 'req_fan2', 'failed'));
+    expect((await drain()).map((m) => m.endpointId).sort()).toEqual([all.id, failedOnly.id].sort());
+  });
+
+  it('sends nothing for a cancelled request or one submitted with webhookEvents: false', async () => {
+    await endpoint('mer_quiet');
+    await fanOut.requestFinished(finished('mer_quiet', 'req_q1', 'cancelled'));
+    await fanOut.requestFinished({ ...finished('mer_quiet', 'req_q2'), webhookEvents: false });
+    expect(await drain()).toEqual([]);
+  });
+});
+
+describe('the delivery sweeper', () => {
+  it('re-enqueues a pending delivery whose message was lost, as a new round, and leaves fresh ones alone', async () => {
+    await drain();
+    const overdueAt = new Date(Date.now() - (webhookDefaults.sweepGraceSeconds + 60) * 1000).toISOString();
+    const base: Omit<Delivery, 'id' | 'subjectId' | 'nextAttemptAt'> = {
+      merchantId: 'mer_sweep',
+      endpointId: 'ep_sweep',
+      eventType: 'request.succeeded',
+      eventTimestamp: overdueAt,
+      state: 'pending',
+      round: 1,
+      attempts: [],
+      createdAt: overdueAt,
+      updatedAt: overdueAt,
+    };
+    const lost = { ...base, id: deliveryIdOf('req_lost', 'ep_sweep', 'request.succeeded'), subjectId: 'req_lost', nextAttemptAt: overdueAt };
+    const fresh = { ...base, id: deliveryIdOf('req_fresh', 'ep_sweep', 'request.succeeded'), subjectId: 'req_fresh', nextAttemptAt: new Date().toISOString() };
+    await deliveries.createIfAbsent(lost);
+    await deliveries.createIfAbsent(fresh);
+
+    expect(await sweep({}, lambdaContext())).toEqual({ resent: 1 });
+    const messages = await drain();
+    expect(messages).toEqual([expect.objectContaining({ deliveryId: lost.id, round: 2 })]);
+    expect(messages[0]!.payload).toBeUndefined();
+    expect(await deliveries.get(lost.id)).toMatchObject({ state: 'pending', round: 2 });
+
+    // The resent delivery is due now, so the next sweep leaves it alone.
+    expect(await sweep({}, lambdaContext())).toEqual({ resent: 0 });
+  });
+});
