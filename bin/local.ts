@@ -33,6 +33,7 @@ async function main(): Promise<void> {
       `  API key        ${runtime.apiKey}`,
       `  DynamoDB       ${runtime.endpoints.dynamodb} (${values['data-dir'] ? `kept in ${values['data-dir']}` : 'in memory'})`,
       `  SQS and SNS    ${runtime.endpoints.sqs}`,
+      `  outbox         ${runtime.url}/local/outbox (every SMS and email Herald would send; nothing leaves this machine)`,
       '',
       'Try:',
       `  curl -s -X POST ${runtime.url}/v1/requests -H "Authorization: Bearer ${runtime.apiKey}" \\`,
