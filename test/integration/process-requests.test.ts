@@ -229,6 +229,23 @@ describe('the process worker', () => {
   });
 });
 
+describe('order.process', () => {
+  it('refuses at submit an order with a repeated SKU and a bad currency, naming both fields', async () => {
+    const response = await invoke(
+      handlers.submit,
+      apiEvent({
+        method: 'POST',
+        path: '/v1/requests',
+        headers: { 'idempotency-key': 'order-invalid' },
+        body: { type: 'order.process', payload: { orderId: 'o-1', currency: 'eur', items: [{ sku: 'a', quantity: 1, unitPriceCents: 1 }, { sku: 'a', quantity: 2, unitPriceCents: 1 }] } },
+        merchantId: 'mer_p',
+      }),
+    );
+    expect(response.status).toBe(400);
+    expect(response.body!.errors.map((e: { path: string }) => e.path)).toEqual(expect.arrayContaining(['/payload/currency', '/payload/items/1/sku']));
+  });
+});
+
 describe('the wallet.debit saga', () => {
   const refusedSaga = (walletId: string, shop: string) => ({
     walletId,
