@@ -1,5 +1,6 @@
 import {
   GetSubscriptionAttributesCommand,
+  ListSubscriptionsByTopicCommand,
   InvalidParameterException,
   InvalidParameterValueException,
   NotFoundException,
@@ -32,6 +33,15 @@ export const NOTIFICATION_ATTRIBUTES = {
 } as const;
 
 const string = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
+
+/** One use of a subscription: exact values per message attribute, all of which must match. */
+type FilterClause = Record<string, string[]>;
+
+/** What a clause is for: the address's own messages, or one merchant's notices on one channel. */
+function clauseKey(clause: FilterClause): string {
+  if (clause[NOTIFICATION_ATTRIBUTES.recipient]) return 'recipient';
+  return `operations:${clause[NOTIFICATION_ATTRIBUTES.merchantId]?.[0]}:${clause[NOTIFICATION_ATTRIBUTES.channel]?.[0]}`;
+}
 
 /**
  * SNS refuses some notifications for good: a number it cannot text, a number that opted out, a
@@ -90,12 +100,12 @@ export class SnsNotificationTopic implements NotificationTopic {
   ) {}
 
   /** The filter policy of a request recipient's email subscription: its own messages only. */
-  static recipientFilterPolicy(address: string): Record<string, string[]> {
+  static recipientFilterPolicy(address: string): FilterClause {
     return { [NOTIFICATION_ATTRIBUTES.recipient]: [address] };
   }
 
   /** The filter policy of an operations contact: its merchant's notices of the chosen events, written for its channel. */
-  static operationsFilterPolicy(merchantId: string, channel: NotificationChannel, events: readonly OperationsEventType[]): Record<string, string[]> {
+  static operationsFilterPolicy(merchantId: string, channel: NotificationChannel, events: readonly OperationsEventType[]): FilterClause {
     return {
       [NOTIFICATION_ATTRIBUTES.merchantId]: [merchantId],
       [NOTIFICATION_ATTRIBUTES.audience]: ['operations'],
@@ -148,17 +158,20 @@ export class SnsNotificationTopic implements NotificationTopic {
   }
 
   async setOperationsEvents(subscriptionArn: string, merchantId: string, channel: NotificationChannel, events: readonly OperationsEventType[]): Promise<void> {
-    await this.client.send(
-      new SetSubscriptionAttributesCommand({
-        SubscriptionArn: subscriptionArn,
-        AttributeName: 'FilterPolicy',
-        AttributeValue: JSON.stringify(SnsNotificationTopic.operationsFilterPolicy(merchantId, channel, events)),
-      }),
-    );
+    const clauses = await this.clausesOf(subscriptionArn);
+    const clause = SnsNotificationTopic.operationsFilterPolicy(merchantId, channel, events);
+    await this.setClauses(subscriptionArn, [...clauses.filter((c) => clauseKey(c) !== clauseKey(clause)), clause]);
   }
 
-  async unsubscribe(subscriptionArn: string): Promise<void> {
+  /**
+   * Takes a merchant's operations notices off a subscription; the subscription itself goes only
+   * when nobody else (another merchant, a request's recipient) still uses it.
+   */
+  async removeOperations(subscriptionArn: string, merchantId: string, channel: NotificationChannel): Promise<void> {
+    const key = clauseKey(SnsNotificationTopic.operationsFilterPolicy(merchantId, channel, []));
     try {
+      const remaining = (await this.clausesOf(subscriptionArn)).filter((c) => clauseKey(c) !== key);
+      if (remaining.length > 0) return await this.setClauses(subscriptionArn, remaining);
       await this.client.send(new UnsubscribeCommand({ SubscriptionArn: subscriptionArn }));
     } catch (error) {
       // Already gone (the person unsubscribed through the link in a message): nothing left to do.
@@ -166,22 +179,60 @@ export class SnsNotificationTopic implements NotificationTopic {
     }
   }
 
-  private async subscribe(protocol: 'email' | 'sms', endpoint: string, filterPolicy: Record<string, string[]>): Promise<string> {
+  /**
+   * SNS keeps one subscription per (topic, protocol, endpoint) and refuses a second one with other
+   * attributes, yet one address may be a request's recipient and the operations contact of several
+   * merchants. Each use is a clause of the subscription's filter policy, joined with `$or`; a
+   * conflicting Subscribe adds its clause to the existing subscription instead. Two merchants
+   * changing the same address at the same instant could lose one change (read, then write); the
+   * next PUT restores it.
+   */
+  private async subscribe(protocol: 'email' | 'sms', endpoint: string, clause: FilterClause): Promise<string> {
     try {
       const { SubscriptionArn } = await this.client.send(
         new SubscribeCommand({
           TopicArn: this.topicArn,
           Protocol: protocol,
           Endpoint: endpoint,
-          Attributes: { FilterPolicy: JSON.stringify(filterPolicy) },
+          Attributes: { FilterPolicy: JSON.stringify(clause) },
           // Without it SNS answers "pending confirmation" instead of an ARN we can ask about later.
           ReturnSubscriptionArn: true,
         }),
       );
       return SubscriptionArn!;
     } catch (error) {
-      throw translateSnsError(error);
+      if (!(error instanceof InvalidParameterException && /already exists/i.test(error.message))) throw translateSnsError(error);
     }
+    const existing = await this.findSubscription(protocol, endpoint);
+    if (!existing) throw new Error(`SNS reports a ${protocol} subscription that it does not list`);
+    const clauses = await this.clausesOf(existing);
+    await this.setClauses(existing, [...clauses.filter((c) => clauseKey(c) !== clauseKey(clause)), clause]);
+    return existing;
+  }
+
+  private async findSubscription(protocol: string, endpoint: string): Promise<string | undefined> {
+    let NextToken: string | undefined;
+    do {
+      const page = await this.client.send(new ListSubscriptionsByTopicCommand({ TopicArn: this.topicArn, NextToken }));
+      const found = page.Subscriptions?.find((s) => s.Protocol === protocol && s.Endpoint === endpoint);
+      if (found?.SubscriptionArn) return found.SubscriptionArn;
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return undefined;
+  }
+
+  private async clausesOf(subscriptionArn: string): Promise<FilterClause[]> {
+    const { Attributes } = await this.client.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn }));
+    if (!Attributes?.FilterPolicy) return [];
+    const policy = JSON.parse(Attributes.FilterPolicy) as FilterClause | { $or: FilterClause[] };
+    return '$or' in policy ? (policy.$or as FilterClause[]) : [policy as FilterClause];
+  }
+
+  private async setClauses(subscriptionArn: string, clauses: readonly FilterClause[]): Promise<void> {
+    const policy = clauses.length === 1 ? clauses[0] : { $or: clauses };
+    await this.client.send(
+      new SetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn, AttributeName: 'FilterPolicy', AttributeValue: JSON.stringify(policy) }),
+    );
   }
 
   private async publish(message: { subject?: string; text: string }, attributes: Record<string, MessageAttributeValue>): Promise<void> {

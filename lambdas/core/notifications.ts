@@ -82,7 +82,8 @@ export interface NotificationTopic {
   publishToOperations(merchantId: string, event: OperationsEventType, channel: NotificationChannel, message: { subject?: string; text: string }): Promise<void>;
   subscribeOperations(merchantId: string, channel: NotificationChannel, endpoint: string, events: readonly OperationsEventType[]): Promise<string>;
   setOperationsEvents(subscriptionArn: string, merchantId: string, channel: NotificationChannel, events: readonly OperationsEventType[]): Promise<void>;
-  unsubscribe(subscriptionArn: string): Promise<void>;
+  /** Takes a merchant's notices off a subscription, and the subscription off the topic once nothing else uses it. */
+  removeOperations(subscriptionArn: string, merchantId: string, channel: NotificationChannel): Promise<void>;
 }
 
 export interface RecipientSubscription {
@@ -421,7 +422,7 @@ export async function setOperationsContacts(
     const address = input[channel];
     const before = previous?.[channel];
     const beforeArn = previous?.subscriptions[channel];
-    if (beforeArn && before !== address) await deps.topic.unsubscribe(beforeArn);
+    if (beforeArn && before !== address) await deps.topic.removeOperations(beforeArn, merchantId, channel);
     if (!address) continue;
     let arn: string;
     if (beforeArn && before === address) {

@@ -214,9 +214,17 @@ interface Subscriber {
   readonly filterPolicy?: Record<string, unknown>;
 }
 
-/** SNS's rule for exact string values: every key of the policy must match, any value of a key will do. */
+/**
+ * SNS's rule for exact string values: every key of the policy must match, any value of a key will
+ * do; a top-level `$or` of such clauses (how Herald shares one subscription between uses) admits
+ * what any clause admits.
+ */
 export function admits(policy: Record<string, unknown> | undefined, attributes: Record<string, string>): boolean | 'unsupported' {
   if (!policy) return true;
+  if (Array.isArray(policy.$or) && Object.keys(policy).length === 1) {
+    const verdicts = (policy.$or as Record<string, unknown>[]).map((clause) => admits(clause, attributes));
+    return verdicts.includes('unsupported') ? 'unsupported' : verdicts.includes(true);
+  }
   for (const [key, allowed] of Object.entries(policy)) {
     if (!Array.isArray(allowed) || !allowed.every((value) => typeof value === 'string')) return 'unsupported';
     const value = attributes[key];

@@ -1,4 +1,4 @@
-import { ListSubscriptionsByTopicCommand, SNSClient, UnsubscribeCommand } from '@aws-sdk/client-sns';
+import { GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand, SNSClient, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
@@ -7,7 +7,13 @@ import {
   DynamoRecipientSubscriptions,
 } from '../../lambdas/adapters/dynamo-notification-store';
 import { SnsNotificationTopic } from '../../lambdas/adapters/sns-notifier';
-import { NotificationRejectedError, notifyRequestFinished, type NotifierDependencies, type SmsSender } from '../../lambdas/core/notifications';
+import {
+  NotificationRejectedError,
+  notifyRequestFinished,
+  setOperationsContacts,
+  type NotifierDependencies,
+  type SmsSender,
+} from '../../lambdas/core/notifications';
 import type { HeraldRequest } from '../../lambdas/core/request';
 import { provisionForTest } from '../support/endpoints';
 
@@ -153,4 +159,32 @@ it('subscribes an address again after it unsubscribed', async () => {
   expect(again).toHaveLength(1);
   expect(again[0]!.SubscriptionArn).not.toBe(first!.SubscriptionArn);
   expect(await ledger.listForRequest(request.id)).toEqual([expect.objectContaining({ channel: 'email', state: 'pending_confirmation' })]);
+});
+
+it('shares one subscription between a request recipient and the operations contacts of two merchants', async () => {
+  const address = 'shared@example.com';
+  const subscriptionsOf = async () =>
+    ((await clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }))).Subscriptions ?? []).filter((s) => s.Endpoint === address);
+  const policyOf = async (arn: string) =>
+    JSON.parse((await clients.sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: arn }))).Attributes!.FilterPolicy!);
+  const operations = (merchantId: string) => ({
+    merchantId: [merchantId],
+    audience: ['operations'],
+    channel: ['email'],
+    eventType: ['request.failed', 'webhook.endpoint_disabled'],
+  });
+
+  await setOperationsContacts(deps, 'mer_shared_a', { email: address, events: ['request.failed'] });
+  await setOperationsContacts(deps, 'mer_shared_b', { email: address, events: ['request.failed'] });
+  await notifyRequestFinished({ ...deps, sms: smsSender().sender }, finishedRequest({ email: address }));
+
+  const [subscription] = await subscriptionsOf();
+  expect(await subscriptionsOf()).toHaveLength(1);
+  expect(await policyOf(subscription!.SubscriptionArn!)).toEqual({
+    $or: [operations('mer_shared_a'), operations('mer_shared_b'), { recipient: [address] }],
+  });
+
+  // Merchant A drops the address: only its clause goes; the subscription stays for the others.
+  await setOperationsContacts(deps, 'mer_shared_a', { events: [] });
+  expect(await policyOf(subscription!.SubscriptionArn!)).toEqual({ $or: [operations('mer_shared_b'), { recipient: [address] }] });
 });
