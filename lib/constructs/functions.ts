@@ -111,7 +111,8 @@ export class Functions extends Construct {
     for (const topicName of grants.publishesTo ?? []) props.notifications.get(topicName).grantPublish(fn);
     for (const topicName of grants.managesSubscriptionsOf ?? []) {
       const { topicArn } = props.notifications.get(topicName);
-      fn.addToRolePolicy(new PolicyStatement({ actions: ['sns:Subscribe'], resources: [topicArn] }));
+      // Listing finds the subscription an address already has, to share it (see SnsNotificationTopic).
+      fn.addToRolePolicy(new PolicyStatement({ actions: ['sns:Subscribe', 'sns:ListSubscriptionsByTopic'], resources: [topicArn] }));
       // A subscription's ARN is its topic's ARN and an id SNS picks: only a wildcard after the topic names them.
       fn.addToRolePolicy(
         new PolicyStatement({

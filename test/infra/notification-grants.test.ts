@@ -38,7 +38,9 @@ it('lets only functions granted sendsSms publish SMS to any phone number', () =>
 it('lets the worker and the notifications route subscribe to the topic, and change only its subscriptions', () => {
   for (const name of ['process', 'notifications'] as const) {
     const statements = statementsOf(name);
-    expect(statements).toContainEqual(expect.objectContaining({ Action: 'sns:Subscribe', Resource: { Ref: topicId } }));
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Action: ['sns:Subscribe', 'sns:ListSubscriptionsByTopic'], Resource: { Ref: topicId } }),
+    );
     expect(statements).toContainEqual(
       expect.objectContaining({
         Action: ['sns:GetSubscriptionAttributes', 'sns:SetSubscriptionAttributes', 'sns:Unsubscribe'],
