@@ -290,9 +290,10 @@ export async function notifyEndpointDisabled(deps: NotifierDependencies, notice:
     deps.log?.('No operations contacts to tell about a disabled endpoint', { merchantId: notice.merchantId, endpointId: notice.endpointId });
     return;
   }
-  // One notice per disabling; without its time, the same reason and errors within a day count as the same one.
+  // One notice per disabling (its time names it; the errors quoted may differ between two calls);
+  // without the time, the same reason and errors within a day count as the same notice.
   const fingerprint = createHash('sha256')
-    .update(JSON.stringify([notice.disabledAt ?? '', notice.reason, notice.lastErrors ?? []]))
+    .update(JSON.stringify(notice.disabledAt ? [notice.disabledAt, notice.reason] : [notice.reason, notice.lastErrors ?? []]))
     .digest('hex')
     .slice(0, 12);
   const now = (deps.now ?? (() => new Date()))();
