@@ -429,6 +429,7 @@ export class DynamoRequestStore implements RequestStore, RequestListing, Request
     const index = table.indexes.byStatus;
     const found: HeraldRequest[] = [];
     let startKey: Record<string, unknown> | undefined;
+    let pages = 0;
     do {
       const page: { Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> } = await this.client.send(
         new QueryCommand({
@@ -445,7 +446,10 @@ export class DynamoRequestStore implements RequestStore, RequestListing, Request
       );
       found.push(...(page.Items ?? []).map(fromItem));
       startKey = page.LastEvaluatedKey;
-    } while (startKey && found.length < limit);
+      pages++;
+      // A long healthy backlog is read only to be filtered out: the cap keeps one run short, and
+      // a stuck request behind it is reached as the backlog ahead of it (older rows) drains.
+    } while (startKey && found.length < limit && pages < SWEEP_MAX_QUERIES);
     return found.slice(0, limit);
   }
 
@@ -512,6 +516,8 @@ export class DynamoRequestStore implements RequestStore, RequestListing, Request
 const LIST_MAX_QUERIES = 5;
 /** Items read per query while filtering by status. */
 const LIST_FILTERED_READ = 200;
+/** Queries one sweep may make per status. */
+const SWEEP_MAX_QUERIES = 20;
 
 function splitSortKey(sortKey: string): [string, string] {
   const at = sortKey.lastIndexOf('#');

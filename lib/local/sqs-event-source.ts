@@ -67,6 +67,10 @@ export class SqsEventSource {
       this.inFlight++;
       try {
         await this.invoke(handler, messages);
+      } catch (error) {
+        // Like Lambda's event source mapping, a failed delete never stops the polling: the
+        // undeleted messages come back after their visibility timeout.
+        console.error(`[${this.queueName}] deleting a handled batch failed: ${(error as Error).message}`);
       } finally {
         this.inFlight--;
       }
