@@ -145,7 +145,9 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
     return { kind: 'gone', attempt };
   }
   if (received.receiveCount >= deps.maxAttempts) {
-    await record(deps, message, { attempt, state: 'dead', reason: `no success after ${received.receiveCount} attempts` }, at);
+    if (!(await record(deps, message, { attempt, state: 'dead', reason: `no success after ${received.receiveCount} attempts` }, at))) {
+      return superseded(message);
+    }
     // Visible again at once, so SQS moves it to the DLQ on the next receive.
     await deps.queue.delayRedelivery(received.receiptHandle, 0);
     await checkFailingEndpoint(deps, endpoint, at);
@@ -154,7 +156,8 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
   }
   const delaySeconds = retryDelaySeconds(deps, received.receiveCount, result);
   const nextAttemptAt = new Date(now().getTime() + delaySeconds * 1000).toISOString();
-  await record(deps, message, { attempt, state: 'pending', nextAttemptAt }, at);
+  // A message whose round is over (the delivery was sent again, or finished) must not keep retrying.
+  if (!(await record(deps, message, { attempt, state: 'pending', nextAttemptAt }, at))) return superseded(message);
   await deps.queue.delayRedelivery(received.receiptHandle, delaySeconds);
   await checkFailingEndpoint(deps, endpoint, at);
   return { kind: 'retry', attempt, delaySeconds };
@@ -198,10 +201,20 @@ async function drop(deps: DeliverDependencies, message: DeliveryMessage, reason:
   return { kind: 'dropped', reason };
 }
 
-async function record(deps: DeliverDependencies, message: DeliveryMessage, entry: Parameters<DeliveryStore['record']>[2], at: string) {
+async function record(
+  deps: DeliverDependencies,
+  message: DeliveryMessage,
+  entry: Parameters<DeliveryStore['record']>[2],
+  at: string,
+): Promise<boolean> {
   const recorded = await deps.deliveries.record(message.deliveryId, message.round, entry, at);
   // Another copy of the message, or a newer round, got there first; the receiver dedupes on webhook-id.
   if (!recorded) deps.log('Delivery had moved on; attempt not recorded', { deliveryId: message.deliveryId, round: message.round });
+  return recorded;
+}
+
+function superseded(message: DeliveryMessage): DeliverOutcome {
+  return { kind: 'dropped', reason: `round ${message.round} of ${message.deliveryId} is over` };
 }
 
 /** Disables an endpoint and tells its merchant, once: a second caller finds it disabled already. */

@@ -7,6 +7,8 @@ import type { HeraldRequest } from '../../lambdas/core/request';
 import { deliveryIdOf, generateSigningSecret, parseDeliveryMessage, type Delivery, type WebhookEndpoint } from '../../lambdas/core/webhooks';
 import { webhookDefaults } from '../../lib/topology';
 import { lambdaContext } from '../support/api-events';
+import { toRecord } from '../support/sqs-records';
+import { startReceiver } from '../support/webhook-receiver';
 import { provisionForTest } from '../support/endpoints';
 
 let sqs: SQSClient;
@@ -99,6 +101,34 @@ describe('the webhook fan-out', () => {
     await fanOut.requestFinished(finished('mer_quiet', 'req_q1', 'cancelled'));
     await fanOut.requestFinished({ ...finished('mer_quiet', 'req_q2'), webhookEvents: false });
     expect(await drain()).toEqual([]);
+  });
+});
+
+describe('the deliver function', () => {
+  it('drops the message of a disabled or deleted endpoint with the reason on the delivery, sending nothing', async () => {
+    process.env.HERALD_ALLOWED_WEBHOOK_HOSTS = '127.0.0.1';
+    const deliver = (await import('../../lambdas/handlers/deliver-webhooks')).handler as (event: unknown, context: unknown) => Promise<unknown>;
+    const hook = await startReceiver();
+    try {
+      const disabled = await endpoint('mer_drop', { url: hook.url });
+      const deleted = await endpoint('mer_drop', { url: hook.url });
+      await drain();
+      await fanOut.requestFinished(finished('mer_drop', 'req_drop1'));
+      await endpoints.disable('mer_drop', disabled.id, 'paused by the merchant', new Date().toISOString());
+      await endpoints.delete('mer_drop', deleted.id);
+
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      expect(Messages).toHaveLength(2);
+      const response = await deliver({ Records: Messages.map((m) => toRecord(m, 'arn:aws:sqs:us-east-1:000000000000:deliveries')) }, lambdaContext());
+
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect(hook.received).toHaveLength(0);
+      const stored = await deliveries.listForSubject('req_drop1');
+      expect(stored.find((d) => d.endpointId === disabled.id)).toMatchObject({ state: 'dropped', reason: expect.stringContaining('paused by the merchant') });
+      expect(stored.find((d) => d.endpointId === deleted.id)).toMatchObject({ state: 'dropped', reason: expect.stringContaining('deleted') });
+    } finally {
+      await hook.close();
+    }
   });
 });
 
