@@ -140,6 +140,7 @@ async function main(): Promise<void> {
   const seconds = Number(values.seconds);
   // The hanging receiver makes every attempt to it fail: expected, and not worth a log line here.
   process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   logger.setLogLevel('ERROR');
   // The real schedule: a receiver that never answers is retried after about 5 s, then minutes later.
   const runtime = await startLocalRuntime({ port: 0, retryScale: 1 });

@@ -275,9 +275,21 @@ describe('webhook delivery', () => {
     expect(again[1]!.headers['webhook-id']).toBe(dead!.id);
     await eventually(async () => ((await deliveriesOf(api, requestId))[0]?.state === 'succeeded' ? true : undefined));
 
+    healthy = false;
+    const second = await finishRequest(api, 'demo.sleep', 'retry-2');
+    const [deadAgain] = await eventually(async () => {
+      const listed = await deliveriesOf(api, second);
+      return listed[0]?.state === 'dead' ? listed : undefined;
+    });
+    healthy = true;
+    await api('PATCH', `/v1/webhooks/${endpoint.id}`, { body: { disabled: false } });
     const recover = await api('POST', `/v1/webhooks/${endpoint.id}/recover`, { body: { since: new Date(Date.now() - 3600_000).toISOString() } });
     expect(recover.status).toBe(202);
-    expect(recover.body).toMatchObject({ recovered: 0 });
+    // Only the dead one: the first delivery succeeded on its retry.
+    expect(recover.body).toMatchObject({ recovered: 1, deliveryIds: [deadAgain!.id] });
+    const all = await hook.waitFor(4);
+    expect(all[3]!.headers['webhook-id']).toBe(deadAgain!.id);
+    await eventually(async () => ((await deliveriesOf(api, second))[0]?.state === 'succeeded' ? true : undefined));
     const tooOld = await api('POST', `/v1/webhooks/${endpoint.id}/recover`, { body: { since: new Date(Date.now() - 15 * 86_400_000).toISOString() } });
     expect(tooOld.status).toBe(400);
   });
