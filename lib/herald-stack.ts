@@ -9,6 +9,7 @@ import { pascalCase } from './constructs/naming';
 import { Notifications } from './constructs/notifications';
 import { Observability } from './constructs/observability';
 import { Processing } from './constructs/processing';
+import { Schedules } from './constructs/schedules';
 import { Storage } from './constructs/storage';
 import { WorkQueues } from './constructs/work-queues';
 import { defaults, ENV } from './topology';
@@ -73,6 +74,7 @@ export class HeraldStack extends Stack {
       logLevel: props.logLevel ?? 'INFO',
     });
     new Processing(this, 'Processing', { functions: this.functions, queues: this.queues });
+    new Schedules(this, 'Schedules', { functions: this.functions });
     this.intake = new Intake(this, 'Intake', {
       functions: this.functions,
       throttle: props.throttle ?? defaultThrottle,
