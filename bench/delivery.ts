@@ -25,6 +25,7 @@ import type { HeraldRequest } from '../lambdas/core/request';
 import { logger } from '../lambdas/handlers/shared/observability';
 import { deliveryQueue, deliveryStore, webhookEndpointStore } from '../lambdas/handlers/shared/webhook-dependencies';
 import { startLocalRuntime, type LocalRuntime } from '../lib/local/runtime';
+import { queues } from '../lib/topology';
 
 const { values } = parseArgs({
   options: {
@@ -143,7 +144,7 @@ async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   logger.setLogLevel('ERROR');
   // The real schedule: a receiver that never answers is retried after about 5 s, then minutes later.
-  const runtime = await startLocalRuntime({ port: 0, retryScale: 1 });
+  const runtime = await startLocalRuntime({ port: 0, retryScale: 1, deliveryPollers: queues.deliveries.maxConcurrency });
   const receivers: Receiver[] = [];
   try {
     // 1. Throughput.

@@ -39,6 +39,12 @@ export interface LocalRuntimeOptions {
   readonly names?: ResourceNames;
   readonly authorizerCacheTtlSeconds?: number;
   readonly allowedWebhookHosts?: string;
+  /**
+   * Concurrent pollers of the deliveries queue, each one Lambda instance's worth: a receiver that
+   * never answers holds one for its 10 s timeout. Default 8, to spare the CPU in tests; the
+   * delivery benchmark polls as wide as the queue's Lambda concurrency on AWS.
+   */
+  readonly deliveryPollers?: number;
   /** Period of every schedule in milliseconds instead of the topology's minutes (tests). */
   readonly schedulePeriodMs?: number;
   /** Start the queue consumers (default true); a benchmark of the intake alone turns them off. */
@@ -96,9 +102,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           queues[name],
           resources.queues[name].url,
           resources.queues[name].arn,
-          // Deliveries wait on receivers, not on the CPU: poll as wide as Lambda would scale them,
-          // so one receiver that never answers holds one poller, not the whole queue.
-          name === 'deliveries' ? queues[name].maxConcurrency : undefined,
+          // Deliveries wait on receivers, not on the CPU: more pollers than the CPU-bound queues.
+          name === 'deliveries' ? (options.deliveryPollers ?? Math.min(queues[name].maxConcurrency, 8)) : undefined,
         ),
     );
     const scheduler = new LocalScheduler(options.schedulePeriodMs);
