@@ -16,16 +16,15 @@ import {
   webhookTransport,
 } from './shared/webhook-dependencies';
 
-// Records run concurrently (Powertools' default), each bounded by its own attempt timeout, so
-// one endpoint that never answers costs its neighbours nothing.
-const batch = new BatchProcessor(EventType.SQS);
-
 /** A message that must come back: after its backoff, or on to the DLQ. */
 class RedeliveryRequested extends Error {}
 
 /** Consumes the deliveries queue: one signed POST per message, retries by visibility timeout. */
 export const handler = async (event: SQSEvent, context: Context) =>
-  processPartialResponse(event, (record: SQSRecord) => deliverRecord(record), batch, {
+  // Records run concurrently (Powertools' default), each bounded by its own attempt timeout, so one
+  // endpoint that never answers costs its neighbours nothing. The processor holds the batch's
+  // failures, so each invocation needs its own: concurrent batches in one process must not mix.
+  processPartialResponse(event, (record: SQSRecord) => deliverRecord(record), new BatchProcessor(EventType.SQS), {
     context,
     throwOnFullBatchFailure: false,
   });
