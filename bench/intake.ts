@@ -11,8 +11,8 @@
  */
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { createdClients } from '../lambdas/adapters/aws-clients';
 import { startLocalRuntime, type LocalRuntime } from '../lib/local/runtime';
+import { countAwsCalls } from './support/aws-call-counter';
 
 interface Phase {
   readonly label: string;
@@ -22,24 +22,7 @@ interface Phase {
   readonly calls: Map<string, number>;
 }
 
-const calls = new Map<string, number>();
-
-/** Counts each HTTP call a client makes: inside the retry loop, so a retried call counts twice. */
-function countCalls(): void {
-  type Next = (args: unknown) => Promise<unknown>;
-  for (const [service, client] of Object.entries(createdClients())) {
-    // The three clients' stacks differ in their types only; the middleware reads nothing service-specific.
-    const stack = client.middlewareStack as unknown as { add(middleware: unknown, options: object): void };
-    stack.add(
-      (next: Next, context: { commandName?: string }) => async (args: unknown) => {
-        const name = `${service}:${context.commandName ?? 'unknown'}`;
-        calls.set(name, (calls.get(name) ?? 0) + 1);
-        return next(args);
-      },
-      { step: 'finalizeRequest', priority: 'low', name: 'heraldBenchCallCounter' },
-    );
-  }
-}
+let calls = new Map<string, number>();
 
 async function phase(
   label: string,
@@ -101,7 +84,7 @@ async function main(): Promise<void> {
   // Consumers and schedules off: every call the clients make is then the submit path's.
   const runtime = await startLocalRuntime({ port: 0, consumers: false, schedules: false });
   try {
-    countCalls();
+    calls = countAwsCalls();
     const run = Date.now().toString(36);
     // Loads the handler modules, fills the authorizer cache and opens connections.
     await phase('warm-up', runtime, Array.from({ length: 64 }, (_, i) => `warm-${run}-${i}`), concurrency);

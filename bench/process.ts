@@ -15,31 +15,16 @@ import { SQSClient, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createdClients, dynamoClient } from '../lambdas/adapters/aws-clients';
+import { dynamoClient } from '../lambdas/adapters/aws-clients';
 import { DynamoRequestStore } from '../lambdas/adapters/dynamo-request-store';
 import { DynamoWalletLedger } from '../lambdas/adapters/dynamo-wallet-ledger';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../lib/local/provision';
 import { startLocalRuntime, type LocalRuntime } from '../lib/local/runtime';
 import { SqsEventSource } from '../lib/local/sqs-event-source';
 import { queues } from '../lib/topology';
+import { countAwsCalls } from './support/aws-call-counter';
 
-const calls = new Map<string, number>();
-
-/** Counts each HTTP call a client makes: inside the retry loop, so a retried call counts twice. */
-function countCalls(): void {
-  type Next = (args: unknown) => Promise<unknown>;
-  for (const [service, client] of Object.entries(createdClients())) {
-    const stack = client.middlewareStack as unknown as { add(middleware: unknown, options: object): void };
-    stack.add(
-      (next: Next, context: { commandName?: string }) => async (args: unknown) => {
-        const name = `${service}:${context.commandName ?? 'unknown'}`;
-        calls.set(name, (calls.get(name) ?? 0) + 1);
-        return next(args);
-      },
-      { step: 'finalizeRequest', priority: 'low', name: 'heraldBenchCallCounter' },
-    );
-  }
-}
+let calls = new Map<string, number>();
 
 const payloads: Record<string, (i: number) => { type: string; payload: Record<string, unknown> }> = {
   order: (i) => ({ type: 'order.process', payload: { orderId: `o-${i}`, currency: 'EUR', items: [{ sku: 'tea', quantity: 2, unitPriceCents: 450 }] } }),
@@ -83,7 +68,7 @@ async function main(): Promise<void> {
     const ledger = new DynamoWalletLedger(dynamoClient(), runtime.resources.tableName);
     for (let w = 0; w < 50; w++) await ledger.apply({ reference: `bench-${w}`, entry: 'credit', walletId: `w-${w}`, amountCents: 1_000_000 });
     const ids = await submitAll(runtime, type, count, Date.now().toString(36));
-    countCalls();
+    calls = countAwsCalls();
     calls.clear();
 
     const { url, arn } = runtime.resources.queues.requests;
