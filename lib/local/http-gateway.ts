@@ -152,8 +152,9 @@ export class HttpGateway {
 
 function compile(spec: RouteSpec): CompiledRoute {
   const parameterNames: string[] = [];
-  const source = spec.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}|\{(\w+)\}/g, (_, a, b) => {
-    parameterNames.push(a ?? b);
+  // Escape everything but the `{name}` placeholders, which match one path segment each.
+  const source = spec.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, (_, name: string) => {
+    parameterNames.push(name);
     return '([^/]+)';
   });
   return { spec, pattern: new RegExp(`^${source}$`), parameterNames };
