@@ -49,7 +49,10 @@ export const handler = httpRoute(async (event, { traceId }) => {
   const merchantId = merchantIdOf(event);
   const route = routes[event.routeKey];
   if (!route) throw new NotFoundError(`No route ${event.routeKey}`);
-  return route(dependencies(), merchantId, event, traceId);
+  const result = await route(dependencies(), merchantId, event, traceId);
+  // Some answers carry a signing secret and all are one merchant's live state: no cache may keep them.
+  result.headers['Cache-Control'] = 'no-store';
+  return result;
 });
 
 function dependencies(): ManageWebhooksDependencies {
