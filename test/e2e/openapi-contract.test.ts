@@ -4,11 +4,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { dynamoClient } from '../../lambdas/adapters/aws-clients';
+import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
 import { provision, type ResourceNames } from '../../lib/local/provision';
 import type { LocalRuntime } from '../../lib/local/runtime';
 import { routes } from '../../lib/topology';
 import { sharedEndpoints, uniqueNames } from '../support/endpoints';
 import { eventually, startTestRuntime } from '../support/local-runtime';
+import { startReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 /**
  * docs/openapi.yaml is the contract: every response the real handlers give, through the local
@@ -32,18 +35,49 @@ const UNREACHABLE = new Set([
   'GET /v1/requests/{id} 500',
   'POST /v1/requests/{id}/cancel 500',
   'PUT /v1/notifications 500',
+  'POST /v1/webhooks 500',
+  'GET /v1/webhooks 500',
+  'GET /v1/webhooks/{id} 500',
+  'PATCH /v1/webhooks/{id} 409',
+  'PATCH /v1/webhooks/{id} 500',
+  'DELETE /v1/webhooks/{id} 500',
+  'POST /v1/webhooks/{id}/rotate-secret 409',
+  'POST /v1/webhooks/{id}/rotate-secret 500',
+  'POST /v1/webhooks/{id}/test 500',
+  'GET /v1/webhooks/{id}/deliveries 500',
+  'POST /v1/webhooks/{id}/recover 500',
+  'GET /v1/requests/{id}/deliveries 500',
+  'POST /v1/deliveries/{id}/retry 500',
 ]);
 
 const seen = new Set<string>();
 let runtime: LocalRuntime;
 let names: ResourceNames;
+const receivers: WebhookReceiver[] = [];
 
 beforeAll(async () => {
   names = uniqueNames('openapi');
   runtime = await startTestRuntime('openapi', { names, consumers: false });
 });
 
-afterAll(() => runtime?.stop());
+afterAll(async () => {
+  await Promise.all(receivers.map((receiver) => receiver.close()));
+  await runtime?.stop();
+});
+
+let merchants = 0;
+/** A merchant of its own, so that its endpoints hear nothing of the other tests' requests. */
+async function newMerchantKey(): Promise<string> {
+  const store = new DynamoMerchantStore(dynamoClient(), runtime.resources.tableName);
+  const merchant = await store.createMerchant({ name: `Contract merchant ${++merchants}` });
+  return (await store.createApiKey(merchant.id)).key;
+}
+
+async function receiver(...args: Parameters<typeof startReceiver>): Promise<WebhookReceiver> {
+  const started = await startReceiver(...args);
+  receivers.push(started);
+  return started;
+}
 
 const pointer = (...segments: string[]) => segments.map((s) => '/' + s.replace(/~/g, '~0').replace(/\//g, '~1')).join('');
 
@@ -118,12 +152,12 @@ async function call(
 }
 
 describe('docs/openapi.yaml', () => {
-  it('is OpenAPI 3.1 and documents only routes the topology serves, including every requests route', () => {
+  it('is OpenAPI 3.1 and documents exactly the routes the topology serves', () => {
     expect(document.openapi).toMatch(/^3\.1\./);
     const served = new Set(routes.map((r) => `${r.method} ${r.path}`));
     const documented = Object.entries(document.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
     expect(documented.filter((route) => !served.has(route))).toEqual([]);
-    expect(documented).toEqual(expect.arrayContaining([...served].filter((route) => route.includes('/v1/requests') && !route.includes('/deliveries'))));
+    expect(documented.sort()).toEqual([...served].sort());
   });
 
   it('describes the submit responses', async () => {
@@ -189,6 +223,108 @@ describe('docs/openapi.yaml', () => {
     expect(set.status).toBe(200);
     expect((await call('PUT', '/v1/notifications', { body: { sms: '12', events: ['nope'] } })).status).toBe(400);
     expect((await call('PUT', '/v1/notifications', { body: { events: [] }, apiKey: null })).status).toBe(401);
+  });
+
+  // Runs on the runtime with consumers that the polling test left behind: a request must finish for its delivery to exist.
+  it('describes registering, reading, changing, testing and deleting webhook endpoints', async () => {
+    const apiKey = await newMerchantKey();
+    const ok = await receiver(() => ({ status: 200 }));
+    const failing = await receiver(() => ({ status: 500, body: 'nope' }));
+    const unknown = '/v1/webhooks/ep_00000000000000000000000000';
+
+    const created = await call('POST', '/v1/webhooks', { apiKey, body: { url: ok.url, description: 'contract', eventTypes: ['request.succeeded'] } });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('location')).toBe(`/v1/webhooks/${created.body.id}`);
+    const id = created.body.id as string;
+    expect((await call('POST', '/v1/webhooks', { apiKey, body: { description: 1 } })).status).toBe(400);
+    expect((await call('POST', '/v1/webhooks', { apiKey, body: '{"url":' })).status).toBe(400);
+    const unsafe = await call('POST', '/v1/webhooks', { apiKey, body: { url: 'https://10.0.0.1/hook' } });
+    expect([unsafe.status, unsafe.body.type]).toEqual([400, 'https://herald.dev/problems/unsafe-webhook-url']);
+    expect((await call('POST', '/v1/webhooks', { apiKey, body: { url: ok.url, description: 'x'.repeat(17 * 1024) } })).status).toBe(413);
+    expect((await call('POST', '/v1/webhooks', { apiKey: null, body: { url: ok.url } })).status).toBe(401);
+
+    // The schema forbids `secret` on these: a listing or a read never shows one.
+    const listed = await call('GET', '/v1/webhooks', { apiKey });
+    expect(listed.body.data.map((endpoint: { id: string }) => endpoint.id)).toEqual([id]);
+    expect((await call('GET', '/v1/webhooks', { apiKey: null })).status).toBe(401);
+    expect((await call('GET', `/v1/webhooks/${id}`, { apiKey })).status).toBe(200);
+    expect((await call('GET', unknown, { apiKey })).status).toBe(404);
+    expect((await call('GET', `/v1/webhooks/${id}`)).status).toBe(404); // another merchant's endpoint
+    expect((await call('GET', `/v1/webhooks/${id}`, { apiKey: null })).status).toBe(401);
+
+    const disabled = await call('PATCH', `/v1/webhooks/${id}`, { apiKey, body: { disabled: true, description: null } });
+    expect([disabled.status, disabled.body.disabled, disabled.body.disabledReason]).toEqual([200, true, 'disabled by the merchant']);
+    expect((await call('PATCH', `/v1/webhooks/${id}`, { apiKey, body: { disabled: false, eventTypes: null } })).body.eventTypes).toHaveLength(2);
+    expect((await call('PATCH', `/v1/webhooks/${id}`, { apiKey, body: {} })).status).toBe(400);
+    expect((await call('PATCH', `/v1/webhooks/${id}`, { apiKey, body: { url: 'ftp://example.com/hook' } })).status).toBe(400);
+    expect((await call('PATCH', `/v1/webhooks/${id}`, { apiKey, body: { description: 'x'.repeat(17 * 1024) } })).status).toBe(413);
+    expect((await call('PATCH', unknown, { apiKey, body: { disabled: true } })).status).toBe(404);
+    expect((await call('PATCH', `/v1/webhooks/${id}`, { apiKey: null, body: { disabled: true } })).status).toBe(401);
+
+    const rotated = await call('POST', `/v1/webhooks/${id}/rotate-secret`, { apiKey });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.secret).not.toBe(created.body.secret);
+    expect((await call('POST', `${unknown}/rotate-secret`, { apiKey })).status).toBe(404);
+    expect((await call('POST', `/v1/webhooks/${id}/rotate-secret`, { apiKey: null })).status).toBe(401);
+
+    const tested = await call('POST', `/v1/webhooks/${id}/test`, { apiKey });
+    expect([tested.status, tested.body.succeeded, tested.body.attempt.status]).toEqual([200, true, 200]);
+    const other = await call('POST', '/v1/webhooks', { apiKey, body: { url: failing.url } });
+    expect((await call('POST', `/v1/webhooks/${other.body.id}/test`, { apiKey })).body).toMatchObject({ succeeded: false, attempt: { status: 500, responseBody: 'nope' } });
+    expect((await call('POST', `${unknown}/test`, { apiKey })).status).toBe(404);
+    expect((await call('POST', `/v1/webhooks/${id}/test`, { apiKey: null })).status).toBe(401);
+
+    expect((await call('DELETE', `/v1/webhooks/${other.body.id}`, { apiKey })).status).toBe(204);
+    expect((await call('DELETE', `/v1/webhooks/${other.body.id}`, { apiKey })).status).toBe(404);
+    expect((await call('DELETE', `/v1/webhooks/${id}`, { apiKey: null })).status).toBe(401);
+
+    // The 21st endpoint of a merchant is refused.
+    for (let n = (await call('GET', '/v1/webhooks', { apiKey })).body.data.length; n < 20; n++) {
+      expect((await call('POST', '/v1/webhooks', { apiKey, body: { url: `${ok.url}/${n}` } })).status).toBe(201);
+    }
+    const full = await call('POST', '/v1/webhooks', { apiKey, body: { url: ok.url } });
+    expect([full.status, full.body.type]).toEqual([409, 'https://herald.dev/problems/endpoint-limit-reached']);
+  });
+
+  it('describes delivery logs, retries and recovery', async () => {
+    const apiKey = await newMerchantKey();
+    const hook = await receiver(() => ({ status: 200 }));
+    const failing = await receiver(() => ({ status: 500 }));
+    const endpoint = (await call('POST', '/v1/webhooks', { apiKey, body: { url: hook.url } })).body.id as string;
+    const unknown = 'ep_00000000000000000000000000';
+
+    const submitted = await call('POST', '/v1/requests', { apiKey, body: { type: 'demo.sleep', payload: { ms: 1 } }, headers: { 'idempotency-key': 'oa-dlv' } });
+    const requestId = submitted.body.id as string;
+    const [delivery] = await eventually(async () => {
+      const listed = await call('GET', `/v1/requests/${requestId}/deliveries`, { apiKey });
+      return listed.body.data[0]?.state === 'succeeded' ? listed.body.data : undefined;
+    }, 30_000);
+    expect(delivery.attempts).toEqual([expect.objectContaining({ attempt: 1, status: 200 })]);
+    expect((await call('GET', '/v1/requests/req_00000000000000000000000000/deliveries', { apiKey })).status).toBe(404);
+    expect((await call('GET', `/v1/requests/${requestId}/deliveries`)).status).toBe(404); // another merchant's request
+    expect((await call('GET', `/v1/requests/${requestId}/deliveries`, { apiKey: null })).status).toBe(401);
+
+    expect((await call('GET', `/v1/webhooks/${endpoint}/deliveries?limit=5`, { apiKey })).body.data.map((d: { id: string }) => d.id)).toEqual([delivery.id]);
+    expect((await call('GET', `/v1/webhooks/${unknown}/deliveries`, { apiKey })).status).toBe(404);
+    expect((await call('GET', `/v1/webhooks/${endpoint}/deliveries`, { apiKey: null })).status).toBe(401);
+
+    const retried = await call('POST', `/v1/deliveries/${delivery.id}/retry`, { apiKey });
+    expect([retried.status, retried.body.state]).toEqual([202, 'pending']);
+    expect((await call('POST', `/v1/deliveries/${delivery.id}/retry`)).status).toBe(404); // another merchant's delivery
+    expect((await call('POST', '/v1/deliveries/dlv_nothing/retry', { apiKey })).status).toBe(404);
+    expect((await call('POST', `/v1/deliveries/${delivery.id}/retry`, { apiKey: null })).status).toBe(401);
+
+    // A failed test delivery is dead at once, so there is something to recover.
+    const broken = (await call('POST', '/v1/webhooks', { apiKey, body: { url: failing.url } })).body.id as string;
+    const test = await call('POST', `/v1/webhooks/${broken}/test`, { apiKey });
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const recovered = await call('POST', `/v1/webhooks/${broken}/recover`, { apiKey, body: { since } });
+    expect([recovered.status, recovered.body.deliveryIds]).toEqual([202, [test.body.deliveryId]]);
+    expect((await call('POST', `/v1/webhooks/${broken}/recover`, { apiKey, body: { since: '2000-01-01T00:00:00Z' } })).status).toBe(400);
+    expect((await call('POST', `/v1/webhooks/${broken}/recover`, { apiKey, body: { since: 'yesterday' } })).status).toBe(400);
+    expect((await call('POST', `/v1/webhooks/${broken}/recover`, { apiKey, body: { since, pad: 'x'.repeat(17 * 1024) } })).status).toBe(413);
+    expect((await call('POST', `/v1/webhooks/${unknown}/recover`, { apiKey, body: { since } })).status).toBe(404);
+    expect((await call('POST', `/v1/webhooks/${broken}/recover`, { apiKey: null, body: { since } })).status).toBe(401);
   });
 
   it('has been checked against a real response for every documented response', () => {
