@@ -2,19 +2,22 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { tracer } from './tracing';
 
 /**
  * One client per service per process, created on first use so that a warm Lambda reuses its
  * connections. Endpoints and region come from the standard SDK environment
  * (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SQS`, `AWS_ENDPOINT_URL_SNS`):
- * that is the only thing the local runtime changes.
+ * that is the only thing the local runtime changes. On AWS each client is captured by the
+ * tracer, so X-Ray shows every call; elsewhere the tracer is off and hands the client back as is.
  */
 let dynamo: DynamoDBDocumentClient | undefined;
 let sqs: SQSClient | undefined;
 let sns: SNSClient | undefined;
 
 export function dynamoClient(): DynamoDBDocumentClient {
-  dynamo ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  // The document client shares the base client's middleware stack, so capturing the base covers both.
+  dynamo ??= DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
   return dynamo;
@@ -23,12 +26,12 @@ export function dynamoClient(): DynamoDBDocumentClient {
 export function sqsClient(): SQSClient {
   // The regional endpoint is always right for our own queues; following the QueueUrl's host
   // instead only breaks emulators whose queue URLs use made-up host names.
-  sqs ??= new SQSClient({ useQueueUrlAsEndpoint: false });
+  sqs ??= tracer.captureAWSv3Client(new SQSClient({ useQueueUrlAsEndpoint: false }));
   return sqs;
 }
 
 export function snsClient(): SNSClient {
-  sns ??= new SNSClient({});
+  sns ??= tracer.captureAWSv3Client(new SNSClient({}));
   return sns;
 }
 

@@ -7,7 +7,7 @@ import { processorFor } from '../processors/registry';
 import type { ProcessorServices } from '../processors/processor';
 import { redriveLog, requestQueue, requestStore, settings, walletLedger } from './shared/dependencies';
 import { requestEventPublisher } from './shared/fan-out';
-import { logger } from './shared/observability';
+import { countMetric, flushMetrics, logger, METRIC } from './shared/observability';
 
 /** Built on first use, so a processor that needs no store costs nothing. */
 const services: ProcessorServices = {
@@ -27,11 +27,15 @@ export const handler = async (event: SQSEvent, context: Context) => {
   // One processor per invocation: it holds the batch's results, and the local runtime runs
   // several batches of this handler at once in one process (on AWS a container runs one).
   const batch = new BatchProcessor(EventType.SQS);
-  return processPartialResponse(event, (record: SQSRecord) => processRecord(record, context), batch, {
-    context,
-    // Report every record instead of throwing, so a fully failed batch keeps the backoff each record chose.
-    throwOnFullBatchFailure: false,
-  });
+  try {
+    return await processPartialResponse(event, (record: SQSRecord) => processRecord(record, context), batch, {
+      context,
+      // Report every record instead of throwing, so a fully failed batch keeps the backoff each record chose.
+      throwOnFullBatchFailure: false,
+    });
+  } finally {
+    flushMetrics();
+  }
 };
 
 async function processRecord(record: SQSRecord, context: Context): Promise<void> {
@@ -69,6 +73,7 @@ async function processRecord(record: SQSRecord, context: Context): Promise<void>
       receiptHandle: record.receiptHandle,
     },
   );
+  if (outcome.kind !== 'skipped') countMetric(METRIC.processingAttempts);
   switch (outcome.kind) {
     case 'skipped':
       // A duplicate delivery, a claim race lost to a live lease, or a request already finished.
@@ -78,9 +83,11 @@ async function processRecord(record: SQSRecord, context: Context): Promise<void>
       log.warn('Attempt failed; retrying after backoff', { requestId: message.requestId, delaySeconds: outcome.delaySeconds, error: outcome.error });
       throw new RedeliveryRequested(outcome.error.message);
     case 'exhausted':
+      countMetric(METRIC.requestsFailed);
       log.error('Attempts exhausted; the message goes to the DLQ', { requestId: message.requestId, error: outcome.request.error });
       throw new RedeliveryRequested('attempts exhausted');
     default:
+      countMetric(outcome.kind === 'succeeded' ? METRIC.requestsSucceeded : METRIC.requestsFailed);
       log.info(`Request ${outcome.kind}`, { requestId: message.requestId, attempts: outcome.request.attempts });
   }
 }

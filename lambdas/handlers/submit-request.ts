@@ -4,7 +4,7 @@ import { MAX_BODY_BYTES } from '../core/submission';
 import { processorFor, registeredTypes } from '../processors/registry';
 import { requestQueue, requestStore, settings } from './shared/dependencies';
 import { headerOf, httpRoute, jsonBodyOf, json, merchantIdOf } from './shared/http';
-import { logger } from './shared/observability';
+import { countMetric, logger, METRIC } from './shared/observability';
 
 /** POST /v1/requests: accept a request once per idempotency key, answer 202 at once. */
 export const handler = httpRoute(async (event, { traceId }) => {
@@ -22,6 +22,8 @@ export const handler = httpRoute(async (event, { traceId }) => {
   );
   // Carries the trace id like every line of this invocation (httpRoute appends it to the logger).
   logger.info(accepted.replayed ? 'Request replayed' : 'Request accepted', { requestId: accepted.id, merchantId });
+  // A replay is the same request answered again: counting it would inflate intake on client retries.
+  if (!accepted.replayed) countMetric(METRIC.requestsAccepted);
   return json(202, accepted.body, {
     Location: `/v1/requests/${accepted.id}`,
     'Retry-After': String(accepted.expectedSeconds ?? defaults.retryAfterSeconds),

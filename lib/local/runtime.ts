@@ -166,6 +166,9 @@ function configureHandlerEnvironment(endpoints: LocalEndpoints, resources: Provi
   });
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   process.env.POWERTOOLS_SERVICE_NAME ??= 'herald';
+  // EMF would only clutter the terminal (no CloudWatch here) and there is no X-Ray daemon to trace to.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
 }
 
 async function ensureDemoMerchant(tableName: string, apiKey: string): Promise<void> {

@@ -61,6 +61,19 @@ describe('POST /v1/requests', () => {
     expect(await visibleMessages()).toBe(queued);
   });
 
+  it('counts RequestsAccepted for a new request, not for its replay', async () => {
+    const { metrics } = await import('../../lambdas/handlers/shared/observability');
+    const add = jest.spyOn(metrics, 'addMetric');
+    try {
+      const body = { type: 'demo.sleep', payload: { ms: 1 } };
+      await submit(body, { 'idempotency-key': 'count-1' });
+      await submit(body, { 'idempotency-key': 'count-1' });
+      expect(add.mock.calls.filter(([name]) => name === 'RequestsAccepted')).toHaveLength(1);
+    } finally {
+      add.mockRestore();
+    }
+  });
+
   it('uses X-Request-ID as the key when Idempotency-Key is absent', async () => {
     const first = await submit({ type: 'demo.sleep', payload: {} }, { 'x-request-id': 'client-req-77' });
     const again = await submit({ type: 'demo.sleep', payload: {} }, { 'x-request-id': 'client-req-77' });

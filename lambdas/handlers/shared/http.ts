@@ -4,7 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { HeraldError, MalformedJsonError, PayloadTooLargeError, UnauthorizedError, ValidationError } from '../../core/errors';
-import { logger } from './observability';
+import { flushMetrics, logger } from './observability';
 
 /** What the API-key authorizer puts in the request context (simple responses: `authorizer.lambda`). */
 export interface AuthorizerContext {
@@ -25,7 +25,8 @@ const TRACE_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
  * Wraps one route's use case in Herald's HTTP pipeline: header normalization, the trace id
  * (the client's `X-Request-ID` when usable, a new one otherwise) on every log line and response,
  * and the exposure rule for errors: a `HeraldError` becomes its RFC 9457 problem, anything else
- * a generic 500 that is logged with the trace id but never shown.
+ * a generic 500 that is logged with the trace id but never shown. The metrics the route counted
+ * are written out at the end of every invocation, whatever its outcome.
  */
 export function httpRoute(route: HttpRoute) {
   return middy<HttpEvent, HttpResult>()
@@ -40,6 +41,8 @@ export function httpRoute(route: HttpRoute) {
         result = await route(event, Object.assign(context, { traceId }));
       } catch (error) {
         result = problemResponse(error, event.rawPath);
+      } finally {
+        flushMetrics();
       }
       result.headers['X-Request-ID'] = traceId;
       return result;
