@@ -2,6 +2,7 @@ import { App, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { defaultThrottle, HeraldStack, type HeraldStackProps } from '../lib/herald-stack';
+import { parseRetryDelays, type RetryOverride } from '../lib/topology';
 
 /**
  * The CDK app. Operators choose per deployment through context, e.g.
@@ -38,6 +39,14 @@ const logLevelContext = (key: string): HeraldStackProps['logLevel'] => {
   return level as HeraldStackProps['logLevel'];
 };
 
+/** `<prefix>RetryDelays` (comma-separated seconds) and `<prefix>MaxAttempts`; the stack checks the values. */
+const retryContext = (prefix: string): RetryOverride | undefined => {
+  const delays = context(`${prefix}RetryDelays`);
+  const maxAttempts = numberContext(`${prefix}MaxAttempts`);
+  if (delays === undefined && maxAttempts === undefined) return undefined;
+  return { ...(delays !== undefined ? { delaysSeconds: parseRetryDelays(delays) } : {}), ...(maxAttempts !== undefined ? { maxAttempts } : {}) };
+};
+
 new HeraldStack(app, context('stackName') ?? 'Herald', {
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   description: 'Herald: asynchronous request-reply and signed webhooks',
@@ -55,6 +64,9 @@ new HeraldStack(app, context('stackName') ?? 'Herald', {
   // Destroying the table is opt-in, for throwaway stacks only.
   tableRemovalPolicy: context('tableRemovalPolicy') === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
   tableEncryptionKeyArn: context('tableEncryptionKeyArn'),
+  requestRetry: retryContext('request'),
+  deliveryRetry: retryContext('delivery'),
+  webhookDeadStreakLimit: numberContext('webhookDeadStreakLimit'),
 });
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

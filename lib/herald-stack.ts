@@ -12,7 +12,16 @@ import { Processing } from './constructs/processing';
 import { Schedules } from './constructs/schedules';
 import { Storage } from './constructs/storage';
 import { WorkQueues } from './constructs/work-queues';
-import { defaults, ENV } from './topology';
+import {
+  defaults,
+  ENV,
+  queueRetrySchedule,
+  retryScheduleEnvironment,
+  webhookDefaults,
+  type QueueName,
+  type RetryOverride,
+  type RetrySchedule,
+} from './topology';
 
 /** What an operator may choose per deployment; everything structural comes from lib/topology.ts. */
 export interface HeraldStackProps extends StackProps {
@@ -40,6 +49,18 @@ export interface HeraldStackProps extends StackProps {
   readonly tableEncryptionKeyArn?: string;
   /** Age of a work queue's oldest message that raises an alarm. @default 15 minutes */
   readonly queueAgeAlarmThreshold?: Duration;
+  /**
+   * Attempts and delays of request processing; the attempts become the requests queue's
+   * maxReceiveCount. @default topology `requestRetrySchedule` (5 attempts, 2 s doubling to 5 min)
+   */
+  readonly requestRetry?: RetryOverride;
+  /**
+   * Attempts and delays of webhook deliveries; the attempts become the deliveries queue's
+   * maxReceiveCount. @default topology `webhookRetrySchedule` (8 attempts over about 27 h)
+   */
+  readonly deliveryRetry?: RetryOverride;
+  /** Consecutive dead deliveries after which an endpoint is disabled. @default topology `webhookDefaults` (5) */
+  readonly webhookDeadStreakLimit?: number;
 }
 
 export const defaultThrottle: ApiThrottle = { rateLimit: 50, burstLimit: 100 };
@@ -63,13 +84,18 @@ export class HeraldStack extends Stack {
         props.tableEncryptionKey ??
         (props.tableEncryptionKeyArn ? Key.fromKeyArn(this, 'TableEncryptionKey', props.tableEncryptionKeyArn) : undefined),
     });
-    this.queues = new WorkQueues(this, 'WorkQueues');
+    // One schedule per queue feeds both the queue's maxReceiveCount and its consumer's environment.
+    const retrySchedules: Record<QueueName, RetrySchedule> = {
+      requests: queueRetrySchedule('requests', props.requestRetry),
+      deliveries: queueRetrySchedule('deliveries', props.deliveryRetry),
+    };
+    this.queues = new WorkQueues(this, 'WorkQueues', { retrySchedules });
     this.notifications = new Notifications(this, 'Notifications');
     this.functions = new Functions(this, 'Functions', {
       table: this.storage.table,
       queues: this.queues,
       notifications: this.notifications,
-      settings: operatorSettings(props),
+      settings: operatorSettings(props, retrySchedules),
       logRetention,
       logLevel: props.logLevel ?? 'INFO',
     });
@@ -113,8 +139,17 @@ export class HeraldStack extends Stack {
 }
 
 /** Settings the functions read from their environment, the same names the local runtime sets. */
-function operatorSettings(props: HeraldStackProps): Record<string, string> {
+function operatorSettings(props: HeraldStackProps, retrySchedules: Record<QueueName, RetrySchedule>): Record<string, string> {
+  const deadStreakLimit = props.webhookDeadStreakLimit ?? webhookDefaults.deadStreakLimit;
+  if (!Number.isInteger(deadStreakLimit) || deadStreakLimit < 1) {
+    throw new RangeError(`webhookDeadStreakLimit must be a whole number of 1 or more, got ${deadStreakLimit}`);
+  }
   const settings: Record<string, string> = {
+    // Always written, not only when overridden: a function's configuration then shows the
+    // schedule its queue was deployed with.
+    ...retryScheduleEnvironment('requests', retrySchedules.requests),
+    ...retryScheduleEnvironment('deliveries', retrySchedules.deliveries),
+    [ENV.webhookDeadStreakLimit]: String(deadStreakLimit),
     // Retry delays are real on AWS; only local and test runs shrink them.
     [ENV.retryScale]: '1',
     [ENV.idempotencyKeyTtlHours]: String(props.idempotencyKeyTtlHours ?? defaults.idempotencyKeyTtlHours),

@@ -31,6 +31,11 @@ export const ENV = {
   allowedWebhookHosts: 'HERALD_ALLOWED_WEBHOOK_HOSTS',
   /** Consecutive dead deliveries after which an endpoint is disabled. */
   webhookDeadStreakLimit: 'HERALD_WEBHOOK_DEAD_STREAK_LIMIT',
+  /** Overrides of a queue's retry schedule (stack props `requestRetry`, `deliveryRetry`): delays as comma-separated seconds. */
+  requestRetryDelays: 'HERALD_REQUEST_RETRY_DELAYS',
+  requestMaxAttempts: 'HERALD_REQUEST_MAX_ATTEMPTS',
+  deliveryRetryDelays: 'HERALD_DELIVERY_RETRY_DELAYS',
+  deliveryMaxAttempts: 'HERALD_DELIVERY_MAX_ATTEMPTS',
 } as const;
 
 export type FunctionName = 'authorizer' | 'submit' | 'status' | 'process' | 'notifications' | 'list' | 'cancel' | 'sweep' | 'webhooks' | 'deliver' | 'sweepDeliveries';
@@ -282,6 +287,92 @@ export const queues: Record<QueueName, QueueSpec> = {
     retry: webhookRetrySchedule,
   },
 };
+
+/** What an operator may change of a retry schedule; the jitter stays the topology's. */
+export interface RetryOverride {
+  /** Attempts in all, the first included; it becomes the queue's maxReceiveCount. */
+  readonly maxAttempts?: number;
+  /** Nominal waits before the second, third … attempt, in seconds; the last repeats. */
+  readonly delaysSeconds?: readonly number[];
+}
+
+/** The environment variables through which a queue's consumer learns an overridden schedule. */
+export const retryEnvironment: Record<QueueName, { readonly delays: string; readonly maxAttempts: string }> = {
+  requests: { delays: ENV.requestRetryDelays, maxAttempts: ENV.requestMaxAttempts },
+  deliveries: { delays: ENV.deliveryRetryDelays, maxAttempts: ENV.deliveryMaxAttempts },
+};
+
+// SQS's own bounds: maxReceiveCount is 1 to 1,000, and a message can be hidden for 12 h at most.
+const MAX_RECEIVE_COUNT = 1000;
+const MAX_DELAY_SECONDS = 12 * 60 * 60;
+
+/**
+ * A schedule with an operator's override applied, checked against what SQS can carry out.
+ * Throws a RangeError naming the offending value, so a bad deployment fails at synth.
+ *
+ * @example withRetryOverride(webhookRetrySchedule, { maxAttempts: 4 }) // the same delays, 4 attempts
+ */
+export function withRetryOverride(base: RetrySchedule, override: RetryOverride = {}): RetrySchedule {
+  const maxAttempts = override.maxAttempts ?? base.maxAttempts;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > MAX_RECEIVE_COUNT) {
+    throw new RangeError(`Retry attempts must be a whole number from 1 to ${MAX_RECEIVE_COUNT}, got ${maxAttempts}`);
+  }
+  const delaysSeconds = override.delaysSeconds ?? base.delaysSeconds;
+  if (delaysSeconds.length === 0) throw new RangeError('Retry delays need at least one entry');
+  for (const delay of delaysSeconds) {
+    if (!Number.isFinite(delay) || delay < 0 || delay > MAX_DELAY_SECONDS) {
+      throw new RangeError(`Retry delays must be seconds from 0 to ${MAX_DELAY_SECONDS} (SQS hides a message 12 h at most), got ${delay}`);
+    }
+  }
+  return { ...base, maxAttempts, delaysSeconds: [...delaysSeconds] };
+}
+
+/**
+ * Parses retry delays written as comma-separated seconds (`"5, 300, 1800"`), the form they take in
+ * the environment and on the CDK command line. Throws a RangeError on anything else.
+ */
+export function parseRetryDelays(text: string): number[] {
+  const parts = text.split(',').map((part) => part.trim());
+  const delays = parts.map(Number);
+  if (parts.some((part) => part === '') || delays.some((delay) => !Number.isFinite(delay))) {
+    throw new RangeError(`Retry delays must be comma-separated seconds, e.g. "5,300,1800", got "${text}"`);
+  }
+  return delays;
+}
+
+/**
+ * A queue's retry schedule with an operator's override: its attempts are the queue's
+ * maxReceiveCount unless overridden, and the stack sets maxReceiveCount from the result, so the
+ * attempt the worker treats as the last is the one after which SQS dead-letters.
+ */
+export function queueRetrySchedule(queue: QueueName, override: RetryOverride = {}): RetrySchedule {
+  const spec = queues[queue];
+  return withRetryOverride({ ...spec.retry, maxAttempts: spec.deadLetter.maxReceiveCount }, override);
+}
+
+/**
+ * The retry schedule a queue's consumer runs: the topology's, overridden by the environment the
+ * stack sets from its props (absent or empty variables leave the topology's numbers).
+ */
+export function retryScheduleOf(queue: QueueName, env: Readonly<Record<string, string | undefined>>): RetrySchedule {
+  const names = retryEnvironment[queue];
+  const delays = env[names.delays]?.trim();
+  const attempts = env[names.maxAttempts]?.trim();
+  try {
+    return queueRetrySchedule(queue, {
+      ...(delays ? { delaysSeconds: parseRetryDelays(delays) } : {}),
+      ...(attempts ? { maxAttempts: Number(attempts) } : {}),
+    });
+  } catch (error) {
+    throw new RangeError(`${names.delays} / ${names.maxAttempts}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** The environment that carries a queue's schedule to the functions; `retryScheduleOf` reads it back. */
+export function retryScheduleEnvironment(queue: QueueName, schedule: RetrySchedule): Record<string, string> {
+  const names = retryEnvironment[queue];
+  return { [names.delays]: schedule.delaysSeconds.join(','), [names.maxAttempts]: String(schedule.maxAttempts) };
+}
 
 export const table = {
   partitionKey: 'pk',

@@ -1,6 +1,5 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { queues } from '../../lib/topology';
 import { parseRequestMessage, TRACE_ID_ATTRIBUTE } from '../adapters/sqs-request-queue';
 import { processRequest } from '../core/process-request';
 import { processorFor } from '../processors/registry';
@@ -47,6 +46,7 @@ async function processRecord(record: SQSRecord, context: Context): Promise<void>
     log.error('Dropping an unreadable message', { body: record.body.slice(0, 200) });
     return;
   }
+  const retry = settings.retrySchedule('requests');
   const outcome = await processRequest(
     {
       store: requestStore(),
@@ -56,8 +56,8 @@ async function processRecord(record: SQSRecord, context: Context): Promise<void>
       queueName: 'requests',
       processorFor,
       services,
-      retry: queues.requests.retry,
-      maxReceiveCount: queues.requests.deadLetter.maxReceiveCount,
+      retry,
+      maxReceiveCount: retry.maxAttempts,
       retryScale: settings.retryScale(),
       remainingTimeMs: () => context.getRemainingTimeInMillis?.() ?? 60_000,
       logger: {

@@ -1,26 +1,40 @@
 import { Duration } from 'aws-cdk-lib';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { functions, queues, type QueueName, type QueueSpec } from '../topology';
+import { functions, queues, type QueueName, type QueueSpec, type RetrySchedule } from '../topology';
 import { pascalCase } from './naming';
 
 /** A work queue and the dead-letter queue that keeps what it could not deliver. */
 export interface WorkQueue {
   readonly name: QueueName;
+  /** The topology's spec with the deployed retry schedule and maxReceiveCount. */
   readonly spec: QueueSpec;
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
+}
+
+export interface WorkQueuesProps {
+  /**
+   * The retry schedules the consumers run, where an operator changed them: a queue's
+   * maxReceiveCount is its schedule's attempts, or SQS would dead-letter before (or after) the
+   * worker's last attempt. Queues without one keep the topology's count.
+   */
+  readonly retrySchedules?: Partial<Record<QueueName, RetrySchedule>>;
 }
 
 /** Every queue of the topology, each with its own DLQ; SQS-managed encryption and TLS-only access. */
 export class WorkQueues extends Construct {
   readonly byName: ReadonlyMap<QueueName, WorkQueue>;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: WorkQueuesProps = {}) {
     super(scope, id);
     const byName = new Map<QueueName, WorkQueue>();
 
-    for (const [name, spec] of Object.entries(queues) as [QueueName, QueueSpec][]) {
+    for (const [name, topologySpec] of Object.entries(queues) as [QueueName, QueueSpec][]) {
+      const retry = props.retrySchedules?.[name];
+      const spec: QueueSpec = retry
+        ? { ...topologySpec, retry, deadLetter: { ...topologySpec.deadLetter, maxReceiveCount: retry.maxAttempts } }
+        : topologySpec;
       const consumerTimeout = functions[spec.consumer].timeoutSeconds;
       if (spec.visibilityTimeoutSeconds < consumerTimeout) {
         throw new Error(

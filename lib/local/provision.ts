@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import { queues, table, topics, type QueueName } from '../topology';
+import { queues, retryScheduleOf, table, topics, type QueueName } from '../topology';
 
 /** Credentials the embedded endpoints accept; they never leave this machine. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -65,7 +65,8 @@ export async function provision(endpoints: LocalEndpoints, names: ResourceNames)
       const source = await createQueue(clients.sqs, names.queue(name), {
         VisibilityTimeout: String(spec.visibilityTimeoutSeconds),
         MessageRetentionPeriod: String(spec.retentionDays * 86_400),
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: spec.deadLetter.maxReceiveCount }),
+        // The same schedule the consumer reads, so an override in the environment moves both.
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: retryScheduleOf(name, process.env).maxAttempts }),
       });
       provisionedQueues[name] = { url: source.url, arn: source.arn, deadLetterUrl: dlq.url, deadLetterArn: dlq.arn };
     }

@@ -1,4 +1,4 @@
-import { ENV, defaults } from '../../../lib/topology';
+import { ENV, defaults, retryScheduleOf, type QueueName } from '../../../lib/topology';
 import { dynamoClient, requiredEnv, sqsClient } from '../../adapters/aws-clients';
 import { DynamoMerchantStore } from '../../adapters/dynamo-merchant-store';
 import { DynamoRedriveLog } from '../../adapters/dynamo-redrive-log';
@@ -23,6 +23,12 @@ export const settings = {
   retryScale: () => numberFromEnv(ENV.retryScale, 1),
   idempotencyKeyTtlHours: () => numberFromEnv(ENV.idempotencyKeyTtlHours, defaults.idempotencyKeyTtlHours),
   requestRetentionDays: () => numberFromEnv(ENV.requestRetentionDays, defaults.requestRetentionDays),
+  /**
+   * The retry schedule of a queue's consumer: the topology's unless the stack's props overrode it
+   * (HERALD_REQUEST_* / HERALD_DELIVERY_* variables). Its `maxAttempts` is the queue's
+   * maxReceiveCount. A malformed value throws rather than silently disagreeing with the queue.
+   */
+  retrySchedule: (queue: QueueName) => retryScheduleOf(queue, process.env),
   sweep: () => ({
     unenqueuedAfterSeconds: numberFromEnv(ENV.sweepUnenqueuedAfterSeconds, defaults.sweepUnenqueuedAfterSeconds),
     staleEnqueueAfterSeconds: numberFromEnv(ENV.sweepStaleEnqueueAfterSeconds, defaults.sweepStaleEnqueueAfterSeconds),

@@ -1,4 +1,4 @@
-import { ENV, queues, webhookDefaults } from '../../../lib/topology';
+import { ENV, webhookDefaults } from '../../../lib/topology';
 import { version } from '../../../package.json';
 import { dynamoClient, requiredEnv, sqsClient } from '../../adapters/aws-clients';
 import { DynamoDeliveryStore, DynamoWebhookEndpointStore } from '../../adapters/dynamo-webhook-store';
@@ -9,7 +9,7 @@ import type { MerchantNotifier } from '../../core/ports';
 import type { DeliveryAttempt } from '../../core/webhooks';
 import { endpointDisabledNotifier } from './notifier';
 import { parseAllowedHosts } from '../../core/webhook-url';
-import { numberFromEnv } from './dependencies';
+import { numberFromEnv, settings } from './dependencies';
 import { logger } from './observability';
 
 /**
@@ -28,8 +28,8 @@ export const USER_AGENT = `Herald-Webhooks/${version}`;
 export const webhookSettings = {
   allowedHosts: () => parseAllowedHosts(process.env[ENV.allowedWebhookHosts]),
   deadStreakLimit: () => numberFromEnv(ENV.webhookDeadStreakLimit, webhookDefaults.deadStreakLimit),
-  schedule: () => queues.deliveries.retry,
-  maxAttempts: () => queues.deliveries.deadLetter.maxReceiveCount,
+  schedule: () => settings.retrySchedule('deliveries'),
+  maxAttempts: () => settings.retrySchedule('deliveries').maxAttempts,
 };
 
 export function webhookEndpointStore(): DynamoWebhookEndpointStore {
