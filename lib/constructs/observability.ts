@@ -9,6 +9,7 @@ import {
   type IMetric,
   LogQueryWidget,
   MathExpression,
+  Metric,
   TextWidget,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -18,7 +19,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../topology';
+import { METRICS, METRICS_NAMESPACE, SERVICE_NAME } from '../topology';
 import type { Functions } from './functions';
 import { pascalCase } from './naming';
 import type { WorkQueues } from './work-queues';
@@ -193,6 +194,29 @@ export class Observability extends Construct {
         height,
       }),
       new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width, height }),
+    );
+    const count = (metricName: string, label: string) =>
+      new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, statistic: 'Sum', period, label });
+    dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Requests',
+        left: [
+          count(METRICS.requestsAccepted, 'accepted'),
+          count(METRICS.requestsSucceeded, 'succeeded'),
+          count(METRICS.requestsFailed, 'failed'),
+        ],
+        // Attempts above finished requests are retries.
+        right: [count(METRICS.processingAttempts, 'processing attempts')],
+        width,
+        height,
+      }),
+      new GraphWidget({
+        title: 'Webhook deliveries',
+        left: [count(METRICS.deliveriesSucceeded, 'succeeded'), count(METRICS.deliveriesFailed, 'failed attempts')],
+        right: [count(METRICS.deliveriesDead, 'dead')],
+        width,
+        height,
+      }),
     );
     dashboard.addWidgets(
       // A search rather than named metrics: whatever the handlers emit through Powertools shows up.

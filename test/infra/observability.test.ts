@@ -4,7 +4,7 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnTopic } from 'aws-cdk-lib/aws-sns';
 import type { CfnQueue } from 'aws-cdk-lib/aws-sqs';
 import { HeraldStack } from '../../lib/herald-stack';
-import { functions, queues, topics, type FunctionName, type QueueName } from '../../lib/topology';
+import { functions, METRICS, METRICS_NAMESPACE, queues, topics, type FunctionName, type QueueName } from '../../lib/topology';
 
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 const stack = new HeraldStack(app, 'Herald', { alarmEmail: 'ops@example.com' });
@@ -78,11 +78,18 @@ it('has a dashboard showing throughput, errors and DLQ depth', () => {
     'Function errors and throttles',
     'Queue throughput',
     'Dead-letter queue depth',
+    'Requests',
+    'Webhook deliveries',
     'Service metrics (Powertools)',
     'Recent errors',
   ]) {
     expect(body).toContain(title);
   }
+});
+
+it.each(Object.values(METRICS))('graphs the %s metric the handlers count, by its name', (metricName) => {
+  const dashboard = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]!;
+  expect(JSON.stringify(dashboard.Properties.DashboardBody)).toContain(`\\"${METRICS_NAMESPACE}\\",\\"${metricName}\\"`);
 });
 
 it.each([

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../../../lib/topology';
+import { METRICS, METRICS_NAMESPACE, SERVICE_NAME } from '../../../lib/topology';
 import { tracer } from '../../adapters/tracing';
 
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME;
@@ -21,21 +21,8 @@ export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_N
 
 export { tracer };
 
-/** The names of Herald's own metrics; the dashboard finds them by their namespace and service. */
-export const METRIC = {
-  /** A new request stored (a replayed Idempotency-Key is not counted again). */
-  requestsAccepted: 'RequestsAccepted',
-  requestsSucceeded: 'RequestsSucceeded',
-  /** A request finished failed: a permanent error, or its attempts ran out. */
-  requestsFailed: 'RequestsFailed',
-  /** A processor run by the worker (a claim lost to another worker is not an attempt). */
-  processingAttempts: 'ProcessingAttempts',
-  deliveriesSucceeded: 'DeliveriesSucceeded',
-  /** One webhook attempt that failed, whether or not another follows. */
-  deliveriesFailed: 'DeliveriesFailed',
-  /** A delivery whose attempts ran out: it goes to the DLQ. */
-  deliveriesDead: 'DeliveriesDead',
-} as const;
+/** The names of Herald's own metrics, shared with the stack's dashboard. */
+export const METRIC = METRICS;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
