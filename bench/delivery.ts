@@ -12,6 +12,7 @@
  *      and without it (target: the dead endpoint changes it by less than 2×).
  * A benchmark, not a test: it prints figures and asserts nothing.
  */
+import './support/quiet';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';

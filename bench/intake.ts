@@ -9,6 +9,7 @@
  * latency percentiles, and calls per new submit and per replay (budget: 2 and 1).
  * A benchmark, not a test: it prints figures and asserts nothing.
  */
+import './support/quiet';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { startLocalRuntime, type LocalRuntime } from '../lib/local/runtime';

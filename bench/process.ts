@@ -11,6 +11,7 @@
  * `refused` a wallet.debit whose last step refuses, so that both balance changes are undone.
  * A benchmark, not a test: it prints figures and asserts nothing.
  */
+import './support/quiet';
 import { SQSClient, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
