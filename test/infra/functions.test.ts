@@ -5,6 +5,7 @@ import type { CfnRole } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { queueUrlVariable, topicArnVariable } from '../../lib/constructs/functions';
 import { HeraldStack } from '../../lib/herald-stack';
+import { statementsOf as statementsIn, type Statement } from '../support/iam-statements';
 import { ENV, functions, METRICS_NAMESPACE, SERVICE_NAME, type FunctionName } from '../../lib/topology';
 
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -15,19 +16,7 @@ const resources = template.toJSON().Resources as Record<string, { Type: string; 
 const functionProperties = (name: FunctionName) =>
   resources[Stack.of(stack).getLogicalId(stack.functions.get(name).node.defaultChild as CfnFunction)]!.Properties;
 
-interface Statement {
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-}
-
-/** Every statement of the policies attached to a function's role, inline or managed. */
-function statementsOf(name: FunctionName): Statement[] {
-  const roleId = Stack.of(stack).getLogicalId(stack.functions.get(name).role!.node.defaultChild as CfnRole);
-  return Object.values(resources)
-    .filter(r => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId))
-    .flatMap(r => r.Properties.PolicyDocument.Statement as Statement[]);
-}
+const statementsOf = (name: FunctionName): Statement[] => statementsIn(stack, resources, name);
 const actionsOf = (name: FunctionName) =>
   statementsOf(name).flatMap(statement => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]));
 

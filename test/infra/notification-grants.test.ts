@@ -1,9 +1,9 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import type { CfnRole } from 'aws-cdk-lib/aws-iam';
 import type { CfnTopic } from 'aws-cdk-lib/aws-sns';
 import { SMS_PUBLISH_SID } from '../../lib/constructs/nag-acknowledgements';
 import { HeraldStack } from '../../lib/herald-stack';
+import { statementsOf as statementsIn, type Statement } from '../support/iam-statements';
 import { functions, type FunctionName } from '../../lib/topology';
 
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -11,18 +11,7 @@ const stack = new HeraldStack(app, 'Herald');
 const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
 const topicId = Stack.of(stack).getLogicalId(stack.notifications.get('notifications').node.defaultChild as CfnTopic);
 
-interface Statement {
-  Sid?: string;
-  Action: string | string[];
-  Resource: unknown;
-}
-
-function statementsOf(name: FunctionName): Statement[] {
-  const roleId = Stack.of(stack).getLogicalId(stack.functions.get(name).role!.node.defaultChild as CfnRole);
-  return Object.values(resources)
-    .filter(r => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId))
-    .flatMap(r => r.Properties.PolicyDocument.Statement as Statement[]);
-}
+const statementsOf = (name: FunctionName): Statement[] => statementsIn(stack, resources, name);
 const actions = (statement: Statement) => [statement.Action].flat();
 const names = Object.keys(functions) as FunctionName[];
 
