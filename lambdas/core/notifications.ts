@@ -161,17 +161,11 @@ export function scrubReason(reason: string): string {
     .slice(0, 300);
 }
 
-/** What a client sees of a request's notifications in its status. */
-export interface NotificationView {
-  readonly audience: NotificationAudience;
-  readonly channel: NotificationChannel;
-  readonly event: NotificationEventType;
-  readonly to: string;
-  readonly state: NotificationState;
-  readonly reason?: string;
-  readonly attempts: number;
-  readonly updatedAt: string;
-}
+/** What a client sees of a request's notifications in its status: the record without its internals. */
+export type NotificationView = Pick<
+  NotificationRecord,
+  'audience' | 'channel' | 'event' | 'to' | 'state' | 'reason' | 'attempts' | 'updatedAt'
+>;
 
 /** The client's view of a request's notification records: states and masked recipients, nothing internal. */
 export function presentNotifications(records: readonly NotificationRecord[]): NotificationView[] {
