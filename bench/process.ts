@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   const sqs = new SQSClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: runtime.endpoints.sqs });
   try {
     const ledger = new DynamoWalletLedger(dynamoClient(), runtime.resources.tableName);
-    for (let w = 0; w < 50; w++) await ledger.apply({ reference: `bench-${w}`, entry: 'credit', walletId: `w-${w}`, amountCents: 1_000_000 });
+    for (let w = 0; w < 50; w++) await ledger.apply(runtime.merchantId, { reference: `bench-${w}`, entry: 'credit', walletId: `w-${w}`, amountCents: 1_000_000 });
     const ids = await submitAll(runtime, type, count, Date.now().toString(36));
     calls = countAwsCalls();
     calls.clear();

@@ -1,17 +1,18 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { BalanceChangeOutcome, LedgerEntry, Wallet, WalletLedger } from '../core/wallet';
 
-export const walletKey = (walletId: string) => ({ pk: `WALLET#${walletId}`, sk: 'WALLET' });
-export const ledgerKey = (reference: string, entry: string) => ({ pk: `LEDGER#${reference}`, sk: `ENTRY#${entry}` });
+// Merchant ids and wallet ids never contain '#', so the merchant prefix cannot be forged by an id.
+export const walletKey = (merchantId: string, walletId: string) => ({ pk: `WALLET#${merchantId}#${walletId}`, sk: 'WALLET' });
+const ledgerPartition = (merchantId: string, reference: string) => `LEDGER#${merchantId}#${reference}`;
+export const ledgerKey = (merchantId: string, reference: string, entry: string) => ({ pk: ledgerPartition(merchantId, reference), sk: `ENTRY#${entry}` });
 
 /**
  * Wallet balances and their ledger in the single table. Each change is one TransactWriteItems:
  * the balance update (a debit conditional on the wallet holding enough) and the ledger entry
  * (conditional on not existing yet). Either both apply or neither, so a step replayed by a
  * duplicate message or a retried attempt changes the balance once, and a balance never goes
- * negative.
+ * negative. Both keys start with the merchant, so one merchant's ids never reach another's items.
  */
 export class DynamoWalletLedger implements WalletLedger {
   constructor(
@@ -19,7 +20,7 @@ export class DynamoWalletLedger implements WalletLedger {
     private readonly tableName: string,
   ) {}
 
-  async apply(change: Omit<LedgerEntry, 'at'>, now = new Date()): Promise<BalanceChangeOutcome> {
+  async apply(merchantId: string, change: Omit<LedgerEntry, 'at'>, now = new Date()): Promise<BalanceChangeOutcome> {
     const at = now.toISOString();
     const debit = change.amountCents < 0;
     const entry: LedgerEntry = { ...change, at };
@@ -30,23 +31,25 @@ export class DynamoWalletLedger implements WalletLedger {
             {
               Put: {
                 TableName: this.tableName,
-                Item: { ...ledgerKey(change.reference, change.entry), ...entry },
+                Item: { ...ledgerKey(merchantId, change.reference, change.entry), ...entry, merchantId },
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
             {
               Update: {
                 TableName: this.tableName,
-                Key: walletKey(change.walletId),
-                UpdateExpression: 'SET balanceCents = if_not_exists(balanceCents, :zero) + :amount, updatedAt = :at, walletId = :id',
+                Key: walletKey(merchantId, change.walletId),
+                UpdateExpression: 'SET balanceCents = if_not_exists(balanceCents, :zero) + :amount, updatedAt = :at, walletId = :id, merchantId = :merchant',
                 ...(debit ? { ConditionExpression: 'attribute_exists(pk) AND balanceCents >= :needed' } : {}),
                 ExpressionAttributeValues: {
                   ':zero': 0,
                   ':amount': change.amountCents,
                   ':at': at,
                   ':id': change.walletId,
+                  ':merchant': merchantId,
                   ...(debit ? { ':needed': -change.amountCents } : {}),
                 },
+                // Only whether the wallet exists is needed, never its balance.
                 ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               },
             },
@@ -58,9 +61,7 @@ export class DynamoWalletLedger implements WalletLedger {
       const [entryReason, walletReason] = error.CancellationReasons ?? [];
       if (entryReason?.Code === 'ConditionalCheckFailed') return { outcome: 'already-applied' };
       if (walletReason?.Code === 'ConditionalCheckFailed') {
-        if (!walletReason.Item) return { outcome: 'unknown-wallet' };
-        const wallet = unmarshall(walletReason.Item as Parameters<typeof unmarshall>[0]);
-        return { outcome: 'insufficient-funds', balanceCents: Number(wallet.balanceCents ?? 0) };
+        return walletReason.Item ? { outcome: 'insufficient-funds' } : { outcome: 'unknown-wallet' };
       }
       // A concurrent transaction on the same items (TransactionConflict): the caller retries.
       throw error;
@@ -68,7 +69,7 @@ export class DynamoWalletLedger implements WalletLedger {
     return { outcome: 'applied' };
   }
 
-  async entries(reference: string): Promise<LedgerEntry[]> {
+  async entries(merchantId: string, reference: string): Promise<LedgerEntry[]> {
     const entries: LedgerEntry[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -76,13 +77,13 @@ export class DynamoWalletLedger implements WalletLedger {
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :entry)',
-          ExpressionAttributeValues: { ':pk': `LEDGER#${reference}`, ':entry': 'ENTRY#' },
+          ExpressionAttributeValues: { ':pk': ledgerPartition(merchantId, reference), ':entry': 'ENTRY#' },
           ConsistentRead: true,
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
       for (const item of page.Items ?? []) {
-        const { pk: _pk, sk: _sk, ...entry } = item;
+        const { pk: _pk, sk: _sk, merchantId: _merchant, ...entry } = item;
         entries.push(entry as unknown as LedgerEntry);
       }
       startKey = page.LastEvaluatedKey;
@@ -90,9 +91,9 @@ export class DynamoWalletLedger implements WalletLedger {
     return entries;
   }
 
-  async wallet(walletId: string): Promise<Wallet | undefined> {
+  async wallet(merchantId: string, walletId: string): Promise<Wallet | undefined> {
     const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: walletKey(walletId), ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: walletKey(merchantId, walletId), ConsistentRead: true }),
     );
     return Item ? { walletId, balanceCents: Number(Item.balanceCents), updatedAt: String(Item.updatedAt) } : undefined;
   }

@@ -173,6 +173,7 @@ async function runProcessor(
     const result = await Promise.race([
       processor.run(payload.data, {
         requestId: request.id,
+        merchantId: request.merchantId,
         attempt: request.attempts,
         signal: controller.signal,
         logger,

@@ -19,6 +19,8 @@ export interface ProcessorServices {
 /** What a processor may use while it runs. */
 export interface ProcessorContext {
   readonly requestId: string;
+  /** The merchant that submitted the request: whatever the processor touches must be scoped to it. */
+  readonly merchantId: string;
   /** 1 for the first attempt of a round; a redrive starts a new round at 1. */
   readonly attempt: number;
   /** Fires before the worker would be cut off, so long work can stop cleanly and be retried. */

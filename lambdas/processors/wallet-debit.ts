@@ -49,6 +49,10 @@ interface Action {
  * (request id, step), so a step replayed by a duplicate message or a later attempt changes
  * nothing twice. Once an attempt has begun compensating, later attempts only finish the undo.
  *
+ * Every wallet the payload names is one of the submitting merchant's own: a wallet id another
+ * merchant uses is, to this merchant, a wallet that does not exist. Refusals name the wallet and
+ * the amount, never a balance.
+ *
  * A saga whose attempts run out on transient trouble keeps its completed steps: the request ends
  * `failed` (retryable) and a redrive resumes it where it stopped.
  */
@@ -60,7 +64,7 @@ export const walletDebit: Processor<WalletDebit, WalletDebitResult> = {
   async run(debit, context) {
     const ledger = context.services.wallets;
     const actions = plan(debit, context, ledger);
-    const recorded = await ledger.entries(context.requestId);
+    const recorded = await ledger.entries(context.merchantId, context.requestId);
     const undoing = recorded.find((entry) => entry.entry.startsWith('undo-'));
 
     const done: Action[] = [];
@@ -92,26 +96,27 @@ export const walletDebit: Processor<WalletDebit, WalletDebitResult> = {
 
 function plan(debit: WalletDebit, context: ProcessorContext, ledger: WalletLedger): Action[] {
   const reference = context.requestId;
+  const merchantId = context.merchantId;
   const amount = debit.amountCents;
   const actions: Action[] = [
     {
       name: 'debit',
       entry: '0-debit',
       async run() {
-        const outcome = await ledger.apply({ reference, entry: '0-debit', walletId: debit.walletId, amountCents: -amount });
+        const outcome = await ledger.apply(merchantId, { reference, entry: '0-debit', walletId: debit.walletId, amountCents: -amount });
         switch (outcome.outcome) {
           case 'applied':
             return `debited ${amount} from ${debit.walletId}`;
           case 'already-applied':
             return `debit of ${amount} from ${debit.walletId} already applied`;
           case 'insufficient-funds':
-            throw new PermanentError(`Wallet ${debit.walletId} holds ${outcome.balanceCents}; ${amount} is needed`, 'insufficient_funds');
+            throw new PermanentError(`Wallet ${debit.walletId} cannot cover ${amount}`, 'insufficient_funds');
           case 'unknown-wallet':
             throw new PermanentError(`Wallet ${debit.walletId} does not exist`, 'unknown_wallet');
         }
       },
       async undo(reason) {
-        const outcome = await ledger.apply({ reference, entry: 'undo-0-debit', walletId: debit.walletId, amountCents: amount, note: reason });
+        const outcome = await ledger.apply(merchantId, { reference, entry: 'undo-0-debit', walletId: debit.walletId, amountCents: amount, note: reason });
         return outcome.outcome === 'applied' ? `refunded ${amount} to ${debit.walletId}` : `refund of ${amount} to ${debit.walletId} already applied`;
       },
     },
@@ -124,11 +129,11 @@ function plan(debit: WalletDebit, context: ProcessorContext, ledger: WalletLedge
         name: `credit ${step.walletId}`,
         entry,
         async run() {
-          const outcome = await ledger.apply({ reference, entry, walletId: step.walletId, amountCents: amount });
+          const outcome = await ledger.apply(merchantId, { reference, entry, walletId: step.walletId, amountCents: amount });
           return outcome.outcome === 'applied' ? `credited ${amount} to ${step.walletId}` : `credit of ${amount} to ${step.walletId} already applied`;
         },
         async undo(reason) {
-          const outcome = await ledger.apply({ reference, entry: `undo-${entry}`, walletId: step.walletId, amountCents: -amount, note: reason });
+          const outcome = await ledger.apply(merchantId, { reference, entry: `undo-${entry}`, walletId: step.walletId, amountCents: -amount, note: reason });
           if (outcome.outcome === 'insufficient-funds' || outcome.outcome === 'unknown-wallet') {
             // The money has moved on from that wallet; the undo waits (and retries) rather than go negative.
             throw new RetryableError(`Cannot take ${amount} back from wallet ${step.walletId} yet`, 'compensation_blocked');

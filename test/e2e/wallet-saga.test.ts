@@ -1,3 +1,5 @@
+import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
+import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { run as walletsCommand } from '../../lib/cli/wallets';
 import type { LocalRuntime } from '../../lib/local/runtime';
 import { apiClient, eventually, startTestRuntime } from '../support/local-runtime';
@@ -33,9 +35,29 @@ async function finished(id: string) {
 
 describe('the wallet saga through the API and the CLI', () => {
   it('credits a wallet once per reference', async () => {
-    expect(await herald('credit', 'w-erin', '1000', '--reference', 'topup-1')).toMatch(/^Credited 1000 cents to w-erin .*balance 1000 cents$/);
+    expect(await herald('credit', 'w-erin', '1000', '--reference', 'topup-1')).toMatch(/^Credited 1000 cents to w-erin of merchant mer_local_demo .*balance 1000 cents$/);
     expect(await herald('credit', 'w-erin', '1000', '--reference', 'topup-1')).toMatch(/already credited .*balance 1000 cents$/);
-    expect(await herald('show', 'w-erin')).toMatch(/^w-erin: 1000 cents/);
+    expect(await herald('show', 'w-erin')).toMatch(/^w-erin \(merchant mer_local_demo\): 1000 cents/);
+    expect(await herald('show', 'w-erin', '--merchant', 'mer_local_demo')).toMatch(/: 1000 cents/);
+  });
+
+  it("keeps each merchant's wallets apart: the same wallet id is another wallet under --merchant", async () => {
+    await new DynamoMerchantStore(dynamoClient(), runtime.resources.tableName).createMerchant({ id: 'mer_saga_other', name: 'Other shop' });
+
+    expect(await herald('credit', 'w-shared-name', '40', '--merchant', 'mer_saga_other')).toMatch(/^Credited 40 cents to w-shared-name of merchant mer_saga_other/);
+
+    expect(await herald('show', 'w-shared-name', '--merchant', 'mer_saga_other')).toMatch(/: 40 cents/);
+    expect(await herald('show', 'w-shared-name')).toMatch(/^w-shared-name \(merchant mer_local_demo\): no such wallet$/);
+    const stolen = await api('POST', '/v1/requests', {
+      headers: { 'idempotency-key': 'saga-steal' },
+      body: { type: 'wallet.debit', payload: { walletId: 'w-shared-name', amountCents: 10 } },
+    });
+    expect(await finished(stolen.body!.id)).toMatchObject({ status: 'failed', error: { code: 'unknown_wallet', message: 'Wallet w-shared-name does not exist' } });
+    expect(await herald('show', 'w-shared-name', '--merchant', 'mer_saga_other')).toMatch(/: 40 cents/);
+  });
+
+  it('refuses a credit for a merchant that does not exist', async () => {
+    await expect(herald('credit', 'w-x', '5', '--merchant', 'mer_nobody')).rejects.toThrow(/No merchant mer_nobody/);
   });
 
   it('pays a shop, and refunds both sides when a later step refuses', async () => {
@@ -44,8 +66,8 @@ describe('the wallet saga through the API and the CLI', () => {
       body: { type: 'wallet.debit', payload: { walletId: 'w-erin', amountCents: 300, steps: [{ kind: 'credit', walletId: 'w-cafe' }, { kind: 'check', name: 'stock' }] } },
     });
     expect(await finished(paid.body!.id)).toMatchObject({ status: 'succeeded', result: { debitedCents: 300, steps: ['debit', 'credit w-cafe', 'check stock'] } });
-    expect(await herald('show', 'w-erin')).toMatch(/^w-erin: 700 cents/);
-    expect(await herald('show', 'w-cafe')).toMatch(/^w-cafe: 300 cents/);
+    expect(await herald('show', 'w-erin')).toMatch(/: 700 cents/);
+    expect(await herald('show', 'w-cafe')).toMatch(/: 300 cents/);
 
     const refused = await api('POST', '/v1/requests', {
       headers: { 'idempotency-key': 'saga-refused' },
@@ -63,8 +85,8 @@ describe('the wallet saga through the API and the CLI', () => {
       'undo credit w-cafe: took 200 back from w-cafe',
       'undo debit: refunded 200 to w-erin',
     ]);
-    expect(await herald('show', 'w-erin')).toMatch(/^w-erin: 700 cents/);
-    expect(await herald('show', 'w-cafe')).toMatch(/^w-cafe: 300 cents/);
+    expect(await herald('show', 'w-erin')).toMatch(/: 700 cents/);
+    expect(await herald('show', 'w-cafe')).toMatch(/: 300 cents/);
   });
 
   it('refuses an invalid saga payload at submit with the field named', async () => {

@@ -38,10 +38,11 @@ beforeAll(async () => {
 afterAll(() => sqs.destroy());
 
 let keys = 0;
-async function submit(type: string, payload: Record<string, unknown>): Promise<string> {
+const MERCHANT = 'mer_p';
+async function submit(type: string, payload: Record<string, unknown>, merchantId = MERCHANT): Promise<string> {
   const response = await invoke(
     handlers.submit,
-    apiEvent({ method: 'POST', path: '/v1/requests', headers: { 'idempotency-key': `process-${++keys}` }, body: { type, payload }, merchantId: 'mer_p' }),
+    apiEvent({ method: 'POST', path: '/v1/requests', headers: { 'idempotency-key': `process-${++keys}` }, body: { type, payload }, merchantId }),
   );
   expect(response.status).toBe(202);
   return response.body!.id as string;
@@ -75,12 +76,12 @@ async function request(id: string): Promise<HeraldRequest> {
 const transitions = (r: HeraldRequest) => r.history.filter((h) => !h.step).map((h) => h.to);
 const steps = (r: HeraldRequest) => r.history.filter((h) => h.step).map((h) => h.step);
 
-async function fund(walletId: string, amountCents: number): Promise<void> {
-  await ledger.apply({ reference: `top-up-${walletId}`, entry: 'credit', walletId, amountCents });
+async function fund(walletId: string, amountCents: number, merchantId = MERCHANT): Promise<void> {
+  await ledger.apply(merchantId, { reference: `top-up-${walletId}`, entry: 'credit', walletId, amountCents });
 }
 
-async function balance(walletId: string): Promise<number | undefined> {
-  return (await ledger.wallet(walletId))?.balanceCents;
+async function balance(walletId: string, merchantId = MERCHANT): Promise<number | undefined> {
+  return (await ledger.wallet(merchantId, walletId))?.balanceCents;
 }
 
 const order = (simulate: Record<string, unknown> = {}, unitPriceCents = 1_250) => ({
@@ -106,7 +107,7 @@ describe('the process worker', () => {
     expect(failures).toEqual([[], []]);
     expect(await balance('w-dup')).toBe(700);
     expect(await balance('w-dup-shop')).toBe(300);
-    expect((await ledger.entries(id)).map((e) => e.entry)).toEqual(['0-debit', '1-credit']);
+    expect((await ledger.entries(MERCHANT, id)).map((e) => e.entry)).toEqual(['0-debit', '1-credit']);
     const done = await request(id);
     expect(done).toMatchObject({ status: 'succeeded', attempts: 1, result: { walletId: 'w-dup', debitedCents: 300 } });
     expect(transitions(done)).toEqual(['accepted', 'processing', 'succeeded']);
@@ -271,7 +272,7 @@ describe('the wallet.debit saga', () => {
     expect(failures).toEqual([[], []]);
     expect(await balance('w-alice')).toBe(1_000);
     expect(await balance('w-shop')).toBe(0);
-    expect((await ledger.entries(id)).map((e) => [e.entry, e.amountCents])).toEqual([
+    expect((await ledger.entries(MERCHANT, id)).map((e) => [e.entry, e.amountCents])).toEqual([
       ['0-debit', -400],
       ['1-credit', 400],
       ['undo-0-debit', 400],
@@ -296,6 +297,7 @@ describe('the wallet.debit saga', () => {
     if (claim.outcome !== 'claimed') throw new Error('claim failed');
     const context: ProcessorContext = {
       requestId: id,
+      merchantId: MERCHANT,
       attempt: 1,
       signal: new AbortController().signal,
       logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
@@ -310,7 +312,7 @@ describe('the wallet.debit saga', () => {
 
     expect(await balance('w-bob')).toBe(500);
     expect(await balance('w-shop-2')).toBe(0);
-    expect(await ledger.entries(id)).toHaveLength(4);
+    expect(await ledger.entries(MERCHANT, id)).toHaveLength(4);
     const failed = await request(id);
     expect(failed).toMatchObject({ status: 'failed', attempts: 2, error: { compensated: true } });
     expect(failed.history.filter((h) => h.step === 'undo debit').map((h) => h.reason)).toEqual(['refund of 400 to w-bob already applied']);
@@ -325,9 +327,44 @@ describe('the wallet.debit saga', () => {
 
     expect(await balance('w-carol')).toBe(100);
     expect(await balance('w-shop-3')).toBeUndefined();
-    expect(await ledger.entries(id)).toEqual([]);
+    expect(await ledger.entries(MERCHANT, id)).toEqual([]);
     const failed = await request(id);
-    expect(failed.error).toEqual({ code: 'insufficient_funds', message: 'Wallet w-carol holds 100; 500 is needed', retryable: false });
+    expect(failed.error).toEqual({ code: 'insufficient_funds', message: 'Wallet w-carol cannot cover 500', retryable: false });
+  });
+
+  it("cannot debit another merchant's wallet: nothing moves and no balance is revealed", async () => {
+    await fund('w-victim', 10_000, 'mer_victim');
+    const id = await submit(
+      'wallet.debit',
+      { walletId: 'w-victim', amountCents: 2_500, steps: [{ kind: 'credit', walletId: 'w-thief' }] },
+      'mer_thief',
+    );
+    const [record] = await receiveFor(sqs, queue, id);
+
+    expect(await deliver([record!])).toEqual([]);
+
+    expect(await balance('w-victim', 'mer_victim')).toBe(10_000);
+    expect(await balance('w-thief', 'mer_thief')).toBeUndefined();
+    expect(await ledger.entries('mer_thief', id)).toEqual([]);
+    expect(await ledger.entries('mer_victim', id)).toEqual([]);
+    const failed = await request(id);
+    // Exactly what a wallet that exists nowhere answers: the other merchant's wallet is invisible.
+    expect(failed.error).toEqual({ code: 'unknown_wallet', message: 'Wallet w-victim does not exist', retryable: false });
+    expect(JSON.stringify(failed)).not.toContain('10000');
+  });
+
+  it("credits the submitting merchant's own wallet when a step names a wallet id another merchant also uses", async () => {
+    await fund('w-payer', 1_000, 'mer_payer');
+    await fund('w-till', 50, 'mer_other');
+    const id = await submit('wallet.debit', { walletId: 'w-payer', amountCents: 300, steps: [{ kind: 'credit', walletId: 'w-till' }] }, 'mer_payer');
+    const [record] = await receiveFor(sqs, queue, id);
+
+    expect(await deliver([record!])).toEqual([]);
+
+    expect(await request(id)).toMatchObject({ status: 'succeeded' });
+    expect(await balance('w-payer', 'mer_payer')).toBe(700);
+    expect(await balance('w-till', 'mer_payer')).toBe(300);
+    expect(await balance('w-till', 'mer_other')).toBe(50);
   });
 
   it('resumes after a transient failure without debiting twice', async () => {
