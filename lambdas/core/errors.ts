@@ -1,30 +1,23 @@
 /**
- * Herald's errors. Each has a stable `code` (also the last segment of its problem `type` URI)
- * and the HTTP status it maps to at the edge. Only `HeraldError`s are shown to clients; anything
- * else becomes a generic 500 so internal names and stack traces never leak.
+ * Herald's client-facing errors. Each carries a stable `code` (also the last segment of its
+ * problem `type` URI), a message and the data that explains it, and nothing about HTTP: the edge
+ * (`handlers/shared/http.ts`) maps a code to a status, a title and headers, so a use case can be
+ * reused by a worker or the CLI without dragging a status line along. Anything that is not a
+ * `HeraldError` becomes a generic 500 there, so internal names and stack traces never leak.
+ *
+ * Every class names itself with a literal: the bundler minifies class names, and a `name` taken
+ * from the constructor would read as a single letter in the logs of a deployed function.
  */
 export class HeraldError extends Error {
+  override readonly name: string = 'HeraldError';
+
   constructor(
     readonly code: string,
     message: string,
-    readonly status = 500,
-    options?: ErrorOptions & { title?: string; headers?: Record<string, string>; extensions?: Record<string, unknown> },
+    options?: ErrorOptions,
   ) {
     super(message, options);
-    this.name = new.target.name;
-    this.title = options?.title ?? titleFromCode(code);
-    this.headers = options?.headers ?? {};
-    this.extensions = options?.extensions ?? {};
   }
-  readonly title: string;
-  readonly headers: Record<string, string>;
-  /** Extra members of the problem document (RFC 9457 extensions), e.g. a conflict's current status. */
-  readonly extensions: Record<string, unknown>;
-}
-
-function titleFromCode(code: string): string {
-  const words = code.replace(/-/g, ' ');
-  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 export interface FieldError {
@@ -34,82 +27,121 @@ export interface FieldError {
 }
 
 export class ValidationError extends HeraldError {
-  constructor(detail: string, readonly errors: readonly FieldError[] = []) {
-    super('validation-failed', detail, 400, { title: 'Request validation failed' });
+  override readonly name = 'ValidationError';
+
+  constructor(
+    detail: string,
+    readonly errors: readonly FieldError[] = [],
+  ) {
+    super('validation-failed', detail);
   }
 }
 
 export class MalformedJsonError extends HeraldError {
+  override readonly name = 'MalformedJsonError';
+
   constructor(detail: string) {
-    super('malformed-json', detail, 400, { title: 'Malformed JSON body' });
+    super('malformed-json', detail);
   }
 }
 
 export class MissingIdempotencyKeyError extends HeraldError {
+  override readonly name = 'MissingIdempotencyKeyError';
+
   constructor(detail: string) {
-    super('idempotency-key-missing', detail, 400, { title: 'Idempotency-Key is missing or invalid' });
+    super('idempotency-key-missing', detail);
   }
 }
 
 export class UnknownRequestTypeError extends HeraldError {
-  constructor(readonly requestType: string, known: readonly string[]) {
-    super('unknown-request-type', `No processor is registered for type "${requestType}"; known types: ${known.join(', ')}`, 400);
+  override readonly name = 'UnknownRequestTypeError';
+
+  constructor(
+    readonly requestType: string,
+    readonly knownTypes: readonly string[],
+  ) {
+    super('unknown-request-type', `No processor is registered for type "${requestType}"; known types: ${knownTypes.join(', ')}`);
   }
 }
 
 export class UnauthorizedError extends HeraldError {
+  override readonly name = 'UnauthorizedError';
+
   constructor(detail: string) {
-    super('unauthorized', detail, 401, { headers: { 'WWW-Authenticate': 'Bearer realm="herald"' } });
+    super('unauthorized', detail);
   }
 }
 
 export class NotFoundError extends HeraldError {
+  override readonly name = 'NotFoundError';
+
   constructor(detail: string) {
-    super('not-found', detail, 404);
+    super('not-found', detail);
   }
 }
 
 export class IdempotencyKeyReusedError extends HeraldError {
+  override readonly name = 'IdempotencyKeyReusedError';
+
   constructor(readonly key: string) {
-    super('idempotency-key-reused', `Idempotency-Key "${key}" was already used with a different request body`, 422, {
-      title: 'Idempotency-Key reused with a different body',
-    });
+    super('idempotency-key-reused', `Idempotency-Key "${key}" was already used with a different request body`);
   }
 }
 
 export class IdempotencyKeyInFlightError extends HeraldError {
+  override readonly name = 'IdempotencyKeyInFlightError';
+
+  /** The first request with this key is still being stored: a retry after this long finds it. */
+  readonly retryAfterSeconds = 1;
+
   constructor(readonly key: string) {
-    super('idempotency-key-in-flight', `A request with Idempotency-Key "${key}" is still being stored; retry shortly`, 409, {
-      headers: { 'Retry-After': '1' },
-    });
+    super('idempotency-key-in-flight', `A request with Idempotency-Key "${key}" is still being stored; retry shortly`);
   }
 }
 
 export class PayloadTooLargeError extends HeraldError {
-  constructor(limitBytes: number, actualBytes: number) {
-    super('payload-too-large', `The body is ${actualBytes} bytes; the limit is ${limitBytes} bytes`, 413);
+  override readonly name = 'PayloadTooLargeError';
+
+  constructor(
+    readonly limitBytes: number,
+    readonly actualBytes: number,
+  ) {
+    super('payload-too-large', `The body is ${actualBytes} bytes; the limit is ${limitBytes} bytes`);
   }
 }
 
 export class ServiceUnavailableError extends HeraldError {
-  constructor(detail: string, retryAfterSeconds: number, options?: ErrorOptions) {
-    super('service-unavailable', detail, 503, { ...options, headers: { 'Retry-After': String(retryAfterSeconds) } });
+  override readonly name = 'ServiceUnavailableError';
+
+  constructor(
+    detail: string,
+    readonly retryAfterSeconds: number,
+    options?: ErrorOptions,
+  ) {
+    super('service-unavailable', detail, options);
   }
 }
 
 /** A state transition lost its condition: someone else changed the item first. */
 export class ConflictError extends HeraldError {
-  constructor(detail: string, readonly currentStatus?: string) {
-    super('conflict', detail, 409);
+  override readonly name = 'ConflictError';
+
+  constructor(
+    detail: string,
+    readonly currentStatus?: string,
+  ) {
+    super('conflict', detail);
   }
 }
 
-/** Only a request still waiting (`accepted`) can be cancelled; the problem carries the status it has now. */
+/** Only a request still waiting (`accepted`) can be cancelled; the error carries the status it has now. */
 export class RequestNotCancellableError extends HeraldError {
-  constructor(readonly requestId: string, readonly currentStatus: string) {
-    super('request-not-cancellable', `Request ${requestId} is ${currentStatus}; only an accepted request can be cancelled`, 409, {
-      title: 'Request can no longer be cancelled',
-      extensions: { currentStatus },
-    });
+  override readonly name = 'RequestNotCancellableError';
+
+  constructor(
+    readonly requestId: string,
+    readonly currentStatus: string,
+  ) {
+    super('request-not-cancellable', `Request ${requestId} is ${currentStatus}; only an accepted request can be cancelled`);
   }
 }

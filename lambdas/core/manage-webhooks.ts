@@ -21,8 +21,10 @@ import {
 } from './webhooks';
 
 export class EndpointLimitReachedError extends HeraldError {
-  constructor(limit: number) {
-    super('endpoint-limit-reached', `A merchant may register at most ${limit} webhook endpoints; delete one first`, 409);
+  override readonly name = 'EndpointLimitReachedError';
+
+  constructor(readonly limit: number) {
+    super('endpoint-limit-reached', `A merchant may register at most ${limit} webhook endpoints; delete one first`);
   }
 }
 

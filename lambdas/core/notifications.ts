@@ -114,15 +114,23 @@ export interface OperationsContactsStore {
 
 /** SNS refused a notification for good (an invalid or opted-out number, say): retrying cannot help. */
 export class NotificationRejectedError extends HeraldError {
+  override readonly name = 'NotificationRejectedError';
+
   constructor(detail: string, options?: ErrorOptions) {
-    super('notification-rejected', detail, 422, options);
+    super('notification-rejected', detail, options);
   }
 }
 
-/** The subscription no longer exists: the person unsubscribed through the link in a message. */
-export class SubscriptionGoneError extends HeraldError {
+/**
+ * The subscription no longer exists: the person unsubscribed through the link in a message. An
+ * internal signal between the topic adapter and the notifier (which subscribes the address
+ * again), never an answer to a client, so not a `HeraldError`.
+ */
+export class SubscriptionGoneError extends Error {
+  override readonly name = 'SubscriptionGoneError';
+
   constructor(readonly subscriptionArn: string) {
-    super('subscription-gone', `Subscription ${subscriptionArn} no longer exists`, 410);
+    super(`Subscription ${subscriptionArn} no longer exists`);
   }
 }
 

@@ -213,6 +213,8 @@ function resultTooLarge(result: unknown, request: HeraldRequest): RequestError |
 }
 
 class TimeoutError extends Error {
+  override readonly name = 'TimeoutError';
+
   constructor(ms: number) {
     super(`The processor did not finish within ${ms} ms`);
   }

@@ -20,11 +20,13 @@ export type UnsafeUrlReason =
 
 /** A URL Herald refuses to call, with the rule it broke; a 400 at registration, a failed attempt at delivery. */
 export class UnsafeWebhookUrlError extends HeraldError {
+  override readonly name = 'UnsafeWebhookUrlError';
+
   constructor(
     readonly reason: UnsafeUrlReason,
     detail: string,
   ) {
-    super('unsafe-webhook-url', `The webhook URL is not allowed (${reason}): ${detail}`, 400, { title: 'Webhook URL not allowed' });
+    super('unsafe-webhook-url', `The webhook URL is not allowed (${reason}): ${detail}`);
   }
 }
 

@@ -3,7 +3,16 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import { HeraldError, MalformedJsonError, PayloadTooLargeError, UnauthorizedError, ValidationError } from '../../core/errors';
+import {
+  HeraldError,
+  IdempotencyKeyInFlightError,
+  MalformedJsonError,
+  PayloadTooLargeError,
+  RequestNotCancellableError,
+  ServiceUnavailableError,
+  UnauthorizedError,
+  ValidationError,
+} from '../../core/errors';
 import { flushMetrics, logger } from './observability';
 
 /** What the API-key authorizer puts in the request context (simple responses: `authorizer.lambda`). */
@@ -57,15 +66,63 @@ export function empty(statusCode: number, headers: Record<string, string> = {}):
   return { statusCode, headers, body: '' };
 }
 
+/** How a client sees one error code: its status, its title, and what the error's data adds. */
+interface ProblemShape {
+  readonly status: number;
+  readonly title: string;
+  readonly headers?: (error: HeraldError) => Record<string, string>;
+  /** Extra members of the problem document (RFC 9457 extensions), e.g. a conflict's current status. */
+  readonly extensions?: (error: HeraldError) => Record<string, unknown>;
+}
+
+const retryAfter = (error: HeraldError): Record<string, string> =>
+  error instanceof ServiceUnavailableError || error instanceof IdempotencyKeyInFlightError
+    ? { 'Retry-After': String(error.retryAfterSeconds) }
+    : {};
+
+/**
+ * Every code a client can meet: the one place that decides what a client sees of an error. A
+ * `HeraldError` whose code is missing here is answered as a 500 (and logged), so a new error
+ * class cannot reach a client with a status nobody chose.
+ */
+export const PROBLEMS: Readonly<Record<string, ProblemShape>> = {
+  'validation-failed': {
+    status: 400,
+    title: 'Request validation failed',
+    extensions: (error) => (error instanceof ValidationError ? { errors: error.errors } : {}),
+  },
+  'malformed-json': { status: 400, title: 'Malformed JSON body' },
+  'idempotency-key-missing': { status: 400, title: 'Idempotency-Key is missing or invalid' },
+  'unknown-request-type': { status: 400, title: 'Unknown request type' },
+  'unsafe-webhook-url': { status: 400, title: 'Webhook URL not allowed' },
+  unauthorized: { status: 401, title: 'Unauthorized', headers: () => ({ 'WWW-Authenticate': 'Bearer realm="herald"' }) },
+  'not-found': { status: 404, title: 'Not found' },
+  conflict: { status: 409, title: 'Conflict' },
+  'idempotency-key-in-flight': { status: 409, title: 'Idempotency key in flight', headers: retryAfter },
+  'request-not-cancellable': {
+    status: 409,
+    title: 'Request can no longer be cancelled',
+    extensions: (error) => (error instanceof RequestNotCancellableError ? { currentStatus: error.currentStatus } : {}),
+  },
+  'endpoint-limit-reached': { status: 409, title: 'Endpoint limit reached' },
+  'payload-too-large': { status: 413, title: 'Payload too large' },
+  'idempotency-key-reused': { status: 422, title: 'Idempotency-Key reused with a different body' },
+  'notification-rejected': { status: 422, title: 'Notification rejected' },
+  'service-unavailable': { status: 503, title: 'Service unavailable', headers: retryAfter },
+};
+
+const INTERNAL_ERROR_DETAIL = 'An unexpected error occurred; it has been logged with this X-Request-ID';
+
+/** The problem document a thrown error becomes: its row of `PROBLEMS`, or a generic 500 that hides it. */
 export function problemResponse(error: unknown, instance?: string): HttpResult {
-  if (!(error instanceof HeraldError)) {
+  const shape = error instanceof HeraldError ? PROBLEMS[error.code] : undefined;
+  if (!(error instanceof HeraldError) || !shape) {
     logger.error('Unexpected error', { error: error as Error });
-    return problem(500, 'internal-error', 'Internal server error', 'An unexpected error occurred; it has been logged with this X-Request-ID', instance);
+    return problem(500, 'internal-error', 'Internal server error', INTERNAL_ERROR_DETAIL, instance);
   }
-  if (error.status >= 500) logger.error(error.message, { error });
-  else logger.info('Request refused', { code: error.code, status: error.status, detail: error.message });
-  const extra = { ...error.extensions, ...(error instanceof ValidationError ? { errors: error.errors } : {}) };
-  return problem(error.status, error.code, error.title, error.message, instance, extra, error.headers);
+  if (shape.status >= 500) logger.error(error.message, { error });
+  else logger.info('Request refused', { code: error.code, error: error.name, status: shape.status, detail: error.message });
+  return problem(shape.status, error.code, shape.title, error.message, instance, shape.extensions?.(error), shape.headers?.(error));
 }
 
 function problem(

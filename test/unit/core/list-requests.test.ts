@@ -38,7 +38,7 @@ describe('parseListQuery', () => {
       caught = error;
     }
     expect(caught).toBeInstanceOf(ValidationError);
-    expect((caught as ValidationError).status).toBe(400);
+    expect((caught as ValidationError).code).toBe('validation-failed');
     expect((caught as ValidationError).errors.map((e) => e.path).sort()).toEqual(['/cursor', '/limit', '/order', '/status']);
   });
 });
