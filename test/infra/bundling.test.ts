@@ -56,10 +56,11 @@ it('logs a refused request with the literal name of its error class, though the 
     const { handler } = require(${JSON.stringify(path.join(bundle, 'index.js'))});
     const event = { rawPath: '/v1/requests/req_1', headers: {}, pathParameters: { id: 'req_1' }, requestContext: {} };
     const context = { functionName: 'status', awsRequestId: 'r-1', getRemainingTimeInMillis: () => 10000 };
-    handler(event, context).then((result) => console.error(JSON.stringify({ statusCode: result.statusCode })));
+    handler(event, context).then((result) => { if (result.statusCode !== 401) process.exitCode = 1; });
   `;
   const stdout = execFileSync(process.execPath, ['-e', script], {
     encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
       // The SDK is left out of bundles (the Lambda runtime provides it); this project's copy stands in.

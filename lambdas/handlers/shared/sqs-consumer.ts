@@ -1,0 +1,94 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { TRACE_ID_ATTRIBUTE } from '../../adapters/sqs-request-queue';
+import { flushMetrics, logger } from './observability';
+
+/** One message of a batch as its record handler sees it. */
+export interface ConsumedMessage<M> {
+  readonly message: M;
+  /** SQS's receive count: 1 on the first delivery, the attempt number after that. */
+  readonly receiveCount: number;
+  /** What a consumer needs to change the message's visibility (its backoff). */
+  readonly receiptHandle: string;
+  /** The function's logger with the message id and the trace id it was sent with on every line. */
+  readonly log: Logger;
+  readonly context: Context;
+}
+
+/** A record handler's way to say the message must come back (after its backoff, or on to the DLQ). */
+export interface Redelivery {
+  readonly redeliver: string;
+}
+
+export const redeliver = (reason: string): Redelivery => ({ redeliver: reason });
+
+export type RecordHandler<M> = (consumed: ConsumedMessage<M>) => Promise<Redelivery | void>;
+
+export interface QueueMessageFormat<M> {
+  /** What the message is called in the log line of one that cannot be read. */
+  readonly describe: string;
+  /** The message, or undefined when the body is not one. */
+  readonly parse: (body: string) => M | undefined;
+}
+
+/** How a redelivery reaches Powertools: a record is reported as failed only by throwing. */
+class RedeliveryRequested extends Error {
+  override readonly name = 'RedeliveryRequested';
+}
+
+/** How much of an unreadable body the log line quotes. */
+const UNREADABLE_BODY_CHARS = 200;
+
+/**
+ * Wraps one record handler into an SQS-triggered Lambda handler: the function's context on every
+ * log line, each record handled on its own (one bad record never fails its neighbours) and
+ * concurrently, records that must come back reported through `batchItemFailures`, unreadable
+ * messages dropped loudly, and the invocation's metrics written out whatever happens.
+ *
+ * @example
+ * export const handler = sqsConsumer({ describe: 'request', parse: parseRequestMessage }, async ({ message, log }) => {
+ *   log.info('Working', { requestId: message.requestId });
+ * });
+ */
+export function sqsConsumer<M>(format: QueueMessageFormat<M>, handleRecord: RecordHandler<M>) {
+  // No early timeout from middy: the use cases bound their work by the remaining time themselves,
+  // and failing the whole batch at the deadline would also redeliver records that already finished.
+  return middy<SQSEvent, SQSBatchResponse>({ timeoutEarlyInMillis: 0 })
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(async (event, context) => {
+      // One processor per invocation: it holds the batch's results, and the local runtime runs
+      // several batches of one handler at once in one process (on AWS a container runs one).
+      const batch = new BatchProcessor(EventType.SQS);
+      try {
+        return await processPartialResponse(event, (record: SQSRecord) => consume(format, handleRecord, record, context), batch, {
+          context,
+          // Report every record instead of throwing, so a fully failed batch keeps the backoff each record chose.
+          throwOnFullBatchFailure: false,
+        });
+      } finally {
+        flushMetrics();
+      }
+    });
+}
+
+async function consume<M>(format: QueueMessageFormat<M>, handleRecord: RecordHandler<M>, record: SQSRecord, context: Context): Promise<void> {
+  const traceId = record.messageAttributes?.[TRACE_ID_ATTRIBUTE]?.stringValue;
+  const log = logger.createChild({ persistentKeys: { messageId: record.messageId, ...(traceId ? { traceId } : {}) } });
+  const message = format.parse(record.body);
+  if (message === undefined) {
+    // Redelivering a message nobody can read would fail the same way every time.
+    log.error(`Dropping an unreadable ${format.describe} message`, { body: record.body.slice(0, UNREADABLE_BODY_CHARS) });
+    return;
+  }
+  const outcome = await handleRecord({
+    message,
+    receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
+    receiptHandle: record.receiptHandle,
+    log,
+    context,
+  });
+  if (outcome) throw new RedeliveryRequested(outcome.redeliver);
+}
