@@ -34,12 +34,21 @@ export interface AttemptOutcome {
   readonly steps?: readonly HistoryEntry[];
 }
 
-export interface RequestStore {
+/** Submitting: the request and its idempotency record stored together, and whether it reached the queue. */
+export interface RequestIntake {
   create(request: HeraldRequest, record: IdempotencyRecord): Promise<CreateOutcome>;
   markEnqueued(record: IdempotencyRecord, at: string): Promise<void>;
   markNotEnqueued(record: IdempotencyRecord): Promise<void>;
+}
+
+/** Reading one request; `getForMerchant` answers only its owner. */
+export interface RequestReader {
   get(id: string): Promise<HeraldRequest | undefined>;
   getForMerchant(merchantId: string, id: string): Promise<HeraldRequest | undefined>;
+}
+
+/** The worker's side of the lifecycle: take a request for one attempt, then end that attempt. */
+export interface RequestClaims {
   claim(id: string, leaseMs: number, expectedAttempts: number, now?: Date): Promise<ClaimOutcome>;
   finishAttempt(
     claimed: HeraldRequest,
@@ -48,6 +57,8 @@ export interface RequestStore {
     now?: Date,
   ): Promise<HeraldRequest | undefined>;
 }
+
+export interface RequestStore extends RequestIntake, RequestReader, RequestClaims {}
 
 /** What travels on the requests queue: a pointer to the stored request, never its payload. */
 export interface RequestMessage {

@@ -1,0 +1,309 @@
+import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
+import type { ApiKeyRecord, Merchant } from '../../core/merchant';
+import type { NotificationRecord, NotificationSlot, OperationsContacts, RecipientSubscription } from '../../core/notifications';
+import type { IdempotencyRecord } from '../../core/ports';
+import { isTerminal, type HeraldRequest, type RequestStatus } from '../../core/request';
+import type { LedgerEntry, Wallet } from '../../core/wallet';
+import { TEST_EVENT_TYPE, type Delivery, type WebhookEndpoint, type WebhookEventType } from '../../core/webhooks';
+
+/**
+ * The map of the single table: every partition key, sort key and index key format, and how each
+ * entity becomes an item and comes back. `docs/data-model.md` describes the same map in prose;
+ * no other module spells a key. Items are written and read field by field, so an attribute added
+ * to the table for its keys never leaks into a domain object.
+ */
+
+/** An item as the document client hands it over. */
+export type Item = Record<string, NativeAttributeValue>;
+
+export interface Key {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+/** The items of one partition whose sort key starts with a prefix: one Query. */
+export interface KeyRange {
+  readonly pk: string;
+  readonly skPrefix: string;
+}
+
+/** Attribute names of the two indexes (as declared in the topology) and of the TTL. */
+const GSI1PK = 'gsi1pk';
+const GSI1SK = 'gsi1sk';
+const GSI2PK = 'gsi2pk';
+const GSI2SK = 'gsi2sk';
+
+const merchantPartition = (merchantId: string) => `MER#${merchantId}`;
+const requestPartition = (requestId: string) => `REQ#${requestId}`;
+/** Index sort keys end in the id, so that equal times still order and a page can resume after one. */
+const timeOrdered = (time: string, id: string) => `${time}#${id}`;
+
+export const keys = {
+  request: (id: string): Key => ({ pk: requestPartition(id), sk: 'REQ' }),
+  idempotency: (merchantId: string, key: string): Key => ({ pk: `IDEM#${merchantId}#${key}`, sk: 'IDEM' }),
+  merchant: (id: string): Key => ({ pk: merchantPartition(id), sk: 'MER' }),
+  /** The lookup copy of an API key, found by the digest of the presented key. */
+  apiKey: (keyHash: string): Key => ({ pk: `KEY#${keyHash}`, sk: 'KEY' }),
+  /** The listing copy of an API key under its merchant, so `keys list` needs no scan. */
+  merchantApiKey: (merchantId: string, keyId: string): Key => ({ pk: merchantPartition(merchantId), sk: `KEY#${keyId}` }),
+  merchantApiKeys: (merchantId: string): KeyRange => ({ pk: merchantPartition(merchantId), skPrefix: 'KEY#' }),
+  endpoint: (merchantId: string, id: string): Key => ({ pk: merchantPartition(merchantId), sk: `WH#${id}` }),
+  merchantEndpoints: (merchantId: string): KeyRange => ({ pk: merchantPartition(merchantId), skPrefix: 'WH#' }),
+  /** One counter per merchant makes the endpoint limit a condition instead of a read-then-write. */
+  endpointCounter: (merchantId: string): Key => ({ pk: merchantPartition(merchantId), sk: 'WHCOUNT' }),
+  /** Beside the request it announces; a test event has no request and gets its own partition. */
+  delivery: (subjectId: string, endpointId: string, eventType: WebhookEventType): Key => ({
+    pk: eventType === TEST_EVENT_TYPE ? `EVT#${subjectId}` : requestPartition(subjectId),
+    sk: `DLV#${endpointId}#${eventType}`,
+  }),
+  requestDeliveries: (requestId: string): KeyRange => ({ pk: requestPartition(requestId), skPrefix: 'DLV#' }),
+  notificationSlot: (slot: NotificationSlot): Key => ({
+    pk: slot.scope === 'request' ? requestPartition(slot.subjectId) : merchantPartition(slot.subjectId),
+    sk: ['NTF#' + slot.audience, slot.channel, slot.event, ...(slot.discriminator ? [slot.discriminator] : [])].join('#'),
+  }),
+  requestNotifications: (requestId: string): KeyRange => ({ pk: requestPartition(requestId), skPrefix: 'NTF#' }),
+  /** One subscription per address, whichever merchant used it first: SNS allows one per (topic, protocol, endpoint). */
+  recipient: (address: string): Key => ({ pk: `SUB#email#${address.toLowerCase()}`, sk: 'SUB' }),
+  operationsContacts: (merchantId: string): Key => ({ pk: merchantPartition(merchantId), sk: 'NOTIFY' }),
+  wallet: (walletId: string): Key => ({ pk: `WALLET#${walletId}`, sk: 'WALLET' }),
+  ledgerEntry: (reference: string, entry: string): Key => ({ pk: `LEDGER#${reference}`, sk: `ENTRY#${entry}` }),
+  ledger: (reference: string): KeyRange => ({ pk: `LEDGER#${reference}`, skPrefix: 'ENTRY#' }),
+  redrive: (queue: string): Key => ({ pk: `REDRIVE#${queue}`, sk: 'REDRIVE' }),
+} as const;
+
+/** Index keys: byMerchant (gsi1) lists a merchant's requests and an endpoint's deliveries; byStatus (gsi2) feeds the sweepers. */
+export const indexKeys = {
+  /** byMerchant partition of a merchant's requests, newest first by `createdAt#id`. */
+  merchantRequests: (merchantId: string) => merchantPartition(merchantId),
+  /** byMerchant position of one request: where a page resumes. */
+  requestListPosition: (merchantId: string, createdAt: string, id: string): Item => ({
+    ...keys.request(id),
+    [GSI1PK]: merchantPartition(merchantId),
+    [GSI1SK]: timeOrdered(createdAt, id),
+  }),
+  /** Splits a byMerchant sort key back into its time and id. */
+  parsePosition(sortKey: string): { createdAt: string; id: string } {
+    const at = sortKey.lastIndexOf('#');
+    return { createdAt: sortKey.slice(0, at), id: sortKey.slice(at + 1) };
+  },
+  /** byMerchant partition that doubles as an endpoint's delivery log. */
+  endpointDeliveries: (endpointId: string) => `WH#${endpointId}`,
+  /** byStatus partition of the non-terminal requests in one status. */
+  requestsInStatus: (status: RequestStatus) => `STATUS#${status}`,
+  /** byStatus partition of every pending delivery, sorted by when its next attempt is due. */
+  pendingDeliveries: 'DLV#pending',
+  /** byStatus keys of a non-terminal request, sorted by the time the sweeper should look at it. */
+  requestStatus: (id: string, status: RequestStatus, at: string) => ({
+    [GSI2PK]: indexKeys.requestsInStatus(status),
+    [GSI2SK]: timeOrdered(at, id),
+  }),
+  pendingDelivery: (id: string, due: string) => ({ [GSI2PK]: indexKeys.pendingDeliveries, [GSI2SK]: timeOrdered(due, id) }),
+  /** The attributes to remove when an item leaves the sweepers' sparse index. */
+  statusAttributes: [GSI2PK, GSI2SK] as const,
+} as const;
+
+/**
+ * When the sweeper should look at a request: a `processing` one when its lease ends, an
+ * `accepted` one when its retry is due or, failing that, from its last change.
+ */
+export function sweepTimeOf(request: Pick<HeraldRequest, 'status' | 'updatedAt'> & Partial<Pick<HeraldRequest, 'leaseUntil' | 'nextAttemptAt'>>): string {
+  if (request.status === 'processing' && request.leaseUntil) return request.leaseUntil;
+  return request.nextAttemptAt ?? request.updatedAt;
+}
+
+/** Copies the fields present on an item; absent ones stay absent rather than becoming undefined. */
+function present<T, K extends keyof T & string>(item: Item, fields: readonly K[]): Partial<Pick<T, K>> {
+  const copy: Partial<Pick<T, K>> = {};
+  for (const field of fields) if (item[field] !== undefined) copy[field] = item[field];
+  return copy;
+}
+
+export function requestToItem(request: HeraldRequest): Item {
+  return {
+    ...keys.request(request.id),
+    ...request,
+    [GSI1PK]: indexKeys.merchantRequests(request.merchantId),
+    [GSI1SK]: timeOrdered(request.createdAt, request.id),
+    ...(isTerminal(request.status) ? {} : indexKeys.requestStatus(request.id, request.status, sweepTimeOf(request))),
+  };
+}
+
+export function requestFromItem(item: Item): HeraldRequest {
+  return {
+    id: item.id,
+    merchantId: item.merchantId,
+    type: item.type,
+    payload: item.payload,
+    status: item.status,
+    version: item.version,
+    attempts: item.attempts,
+    idempotencyKey: item.idempotencyKey,
+    webhookEvents: item.webhookEvents,
+    history: item.history ?? [],
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+    ...present<HeraldRequest, 'traceId' | 'notify' | 'result' | 'error' | 'leaseUntil' | 'nextAttemptAt' | 'enqueuedAt' | 'redriveGeneration'>(
+      item,
+      ['traceId', 'notify', 'result', 'error', 'leaseUntil', 'nextAttemptAt', 'enqueuedAt', 'redriveGeneration'],
+    ),
+  };
+}
+
+export function idempotencyToItem(record: IdempotencyRecord): Item {
+  return { ...keys.idempotency(record.merchantId, record.key), ...record };
+}
+
+export function idempotencyFromItem(item: Item): IdempotencyRecord {
+  return {
+    merchantId: item.merchantId,
+    key: item.key,
+    requestId: item.requestId,
+    requestType: item.requestType,
+    fingerprint: item.fingerprint,
+    response: item.response,
+    expiresAt: item.expiresAt,
+    ...present<IdempotencyRecord, 'enqueuedAt' | 'traceId'>(item, ['enqueuedAt', 'traceId']),
+  };
+}
+
+export function merchantToItem(merchant: Merchant): Item {
+  return { ...keys.merchant(merchant.id), ...merchant };
+}
+
+export function merchantFromItem(item: Item): Merchant {
+  return { id: item.id, name: item.name, createdAt: item.createdAt, ...present<Merchant, 'email'>(item, ['email']) };
+}
+
+/** Both copies of an API key: the lookup by digest and the listing under the merchant. */
+export function apiKeyToItems(record: ApiKeyRecord): [lookup: Item, listing: Item] {
+  return [
+    { ...keys.apiKey(record.keyHash), ...record },
+    { ...keys.merchantApiKey(record.merchantId, record.keyId), ...record },
+  ];
+}
+
+export function apiKeyFromItem(item: Item): ApiKeyRecord {
+  return {
+    keyHash: item.keyHash,
+    keyId: item.keyId,
+    merchantId: item.merchantId,
+    hint: item.hint,
+    createdAt: item.createdAt,
+    ...present<ApiKeyRecord, 'revokedAt'>(item, ['revokedAt']),
+  };
+}
+
+export function endpointToItem(endpoint: WebhookEndpoint): Item {
+  return { ...keys.endpoint(endpoint.merchantId, endpoint.id), ...endpoint };
+}
+
+export function endpointFromItem(item: Item): WebhookEndpoint {
+  return {
+    id: item.id,
+    merchantId: item.merchantId,
+    url: item.url,
+    status: item.status,
+    secret: item.secret,
+    version: item.version,
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+    ...present<WebhookEndpoint, 'description' | 'eventTypes' | 'disabledReason' | 'disabledAt' | 'previousSecret' | 'failingSince' | 'lastSuccessAt'>(
+      item,
+      ['description', 'eventTypes', 'disabledReason', 'disabledAt', 'previousSecret', 'failingSince', 'lastSuccessAt'],
+    ),
+  };
+}
+
+export function deliveryToItem(delivery: Delivery): Item {
+  return {
+    ...keys.delivery(delivery.subjectId, delivery.endpointId, delivery.eventType),
+    ...delivery,
+    [GSI1PK]: indexKeys.endpointDeliveries(delivery.endpointId),
+    [GSI1SK]: timeOrdered(delivery.createdAt, delivery.id),
+    ...(delivery.state === 'pending' ? indexKeys.pendingDelivery(delivery.id, delivery.nextAttemptAt ?? delivery.createdAt) : {}),
+  };
+}
+
+export function deliveryFromItem(item: Item): Delivery {
+  return {
+    id: item.id,
+    merchantId: item.merchantId,
+    endpointId: item.endpointId,
+    subjectId: item.subjectId,
+    eventType: item.eventType,
+    eventTimestamp: item.eventTimestamp,
+    state: item.state,
+    round: item.round,
+    attempts: item.attempts ?? [],
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+    ...present<Delivery, 'nextAttemptAt' | 'reason' | 'traceId'>(item, ['nextAttemptAt', 'reason', 'traceId']),
+  };
+}
+
+export function notificationFromItem(item: Item): NotificationRecord {
+  return {
+    audience: item.audience,
+    channel: item.channel,
+    event: item.event,
+    to: item.to,
+    state: item.state,
+    attempts: item.attempts,
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+    ...(item.reason ? { reason: item.reason } : {}),
+    ...present<NotificationRecord, 'retryable'>(item, ['retryable']),
+  };
+}
+
+export function recipientToItem(subscription: RecipientSubscription, updatedAt: string): Item {
+  return {
+    ...keys.recipient(subscription.address),
+    subscriptionArn: subscription.subscriptionArn,
+    confirmed: subscription.confirmed,
+    updatedAt,
+  };
+}
+
+/** The address is the key's own (lower-cased), so the caller passes the one it asked for. */
+export function recipientFromItem(address: string, item: Item): RecipientSubscription {
+  return { address, subscriptionArn: item.subscriptionArn, confirmed: item.confirmed === true };
+}
+
+export function contactsToItem(contacts: OperationsContacts): Item {
+  return { ...keys.operationsContacts(contacts.merchantId), ...contacts };
+}
+
+export function contactsFromItem(item: Item): OperationsContacts {
+  return {
+    merchantId: item.merchantId,
+    events: item.events ?? [],
+    subscriptions: item.subscriptions ?? {},
+    updatedAt: item.updatedAt,
+    ...present<OperationsContacts, 'email' | 'sms'>(item, ['email', 'sms']),
+  };
+}
+
+export function ledgerEntryToItem(entry: LedgerEntry): Item {
+  return { ...keys.ledgerEntry(entry.reference, entry.entry), ...entry };
+}
+
+export function ledgerEntryFromItem(item: Item): LedgerEntry {
+  return {
+    reference: item.reference,
+    entry: item.entry,
+    walletId: item.walletId,
+    amountCents: item.amountCents,
+    at: item.at,
+    ...present<LedgerEntry, 'note'>(item, ['note']),
+  };
+}
+
+export function walletFromItem(walletId: string, item: Item): Wallet {
+  return { walletId, balanceCents: Number(item.balanceCents ?? 0), updatedAt: String(item.updatedAt) };
+}
+
+/** A queue's redrive generation; 0 before its first redrive. */
+export function redriveGenerationFromItem(item: Item | undefined): number {
+  return typeof item?.generation === 'number' ? item.generation : 0;
+}

@@ -1,0 +1,81 @@
+import { isTerminal } from '../../core/request';
+import type { Transition } from '../../core/request-lifecycle';
+import { indexKeys, keys, sweepTimeOf, type Item, type Key } from './keys';
+
+/** One UpdateItem's parts, ready to send with a table name. */
+export interface RenderedUpdate {
+  readonly Key: Key;
+  readonly ConditionExpression: string;
+  readonly UpdateExpression: string;
+  readonly ExpressionAttributeNames: Record<string, string>;
+  readonly ExpressionAttributeValues: Item;
+}
+
+/**
+ * Renders a lifecycle transition into one conditional UpdateItem: the precondition becomes the
+ * condition, the changes and the history rows become the update, and the request's place in the
+ * sweepers' status index follows its new status. Nothing here decides whether the transition is
+ * allowed: core did that.
+ */
+export function renderTransition(id: string, transition: Transition): RenderedUpdate {
+  const names: Record<string, string> = {};
+  const values: Item = {};
+  const name = (attribute: string) => {
+    names[`#${attribute}`] = attribute;
+    return `#${attribute}`;
+  };
+
+  const conditions = ['attribute_exists(pk)'];
+  const expect = (attribute: string, value: unknown, operator = '=') => {
+    values[`:if_${attribute}`] = value;
+    conditions.push(`${name(attribute)} ${operator} :if_${attribute}`);
+  };
+  const { precondition } = transition;
+  expect('status', precondition.status);
+  expect('attempts', precondition.attempts);
+  if (precondition.version !== undefined) expect('version', precondition.version);
+  if (precondition.merchantId !== undefined) expect('merchantId', precondition.merchantId);
+  if (precondition.attemptsBelow !== undefined) {
+    values[':if_attemptsBelow'] = precondition.attemptsBelow;
+    conditions.push(`${name('attempts')} < :if_attemptsBelow`);
+  }
+
+  const sets: string[] = [`${name('version')} = ${name('version')} + :one`];
+  values[':one'] = 1;
+  const assign = (attribute: string, value: unknown) => {
+    values[`:${attribute}`] = value;
+    sets.push(`${name(attribute)} = :${attribute}`);
+  };
+  for (const [attribute, value] of Object.entries(transition.set)) if (value !== undefined) assign(attribute, value);
+  values[':history'] = transition.history.rows;
+  sets.push(
+    transition.history.mode === 'append'
+      ? `${name('history')} = list_append(${name('history')}, :history)`
+      : `${name('history')} = :history`,
+  );
+
+  const removes: string[] = transition.remove.map(name);
+  const { set } = transition;
+  if (isTerminal(set.status)) {
+    // Finished requests leave the sweepers' sparse index.
+    removes.push(...indexKeys.statusAttributes.map(name));
+  } else {
+    const sweepAt = sweepTimeOf({ status: set.status, updatedAt: set.updatedAt, ...pick(set) });
+    for (const [attribute, value] of Object.entries(indexKeys.requestStatus(id, set.status, sweepAt))) assign(attribute, value);
+  }
+
+  return {
+    Key: keys.request(id),
+    ConditionExpression: conditions.join(' AND '),
+    UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+function pick(set: Transition['set']): { leaseUntil?: string; nextAttemptAt?: string } {
+  return {
+    ...(set.leaseUntil !== undefined ? { leaseUntil: set.leaseUntil } : {}),
+    ...(set.nextAttemptAt !== undefined ? { nextAttemptAt: set.nextAttemptAt } : {}),
+  };
+}

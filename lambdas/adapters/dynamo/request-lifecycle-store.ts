@@ -1,0 +1,129 @@
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AttemptOutcome, CancelOutcome, ClaimOutcome, RequestClaims } from '../../core/ports';
+import type { RedriveReopener } from '../../core/redrive';
+import type { HeraldRequest, RequestStatus } from '../../core/request';
+import {
+  decide,
+  describeLoss,
+  finishEvent,
+  type KnownRequest,
+  type LifecycleEvent,
+  type LifecyclePolicy,
+  type Transition,
+} from '../../core/request-lifecycle';
+import { unlessConditionFails } from './conditions';
+import { keys, requestFromItem } from './keys';
+import { renderTransition } from './render-transition';
+
+/** Writes a cancel may take: a first guess, one retry on what it saw, and a last one on a concurrent change. */
+const CANCEL_MAX_WRITES = 3;
+
+/**
+ * The request lifecycle in DynamoDB: asks core what an event does to the request, then makes it
+ * one conditional UpdateItem. A lost condition comes back with the item as it now is, which
+ * either answers the caller or is decided again, once.
+ */
+export class DynamoRequestLifecycle implements RequestClaims, RedriveReopener {
+  private readonly policy: LifecyclePolicy;
+
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    retentionDays: number,
+  ) {
+    this.policy = { retentionDays };
+  }
+
+  /**
+   * Takes the request for one attempt: `accepted → processing`, or a `processing` request whose
+   * lease ran out (its worker died or timed out). The first write guesses the attempt count (the
+   * caller passes the message's receive count − 1), right on the common path and a read saved; a
+   * wrong guess costs one more write, conditioned on the version the failed one returned.
+   */
+  async claim(id: string, leaseMs: number, expectedAttempts: number, now = new Date()): Promise<ClaimOutcome> {
+    const event: LifecycleEvent = { kind: 'claim', leaseMs };
+    const guess = this.decideOrThrow({ id, status: 'accepted', attempts: expectedAttempts }, event, now);
+    const first = await this.write(id, guess);
+    if (first.written) return { outcome: 'claimed', request: first.written };
+    if (!first.current) return { outcome: 'lost', reason: 'request not found' };
+    const seen = first.current;
+    const retry = decide(seen, event, now, this.policy);
+    if (retry.outcome === 'refused') return { outcome: 'lost', reason: retry.detail, current: seen };
+    const second = await this.write(id, retry);
+    if (second.written) return { outcome: 'claimed', request: second.written };
+    if (!second.current) return { outcome: 'lost', reason: 'request not found' };
+    return { outcome: 'lost', reason: describeLoss(second.current, now, this.policy), current: second.current };
+  }
+
+  /**
+   * Ends the attempt the caller holds: `succeeded` or `failed`, or back to `accepted` to wait for
+   * a retry. Conditional on the claimed version, so a worker whose lease was taken over cannot
+   * overwrite the newer attempt. Undefined when the attempt was superseded.
+   */
+  async finishAttempt(
+    claimed: HeraldRequest,
+    to: Exclude<RequestStatus, 'processing' | 'cancelled'>,
+    outcome: AttemptOutcome,
+    now = new Date(),
+  ): Promise<HeraldRequest | undefined> {
+    return this.decideAndWrite(claimed, finishEvent(to, outcome), now);
+  }
+
+  /**
+   * `accepted → cancelled`, conditional on the owner and the status. The first write guesses that
+   * no attempt ran yet; a wrong guess is decided again on the request the failed write returned.
+   */
+  async cancel(merchantId: string, id: string, now = new Date()): Promise<CancelOutcome> {
+    const event: LifecycleEvent = { kind: 'cancel', merchantId };
+    let seen: HeraldRequest | undefined;
+    for (let write = 0; write < CANCEL_MAX_WRITES; write++) {
+      const decision = decide(seen ?? { id, status: 'accepted', attempts: 0 }, event, now, this.policy);
+      if (decision.outcome === 'refused') {
+        return decision.reason === 'not-owner' || !seen ? { outcome: 'not-found' } : { outcome: 'conflict', current: seen };
+      }
+      const result = await this.write(id, decision);
+      if (result.written) return { outcome: 'cancelled', request: result.written };
+      if (!result.current) return { outcome: 'not-found' };
+      seen = result.current;
+    }
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.request(id), ConsistentRead: true }));
+    return Item ? { outcome: 'conflict', current: requestFromItem(Item) } : { outcome: 'not-found' };
+  }
+
+  /**
+   * `failed → accepted` for an operator redrive: a fresh round of attempts and a `redriven` row,
+   * conditional on the version read, so concurrent copies of the message reopen it once.
+   */
+  async reopenForRedrive(failed: HeraldRequest, generation: number, now = new Date()): Promise<HeraldRequest | undefined> {
+    return this.decideAndWrite(failed, { kind: 'reopen', generation }, now);
+  }
+
+  private async decideAndWrite(known: HeraldRequest, event: LifecycleEvent, now: Date): Promise<HeraldRequest | undefined> {
+    const decision = decide(known, event, now, this.policy);
+    if (decision.outcome === 'refused') return undefined;
+    return (await this.write(known.id, decision)).written;
+  }
+
+  private decideOrThrow(known: KnownRequest, event: LifecycleEvent, now: Date): Transition {
+    const decision = decide(known, event, now, this.policy);
+    if (decision.outcome === 'refused') throw new Error(`The lifecycle refused its own first guess: ${decision.detail}`);
+    return decision;
+  }
+
+  private async write(id: string, transition: Transition): Promise<{ written?: HeraldRequest; current?: HeraldRequest }> {
+    return unlessConditionFails(
+      async () => {
+        const { Attributes } = await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            ...renderTransition(id, transition),
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return { written: requestFromItem(Attributes!) };
+      },
+      ({ current }) => (current ? { current: requestFromItem(current) } : {}),
+    );
+  }
+}

@@ -1,0 +1,81 @@
+import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { table } from '../../../lib/topology';
+import type { StuckRequestStore } from '../../core/ports';
+import type { HeraldRequest, RequestStatus } from '../../core/request';
+import { unlessConditionFails } from './conditions';
+import { indexKeys, keys, requestFromItem, type Item } from './keys';
+
+/** Queries one sweep may make per status. */
+const SWEEP_MAX_QUERIES = 20;
+
+/** What the sweeper reads from the byStatus index, and the one mark it writes. */
+export class DynamoRequestSweeperStore implements StuckRequestStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** `accepted` requests changed before `changedBefore`, never enqueued or enqueued before `enqueuedBefore`. */
+  async findUnqueued(query: { changedBefore: string; enqueuedBefore: string; limit: number }): Promise<HeraldRequest[]> {
+    return this.queryByStatus('accepted', query.changedBefore, query.limit, {
+      FilterExpression: 'attribute_not_exists(enqueuedAt) OR enqueuedAt < :enqueuedBefore',
+      ExpressionAttributeValues: { ':enqueuedBefore': query.enqueuedBefore },
+    });
+  }
+
+  /** `processing` requests whose lease ended before `before`: the index sorts them by lease end. */
+  async findLeaseExpired(query: { before: string; limit: number }): Promise<HeraldRequest[]> {
+    return this.queryByStatus('processing', query.before, query.limit);
+  }
+
+  /** Marks a still-`accepted` request as enqueued at `at`; a request that moved on meanwhile is left alone. */
+  async markResent(id: string, at: string): Promise<void> {
+    await unlessConditionFails(
+      () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keys.request(id),
+            ConditionExpression: '#status = :accepted',
+            UpdateExpression: 'SET enqueuedAt = :at',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':accepted': 'accepted', ':at': at },
+          }),
+        ),
+      () => undefined,
+    );
+  }
+
+  private async queryByStatus(
+    status: RequestStatus,
+    before: string,
+    limit: number,
+    filter?: { FilterExpression: string; ExpressionAttributeValues: Item },
+  ): Promise<HeraldRequest[]> {
+    const index = table.indexes.byStatus;
+    const found: HeraldRequest[] = [];
+    let startKey: Item | undefined;
+    let pages = 0;
+    do {
+      const page: { Items?: Item[]; LastEvaluatedKey?: Item } = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index.name,
+          // The sort key is `<time>#<id>`: comparing it with a bare time selects everything strictly earlier.
+          KeyConditionExpression: '#pk = :pk AND #sk < :before',
+          ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
+          ExpressionAttributeValues: { ':pk': indexKeys.requestsInStatus(status), ':before': before, ...filter?.ExpressionAttributeValues },
+          ...(filter ? { FilterExpression: filter.FilterExpression } : {}),
+          Limit: limit,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      found.push(...(page.Items ?? []).map(requestFromItem));
+      startKey = page.LastEvaluatedKey;
+      pages++;
+      // A long healthy backlog is read only to be filtered out: the cap keeps one run short, and
+      // a stuck request behind it is reached as the backlog ahead of it (older rows) drains.
+    } while (startKey && found.length < limit && pages < SWEEP_MAX_QUERIES);
+    return found.slice(0, limit);
+  }
+}
