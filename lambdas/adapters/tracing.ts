@@ -1,5 +1,14 @@
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { SERVICE_NAME } from '../../lib/topology';
+
+/** What Herald asks of a tracer: capture an AWS client, and say whether traces are written. */
+export type ClientTracer = Pick<Tracer, 'captureAWSv3Client' | 'isTracingEnabled'>;
+
+/** A function bundled without the X-Ray SDK hands its clients back as they are. */
+const untraced: ClientTracer = {
+  captureAWSv3Client: (client) => client,
+  isTracingEnabled: () => false,
+};
 
 /**
  * The one X-Ray tracer of a Lambda; the AWS clients are captured through it, so every DynamoDB,
@@ -7,6 +16,18 @@ import { SERVICE_NAME } from '../../lib/topology';
  * Lambda (no `AWS_EXECUTION_ENV`) and when `POWERTOOLS_TRACE_ENABLED=false`, so the local runtime
  * and tests get plain clients and no X-Ray context errors.
  *
+ * The X-Ray SDK weighs about 120 KB minified and slows every cold start, so only the functions
+ * whose calls are worth a subsegment each carry it: the bundler replaces `HERALD_XRAY_SDK` with
+ * a constant (lib/constructs/functions.ts), and where it is `omitted` the `require` below is dead
+ * code that esbuild leaves out of the bundle. Lambda's own active tracing still traces every
+ * function's invocations.
+ *
  * @example tracer.captureAWSv3Client(new SQSClient({}))
  */
-export const tracer = new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME });
+export const tracer: ClientTracer =
+  process.env.HERALD_XRAY_SDK === 'omitted'
+    ? untraced
+    : // eslint-disable-next-line @typescript-eslint/no-require-imports
+      new (require('@aws-lambda-powertools/tracer') as typeof import('@aws-lambda-powertools/tracer')).Tracer({
+        serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
+      });

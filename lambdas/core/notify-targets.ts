@@ -1,5 +1,5 @@
 import { isPossiblePhoneNumber, parsePhoneNumberWithError } from 'libphonenumber-js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError, type FieldError } from './errors';
 import type { NotifyTargets } from './request';
 import { OPERATIONS_EVENT_TYPES } from './notification-templates';

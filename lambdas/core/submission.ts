@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError, type FieldError } from './errors';
 
 /** Requests bodies above this size are refused with 413 (SQS messages and DynamoDB items must stay well below their limits). */

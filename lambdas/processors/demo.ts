@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { RetryableError, type Processor } from './processor';
 
 /** Waits `payload.ms` milliseconds and reports it: the smallest real unit of slow work. */

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PermanentError, RetryableError, type Processor } from './processor';
 
 /** Orders above this total are refused: the business rule that makes a permanent failure. */

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { WalletLedger } from '../core/wallet';
 
 /** Structured logging for a processor; every line carries the request id and attempt. */

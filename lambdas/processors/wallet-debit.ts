@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { WALLET_ID_PATTERN, type WalletLedger } from '../core/wallet';
 import { CompensatedError, PermanentError, RetryableError, type Processor, type ProcessorContext } from './processor';
 

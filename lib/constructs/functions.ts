@@ -92,6 +92,7 @@ export class Functions extends Construct {
         sourceMap: true,
         target: 'node24',
         format: OutputFormat.CJS,
+        define: bundleConstants(name),
       },
     });
     this.grant(fn, spec, props);
@@ -127,6 +128,23 @@ export class Functions extends Construct {
       fn.addToRolePolicy(new PolicyStatement({ sid: SMS_PUBLISH_SID, actions: ['sns:Publish'], resources: ['*'] }));
     }
   }
+}
+
+/**
+ * Functions whose AWS clients are captured for X-Ray. None today: the X-Ray SDK adds about 120 KB
+ * and a third of the module initialisation to a bundle, and Herald's functions make one to four
+ * calls each, which the call counts of `npm run bench:lifecycle` and Lambda's own active tracing
+ * (invocation, initialisation, the queue hop) already explain. Add a function here when its calls
+ * need a subsegment each.
+ */
+export const XRAY_SDK_FUNCTIONS: ReadonlySet<FunctionName> = new Set<FunctionName>();
+
+/**
+ * Constants esbuild writes into a function's bundle: code behind a constant that is false there
+ * is left out of the bundle, `require` included (see lambdas/adapters/tracing.ts).
+ */
+export function bundleConstants(name: FunctionName): Record<string, string> {
+  return { 'process.env.HERALD_XRAY_SDK': JSON.stringify(XRAY_SDK_FUNCTIONS.has(name) ? 'bundled' : 'omitted') };
 }
 
 /** The environment variables naming the resources a function's grants cover, and only those. */

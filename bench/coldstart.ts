@@ -1,0 +1,150 @@
+/**
+ * `npm run bench:coldstart`: the size and the module initialisation time of every handler bundle.
+ *
+ *   npm run bench:coldstart -- [--runs 20] [--no-synth]
+ *
+ * Runs `npx cdk synth --quiet` (skipped with --no-synth), then for each function's bundle in
+ * cdk.out: its size in KB and the median time, over `--runs` fresh Node processes, that
+ * `require` of the bundle takes with the function's own environment (NODE_OPTIONS included), as
+ * Lambda's init phase would. Two variants: the AWS SDK taken from the runtime (what the stack
+ * deploys; here it loads from node_modules) and the AWS SDK bundled in (built here with the same
+ * esbuild settings). Budgets: 250 KB and 60 ms per bundle.
+ * A benchmark, not a test: it prints figures and asserts nothing.
+ */
+import './support/quiet';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+import { bundleConstants } from '../lib/constructs/functions';
+import { PROJECT_ROOT } from '../lib/local/dynamodb-local';
+import { handlerBundles, type HandlerBundle } from '../lib/local/handler-bundles';
+import { functions, type FunctionName } from '../lib/topology';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' }, 'no-synth': { type: 'boolean', default: false } } });
+const runs = Number(values.runs);
+const SIZE_BUDGET_KB = 250;
+const INIT_BUDGET_MS = 60;
+
+// Runs in the fresh process: nothing but the bundle's own loading is timed.
+// CPU time beside wall time: on a shared machine the wall clock also counts waiting for a core.
+const INIT_PROBE = `const { performance } = require('node:perf_hooks');
+const cpu = process.cpuUsage();
+const started = performance.now();
+require(process.argv[1]);
+const wall = performance.now() - started;
+const used = process.cpuUsage(cpu);
+process.stdout.write(JSON.stringify({ wall, cpu: (used.user + used.system) / 1000 }));`;
+
+interface Init {
+  readonly wallMs: number;
+  readonly cpuMs: number;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+function init(file: string, environment: Readonly<Record<string, string>>, name: FunctionName): Init {
+  const samples: { wall: number; cpu: number }[] = [];
+  for (let i = 0; i < runs; i++) {
+    const output = execFileSync(process.execPath, ['-e', INIT_PROBE, file], {
+      cwd: tmpdir(),
+      env: {
+        PATH: process.env.PATH,
+        // What Lambda sets for every function, then the function's own variables from the template.
+        AWS_REGION: 'us-east-1',
+        AWS_DEFAULT_REGION: 'us-east-1',
+        AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+        AWS_LAMBDA_FUNCTION_NAME: `herald-${name}`,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(functions[name].memoryMb),
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...placeholders(environment),
+        ...environment,
+      },
+      encoding: 'utf8',
+    });
+    samples.push(JSON.parse(output) as { wall: number; cpu: number });
+  }
+  return { wallMs: median(samples.map((s) => s.wall)), cpuMs: median(samples.map((s) => s.cpu)) };
+}
+
+/** Resource names CloudFormation fills in at deploy time get a stand-in, so a module reading one at load finds it. */
+function placeholders(environment: Readonly<Record<string, string>>): Record<string, string> {
+  const names = ['HERALD_TABLE_NAME', 'HERALD_REQUESTS_QUEUE_URL', 'HERALD_DELIVERIES_QUEUE_URL', 'HERALD_NOTIFICATIONS_TOPIC_ARN'];
+  return Object.fromEntries(names.filter((key) => !(key in environment)).map((key) => [key, 'resolved-at-deploy']));
+}
+
+/** The same bundle with the AWS SDK inside, built with the stack's esbuild settings. */
+async function withSdkBundled(name: FunctionName, outdir: string): Promise<string> {
+  const file = join(outdir, name, 'index.js');
+  await build({
+    entryPoints: [join(PROJECT_ROOT, functions[name].entry)],
+    outfile: file,
+    bundle: true,
+    minify: true,
+    sourcemap: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'cjs',
+    define: bundleConstants(name),
+    logLevel: 'silent',
+  });
+  return file;
+}
+
+const kb = (file: string) => statSync(file).size / 1024;
+const pad = (text: string, width: number) => text.padStart(width);
+const ms = (init: Init) => `${init.wallMs.toFixed(1)} / ${init.cpuMs.toFixed(1)}`;
+
+async function main(): Promise<void> {
+  if (!values['no-synth']) {
+    console.log('npx cdk synth --quiet ...');
+    execFileSync('npx', ['cdk', 'synth', '--quiet'], { cwd: PROJECT_ROOT, stdio: 'pipe', env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' } });
+  }
+  const bundles = handlerBundles(join(PROJECT_ROOT, 'cdk.out'));
+  const outdir = mkdtempSync(join(tmpdir(), 'herald-sdk-bundled-'));
+  const load = loadavg()[0]!;
+  const rows: { name: FunctionName; deployedKb: number; deployed: Init; bundledKb: number; bundled: Init }[] = [];
+  try {
+    for (const [name, bundle] of Object.entries(bundles) as [FunctionName, HandlerBundle][]) {
+      const bundledFile = await withSdkBundled(name, outdir);
+      rows.push({
+        name,
+        deployedKb: kb(bundle.file),
+        deployed: init(bundle.file, bundle.environment, name),
+        bundledKb: kb(bundledFile),
+        bundled: init(bundledFile, bundle.environment, name),
+      });
+    }
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+  const over = rows.filter((r) => r.deployedKb > SIZE_BUDGET_KB || r.deployed.wallMs > INIT_BUDGET_MS);
+  console.log(
+    [
+      '',
+      `Handler bundles from cdk.out: minified size and module initialisation, median of ${runs} fresh Node ${process.version} processes`,
+      `(init as wall ms / CPU ms; ${cpus().length} cores, load average ${load.toFixed(1)} at the start: wall time above CPU time is waiting for a core)`,
+      `budgets: ${SIZE_BUDGET_KB} KB and ${INIT_BUDGET_MS} ms per bundle, for the deployed variant (AWS SDK from the runtime)`,
+      '',
+      `${'function'.padEnd(16)}${pad('deployed KB', 12)}${pad('init ms', 16)}  |${pad('SDK bundled KB', 16)}${pad('init ms', 16)}`,
+      ...rows.map(
+        (r) =>
+          `${r.name.padEnd(16)}${pad(r.deployedKb.toFixed(0), 12)}${pad(ms(r.deployed), 16)}  |${pad(r.bundledKb.toFixed(0), 16)}${pad(ms(r.bundled), 16)}`,
+      ),
+      '',
+      `largest deployed bundle: ${Math.max(...rows.map((r) => r.deployedKb)).toFixed(0)} KB; slowest init: ${Math.max(...rows.map((r) => r.deployed.wallMs)).toFixed(1)} ms wall, ${Math.max(...rows.map((r) => r.deployed.cpuMs)).toFixed(1)} ms CPU`,
+      `over budget: ${over.length === 0 ? 'none' : over.map((r) => r.name).join(', ')}`,
+      '',
+    ].join('\n'),
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
