@@ -11,6 +11,7 @@ import { Observability } from './constructs/observability';
 import { Processing } from './constructs/processing';
 import { Schedules } from './constructs/schedules';
 import { Storage } from './constructs/storage';
+import { checkWebhookUrl, parseHostList } from '../lambdas/core/webhook-url';
 import { WorkQueues } from './constructs/work-queues';
 import {
   defaults,
@@ -29,7 +30,11 @@ export interface HeraldStackProps extends StackProps {
   readonly idempotencyKeyTtlHours?: number;
   /** How long a finished request stays readable before its TTL expires it. @default topology defaults (30 days) */
   readonly requestRetentionDays?: number;
-  /** Comma-separated hosts webhooks may target; empty allows any public host. @default '' */
+  /**
+   * Comma-separated hosts webhooks may target; when set, every other host is refused at
+   * registration and at delivery, and the listed ones still need https and public addresses.
+   * Empty allows any public host over https. @default ''
+   */
   readonly allowedWebhookHosts?: string;
   /** Sender id shown on SMS notifications, where the destination country supports one. @default none */
   readonly smsSenderId?: string;
@@ -76,6 +81,7 @@ export class HeraldStack extends Stack {
 
   constructor(scope: Construct, id: string, props: HeraldStackProps = {}) {
     super(scope, id, props);
+    refuseLocalOnlySettings(this);
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
 
     this.storage = new Storage(this, 'Storage', {
@@ -138,6 +144,41 @@ export class HeraldStack extends Stack {
   }
 }
 
+/**
+ * Context that only the local runtime honours. Plain-http receivers at loopback addresses make
+ * sense on a laptop; on AWS the same setting would let webhooks reach the Lambda runtime API or
+ * VPC addresses, so a deployment that asks for it fails at synth instead of quietly ignoring it.
+ */
+export const LOCAL_ONLY_CONTEXT = ['localWebhookHosts'] as const;
+
+function refuseLocalOnlySettings(scope: Construct): void {
+  for (const key of LOCAL_ONLY_CONTEXT) {
+    const value: unknown = scope.node.tryGetContext(key);
+    if (value !== undefined && value !== null && value !== '') {
+      throw new Error(`Context ${key} is for the local runtime only (npm start); the deployed stack refuses it. Use allowedWebhookHosts to restrict webhook hosts.`);
+    }
+  }
+}
+
+/**
+ * The allow-list as the functions will read it, checked at synth: every entry must be a host
+ * name or a public address, since listing a host never relaxes https or the address checks.
+ */
+function webhookAllowList(raw: string | undefined): string {
+  const hosts = [...parseHostList(raw)];
+  for (const host of hosts) {
+    if (host === 'localhost' || host.endsWith('.localhost')) {
+      throw new RangeError(`allowedWebhookHosts cannot list ${host}: deployed webhooks go to public addresses only`);
+    }
+    try {
+      checkWebhookUrl(`https://${host.includes(':') ? `[${host}]` : host}/`, { allowedHosts: new Set([host]), localReceivers: new Set() });
+    } catch (error) {
+      throw new RangeError(`allowedWebhookHosts cannot list ${host}: ${(error as Error).message}`);
+    }
+  }
+  return hosts.join(',');
+}
+
 /** Settings the functions read from their environment, the same names the local runtime sets. */
 function operatorSettings(props: HeraldStackProps, retrySchedules: Record<QueueName, RetrySchedule>): Record<string, string> {
   const deadStreakLimit = props.webhookDeadStreakLimit ?? webhookDefaults.deadStreakLimit;
@@ -154,7 +195,7 @@ function operatorSettings(props: HeraldStackProps, retrySchedules: Record<QueueN
     [ENV.retryScale]: '1',
     [ENV.idempotencyKeyTtlHours]: String(props.idempotencyKeyTtlHours ?? defaults.idempotencyKeyTtlHours),
     [ENV.requestRetentionDays]: String(props.requestRetentionDays ?? defaults.requestRetentionDays),
-    [lookupEnv('allowedWebhookHosts') ?? 'HERALD_ALLOWED_WEBHOOK_HOSTS']: props.allowedWebhookHosts ?? '',
+    [ENV.allowedWebhookHosts]: webhookAllowList(props.allowedWebhookHosts),
   };
   if (props.smsSenderId) settings[lookupEnv('smsSenderId') ?? 'HERALD_SMS_SENDER_ID'] = props.smsSenderId;
   return settings;

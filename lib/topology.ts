@@ -46,8 +46,10 @@ export const ENV = {
   /** Seconds after which an enqueue mark is distrusted and the request is re-enqueued anyway. */
   sweepStaleEnqueueAfterSeconds: 'HERALD_SWEEP_STALE_ENQUEUE_AFTER_SECONDS',
   deliveriesQueueUrl: 'HERALD_DELIVERIES_QUEUE_URL',
-  /** Comma-separated exact hosts a webhook may target over plain http or at a private address (local demos). */
+  /** Comma-separated exact hosts webhooks may target; when set, every other host is refused (https and public addresses still required). */
   allowedWebhookHosts: 'HERALD_ALLOWED_WEBHOOK_HOSTS',
+  /** Local runtime only: comma-separated hosts of receivers on this machine, allowed plain http and loopback addresses. The stack refuses it. */
+  localWebhookHosts: 'HERALD_LOCAL_WEBHOOK_HOSTS',
   /** Consecutive dead deliveries after which an endpoint is disabled. */
   webhookDeadStreakLimit: 'HERALD_WEBHOOK_DEAD_STREAK_LIMIT',
   /** Overrides of a queue's retry schedule (stack props `requestRetry`, `deliveryRetry`): delays as comma-separated seconds. */

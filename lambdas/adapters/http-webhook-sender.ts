@@ -4,7 +4,7 @@ import type { LookupFunction } from 'node:net';
 import type { PostResult, WebhookTransport } from '../core/deliver-webhook';
 import { UnsafeWebhookUrlError } from '../core/webhook-url';
 import type { AttemptErrorCode } from '../core/webhooks';
-import type { SsrfGuard, WebhookTarget } from './ssrf-guard';
+import { LookupTimeoutError, type SsrfGuard, type WebhookTarget } from './ssrf-guard';
 
 export interface SendLimits {
   readonly totalTimeoutMs: number;
@@ -17,7 +17,9 @@ type SendResult = PostResult;
 /**
  * The transport deliveries use: the SSRF guard again (the host may resolve elsewhere since it was
  * registered), then one POST to the address the guard approved. A refused URL is a failed attempt
- * (`unsafe_address`, or `dns` when the host does not resolve), not an exception.
+ * (`unsafe_address`, or `dns` when the host does not resolve), not an exception. The lookup counts
+ * against the attempt's total timeout, so a slow resolver cannot hold a worker longer than a slow
+ * receiver could.
  */
 export class HttpWebhookTransport implements WebhookTransport {
   constructor(
@@ -29,8 +31,9 @@ export class HttpWebhookTransport implements WebhookTransport {
     const started = Date.now();
     let target: WebhookTarget;
     try {
-      target = await this.guard.check(url);
+      target = await this.guard.check(url, this.limits.totalTimeoutMs);
     } catch (error) {
+      if (error instanceof LookupTimeoutError) return { error: 'timeout', errorMessage: error.message, latencyMs: Date.now() - started };
       if (!(error instanceof UnsafeWebhookUrlError)) throw error;
       return {
         error: error.reason === 'unresolvable-host' ? 'dns' : 'unsafe_address',
@@ -38,7 +41,13 @@ export class HttpWebhookTransport implements WebhookTransport {
         latencyMs: Date.now() - started,
       };
     }
-    return sendWebhook(target, headers, body, this.limits);
+    const remainingMs = Math.max(this.limits.totalTimeoutMs - (Date.now() - started), 1);
+    const sent = await sendWebhook(target, headers, body, {
+      ...this.limits,
+      totalTimeoutMs: remainingMs,
+      connectTimeoutMs: Math.min(this.limits.connectTimeoutMs, remainingMs),
+    });
+    return { ...sent, latencyMs: Date.now() - started };
   }
 }
 

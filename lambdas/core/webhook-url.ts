@@ -3,9 +3,10 @@ import { HeraldError } from './errors';
 
 /**
  * The rules a webhook URL must pass before Herald will send anything to it (SSRF): https only,
- * no credentials, no numeric tricks, and a host that is, or resolves to, public unicast addresses
- * only. Hosts on the operator's allow-list may use plain http and private addresses (local demos).
- * This file holds the pure part; `adapters/ssrf-guard.ts` adds DNS.
+ * no credentials, no numeric tricks, a host on the operator's allow-list when there is one, and a
+ * host that is, or resolves to, public unicast addresses only. Only the local runtime knows a
+ * second list, of receivers on this machine that may use plain http at loopback addresses; the
+ * stack refuses that setting. This file holds the pure part; `adapters/ssrf-guard.ts` adds DNS.
  */
 
 export type UnsafeUrlReason =
@@ -15,6 +16,7 @@ export type UnsafeUrlReason =
   | 'https-required'
   | 'credentials-in-url'
   | 'numeric-ip-notation'
+  | 'host-not-allowed'
   | 'non-public-address'
   | 'unresolvable-host';
 
@@ -36,18 +38,41 @@ export interface CheckedUrl {
   readonly hostname: string;
   /** An IP literal's address; hostnames are resolved by the guard. */
   readonly literal?: string;
-  /** On the operator's allow-list: plain http and private addresses are fine. */
-  readonly allowListed: boolean;
+  /** A local runtime's receiver on this machine: plain http and loopback addresses are fine. */
+  readonly localReceiver: boolean;
 }
 
-/** Parses `HERALD_ALLOWED_WEBHOOK_HOSTS`: comma-separated exact host names, case-insensitive. */
-export function parseAllowedHosts(raw: string | undefined): ReadonlySet<string> {
+/**
+ * Which hosts webhooks may target. `allowedHosts` restricts: when it lists any, every other host
+ * is refused, and the listed ones still need https and public addresses. `localReceivers` relaxes
+ * (plain http, loopback and private addresses) and exists for the local runtime only.
+ */
+export interface WebhookHostPolicy {
+  readonly allowedHosts: ReadonlySet<string>;
+  readonly localReceivers: ReadonlySet<string>;
+}
+
+/** Any public host over https; what a deployment without an allow-list gets. */
+export const OPEN_HOST_POLICY: WebhookHostPolicy = { allowedHosts: new Set(), localReceivers: new Set() };
+
+/** Parses a comma-separated list of exact host names, case-insensitive (the form both settings take). */
+export function parseHostList(raw: string | undefined): ReadonlySet<string> {
   return new Set(
     (raw ?? '')
       .split(',')
-      .map((host) => host.trim().toLowerCase())
+      .map((host) => host.trim().toLowerCase().replace(/^\[|\]$/g, ''))
       .filter((host) => host !== ''),
   );
+}
+
+/**
+ * The policy from its two settings as they arrive in the environment (`HERALD_ALLOWED_WEBHOOK_HOSTS`
+ * and, locally only, `HERALD_LOCAL_WEBHOOK_HOSTS`).
+ *
+ * @example webhookHostPolicy('hooks.example.com', undefined).allowedHosts.has('hooks.example.com') === true
+ */
+export function webhookHostPolicy(allowedHosts: string | undefined, localReceivers: string | undefined): WebhookHostPolicy {
+  return { allowedHosts: parseHostList(allowedHosts), localReceivers: parseHostList(localReceivers) };
 }
 
 /**
@@ -55,9 +80,9 @@ export function parseAllowedHosts(raw: string | undefined): ReadonlySet<string> 
  * decimal parts: WHATWG URL parsing would quietly turn `2130706433`, `0x7f.1` or `0177.0.0.1`
  * into 127.0.0.1, and such spellings exist only to slip past filters.
  *
- * @example checkWebhookUrl('https://hooks.example.com/herald', new Set()).hostname === 'hooks.example.com'
+ * @example checkWebhookUrl('https://hooks.example.com/herald', OPEN_HOST_POLICY).hostname === 'hooks.example.com'
  */
-export function checkWebhookUrl(raw: string, allowedHosts: ReadonlySet<string>, maxLength = 2048): CheckedUrl {
+export function checkWebhookUrl(raw: string, policy: WebhookHostPolicy, maxLength = 2048): CheckedUrl {
   if (raw.length > maxLength) throw new UnsafeWebhookUrlError('url-too-long', `it is ${raw.length} characters; the limit is ${maxLength}`);
   let url: URL;
   try {
@@ -77,20 +102,23 @@ export function checkWebhookUrl(raw: string, allowedHosts: ReadonlySet<string>, 
   }
   const hostname = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   if (hostname === '') throw new UnsafeWebhookUrlError('invalid-url', 'it has no host');
-  const allowListed = allowedHosts.has(hostname) || allowedHosts.has(url.hostname.toLowerCase());
-  if (url.protocol === 'http:' && !allowListed) {
+  const localReceiver = policy.localReceivers.has(hostname);
+  if (!localReceiver && policy.allowedHosts.size > 0 && !policy.allowedHosts.has(hostname)) {
+    throw new UnsafeWebhookUrlError('host-not-allowed', `${hostname} is not on the operator's list of webhook hosts`);
+  }
+  if (url.protocol === 'http:' && !localReceiver) {
     throw new UnsafeWebhookUrlError('https-required', 'only https URLs are accepted');
   }
   const literal = ipaddr.isValid(hostname) ? hostname : undefined;
-  if (literal !== undefined && !allowListed) assertPublicAddress(literal, hostname);
-  return { url, hostname, ...(literal !== undefined ? { literal } : {}), allowListed };
+  if (literal !== undefined && !localReceiver) assertPublicAddress(literal, hostname);
+  return { url, hostname, ...(literal !== undefined ? { literal } : {}), localReceiver };
 }
 
 /**
  * Throws unless the address is public unicast. Everything ipaddr.js puts in a special range is
  * refused: loopback, RFC 1918, CGNAT, link-local (169.254.169.254), multicast, broadcast,
  * reserved and documentation ranges, unspecified, ULA, and IPv6 forms that embed an IPv4
- * address (IPv4-mapped, NAT64, 6to4, Teredo), whatever address they embed.
+ * address (IPv4-mapped, IPv4-compatible, NAT64, 6to4, Teredo), whatever address they embed.
  */
 export function assertPublicAddress(address: string, host: string): void {
   const range = addressRange(address);
@@ -103,7 +131,13 @@ export function assertPublicAddress(address: string, host: string): void {
 /** The ipaddr.js range of an address (`unicast` for public ones), or `invalid`. */
 export function addressRange(address: string): string {
   if (!ipaddr.isValid(address)) return 'invalid';
-  return ipaddr.parse(address).range();
+  const parsed = ipaddr.parse(address);
+  // ipaddr.js calls the deprecated IPv4-compatible form (::a.b.c.d, e.g. ::7f00:1) unicast, yet
+  // some stacks route it to the IPv4 address it embeds: the whole ::/96 block is refused.
+  if (parsed.kind() === 'ipv6' && parsed.range() === 'unicast' && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0)) {
+    return 'ipv4Compatible';
+  }
+  return parsed.range();
 }
 
 const RANGE_NAMES: Record<string, string> = {
@@ -117,6 +151,7 @@ const RANGE_NAMES: Record<string, string> = {
   reserved: 'reserved',
   uniqueLocal: 'unique local (IPv6)',
   ipv4Mapped: 'IPv4-mapped IPv6',
+  ipv4Compatible: 'IPv4-compatible IPv6',
   rfc6052: 'NAT64',
   rfc6145: 'IPv4-translated IPv6',
   '6to4': '6to4',

@@ -38,7 +38,8 @@ export interface LocalRuntimeOptions {
   /** Resource names; tests pass unique ones so that runtimes sharing endpoints do not meet. */
   readonly names?: ResourceNames;
   readonly authorizerCacheTtlSeconds?: number;
-  readonly allowedWebhookHosts?: string;
+  /** Hosts of receivers on this machine that webhooks may reach over plain http (local only). @default '127.0.0.1,localhost' */
+  readonly localWebhookHosts?: string;
   /**
    * Concurrent pollers of the deliveries queue, each one Lambda instance's worth: a receiver that
    * never answers holds one for its 10 s timeout. Default 8, to spare the CPU in tests; the
@@ -162,7 +163,7 @@ function configureHandlerEnvironment(endpoints: LocalEndpoints, resources: Provi
     [ENV.deliveriesQueueUrl]: resources.queues.deliveries.url,
     [ENV.notificationsTopicArn]: resources.topicArns.notifications,
     [ENV.retryScale]: String(options.retryScale ?? process.env[ENV.retryScale] ?? LOCAL_RETRY_SCALE),
-    HERALD_ALLOWED_WEBHOOK_HOSTS: options.allowedWebhookHosts ?? process.env.HERALD_ALLOWED_WEBHOOK_HOSTS ?? '127.0.0.1,localhost',
+    [ENV.localWebhookHosts]: options.localWebhookHosts ?? process.env[ENV.localWebhookHosts] ?? '127.0.0.1,localhost',
   });
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   process.env.POWERTOOLS_SERVICE_NAME ??= 'herald';

@@ -106,7 +106,7 @@ describe('the webhook fan-out', () => {
 
 describe('the deliver function', () => {
   it('drops the message of a disabled or deleted endpoint with the reason on the delivery, sending nothing', async () => {
-    process.env.HERALD_ALLOWED_WEBHOOK_HOSTS = '127.0.0.1';
+    process.env.HERALD_LOCAL_WEBHOOK_HOSTS = '127.0.0.1';
     const deliver = (await import('../../lambdas/handlers/deliver-webhooks')).handler as (event: unknown, context: unknown) => Promise<unknown>;
     const hook = await startReceiver();
     try {

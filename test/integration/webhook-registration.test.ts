@@ -17,6 +17,7 @@ const DNS: Record<string, ResolvedAddress[]> = {
   ],
   'ula.example.com': [{ address: 'fd00::1', family: 6 }],
   'mapped.example.com': [{ address: '::ffff:10.0.0.1', family: 6 }],
+  'compat.example.com': [{ address: '::7f00:1', family: 6 }],
 };
 
 let handler: unknown;
@@ -222,6 +223,10 @@ describe('SSRF: hostile URLs are refused at registration with the reason', () =>
     ['https://[::ffff:a9fe:a9fe]/hook', 'non-public-address'],
     ['https://[64:ff9b::a9fe:a9fe]/hook', 'non-public-address'],
     ['https://[2002:7f00:1::]/hook', 'non-public-address'],
+    ['https://[::7f00:1]/hook', 'non-public-address'],
+    ['https://[::127.0.0.1]/hook', 'non-public-address'],
+    ['https://[::a9fe:a9fe]/hook', 'non-public-address'],
+    ['https://compat.example.com/hook', 'non-public-address'],
     ['https://localhost/hook', 'non-public-address'],
     ['https://loopback.example.com/hook', 'non-public-address'],
     ['https://metadata.example.com/hook', 'non-public-address'],

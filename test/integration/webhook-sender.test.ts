@@ -1,5 +1,6 @@
 import { HttpWebhookTransport, sendWebhook } from '../../lambdas/adapters/http-webhook-sender';
 import { SsrfGuard } from '../../lambdas/adapters/ssrf-guard';
+import { OPEN_HOST_POLICY } from '../../lambdas/core/webhook-url';
 import { startReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 const limits = { totalTimeoutMs: 500, connectTimeoutMs: 300, maxResponseBytes: 2048 };
@@ -16,7 +17,7 @@ async function receiver(...args: Parameters<typeof startReceiver>) {
 /** A target as the guard hands it over: the URL's host name, and the address that was checked. */
 function target(url: string, hostname = '127.0.0.1') {
   const parsed = new URL(url.replace('127.0.0.1', hostname));
-  return { url: parsed, hostname, allowListed: true, address: '127.0.0.1', family: 4 as const, ...(hostname === '127.0.0.1' ? { literal: '127.0.0.1' } : {}) };
+  return { url: parsed, hostname, localReceiver: true, address: '127.0.0.1', family: 4 as const, ...(hostname === '127.0.0.1' ? { literal: '127.0.0.1' } : {}) };
 }
 
 describe('sendWebhook', () => {
@@ -61,16 +62,22 @@ describe('HttpWebhookTransport', () => {
   it('refuses to post to a host that resolves to a private address now, without connecting', async () => {
     const hook = await receiver();
     const port = new URL(hook.url).port;
-    const guard = new SsrfGuard(new Set(), async () => [{ address: '127.0.0.1', family: 4 }]);
+    const guard = new SsrfGuard(OPEN_HOST_POLICY, async () => [{ address: '127.0.0.1', family: 4 }]);
     const result = await new HttpWebhookTransport(guard, limits).post(`https://rebound.example.com:${port}/hook`, {}, '{}');
     expect(result).toMatchObject({ error: 'unsafe_address', errorMessage: expect.stringMatching(/loopback/) });
     expect(hook.received).toHaveLength(0);
   });
 
   it('reports a host that does not resolve as dns', async () => {
-    const guard = new SsrfGuard(new Set(), async () => {
+    const guard = new SsrfGuard(OPEN_HOST_POLICY, async () => {
       throw Object.assign(new Error('nope'), { code: 'ENOTFOUND' });
     });
     expect(await new HttpWebhookTransport(guard, limits).post('https://gone.example.com/x', {}, '{}')).toMatchObject({ error: 'dns' });
+  });
+
+  it('ends the attempt as a timeout when DNS does not answer within the attempt timeout', async () => {
+    const guard = new SsrfGuard(OPEN_HOST_POLICY, () => new Promise(() => undefined));
+    const result = await new HttpWebhookTransport(guard, limits).post('https://slow-dns.example.com/x', {}, '{}');
+    expect(result).toMatchObject({ error: 'timeout', errorMessage: expect.stringMatching(/DNS lookup of slow-dns\.example\.com did not answer within 500 ms/) });
   });
 });

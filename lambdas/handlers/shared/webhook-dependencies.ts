@@ -8,7 +8,7 @@ import { SsrfGuard, systemResolver, type Resolver } from '../../adapters/ssrf-gu
 import type { MerchantNotifier } from '../../core/ports';
 import type { DeliveryAttempt } from '../../core/webhooks';
 import { endpointDisabledNotifier } from './notifier';
-import { parseAllowedHosts } from '../../core/webhook-url';
+import { webhookHostPolicy } from '../../core/webhook-url';
 import { numberFromEnv, settings } from './dependencies';
 import { logger } from './observability';
 
@@ -26,7 +26,7 @@ let resolver: Resolver = systemResolver;
 export const USER_AGENT = `Herald-Webhooks/${version}`;
 
 export const webhookSettings = {
-  allowedHosts: () => parseAllowedHosts(process.env[ENV.allowedWebhookHosts]),
+  hostPolicy: () => webhookHostPolicy(process.env[ENV.allowedWebhookHosts], process.env[ENV.localWebhookHosts]),
   deadStreakLimit: () => numberFromEnv(ENV.webhookDeadStreakLimit, webhookDefaults.deadStreakLimit),
   schedule: () => settings.retrySchedule('deliveries'),
   maxAttempts: () => settings.retrySchedule('deliveries').maxAttempts,
@@ -48,7 +48,7 @@ export function deliveryQueue(): SqsDeliveryQueue {
 }
 
 export function ssrfGuard(): SsrfGuard {
-  return new SsrfGuard(webhookSettings.allowedHosts(), resolver, webhookDefaults.maxUrlLength);
+  return new SsrfGuard(webhookSettings.hostPolicy(), resolver, webhookDefaults.maxUrlLength);
 }
 
 export function webhookTransport(): HttpWebhookTransport {
