@@ -1,4 +1,4 @@
-import type { RetrySchedule } from '../../lib/topology';
+import type { RetrySchedule } from './retry-schedule';
 
 /**
  * The delay before the next attempt, given the attempt that just failed (1-based).

@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import type { RetrySchedule } from '../../lib/topology';
+import type { RetrySchedule } from './retry-schedule';
 import { backoffDelaySeconds } from './backoff';
 import type { MerchantNotifier } from './ports';
 import type { HeraldRequest } from './request';

@@ -1,11 +1,11 @@
-import type { RetrySchedule } from '../../lib/topology';
+import type { RetrySchedule } from './retry-schedule';
 import {
   CompensatedError,
   PermanentError,
   type Processor,
   type ProcessorLogger,
   type ProcessorServices,
-} from '../processors/processor';
+} from './processor';
 import { backoffDelaySeconds } from './backoff';
 import type { RequestEventPublisher, RequestQueue, RequestStore } from './ports';
 import { failedByExhaustion, shouldReopen, type RedriveLog, type RedriveReopener } from './redrive';

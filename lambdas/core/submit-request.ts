@@ -1,5 +1,5 @@
 import { ulid } from 'ulid';
-import type { Processor } from '../processors/processor';
+import type { Processor } from './processor';
 import {
   IdempotencyKeyReusedError,
   MissingIdempotencyKeyError,

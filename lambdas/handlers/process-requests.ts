@@ -3,7 +3,7 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseRequestMessage, TRACE_ID_ATTRIBUTE } from '../adapters/sqs-request-queue';
 import { processRequest } from '../core/process-request';
 import { processorFor } from '../processors/registry';
-import type { ProcessorServices } from '../processors/processor';
+import type { ProcessorServices } from '../core/processor';
 import { redriveLog, requestQueue, requestStore, settings, walletLedger } from './shared/dependencies';
 import { requestEventPublisher } from './shared/fan-out';
 import { countMetric, flushMetrics, logger, METRIC } from './shared/observability';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod';
-import { RetryableError, type Processor } from './processor';
+import { RetryableError, type Processor } from '../core/processor';
 
 /** Waits `payload.ms` milliseconds and reports it: the smallest real unit of slow work. */
 export const demoSleep: Processor<{ ms: number }, { sleptMs: number }> = {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod';
-import { PermanentError, RetryableError, type Processor } from './processor';
+import { PermanentError, RetryableError, type Processor } from '../core/processor';
 
 /** Orders above this total are refused: the business rule that makes a permanent failure. */
 export const ORDER_LIMIT_CENTS = 1_000_000;

@@ -1,6 +1,6 @@
 import { demoFail, demoSleep } from './demo';
 import { orderProcess } from './order-process';
-import type { Processor } from './processor';
+import type { Processor } from '../core/processor';
 import { walletDebit } from './wallet-debit';
 
 /**

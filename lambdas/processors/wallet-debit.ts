@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { WALLET_ID_PATTERN, type WalletLedger } from '../core/wallet';
-import { CompensatedError, PermanentError, RetryableError, type Processor, type ProcessorContext } from './processor';
+import { CompensatedError, PermanentError, RetryableError, type Processor, type ProcessorContext } from '../core/processor';
 
 const walletId = z.string().regex(WALLET_ID_PATTERN, 'a wallet id is 1 to 64 letters, digits or _.:-');
 

@@ -8,7 +8,7 @@ import { DynamoWalletLedger } from '../../lambdas/adapters/dynamo-wallet-ledger'
 import { SqsRequestQueue } from '../../lambdas/adapters/sqs-request-queue';
 import { processRequest } from '../../lambdas/core/process-request';
 import type { HeraldRequest } from '../../lambdas/core/request';
-import type { Processor, ProcessorContext } from '../../lambdas/processors/processor';
+import type { Processor, ProcessorContext } from '../../lambdas/core/processor';
 import { demoSleep } from '../../lambdas/processors/demo';
 import { walletDebit } from '../../lambdas/processors/wallet-debit';
 import { apiEvent, invoke, lambdaContext } from '../support/api-events';

@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import type { WalletLedger } from '../core/wallet';
+import type { WalletLedger } from './wallet';
 
 /** Structured logging for a processor; every line carries the request id and attempt. */
 export interface ProcessorLogger {

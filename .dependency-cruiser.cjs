@@ -1,0 +1,79 @@
+/**
+ * Layer rules: a file's folder tells what it may import (DESIGN.md, "Layout").
+ * `npm run lint:deps` checks them; CI runs it before the tests.
+ */
+const OURS = '^(bin|lib|lambdas|bench|scripts|test)/';
+const AGGREGATES = '^(lib|lambdas)$';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'core-imports-only-core',
+      comment: 'The domain is pure: it imports nothing of ours from outside lambdas/core (no adapters, handlers, processors or lib).',
+      severity: 'error',
+      from: { path: '^lambdas/core/' },
+      to: { path: OURS, pathNot: '^lambdas/core/' },
+    },
+    {
+      name: 'processors-import-only-core',
+      comment: 'A processor is the work itself: besides its own folder it may use only the domain, never adapters, handlers or lib.',
+      severity: 'error',
+      from: { path: '^lambdas/processors/' },
+      to: { path: OURS, pathNot: '^lambdas/(core|processors)/' },
+    },
+    {
+      name: 'adapters-not-handlers',
+      comment: 'Adapters wrap the AWS SDK for the domain; handlers compose them, never the other way round.',
+      severity: 'error',
+      from: { path: '^lambdas/adapters/' },
+      to: { path: '^lambdas/handlers/' },
+    },
+    {
+      name: 'handlers-not-local-or-constructs',
+      comment: 'Lambda code ships to AWS: the local runtime and the CDK constructs are not part of its bundle.',
+      severity: 'error',
+      from: { path: '^lambdas/handlers/' },
+      to: { path: '^lib/(local|constructs)/' },
+    },
+    {
+      name: 'local-not-constructs',
+      comment: 'The local runtime renders the topology itself; it does not reach into the CDK constructs.',
+      severity: 'error',
+      from: { path: '^lib/local/' },
+      to: { path: '^lib/constructs/' },
+    },
+    {
+      name: 'constructs-not-local',
+      comment: 'The CDK constructs describe AWS; they do not depend on the local runtime.',
+      severity: 'error',
+      from: { path: '^lib/constructs/' },
+      to: { path: '^lib/local/' },
+    },
+    {
+      name: 'no-circular-folders',
+      comment: 'Folders depend on each other one way only; a cycle between two folders means a contract sits on the wrong side.',
+      severity: 'error',
+      scope: 'folder',
+      // "lib" and "lambdas" as wholes are left out: as aggregates of their subfolders they always
+      // meet (lambdas read lib/topology.ts, the local runtime runs lambdas), while every real
+      // layer is a subfolder, and topology-imports-only-core keeps lib/'s own files below lambdas.
+      from: { pathNot: AGGREGATES },
+      to: { circular: true, pathNot: AGGREGATES },
+    },
+    {
+      name: 'topology-imports-only-core',
+      comment: 'The topology is data that Lambda code reads too: it may build on domain types, nothing else of ours.',
+      severity: 'error',
+      from: { path: '^lib/topology\\.ts$' },
+      to: { path: OURS, pathNot: '^lambdas/core/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(node_modules|cdk\\.out)/' },
+    // Type-only imports count: a type imported from another layer is a dependency on it.
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: { extensions: ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs', '.json'] },
+  },
+};
