@@ -64,13 +64,18 @@ export interface Target {
 
 export type TargetValues = { local?: boolean; port?: string; stack?: string; table?: string; region?: string };
 
-/** A mistake in the command line: the CLI prints the message (and usage), without a stack trace. */
+/** A mistake in the command line: the CLI prints the message (and usage), without a stack trace, and exits 2. */
 export class CliUsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CliUsageError';
-  }
+  override readonly name = 'CliUsageError';
 }
+
+/** A well-formed command that could not be carried out (no such merchant, request …): exit code 1, no stack trace. */
+export class CliFailedError extends Error {
+  override readonly name = 'CliFailedError';
+}
+
+/** The documented exit codes of every `herald` command. */
+export const EXIT_CODES = { ok: 0, failed: 1, usage: 2 } as const;
 
 /**
  * Resolves the target from command-line arguments (only the target options are allowed in
@@ -107,7 +112,7 @@ async function localTarget(port: string): Promise<Target> {
     if (!response.ok) throw new Error(`it answered ${response.status}`);
     description = (await response.json()) as LocalRuntimeDescription;
   } catch (error) {
-    throw new CliUsageError(
+    throw new CliFailedError(
       `No local runtime answers at ${apiUrl} (${(error as Error).message}). Start it with \`npm start\`, or pass --port / set PORT.`,
     );
   }
@@ -143,7 +148,7 @@ async function stackTarget(stackName: string, region?: string): Promise<Target> 
     cloudFormation.destroy();
   }
   const tableName = outputs.TableName;
-  if (!tableName) throw new CliUsageError(`Stack ${stackName} has no TableName output; is it a Herald stack?`);
+  if (!tableName) throw new CliFailedError(`Stack ${stackName} has no TableName output; is it a Herald stack?`);
   const queueUrls: Partial<Record<QueueName, QueueUrls>> = {};
   for (const name of Object.keys(queues) as QueueName[]) {
     const url = outputs[`${pascal(name)}QueueUrl`];
@@ -210,6 +215,22 @@ function withClients(
 const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 const upperSnake = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 
+/** Options every command takes besides its target: `--json` and `--help`. */
+export const commonOptions = {
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+export const COMMON_USAGE = `Output:
+  --json      machine-readable output: one JSON document on stdout and nothing else
+  -h, --help  this help (as {"usage": "..."} with --json)
+Exit codes: 0 ok, 1 failed, 2 usage (a mistake in the command line)`;
+
+/** Prints help text, or with `--json` the same text as `{"usage": …}` so scripts never meet prose on stdout. */
+export function printHelp(text: string, json: boolean): void {
+  console.log(json ? JSON.stringify({ usage: text }) : text);
+}
+
 /**
  * Parses a command's arguments together with the target options, and resolves the target.
  * `run` receives the command's own values and positionals; the target is closed afterwards.
@@ -225,12 +246,12 @@ export async function withTarget<T extends NonNullable<ParseArgsConfig['options'
 ): Promise<void> {
   let parsed: { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] };
   try {
-    parsed = parseArgs({ args: [...argv], options: { ...options, ...targetOptions, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args: [...argv], options: { ...options, ...targetOptions, ...commonOptions }, strict: true, allowPositionals: true });
   } catch (error) {
     throw new CliUsageError(`${(error as Error).message}\n\n${usage}\n\n${TARGET_USAGE}`);
   }
   if (parsed.values.help) {
-    console.log(`${usage}\n\n${TARGET_USAGE}`);
+    printHelp(`${usage}\n\n${TARGET_USAGE}\n\n${COMMON_USAGE}`, parsed.values.json === true);
     return;
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;

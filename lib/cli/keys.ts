@@ -6,7 +6,7 @@
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
 import type { ApiKeyRecord } from '../../lambdas/core/merchant';
 import { AUTHORIZER_CACHE_TTL_SECONDS } from '../topology';
-import { CliUsageError, withTarget } from './context';
+import { CliFailedError, CliUsageError, withTarget } from './context';
 
 export const USAGE = `Usage: herald keys create --merchant ID [--json] <target>
        herald keys list --merchant ID [--json] <target>
@@ -23,7 +23,7 @@ export async function run(argv: string[]): Promise<void> {
     const merchantId = values.merchant === undefined ? undefined : String(values.merchant);
     if (!merchantId) throw new CliUsageError(`--merchant is required\n\n${USAGE}`);
     const merchants = new DynamoMerchantStore(target.dynamo, target.tableName);
-    if (!(await merchants.getMerchant(merchantId))) throw new CliUsageError(`No merchant ${merchantId} in ${target.description}`);
+    if (!(await merchants.getMerchant(merchantId))) throw new CliFailedError(`No merchant ${merchantId} in ${target.description}`);
     const [action, ...rest] = positionals;
     const print = (json: unknown, text: string) => console.log(values.json ? JSON.stringify(json) : text);
 

@@ -4,7 +4,7 @@
  * `herald merchants show <merchant id>`: the merchant and its keys (hints only).
  */
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
-import { CliUsageError, withTarget } from './context';
+import { CliFailedError, CliUsageError, withTarget } from './context';
 import { describeKey } from './keys';
 
 export const USAGE = `Usage: herald merchants create --name NAME [--email EMAIL] [--json] <target>
@@ -51,7 +51,7 @@ export async function run(argv: string[]): Promise<void> {
         const id = rest[0];
         if (!id || rest.length > 1) throw new CliUsageError(`merchants show takes one merchant id\n\n${USAGE}`);
         const merchant = await merchants.getMerchant(id);
-        if (!merchant) throw new CliUsageError(`No merchant ${id} in ${target.description}`);
+        if (!merchant) throw new CliFailedError(`No merchant ${id} in ${target.description}`);
         const keys = await merchants.listApiKeys(id);
         if (values.json) {
           console.log(JSON.stringify({ ...merchant, keys: keys.map(({ keyHash: _hash, ...key }) => key) }));

@@ -28,7 +28,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoRedriveLog } from '../../lambdas/adapters/dynamo-redrive-log';
 import type { RedriveLog } from '../../lambdas/core/redrive';
 import { queues, type QueueName } from '../topology';
-import { CliUsageError, withTarget } from './context';
+import { CliFailedError, CliUsageError, withTarget } from './context';
+import { approximateDepth } from './queues';
 
 export interface RedriveTarget {
   readonly sqs: SQSClient;
@@ -69,8 +70,14 @@ export interface Progress {
   finish(): void;
 }
 
-/** A progress bar on a terminal (redrawn in place), one line per update elsewhere. */
-export function progressBar(stream: NodeJS.WriteStream = process.stderr, label = 'moved'): Progress {
+const silent: Progress = { update: () => undefined, finish: () => undefined };
+
+/**
+ * A progress bar redrawn in place on a terminal; nothing at all when the stream is piped or
+ * redirected, where a log would only fill with bars a script cannot use.
+ */
+export function progressBar(stream: Pick<NodeJS.WriteStream, 'isTTY' | 'write'> = process.stderr, label = 'moved'): Progress {
+  if (!stream.isTTY) return silent;
   let last = '';
   return {
     update(done, total) {
@@ -80,19 +87,17 @@ export function progressBar(stream: NodeJS.WriteStream = process.stderr, label =
       const line = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} ${label}`;
       if (line === last) return;
       last = line;
-      stream.write(stream.isTTY ? `\r${line}` : `${line}\n`);
+      stream.write(`\r${line}`);
     },
     finish() {
-      if (stream.isTTY && last) stream.write('\n');
+      if (last) stream.write('\n');
     },
   };
 }
 
-const silent: Progress = { update: () => undefined, finish: () => undefined };
-
 /** Moves a queue's dead letters back to it (or, as a dry run, says what would move). */
 export async function redrive(target: RedriveTarget, options: RedriveOptions = {}, progress: Progress = silent): Promise<RedriveReport> {
-  const waiting = await approximateCount(target.sqs, target.deadLetterUrl);
+  const waiting = await approximateDepth(target.sqs, target.deadLetterUrl);
   const planned = options.max === undefined ? waiting : Math.min(options.max, waiting);
   if (options.dryRun) {
     return { mode: 'dry-run', waiting, moved: 0, failed: 0, sample: await peek(target, Math.min(planned, 10)) };
@@ -105,14 +110,6 @@ export async function redrive(target: RedriveTarget, options: RedriveOptions = {
   }
   const moved = await moveInBatches(target, options, planned, progress);
   return { mode: 'batches', waiting, generation, ...moved };
-}
-
-/** Visible and in-flight messages: a dead letter someone is looking at (a dry run's peek) still waits to be moved. */
-async function approximateCount(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
-  );
-  return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
 }
 
 async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
@@ -238,12 +235,13 @@ function copyAttributes(attributes: Record<string, MessageAttributeValue>): Reco
   return copy;
 }
 
-export const USAGE = `Usage: herald redrive <${Object.keys(queues).join('|')}> [--max N] [--dry-run] <target>
+export const USAGE = `Usage: herald redrive <${Object.keys(queues).join('|')}> [--max N] [--dry-run] [--json] <target>
 
 Moves the messages of a queue's dead-letter queue back to the queue. A request whose attempts
 ran out reopens (failed → accepted, a new round of attempts) when its message arrives.
   --max N     move at most N messages (in batches, also on AWS)
-  --dry-run   say how many would move and show the first ones; move nothing`;
+  --dry-run   say how many would move and show the first ones; move nothing
+A progress bar shows on a terminal (stderr), none when piped.`;
 
 /** The command: `herald redrive <queue> [--max N] [--dry-run] --local | --stack NAME | --table NAME`. */
 export async function run(argv: string[]): Promise<void> {
@@ -258,7 +256,7 @@ export async function run(argv: string[]): Promise<void> {
       if (!Number.isInteger(max) || max < 1) throw new CliUsageError('--max takes a whole number of at least 1');
     }
     const urls = target.queues[queueName as QueueName];
-    if (!urls?.deadLetterUrl) throw new CliUsageError(`${target.description} does not name the ${queueName} queue and its dead-letter queue`);
+    if (!urls?.deadLetterUrl) throw new CliFailedError(`${target.description} does not name the ${queueName} queue and its dead-letter queue`);
     const report = await redrive(
       {
         sqs: target.sqs,
@@ -270,9 +268,9 @@ export async function run(argv: string[]): Promise<void> {
         moveTasks: target.kind !== 'local',
       },
       { ...(max !== undefined ? { max } : {}), dryRun: values['dry-run'] === true },
-      progressBar(),
+      values.json ? undefined : progressBar(),
     );
-    console.log(formatReport(queueName, report));
+    console.log(values.json ? JSON.stringify({ queue: queueName, ...report }) : formatReport(queueName, report));
   });
 }
 

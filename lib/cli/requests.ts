@@ -4,7 +4,7 @@
  */
 import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
 import { defaults } from '../topology';
-import { CliUsageError, withTarget } from './context';
+import { CliFailedError, CliUsageError, withTarget } from './context';
 
 export const USAGE = 'Usage: herald requests show <request id> [--json] <target>';
 
@@ -14,7 +14,7 @@ export async function run(argv: string[]): Promise<void> {
     if (action !== 'show' || !id || rest.length) throw new CliUsageError(USAGE);
     const store = new DynamoRequestStore(target.dynamo, target.tableName, defaults.requestRetentionDays);
     const request = await store.get(id);
-    if (!request) throw new CliUsageError(`No request ${id} in ${target.description}`);
+    if (!request) throw new CliFailedError(`No request ${id} in ${target.description}`);
     if (values.json) {
       console.log(JSON.stringify(request, null, 2));
       return;

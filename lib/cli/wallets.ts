@@ -13,11 +13,11 @@ import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-stor
 import { DynamoWalletLedger } from '../../lambdas/adapters/dynamo-wallet-ledger';
 import { WALLET_ID_PATTERN, type WalletLedger } from '../../lambdas/core/wallet';
 import { DEMO_MERCHANT_ID } from '../local/runtime';
-import { CliUsageError, withTarget } from './context';
+import { CliFailedError, CliUsageError, withTarget } from './context';
 
 export const USAGE = `Usage:
-  herald wallets credit <wallet-id> <amount-cents> --merchant ID [--reference REF] <target>
-  herald wallets show <wallet-id> --merchant ID <target>
+  herald wallets credit <wallet-id> <amount-cents> --merchant ID [--reference REF] [--json] <target>
+  herald wallets show <wallet-id> --merchant ID [--json] <target>
 
 credit      adds money to the merchant's wallet (created if new); the same --reference credits only once
 show        prints the balance of the merchant's wallet in cents
@@ -45,16 +45,18 @@ export async function run(argv: string[]): Promise<void> {
     if (!merchantId) throw new CliUsageError(`Name the merchant whose wallet it is: --merchant <merchant id>\n\n${USAGE}`);
     // A typo in the merchant would otherwise create a wallet nobody can spend from.
     if (!(await new DynamoMerchantStore(target.dynamo, target.tableName).getMerchant(merchantId))) {
-      throw new CliUsageError(`No merchant ${merchantId} in ${target.description}`);
+      throw new CliFailedError(`No merchant ${merchantId} in ${target.description}`);
     }
     const ledger = new DynamoWalletLedger(target.dynamo, target.tableName);
     if (action === 'show' && amount === undefined) {
       const wallet = await ledger.wallet(merchantId, walletId);
-      console.log(
-        wallet
-          ? `${walletId} (merchant ${merchantId}): ${wallet.balanceCents} cents (updated ${wallet.updatedAt})`
-          : `${walletId} (merchant ${merchantId}): no such wallet`,
-      );
+      if (values.json) console.log(JSON.stringify(wallet ?? { merchantId, walletId, exists: false }));
+      else
+        console.log(
+          wallet
+            ? `${walletId} (merchant ${merchantId}): ${wallet.balanceCents} cents (updated ${wallet.updatedAt})`
+            : `${walletId} (merchant ${merchantId}): no such wallet`,
+        );
       return;
     }
     if (action !== 'credit') throw new CliUsageError(USAGE);
@@ -62,6 +64,10 @@ export async function run(argv: string[]): Promise<void> {
     if (!Number.isInteger(amountCents) || amountCents < 1) throw new CliUsageError('The amount is a whole number of cents, at least 1');
     const reference = (values.reference as string | undefined) ?? randomUUID();
     const { applied, balanceCents } = await creditWallet(ledger, merchantId, walletId, amountCents, reference);
+    if (values.json) {
+      console.log(JSON.stringify({ merchantId, walletId, amountCents, reference, applied, balanceCents }));
+      return;
+    }
     console.log(
       applied
         ? `Credited ${amountCents} cents to ${walletId} of merchant ${merchantId} (reference ${reference}); balance ${balanceCents} cents`

@@ -1,0 +1,137 @@
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { LocalRuntime } from '../../lib/local/runtime';
+import { apiClient, eventually, startTestRuntime } from '../support/local-runtime';
+
+const execFileAsync = promisify(execFile);
+let runtime: LocalRuntime;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime('cliscript');
+});
+
+afterAll(() => runtime?.stop());
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `herald …` against the test runtime, piped (never a terminal), and reports how it ended. */
+async function herald(...args: string[]): Promise<Run> {
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, ['bin/herald.cjs', ...args], {
+      env: { ...process.env, PORT: String(runtime.port) },
+      timeout: 30_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+const parsed = (run: Run) => JSON.parse(run.stdout) as Record<string, any>;
+
+describe('herald --json for scripts', () => {
+  it('prints one JSON document and nothing else for every command', async () => {
+    const merchant = await herald('merchants', 'create', '--name', 'Script Co', '--json', '--local');
+    expect(merchant.code).toBe(0);
+    const { merchantId, apiKey } = parsed(merchant);
+    const submitted = await apiClient(runtime, apiKey)('POST', '/v1/requests', {
+      body: { type: 'demo.sleep', payload: { ms: 1 } },
+      headers: { 'idempotency-key': 'script-1' },
+    });
+
+    const runs: Record<string, Run> = {
+      'merchants show': await herald('merchants', 'show', merchantId, '--json', '--local'),
+      'keys create': await herald('keys', 'create', '--merchant', merchantId, '--json', '--local'),
+      'keys list': await herald('keys', 'list', '--merchant', merchantId, '--json', '--local'),
+      'requests show': await herald('requests', 'show', submitted.body!.id, '--json', '--local'),
+      queues: await herald('queues', '--json', '--local'),
+      'redrive --dry-run': await herald('redrive', 'requests', '--dry-run', '--json', '--local'),
+      redrive: await herald('redrive', 'deliveries', '--json', '--local'),
+      'wallets credit': await herald('wallets', 'credit', 'wal_script', '500', '--json', '--local'),
+      'wallets show': await herald('wallets', 'show', 'wal_script', '--json', '--local'),
+    };
+    const keyId = parsed(runs['keys create']!).keyId as string;
+    runs['keys revoke'] = await herald('keys', 'revoke', keyId, '--merchant', merchantId, '--json', '--local');
+
+    for (const [command, run] of Object.entries(runs)) {
+      expect({ command, code: run.code }).toEqual({ command, code: 0 });
+      expect(() => JSON.parse(run.stdout)).not.toThrow();
+    }
+    expect(parsed(runs['requests show']!).id).toBe(submitted.body!.id);
+    expect(parsed(runs.queues!)).toEqual(expect.arrayContaining([expect.objectContaining({ queue: 'requests', deadLetters: expect.any(Number) })]));
+    expect(parsed(runs['wallets show']!).balanceCents).toBe(500);
+    expect(parsed(runs.redrive!)).toMatchObject({ queue: 'deliveries', mode: 'batches', moved: 0 });
+  });
+
+  it('answers --help for every command, as {"usage"} under --json', async () => {
+    const text = await herald('--help');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^Usage: herald <command>/);
+    for (const command of ['merchants', 'keys', 'requests', 'tail', 'queues', 'redrive', 'wallets']) {
+      const json = await herald(command, '--help', '--json');
+      expect(json.code).toBe(0);
+      expect(parsed(json).usage).toMatch(new RegExp(`herald ${command}`));
+      expect(parsed(json).usage).toContain('Exit codes: 0 ok, 1 failed, 2 usage');
+    }
+  });
+
+  it('exits 2 on a usage mistake and 1 when the command fails, with stdout left empty', async () => {
+    const usage = await herald('redrive', 'no-such-queue', '--json', '--local');
+    expect(usage.code).toBe(2);
+    expect(usage.stdout).toBe('');
+    expect(JSON.parse(usage.stderr).error.kind).toBe('usage');
+
+    expect((await herald('no-such-command')).code).toBe(2);
+    expect((await herald('merchants', 'create', '--name', 'X', '--bogus')).code).toBe(2);
+
+    const failed = await herald('requests', 'show', 'req_does_not_exist', '--json', '--local');
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toBe('');
+    expect(JSON.parse(failed.stderr).error).toMatchObject({ kind: 'failed', message: expect.stringContaining('req_does_not_exist') });
+  });
+
+  it('draws no progress bar when its output is piped', async () => {
+    const run = await herald('redrive', 'requests', '--local');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Moved 0 of 0 message/);
+    expect(run.stderr).not.toContain('[');
+  });
+
+  it('follows a request through its transitions with tail, one JSON object per line', async () => {
+    const child = spawn(process.execPath, ['bin/herald.cjs', 'tail', '--merchant', runtime.merchantId, '--json', '--interval', '0.2', '--duration', '20', '--local'], {
+      env: { ...process.env, PORT: String(runtime.port) },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const ended = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+    try {
+      // Tail reports only what happens after it starts following.
+      await eventually(async () => (stderr.includes('Following') ? true : undefined));
+      const submitted = await apiClient(runtime)('POST', '/v1/requests', {
+        body: { type: 'demo.sleep', payload: { ms: 300 } },
+        headers: { 'idempotency-key': 'tail-1' },
+      });
+      const id = submitted.body!.id as string;
+      const lines = await eventually(async () => {
+        const mine = stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as Record<string, unknown>)
+          .filter((line) => line.requestId === id);
+        return mine.some((line) => line.to === 'succeeded') ? mine : undefined;
+      });
+      expect(lines.map((line) => line.to)).toEqual(['accepted', 'processing', 'succeeded']);
+      expect(lines.every((line) => line.kind === 'transition' && line.merchantId === runtime.merchantId)).toBe(true);
+    } finally {
+      child.kill('SIGINT');
+      await ended;
+    }
+  });
+});
