@@ -1,5 +1,6 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { runHerald } from '../../lib/cli/main';
 import type { LocalRuntime } from '../../lib/local/runtime';
 import { apiClient, eventually, startTestRuntime } from '../support/local-runtime';
 
@@ -18,8 +19,28 @@ interface Run {
   readonly stderr: string;
 }
 
-/** Runs `herald …` against the test runtime, piped (never a terminal), and reports how it ended. */
+/**
+ * Runs a `herald` command line in this process (the CLI's own entry point, minus the process
+ * start-up each spawn would cost), with stdout and stderr captured as a pipe would see them.
+ */
 async function herald(...args: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const log = jest.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void (stdout += `${parts.join(' ')}\n`));
+  const error = jest.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => void (stderr += `${parts.join(' ')}\n`));
+  const write = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  try {
+    const code = await runHerald([...args, ...(args.includes('--local') ? [`--port=${runtime.port}`] : [])]);
+    return { code, stdout, stderr };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    write.mockRestore();
+  }
+}
+
+/** The same through the installed bin script, as a shell runs it, for what only a real process shows: its exit status. */
+async function heraldProcess(...args: string[]): Promise<Run> {
   try {
     const { stdout, stderr } = await execFileAsync(process.execPath, ['bin/herald.cjs', ...args], {
       env: { ...process.env, PORT: String(runtime.port) },
@@ -81,7 +102,7 @@ describe('herald --json for scripts', () => {
   });
 
   it('exits 2 on a usage mistake and 1 when the command fails, with stdout left empty', async () => {
-    const usage = await herald('redrive', 'no-such-queue', '--json', '--local');
+    const usage = await heraldProcess('redrive', 'no-such-queue', '--json', '--local');
     expect(usage.code).toBe(2);
     expect(usage.stdout).toBe('');
     expect(JSON.parse(usage.stderr).error.kind).toBe('usage');
@@ -89,49 +110,38 @@ describe('herald --json for scripts', () => {
     expect((await herald('no-such-command')).code).toBe(2);
     expect((await herald('merchants', 'create', '--name', 'X', '--bogus')).code).toBe(2);
 
-    const failed = await herald('requests', 'show', 'req_does_not_exist', '--json', '--local');
+    const failed = await heraldProcess('requests', 'show', 'req_does_not_exist', '--json', '--local');
     expect(failed.code).toBe(1);
     expect(failed.stdout).toBe('');
     expect(JSON.parse(failed.stderr).error).toMatchObject({ kind: 'failed', message: expect.stringContaining('req_does_not_exist') });
   });
 
   it('draws no progress bar when its output is piped', async () => {
-    const run = await herald('redrive', 'requests', '--local');
+    const run = await heraldProcess('redrive', 'requests', '--local');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Moved 0 of 0 message/);
     expect(run.stderr).not.toContain('[');
   });
 
   it('follows a request through its transitions with tail, one JSON object per line', async () => {
-    const child = spawn(process.execPath, ['bin/herald.cjs', 'tail', '--merchant', runtime.merchantId, '--json', '--interval', '0.2', '--duration', '20', '--local'], {
-      env: { ...process.env, PORT: String(runtime.port) },
+    const tailing = herald('tail', '--merchant', runtime.merchantId, '--json', '--interval', '0.2', '--duration', '6', '--local');
+    // Tail reports only what happens after it starts following: give it its first round.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const submitted = await apiClient(runtime)('POST', '/v1/requests', {
+      body: { type: 'demo.sleep', payload: { ms: 300 } },
+      headers: { 'idempotency-key': 'tail-1' },
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const ended = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
-    try {
-      // Tail reports only what happens after it starts following.
-      await eventually(async () => (stderr.includes('Following') ? true : undefined));
-      const submitted = await apiClient(runtime)('POST', '/v1/requests', {
-        body: { type: 'demo.sleep', payload: { ms: 300 } },
-        headers: { 'idempotency-key': 'tail-1' },
-      });
-      const id = submitted.body!.id as string;
-      const lines = await eventually(async () => {
-        const mine = stdout
-          .split('\n')
-          .filter(Boolean)
-          .map((line) => JSON.parse(line) as Record<string, unknown>)
-          .filter((line) => line.requestId === id);
-        return mine.some((line) => line.to === 'succeeded') ? mine : undefined;
-      });
-      expect(lines.map((line) => line.to)).toEqual(['accepted', 'processing', 'succeeded']);
-      expect(lines.every((line) => line.kind === 'transition' && line.merchantId === runtime.merchantId)).toBe(true);
-    } finally {
-      child.kill('SIGINT');
-      await ended;
-    }
+    const id = submitted.body!.id as string;
+    await eventually(async () => ((await apiClient(runtime)('GET', `/v1/requests/${id}`)).body?.status === 'succeeded' ? true : undefined));
+    const tail = await tailing;
+
+    expect(tail.code).toBe(0);
+    const lines = tail.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.requestId === id);
+    expect(lines.map((line) => line.to)).toEqual(['accepted', 'processing', 'succeeded']);
+    expect(lines.every((line) => line.kind === 'transition' && line.merchantId === runtime.merchantId)).toBe(true);
   });
 });
