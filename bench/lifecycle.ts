@@ -1,0 +1,300 @@
+/**
+ * `npm run bench:lifecycle`: what one request costs on AWS, in calls, capacity, invocations, log
+ * bytes and dollars, measured on the local runtime.
+ *
+ *   npm run bench:lifecycle -- [--requests 500] [--concurrency 1] [--payload-kb 1,100]
+ *
+ * The reference workload, once per payload size: a submit of a `demo.sleep` request (0 ms of
+ * work) whose body is about that many KB, one webhook endpoint answering 204, no SMS or email,
+ * and one status poll once the webhook has arrived. Everything the handlers do is measured, not
+ * assumed: each AWS call of their SDK clients (attributed to the invoking function, DynamoDB
+ * capacity as the emulator reports it for `ReturnConsumedCapacity: TOTAL`), each invocation and
+ * its duration, each byte they log at the deployed level (INFO, EMF metrics on). The queue
+ * consumers' event source is billed per batch: one receive (more for a payload over 64 KB) and
+ * one batch delete per invocation. The schedules are off: a sweeper's runs cost the same whatever
+ * the traffic. One client by default: the handlers share this process's one CPU thread, so more
+ * clients stretch every measured duration by the invocations running beside it, which a Lambda
+ * instance never sees. Prices: bench/support/aws-prices.ts. Budgets: 7 calls and $8.00 per million.
+ * A benchmark, not a test: it prints figures and asserts nothing.
+ */
+import './support/deployed-logging';
+import './support/quiet';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { invokingFunction, recordInvocations, type Invocation } from '../lib/local/lambda-context';
+import { startLocalRuntime, type LocalRuntime } from '../lib/local/runtime';
+import { functions, queues, type FunctionName } from '../lib/topology';
+import { meterAwsCalls, type MeteredCall } from './support/aws-call-meter';
+import { PRICES, PRICES_READ, PRICES_REGION } from './support/aws-prices';
+
+const { values } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '500' },
+    concurrency: { type: 'string', default: '1' },
+    'payload-kb': { type: 'string', default: '1,100' },
+  },
+});
+
+const CALL_BUDGET = 7;
+const COST_BUDGET = 8;
+/**
+ * Lambda's own lines per invocation (START, END, and REPORT with its X-Ray trace id), about 360
+ * bytes, plus CloudWatch's 26 bytes of metadata on each of those three events.
+ */
+const PLATFORM_LOG_BYTES_PER_INVOCATION = 360 + 3 * 26;
+const LOG_EVENT_OVERHEAD_BYTES = 26;
+/** X-Ray's default sampling rule records the first request each second and 5 % of the rest. */
+const XRAY_SAMPLED_SHARE = 0.05;
+const CHUNK_BYTES = 64 * 1024;
+
+interface Run {
+  readonly payloadKb: number;
+  readonly requests: number;
+  readonly apiRequests: number;
+  readonly calls: MeteredCall[];
+  readonly invocations: Invocation[];
+  readonly logBytes: Map<string, number>;
+}
+
+// Webhooks that have arrived, and clients waiting for theirs.
+const arrived = new Set<string>();
+const waiting = new Map<string, () => void>();
+
+function webhookFor(requestId: string): Promise<void> {
+  if (arrived.has(requestId)) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no webhook for ${requestId} within 60 s`)), 60_000);
+    waiting.set(requestId, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+async function startReceiver(): Promise<{ url: string; close(): void }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      res.writeHead(204).end();
+      const id = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data?: { id?: string } }).data?.id;
+      if (!id) return;
+      arrived.add(id);
+      waiting.get(id)?.();
+      waiting.delete(id);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+/** Submit, wait for the webhook, poll once: the reference workload for one request. */
+async function lifecycle(runtime: LocalRuntime, payloadKb: number): Promise<void> {
+  const headers = { authorization: `Bearer ${runtime.apiKey}`, 'content-type': 'application/json' };
+  const filler = 'x'.repeat(Math.max(0, payloadKb * 1024 - 80));
+  const submitted = await fetch(`${runtime.url}/v1/requests`, {
+    method: 'POST',
+    headers: { ...headers, 'idempotency-key': randomUUID() },
+    body: JSON.stringify({ type: 'demo.sleep', payload: { ms: 0, filler } }),
+  });
+  if (submitted.status !== 202) throw new Error(`submit answered ${submitted.status}: ${await submitted.text()}`);
+  const { id } = (await submitted.json()) as { id: string };
+  await webhookFor(id);
+  const polled = await fetch(`${runtime.url}/v1/requests/${id}`, { headers });
+  if (polled.status !== 200) throw new Error(`poll answered ${polled.status}`);
+  await polled.arrayBuffer();
+}
+
+/** Counts what the handlers write to stdout and stderr, by function, without showing it. */
+function captureLogs(): { bytes: Map<string, number>; restore(): void } {
+  const bytes = new Map<string, number>();
+  const originals = { out: process.stdout.write, err: process.stderr.write };
+  const counting = (chunk: string | Uint8Array): boolean => {
+    const name = invokingFunction() ?? '(outside)';
+    // Each write is one log event in CloudWatch.
+    const size = (typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length) + LOG_EVENT_OVERHEAD_BYTES;
+    bytes.set(name, (bytes.get(name) ?? 0) + size);
+    return true;
+  };
+  process.stdout.write = counting as typeof process.stdout.write;
+  process.stderr.write = counting as typeof process.stderr.write;
+  return {
+    bytes,
+    restore: () => {
+      process.stdout.write = originals.out;
+      process.stderr.write = originals.err;
+    },
+  };
+}
+
+async function measure(runtime: LocalRuntime, calls: MeteredCall[], payloadKb: number, requests: number, concurrency: number): Promise<Run> {
+  calls.length = 0;
+  const invocations: Invocation[] = [];
+  const stopRecording = recordInvocations((invocation) => invocations.push(invocation));
+  const logs = captureLogs();
+  try {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < requests) {
+          next++;
+          await lifecycle(runtime, payloadKb);
+        }
+      }),
+    );
+    // The delivery's outcome is written after the receiver answered: wait for the pipeline to go quiet.
+    let seen = -1;
+    while (seen !== invocations.length || runtime.busy()) {
+      seen = invocations.length;
+      await sleep(500);
+    }
+  } finally {
+    logs.restore();
+    stopRecording();
+  }
+  return { payloadKb, requests, apiRequests: requests * 2, calls: [...calls], invocations, logBytes: logs.bytes };
+}
+
+const isSqsConsumer = (name: FunctionName) => Object.values(queues).some((q) => q.consumer === name);
+
+function eventSourceCalls(invocations: Invocation[]): MeteredCall[] {
+  const calls: MeteredCall[] = [];
+  for (const { functionName, event, result } of invocations) {
+    if (!isSqsConsumer(functionName)) continue;
+    const records = (event as { Records: { messageId: string; body: string }[] }).Records;
+    const failed = new Set(((result as { batchItemFailures?: { itemIdentifier: string }[] } | undefined)?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+    const bytes = records.reduce((sum, r) => sum + Buffer.byteLength(r.body), 0);
+    const common = { functionName, readUnits: 0, writeUnits: 0 };
+    calls.push({ ...common, operation: 'sqs:ReceiveMessage (event source)', billedRequests: Math.max(1, Math.ceil(bytes / CHUNK_BYTES)) });
+    if (records.some((r) => !failed.has(r.messageId))) calls.push({ ...common, operation: 'sqs:DeleteMessageBatch (event source)', billedRequests: 1 });
+  }
+  return calls;
+}
+
+const fixed = (value: number, digits = 2) => value.toFixed(digits);
+const dollars = (value: number) => `$${value.toFixed(2)}`;
+
+function report(run: Run): void {
+  const n = run.requests;
+  const sourceCalls = eventSourceCalls(run.invocations);
+  const all = [...run.calls, ...sourceCalls];
+  const rows = new Map<string, { calls: number; billed: number; read: number; write: number }>();
+  for (const call of all) {
+    const key = `${call.functionName}\t${call.operation}`;
+    const row = rows.get(key) ?? { calls: 0, billed: 0, read: 0, write: 0 };
+    row.calls++;
+    row.billed += call.billedRequests;
+    row.read += call.readUnits;
+    row.write += call.writeUnits;
+    rows.set(key, row);
+  }
+  const handlerCalls = run.calls.filter((c) => c.functionName !== 'status' && c.functionName !== '(outside)').length;
+  const byService = (prefix: string) => all.filter((c) => c.operation.startsWith(prefix)).reduce((sum, c) => sum + c.billedRequests, 0);
+  const readUnits = all.reduce((sum, c) => sum + c.readUnits, 0);
+  const writeUnits = all.reduce((sum, c) => sum + c.writeUnits, 0);
+
+  const byFunction = new Map<FunctionName, number[]>();
+  for (const invocation of run.invocations) byFunction.set(invocation.functionName, [...(byFunction.get(invocation.functionName) ?? []), invocation.durationMs]);
+  let gbSeconds = 0;
+  for (const invocation of run.invocations) gbSeconds += (Math.ceil(invocation.durationMs) / 1000) * (functions[invocation.functionName].memoryMb / 1024);
+  const invocations = run.invocations.length;
+  const functionLogBytes = [...run.logBytes].filter(([name]) => name !== '(outside)').reduce((sum, [, bytes]) => sum + bytes, 0);
+  const logBytes = functionLogBytes + invocations * PLATFORM_LOG_BYTES_PER_INVOCATION;
+
+  const costs: [string, number][] = [
+    [`HTTP API requests (${fixed(run.apiRequests / n)} per request)`, (run.apiRequests / n) * PRICES.httpApiRequest.dollars],
+    [`Lambda invocations (${fixed(invocations / n)})`, (invocations / n) * PRICES.lambdaRequest.dollars],
+    [`Lambda arm64 duration (${fixed(gbSeconds / n, 4)} GB-s)`, (gbSeconds / n) * PRICES.lambdaArmGbSecond.dollars],
+    [`SQS requests (${fixed(byService('sqs:') / n)} of 64 KB)`, (byService('sqs:') / n) * PRICES.sqsRequest.dollars],
+    [`DynamoDB write units (${fixed(writeUnits / n)})`, (writeUnits / n) * PRICES.dynamoWriteUnit.dollars],
+    [`DynamoDB read units (${fixed(readUnits / n)})`, (readUnits / n) * PRICES.dynamoReadUnit.dollars],
+    [`SNS publishes (${fixed(byService('sns:Publish') / n)})`, (byService('sns:Publish') / n) * PRICES.snsPublish.dollars],
+    [`CloudWatch Logs ingestion (${fixed(logBytes / n, 0)} B)`, (logBytes / n / 1024 ** 3) * PRICES.logsIngestedGb.dollars],
+    [`X-Ray traces (${fixed((invocations / n) * XRAY_SAMPLED_SHARE, 3)} sampled)`, (invocations / n) * XRAY_SAMPLED_SHARE * PRICES.xrayTrace.dollars],
+  ];
+  const perMillion = costs.reduce((sum, [, cost]) => sum + cost, 0) * 1e6;
+  const dominant = [...costs].sort((a, b) => b[1] - a[1])[0]!;
+
+  const lines = [
+    '',
+    `=== ${n} requests, payload about ${run.payloadKb} KB: submit, ${queues.requests.consumer}, one webhook (204), one poll ===`,
+    '',
+    'AWS calls per request, by handler (event-source receives and deletes per batch, as billed)',
+    `  ${'handler'.padEnd(16)}${'service:operation'.padEnd(40)}${'calls'.padStart(7)}${'RCU'.padStart(8)}${'WCU'.padStart(8)}`,
+    ...[...rows]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, row]) => {
+        const [name, operation] = key.split('\t') as [string, string];
+        return `  ${name.padEnd(16)}${operation.padEnd(40)}${fixed(row.calls / n).padStart(7)}${fixed(row.read / n).padStart(8)}${fixed(row.write / n).padStart(8)}`;
+      }),
+    '',
+    `AWS calls per request: ${fixed(handlerCalls / n)}`,
+    `  (the handlers' own calls without the poll; budget ${CALL_BUDGET}; event-source calls and the poll are in the table and the cost)`,
+    `DynamoDB capacity per request: ${fixed(writeUnits / n)} write units, ${fixed(readUnits / n)} read units (DynamoDB Local's figures, indexes included; transactions computed from item sizes at twice the units)`,
+    '',
+    'Lambda invocations per request and measured duration on this machine',
+    ...[...byFunction].map(([name, durations]) => {
+      const sorted = [...durations].sort((a, b) => a - b);
+      const mean = durations.reduce((a, b) => a + b, 0) / durations.length;
+      const records = name && isSqsConsumer(name) ? ` (${fixed(n / durations.length, 1)} requests per batch)` : '';
+      return `  ${name.padEnd(16)}${fixed(durations.length / n).padStart(6)} invocations   mean ${fixed(mean, 1).padStart(7)} ms   p50 ${fixed(sorted[Math.floor(sorted.length / 2)]!, 1).padStart(7)} ms   ${functions[name].memoryMb} MB${records}`;
+    }),
+    '',
+    `Log bytes per request at INFO: ${fixed(logBytes / n, 0)} (${fixed(functionLogBytes / n, 0)} written by the handlers, ${fixed((invocations * PLATFORM_LOG_BYTES_PER_INVOCATION) / n, 0)} Lambda's START/END/REPORT)`,
+    ...[...run.logBytes].filter(([name]) => name !== '(outside)').map(([name, bytes]) => `  ${name.padEnd(16)}${fixed(bytes / n, 0).padStart(6)} B`),
+    '',
+    `Cost per request at ${PRICES_REGION} list prices read ${PRICES_READ}, per million requests`,
+    ...costs.map(([label, cost]) => `  ${label.padEnd(52)}${dollars(cost * 1e6).padStart(8)}`),
+    `  dominant line: ${dominant[0]}`,
+    `cost per million requests: ${dollars(perMillion)}`,
+    `  (budget ${dollars(COST_BUDGET)}; Lambda durations are this machine's against the emulators, not AWS's)`,
+  ];
+  console.log(lines.join('\n'));
+}
+
+async function main(): Promise<void> {
+  const requests = Number(values.requests);
+  const concurrency = Number(values.concurrency);
+  const sizes = values['payload-kb'].split(',').map(Number);
+  const runtime = await startLocalRuntime({ port: 0, schedules: false });
+  const receiver = await startReceiver();
+  try {
+    const registered = await fetch(`${runtime.url}/v1/webhooks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${runtime.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: receiver.url }),
+    });
+    if (registered.status !== 201) throw new Error(`registering the receiver: ${registered.status} ${await registered.text()}`);
+    const calls = meterAwsCalls();
+    // Load every handler module and fill the warm caches (authorizer, endpoint list) first.
+    const silenced = captureLogs();
+    try {
+      await lifecycle(runtime, 1);
+    } finally {
+      silenced.restore();
+    }
+    console.log(`Lifecycle benchmark on the local runtime (DynamoDB Local + fauxqs), ${concurrency} concurrent clients`);
+    for (const payloadKb of sizes) report(await measure(runtime, calls, payloadKb, requests, concurrency));
+    console.log('');
+  } finally {
+    receiver.close();
+    await runtime.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
