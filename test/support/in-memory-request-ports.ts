@@ -1,0 +1,213 @@
+import type {
+  AttemptOutcome,
+  CancelOutcome,
+  ClaimOutcome,
+  CreateOutcome,
+  IdempotencyRecord,
+  RequestCancellation,
+  RequestEventPublisher,
+  RequestMessage,
+  RequestQueue,
+  RequestStore,
+} from '../../lambdas/core/ports';
+import type { RedriveLog, RedriveReopener } from '../../lambdas/core/redrive';
+import type { HeraldRequest, RequestStatus } from '../../lambdas/core/request';
+import { decide, finishEvent, type LifecycleEvent, type LifecyclePolicy, type Transition } from '../../lambdas/core/request-lifecycle';
+
+/**
+ * The request ports in memory, for use-case tests that run in milliseconds. They keep the
+ * promises the DynamoDB adapters keep, because a fake that is kinder than the real store lets a
+ * use case pass here and fail on AWS: a key is taken once (until it expires), every lifecycle
+ * move is decided by core's transition table and written only while the stored request still
+ * matches the transition's precondition (status, attempts, version, owner), and nothing handed
+ * out shares memory with what is stored.
+ */
+export class InMemoryRequestStore implements RequestStore, RedriveReopener, RequestCancellation {
+  private readonly requests = new Map<string, HeraldRequest>();
+  private readonly keys = new Map<string, IdempotencyRecord>();
+  private readonly policy: LifecyclePolicy;
+  private readonly now: () => Date;
+
+  constructor(options: { retentionDays?: number; now?: () => Date } = {}) {
+    this.policy = { retentionDays: options.retentionDays ?? 30 };
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async create(request: HeraldRequest, record: IdempotencyRecord): Promise<CreateOutcome> {
+    const held = this.keys.get(keyOf(record.merchantId, record.key));
+    // As in the table: an expired key is free again, even before anything deleted it.
+    if (held && held.expiresAt >= epochSeconds(this.now())) return { outcome: 'exists', record: copy(held) };
+    if (this.requests.has(request.id)) throw new Error(`Request ${request.id} is already stored`);
+    this.keys.set(keyOf(record.merchantId, record.key), copy(record));
+    this.requests.set(request.id, copy(request));
+    return { outcome: 'created' };
+  }
+
+  async markEnqueued(record: IdempotencyRecord, at: string): Promise<void> {
+    this.setEnqueued(record, at);
+  }
+
+  async markNotEnqueued(record: IdempotencyRecord): Promise<void> {
+    this.setEnqueued(record, undefined);
+  }
+
+  async get(id: string): Promise<HeraldRequest | undefined> {
+    const stored = this.requests.get(id);
+    return stored && copy(stored);
+  }
+
+  async getForMerchant(merchantId: string, id: string): Promise<HeraldRequest | undefined> {
+    const stored = this.requests.get(id);
+    return stored?.merchantId === merchantId ? copy(stored) : undefined;
+  }
+
+  async claim(id: string, leaseMs: number, _expectedAttempts: number, now = new Date()): Promise<ClaimOutcome> {
+    // The table adapter guesses the attempt count to save a read and decides again on a miss;
+    // deciding on what is stored reaches the same outcome.
+    const current = this.requests.get(id);
+    if (!current) return { outcome: 'lost', reason: 'request not found' };
+    const decision = decide(current, { kind: 'claim', leaseMs }, now, this.policy);
+    if (decision.outcome === 'refused') return { outcome: 'lost', reason: decision.detail, current: copy(current) };
+    const written = this.write(id, decision);
+    return written ? { outcome: 'claimed', request: written } : { outcome: 'lost', reason: 'request changed concurrently', current: copy(current) };
+  }
+
+  async finishAttempt(
+    claimed: HeraldRequest,
+    to: Exclude<RequestStatus, 'processing' | 'cancelled'>,
+    outcome: AttemptOutcome,
+    now = new Date(),
+  ): Promise<HeraldRequest | undefined> {
+    return this.decideAndWrite(claimed, finishEvent(to, outcome), now);
+  }
+
+  async reopenForRedrive(failed: HeraldRequest, generation: number, now = new Date()): Promise<HeraldRequest | undefined> {
+    return this.decideAndWrite(failed, { kind: 'reopen', generation }, now);
+  }
+
+  async cancel(merchantId: string, id: string, now = new Date()): Promise<CancelOutcome> {
+    const current = this.requests.get(id);
+    if (!current) return { outcome: 'not-found' };
+    const decision = decide(current, { kind: 'cancel', merchantId }, now, this.policy);
+    if (decision.outcome === 'refused') {
+      // Another merchant's request is as good as missing: its owner is never revealed.
+      return decision.reason === 'not-owner' ? { outcome: 'not-found' } : { outcome: 'conflict', current: copy(current) };
+    }
+    const written = this.write(id, decision);
+    return written ? { outcome: 'cancelled', request: written } : { outcome: 'conflict', current: copy(current) };
+  }
+
+  /** Puts a request in a given state, as a test's arrange step; nothing is checked. */
+  seed(request: HeraldRequest): void {
+    this.requests.set(request.id, copy(request));
+  }
+
+  /** The idempotency record a key holds, expired or not. */
+  idempotencyRecord(merchantId: string, key: string): IdempotencyRecord | undefined {
+    const record = this.keys.get(keyOf(merchantId, key));
+    return record && copy(record);
+  }
+
+  get size(): number {
+    return this.requests.size;
+  }
+
+  private async decideAndWrite(known: HeraldRequest, event: LifecycleEvent, now: Date): Promise<HeraldRequest | undefined> {
+    const decision = decide(known, event, now, this.policy);
+    return decision.outcome === 'refused' ? undefined : this.write(known.id, decision);
+  }
+
+  /** One conditional write: applies the transition only if the stored request still meets its precondition. */
+  private write(id: string, transition: Transition): HeraldRequest | undefined {
+    const stored = this.requests.get(id);
+    if (!stored || !holds(stored, transition.precondition)) return undefined;
+    const { expiresAt: _expiry, ...set } = transition.set;
+    const next: Record<string, unknown> = { ...stored };
+    for (const [field, value] of Object.entries(set)) if (value !== undefined) next[field] = value;
+    for (const field of transition.remove) delete next[field];
+    next.history = transition.history.mode === 'append' ? [...stored.history, ...transition.history.rows] : [...transition.history.rows];
+    next.version = stored.version + 1;
+    const written = copy(next as unknown as HeraldRequest);
+    this.requests.set(id, written);
+    return copy(written);
+  }
+
+  private setEnqueued(record: IdempotencyRecord, at: string | undefined): void {
+    const key = keyOf(record.merchantId, record.key);
+    const held = this.keys.get(key);
+    const request = this.requests.get(record.requestId);
+    if (held) this.keys.set(key, withEnqueuedAt(held, at));
+    if (request) this.requests.set(request.id, withEnqueuedAt(request, at));
+  }
+}
+
+function holds(stored: HeraldRequest, precondition: Transition['precondition']): boolean {
+  return (
+    stored.status === precondition.status &&
+    stored.attempts === precondition.attempts &&
+    (precondition.version === undefined || stored.version === precondition.version) &&
+    (precondition.merchantId === undefined || stored.merchantId === precondition.merchantId) &&
+    (precondition.attemptsBelow === undefined || stored.attempts < precondition.attemptsBelow)
+  );
+}
+
+function withEnqueuedAt<T extends { enqueuedAt?: string }>(item: T, at: string | undefined): T {
+  const { enqueuedAt: _previous, ...rest } = item;
+  return (at === undefined ? rest : { ...rest, enqueuedAt: at }) as T;
+}
+
+const keyOf = (merchantId: string, key: string) => `${merchantId}\u0000${key}`;
+const epochSeconds = (at: Date) => Math.floor(at.getTime() / 1000);
+
+/** A deep copy, as a round trip through the table would make. */
+export function copy<T>(value: T): T {
+  return structuredClone(value);
+}
+
+/** The requests queue: what was sent, and the waits asked of received messages. */
+export class InMemoryRequestQueue implements RequestQueue {
+  readonly sent: { readonly message: RequestMessage; readonly traceId?: string }[] = [];
+  readonly delays: { readonly receiptHandle: string; readonly seconds: number }[] = [];
+  private refusals = 0;
+
+  /** The next `count` sends fail, as SQS does when it throttles or is unreachable. */
+  refuseNext(count = 1): void {
+    this.refusals = count;
+  }
+
+  async enqueue(message: RequestMessage, traceId?: string): Promise<void> {
+    if (this.refusals > 0) {
+      this.refusals--;
+      throw new Error('The queue refused the message');
+    }
+    this.sent.push({ message: copy(message), ...(traceId ? { traceId } : {}) });
+  }
+
+  async delayRedelivery(receiptHandle: string, seconds: number): Promise<void> {
+    this.delays.push({ receiptHandle, seconds });
+  }
+}
+
+/** Records every finished request it is told about, in order. */
+export class RecordingEventPublisher implements RequestEventPublisher {
+  readonly finished: HeraldRequest[] = [];
+
+  async requestFinished(request: HeraldRequest): Promise<void> {
+    this.finished.push(copy(request));
+  }
+}
+
+/** Redrive generations per queue, counted as the table's atomic counter counts them. */
+export class InMemoryRedriveLog implements RedriveLog {
+  private readonly generations = new Map<string, number>();
+
+  async generation(queue: string): Promise<number> {
+    return this.generations.get(queue) ?? 0;
+  }
+
+  async begin(queue: string): Promise<number> {
+    const next = (this.generations.get(queue) ?? 0) + 1;
+    this.generations.set(queue, next);
+    return next;
+  }
+}

@@ -1,0 +1,187 @@
+import type { EndpointDisabledNotice, MerchantNotifier } from '../../lambdas/core/ports';
+import type { AttemptRecord, CreateEndpointOutcome, DeliveryQueue, DeliveryStore, WebhookEndpointStore } from '../../lambdas/core/webhook-ports';
+import { TEST_EVENT_TYPE, type Delivery, type DeliveryMessage, type WebhookEndpoint } from '../../lambdas/core/webhooks';
+import { copy } from './in-memory-request-ports';
+
+/**
+ * Webhook endpoints in memory, holding the conditions the table holds: the per-merchant limit is
+ * checked with the write, a replace wins only on the version it read, disabling happens once,
+ * and a failure run keeps its first start. Cached reads are plain reads here (no staleness).
+ */
+export class InMemoryWebhookEndpointStore implements WebhookEndpointStore {
+  private readonly endpoints = new Map<string, WebhookEndpoint>();
+
+  async create(endpoint: WebhookEndpoint, maxPerMerchant: number): Promise<CreateEndpointOutcome> {
+    if (this.ofMerchant(endpoint.merchantId).length >= maxPerMerchant) return 'limit-reached';
+    const key = keyOf(endpoint.merchantId, endpoint.id);
+    if (this.endpoints.has(key)) throw new Error(`Endpoint ${endpoint.id} is already stored`);
+    this.endpoints.set(key, copy(endpoint));
+    return 'created';
+  }
+
+  async get(merchantId: string, id: string): Promise<WebhookEndpoint | undefined> {
+    const stored = this.endpoints.get(keyOf(merchantId, id));
+    return stored && copy(stored);
+  }
+
+  async list(merchantId: string): Promise<WebhookEndpoint[]> {
+    return this.ofMerchant(merchantId)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+      .map(copy);
+  }
+
+  getCached(merchantId: string, id: string): Promise<WebhookEndpoint | undefined> {
+    return this.get(merchantId, id);
+  }
+
+  listCached(merchantId: string): Promise<WebhookEndpoint[]> {
+    return this.list(merchantId);
+  }
+
+  async replace(endpoint: WebhookEndpoint, expectedVersion: number): Promise<WebhookEndpoint | undefined> {
+    const key = keyOf(endpoint.merchantId, endpoint.id);
+    if (this.endpoints.get(key)?.version !== expectedVersion) return undefined;
+    this.endpoints.set(key, copy(endpoint));
+    return copy(endpoint);
+  }
+
+  async delete(merchantId: string, id: string): Promise<boolean> {
+    return this.endpoints.delete(keyOf(merchantId, id));
+  }
+
+  async disable(merchantId: string, id: string, reason: string, at: string): Promise<WebhookEndpoint | undefined> {
+    const stored = this.endpoints.get(keyOf(merchantId, id));
+    if (stored?.status !== 'enabled') return undefined;
+    return this.put({ ...stored, status: 'disabled', disabledReason: reason, disabledAt: at, updatedAt: at, version: stored.version + 1 });
+  }
+
+  async markFailing(merchantId: string, id: string, at: string): Promise<WebhookEndpoint | undefined> {
+    const stored = this.endpoints.get(keyOf(merchantId, id));
+    if (!stored) return undefined;
+    return this.put({ ...stored, failingSince: stored.failingSince ?? at });
+  }
+
+  async markSucceeded(merchantId: string, id: string, at: string): Promise<void> {
+    const stored = this.endpoints.get(keyOf(merchantId, id));
+    if (!stored) return;
+    const { failingSince: _ended, ...rest } = stored;
+    this.put({ ...rest, lastSuccessAt: at });
+  }
+
+  /** Puts an endpoint in a given state, as a test's arrange step; nothing is checked. */
+  seed(endpoint: WebhookEndpoint): void {
+    this.endpoints.set(keyOf(endpoint.merchantId, endpoint.id), copy(endpoint));
+  }
+
+  private put(endpoint: WebhookEndpoint): WebhookEndpoint {
+    this.endpoints.set(keyOf(endpoint.merchantId, endpoint.id), copy(endpoint));
+    return copy(endpoint);
+  }
+
+  private ofMerchant(merchantId: string): WebhookEndpoint[] {
+    return [...this.endpoints.values()].filter((endpoint) => endpoint.merchantId === merchantId);
+  }
+}
+
+/**
+ * Deliveries in memory. An attempt is recorded only while the delivery is pending in the
+ * message's round; a resend starts the next round and, when the caller says what it saw, holds
+ * only if nothing happened since. Listings follow the table's keys: a request's deliveries leave
+ * out test events (they live under their own event id), an endpoint's come newest first.
+ */
+export class InMemoryDeliveryStore implements DeliveryStore {
+  private readonly deliveries = new Map<string, Delivery>();
+
+  async createIfAbsent(delivery: Delivery): Promise<boolean> {
+    if (this.deliveries.has(delivery.id)) return false;
+    this.deliveries.set(delivery.id, copy(delivery));
+    return true;
+  }
+
+  async get(id: string): Promise<Delivery | undefined> {
+    const stored = this.deliveries.get(id);
+    return stored && copy(stored);
+  }
+
+  async listForSubject(subjectId: string): Promise<Delivery[]> {
+    return this.all().filter((delivery) => delivery.subjectId === subjectId && delivery.eventType !== TEST_EVENT_TYPE);
+  }
+
+  async listForEndpoint(endpointId: string, query: { readonly since?: string; readonly limit: number }): Promise<Delivery[]> {
+    const position = (delivery: Delivery) => `${delivery.createdAt}#${delivery.id}`;
+    return this.all()
+      .filter((delivery) => delivery.endpointId === endpointId && (query.since === undefined || position(delivery) >= query.since))
+      .sort((a, b) => position(b).localeCompare(position(a)))
+      .slice(0, query.limit);
+  }
+
+  async record(id: string, round: number, record: AttemptRecord, at: string): Promise<boolean> {
+    const stored = this.deliveries.get(id);
+    if (stored?.state !== 'pending' || stored.round !== round) return false;
+    const { reason: _reason, nextAttemptAt, ...rest } = stored;
+    const keepsDueTime = record.state === 'pending' ? (record.nextAttemptAt ?? nextAttemptAt) : undefined;
+    this.deliveries.set(id, {
+      ...rest,
+      state: record.state,
+      updatedAt: at,
+      attempts: record.attempt ? [...stored.attempts, copy(record.attempt)] : stored.attempts,
+      ...(record.reason ? { reason: record.reason } : {}),
+      ...(keepsDueTime ? { nextAttemptAt: keepsDueTime } : {}),
+    });
+    return true;
+  }
+
+  async resend(id: string, at: string, expected?: { readonly round: number; readonly nextAttemptAt?: string }): Promise<Delivery | undefined> {
+    const stored = this.deliveries.get(id);
+    if (!stored) return undefined;
+    if (expected && (stored.round !== expected.round || stored.state !== 'pending' || stored.nextAttemptAt !== expected.nextAttemptAt)) {
+      return undefined;
+    }
+    const { reason: _reason, ...rest } = stored;
+    const next: Delivery = { ...rest, state: 'pending', round: stored.round + 1, nextAttemptAt: at, updatedAt: at };
+    this.deliveries.set(id, next);
+    return copy(next);
+  }
+
+  async findOverdue(before: string, limit: number): Promise<Delivery[]> {
+    const due = (delivery: Delivery) => `${delivery.nextAttemptAt ?? delivery.createdAt}#${delivery.id}`;
+    return this.all()
+      .filter((delivery) => delivery.state === 'pending' && due(delivery) < before)
+      .sort((a, b) => due(a).localeCompare(due(b)))
+      .slice(0, limit);
+  }
+
+  /** Puts a delivery in a given state, as a test's arrange step; nothing is checked. */
+  seed(delivery: Delivery): void {
+    this.deliveries.set(delivery.id, copy(delivery));
+  }
+
+  all(): Delivery[] {
+    return [...this.deliveries.values()].map(copy);
+  }
+}
+
+/** The deliveries queue: what was sent, and the waits asked of received messages. */
+export class InMemoryDeliveryQueue implements DeliveryQueue {
+  readonly sent: DeliveryMessage[] = [];
+  readonly delays: { readonly receiptHandle: string; readonly seconds: number }[] = [];
+
+  async send(messages: readonly DeliveryMessage[]): Promise<void> {
+    this.sent.push(...messages.map(copy));
+  }
+
+  async delayRedelivery(receiptHandle: string, seconds: number): Promise<void> {
+    this.delays.push({ receiptHandle, seconds });
+  }
+}
+
+/** Records the endpoint-disabled notices a merchant would be sent. */
+export class RecordingMerchantNotifier implements MerchantNotifier {
+  readonly notices: EndpointDisabledNotice[] = [];
+
+  async endpointDisabled(notice: EndpointDisabledNotice): Promise<void> {
+    this.notices.push(copy(notice));
+  }
+}
+
+const keyOf = (merchantId: string, id: string) => `${merchantId}\u0000${id}`;

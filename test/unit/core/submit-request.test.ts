@@ -1,0 +1,93 @@
+import { IdempotencyKeyReusedError, MissingIdempotencyKeyError, ServiceUnavailableError, UnknownRequestTypeError, ValidationError } from '../../../lambdas/core/errors';
+import { submitRequest, type SubmitDependencies } from '../../../lambdas/core/submit-request';
+import { InMemoryRequestQueue, InMemoryRequestStore } from '../../support/in-memory-request-ports';
+import { echo, registryOf } from '../../support/test-processors';
+
+const NOW = new Date('2026-03-10T12:00:00Z');
+
+function setup(now = () => NOW) {
+  const store = new InMemoryRequestStore({ now });
+  const queue = new InMemoryRequestQueue();
+  const deps: SubmitDependencies = { store, queue, ...registryOf(echo), idempotencyKeyTtlHours: 24, now };
+  return { store, queue, deps };
+}
+
+const body = (text = 'hello') => ({ type: 'test.echo', payload: { text } });
+
+describe('submitRequest', () => {
+  it('stores the request and enqueues a pointer to it, not its payload', async () => {
+    const { deps, store, queue } = setup();
+    const accepted = await submitRequest(deps, { merchantId: 'mer_a', idempotencyKey: 'k1', body: body(), traceId: 't-1' });
+
+    expect(accepted).toMatchObject({ replayed: false, body: { id: accepted.id, status: 'accepted' }, expectedSeconds: 2 });
+    expect(await store.get(accepted.id)).toMatchObject({ status: 'accepted', version: 1, payload: { text: 'hello' }, enqueuedAt: NOW.toISOString() });
+    expect(queue.sent).toEqual([{ message: { requestId: accepted.id, merchantId: 'mer_a', type: 'test.echo' }, traceId: 't-1' }]);
+  });
+
+  it('returns the original response when the same key is replayed with the same body', async () => {
+    const { deps, store, queue } = setup();
+    const first = await submitRequest(deps, { merchantId: 'mer_a', idempotencyKey: 'k1', body: body() });
+    const again = await submitRequest(deps, { merchantId: 'mer_a', idempotencyKey: 'k1', body: body() });
+
+    expect(again).toEqual({ ...first, replayed: true });
+    expect(store.size).toBe(1);
+    expect(queue.sent).toHaveLength(1);
+  });
+
+  it('refuses the same key with a different body and stores nothing new', async () => {
+    const { deps, store } = setup();
+    await submitRequest(deps, { merchantId: 'mer_a', idempotencyKey: 'k1', body: body('one') });
+
+    await expect(submitRequest(deps, { merchantId: 'mer_a', idempotencyKey: 'k1', body: body('two') })).rejects.toThrow(IdempotencyKeyReusedError);
+    expect(store.size).toBe(1);
+  });
+
+  it('keeps one merchant\'s key apart from another\'s', async () => {
+    const { deps, store } = setup();
+    const a = await submitRequest(deps, { merchantId: 'mer_a', idempotencyKey: 'shared', body: body('a') });
+    const b = await submitRequest(deps, { merchantId: 'mer_b', idempotencyKey: 'shared', body: body('b') });
+
+    expect(b.replayed).toBe(false);
+    expect(b.id).not.toBe(a.id);
+    expect(store.size).toBe(2);
+  });
+
+  it('accepts a new request under a key whose record expired', async () => {
+    let now = NOW;
+    const { deps } = setup(() => now);
+    const first = await submitRequest(deps, { merchantId: 'mer_a', idempotencyKey: 'k1', body: body('one') });
+    now = new Date(NOW.getTime() + 25 * 3_600_000);
+
+    const later = await submitRequest(deps, { merchantId: 'mer_a', idempotencyKey: 'k1', body: body('two') });
+    expect(later.replayed).toBe(false);
+    expect(later.id).not.toBe(first.id);
+  });
+
+  it.each([
+    ['no key', undefined, body(), MissingIdempotencyKeyError],
+    ['a key with a control character', 'k\u0001', body(), MissingIdempotencyKeyError],
+    ['an unknown type', 'k1', { type: 'test.unknown', payload: {} }, UnknownRequestTypeError],
+    ['a payload the type refuses', 'k1', { type: 'test.echo', payload: { text: 7 } }, ValidationError],
+    ['an unknown top-level field', 'k1', { ...body(), extra: true }, ValidationError],
+  ])('stores and enqueues nothing for %s', async (_case, idempotencyKey, submitted, error) => {
+    const { deps, store, queue } = setup();
+    await expect(submitRequest(deps, { merchantId: 'mer_a', idempotencyKey, body: submitted })).rejects.toThrow(error);
+    expect(store.size).toBe(0);
+    expect(queue.sent).toEqual([]);
+  });
+
+  it('keeps a request the queue refused, and enqueues it when the client retries with the same key', async () => {
+    const { deps, store, queue } = setup();
+    queue.refuseNext();
+    const refused = submitRequest(deps, { merchantId: 'mer_a', idempotencyKey: 'k1', body: body() });
+    await expect(refused).rejects.toThrow(ServiceUnavailableError);
+    const stored = store.idempotencyRecord('mer_a', 'k1');
+    expect(stored?.enqueuedAt).toBeUndefined();
+    expect((await store.get(stored!.requestId))?.enqueuedAt).toBeUndefined();
+
+    const retried = await submitRequest(deps, { merchantId: 'mer_a', idempotencyKey: 'k1', body: body() });
+    expect(retried).toMatchObject({ id: stored!.requestId, replayed: true });
+    expect(queue.sent.map((sent) => sent.message.requestId)).toEqual([stored!.requestId]);
+    expect(store.idempotencyRecord('mer_a', 'k1')?.enqueuedAt).toEqual(expect.any(String));
+  });
+});
