@@ -121,13 +121,14 @@ export class InMemoryRequestStore implements RequestStore, RedriveReopener, Requ
   private write(id: string, transition: Transition): HeraldRequest | undefined {
     const stored = this.requests.get(id);
     if (!stored || !holds(stored, transition.precondition)) return undefined;
+    // The item's expiry is the table's business; the request the port hands out does not carry it.
     const { expiresAt: _expiry, ...set } = transition.set;
-    const next: Record<string, unknown> = { ...stored };
-    for (const [field, value] of Object.entries(set)) if (value !== undefined) next[field] = value;
-    for (const field of transition.remove) delete next[field];
+    const next: Draft = { ...stored };
+    for (const [field, value] of Object.entries(set)) if (value !== undefined) Object.assign(next, { [field]: value });
+    for (const field of transition.remove) if (field !== 'expiresAt') delete next[field];
     next.history = transition.history.mode === 'append' ? [...stored.history, ...transition.history.rows] : [...transition.history.rows];
     next.version = stored.version + 1;
-    const written = copy(next as unknown as HeraldRequest);
+    const written = copy(next as HeraldRequest);
     this.requests.set(id, written);
     return copy(written);
   }
@@ -140,6 +141,9 @@ export class InMemoryRequestStore implements RequestStore, RedriveReopener, Requ
     if (request) this.requests.set(request.id, withEnqueuedAt(request, at));
   }
 }
+
+/** A request being written: every field may change or go. */
+type Draft = { -readonly [K in keyof HeraldRequest]?: HeraldRequest[K] };
 
 function holds(stored: HeraldRequest, precondition: Transition['precondition']): boolean {
   return (

@@ -1,3 +1,4 @@
+import type { PostResult, WebhookTransport } from '../../lambdas/core/deliver-webhook';
 import type { EndpointDisabledNotice, MerchantNotifier } from '../../lambdas/core/ports';
 import type { AttemptRecord, CreateEndpointOutcome, DeliveryQueue, DeliveryStore, WebhookEndpointStore } from '../../lambdas/core/webhook-ports';
 import { TEST_EVENT_TYPE, type Delivery, type DeliveryMessage, type WebhookEndpoint } from '../../lambdas/core/webhooks';
@@ -181,6 +182,21 @@ export class RecordingMerchantNotifier implements MerchantNotifier {
 
   async endpointDisabled(notice: EndpointDisabledNotice): Promise<void> {
     this.notices.push(copy(notice));
+  }
+}
+
+/** A receiver that answers each POST with the next scripted result (the last one repeats), and keeps what it got. */
+export class ScriptedWebhookTransport implements WebhookTransport {
+  readonly posts: { readonly url: string; readonly headers: Record<string, string>; readonly body: string }[] = [];
+  private readonly results: PostResult[];
+
+  constructor(...results: PostResult[]) {
+    this.results = results.length > 0 ? results : [{ status: 204, latencyMs: 1 }];
+  }
+
+  async post(url: string, headers: Record<string, string>, body: string): Promise<PostResult> {
+    this.posts.push({ url, headers: { ...headers }, body });
+    return (this.results.length > 1 ? this.results.shift() : this.results[0])!;
   }
 }
 
