@@ -24,7 +24,7 @@ import { DynamoMerchantStore } from '../lambdas/adapters/dynamo-merchant-store';
 import { WebhookFanOut } from '../lambdas/core/fan-out-webhooks';
 import type { HeraldRequest } from '../lambdas/core/request';
 import { logger } from '../lambdas/handlers/shared/observability';
-import { deliveryQueue, deliveryStore, webhookEndpointStore } from '../lambdas/handlers/shared/webhook-dependencies';
+import { deliveryQueue, deliveryStore, webhookEndpointStore } from '../lambdas/handlers/shared/dependencies';
 import { startLocalRuntime, type LocalRuntime } from '../lib/local/runtime';
 import { queues } from '../lib/topology';
 

@@ -1,3 +1,4 @@
+import type { EndpointDisabledNotice } from './ports';
 import type { HeraldRequest } from './request';
 
 /**
@@ -19,17 +20,6 @@ export type OperationsEventType = (typeof OPERATIONS_EVENT_TYPES)[number];
 export interface EmailMessage {
   readonly subject: string;
   readonly text: string;
-}
-
-/** What the webhook worker says when it disables an endpoint (the shape of the webhooks' notifier port). */
-export interface EndpointDisabledNotice {
-  readonly merchantId: string;
-  readonly endpointId: string;
-  readonly url: string;
-  readonly reason: string;
-  /** When it was disabled: one notice per disabling. */
-  readonly disabledAt?: string;
-  readonly lastErrors?: readonly string[];
 }
 
 // The GSM 03.38 basic set, and the extension set whose characters take two septets (escape + char).

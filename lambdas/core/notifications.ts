@@ -8,10 +8,10 @@ import {
   requestEmail,
   requestSms,
   type EmailMessage,
-  type EndpointDisabledNotice,
   type NotificationEventType,
   type OperationsEventType,
 } from './notification-templates';
+import type { EndpointDisabledNotice } from './ports';
 import type { HeraldRequest } from './request';
 
 /**

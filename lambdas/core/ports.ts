@@ -126,13 +126,16 @@ export interface StuckRequestStore {
   markResent(id: string, at: string): Promise<void>;
 }
 
-/** Why an endpoint stopped receiving webhooks, for the merchant's notice. */
+/** Why an endpoint stopped receiving webhooks: what the webhook worker tells and the merchant's notice says. */
 export interface EndpointDisabledNotice {
   readonly merchantId: string;
   readonly endpointId: string;
   readonly url: string;
   readonly reason: string;
+  /** When it was disabled: one notice per disabling. */
   readonly disabledAt: string;
+  /** The last errors of the endpoint's latest deliveries, added on the way to the merchant. */
+  readonly lastErrors?: readonly string[];
 }
 
 /**

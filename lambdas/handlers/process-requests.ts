@@ -1,12 +1,10 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { parseRequestMessage, TRACE_ID_ATTRIBUTE } from '../adapters/sqs-request-queue';
+import { parseRequestMessage } from '../adapters/sqs-request-queue';
 import { processRequest } from '../core/process-request';
 import { processorFor } from '../processors/registry';
 import type { ProcessorServices } from '../core/processor';
-import { redriveLog, requestQueue, requestStore, settings, walletLedger } from './shared/dependencies';
-import { requestEventPublisher } from './shared/fan-out';
-import { countMetric, flushMetrics, logger, METRIC } from './shared/observability';
+import { redriveLog, requestEventPublisher, requestQueue, requestStore, settings, walletLedger } from './shared/dependencies';
+import { countMetric, METRIC } from './shared/observability';
+import { redeliver, sqsConsumer } from './shared/sqs-consumer';
 
 /** Built on first use, so a processor that needs no store costs nothing. */
 const services: ProcessorServices = {
@@ -15,37 +13,8 @@ const services: ProcessorServices = {
   },
 };
 
-/** A message that must come back later (retry backoff, or on to the DLQ): reported as a batch item failure. */
-class RedeliveryRequested extends Error {}
-
-/**
- * Consumes the requests queue. Each record is processed on its own: one bad record never fails
- * its neighbours; records that must be retried are reported through `batchItemFailures`.
- */
-export const handler = async (event: SQSEvent, context: Context) => {
-  // One processor per invocation: it holds the batch's results, and the local runtime runs
-  // several batches of this handler at once in one process (on AWS a container runs one).
-  const batch = new BatchProcessor(EventType.SQS);
-  try {
-    return await processPartialResponse(event, (record: SQSRecord) => processRecord(record, context), batch, {
-      context,
-      // Report every record instead of throwing, so a fully failed batch keeps the backoff each record chose.
-      throwOnFullBatchFailure: false,
-    });
-  } finally {
-    flushMetrics();
-  }
-};
-
-async function processRecord(record: SQSRecord, context: Context): Promise<void> {
-  const traceId = record.messageAttributes?.[TRACE_ID_ATTRIBUTE]?.stringValue;
-  const log = logger.createChild({ persistentKeys: { messageId: record.messageId, ...(traceId ? { traceId } : {}) } });
-  const message = parseRequestMessage(record.body);
-  if (!message) {
-    // Redelivering a message we cannot read would fail the same way; drop it loudly.
-    log.error('Dropping an unreadable message', { body: record.body.slice(0, 200) });
-    return;
-  }
+/** Consumes the requests queue: claims a request, runs its processor, finishes it and tells whoever listens. */
+export const handler = sqsConsumer({ describe: 'request', parse: parseRequestMessage }, async ({ message, receiveCount, receiptHandle, log, context }) => {
   const retry = settings.retrySchedule('requests');
   const outcome = await processRequest(
     {
@@ -66,28 +35,24 @@ async function processRecord(record: SQSRecord, context: Context): Promise<void>
         error: (msg, extra) => log.error(msg, extra ?? {}),
       },
     },
-    {
-      requestId: message.requestId,
-      type: message.type,
-      receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
-      receiptHandle: record.receiptHandle,
-    },
+    { requestId: message.requestId, type: message.type, receiveCount, receiptHandle },
   );
+  const about = { requestId: message.requestId };
   if (outcome.kind !== 'skipped') countMetric(METRIC.processingAttempts);
   switch (outcome.kind) {
     case 'skipped':
       // A duplicate delivery, a claim race lost to a live lease, or a request already finished.
-      log.info('Claim lost; message acknowledged without work', { requestId: message.requestId, reason: outcome.reason });
+      log.info('Claim lost; message acknowledged without work', { ...about, reason: outcome.reason });
       return;
     case 'retry':
-      log.warn('Attempt failed; retrying after backoff', { requestId: message.requestId, delaySeconds: outcome.delaySeconds, error: outcome.error });
-      throw new RedeliveryRequested(outcome.error.message);
+      log.warn('Attempt failed; retrying after backoff', { ...about, delaySeconds: outcome.delaySeconds, error: outcome.error });
+      return redeliver(outcome.error.message);
     case 'exhausted':
       countMetric(METRIC.requestsFailed);
-      log.error('Attempts exhausted; the message goes to the DLQ', { requestId: message.requestId, error: outcome.request.error });
-      throw new RedeliveryRequested('attempts exhausted');
+      log.error('Attempts exhausted; the message goes to the DLQ', { ...about, error: outcome.request.error });
+      return redeliver('attempts exhausted');
     default:
       countMetric(outcome.kind === 'succeeded' ? METRIC.requestsSucceeded : METRIC.requestsFailed);
-      log.info(`Request ${outcome.kind}`, { requestId: message.requestId, attempts: outcome.request.attempts });
+      log.info(`Request ${outcome.kind}`, { ...about, attempts: outcome.request.attempts });
   }
-}
+});

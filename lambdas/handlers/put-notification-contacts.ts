@@ -1,6 +1,6 @@
 import { setOperationsContacts } from '../core/notifications';
 import { validateOperationsContacts } from '../core/notify-targets';
-import { notifierDependencies } from './shared/notifier';
+import { notifierDependencies } from './shared/dependencies';
 import { httpRoute, json, jsonBodyOf, merchantIdOf } from './shared/http';
 
 const MAX_BODY_BYTES = 4 * 1024;

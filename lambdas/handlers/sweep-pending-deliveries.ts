@@ -2,8 +2,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { webhookDefaults } from '../../lib/topology';
 import { sweepPendingDeliveries } from '../core/sweep-pending-deliveries';
+import { deliveryQueue, deliveryStore } from './shared/dependencies';
 import { logger } from './shared/observability';
-import { deliveryQueue, deliveryStore } from './shared/webhook-dependencies';
 
 /**
  * Scheduled: re-enqueues webhook deliveries left pending past their next attempt (a lost or

@@ -1,16 +1,16 @@
 import { webhookDefaults } from '../../lib/topology';
 import { NotFoundError } from '../core/errors';
 import { webhookEndpoints as use, type ManageWebhooksDependencies } from '../core/manage-webhooks';
-import { requestStore } from './shared/dependencies';
-import { empty, httpRoute, json, jsonBodyOf, merchantIdOf, type HttpEvent, type HttpResult } from './shared/http';
 import {
   deliveryQueue,
   deliveryStore,
+  requestStore,
   ssrfGuard,
   USER_AGENT,
   webhookEndpointStore,
   webhookTransport,
-} from './shared/webhook-dependencies';
+} from './shared/dependencies';
+import { empty, httpRoute, json, jsonBodyOf, merchantIdOf, type HttpEvent, type HttpResult } from './shared/http';
 
 const MAX_BODY_BYTES = 16 * 1024;
 const LIST_LIMIT = 100;

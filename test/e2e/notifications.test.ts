@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { SqsRequestQueue } from '../../lambdas/adapters/sqs-request-queue';
-import { endpointDisabledNotifier } from '../../lambdas/handlers/shared/notifier';
+import { operationsNotices } from '../../lambdas/handlers/shared/dependencies';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { OutboxMessage } from '../../lib/local/outbox';
@@ -202,8 +202,8 @@ describe("a merchant's operations contacts", () => {
       disabledAt: new Date().toISOString(),
       lastErrors: ['HTTP 503', 'timeout'],
     };
-    await endpointDisabledNotifier().endpointDisabled(notice);
-    await endpointDisabledNotifier().endpointDisabled(notice);
+    await operationsNotices().endpointDisabled(notice);
+    await operationsNotices().endpointDisabled(notice);
 
     const notices = async () => (await outbox()).filter((m) => m.attributes?.eventType === 'webhook.endpoint_disabled');
     const captured = await eventually(async () => ((await notices()).length >= 2 ? notices() : undefined));

@@ -3,7 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
 import type { EndpointDisabledNotice } from '../../lambdas/core/ports';
-import { useMerchantNotifier, useResolver } from '../../lambdas/handlers/shared/webhook-dependencies';
+import { useMerchantNotifier, useResolver } from '../../lambdas/handlers/shared/dependencies';
 import type { LocalRuntime } from '../../lib/local/runtime';
 import { ENV, queues } from '../../lib/topology';
 import { apiClient, eventually, startTestRuntime } from '../support/local-runtime';

@@ -1,5 +1,5 @@
 import type { ResolvedAddress } from '../../lambdas/adapters/ssrf-guard';
-import { useResolver } from '../../lambdas/handlers/shared/webhook-dependencies';
+import { useResolver } from '../../lambdas/handlers/shared/dependencies';
 import { ENV, webhookDefaults } from '../../lib/topology';
 import { apiEvent, invoke } from '../support/api-events';
 import { provisionForTest } from '../support/endpoints';

@@ -1,17 +1,37 @@
-import { ENV, defaults, retryScheduleOf, type QueueName } from '../../../lib/topology';
-import { dynamoClient, requiredEnv, sqsClient } from '../../adapters/aws-clients';
+import { ENV, defaults, retryScheduleOf, webhookDefaults, type QueueName } from '../../../lib/topology';
+import { version } from '../../../package.json';
+import { dynamoClient, requiredEnv, snsClient, sqsClient } from '../../adapters/aws-clients';
 import { DynamoMerchantStore } from '../../adapters/dynamo-merchant-store';
+import { DynamoNotificationLedger, DynamoOperationsContacts, DynamoRecipientSubscriptions } from '../../adapters/dynamo-notification-store';
 import { DynamoRedriveLog } from '../../adapters/dynamo-redrive-log';
 import { DynamoRequestStore } from '../../adapters/dynamo-request-store';
 import { DynamoWalletLedger } from '../../adapters/dynamo-wallet-ledger';
+import { DynamoDeliveryStore, DynamoWebhookEndpointStore } from '../../adapters/dynamo-webhook-store';
+import { HttpWebhookTransport } from '../../adapters/http-webhook-sender';
+import { OutboxSmsSender } from '../../adapters/outbox-sms-sender';
+import { SnsNotificationTopic, SnsSmsSender } from '../../adapters/sns-notifier';
+import { SqsDeliveryQueue } from '../../adapters/sqs-delivery-queue';
 import { SqsRequestQueue } from '../../adapters/sqs-request-queue';
+import { SsrfGuard, systemResolver, type Resolver } from '../../adapters/ssrf-guard';
+import { endpointDisabledAnnouncer } from '../../core/endpoint-disabled-notice';
+import { WebhookFanOut } from '../../core/fan-out-webhooks';
+import { notifyEndpointDisabled, notifyRequestFinished, type NotifierDependencies, type SmsSender } from '../../core/notifications';
+import type { MerchantNotifier, RequestEventPublisher } from '../../core/ports';
+import { everyPublisher } from '../../core/request-finished';
+import { webhookHostPolicy } from '../../core/webhook-url';
+import { logger } from './observability';
 
 /**
- * The adapters a handler needs, built on first use from the environment and then reused for
- * the life of the Lambda container. Reading the environment lazily (not at import) lets the
- * local runtime and tests set it before the first invocation.
+ * The composition root of every handler: which adapter implements which port, built from the
+ * environment on first use and then kept for the life of the Lambda container. Reading the
+ * environment lazily (not at import) lets the local runtime and tests set it before the first
+ * invocation, and a function builds only the adapters it uses. Nothing here decides anything about
+ * the domain; that is the use cases' job.
  */
-let cached: { requestStore?: DynamoRequestStore; merchantStore?: DynamoMerchantStore; requestQueue?: SqsRequestQueue } = {};
+function perContainer<T>(build: () => T): () => T {
+  let built: { readonly value: T } | undefined;
+  return () => (built ??= { value: build() }).value;
+}
 
 export function numberFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -19,6 +39,7 @@ export function numberFromEnv(name: string, fallback: number): number {
   return Number.isFinite(value) && value >= 0 ? value : fallback;
 }
 
+/** Settings read on every call, so a test or the local runtime may change them between invocations. */
 export const settings = {
   retryScale: () => numberFromEnv(ENV.retryScale, 1),
   idempotencyKeyTtlHours: () => numberFromEnv(ENV.idempotencyKeyTtlHours, defaults.idempotencyKeyTtlHours),
@@ -34,34 +55,110 @@ export const settings = {
     staleEnqueueAfterSeconds: numberFromEnv(ENV.sweepStaleEnqueueAfterSeconds, defaults.sweepStaleEnqueueAfterSeconds),
     batchLimit: defaults.sweepBatchLimit,
   }),
+  webhookHostPolicy: () => webhookHostPolicy(process.env[ENV.allowedWebhookHosts], process.env[ENV.localWebhookHosts]),
+  webhookDeadStreakLimit: () => numberFromEnv(ENV.webhookDeadStreakLimit, webhookDefaults.deadStreakLimit),
 };
 
-export function requestStore(): DynamoRequestStore {
-  cached.requestStore ??= new DynamoRequestStore(dynamoClient(), requiredEnv(ENV.tableName), settings.requestRetentionDays());
-  return cached.requestStore;
-}
+export const USER_AGENT = `Herald-Webhooks/${version}`;
 
-export function merchantStore(): DynamoMerchantStore {
-  cached.merchantStore ??= new DynamoMerchantStore(dynamoClient(), requiredEnv(ENV.tableName));
-  return cached.merchantStore;
-}
-
-export function requestQueue(): SqsRequestQueue {
-  cached.requestQueue ??= new SqsRequestQueue(sqsClient(), requiredEnv(ENV.requestsQueueUrl));
-  return cached.requestQueue;
-}
-
-let walletLedgerInstance: DynamoWalletLedger | undefined;
-let redriveLogInstance: DynamoRedriveLog | undefined;
-
+// Requests and merchants.
+export const requestStore = perContainer(() => new DynamoRequestStore(dynamoClient(), requiredEnv(ENV.tableName), settings.requestRetentionDays()));
+export const merchantStore = perContainer(() => new DynamoMerchantStore(dynamoClient(), requiredEnv(ENV.tableName)));
+export const requestQueue = perContainer(() => new SqsRequestQueue(sqsClient(), requiredEnv(ENV.requestsQueueUrl)));
 /** Wallet balances and their ledger, for processors that move money (through their context's services). */
-export function walletLedger(): DynamoWalletLedger {
-  walletLedgerInstance ??= new DynamoWalletLedger(dynamoClient(), requiredEnv(ENV.tableName));
-  return walletLedgerInstance;
+export const walletLedger = perContainer(() => new DynamoWalletLedger(dynamoClient(), requiredEnv(ENV.tableName)));
+/** The redrive generations the worker compares a failed request with. */
+export const redriveLog = perContainer(() => new DynamoRedriveLog(dynamoClient(), requiredEnv(ENV.tableName)));
+
+// Webhooks.
+export const webhookEndpointStore = perContainer(
+  () => new DynamoWebhookEndpointStore(dynamoClient(), requiredEnv(ENV.tableName), webhookDefaults.endpointCacheSeconds),
+);
+export const deliveryStore = perContainer(() => new DynamoDeliveryStore(dynamoClient(), requiredEnv(ENV.tableName)));
+export const deliveryQueue = perContainer(() => new SqsDeliveryQueue(sqsClient(), requiredEnv(ENV.deliveriesQueueUrl)));
+
+let resolver: Resolver = systemResolver;
+
+/** Replaces DNS for the guard: how tests stage a host that resolves somewhere else later (rebinding). */
+export function useResolver(next: Resolver | undefined): void {
+  resolver = next ?? systemResolver;
 }
 
-/** The redrive generations the worker compares a failed request with. */
-export function redriveLog(): DynamoRedriveLog {
-  redriveLogInstance ??= new DynamoRedriveLog(dynamoClient(), requiredEnv(ENV.tableName));
-  return redriveLogInstance;
+/** Built per call, not kept: the host policy and the resolver may change between invocations (tests, local runtime). */
+export function ssrfGuard(): SsrfGuard {
+  return new SsrfGuard(settings.webhookHostPolicy(), resolver, webhookDefaults.maxUrlLength);
+}
+
+export function webhookTransport(): HttpWebhookTransport {
+  return new HttpWebhookTransport(ssrfGuard(), {
+    totalTimeoutMs: webhookDefaults.attemptTimeoutMs,
+    connectTimeoutMs: webhookDefaults.connectTimeoutMs,
+    maxResponseBytes: webhookDefaults.responseBodyBytes,
+  });
+}
+
+// Notifications.
+/** The notification slots alone: what the status function reads, with nothing but the table. */
+export const notificationLedger = perContainer(
+  () => new DynamoNotificationLedger(dynamoClient(), requiredEnv(ENV.tableName), settings.requestRetentionDays()),
+);
+
+/**
+ * Where an SMS goes is chosen here and nowhere else: to SNS, or, when `HERALD_SMS_OUTBOX_URL` is
+ * set (the local runtime sets it; the stack never does), to that outbox. Email and operations
+ * notices always go through the topic, whose API the local emulator has too.
+ */
+function smsSender(): SmsSender {
+  const outboxUrl = process.env[ENV.smsOutboxUrl];
+  if (outboxUrl) return new OutboxSmsSender(outboxUrl);
+  return new SnsSmsSender(snsClient(), process.env[ENV.smsSenderId] || undefined);
+}
+
+export const notifierDependencies = perContainer(
+  (): NotifierDependencies => ({
+    ledger: notificationLedger(),
+    sms: smsSender(),
+    topic: new SnsNotificationTopic(snsClient(), requiredEnv(ENV.notificationsTopicArn), process.env[ENV.smsSenderId] || undefined),
+    recipients: new DynamoRecipientSubscriptions(dynamoClient(), requiredEnv(ENV.tableName)),
+    contacts: new DynamoOperationsContacts(dynamoClient(), requiredEnv(ENV.tableName)),
+    log: (message, extra) => logger.warn(message, extra ?? {}),
+  }),
+);
+
+const webhookFanOut = perContainer(() => new WebhookFanOut({ endpoints: webhookEndpointStore(), deliveries: deliveryStore(), queue: deliveryQueue() }));
+
+// Each side's adapters are built only once a request ends.
+const requestFinishedPublisher = everyPublisher([
+  { requestFinished: (request) => notifyRequestFinished(notifierDependencies(), request) },
+  { requestFinished: (request) => webhookFanOut().requestFinished(request) },
+]);
+
+/** Everyone the worker tells when a request ends: webhook deliveries and SMS/email notifications. */
+export function requestEventPublisher(): RequestEventPublisher {
+  return requestFinishedPublisher;
+}
+
+/** Tells a merchant's operations contacts that one of its webhook endpoints was disabled (through SNS). */
+export function operationsNotices(): Pick<MerchantNotifier, 'endpointDisabled'> {
+  return { endpointDisabled: (notice) => notifyEndpointDisabled(notifierDependencies(), notice) };
+}
+
+const announcer = perContainer(() =>
+  endpointDisabledAnnouncer({
+    deliveries: deliveryStore(),
+    tellOperations: (notice) => operationsNotices().endpointDisabled(notice),
+    log: (message, extra) => logger.warn(message, extra),
+  }),
+);
+
+let notifierOverride: MerchantNotifier | undefined;
+
+/** What the deliver function tells about disabled endpoints. */
+export function merchantNotifier(): MerchantNotifier {
+  return notifierOverride ?? announcer();
+}
+
+/** Installs another notifier for disabled endpoints (tests that collect the notices); undefined restores SNS. */
+export function useMerchantNotifier(next: MerchantNotifier | undefined): void {
+  notifierOverride = next;
 }

@@ -58,6 +58,7 @@ describe('the disabled-endpoint email', () => {
       endpointId: 'ep_1',
       url: 'https://hooks.example.com/herald',
       reason: '5 consecutive deliveries failed',
+      disabledAt: '2026-01-02T03:04:05.000Z',
       lastErrors: ['HTTP 500', 'timeout'],
     });
     expect(email.subject).toContain('ep_1');
