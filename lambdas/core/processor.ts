@@ -59,24 +59,27 @@ export interface Processor<P = Record<string, unknown>, R = unknown> {
 
 /** Transient trouble: try again later. */
 export class RetryableError extends Error {
+  override readonly name = 'RetryableError';
+
   constructor(message: string, readonly code = 'retryable', options?: ErrorOptions) {
     super(message, options);
-    this.name = 'RetryableError';
   }
 }
 
 /** Bad input or a business refusal: trying again would fail the same way. */
 export class PermanentError extends Error {
+  override readonly name: string = 'PermanentError';
+
   constructor(message: string, readonly code = 'permanent', options?: ErrorOptions) {
     super(message, options);
-    this.name = 'PermanentError';
   }
 }
 
 /** A saga failed for good after undoing the steps it had completed: nothing it did remains. */
 export class CompensatedError extends PermanentError {
+  override readonly name = 'CompensatedError';
+
   constructor(message: string, code: string, options?: ErrorOptions) {
     super(message, code, options);
-    this.name = 'CompensatedError';
   }
 }

@@ -15,6 +15,7 @@ import {
 } from '../../../lambdas/core/errors';
 import { EndpointLimitReachedError } from '../../../lambdas/core/manage-webhooks';
 import { NotificationRejectedError, SubscriptionGoneError } from '../../../lambdas/core/notifications';
+import { CompensatedError, PermanentError, RetryableError } from '../../../lambdas/core/processor';
 import { UnsafeWebhookUrlError } from '../../../lambdas/core/webhook-url';
 import { PROBLEMS, problemResponse } from '../../../lambdas/handlers/shared/http';
 
@@ -48,6 +49,14 @@ describe('core errors', () => {
 
   it.each(clientFacing.map((error) => [error.constructor.name, error] as const))('%s names itself with a literal of its own', (className, error) => {
     expect(error.name).toBe(className);
+    expect(Object.getOwnPropertyDescriptor(error, 'name')?.value).toBe(className);
+  });
+
+  it.each([
+    ['RetryableError', new RetryableError('later')],
+    ['PermanentError', new PermanentError('never')],
+    ['CompensatedError', new CompensatedError('undone', 'step_refused')],
+  ])('the processor outcome %s names itself with a literal of its own', (className, error) => {
     expect(Object.getOwnPropertyDescriptor(error, 'name')?.value).toBe(className);
   });
 
