@@ -3,24 +3,45 @@
  *
  *   npm start                      # in memory
  *   npm start -- --data-dir .herald-data   # keep the table across restarts
+ *   npm start -- --bundled         # run the handler bundles `cdk synth` writes, as deployed
  *
  * PORT sets the HTTP port (3000), HERALD_LOCAL_API_KEY the demo merchant's API key,
  * HERALD_RETRY_SCALE how much retry delays shrink (0.01).
  */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LocalSetupError } from '../lib/local/dynamodb-local';
+import { LocalSetupError, PROJECT_ROOT } from '../lib/local/dynamodb-local';
+import { handlerBundleFiles } from '../lib/local/handler-bundles';
+import { useHandlerBundles } from '../lib/local/lambda-context';
 import { startLocalRuntime } from '../lib/local/runtime';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { 'data-dir': { type: 'string' }, bundled: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     allowPositionals: false,
   });
   if (values.help) {
-    console.log('Usage: npm start [-- --data-dir DIR]\nEnvironment: PORT, HERALD_LOCAL_API_KEY, HERALD_RETRY_SCALE');
+    console.log(
+      [
+        'Usage: npm start [-- --data-dir DIR] [-- --bundled]',
+        '  --data-dir DIR  keep the table in DIR across restarts',
+        '  --bundled       synthesize the stack and run the handler bundles it writes to cdk.out instead of the TypeScript sources',
+        'Environment: PORT, HERALD_LOCAL_API_KEY, HERALD_RETRY_SCALE',
+      ].join('\n'),
+    );
     return;
   }
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  if (values.bundled) {
+    console.log('Synthesizing the stack (npx cdk synth --quiet) to run its handler bundles...');
+    try {
+      execFileSync('npx', ['cdk', 'synth', '--quiet'], { cwd: PROJECT_ROOT, stdio: 'pipe', env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' } });
+    } catch (error) {
+      throw new LocalSetupError(`npx cdk synth failed, so there are no bundles to run:\n${String((error as { stderr?: Buffer }).stderr ?? error)}`);
+    }
+    useHandlerBundles(handlerBundleFiles(join(PROJECT_ROOT, 'cdk.out')));
+  }
   const runtime = await startLocalRuntime({
     dataDir: values['data-dir'],
     apiKey: process.env.HERALD_LOCAL_API_KEY || undefined,
@@ -31,6 +52,7 @@ async function main(): Promise<void> {
       `Herald is running at ${runtime.url}`,
       `  demo merchant  ${runtime.merchantId}`,
       `  API key        ${runtime.apiKey}`,
+      `  handlers       ${values.bundled ? 'the bundles in cdk.out, as deployed' : 'the TypeScript sources'}`,
       `  DynamoDB       ${runtime.endpoints.dynamodb} (${values['data-dir'] ? `kept in ${values['data-dir']}` : 'in memory'})`,
       `  SQS and SNS    ${runtime.endpoints.sqs}`,
       `  outbox         ${runtime.url}/local/outbox (every SMS and email Herald would send; nothing leaves this machine)`,

@@ -50,3 +50,10 @@ export function handlerBundles(assemblyDir: string): Record<FunctionName, Handle
   }
   return bundles;
 }
+
+/** Each function's bundled module in a cloud assembly, as `useHandlerBundles` takes them. */
+export function handlerBundleFiles(assemblyDir: string): Record<FunctionName, string> {
+  const files = {} as Record<FunctionName, string>;
+  for (const [name, bundle] of Object.entries(handlerBundles(assemblyDir)) as [FunctionName, HandlerBundle][]) files[name] = bundle.file;
+  return files;
+}

@@ -1,9 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { handlerBundleFiles } from '../../lib/local/handler-bundles';
+import { useHandlerBundles } from '../../lib/local/lambda-context';
 import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../lib/local/runtime';
 import { sharedEndpoints, uniqueNames } from './endpoints';
 
-/** The local runtime on the run's shared endpoints, with this file's own resources and a free port. */
+/**
+ * The local runtime on the run's shared endpoints, with this file's own resources and a free port.
+ * With HERALD_TEST_BUNDLES naming a cloud assembly (CI sets `cdk.out`), it runs the handler
+ * bundles synth wrote there instead of the TypeScript sources, so a bundling mistake fails a test.
+ */
 export function startTestRuntime(label: string, options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const assembly = process.env.HERALD_TEST_BUNDLES;
+  if (assembly) useHandlerBundles(handlerBundleFiles(assembly));
   return startLocalRuntime({
     port: 0,
     endpoints: sharedEndpoints(),
