@@ -3,6 +3,7 @@ import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { Functions, lookupEnv } from './constructs/functions';
+import { RequestEventStream } from './constructs/request-event-stream';
 import { Intake, type ApiThrottle } from './constructs/intake';
 import { acknowledgeGrantWildcards } from './constructs/nag-acknowledgements';
 import { pascalCase } from './constructs/naming';
@@ -121,6 +122,9 @@ export class HeraldStack extends Stack {
     });
 
     this.output('ApiUrl', this.intake.url, 'Base URL of the HTTP API');
+    for (const [output, url] of new RequestEventStream(this, 'RequestEventStream', { functions: this.functions }).urls) {
+      this.output(output, url.url, 'Base URL of GET /v1/requests/{id}/events (server-sent events, same API key)');
+    }
     this.output('TableName', this.storage.table.tableName, 'The DynamoDB table (for the herald CLI)');
     for (const { name, queue, deadLetterQueue } of this.queues.byName.values()) {
       this.output(`${pascalCase(name)}QueueUrl`, queue.queueUrl, `The ${name} queue`);

@@ -65,7 +65,19 @@ export const ENV = {
   deliveryMaxAttempts: 'HERALD_DELIVERY_MAX_ATTEMPTS',
 } as const;
 
-export type FunctionName = 'authorizer' | 'submit' | 'status' | 'process' | 'notifications' | 'list' | 'cancel' | 'sweep' | 'webhooks' | 'deliver' | 'sweepDeliveries';
+export type FunctionName =
+  | 'authorizer'
+  | 'submit'
+  | 'status'
+  | 'process'
+  | 'notifications'
+  | 'list'
+  | 'cancel'
+  | 'sweep'
+  | 'webhooks'
+  | 'deliver'
+  | 'sweepDeliveries'
+  | 'events';
 
 export interface FunctionSpec {
   /** Path of the handler module from the project root; it exports `handler`. */
@@ -168,6 +180,14 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     // Tells the merchant's operations contacts when it disables an endpoint.
     grants: { table: 'readWrite', queues: { deliveries: 'consume' }, publishesTo: ['notifications'] },
   },
+  events: {
+    entry: 'lambdas/handlers/stream-request-events.ts',
+    description: "GET /v1/requests/{id}/events: a request's transitions as server-sent events (function URL, response streaming)",
+    memoryMb: 256,
+    // One stream lasts at most DEFAULT_STREAM_LIMITS.maxDurationMs (5 min); then the client reconnects.
+    timeoutSeconds: 330,
+    grants: { table: 'read' },
+  },
   sweepDeliveries: {
     entry: 'lambdas/handlers/sweep-pending-deliveries.ts',
     description: 'Schedule: re-enqueues webhook deliveries left pending past their next attempt',
@@ -206,6 +226,13 @@ export const routes: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/requests/{id}/deliveries', function: 'webhooks', authorized: true },
   { method: 'POST', path: '/v1/deliveries/{id}/retry', function: 'webhooks', authorized: true },
 ];
+
+/**
+ * Routes the HTTP API cannot serve because they stream their answer: on AWS each is a Lambda
+ * function URL in RESPONSE_STREAM mode (the stack outputs its base URL); the local runtime
+ * serves them on its own port beside the API. The handler checks the API key itself.
+ */
+export const streamingRoutes = [{ method: 'GET', path: '/v1/requests/{id}/events', function: 'events', output: 'RequestEventsUrl' }] as const;
 
 export interface ScheduleSpec {
   readonly function: FunctionName;

@@ -15,6 +15,9 @@ type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEventV2) => Promise<
 /** Local-only routes (health, outbox …) answered by the runtime itself, not by a Lambda handler. */
 export type LocalRoute = (request: IncomingMessage) => Promise<{ status: number; body: unknown } | undefined>;
 
+/** A local-only route that writes its own response (a page, an event stream); resolves false to pass the request on. */
+export type LocalResponder = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
+
 interface CompiledRoute {
   readonly spec: RouteSpec;
   readonly pattern: RegExp;
@@ -33,6 +36,7 @@ export class HttpGateway {
   private readonly compiled: CompiledRoute[] = routes.map(compile);
   private readonly authorizerCache = new Map<string, { expires: number; context: Record<string, unknown> }>();
   private server?: Server;
+  private readonly responders: LocalResponder[] = [];
 
   constructor(
     private readonly localRoutes: LocalRoute,
@@ -58,6 +62,11 @@ export class HttpGateway {
     });
   }
 
+  /** Serves requests a responder claims before any route of the topology. */
+  addResponder(responder: LocalResponder): void {
+    this.responders.push(responder);
+  }
+
   async close(): Promise<void> {
     const server = this.server;
     if (!server) return;
@@ -69,6 +78,7 @@ export class HttpGateway {
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://local');
+    for (const responder of this.responders) if (await responder(req, res)) return;
     const local = await this.localRoutes(req);
     if (local) return send(res, local.status, { 'Content-Type': 'application/json' }, JSON.stringify(local.body));
 

@@ -17,6 +17,8 @@ import {
   type ResourceNames,
 } from './provision';
 import { LocalScheduler } from './scheduler';
+import { requestEventStream } from './request-event-stream';
+import { DEFAULT_STREAM_LIMITS } from '../../lambdas/core/request-events';
 import { SqsEventSource } from './sqs-event-source';
 import { localResourceNames } from '../topology';
 
@@ -110,6 +112,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const scheduler = new LocalScheduler(options.schedulePeriodMs);
     const outbox = new LocalOutbox();
     const gateway = new HttpGateway(localRoutes(endpoints, resources, outbox), options.authorizerCacheTtlSeconds);
+    // Read four times a second locally, where a table read costs nothing, so demos feel live.
+    gateway.addResponder(requestEventStream({ ...DEFAULT_STREAM_LIMITS, pollIntervalMs: 250 }));
     const requestedPort = options.port ?? Number(process.env.PORT ?? 3000);
     let port: number;
     try {

@@ -8,7 +8,7 @@ import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
 import { provision, type ResourceNames } from '../../lib/local/provision';
 import type { LocalRuntime } from '../../lib/local/runtime';
-import { routes } from '../../lib/topology';
+import { routes, streamingRoutes } from '../../lib/topology';
 import { sharedEndpoints, uniqueNames } from '../support/endpoints';
 import { eventually, startTestRuntime } from '../support/local-runtime';
 import { startReceiver, type WebhookReceiver } from '../support/webhook-receiver';
@@ -33,6 +33,7 @@ const UNREACHABLE = new Set([
   'POST /v1/requests 500',
   'GET /v1/requests 500',
   'GET /v1/requests/{id} 500',
+  'GET /v1/requests/{id}/events 500',
   'POST /v1/requests/{id}/cancel 500',
   'PUT /v1/notifications 500',
   'POST /v1/webhooks 500',
@@ -143,18 +144,20 @@ async function call(
   if (spec.content) {
     const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]!.trim();
     if (!spec.content[mediaType]) throw new Error(`${method} ${template} ${response.status} is ${mediaType}, documented: ${Object.keys(spec.content)}`);
-    check(at + pointer('content', mediaType, 'schema'), JSON.parse(text), `${method} ${template} ${response.status} body`);
+    const body = mediaType === 'text/event-stream' ? text : JSON.parse(text);
+    check(at + pointer('content', mediaType, 'schema'), body, `${method} ${template} ${response.status} body`);
   } else if (text !== '') {
     throw new Error(`${method} ${template} ${response.status} has a body, but none is documented`);
   }
   seen.add(`${method} ${template} ${response.status}`);
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  const parsed = text && !(response.headers.get('content-type') ?? '').startsWith('text/event-stream') ? JSON.parse(text) : undefined;
+  return { status: response.status, headers: response.headers, body: parsed };
 }
 
 describe('docs/openapi.yaml', () => {
   it('is OpenAPI 3.1 and documents exactly the routes the topology serves', () => {
     expect(document.openapi).toMatch(/^3\.1\./);
-    const served = new Set(routes.map((r) => `${r.method} ${r.path}`));
+    const served = new Set([...routes, ...streamingRoutes].map((r) => `${r.method} ${r.path}`));
     const documented = Object.entries(document.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
     expect(documented.filter((route) => !served.has(route))).toEqual([]);
     expect(documented.sort()).toEqual([...served].sort());
@@ -325,6 +328,14 @@ describe('docs/openapi.yaml', () => {
     expect((await call('POST', `/v1/webhooks/${broken}/recover`, { apiKey, body: { since, pad: 'x'.repeat(17 * 1024) } })).status).toBe(413);
     expect((await call('POST', `/v1/webhooks/${unknown}/recover`, { apiKey, body: { since } })).status).toBe(404);
     expect((await call('POST', `/v1/webhooks/${broken}/recover`, { apiKey: null, body: { since } })).status).toBe(401);
+  });
+
+  it('describes the status stream', async () => {
+    const done = await call('POST', '/v1/requests', { body: { type: 'demo.sleep', payload: { ms: 1 } }, headers: { 'idempotency-key': 'oa-events' } });
+    const stream = await call('GET', `/v1/requests/${done.body.id}/events`);
+    expect(stream.status).toBe(200);
+    expect((await call('GET', `/v1/requests/${done.body.id}/events`, { apiKey: null })).status).toBe(401);
+    expect((await call('GET', '/v1/requests/req_00000000000000000000000000/events')).status).toBe(404);
   });
 
   it('has been checked against a real response for every documented response', () => {
