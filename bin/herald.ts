@@ -6,7 +6,7 @@ import { parseRetryDelays, type RetryOverride } from '../lib/topology';
 
 /**
  * The CDK app. Operators choose per deployment through context, e.g.
- * `cdk deploy -c alarmEmail=ops@example.com -c allowedWebhookHosts=hooks.example.com`.
+ * `cdk deploy -c alarmEmail=ops@example.com -c allowedWebhookHosts=hooks.example.com -c smsAllowedCountries=US,CA`.
  * Context given on the command line arrives as strings, so numbers are parsed here.
  */
 const app = new App();
@@ -53,6 +53,9 @@ new HeraldStack(app, context('stackName') ?? 'Herald', {
   alarmEmail: context('alarmEmail'),
   allowedWebhookHosts: context('allowedWebhookHosts'),
   smsSenderId: context('smsSenderId'),
+  smsAllowedCountries: context('smsAllowedCountries')?.split(','),
+  // Context from the command line is a string: only the word true turns them on.
+  demoProcessors: context('demoProcessors') === 'true',
   logLevel: logLevelContext('logLevel'),
   idempotencyKeyTtlHours: numberContext('idempotencyKeyTtlHours'),
   requestRetentionDays: numberContext('requestRetentionDays'),

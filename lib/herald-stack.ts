@@ -39,6 +39,13 @@ export interface HeraldStackProps extends StackProps {
   readonly allowedWebhookHosts?: string;
   /** Sender id shown on SMS notifications, where the destination country supports one. @default none */
   readonly smsSenderId?: string;
+  /**
+   * Countries (ISO 3166 alpha-2, e.g. `['US', 'CA']`) SMS notifications may go to; a number
+   * elsewhere is refused with a 400 at submit. Empty turns SMS off. @default [] (no SMS)
+   */
+  readonly smsAllowedCountries?: readonly string[];
+  /** Registers the demo processors `demo.sleep` and `demo.fail`. @default false */
+  readonly demoProcessors?: boolean;
   /** Subscribed by email to the alarm topic. @default no subscription */
   readonly alarmEmail?: string;
   /** Retention of function and access logs. @default one month */
@@ -183,6 +190,17 @@ function webhookAllowList(raw: string | undefined): string {
   return hosts.join(',');
 }
 
+/** The SMS countries as the functions read them; synth refuses anything but two-letter codes (no `*`). */
+function smsCountryList(countries: readonly string[]): string {
+  const codes = countries.map((code) => code.trim().toUpperCase()).filter((code) => code !== '');
+  for (const code of codes) {
+    if (!/^[A-Z]{2}$/.test(code)) {
+      throw new RangeError(`smsAllowedCountries takes ISO 3166 alpha-2 codes such as US or DE, got "${code}"; list each country SMS may go to`);
+    }
+  }
+  return [...new Set(codes)].join(',');
+}
+
 /** Settings the functions read from their environment, the same names the local runtime sets. */
 function operatorSettings(props: HeraldStackProps, retrySchedules: Record<QueueName, RetrySchedule>): Record<string, string> {
   const deadStreakLimit = props.webhookDeadStreakLimit ?? webhookDefaults.deadStreakLimit;
@@ -201,6 +219,8 @@ function operatorSettings(props: HeraldStackProps, retrySchedules: Record<QueueN
     [ENV.requestRetentionDays]: String(props.requestRetentionDays ?? defaults.requestRetentionDays),
     [ENV.allowedWebhookHosts]: webhookAllowList(props.allowedWebhookHosts),
   };
+  settings[ENV.smsAllowedCountries] = smsCountryList(props.smsAllowedCountries ?? []);
+  settings[ENV.demoProcessors] = props.demoProcessors === true ? 'true' : 'false';
   if (props.smsSenderId) settings[lookupEnv('smsSenderId') ?? 'HERALD_SMS_SENDER_ID'] = props.smsSenderId;
   return settings;
 }

@@ -56,6 +56,10 @@ export const ENV = {
   allowedWebhookHosts: 'HERALD_ALLOWED_WEBHOOK_HOSTS',
   /** Local runtime only: comma-separated hosts of receivers on this machine, allowed plain http and loopback addresses. The stack refuses it. */
   localWebhookHosts: 'HERALD_LOCAL_WEBHOOK_HOSTS',
+  /** `true` registers the demo processors (demo.sleep, demo.fail); anything else leaves them out. The stack writes `false` unless told otherwise. */
+  demoProcessors: 'HERALD_DEMO_PROCESSORS',
+  /** ISO 3166 alpha-2 codes SMS may go to, comma-separated; empty: no SMS; `*` (local runtime only): every country. */
+  smsAllowedCountries: 'HERALD_SMS_ALLOWED_COUNTRIES',
   /** Consecutive dead deliveries after which an endpoint is disabled. */
   webhookDeadStreakLimit: 'HERALD_WEBHOOK_DEAD_STREAK_LIMIT',
   /** Overrides of a queue's retry schedule (stack props `requestRetry`, `deliveryRetry`): delays as comma-separated seconds. */

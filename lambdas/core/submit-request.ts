@@ -11,7 +11,7 @@ import { fingerprint } from './fingerprint';
 import type { IdempotencyRecord, RequestQueue, RequestStore } from './ports';
 import type { HeraldRequest } from './request';
 import { fieldErrorsOf, isValidIdempotencyKey, submissionSchema, validate } from './submission';
-import { validateNotifyTargets } from './notify-targets';
+import { validateNotifyTargets, type SmsCountries } from './notify-targets';
 
 export interface SubmitDependencies {
   readonly store: RequestStore;
@@ -19,6 +19,8 @@ export interface SubmitDependencies {
   readonly processorFor: (type: string) => Processor<any, unknown> | undefined;
   readonly knownTypes: () => string[];
   readonly idempotencyKeyTtlHours: number;
+  /** Countries `notify.sms` may be in (the operator's `smsAllowedCountries`). */
+  readonly smsCountries: SmsCountries;
   readonly now?: () => Date;
 }
 
@@ -62,7 +64,7 @@ export async function submitRequest(deps: SubmitDependencies, input: SubmitInput
     const errors = fieldErrorsOf(payload.error).map((e) => ({ ...e, path: '/payload' + (e.path === '/' ? '' : e.path) }));
     throw new ValidationError(`The payload is invalid for type ${submission.type}: ${errors.map((e) => e.path).join(', ')}`, errors);
   }
-  const notify = submission.notify ? validateNotifyTargets(submission.notify) : undefined;
+  const notify = submission.notify ? validateNotifyTargets(submission.notify, deps.smsCountries) : undefined;
 
   const now = (deps.now ?? (() => new Date()))();
   const at = now.toISOString();

@@ -1,8 +1,7 @@
 import { parseRequestMessage } from '../adapters/sqs-request-queue';
 import { processRequest } from '../core/process-request';
-import { processorFor } from '../processors/registry';
 import type { ProcessorServices } from '../core/processor';
-import { redriveLog, requestEventPublisher, requestQueue, requestStore, settings, walletLedger } from './shared/dependencies';
+import { processors, redriveLog, requestEventPublisher, requestQueue, requestStore, settings, walletLedger } from './shared/dependencies';
 import { countMetric, METRIC } from './shared/observability';
 import { redeliver, sqsConsumer } from './shared/sqs-consumer';
 
@@ -23,7 +22,7 @@ export const handler = sqsConsumer({ describe: 'request', parse: parseRequestMes
       events: requestEventPublisher(),
       redrives: redriveLog(),
       queueName: 'requests',
-      processorFor,
+      processorFor: processors().processorFor,
       services,
       retry,
       maxReceiveCount: retry.maxAttempts,

@@ -1,6 +1,6 @@
 import { setOperationsContacts } from '../core/notifications';
 import { validateOperationsContacts } from '../core/notify-targets';
-import { notifierDependencies } from './shared/dependencies';
+import { notifierDependencies, settings } from './shared/dependencies';
 import { httpRoute, json, jsonBodyOf, merchantIdOf } from './shared/http';
 
 const MAX_BODY_BYTES = 4 * 1024;
@@ -12,7 +12,7 @@ const MAX_BODY_BYTES = 4 * 1024;
  */
 export const handler = httpRoute(async (event) => {
   const merchantId = merchantIdOf(event);
-  const input = validateOperationsContacts(jsonBodyOf(event, MAX_BODY_BYTES));
+  const input = validateOperationsContacts(jsonBodyOf(event, MAX_BODY_BYTES), settings.smsCountries());
   const view = await setOperationsContacts(notifierDependencies(), merchantId, input);
   return json(200, view);
 });

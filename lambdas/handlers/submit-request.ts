@@ -1,8 +1,7 @@
 import { defaults } from '../../lib/topology';
 import { submitRequest } from '../core/submit-request';
 import { MAX_BODY_BYTES } from '../core/submission';
-import { processorFor, registeredTypes } from '../processors/registry';
-import { requestQueue, requestStore, settings } from './shared/dependencies';
+import { processors, requestQueue, requestStore, settings } from './shared/dependencies';
 import { headerOf, httpRoute, jsonBodyOf, json, merchantIdOf } from './shared/http';
 import { countMetric, logger, METRIC } from './shared/observability';
 
@@ -14,9 +13,10 @@ export const handler = httpRoute(async (event, { traceId }) => {
     {
       store: requestStore(),
       queue: requestQueue(),
-      processorFor,
-      knownTypes: registeredTypes,
+      processorFor: processors().processorFor,
+      knownTypes: processors().registeredTypes,
       idempotencyKeyTtlHours: settings.idempotencyKeyTtlHours(),
+      smsCountries: settings.smsCountries(),
     },
     { merchantId, idempotencyKey, body: jsonBodyOf(event, MAX_BODY_BYTES), traceId },
   );

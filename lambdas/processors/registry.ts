@@ -7,7 +7,13 @@ import { walletDebit } from './wallet-debit';
  * Every request type Herald can run. To add one, write a `Processor` in this folder and list it
  * here; submit validates payloads against its schema and the worker dispatches on `type`.
  */
-const registered: readonly Processor<any, unknown>[] = [demoSleep, demoFail, orderProcess, walletDebit];
+const business: readonly Processor<any, unknown>[] = [orderProcess, walletDebit];
+/**
+ * Demo processors burn worker time and fill the DLQ on request (`demo.sleep` holds a worker 25 s,
+ * `demo.fail` always fails): on locally, off in a deployment unless the operator turns them on.
+ */
+const demos: readonly Processor<any, unknown>[] = [demoSleep, demoFail];
+const registered: readonly Processor<any, unknown>[] = [...demos, ...business];
 
 export const processors: ReadonlyMap<string, Processor<any, unknown>> = new Map(registered.map((p) => [p.type, p]));
 
@@ -17,4 +23,24 @@ export function processorFor(type: string): Processor<any, unknown> | undefined 
 
 export function registeredTypes(): string[] {
   return [...processors.keys()].sort();
+}
+
+/** The processors one deployment runs: submit and the worker look types up here only. */
+export interface ProcessorRegistry {
+  processorFor(type: string): Processor<any, unknown> | undefined;
+  registeredTypes(): string[];
+}
+
+/**
+ * The registry of a deployment: the business processors, and the demo ones only when asked for.
+ * A type left out is unknown to submit (a 400 naming the known types) and to the worker.
+ *
+ * @example processorRegistry({ demoProcessors: false }).processorFor('demo.sleep') === undefined
+ */
+export function processorRegistry(options: { readonly demoProcessors: boolean }): ProcessorRegistry {
+  const enabled = new Map((options.demoProcessors ? registered : business).map((p) => [p.type, p]));
+  return {
+    processorFor: (type) => enabled.get(type),
+    registeredTypes: () => [...enabled.keys()].sort(),
+  };
 }

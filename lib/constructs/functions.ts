@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -19,6 +19,9 @@ import { SMS_PUBLISH_SID } from './nag-acknowledgements';
 import { pascalCase, upperSnakeCase } from './naming';
 import type { Notifications } from './notifications';
 import type { WorkQueues } from './work-queues';
+
+/** Marks the statement that denies publishing to any topic that is not Herald's. */
+export const FOREIGN_TOPICS_DENY_SID = 'DenyPublishToForeignTopics';
 
 /** Where topology entry paths are relative to: two folders up from lib/constructs. */
 const projectRoot = path.resolve(__dirname, '..', '..');
@@ -126,6 +129,18 @@ export class Functions extends Construct {
     // The Sid marks the one statement whose wildcard is acknowledged for that reason.
     if (grants.sendsSms) {
       fn.addToRolePolicy(new PolicyStatement({ sid: SMS_PUBLISH_SID, actions: ['sns:Publish'], resources: ['*'] }));
+      // The wildcard above would also reach every topic of every account. This deny takes that
+      // back for every topic but Herald's own. A Publish to a phone number names no resource, so
+      // it carries no aws:ResourceAccount and the condition keeps the deny off SMS.
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          sid: FOREIGN_TOPICS_DENY_SID,
+          effect: Effect.DENY,
+          actions: ['sns:Publish'],
+          notResources: [...props.notifications.byName.values()].map((topic) => topic.topicArn),
+          conditions: { Null: { 'aws:ResourceAccount': 'false' } },
+        }),
+      );
     }
   }
 }

@@ -168,6 +168,9 @@ function configureHandlerEnvironment(endpoints: LocalEndpoints, resources: Provi
     [ENV.notificationsTopicArn]: resources.topicArns.notifications,
     [ENV.retryScale]: String(options.retryScale ?? process.env[ENV.retryScale] ?? LOCAL_RETRY_SCALE),
     [ENV.localWebhookHosts]: options.localWebhookHosts ?? process.env[ENV.localWebhookHosts] ?? '127.0.0.1,localhost',
+    // Locally the demo processors stay on and SMS may go anywhere: they land in the outbox.
+    [ENV.demoProcessors]: process.env[ENV.demoProcessors] ?? 'true',
+    [ENV.smsAllowedCountries]: process.env[ENV.smsAllowedCountries] ?? '*',
   });
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   process.env.POWERTOOLS_SERVICE_NAME ??= 'herald';

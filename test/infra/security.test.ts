@@ -1,14 +1,27 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import type { CfnTopic } from 'aws-cdk-lib/aws-sns';
 import { SsrfGuard } from '../../lambdas/adapters/ssrf-guard';
 import { webhookHostPolicy } from '../../lambdas/core/webhook-url';
+import { processorRegistry } from '../../lambdas/processors/registry';
+import { FOREIGN_TOPICS_DENY_SID } from '../../lib/constructs/functions';
 import { HeraldStack, type HeraldStackProps } from '../../lib/herald-stack';
-import { ENV, type FunctionName } from '../../lib/topology';
+import { ENV, functions, type FunctionName } from '../../lib/topology';
+import { statementsOf } from '../support/iam-statements';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
 
+const synthesized = new Map<string, ReturnType<typeof synthOnce>>();
+
+/** Synthesizes each distinct configuration once: a synth takes seconds. */
 function synth(props: HeraldStackProps = {}, context: Record<string, unknown> = {}) {
+  const key = JSON.stringify([props, context]);
+  if (!synthesized.has(key)) synthesized.set(key, synthOnce(props, context));
+  return synthesized.get(key)!;
+}
+
+function synthOnce(props: HeraldStackProps, context: Record<string, unknown>) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
   const stack = new HeraldStack(app, 'Herald', props);
   const resources = Template.fromStack(stack).toJSON().Resources as Resources;
@@ -57,6 +70,67 @@ describe('the webhook host allow-list of a synthesized stack', () => {
   it('gives no function the local-only setting', () => {
     for (const [, resource] of Object.entries(restricted.resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function')) {
       expect(Object.keys(resource.Properties.Environment.Variables)).not.toContain(ENV.localWebhookHosts);
+    }
+  });
+});
+
+describe('the demo processors', () => {
+  const registryOf = (environment: Record<string, string>) =>
+    processorRegistry({ demoProcessors: environment[ENV.demoProcessors] === 'true' });
+
+  it.each(['submit', 'process'] as const)('are absent from the %s function of a default synth', (name) => {
+    const environment = synth().environmentOf(name);
+    expect(environment[ENV.demoProcessors]).toBe('false');
+    expect(registryOf(environment).registeredTypes()).toEqual(['order.process', 'wallet.debit']);
+  });
+
+  it.each(['submit', 'process'] as const)('are present in the %s function with -c demoProcessors=true', (name) => {
+    const environment = synth({ demoProcessors: true }).environmentOf(name);
+    expect(registryOf(environment).processorFor('demo.sleep')?.type).toBe('demo.sleep');
+    expect(registryOf(environment).processorFor('demo.fail')?.type).toBe('demo.fail');
+  });
+});
+
+describe('the SMS countries', () => {
+  it('leave SMS off in a default synth', () => {
+    expect(synth().environmentOf('submit')[ENV.smsAllowedCountries]).toBe('');
+  });
+
+  it('reach submit and the notifications route as listed', () => {
+    const { environmentOf } = synth({ smsAllowedCountries: ['us', 'CA'] });
+    expect(environmentOf('submit')[ENV.smsAllowedCountries]).toBe('US,CA');
+    expect(environmentOf('notifications')[ENV.smsAllowedCountries]).toBe('US,CA');
+  });
+
+  it('refuse at synth anything but country codes, the wildcard included', () => {
+    expect(() => synth({ smsAllowedCountries: ['*'] })).toThrow(/ISO 3166 alpha-2 codes/);
+    expect(() => synth({ smsAllowedCountries: ['USA'] })).toThrow(/got "USA"/);
+  });
+});
+
+describe("the SMS sender's publish grant", () => {
+  const { stack, resources } = synth();
+  const topicArns = [...stack.notifications.byName.values()].map((topic) => ({ Ref: Stack.of(stack).getLogicalId(topic.node.defaultChild as CfnTopic) }));
+
+  it('is denied every topic but Herald\'s own, while phone numbers (no resource account) stay allowed', () => {
+    const denies = statementsOf(stack, resources, 'process').filter((statement) => statement.Effect === 'Deny');
+    expect(denies).toEqual([
+      {
+        Sid: FOREIGN_TOPICS_DENY_SID,
+        Effect: 'Deny',
+        Action: 'sns:Publish',
+        NotResource: topicArns.length === 1 ? topicArns[0] : topicArns,
+        Condition: { Null: { 'aws:ResourceAccount': 'false' } },
+      },
+    ]);
+  });
+
+  it('is the only publish on every resource, and it carries the deny', () => {
+    for (const name of Object.keys(functions) as FunctionName[]) {
+      const statements = statementsOf(stack, resources, name);
+      const wildcardPublish = statements.some((s) => s.Effect === 'Allow' && s.Resource === '*' && [s.Action].flat().includes('sns:Publish'));
+      const deny = statements.some((s) => s.Sid === FOREIGN_TOPICS_DENY_SID);
+      expect({ name, deny }).toEqual({ name, deny: wildcardPublish });
     }
   });
 });

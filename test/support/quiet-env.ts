@@ -7,3 +7,6 @@ process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
 // No EMF lines on stdout and no X-Ray segments: tests run outside Lambda.
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
+// As the local runtime runs: demo processors on, SMS to any country (nothing leaves the machine).
+process.env.HERALD_DEMO_PROCESSORS ??= 'true';
+process.env.HERALD_SMS_ALLOWED_COUNTRIES ??= '*';

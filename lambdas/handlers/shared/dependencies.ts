@@ -18,7 +18,9 @@ import { WebhookFanOut } from '../../core/fan-out-webhooks';
 import { notifyEndpointDisabled, notifyRequestFinished, type NotifierDependencies, type SmsSender } from '../../core/notifications';
 import type { MerchantNotifier, RequestEventPublisher } from '../../core/ports';
 import { everyPublisher } from '../../core/request-finished';
+import { parseSmsCountries } from '../../core/notify-targets';
 import { webhookHostPolicy } from '../../core/webhook-url';
+import { processorRegistry, type ProcessorRegistry } from '../../processors/registry';
 import { logger } from './observability';
 
 /**
@@ -50,6 +52,10 @@ export const settings = {
    * maxReceiveCount. A malformed value throws rather than silently disagreeing with the queue.
    */
   retrySchedule: (queue: QueueName) => retryScheduleOf(queue, process.env),
+  /** Only the exact value `true` turns the demo processors on: a deployment missing it runs without them. */
+  demoProcessors: () => process.env[ENV.demoProcessors] === 'true',
+  /** Where SMS may go; unset or empty means nowhere, so a deployment missing it sends no SMS. */
+  smsCountries: () => parseSmsCountries(process.env[ENV.smsAllowedCountries]),
   sweep: () => ({
     unenqueuedAfterSeconds: numberFromEnv(ENV.sweepUnenqueuedAfterSeconds, defaults.sweepUnenqueuedAfterSeconds),
     staleEnqueueAfterSeconds: numberFromEnv(ENV.sweepStaleEnqueueAfterSeconds, defaults.sweepStaleEnqueueAfterSeconds),
@@ -60,6 +66,11 @@ export const settings = {
 };
 
 export const USER_AGENT = `Herald-Webhooks/${version}`;
+
+/** The processors this deployment runs (the demo ones only when `HERALD_DEMO_PROCESSORS=true`). */
+export function processors(): ProcessorRegistry {
+  return processorRegistry({ demoProcessors: settings.demoProcessors() });
+}
 
 // Requests and merchants.
 export const requestStore = perContainer(() => new DynamoRequestStore(dynamoClient(), requiredEnv(ENV.tableName), settings.requestRetentionDays()));
