@@ -8,13 +8,24 @@ const NOW = new Date('2026-03-10T12:00:00Z');
 function setup(now = () => NOW) {
   const store = new InMemoryRequestStore({ now });
   const queue = new InMemoryRequestQueue();
-  const deps: SubmitDependencies = { store, queue, ...registryOf(echo), idempotencyKeyTtlHours: 24, now };
+  const deps: SubmitDependencies = { store, queue, ...registryOf(echo), idempotencyKeyTtlHours: 24, smsCountries: 'all', now };
   return { store, queue, deps };
 }
 
 const body = (text = 'hello') => ({ type: 'test.echo', payload: { text } });
 
 describe('submitRequest', () => {
+  it('refuses an SMS to a country the operator did not list, storing nothing', async () => {
+    const { deps, store, queue } = setup();
+    const submission = { ...body(), notify: { sms: '+4915112345678' } };
+
+    const refused = submitRequest({ ...deps, smsCountries: new Set(['US']) }, { merchantId: 'mer_a', idempotencyKey: 'k-sms', body: submission });
+
+    await expect(refused).rejects.toMatchObject({ errors: [{ path: '/notify/sms', message: 'SMS to country DE are not enabled; SMS go only to US' }] });
+    expect(store.size).toBe(0);
+    expect(queue.sent).toEqual([]);
+  });
+
   it('stores the request and enqueues a pointer to it, not its payload', async () => {
     const { deps, store, queue } = setup();
     const accepted = await submitRequest(deps, { merchantId: 'mer_a', idempotencyKey: 'k1', body: body(), traceId: 't-1' });
