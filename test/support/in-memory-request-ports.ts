@@ -4,14 +4,18 @@ import type {
   ClaimOutcome,
   CreateOutcome,
   IdempotencyRecord,
+  ListPosition,
   RequestCancellation,
+  RequestListing,
+  RequestPage,
   RequestEventPublisher,
   RequestMessage,
   RequestQueue,
   RequestStore,
+  StuckRequestStore,
 } from '../../lambdas/core/ports';
 import type { RedriveLog, RedriveReopener } from '../../lambdas/core/redrive';
-import type { HeraldRequest, RequestStatus } from '../../lambdas/core/request';
+import { isTerminal, type HeraldRequest, type RequestStatus } from '../../lambdas/core/request';
 import { decide, finishEvent, type LifecycleEvent, type LifecyclePolicy, type Transition } from '../../lambdas/core/request-lifecycle';
 
 /**
@@ -20,9 +24,10 @@ import { decide, finishEvent, type LifecycleEvent, type LifecyclePolicy, type Tr
  * use case pass here and fail on AWS: a key is taken once (until it expires), every lifecycle
  * move is decided by core's transition table and written only while the stored request still
  * matches the transition's precondition (status, attempts, version, owner), and nothing handed
- * out shares memory with what is stored.
+ * out shares memory with what is stored. Lists and sweeps select and order as the table's
+ * indexes do (a merchant's requests newest first; stuck ones by when the sweeper should look).
  */
-export class InMemoryRequestStore implements RequestStore, RedriveReopener, RequestCancellation {
+export class InMemoryRequestStore implements RequestStore, RedriveReopener, RequestCancellation, RequestListing, StuckRequestStore {
   private readonly requests = new Map<string, HeraldRequest>();
   private readonly keys = new Map<string, IdempotencyRecord>();
   private readonly policy: LifecyclePolicy;
@@ -97,6 +102,35 @@ export class InMemoryRequestStore implements RequestStore, RedriveReopener, Requ
     return written ? { outcome: 'cancelled', request: written } : { outcome: 'conflict', current: copy(current) };
   }
 
+  async listForMerchant(
+    merchantId: string,
+    query: { readonly status?: RequestStatus; readonly limit: number; readonly after?: ListPosition },
+  ): Promise<RequestPage> {
+    const position = (request: Pick<HeraldRequest, 'createdAt' | 'id'>) => `${request.createdAt}#${request.id}`;
+    const after = query.after && position(query.after);
+    const matching = [...this.requests.values()]
+      .filter((request) => request.merchantId === merchantId && (!query.status || request.status === query.status))
+      .filter((request) => after === undefined || position(request) < after)
+      .sort((a, b) => position(b).localeCompare(position(a)));
+    const requests = matching.slice(0, query.limit).map(copy);
+    const last = requests.at(-1);
+    return matching.length > query.limit && last ? { requests, next: { createdAt: last.createdAt, id: last.id } } : { requests };
+  }
+
+  async findUnqueued(query: { readonly changedBefore: string; readonly enqueuedBefore: string; readonly limit: number }): Promise<HeraldRequest[]> {
+    return this.sweepable('accepted', query.changedBefore, query.limit, (request) => !request.enqueuedAt || request.enqueuedAt < query.enqueuedBefore);
+  }
+
+  async findLeaseExpired(query: { readonly before: string; readonly limit: number }): Promise<HeraldRequest[]> {
+    return this.sweepable('processing', query.before, query.limit);
+  }
+
+  async markResent(id: string, at: string): Promise<void> {
+    const stored = this.requests.get(id);
+    // A request that moved on since the sweeper read it is left alone.
+    if (stored?.status === 'accepted') this.requests.set(id, withEnqueuedAt(stored, at));
+  }
+
   /** Puts a request in a given state, as a test's arrange step; nothing is checked. */
   seed(request: HeraldRequest): void {
     this.requests.set(request.id, copy(request));
@@ -110,6 +144,17 @@ export class InMemoryRequestStore implements RequestStore, RedriveReopener, Requ
 
   get size(): number {
     return this.requests.size;
+  }
+
+  /** The status index: non-terminal requests of a status whose sweep time is before `before`, earliest first. */
+  private sweepable(status: RequestStatus, before: string, limit: number, keep: (request: HeraldRequest) => boolean = () => true): HeraldRequest[] {
+    const sweepTime = (request: HeraldRequest) =>
+      request.status === 'processing' && request.leaseUntil ? request.leaseUntil : (request.nextAttemptAt ?? request.updatedAt);
+    return [...this.requests.values()]
+      .filter((request) => request.status === status && !isTerminal(request.status) && sweepTime(request) < before && keep(request))
+      .sort((a, b) => `${sweepTime(a)}#${a.id}`.localeCompare(`${sweepTime(b)}#${b.id}`))
+      .slice(0, limit)
+      .map(copy);
   }
 
   private async decideAndWrite(known: HeraldRequest, event: LifecycleEvent, now: Date): Promise<HeraldRequest | undefined> {

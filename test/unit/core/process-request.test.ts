@@ -3,6 +3,7 @@ import { processRequest, type ProcessDependencies } from '../../../lambdas/core/
 import type { HeraldRequest } from '../../../lambdas/core/request';
 import { requestRetrySchedule } from '../../../lib/topology';
 import { InMemoryRedriveLog, InMemoryRequestQueue, InMemoryRequestStore, RecordingEventPublisher } from '../../support/in-memory-request-ports';
+import { storedRequest } from '../../support/request-fixtures';
 import { echo, flaky, noServices, refusing, registryOf } from '../../support/test-processors';
 
 const NOW = new Date('2026-03-10T12:00:00Z');
@@ -32,25 +33,9 @@ function setup(processors: Processor<any, unknown>[] = [echo, flaky, refusing]) 
   return { store, queue, events, redrives, deps };
 }
 
-function accepted(type: string, extra: Partial<HeraldRequest> = {}): HeraldRequest {
-  const at = '2026-03-10T11:59:00.000Z';
-  return {
-    id: 'req_1',
-    merchantId: 'mer_a',
-    type,
-    payload: type === 'test.echo' ? { text: 'hi' } : {},
-    status: 'accepted',
-    version: 1,
-    attempts: 0,
-    idempotencyKey: 'k1',
-    webhookEvents: true,
-    enqueuedAt: at,
-    history: [{ from: null, to: 'accepted', at, attempt: 0 }],
-    createdAt: at,
-    updatedAt: at,
-    ...extra,
-  };
-}
+/** The request a message points at, stored as submit left it. */
+const accepted = (type: string, extra: Partial<HeraldRequest> = {}) =>
+  storedRequest('req_1', { type, payload: type === 'test.echo' ? { text: 'hi' } : {}, createdAt: '2026-03-10T11:59:00.000Z', ...extra });
 
 const message = (type: string, receiveCount = 1) => ({ requestId: 'req_1', type, receiveCount, receiptHandle: 'rh-1' });
 

@@ -1,78 +1,34 @@
-import type { RequestMessage, RequestQueue, StuckRequestStore } from '../../../lambdas/core/ports';
-import type { HeraldRequest } from '../../../lambdas/core/request';
 import { sweepStuckRequests } from '../../../lambdas/core/sweep-stuck-requests';
+import { InMemoryRequestQueue, InMemoryRequestStore } from '../../support/in-memory-request-ports';
+import { storedRequest } from '../../support/request-fixtures';
 
 const NOW = new Date('2026-11-25T12:00:00.000Z');
 const settings = { unenqueuedAfterSeconds: 60, staleEnqueueAfterSeconds: 900, batchLimit: 100 };
+const CHANGED = '2026-11-25T11:00:00.000Z';
 
-function request(id: string, overrides: Partial<HeraldRequest> = {}): HeraldRequest {
-  return {
-    id,
-    merchantId: 'mer_a',
-    type: 'demo.sleep',
-    payload: {},
-    status: 'accepted',
-    version: 1,
-    attempts: 0,
-    idempotencyKey: id,
-    webhookEvents: true,
-    history: [],
-    createdAt: '2026-11-25T11:00:00.000Z',
-    updatedAt: '2026-11-25T11:00:00.000Z',
-    ...overrides,
-  };
+function setup(...requests: ReturnType<typeof storedRequest>[]) {
+  const store = new InMemoryRequestStore({ now: () => NOW });
+  for (const request of requests) store.seed(request);
+  const queue = new InMemoryRequestQueue();
+  const sweep = () => sweepStuckRequests({ store, queue, log: () => undefined, now: () => NOW }, settings);
+  return { store, queue, sweep };
 }
 
-/** An in-memory store that applies the same selection rules as the DynamoDB queries. */
-class MemoryStore implements StuckRequestStore {
-  readonly marked: string[] = [];
-  queries: Record<string, unknown>[] = [];
-  constructor(readonly requests: HeraldRequest[]) {}
-  async findUnqueued(query: { changedBefore: string; enqueuedBefore: string; limit: number }) {
-    this.queries.push(query);
-    return this.requests.filter(
-      (r) => r.status === 'accepted' && (r.nextAttemptAt ?? r.updatedAt) < query.changedBefore && (!r.enqueuedAt || r.enqueuedAt < query.enqueuedBefore),
-    );
-  }
-  async findLeaseExpired(query: { before: string; limit: number }) {
-    this.queries.push(query);
-    return this.requests.filter((r) => r.status === 'processing' && (r.leaseUntil ?? '') < query.before);
-  }
-  async markResent(id: string) {
-    this.marked.push(id);
-  }
-}
-
-class MemoryQueue implements RequestQueue {
-  readonly sent: { message: RequestMessage; traceId?: string }[] = [];
-  constructor(private readonly failFor: Set<string> = new Set()) {}
-  async enqueue(message: RequestMessage, traceId?: string) {
-    if (this.failFor.has(message.requestId)) throw new Error('queue unavailable');
-    this.sent.push({ message, ...(traceId ? { traceId } : {}) });
-  }
-  async delayRedelivery() {}
-}
+const request = (id: string, overrides: Parameters<typeof storedRequest>[1] = {}) =>
+  storedRequest(id, { type: 'demo.sleep', createdAt: CHANGED, updatedAt: CHANGED, ...overrides });
 
 describe('sweepStuckRequests', () => {
-  it('asks for requests unqueued for a minute, with a mark older than 15 minutes, or past their lease', async () => {
-    const store = new MemoryStore([]);
-    await sweepStuckRequests({ store, queue: new MemoryQueue(), log: () => undefined, now: () => NOW }, settings);
-    expect(store.queries).toEqual([
-      { changedBefore: '2026-11-25T11:59:00.000Z', enqueuedBefore: '2026-11-25T11:45:00.000Z', limit: 100 },
-      { before: '2026-11-25T12:00:00.000Z', limit: 100 },
-    ]);
-  });
-
   it('re-enqueues each stuck request with its trace id, and marks the accepted ones', async () => {
-    const store = new MemoryStore([
+    const { store, queue, sweep } = setup(
       request('req_never', { traceId: 'trace-1' }),
       request('req_stale', { enqueuedAt: '2026-11-25T11:30:00.000Z' }),
       request('req_fresh', { enqueuedAt: '2026-11-25T11:59:30.000Z' }),
-      request('req_lease', { status: 'processing', leaseUntil: '2026-11-25T11:59:59.000Z' }),
-      request('req_held', { status: 'processing', leaseUntil: '2026-11-25T12:05:00.000Z' }),
-    ]);
-    const queue = new MemoryQueue();
-    const report = await sweepStuckRequests({ store, queue, log: () => undefined, now: () => NOW }, settings);
+      request('req_lease', { status: 'processing', attempts: 1, leaseUntil: '2026-11-25T11:59:59.000Z' }),
+      request('req_held', { status: 'processing', attempts: 1, leaseUntil: '2026-11-25T12:05:00.000Z' }),
+      request('req_done', { status: 'succeeded', attempts: 1 }),
+    );
+
+    const report = await sweep();
 
     expect(report.resent).toEqual([
       { id: 'req_never', reason: 'never-enqueued' },
@@ -80,17 +36,40 @@ describe('sweepStuckRequests', () => {
       { id: 'req_lease', reason: 'lease-expired' },
     ]);
     expect(queue.sent[0]).toEqual({ message: { requestId: 'req_never', merchantId: 'mer_a', type: 'demo.sleep' }, traceId: 'trace-1' });
-    expect(store.marked).toEqual(['req_never', 'req_stale']);
+    expect((await store.get('req_never'))?.enqueuedAt).toBe(NOW.toISOString());
+    expect((await store.get('req_stale'))?.enqueuedAt).toBe(NOW.toISOString());
+    expect((await store.get('req_lease'))?.enqueuedAt).toBeUndefined();
+  });
+
+  it('leaves an unqueued request alone for its first minute, and one waiting for a retry until the retry is due', async () => {
+    const { queue, sweep } = setup(
+      request('req_new', { updatedAt: '2026-11-25T11:59:30.000Z' }),
+      request('req_waiting', { nextAttemptAt: '2026-11-25T12:03:00.000Z' }),
+    );
+    expect((await sweep()).resent).toEqual([]);
+    expect(queue.sent).toEqual([]);
   });
 
   it('carries on past a request that cannot be enqueued, reporting it and leaving it unmarked', async () => {
-    const store = new MemoryStore([request('req_a'), request('req_b')]);
-    const report = await sweepStuckRequests(
-      { store, queue: new MemoryQueue(new Set(['req_a'])), log: () => undefined, now: () => NOW },
-      settings,
-    );
-    expect(report.failed).toEqual([{ id: 'req_a', error: 'queue unavailable' }]);
+    const { store, queue, sweep } = setup(request('req_a'), request('req_b'));
+    queue.refuseNext(1);
+
+    const report = await sweep();
+
+    expect(report.failed).toEqual([{ id: 'req_a', error: 'The queue refused the message' }]);
     expect(report.resent).toEqual([{ id: 'req_b', reason: 'never-enqueued' }]);
-    expect(store.marked).toEqual(['req_b']);
+    expect((await store.get('req_a'))?.enqueuedAt).toBeUndefined();
+  });
+
+  it(`handles at most ${settings.batchLimit} requests of each kind per run, oldest first`, async () => {
+    const many = Array.from({ length: settings.batchLimit + 5 }, (_, i) =>
+      request(`req_${String(i).padStart(3, '0')}`, { updatedAt: new Date(Date.parse(CHANGED) + i * 1000).toISOString() }),
+    );
+    const { sweep } = setup(...many);
+
+    const report = await sweep();
+
+    expect(report.resent).toHaveLength(settings.batchLimit);
+    expect(report.resent[0]).toEqual({ id: 'req_000', reason: 'never-enqueued' });
   });
 });
