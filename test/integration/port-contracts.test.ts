@@ -1,0 +1,276 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { randomBytes } from 'node:crypto';
+import { DynamoNotificationLedger } from '../../lambdas/adapters/dynamo-notification-store';
+import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
+import { DynamoDeliveryStore, DynamoWebhookEndpointStore } from '../../lambdas/adapters/dynamo-webhook-store';
+import type { NotificationLedger, NotificationSlot } from '../../lambdas/core/notifications';
+import type { IdempotencyRecord, RequestCancellation, RequestStore } from '../../lambdas/core/ports';
+import type { RedriveReopener } from '../../lambdas/core/redrive';
+import type { DeliveryStore, WebhookEndpointStore } from '../../lambdas/core/webhook-ports';
+import { deliveryIdOf, generateSigningSecret, type Delivery, type WebhookEndpoint } from '../../lambdas/core/webhooks';
+import { provisionForTest } from '../support/endpoints';
+import { InMemoryNotificationLedger } from '../support/in-memory-notification-ports';
+import { InMemoryRequestStore } from '../support/in-memory-request-ports';
+import { InMemoryDeliveryStore, InMemoryWebhookEndpointStore } from '../support/in-memory-webhook-ports';
+import { storedRequest } from '../support/request-fixtures';
+
+/**
+ * The in-memory ports stand in for the DynamoDB adapters in the fast use-case tests, so they must
+ * refuse what the adapters refuse. Each scenario here runs against both, on DynamoDB Local.
+ */
+
+interface Ports {
+  readonly requests: RequestStore & RedriveReopener & RequestCancellation;
+  readonly endpoints: WebhookEndpointStore;
+  readonly deliveries: DeliveryStore;
+  readonly ledger: NotificationLedger;
+}
+
+let dynamo: DynamoDBDocumentClient;
+let tableName: string;
+
+beforeAll(async () => {
+  const resources = await provisionForTest('contracts');
+  tableName = resources.tableName;
+  dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: resources.endpoints.dynamodb }));
+});
+
+afterAll(() => dynamo?.destroy());
+
+const implementations: [string, () => Ports][] = [
+  [
+    'in memory',
+    () => ({
+      requests: new InMemoryRequestStore(),
+      endpoints: new InMemoryWebhookEndpointStore(),
+      deliveries: new InMemoryDeliveryStore(),
+      ledger: new InMemoryNotificationLedger(),
+    }),
+  ],
+  [
+    'DynamoDB',
+    () => ({
+      requests: new DynamoRequestStore(dynamo, tableName, 30),
+      endpoints: new DynamoWebhookEndpointStore(dynamo, tableName, 0),
+      deliveries: new DynamoDeliveryStore(dynamo, tableName),
+      ledger: new DynamoNotificationLedger(dynamo, tableName, 30),
+    }),
+  ],
+];
+
+/** Fresh ids per scenario: the DynamoDB table is shared by every scenario of this file. */
+const unique = (prefix: string) => `${prefix}_${randomBytes(6).toString('hex')}`;
+const NOW = new Date();
+const later = (ms: number) => new Date(NOW.getTime() + ms);
+
+function submission(merchantId: string, key: string) {
+  const request = storedRequest(unique('req'), { merchantId, idempotencyKey: key, createdAt: NOW.toISOString() });
+  const record: IdempotencyRecord = {
+    merchantId,
+    key,
+    requestId: request.id,
+    requestType: request.type,
+    fingerprint: 'f1',
+    response: { id: request.id, status: 'accepted' },
+    expiresAt: Math.floor(NOW.getTime() / 1000) + 3600,
+  };
+  return { request, record };
+}
+
+function endpoint(merchantId: string): WebhookEndpoint {
+  const at = NOW.toISOString();
+  return { id: unique('ep'), merchantId, url: 'https://hooks.example.com/x', status: 'enabled', secret: { secret: generateSigningSecret(), createdAt: at }, version: 1, createdAt: at, updatedAt: at };
+}
+
+function delivery(): Delivery {
+  const subjectId = unique('req');
+  const endpointId = unique('ep');
+  const at = NOW.toISOString();
+  return {
+    id: deliveryIdOf(subjectId, endpointId, 'request.succeeded'),
+    merchantId: 'mer_a',
+    endpointId,
+    subjectId,
+    eventType: 'request.succeeded',
+    eventTimestamp: at,
+    state: 'pending',
+    round: 1,
+    attempts: [],
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+describe.each(implementations)('request store (%s)', (_name, make) => {
+  let ports: Ports;
+  beforeEach(() => {
+    ports = make();
+  });
+
+  it('takes an idempotency key once per merchant', async () => {
+    const merchant = unique('mer');
+    const first = submission(merchant, 'k1');
+    const replay = submission(merchant, 'k1');
+    const elsewhere = submission(unique('mer'), 'k1');
+
+    expect(await ports.requests.create(first.request, first.record)).toEqual({ outcome: 'created' });
+    expect(await ports.requests.create(replay.request, replay.record)).toMatchObject({ outcome: 'exists', record: { requestId: first.request.id } });
+    expect(await ports.requests.create(elsewhere.request, elsewhere.record)).toEqual({ outcome: 'created' });
+    expect(await ports.requests.get(replay.request.id)).toBeUndefined();
+  });
+
+  it('lets one claim hold a request until its lease ends, then lets the next take it over', async () => {
+    const { request, record } = submission(unique('mer'), 'k1');
+    await ports.requests.create(request, record);
+
+    const claimed = await ports.requests.claim(request.id, 60_000, 0, NOW);
+    expect(claimed).toMatchObject({ outcome: 'claimed', request: { status: 'processing', attempts: 1 } });
+    expect(await ports.requests.claim(request.id, 60_000, 0, later(1_000))).toMatchObject({ outcome: 'lost', current: { status: 'processing' } });
+    expect(await ports.requests.claim(request.id, 60_000, 1, later(120_000))).toMatchObject({ outcome: 'claimed', request: { attempts: 2 } });
+  });
+
+  it('refuses to finish an attempt whose lease another claim took over', async () => {
+    const { request, record } = submission(unique('mer'), 'k1');
+    await ports.requests.create(request, record);
+    const first = await ports.requests.claim(request.id, 1_000, 0, NOW);
+    await ports.requests.claim(request.id, 60_000, 1, later(5_000));
+    if (first.outcome !== 'claimed') throw new Error('the first claim should win');
+
+    expect(await ports.requests.finishAttempt(first.request, 'succeeded', { result: { late: true } }, later(6_000))).toBeUndefined();
+    expect(await ports.requests.get(request.id)).toMatchObject({ status: 'processing', attempts: 2 });
+  });
+
+  it('cancels only its owner\'s request, and only before a claim', async () => {
+    const merchant = unique('mer');
+    const open = submission(merchant, 'k1');
+    const started = submission(merchant, 'k2');
+    await ports.requests.create(open.request, open.record);
+    await ports.requests.create(started.request, started.record);
+    await ports.requests.claim(started.request.id, 60_000, 0, NOW);
+
+    expect(await ports.requests.cancel(unique('mer'), open.request.id, NOW)).toEqual({ outcome: 'not-found' });
+    expect(await ports.requests.cancel(merchant, started.request.id, NOW)).toMatchObject({ outcome: 'conflict', current: { status: 'processing' } });
+    expect(await ports.requests.cancel(merchant, open.request.id, NOW)).toMatchObject({ outcome: 'cancelled', request: { status: 'cancelled' } });
+  });
+
+  it('reopens a failed request for a redrive once, however many copies try', async () => {
+    const { request, record } = submission(unique('mer'), 'k1');
+    await ports.requests.create(request, record);
+    const claim = await ports.requests.claim(request.id, 60_000, 0, NOW);
+    if (claim.outcome !== 'claimed') throw new Error('the claim should win');
+    const failed = (await ports.requests.finishAttempt(claim.request, 'failed', { error: { code: 'timeout', message: 'slow', retryable: true }, reason: 'exhausted' }, NOW))!;
+
+    expect(await ports.requests.reopenForRedrive(failed, 1, NOW)).toMatchObject({ status: 'accepted', attempts: 0, redriveGeneration: 1 });
+    expect(await ports.requests.reopenForRedrive(failed, 1, NOW)).toBeUndefined();
+  });
+
+  it('clears and sets the enqueue mark on the request', async () => {
+    const { request, record } = submission(unique('mer'), 'k1');
+    await ports.requests.create({ ...request, enqueuedAt: NOW.toISOString() }, { ...record, enqueuedAt: NOW.toISOString() });
+
+    await ports.requests.markNotEnqueued(record);
+    expect((await ports.requests.get(request.id))?.enqueuedAt).toBeUndefined();
+    await ports.requests.markEnqueued(record, later(1_000).toISOString());
+    expect((await ports.requests.get(request.id))?.enqueuedAt).toBe(later(1_000).toISOString());
+  });
+});
+
+describe.each(implementations)('webhook endpoint store (%s)', (_name, make) => {
+  let ports: Ports;
+  beforeEach(() => {
+    ports = make();
+  });
+
+  it('holds a merchant to its endpoint limit, and a deletion frees a place', async () => {
+    const merchant = unique('mer');
+    const [a, b, c] = [endpoint(merchant), endpoint(merchant), endpoint(merchant)];
+    expect(await ports.endpoints.create(a, 2)).toBe('created');
+    expect(await ports.endpoints.create(b, 2)).toBe('created');
+    expect(await ports.endpoints.create(c, 2)).toBe('limit-reached');
+    expect(await ports.endpoints.delete(merchant, a.id)).toBe(true);
+    expect(await ports.endpoints.delete(merchant, a.id)).toBe(false);
+    expect(await ports.endpoints.create(c, 2)).toBe('created');
+  });
+
+  it('replaces an endpoint only at the version the writer read, and disables it once', async () => {
+    const merchant = unique('mer');
+    const stored = endpoint(merchant);
+    await ports.endpoints.create(stored, 5);
+
+    expect(await ports.endpoints.replace({ ...stored, description: 'a', version: 2 }, 1)).toMatchObject({ description: 'a' });
+    expect(await ports.endpoints.replace({ ...stored, description: 'b', version: 2 }, 1)).toBeUndefined();
+    expect(await ports.endpoints.disable(merchant, stored.id, 'gone', NOW.toISOString())).toMatchObject({ status: 'disabled', version: 3 });
+    expect(await ports.endpoints.disable(merchant, stored.id, 'gone', NOW.toISOString())).toBeUndefined();
+  });
+
+  it('keeps the start of a run of failures until a success ends it', async () => {
+    const merchant = unique('mer');
+    const stored = endpoint(merchant);
+    await ports.endpoints.create(stored, 5);
+
+    await ports.endpoints.markFailing(merchant, stored.id, '2026-03-01T00:00:00.000Z');
+    expect(await ports.endpoints.markFailing(merchant, stored.id, '2026-03-02T00:00:00.000Z')).toMatchObject({ failingSince: '2026-03-01T00:00:00.000Z' });
+    await ports.endpoints.markSucceeded(merchant, stored.id, '2026-03-03T00:00:00.000Z');
+    expect((await ports.endpoints.get(merchant, stored.id))?.failingSince).toBeUndefined();
+  });
+});
+
+describe.each(implementations)('delivery store (%s)', (_name, make) => {
+  let ports: Ports;
+  beforeEach(() => {
+    ports = make();
+  });
+
+  it('creates a delivery once', async () => {
+    const fresh = delivery();
+    expect(await ports.deliveries.createIfAbsent(fresh)).toBe(true);
+    expect(await ports.deliveries.createIfAbsent(fresh)).toBe(false);
+  });
+
+  it('records an attempt only in the delivery\'s current round, and only while it is pending', async () => {
+    const fresh = delivery();
+    await ports.deliveries.createIfAbsent(fresh);
+    const at = NOW.toISOString();
+
+    expect(await ports.deliveries.record(fresh.id, 2, { state: 'succeeded' }, at)).toBe(false);
+    expect(await ports.deliveries.record(fresh.id, 1, { state: 'pending', nextAttemptAt: later(5_000).toISOString() }, at)).toBe(true);
+    expect(await ports.deliveries.record(fresh.id, 1, { state: 'dead', reason: 'out of attempts' }, at)).toBe(true);
+    expect(await ports.deliveries.record(fresh.id, 1, { state: 'succeeded' }, at)).toBe(false);
+    expect(await ports.deliveries.get(fresh.id)).toMatchObject({ state: 'dead', reason: 'out of attempts' });
+  });
+
+  it('resends as a new round, and a sweeper\'s resend holds only if nothing happened since it looked', async () => {
+    const fresh = delivery();
+    await ports.deliveries.createIfAbsent(fresh);
+    const at = later(1_000).toISOString();
+
+    expect(await ports.deliveries.resend(fresh.id, at, { round: 1, nextAttemptAt: 'a time it never had' })).toBeUndefined();
+    expect(await ports.deliveries.resend(fresh.id, at, { round: 1 })).toMatchObject({ round: 2, state: 'pending', nextAttemptAt: at });
+    expect(await ports.deliveries.resend(fresh.id, at, { round: 1 })).toBeUndefined();
+    expect(await ports.deliveries.resend(fresh.id, at)).toMatchObject({ round: 3 });
+  });
+});
+
+describe.each(implementations)('notification ledger (%s)', (_name, make) => {
+  let ports: Ports;
+  beforeEach(() => {
+    ports = make();
+  });
+
+  const slot = (): NotificationSlot => ({ scope: 'request', subjectId: unique('req'), audience: 'requester', channel: 'sms', event: 'request.succeeded' });
+
+  it('lets one sender hold a slot, retries a retryable failure up to the limit, and never sends a sent one again', async () => {
+    const taken = slot();
+    const options = { maxAttempts: 2 };
+    expect(await ports.ledger.begin(taken, '+1***0100', options, NOW)).toEqual({ send: true, attempt: 1 });
+    expect(await ports.ledger.begin(taken, '+1***0100', options, NOW)).toEqual({ send: false });
+
+    await ports.ledger.finish(taken, 1, { state: 'failed', reason: 'throttled', retryable: true }, NOW);
+    expect(await ports.ledger.begin(taken, '+1***0100', options, NOW)).toEqual({ send: true, attempt: 2 });
+    await ports.ledger.finish(taken, 1, { state: 'sent' }, NOW);
+    await ports.ledger.finish(taken, 2, { state: 'failed', reason: 'throttled', retryable: true }, NOW);
+    expect(await ports.ledger.begin(taken, '+1***0100', options, NOW)).toEqual({ send: false });
+    expect(await ports.ledger.listForRequest(taken.subjectId)).toEqual([expect.objectContaining({ state: 'failed', attempts: 2 })]);
+  });
+});
