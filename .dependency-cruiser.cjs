@@ -1,9 +1,9 @@
 /**
  * Layer rules: a file's folder tells what it may import (DESIGN.md, "Layout").
- * `npm run lint:deps` checks them; CI runs it before the tests.
+ * `npm run lint:deps` checks them, and the folder cycles of .dependency-cruiser-folders.cjs;
+ * CI runs it before the tests.
  */
 const OURS = '^(bin|lib|lambdas|bench|scripts|test)/';
-const AGGREGATES = '^(lib|lambdas)$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -49,17 +49,6 @@ module.exports = {
       severity: 'error',
       from: { path: '^lib/constructs/' },
       to: { path: '^lib/local/' },
-    },
-    {
-      name: 'no-circular-folders',
-      comment: 'Folders depend on each other one way only; a cycle between two folders means a contract sits on the wrong side.',
-      severity: 'error',
-      scope: 'folder',
-      // "lib" and "lambdas" as wholes are left out: as aggregates of their subfolders they always
-      // meet (lambdas read lib/topology.ts, the local runtime runs lambdas), while every real
-      // layer is a subfolder, and topology-imports-only-core keeps lib/'s own files below lambdas.
-      from: { pathNot: AGGREGATES },
-      to: { circular: true, pathNot: AGGREGATES },
     },
     {
       name: 'topology-imports-only-core',
