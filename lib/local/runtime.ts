@@ -18,6 +18,7 @@ import {
 } from './provision';
 import { LocalScheduler } from './scheduler';
 import { requestEventStream } from './request-event-stream';
+import { localConsole } from './console/console-server';
 import { DEFAULT_STREAM_LIMITS } from '../../lambdas/core/request-events';
 import { SqsEventSource } from './sqs-event-source';
 import { localResourceNames } from '../topology';
@@ -125,6 +126,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       throw error;
     }
     stops.push(() => gateway.close());
+    const operatorConsole = localConsole({
+      apiUrl: `http://127.0.0.1:${port}`,
+      apiKey,
+      merchantId: DEMO_MERCHANT_ID,
+      resources,
+      sqs,
+      outbox,
+    });
+    gateway.addResponder(operatorConsole.responder);
+    stops.push(async () => operatorConsole.stop());
     // SMS cannot leave this machine: the notifier hands them to the outbox this gateway serves.
     process.env[ENV.smsOutboxUrl] = `http://127.0.0.1:${port}/local/outbox/sms`;
     const tap = await TopicTap.start(endpoints, resources.topicArns.notifications, outbox);

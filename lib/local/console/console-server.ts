@@ -1,0 +1,183 @@
+/**
+ * The local console at `/`: a page that shows, live, what the local runtime is doing — the demo
+ * merchant's requests, its webhook endpoints and their deliveries, each queue's dead letters and
+ * the SMS/email outbox — with the buttons an operator reaches for (retry, recover, redrive).
+ *
+ * It owns no logic of its own. Everything it shows or does goes through the API's handlers (it
+ * calls this runtime's HTTP API with the demo merchant's key, which never reaches the browser)
+ * or the CLI's operations (`queueDepths`, `redrive`), so the console, `curl` and `herald` can
+ * never disagree. Local only: the stack deploys none of this.
+ *
+ * Bounds: a snapshot holds the 50 newest requests, 20 endpoints with their 20 newest deliveries
+ * each, and the 50 newest outbox messages; it is rebuilt every 500 ms while a browser is watching
+ * and not at all otherwise.
+ */
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { DynamoRedriveLog } from '../../../lambdas/adapters/dynamo-redrive-log';
+import { dynamoClient } from '../../../lambdas/adapters/aws-clients';
+import { queueDepths } from '../../cli/queues';
+import { redrive } from '../../cli/redrive';
+import { queues, type QueueName } from '../../topology';
+import type { LocalResponder } from '../http-gateway';
+import type { LocalOutbox } from '../outbox';
+import type { ProvisionedResources } from '../provision';
+
+export const CONSOLE_LIMITS = { requests: 50, endpoints: 20, deliveriesPerEndpoint: 20, outbox: 50, refreshMs: 500 } as const;
+
+export interface ConsoleOptions {
+  /** Base URL of this runtime's API, and the demo merchant's key to call it with. */
+  readonly apiUrl: string;
+  readonly apiKey: string;
+  readonly merchantId: string;
+  readonly resources: ProvisionedResources;
+  readonly sqs: SQSClient;
+  readonly outbox: LocalOutbox;
+}
+
+const ASSETS: Record<string, { file: string; type: string }> = {
+  '/': { file: 'console.html', type: 'text/html; charset=utf-8' },
+  '/local/console/console.js': { file: 'console.js', type: 'text/javascript; charset=utf-8' },
+  '/local/console/console.css': { file: 'console.css', type: 'text/css; charset=utf-8' },
+};
+
+/** The console's routes on the runtime's port: the page, its live snapshot stream and its actions. */
+export function localConsole(options: ConsoleOptions): { responder: LocalResponder; stop(): void } {
+  const watchers = new Set<ServerResponse>();
+  let timer: NodeJS.Timeout | undefined;
+  let last = '';
+  let building = false;
+
+  const broadcast = async () => {
+    if (building) return;
+    building = true;
+    try {
+      const snapshot = JSON.stringify(await buildSnapshot(options));
+      if (snapshot === last) return;
+      last = snapshot;
+      for (const watcher of watchers) watcher.write(`event: snapshot\ndata: ${snapshot}\n\n`);
+    } catch (error) {
+      for (const watcher of watchers) watcher.write(`event: trouble\ndata: ${JSON.stringify({ message: (error as Error).message })}\n\n`);
+    } finally {
+      building = false;
+    }
+  };
+
+  const watch = (req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store' });
+    res.write('retry: 1000\n\n');
+    watchers.add(res);
+    last = '';
+    void broadcast();
+    timer ??= setInterval(() => void broadcast(), CONSOLE_LIMITS.refreshMs);
+    res.once('close', () => {
+      watchers.delete(res);
+      if (watchers.size === 0 && timer) {
+        clearInterval(timer);
+        timer = undefined;
+      }
+    });
+  };
+
+  const responder: LocalResponder = async (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://local').pathname;
+    const method = req.method ?? 'GET';
+    const asset = ASSETS[path];
+    if (asset && method === 'GET') {
+      // Read per request: the files are small, and an edit shows on the next reload.
+      res.writeHead(200, { 'Content-Type': asset.type, 'Cache-Control': 'no-store' });
+      res.end(readFileSync(join(__dirname, asset.file)));
+      return true;
+    }
+    if (!path.startsWith('/local/console/')) return false;
+    if (path === '/local/console/stream' && method === 'GET') {
+      watch(req, res);
+      return true;
+    }
+    const action = await act(options, method, path.slice('/local/console'.length));
+    if (!action) return false;
+    res.writeHead(action.status, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify(action.body));
+    void broadcast();
+    return true;
+  };
+
+  return {
+    responder,
+    stop: () => {
+      if (timer) clearInterval(timer);
+      for (const watcher of watchers) watcher.end();
+      watchers.clear();
+    },
+  };
+}
+
+/** Calls this runtime's HTTP API as the demo merchant: the same gateway, authorizer and handlers as `curl`. */
+async function api(options: ConsoleOptions, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const response = await fetch(options.apiUrl + path, {
+    method,
+    headers: { authorization: `Bearer ${options.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+async function buildSnapshot(options: ConsoleOptions) {
+  const [requests, endpoints, depths] = await Promise.all([
+    api(options, 'GET', `/v1/requests?limit=${CONSOLE_LIMITS.requests}`),
+    api(options, 'GET', '/v1/webhooks'),
+    queueDepths(options.sqs, options.resources.queues),
+  ]);
+  const endpointViews = ((endpoints.body?.data ?? []) as { id: string }[]).slice(0, CONSOLE_LIMITS.endpoints);
+  const withDeliveries = await Promise.all(
+    endpointViews.map(async (endpoint) => ({
+      ...endpoint,
+      deliveries: (await api(options, 'GET', `/v1/webhooks/${endpoint.id}/deliveries?limit=${CONSOLE_LIMITS.deliveriesPerEndpoint}`)).body?.data ?? [],
+    })),
+  );
+  return {
+    merchantId: options.merchantId,
+    requests: requests.body?.items ?? [],
+    endpoints: withDeliveries,
+    queues: depths,
+    outbox: options.outbox.list().slice(-CONSOLE_LIMITS.outbox).reverse(),
+  };
+}
+
+/** The console's buttons and its request detail, each one an API call or a CLI operation. */
+async function act(options: ConsoleOptions, method: string, path: string): Promise<{ status: number; body: unknown } | undefined> {
+  let match: RegExpExecArray | null;
+  if (method === 'GET' && (match = /^\/requests\/([^/]+)$/.exec(path))) {
+    const id = encodeURIComponent(decodeURIComponent(match[1]!));
+    const [request, deliveries] = await Promise.all([api(options, 'GET', `/v1/requests/${id}`), api(options, 'GET', `/v1/requests/${id}/deliveries`)]);
+    if (request.status !== 200) return request;
+    return { status: 200, body: { ...request.body, deliveryLog: deliveries.body?.data ?? [] } };
+  }
+  if (method === 'POST' && (match = /^\/deliveries\/([^/]+)\/retry$/.exec(path))) {
+    return api(options, 'POST', `/v1/deliveries/${match[1]}/retry`);
+  }
+  if (method === 'POST' && (match = /^\/webhooks\/([^/]+)\/recover$/.exec(path))) {
+    // Everything the endpoint missed that the API lets a merchant recover: the last 14 days, less a minute of slack.
+    const since = new Date(Date.now() - (14 * 24 * 60 - 1) * 60_000).toISOString();
+    return api(options, 'POST', `/v1/webhooks/${match[1]}/recover`, { since });
+  }
+  if (method === 'POST' && (match = /^\/redrive\/([^/]+)$/.exec(path))) {
+    const queueName = match[1] as QueueName;
+    if (!(queueName in queues)) return { status: 404, body: { message: `No queue named ${queueName}` } };
+    const urls = options.resources.queues[queueName];
+    const report = await redrive({
+      sqs: options.sqs,
+      queueName,
+      queueUrl: urls.url,
+      deadLetterUrl: urls.deadLetterUrl,
+      redrives: new DynamoRedriveLog(dynamoClient(), options.resources.tableName),
+      // fauxqs, behind the local runtime, has no message move tasks.
+      moveTasks: false,
+    });
+    return { status: 200, body: { queue: queueName, ...report } };
+  }
+  return undefined;
+}
