@@ -39,10 +39,8 @@ export const TARGET_USAGE = `Target (one of):
                        HERALD_<QUEUE>_DEAD_LETTER_QUEUE_URL when set)
   --region REGION      AWS region for --stack and --table (else the SDK's default chain)`;
 
-export interface QueueUrls {
-  readonly url: string;
-  readonly deadLetterUrl?: string;
-}
+import type { QueueUrls } from '../operations/queue-depths';
+export type { QueueUrls };
 
 /** A resolved target: resource names and ready clients. Call `close()` when done. */
 export interface Target {

@@ -1,9 +1,32 @@
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { serveRequestEvents } from '../../lambdas/handlers/stream-request-events';
+import { join } from 'node:path';
 import type { StreamLimits } from '../../lambdas/core/request-events';
+import { functions } from '../topology';
+import { PROJECT_ROOT } from './dynamodb-local';
 import type { LocalResponder } from './http-gateway';
+
+interface StreamingResponse {
+  start(statusCode: number, headers: Record<string, string>): void;
+  write(text: string): void;
+  end(): void;
+  readonly closed: boolean;
+}
+
+type ServeRequestEvents = (event: LambdaFunctionURLEvent, response: StreamingResponse, limits?: StreamLimits) => Promise<void>;
+
+/**
+ * The events function's module, loaded by its topology entry as the gateway loads every handler
+ * (the runtime depends on the topology, not on handler modules). On AWS the runtime's
+ * `streamifyResponse` wraps it; here `serveRequestEvents` takes a Node response instead.
+ */
+function loadServeRequestEvents(): ServeRequestEvents {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const module = require(join(PROJECT_ROOT, functions.events.entry)) as { serveRequestEvents?: ServeRequestEvents };
+  if (typeof module.serveRequestEvents !== 'function') throw new Error(`${functions.events.entry} does not export serveRequestEvents`);
+  return module.serveRequestEvents;
+}
 
 const EVENTS_PATH = /^\/v1\/requests\/[^/]+\/events\/?$/;
 
@@ -16,7 +39,7 @@ export function requestEventStream(limits?: StreamLimits): LocalResponder {
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://local');
     if (!EVENTS_PATH.test(url.pathname)) return false;
-    await serveRequestEvents(functionUrlEvent(req, url), nodeResponse(res), limits);
+    await loadServeRequestEvents()(functionUrlEvent(req, url), nodeResponse(res), limits);
     return true;
   };
 }

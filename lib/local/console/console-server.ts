@@ -5,7 +5,7 @@
  *
  * It owns no logic of its own. Everything it shows or does goes through the API's handlers (it
  * calls this runtime's HTTP API with the demo merchant's key, which never reaches the browser)
- * or the CLI's operations (`queueDepths`, `redrive`), so the console, `curl` and `herald` can
+ * or the operations `herald` runs (`queueDepths`, `redrive` in lib/operations), so the console, `curl` and `herald` can
  * never disagree. Local only: the stack deploys none of this.
  *
  * Bounds: a snapshot holds the 50 newest requests, 20 endpoints with their 20 newest deliveries
@@ -18,8 +18,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { DynamoRedriveLog } from '../../../lambdas/adapters/dynamo-redrive-log';
 import { dynamoClient } from '../../../lambdas/adapters/aws-clients';
-import { queueDepths } from '../../cli/queues';
-import { redrive } from '../../cli/redrive';
+import { queueDepths } from '../../operations/queue-depths';
+import { redrive } from '../../operations/redrive';
 import { queues, type QueueName } from '../../topology';
 import type { LocalResponder } from '../http-gateway';
 import type { LocalOutbox } from '../outbox';

@@ -1,0 +1,41 @@
+/**
+ * How many messages wait in each queue and its dead-letter queue: `herald queues` prints it,
+ * the local console shows it beside its redrive buttons.
+ */
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { QueueName } from '../topology';
+
+/** A queue's URL and its dead-letter queue's, where known. */
+export interface QueueUrls {
+  readonly url: string;
+  readonly deadLetterUrl?: string;
+}
+
+export interface QueueDepth {
+  readonly queue: string;
+  /** Messages waiting or being worked on (visible + in flight, as SQS approximates them). */
+  readonly depth: number;
+  /** Messages in the dead-letter queue: given up, waiting for `herald redrive`. */
+  readonly deadLetters?: number;
+}
+
+/** Visible and in-flight messages of one queue: a dead letter someone is looking at still waits. */
+export async function approximateDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+  );
+  return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+/** The depth of each named queue and of its dead-letter queue, in the topology's order. */
+export async function queueDepths(sqs: SQSClient, queueUrls: Partial<Record<QueueName, QueueUrls>>): Promise<QueueDepth[]> {
+  return Promise.all(
+    Object.entries(queueUrls).map(async ([queue, urls]) => {
+      const [depth, deadLetters] = await Promise.all([
+        approximateDepth(sqs, urls!.url),
+        urls!.deadLetterUrl ? approximateDepth(sqs, urls!.deadLetterUrl) : Promise.resolve(undefined),
+      ]);
+      return { queue, depth, ...(deadLetters !== undefined ? { deadLetters } : {}) };
+    }),
+  );
+}

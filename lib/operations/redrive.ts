@@ -1,0 +1,234 @@
+/**
+ * Redrive: moves the messages of a queue's dead-letter queue back to the queue, e.g. after the
+ * outage that exhausted their attempts has passed. `herald redrive` and the local console's
+ * redrive button both run this operation.
+ *
+ * On AWS it starts an SQS message move task (`StartMessageMoveTask`) and follows it with
+ * `ListMessageMoveTasks`; a run that finds a task already running follows that one instead of
+ * starting a second. With `--max`, or where move tasks do not exist (fauxqs locally), it moves
+ * messages itself: receive a batch, send it to the queue, then delete from the DLQ only what was
+ * sent. Interrupting it leaves each message in the DLQ, in the queue, or (between send and
+ * delete) briefly in both; the worker's conditional claim keeps a duplicate's effect single.
+ *
+ * Before moving anything it records a redrive generation in the table: that is how the worker
+ * knows a request that ended `failed` after exhausting its attempts was redriven and reopens it
+ * (see lambdas/core/redrive.ts), also for messages a move task moved without us seeing them.
+ */
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ListMessageMoveTasksCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  StartMessageMoveTaskCommand,
+  type Message,
+  type MessageAttributeValue,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RedriveLog } from '../../lambdas/core/redrive';
+import { approximateDepth } from './queue-depths';
+
+export interface RedriveTarget {
+  readonly sqs: SQSClient;
+  /** The topology's name of the queue (`requests`, `deliveries`, …). */
+  readonly queueName: string;
+  readonly queueUrl: string;
+  readonly deadLetterUrl: string;
+  readonly redrives: RedriveLog;
+  /** Whether the SQS endpoint has message move tasks (AWS does; fauxqs 1.9 does not). */
+  readonly moveTasks: boolean;
+}
+
+export interface RedriveOptions {
+  /** Move at most this many messages (always moved one batch at a time, never by a move task). */
+  readonly max?: number;
+  readonly dryRun?: boolean;
+  /** How long a received batch stays hidden in the DLQ while it is being moved. */
+  readonly visibilityTimeoutSeconds?: number;
+  /** How often a move task's progress is read. */
+  readonly pollIntervalMs?: number;
+}
+
+export interface RedriveReport {
+  readonly mode: 'dry-run' | 'move-task' | 'batches';
+  /** Messages in the DLQ when the run began (approximate, as SQS counts). */
+  readonly waiting: number;
+  readonly moved: number;
+  /** Messages the queue refused; they stay in the DLQ. */
+  readonly failed: number;
+  readonly generation?: number;
+  /** Dry run: the request ids (or message ids) of the first messages that would move. */
+  readonly sample?: readonly string[];
+  readonly taskStatus?: string;
+}
+
+export interface Progress {
+  update(done: number, total: number): void;
+  finish(): void;
+}
+
+const silent: Progress = { update: () => undefined, finish: () => undefined };
+
+/**
+ * A progress bar redrawn in place on a terminal; nothing at all when the stream is piped or
+ * redirected, where a log would only fill with bars a script cannot use.
+ */
+export function progressBar(stream: Pick<NodeJS.WriteStream, 'isTTY' | 'write'> = process.stderr, label = 'moved'): Progress {
+  if (!stream.isTTY) return silent;
+  let last = '';
+  return {
+    update(done, total) {
+      const width = 30;
+      const share = total > 0 ? Math.min(done / total, 1) : 1;
+      const filled = Math.round(share * width);
+      const line = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} ${label}`;
+      if (line === last) return;
+      last = line;
+      stream.write(`\r${line}`);
+    },
+    finish() {
+      if (last) stream.write('\n');
+    },
+  };
+}
+
+/** Moves a queue's dead letters back to it (or, as a dry run, says what would move). */
+export async function redrive(target: RedriveTarget, options: RedriveOptions = {}, progress: Progress = silent): Promise<RedriveReport> {
+  const waiting = await approximateDepth(target.sqs, target.deadLetterUrl);
+  const planned = options.max === undefined ? waiting : Math.min(options.max, waiting);
+  if (options.dryRun) {
+    return { mode: 'dry-run', waiting, moved: 0, failed: 0, sample: await peek(target, Math.min(planned, 10)) };
+  }
+  // Recorded before the first message moves, so the worker never sees a redriven message first.
+  const generation = await target.redrives.begin(target.queueName);
+  if (target.moveTasks && options.max === undefined) {
+    const task = await followMoveTask(target, options, progress);
+    return { mode: 'move-task', waiting, generation, ...task };
+  }
+  const moved = await moveInBatches(target, options, planned, progress);
+  return { mode: 'batches', waiting, generation, ...moved };
+}
+
+async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  return Attributes!.QueueArn!;
+}
+
+/** A look at the first dead letters without moving them; their receive count in the DLQ does not matter. */
+async function peek(target: RedriveTarget, count: number): Promise<string[]> {
+  if (count === 0) return [];
+  const { Messages = [] } = await target.sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: target.deadLetterUrl, MaxNumberOfMessages: count, WaitTimeSeconds: 1, VisibilityTimeout: 0 }),
+  );
+  return Messages.map(describe);
+}
+
+function describe(message: Message): string {
+  try {
+    const body = JSON.parse(message.Body ?? '') as { requestId?: unknown };
+    if (typeof body.requestId === 'string') return body.requestId;
+  } catch {
+    // Not one of ours: name it by its message id.
+  }
+  return message.MessageId ?? '?';
+}
+
+const TASK_ACTIVE = new Set(['RUNNING', 'CANCELLING']);
+
+/** Starts a move task, or follows the one already running, until it ends. */
+async function followMoveTask(
+  target: RedriveTarget,
+  options: RedriveOptions,
+  progress: Progress,
+): Promise<{ moved: number; failed: number; taskStatus: string }> {
+  const [sourceArn, deadLetterArn] = await Promise.all([queueArn(target.sqs, target.queueUrl), queueArn(target.sqs, target.deadLetterUrl)]);
+  const latest = async () =>
+    (await target.sqs.send(new ListMessageMoveTasksCommand({ SourceArn: deadLetterArn, MaxResults: 1 }))).Results?.[0];
+  const before = await latest();
+  let stale: number | undefined;
+  if (!before || !TASK_ACTIVE.has(before.Status ?? '')) {
+    await target.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: deadLetterArn, DestinationArn: sourceArn }));
+    // Until the new task is listed, the list may still show the previous, finished one.
+    stale = before?.StartedTimestamp;
+  }
+  for (;;) {
+    const task = await latest();
+    if (stale !== undefined && task?.StartedTimestamp === stale) {
+      await sleep(options.pollIntervalMs ?? 2_000);
+      continue;
+    }
+    const moved = task?.ApproximateNumberOfMessagesMoved ?? 0;
+    progress.update(moved, Math.max(task?.ApproximateNumberOfMessagesToMove ?? moved, moved));
+    if (!task || !TASK_ACTIVE.has(task.Status ?? '')) {
+      progress.finish();
+      if (task?.Status === 'FAILED') throw new Error(`The move task failed: ${task.FailureReason ?? 'no reason given'}`);
+      return { moved, failed: 0, taskStatus: task?.Status ?? 'UNKNOWN' };
+    }
+    await sleep(options.pollIntervalMs ?? 2_000);
+  }
+}
+
+/** Receive → send → delete, ten at a time; a message is deleted from the DLQ only once the queue has it. */
+async function moveInBatches(
+  target: RedriveTarget,
+  options: RedriveOptions,
+  planned: number,
+  progress: Progress,
+): Promise<{ moved: number; failed: number }> {
+  let moved = 0;
+  let failed = 0;
+  progress.update(0, planned);
+  while (options.max === undefined || moved + failed < options.max) {
+    const want = Math.min(10, options.max === undefined ? 10 : options.max - moved - failed);
+    const { Messages = [] } = await target.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: target.deadLetterUrl,
+        MaxNumberOfMessages: want,
+        WaitTimeSeconds: 1,
+        VisibilityTimeout: options.visibilityTimeoutSeconds ?? 60,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    if (Messages.length === 0) break;
+    const sent = await target.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: target.queueUrl,
+        Entries: Messages.map((message, index) => ({
+          Id: String(index),
+          MessageBody: message.Body ?? '',
+          ...(message.MessageAttributes ? { MessageAttributes: copyAttributes(message.MessageAttributes) } : {}),
+        })),
+      }),
+    );
+    const delivered = (sent.Successful ?? []).map((entry) => Messages[Number(entry.Id)]!);
+    failed += sent.Failed?.length ?? 0;
+    if (delivered.length > 0) {
+      await target.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: target.deadLetterUrl,
+          Entries: delivered.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+        }),
+      );
+    }
+    moved += delivered.length;
+    progress.update(moved, Math.max(planned, moved));
+    // Refused messages stay hidden until their visibility timeout ends; stop rather than spin on them.
+    if (delivered.length === 0) break;
+  }
+  progress.finish();
+  return { moved, failed };
+}
+
+/** Message attributes as SendMessage takes them: the received form also carries empty list members SQS refuses. */
+function copyAttributes(attributes: Record<string, MessageAttributeValue>): Record<string, MessageAttributeValue> {
+  const copy: Record<string, MessageAttributeValue> = {};
+  for (const [name, value] of Object.entries(attributes)) {
+    copy[name] = {
+      DataType: value.DataType,
+      ...(value.StringValue !== undefined ? { StringValue: value.StringValue } : {}),
+      ...(value.BinaryValue !== undefined ? { BinaryValue: value.BinaryValue } : {}),
+    };
+  }
+  return copy;
+}
