@@ -70,6 +70,7 @@ new HeraldStack(app, context('stackName') ?? 'Herald', {
   requestRetry: retryContext('request'),
   deliveryRetry: retryContext('delivery'),
   webhookDeadStreakLimit: numberContext('webhookDeadStreakLimit'),
+  merchantRateLimit: numberContext('merchantRateLimit'),
 });
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -10,6 +10,7 @@ import { pascalCase } from './constructs/naming';
 import { Notifications } from './constructs/notifications';
 import { Observability } from './constructs/observability';
 import { Processing } from './constructs/processing';
+import { MerchantRateLimit } from './constructs/rate-limit';
 import { Schedules } from './constructs/schedules';
 import { Storage } from './constructs/storage';
 import { checkWebhookUrl, parseHostList } from '../lambdas/core/webhook-url';
@@ -44,6 +45,12 @@ export interface HeraldStackProps extends StackProps {
    * elsewhere is refused with a 400 at submit. Empty turns SMS off. @default [] (no SMS)
    */
   readonly smsAllowedCountries?: readonly string[];
+  /**
+   * Requests per API key per 5 minutes, counted by a WAF rate-based rule on a CloudFront
+   * distribution in front of the API (429 with Retry-After beyond it); `ApiUrl` becomes the
+   * distribution's URL. Needs the stack in us-east-1. @default no per-merchant limit
+   */
+  readonly merchantRateLimit?: number;
   /** Registers the demo processors `demo.sleep` and `demo.fail`. @default false */
   readonly demoProcessors?: boolean;
   /** Subscribed by email to the alarm topic. @default no subscription */
@@ -86,6 +93,7 @@ export class HeraldStack extends Stack {
   readonly functions: Functions;
   readonly intake: Intake;
   readonly observability: Observability;
+  readonly rateLimit?: MerchantRateLimit;
 
   constructor(scope: Construct, id: string, props: HeraldStackProps = {}) {
     super(scope, id, props);
@@ -128,7 +136,9 @@ export class HeraldStack extends Stack {
       queueAgeAlarmThreshold: props.queueAgeAlarmThreshold ?? Duration.minutes(15),
     });
 
-    this.output('ApiUrl', this.intake.url, 'Base URL of the HTTP API');
+    this.rateLimit =
+      props.merchantRateLimit !== undefined ? new MerchantRateLimit(this, 'MerchantRateLimit', { api: this.intake.api, limit: props.merchantRateLimit }) : undefined;
+    this.output('ApiUrl', this.rateLimit?.url ?? this.intake.url, 'Base URL of the HTTP API');
     for (const [output, url] of new RequestEventStream(this, 'RequestEventStream', { functions: this.functions }).urls) {
       this.output(output, url.url, 'Base URL of GET /v1/requests/{id}/events (server-sent events, same API key)');
     }

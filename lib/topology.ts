@@ -60,6 +60,8 @@ export const ENV = {
   demoProcessors: 'HERALD_DEMO_PROCESSORS',
   /** ISO 3166 alpha-2 codes SMS may go to, comma-separated; empty: no SMS; `*` (local runtime only): every country. */
   smsAllowedCountries: 'HERALD_SMS_ALLOWED_COUNTRIES',
+  /** Local runtime only: requests per API key per `merchantRateLimit.windowSeconds`; unset, no limit. On AWS the WAF rule counts. */
+  merchantRateLimit: 'HERALD_MERCHANT_RATE_LIMIT',
   /** Consecutive dead deliveries after which an endpoint is disabled. */
   webhookDeadStreakLimit: 'HERALD_WEBHOOK_DEAD_STREAK_LIMIT',
   /** Overrides of a queue's retry schedule (stack props `requestRetry`, `deliveryRetry`): delays as comma-separated seconds. */
@@ -249,6 +251,24 @@ export const schedules: Record<string, ScheduleSpec> = {
   sweep: { function: 'sweep', everyMinutes: 1 },
   sweepDeliveries: { function: 'sweepDeliveries', everyMinutes: 5 },
 };
+
+/**
+ * The per-merchant request limit (stack prop and context `merchantRateLimit`, locally
+ * `HERALD_MERCHANT_RATE_LIMIT`): requests per API key in a window of this many seconds, counted
+ * by a WAF rate-based rule on AWS and by the gateway locally. One of WAF's evaluation windows
+ * (60, 120, 300 or 600 s).
+ */
+export const merchantRateLimit = { windowSeconds: 300, minimum: 10 } as const;
+
+/** The 429 problem of the rate limit, the same from the WAF rule's custom response and the local gateway. */
+export function rateLimitProblem(limit: number, windowSeconds: number): Record<string, unknown> {
+  return {
+    type: 'https://herald.dev/problems/rate-limited',
+    title: 'Too many requests',
+    status: 429,
+    detail: `This API key sent more than ${limit} requests in ${windowSeconds} seconds; retry after the time in Retry-After`,
+  };
+}
 
 /** How long API Gateway caches an authorizer decision: a revoked key keeps working at most this long. */
 export const AUTHORIZER_CACHE_TTL_SECONDS = 300;

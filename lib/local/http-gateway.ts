@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomUUID } from 'node:crypto';
 import { AUTHORIZER_CACHE_TTL_SECONDS, functions, routes, type RouteSpec } from '../topology';
 import { lambdaContext, loadHandler } from './lambda-context';
+import type { MerchantRateLimiter } from './merchant-rate-limiter';
 
 type RouteHandler = (event: APIGatewayProxyEventV2, context: unknown) => Promise<APIGatewayProxyStructuredResultV2>;
 type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEventV2) => Promise<APIGatewaySimpleAuthorizerWithContextResult<Record<string, unknown>>>;
@@ -37,11 +38,17 @@ export class HttpGateway {
   private readonly authorizerCache = new Map<string, { expires: number; context: Record<string, unknown> }>();
   private server?: Server;
   private readonly responders: LocalResponder[] = [];
+  private rateLimiter?: MerchantRateLimiter;
 
   constructor(
     private readonly localRoutes: LocalRoute,
     private readonly authorizerCacheTtlSeconds = AUTHORIZER_CACHE_TTL_SECONDS,
   ) {}
+
+  /** Limits requests per API key before the authorizer runs, as the stack's WAF rule does on AWS. */
+  limitRequestsPerKey(limiter: MerchantRateLimiter): void {
+    this.rateLimiter = limiter;
+  }
 
   listen(port: number, host = '127.0.0.1'): Promise<number> {
     const server = createServer((req, res) => {
@@ -92,6 +99,8 @@ export class HttpGateway {
       return send(res, 413, { 'Content-Type': 'application/json' }, JSON.stringify({ message: 'Request Entity Too Large' }));
     }
     const event = toEvent(req, url, match, body);
+    const limited = match.route.spec.authorized && event.headers.authorization ? this.rateLimiter?.check(event.headers.authorization) : undefined;
+    if (limited) return send(res, limited.status, limited.headers, limited.body);
     if (match.route.spec.authorized) {
       const authorization = event.headers.authorization;
       if (!authorization) {

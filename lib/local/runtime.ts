@@ -7,6 +7,7 @@ import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { LocalSetupError, startDynamoDbLocal } from './dynamodb-local';
 import { startFauxqs } from './fauxqs';
 import { HttpGateway, type LocalRoute } from './http-gateway';
+import { MerchantRateLimiter } from './merchant-rate-limiter';
 import { LocalOutbox, TopicTap } from './outbox';
 import {
   LOCAL_CREDENTIALS,
@@ -43,6 +44,8 @@ export interface LocalRuntimeOptions {
   readonly authorizerCacheTtlSeconds?: number;
   /** Hosts of receivers on this machine that webhooks may reach over plain http (local only). @default '127.0.0.1,localhost' */
   readonly localWebhookHosts?: string;
+  /** Requests per API key per `merchantRateLimit.windowSeconds` (topology), as the stack's WAF rule allows; default `HERALD_MERCHANT_RATE_LIMIT`, else none. */
+  readonly merchantRateLimit?: number;
   /**
    * Concurrent pollers of the deliveries queue, each one Lambda instance's worth: a receiver that
    * never answers holds one for its 10 s timeout. Default 8, to spare the CPU in tests; the
@@ -115,6 +118,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const gateway = new HttpGateway(localRoutes(endpoints, resources, outbox), options.authorizerCacheTtlSeconds);
     // Read four times a second locally, where a table read costs nothing, so demos feel live.
     gateway.addResponder(requestEventStream({ ...DEFAULT_STREAM_LIMITS, pollIntervalMs: 250 }));
+    const rateLimit = options.merchantRateLimit ?? (process.env[ENV.merchantRateLimit] ? Number(process.env[ENV.merchantRateLimit]) : undefined);
+    if (rateLimit !== undefined) gateway.limitRequestsPerKey(new MerchantRateLimiter(rateLimit));
     const requestedPort = options.port ?? Number(process.env.PORT ?? 3000);
     let port: number;
     try {
