@@ -1,14 +1,10 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { generateApiKey, hashApiKey } from '../core/api-keys';
 import type { ApiKeyRecord, Merchant } from '../core/merchant';
 import { NotFoundError } from '../core/errors';
 import { ulid } from 'ulid';
-
-const merchantKey = (id: string) => ({ pk: `MER#${id}`, sk: 'MER' });
-const apiKeyKey = (hash: string) => ({ pk: `KEY#${hash}`, sk: 'KEY' });
-// A merchant's keys are also listed under the merchant, so `keys list` needs no scan.
-const merchantApiKeyKey = (merchantId: string, keyId: string) => ({ pk: `MER#${merchantId}`, sk: `KEY#${keyId}` });
+import { unlessConditionFails } from './dynamo/conditions';
+import { apiKeyFromItem, apiKeyToItems, keys, merchantFromItem, merchantToItem } from './dynamo/keys';
 
 /** Merchants and their API keys. Keys are stored only as SHA-256 digests. */
 export class DynamoMerchantStore {
@@ -27,7 +23,7 @@ export class DynamoMerchantStore {
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...merchantKey(merchant.id), ...merchant },
+        Item: merchantToItem(merchant),
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -35,10 +31,8 @@ export class DynamoMerchantStore {
   }
 
   async getMerchant(id: string): Promise<Merchant | undefined> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: merchantKey(id) }));
-    if (!Item) return undefined;
-    const { pk: _pk, sk: _sk, ...merchant } = Item;
-    return merchant as Merchant;
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.merchant(id) }));
+    return Item ? merchantFromItem(Item) : undefined;
   }
 
   /**
@@ -55,52 +49,48 @@ export class DynamoMerchantStore {
       hint: key.slice(0, 9),
       createdAt: new Date().toISOString(),
     };
-    await this.client.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...apiKeyKey(record.keyHash), ...record } }),
-    );
-    await this.client.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...merchantApiKeyKey(merchantId, record.keyId), ...record } }),
-    );
+    for (const item of apiKeyToItems(record)) await this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
     return { key, record };
   }
 
   /** The key record for a presented key, if it exists and is not revoked. */
   async findActiveApiKey(key: string): Promise<ApiKeyRecord | undefined> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: apiKeyKey(hashApiKey(key)) }));
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.apiKey(hashApiKey(key)) }));
     if (!Item || Item.revokedAt) return undefined;
-    return Item as ApiKeyRecord;
+    return apiKeyFromItem(Item);
   }
 
   async listApiKeys(merchantId: string): Promise<ApiKeyRecord[]> {
+    const range = keys.merchantApiKeys(merchantId);
     const { Items = [] } = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': `MER#${merchantId}`, ':prefix': 'KEY#' },
+        ExpressionAttributeValues: { ':pk': range.pk, ':prefix': range.skPrefix },
       }),
     );
-    return Items.map(({ pk: _pk, sk: _sk, ...record }) => record as ApiKeyRecord);
+    return Items.map(apiKeyFromItem);
   }
 
   async revokeApiKey(merchantId: string, keyId: string): Promise<ApiKeyRecord> {
-    const keys = await this.listApiKeys(merchantId);
-    const record = keys.find((k) => k.keyId === keyId);
+    const records = await this.listApiKeys(merchantId);
+    const record = records.find((k) => k.keyId === keyId);
     if (!record) throw new NotFoundError(`Merchant ${merchantId} has no API key ${keyId}`);
     const revokedAt = new Date().toISOString();
-    for (const key of [apiKeyKey(record.keyHash), merchantApiKeyKey(merchantId, keyId)]) {
-      try {
-        await this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: key,
-            UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :at)',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeValues: { ':at': revokedAt },
-          }),
-        );
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+    for (const key of [keys.apiKey(record.keyHash), keys.merchantApiKey(merchantId, keyId)]) {
+      await unlessConditionFails(
+        () =>
+          this.client.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: key,
+              UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :at)',
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeValues: { ':at': revokedAt },
+            }),
+          ),
+        () => undefined,
+      );
     }
     return { ...record, revokedAt };
   }

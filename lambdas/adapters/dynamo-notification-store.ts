@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type {
   BeginOutcome,
@@ -11,18 +10,12 @@ import type {
   RecipientSubscription,
   RecipientSubscriptions,
 } from '../core/notifications';
-
-const SLOT_PREFIX = 'NTF#';
-
-function slotKey(slot: NotificationSlot) {
-  const pk = slot.scope === 'request' ? `REQ#${slot.subjectId}` : `MER#${slot.subjectId}`;
-  const sk = [`${SLOT_PREFIX}${slot.audience}`, slot.channel, slot.event, ...(slot.discriminator ? [slot.discriminator] : [])].join('#');
-  return { pk, sk };
-}
+import { unlessConditionFails } from './dynamo/conditions';
+import { contactsFromItem, contactsToItem, keys, notificationFromItem, recipientFromItem, recipientToItem } from './dynamo/keys';
 
 /**
  * Notification slots in the one table: a slot lives
- * next to its request (`REQ#<id>` / `NTF#<audience>#<channel>#<event>`), so a status read finds
+ * next to its request (see `keys.notificationSlot`), so a status read finds
  * them with one query and they expire with it.
  */
 export class DynamoNotificationLedger implements NotificationLedger {
@@ -39,40 +32,40 @@ export class DynamoNotificationLedger implements NotificationLedger {
    */
   async begin(slot: NotificationSlot, to: string, options: { maxAttempts: number; expiresAt?: number }, now: Date): Promise<BeginOutcome> {
     const nowSeconds = Math.floor(now.getTime() / 1000);
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: slotKey(slot),
-          UpdateExpression:
-            'SET #state = :sending, attempts = if_not_exists(attempts, :zero) + :one, audience = :audience, channel = :channel, ' +
-            '#event = :event, #to = :to, createdAt = if_not_exists(createdAt, :now), updatedAt = :now, expiresAt = :expires REMOVE reason, retryable',
-          ConditionExpression:
-            'attribute_not_exists(pk) OR expiresAt < :nowSeconds OR (#state = :failed AND retryable = :true AND attempts < :max)',
-          ExpressionAttributeNames: { '#state': 'state', '#event': 'event', '#to': 'to' },
-          ExpressionAttributeValues: {
-            ':sending': 'sending',
-            ':failed': 'failed',
-            ':true': true,
-            ':zero': 0,
-            ':one': 1,
-            ':max': options.maxAttempts,
-            ':audience': slot.audience,
-            ':channel': slot.channel,
-            ':event': slot.event,
-            ':to': to,
-            ':now': now.toISOString(),
-            ':nowSeconds': nowSeconds,
-            ':expires': options.expiresAt ?? nowSeconds + this.retentionDays * 86_400,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return { send: true, attempt: Attributes!.attempts as number };
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return { send: false };
-      throw error;
-    }
+    return unlessConditionFails(
+      async (): Promise<BeginOutcome> => {
+        const { Attributes } = await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keys.notificationSlot(slot),
+            UpdateExpression:
+              'SET #state = :sending, attempts = if_not_exists(attempts, :zero) + :one, audience = :audience, channel = :channel, ' +
+              '#event = :event, #to = :to, createdAt = if_not_exists(createdAt, :now), updatedAt = :now, expiresAt = :expires REMOVE reason, retryable',
+            ConditionExpression:
+              'attribute_not_exists(pk) OR expiresAt < :nowSeconds OR (#state = :failed AND retryable = :true AND attempts < :max)',
+            ExpressionAttributeNames: { '#state': 'state', '#event': 'event', '#to': 'to' },
+            ExpressionAttributeValues: {
+              ':sending': 'sending',
+              ':failed': 'failed',
+              ':true': true,
+              ':zero': 0,
+              ':one': 1,
+              ':max': options.maxAttempts,
+              ':audience': slot.audience,
+              ':channel': slot.channel,
+              ':event': slot.event,
+              ':to': to,
+              ':now': now.toISOString(),
+              ':nowSeconds': nowSeconds,
+              ':expires': options.expiresAt ?? nowSeconds + this.retentionDays * 86_400,
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return { send: true, attempt: Attributes!.attempts as number };
+      },
+      (): BeginOutcome => ({ send: false }),
+    );
   }
 
   async finish(
@@ -81,56 +74,44 @@ export class DynamoNotificationLedger implements NotificationLedger {
     outcome: { state: NotificationState; reason?: string; retryable?: boolean },
     now: Date,
   ): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: slotKey(slot),
-          UpdateExpression: `SET #state = :state, updatedAt = :now${outcome.reason ? ', reason = :reason' : ''}${
-            outcome.retryable !== undefined ? ', retryable = :retryable' : ''
-          }`,
-          ConditionExpression: '#state = :sending AND attempts = :attempt',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: {
-            ':state': outcome.state,
-            ':sending': 'sending',
-            ':attempt': attempt,
-            ':now': now.toISOString(),
-            ...(outcome.reason ? { ':reason': outcome.reason } : {}),
-            ...(outcome.retryable !== undefined ? { ':retryable': outcome.retryable } : {}),
-          },
-        }),
-      );
-    } catch (error) {
-      // Another attempt took the slot over meanwhile; its outcome is the one to keep.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    // A failed condition means another attempt took the slot over meanwhile; its outcome is the one to keep.
+    await unlessConditionFails(
+      async () => {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keys.notificationSlot(slot),
+            UpdateExpression: `SET #state = :state, updatedAt = :now${outcome.reason ? ', reason = :reason' : ''}${
+              outcome.retryable !== undefined ? ', retryable = :retryable' : ''
+            }`,
+            ConditionExpression: '#state = :sending AND attempts = :attempt',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: {
+              ':state': outcome.state,
+              ':sending': 'sending',
+              ':attempt': attempt,
+              ':now': now.toISOString(),
+              ...(outcome.reason ? { ':reason': outcome.reason } : {}),
+              ...(outcome.retryable !== undefined ? { ':retryable': outcome.retryable } : {}),
+            },
+          }),
+        );
+      },
+      () => undefined,
+    );
   }
 
   async listForRequest(requestId: string): Promise<NotificationRecord[]> {
+    const range = keys.requestNotifications(requestId);
     const { Items = [] } = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': `REQ#${requestId}`, ':prefix': SLOT_PREFIX },
+        ExpressionAttributeValues: { ':pk': range.pk, ':prefix': range.skPrefix },
         ConsistentRead: true,
       }),
     );
-    return Items.map(
-      (item) =>
-        ({
-          audience: item.audience,
-          channel: item.channel,
-          event: item.event,
-          to: item.to,
-          state: item.state,
-          ...(item.reason ? { reason: item.reason } : {}),
-          ...(item.retryable !== undefined ? { retryable: item.retryable } : {}),
-          attempts: item.attempts,
-          createdAt: item.createdAt,
-          updatedAt: item.updatedAt,
-        }) as NotificationRecord,
-    );
+    return Items.map(notificationFromItem);
   }
 }
 
@@ -142,26 +123,16 @@ export class DynamoRecipientSubscriptions implements RecipientSubscriptions {
   ) {}
 
   async get(address: string): Promise<RecipientSubscription | undefined> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: recipientKey(address) }));
-    return Item ? { address, subscriptionArn: Item.subscriptionArn, confirmed: Item.confirmed === true } : undefined;
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.recipient(address) }));
+    return Item ? recipientFromItem(address, Item) : undefined;
   }
 
   async put(subscription: RecipientSubscription, now: Date): Promise<void> {
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          ...recipientKey(subscription.address),
-          subscriptionArn: subscription.subscriptionArn,
-          confirmed: subscription.confirmed,
-          updatedAt: now.toISOString(),
-        },
-      }),
-    );
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: recipientToItem(subscription, now.toISOString()) }));
   }
 }
 
-/** A merchant's operations contacts and their subscription ARNs, under the merchant (`MER#<id>` / `NOTIFY`). */
+/** A merchant's operations contacts and their subscription ARNs, under the merchant. */
 export class DynamoOperationsContacts implements OperationsContactsStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -169,18 +140,11 @@ export class DynamoOperationsContacts implements OperationsContactsStore {
   ) {}
 
   async get(merchantId: string): Promise<OperationsContacts | undefined> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: contactsKey(merchantId) }));
-    if (!Item) return undefined;
-    const { pk: _pk, sk: _sk, ...contacts } = Item;
-    return contacts as OperationsContacts;
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.operationsContacts(merchantId) }));
+    return Item ? contactsFromItem(Item) : undefined;
   }
 
   async put(contacts: OperationsContacts): Promise<void> {
-    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...contactsKey(contacts.merchantId), ...contacts } }));
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: contactsToItem(contacts) }));
   }
 }
-
-// One subscription per address, whichever merchant's request used it first: SNS itself allows
-// only one per (topic, protocol, endpoint).
-const recipientKey = (address: string) => ({ pk: `SUB#email#${address.toLowerCase()}`, sk: 'SUB' });
-const contactsKey = (merchantId: string) => ({ pk: `MER#${merchantId}`, sk: 'NOTIFY' });

@@ -1,7 +1,6 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RedriveLog } from '../core/redrive';
-
-export const redriveKey = (queue: string) => ({ pk: `REDRIVE#${queue}`, sk: 'REDRIVE' });
+import { keys, redriveGenerationFromItem } from './dynamo/keys';
 
 /** The redrive generation of each queue: one small item per queue, bumped atomically by `begin`. */
 export class DynamoRedriveLog implements RedriveLog {
@@ -12,16 +11,16 @@ export class DynamoRedriveLog implements RedriveLog {
 
   async generation(queue: string): Promise<number> {
     const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: redriveKey(queue), ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: keys.redrive(queue), ConsistentRead: true }),
     );
-    return typeof Item?.generation === 'number' ? Item.generation : 0;
+    return redriveGenerationFromItem(Item);
   }
 
   async begin(queue: string, now = new Date()): Promise<number> {
     const { Attributes } = await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: redriveKey(queue),
+        Key: keys.redrive(queue),
         UpdateExpression: 'ADD generation :one SET startedAt = :at',
         ExpressionAttributeValues: { ':one': 1, ':at': now.toISOString() },
         ReturnValues: 'UPDATED_NEW',

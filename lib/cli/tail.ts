@@ -14,7 +14,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
-import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-webhook-store';
+import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
 import { isTerminal, type HeraldRequest, type HistoryEntry } from '../../lambdas/core/request';
 import type { Delivery, DeliveryAttempt } from '../../lambdas/core/webhooks';
 import { defaults } from '../topology';

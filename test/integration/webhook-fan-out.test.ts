@@ -1,6 +1,7 @@
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { dynamoClient } from '../../lambdas/adapters/aws-clients';
-import { DynamoDeliveryStore, DynamoWebhookEndpointStore } from '../../lambdas/adapters/dynamo-webhook-store';
+import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
+import { DynamoWebhookEndpointStore } from '../../lambdas/adapters/dynamo-webhook-endpoint-store';
 import { SqsDeliveryQueue } from '../../lambdas/adapters/sqs-delivery-queue';
 import { WebhookFanOut } from '../../lambdas/core/fan-out-webhooks';
 import type { HeraldRequest } from '../../lambdas/core/request';

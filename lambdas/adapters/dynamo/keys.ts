@@ -65,9 +65,13 @@ export const keys = {
   /** One subscription per address, whichever merchant used it first: SNS allows one per (topic, protocol, endpoint). */
   recipient: (address: string): Key => ({ pk: `SUB#email#${address.toLowerCase()}`, sk: 'SUB' }),
   operationsContacts: (merchantId: string): Key => ({ pk: merchantPartition(merchantId), sk: 'NOTIFY' }),
-  wallet: (walletId: string): Key => ({ pk: `WALLET#${walletId}`, sk: 'WALLET' }),
-  ledgerEntry: (reference: string, entry: string): Key => ({ pk: `LEDGER#${reference}`, sk: `ENTRY#${entry}` }),
-  ledger: (reference: string): KeyRange => ({ pk: `LEDGER#${reference}`, skPrefix: 'ENTRY#' }),
+  // Merchant ids and wallet ids never contain '#', so the merchant prefix cannot be forged by an id.
+  wallet: (merchantId: string, walletId: string): Key => ({ pk: `WALLET#${merchantId}#${walletId}`, sk: 'WALLET' }),
+  ledgerEntry: (merchantId: string, reference: string, entry: string): Key => ({
+    pk: `LEDGER#${merchantId}#${reference}`,
+    sk: `ENTRY#${entry}`,
+  }),
+  ledger: (merchantId: string, reference: string): KeyRange => ({ pk: `LEDGER#${merchantId}#${reference}`, skPrefix: 'ENTRY#' }),
   redrive: (queue: string): Key => ({ pk: `REDRIVE#${queue}`, sk: 'REDRIVE' }),
 } as const;
 
@@ -220,7 +224,8 @@ export function deliveryToItem(delivery: Delivery): Item {
     ...delivery,
     [GSI1PK]: indexKeys.endpointDeliveries(delivery.endpointId),
     [GSI1SK]: timeOrdered(delivery.createdAt, delivery.id),
-    ...(delivery.state === 'pending' ? indexKeys.pendingDelivery(delivery.id, delivery.nextAttemptAt ?? delivery.createdAt) : {}),
+    // A delivery is created pending: it enters the sweeper's index until an attempt finishes it.
+    ...indexKeys.pendingDelivery(delivery.id, delivery.nextAttemptAt ?? delivery.createdAt),
   };
 }
 
@@ -284,8 +289,8 @@ export function contactsFromItem(item: Item): OperationsContacts {
   };
 }
 
-export function ledgerEntryToItem(entry: LedgerEntry): Item {
-  return { ...keys.ledgerEntry(entry.reference, entry.entry), ...entry };
+export function ledgerEntryToItem(merchantId: string, entry: LedgerEntry): Item {
+  return { ...keys.ledgerEntry(merchantId, entry.reference, entry.entry), ...entry, merchantId };
 }
 
 export function ledgerEntryFromItem(item: Item): LedgerEntry {

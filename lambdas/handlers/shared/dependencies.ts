@@ -6,7 +6,8 @@ import { DynamoNotificationLedger, DynamoOperationsContacts, DynamoRecipientSubs
 import { DynamoRedriveLog } from '../../adapters/dynamo-redrive-log';
 import { DynamoRequestStore } from '../../adapters/dynamo-request-store';
 import { DynamoWalletLedger } from '../../adapters/dynamo-wallet-ledger';
-import { DynamoDeliveryStore, DynamoWebhookEndpointStore } from '../../adapters/dynamo-webhook-store';
+import { DynamoDeliveryStore } from '../../adapters/dynamo-delivery-store';
+import { DynamoWebhookEndpointStore } from '../../adapters/dynamo-webhook-endpoint-store';
 import { HttpWebhookTransport } from '../../adapters/http-webhook-sender';
 import { OutboxSmsSender } from '../../adapters/outbox-sms-sender';
 import { SnsNotificationTopic, SnsSmsSender } from '../../adapters/sns-notifier';

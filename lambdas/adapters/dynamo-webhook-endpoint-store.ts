@@ -1,0 +1,217 @@
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { CreateEndpointOutcome, WebhookEndpointStore } from '../core/webhook-ports';
+import type { WebhookEndpoint } from '../core/webhooks';
+import { unlessConditionFails, unlessTransactionCancelled } from './dynamo/conditions';
+import { endpointFromItem, endpointToItem, keys, type Item } from './dynamo/keys';
+
+interface CacheEntry<T> {
+  readonly expires: number;
+  readonly value: T;
+}
+
+/**
+ * Webhook endpoints under their merchant's partition. Reads for deliveries go through a short
+ * per-container cache (the endpoint read is the one call of the delivery budget that repeats for
+ * every event); every write through this process drops the cached copies.
+ */
+export class DynamoWebhookEndpointStore implements WebhookEndpointStore {
+  private static readonly cache = new Map<string, CacheEntry<unknown>>();
+
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly cacheSeconds: number,
+  ) {}
+
+  async create(endpoint: WebhookEndpoint, maxPerMerchant: number): Promise<CreateEndpointOutcome> {
+    const outcome = await unlessTransactionCancelled(
+      async (): Promise<CreateEndpointOutcome> => {
+        await this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.tableName,
+                  Key: keys.endpointCounter(endpoint.merchantId),
+                  UpdateExpression: 'ADD endpoints :one',
+                  ConditionExpression: 'attribute_not_exists(endpoints) OR endpoints < :max',
+                  ExpressionAttributeValues: { ':one': 1, ':max': maxPerMerchant },
+                },
+              },
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: endpointToItem(endpoint),
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+            ],
+          }),
+        );
+        return 'created';
+      },
+      ([counter], error): CreateEndpointOutcome => {
+        if (counter?.conditionFailed) return 'limit-reached';
+        throw error;
+      },
+    );
+    if (outcome === 'created') this.forget(endpoint.merchantId, endpoint.id);
+    return outcome;
+  }
+
+  async get(merchantId: string, id: string): Promise<WebhookEndpoint | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.endpoint(merchantId, id), ConsistentRead: true }),
+    );
+    return Item ? endpointFromItem(Item) : undefined;
+  }
+
+  async list(merchantId: string): Promise<WebhookEndpoint[]> {
+    const range = keys.merchantEndpoints(merchantId);
+    const items: Item[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': range.pk, ':prefix': range.skPrefix },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items.map(endpointFromItem).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  getCached(merchantId: string, id: string): Promise<WebhookEndpoint | undefined> {
+    return this.cached(`${merchantId}#${id}`, () => this.get(merchantId, id));
+  }
+
+  listCached(merchantId: string): Promise<WebhookEndpoint[]> {
+    return this.cached(`${merchantId}#*`, () => this.list(merchantId));
+  }
+
+  async replace(endpoint: WebhookEndpoint, expectedVersion: number): Promise<WebhookEndpoint | undefined> {
+    try {
+      return await unlessConditionFails(
+        async () => {
+          await this.client.send(
+            new PutCommand({
+              TableName: this.tableName,
+              Item: endpointToItem(endpoint),
+              ConditionExpression: 'version = :expected',
+              ExpressionAttributeValues: { ':expected': expectedVersion },
+            }),
+          );
+          return endpoint;
+        },
+        () => undefined,
+      );
+    } finally {
+      this.forget(endpoint.merchantId, endpoint.id);
+    }
+  }
+
+  async delete(merchantId: string, id: string): Promise<boolean> {
+    try {
+      return await unlessTransactionCancelled(
+        async () => {
+          await this.client.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                { Delete: { TableName: this.tableName, Key: keys.endpoint(merchantId, id), ConditionExpression: 'attribute_exists(pk)' } },
+                {
+                  Update: {
+                    TableName: this.tableName,
+                    Key: keys.endpointCounter(merchantId),
+                    UpdateExpression: 'ADD endpoints :minusOne',
+                    ExpressionAttributeValues: { ':minusOne': -1 },
+                  },
+                },
+              ],
+            }),
+          );
+          return true;
+        },
+        ([endpointReason], error) => {
+          if (endpointReason?.conditionFailed) return false;
+          throw error;
+        },
+      );
+    } finally {
+      this.forget(merchantId, id);
+    }
+  }
+
+  async disable(merchantId: string, id: string, reason: string, at: string): Promise<WebhookEndpoint | undefined> {
+    return this.update(
+      merchantId,
+      id,
+      'SET #status = :disabled, disabledReason = :reason, disabledAt = :at, updatedAt = :at, version = version + :one',
+      '#status = :enabled',
+      { ':disabled': 'disabled', ':enabled': 'enabled', ':reason': reason, ':at': at, ':one': 1 },
+    );
+  }
+
+  async markFailing(merchantId: string, id: string, at: string): Promise<WebhookEndpoint | undefined> {
+    return this.update(merchantId, id, 'SET failingSince = if_not_exists(failingSince, :at)', 'attribute_exists(pk)', { ':at': at });
+  }
+
+  async markSucceeded(merchantId: string, id: string, at: string): Promise<void> {
+    await this.update(merchantId, id, 'SET lastSuccessAt = :at REMOVE failingSince', 'attribute_exists(pk)', { ':at': at });
+  }
+
+  private async update(
+    merchantId: string,
+    id: string,
+    expression: string,
+    condition: string,
+    values: Record<string, unknown>,
+  ): Promise<WebhookEndpoint | undefined> {
+    try {
+      return await unlessConditionFails(
+        async () => {
+          const { Attributes } = await this.client.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: keys.endpoint(merchantId, id),
+              UpdateExpression: expression,
+              ConditionExpression: condition,
+              ...(expression.includes('#status') || condition.includes('#status') ? { ExpressionAttributeNames: { '#status': 'status' } } : {}),
+              ExpressionAttributeValues: values,
+              ReturnValues: 'ALL_NEW',
+            }),
+          );
+          return Attributes ? endpointFromItem(Attributes) : undefined;
+        },
+        () => undefined,
+      );
+    } finally {
+      this.forget(merchantId, id);
+    }
+  }
+
+  private async cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const cache = DynamoWebhookEndpointStore.cache;
+    const hit = cache.get(key);
+    if (hit && hit.expires > Date.now()) return hit.value as T;
+    const value = await load();
+    if (this.cacheSeconds > 0) cache.set(key, { expires: Date.now() + this.cacheSeconds * 1000, value });
+    return value;
+  }
+
+  private forget(merchantId: string, id: string): void {
+    DynamoWebhookEndpointStore.cache.delete(`${merchantId}#${id}`);
+    DynamoWebhookEndpointStore.cache.delete(`${merchantId}#*`);
+  }
+}
