@@ -6,6 +6,7 @@ import type { LocalRuntime } from '../../lib/local/runtime';
 import { ENV } from '../../lib/topology';
 import { sharedEndpoints, uniqueNames } from '../support/endpoints';
 import { apiClient, eventually, startTestRuntime } from '../support/local-runtime';
+import { indexKeys, keys } from '../../lambdas/adapters/dynamo/keys';
 
 /**
  * Nothing accepted is lost: with the requests queue gone, a submit is stored but answered 503;
@@ -46,7 +47,7 @@ async function submitWhileQueueIsGone(key: string) {
 }
 
 const stored = async (id: string) =>
-  (await dynamo.send(new GetCommand({ TableName: runtime.resources.tableName, Key: { pk: `REQ#${id}`, sk: 'REQ' } }))).Item;
+  (await dynamo.send(new GetCommand({ TableName: runtime.resources.tableName, Key: keys.request(id) }))).Item;
 
 const finished = (id: string) =>
   eventually(async () => {
@@ -98,7 +99,7 @@ describe('a submit whose SendMessage fails', () => {
     await dynamo.send(
       new UpdateCommand({
         TableName: runtime.resources.tableName,
-        Key: { pk: `REQ#${id}`, sk: 'REQ' },
+        Key: keys.request(id),
         UpdateExpression: 'SET enqueuedAt = :then, updatedAt = :then, gsi2sk = :sk',
         ExpressionAttributeValues: { ':then': then, ':sk': `${then}#${id}` },
       }),
@@ -115,10 +116,10 @@ describe('a submit whose SendMessage fails', () => {
     await dynamo.send(
       new UpdateCommand({
         TableName: runtime.resources.tableName,
-        Key: { pk: `REQ#${id}`, sk: 'REQ' },
+        Key: keys.request(id),
         UpdateExpression: 'SET #s = :p, attempts = :one, version = version + :one, leaseUntil = :lease, gsi2pk = :pk, gsi2sk = :sk',
         ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':p': 'processing', ':one': 1, ':lease': leaseUntil, ':pk': 'STATUS#processing', ':sk': `${leaseUntil}#${id}` },
+        ExpressionAttributeValues: { ':p': 'processing', ':one': 1, ':lease': leaseUntil, ':pk': indexKeys.requestsInStatus('processing'), ':sk': `${leaseUntil}#${id}` },
       }),
     );
     const done = await finished(id);

@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { provisionForTest } from '../support/endpoints';
 import { apiEvent, invoke } from '../support/api-events';
 import { encodeCursor } from '../../lambdas/core/list-requests';
+import { keys } from '../../lambdas/adapters/dynamo/keys';
 
 let handlers: { submit: unknown; status: unknown; list: unknown; cancel: unknown };
 let tableName: string;
@@ -51,7 +52,7 @@ async function markProcessing(id: string): Promise<void> {
   await dynamo.send(
     new UpdateCommand({
       TableName: tableName,
-      Key: { pk: `REQ#${id}`, sk: 'REQ' },
+      Key: keys.request(id),
       UpdateExpression: 'SET #s = :p, version = version + :one, attempts = :one',
       ExpressionAttributeNames: { '#s': 'status' },
       ExpressionAttributeValues: { ':p': 'processing', ':one': 1 },
@@ -167,7 +168,7 @@ describe('POST /v1/requests/{id}/cancel', () => {
     await dynamo.send(
       new UpdateCommand({
         TableName: tableName,
-        Key: { pk: `REQ#${body!.id}`, sk: 'REQ' },
+        Key: keys.request(body!.id),
         UpdateExpression: 'SET attempts = :two, version = version + :one',
         ExpressionAttributeValues: { ':two': 2, ':one': 1 },
       }),

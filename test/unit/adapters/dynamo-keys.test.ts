@@ -1,0 +1,67 @@
+import {
+  deliveryFromItem,
+  deliveryToItem,
+  indexKeys,
+  keys,
+  requestFromItem,
+  requestToItem,
+} from '../../../lambdas/adapters/dynamo/keys';
+import type { HeraldRequest } from '../../../lambdas/core/request';
+import type { Delivery } from '../../../lambdas/core/webhooks';
+
+const request: HeraldRequest = {
+  id: 'req_1',
+  merchantId: 'mer_a',
+  type: 'echo',
+  payload: { n: 1 },
+  status: 'accepted',
+  version: 1,
+  attempts: 0,
+  idempotencyKey: 'k-1',
+  webhookEvents: true,
+  history: [{ from: null, to: 'accepted', at: '2026-11-30T12:00:00.000Z', attempt: 0 }],
+  createdAt: '2026-11-30T12:00:00.000Z',
+  updatedAt: '2026-11-30T12:00:00.000Z',
+};
+
+describe('the keys module', () => {
+  it('reads a request back exactly as written, without its key and index attributes', () => {
+    const item = requestToItem(request);
+    expect(item).toMatchObject({ ...keys.request('req_1'), gsi1pk: indexKeys.merchantRequests('mer_a'), gsi2pk: indexKeys.requestsInStatus('accepted') });
+    expect(requestFromItem({ ...item, expiresAt: 123 })).toEqual(request);
+  });
+
+  it('leaves a finished request out of the sweepers index', () => {
+    const item = requestToItem({ ...request, status: 'succeeded' });
+    expect(item.gsi2pk).toBeUndefined();
+    expect(item.gsi1pk).toBe(indexKeys.merchantRequests('mer_a'));
+  });
+
+  it('files a test event delivery apart from request partitions', () => {
+    expect(keys.delivery('evt_1', 'ep_1', 'webhook.test').pk).not.toBe(keys.delivery('evt_1', 'ep_1', 'request.succeeded').pk);
+    expect(keys.delivery('req_1', 'ep_1', 'request.succeeded').pk).toBe(keys.request('req_1').pk);
+  });
+
+  it('reads a delivery back without its index attributes', () => {
+    const delivery: Delivery = {
+      id: 'dlv_req_1.ep_1.succeeded',
+      merchantId: 'mer_a',
+      endpointId: 'ep_1',
+      subjectId: 'req_1',
+      eventType: 'request.succeeded',
+      eventTimestamp: '2026-11-30T12:00:00.000Z',
+      state: 'pending',
+      round: 1,
+      attempts: [],
+      createdAt: '2026-11-30T12:00:00.000Z',
+      updatedAt: '2026-11-30T12:00:00.000Z',
+    };
+    const item = deliveryToItem(delivery);
+    expect(item.gsi2pk).toBe(indexKeys.pendingDeliveries);
+    expect(deliveryFromItem(item)).toEqual(delivery);
+  });
+
+  it('splits a list position back into its time and id', () => {
+    expect(indexKeys.parsePosition('2026-11-30T12:00:00.000Z#req_1')).toEqual({ createdAt: '2026-11-30T12:00:00.000Z', id: 'req_1' });
+  });
+});
