@@ -122,6 +122,7 @@ function present<T, K extends keyof T & string>(item: Item, fields: readonly K[]
   return copy;
 }
 
+/** A new request's item: listed under its merchant, and in the sweepers' index until it is finished. */
 export function requestToItem(request: HeraldRequest): Item {
   return {
     ...keys.request(request.id),
@@ -132,6 +133,7 @@ export function requestToItem(request: HeraldRequest): Item {
   };
 }
 
+/** A request as the domain knows it: keys, index attributes and the TTL stay behind. */
 export function requestFromItem(item: Item): HeraldRequest {
   return {
     id: item.id,

@@ -6,7 +6,6 @@ import {
   decide,
   describeLoss,
   finishEvent,
-  type KnownRequest,
   type LifecycleEvent,
   type LifecyclePolicy,
   type Transition,
@@ -42,7 +41,8 @@ export class DynamoRequestLifecycle implements RequestClaims, RedriveReopener {
    */
   async claim(id: string, leaseMs: number, expectedAttempts: number, now = new Date()): Promise<ClaimOutcome> {
     const event: LifecycleEvent = { kind: 'claim', leaseMs };
-    const guess = this.decideOrThrow({ id, status: 'accepted', attempts: expectedAttempts }, event, now);
+    const guess = decide({ id, status: 'accepted', attempts: expectedAttempts }, event, now, this.policy);
+    if (guess.outcome === 'refused') return { outcome: 'lost', reason: guess.detail };
     const first = await this.write(id, guess);
     if (first.written) return { outcome: 'claimed', request: first.written };
     if (!first.current) return { outcome: 'lost', reason: 'request not found' };
@@ -102,12 +102,6 @@ export class DynamoRequestLifecycle implements RequestClaims, RedriveReopener {
     const decision = decide(known, event, now, this.policy);
     if (decision.outcome === 'refused') return undefined;
     return (await this.write(known.id, decision)).written;
-  }
-
-  private decideOrThrow(known: KnownRequest, event: LifecycleEvent, now: Date): Transition {
-    const decision = decide(known, event, now, this.policy);
-    if (decision.outcome === 'refused') throw new Error(`The lifecycle refused its own first guess: ${decision.detail}`);
-    return decision;
   }
 
   private async write(id: string, transition: Transition): Promise<{ written?: HeraldRequest; current?: HeraldRequest }> {
