@@ -3,6 +3,7 @@ import type {
   AttemptOutcome,
   CancelOutcome,
   ClaimOutcome,
+  ClaimTerms,
   CreateOutcome,
   IdempotencyRecord,
   ListPosition,
@@ -65,8 +66,12 @@ export class DynamoRequestStore implements RequestStore, RequestListing, Request
     return this.queries.listForMerchant(merchantId, query);
   }
 
-  claim(id: string, leaseMs: number, expectedAttempts: number, now?: Date): Promise<ClaimOutcome> {
-    return this.lifecycle.claim(id, leaseMs, expectedAttempts, now);
+  claim(id: string, terms: ClaimTerms, expectedAttempts: number, now?: Date): Promise<ClaimOutcome> {
+    return this.lifecycle.claim(id, terms, expectedAttempts, now);
+  }
+
+  exhaust(current: HeraldRequest, maxAttempts: number, redriveGeneration: number, now?: Date): Promise<HeraldRequest | undefined> {
+    return this.lifecycle.exhaust(current, maxAttempts, redriveGeneration, now);
   }
 
   finishAttempt(

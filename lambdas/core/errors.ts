@@ -134,14 +134,23 @@ export class ConflictError extends HeraldError {
   }
 }
 
-/** Only a request still waiting (`accepted`) can be cancelled; the error carries the status it has now. */
+/**
+ * Only a request no attempt has started on can be cancelled; the error carries the status it has
+ * now and how many attempts started, so a client can tell a finished request from a started one.
+ */
 export class RequestNotCancellableError extends HeraldError {
   override readonly name = 'RequestNotCancellableError';
 
   constructor(
     readonly requestId: string,
     readonly currentStatus: string,
+    readonly attempts: number,
   ) {
-    super('request-not-cancellable', `Request ${requestId} is ${currentStatus}; only an accepted request can be cancelled`);
+    super(
+      'request-not-cancellable',
+      currentStatus === 'accepted'
+        ? `Request ${requestId} is accepted but an attempt has already started (${attempts} in this round); only a request no attempt has started on can be cancelled`
+        : `Request ${requestId} is ${currentStatus}; only a request no attempt has started on can be cancelled`,
+    );
   }
 }

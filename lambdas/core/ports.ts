@@ -32,6 +32,14 @@ export interface AttemptOutcome {
   readonly nextAttemptAt?: string;
   /** Rows the processor recorded during the attempt (saga steps), appended before the transition's own row. */
   readonly steps?: readonly HistoryEntry[];
+  /** On a failure by exhaustion: the queue's redrive generation now, so only a later redrive reopens it. */
+  readonly redriveGeneration?: number;
+}
+
+/** What a claim asks for: a lease of `leaseMs`, and only while fewer than `maxAttempts` attempts have started. */
+export interface ClaimTerms {
+  readonly leaseMs: number;
+  readonly maxAttempts: number;
 }
 
 /** Submitting: the request and its idempotency record stored together, and whether it reached the queue. */
@@ -49,13 +57,18 @@ export interface RequestReader {
 
 /** The worker's side of the lifecycle: take a request for one attempt, then end that attempt. */
 export interface RequestClaims {
-  claim(id: string, leaseMs: number, expectedAttempts: number, now?: Date): Promise<ClaimOutcome>;
+  claim(id: string, terms: ClaimTerms, expectedAttempts: number, now?: Date): Promise<ClaimOutcome>;
   finishAttempt(
     claimed: HeraldRequest,
     to: Exclude<RequestStatus, 'processing' | 'cancelled'>,
     outcome: AttemptOutcome,
     now?: Date,
   ): Promise<HeraldRequest | undefined>;
+  /**
+   * Ends a request all of whose `maxAttempts` attempts started without one finishing (the last
+   * lease ran out): `failed` with the reason `attempts-exhausted`. Undefined when it changed first.
+   */
+  exhaust(current: HeraldRequest, maxAttempts: number, redriveGeneration: number, now?: Date): Promise<HeraldRequest | undefined>;
 }
 
 export interface RequestStore extends RequestIntake, RequestReader, RequestClaims {}

@@ -10,6 +10,7 @@ import { backoffDelaySeconds } from './backoff';
 import type { RequestEventPublisher, RequestQueue, RequestStore } from './ports';
 import { failedByExhaustion, shouldReopen, type RedriveLog, type RedriveReopener } from './redrive';
 import type { HeraldRequest, HistoryEntry, RequestError } from './request';
+import { ATTEMPTS_EXHAUSTED } from './request-lifecycle';
 
 export interface ProcessDependencies {
   readonly store: RequestStore & RedriveReopener;
@@ -67,22 +68,38 @@ const ABORT_MARGIN_MS = 3_000;
  * A message for a request someone else holds or already finished is acknowledged without work
  * (at-least-once delivery, exactly-once effect). Transient failures wait out a jittered backoff
  * on the same message; the last allowed attempt, or a permanent failure, ends the request `failed`.
+ * The attempt cap is counted on the request and is part of every claim's condition, so attempts
+ * that died with their worker count too: once they are all used up, the next message to arrive
+ * ends the request `failed` (`attempts-exhausted`), tells its listeners, and goes to the DLQ.
  * A message an operator redrove reopens the request it points to for a new round of attempts.
  */
 export async function processRequest(deps: ProcessDependencies, message: ReceivedRequest): Promise<ProcessOutcome> {
   const now = deps.now ?? (() => new Date());
   const processor = deps.processorFor(message.type);
-  const leaseMs = (processor?.timeoutMs ?? 0) + LEASE_MARGIN_MS;
+  const terms = { leaseMs: (processor?.timeoutMs ?? 0) + LEASE_MARGIN_MS, maxAttempts: deps.maxReceiveCount };
 
-  let claim = await deps.store.claim(message.requestId, leaseMs, Math.max(message.receiveCount - 1, 0), now());
+  let claim = await deps.store.claim(message.requestId, terms, Math.max(message.receiveCount - 1, 0), now());
   if (claim.outcome === 'lost' && claim.current?.status === 'failed') {
     const reopened = await reopenIfRedriven(deps, claim.current, now());
-    if (reopened) claim = await deps.store.claim(message.requestId, leaseMs, reopened.attempts, now());
+    // Reopened here, or by a concurrent copy of the message: either way the request is open again, so claim it.
+    if (reopened !== 'not-redriven') claim = await deps.store.claim(message.requestId, terms, reopened?.attempts ?? 0, now());
+  }
+  if (claim.outcome === 'lost' && claim.current && outOfAttempts(claim.current, terms.maxAttempts)) {
+    // Every attempt started and none finished (the workers died or timed out): end it here, whatever message found it.
+    const generation = await deps.redrives.generation(deps.queueName);
+    const exhausted = await deps.store.exhaust(claim.current, terms.maxAttempts, generation, now());
+    if (exhausted) {
+      deps.logger.warn('Attempts exhausted by abandoned attempts; the request failed', { requestId: exhausted.id, attempts: exhausted.attempts });
+      await deps.events.requestFinished(exhausted);
+      return toDeadLetter(deps, message, exhausted);
+    }
   }
   if (claim.outcome === 'lost') {
     // The worker that finished it may have died before telling anyone: finishing the fan-out is idempotent.
     const current = claim.current;
     if (current && (current.status === 'succeeded' || current.status === 'failed')) await deps.events.requestFinished(current);
+    // A message of a request whose attempts ran out belongs in the DLQ, where an operator's redrive finds it.
+    if (current && failedByExhaustion(current)) return toDeadLetter(deps, message, current);
     return { kind: 'skipped', reason: claim.reason };
   }
   const claimed = claim.request;
@@ -103,14 +120,14 @@ export async function processRequest(deps: ProcessDependencies, message: Receive
     await deps.events.requestFinished(finished);
     return { kind: 'failed', request: finished };
   }
-  if (message.receiveCount >= deps.maxReceiveCount) {
-    const reason = `attempts exhausted after ${claimed.attempts}: ${error.message}`;
-    const finished = await deps.store.finishAttempt(claimed, 'failed', { error, reason, steps }, now());
+  // The item's count is the truth; the receive count only says a fresh message is at SQS's own limit.
+  if (claimed.attempts >= deps.maxReceiveCount || message.receiveCount >= deps.maxReceiveCount) {
+    const reason = `${ATTEMPTS_EXHAUSTED} after ${claimed.attempts} attempts: ${error.message}`;
+    const redriveGeneration = await deps.redrives.generation(deps.queueName);
+    const finished = await deps.store.finishAttempt(claimed, 'failed', { error, reason, steps, redriveGeneration }, now());
     if (!finished) return superseded();
     await deps.events.requestFinished(finished);
-    // Let SQS move the message to the DLQ on its next receive, so an operator can redrive it.
-    await deps.queue.delayRedelivery(message.receiptHandle, 0);
-    return { kind: 'exhausted', request: finished };
+    return toDeadLetter(deps, message, finished);
   }
   const delaySeconds = backoffDelaySeconds(deps.retry, message.receiveCount, deps.random, deps.retryScale);
   const nextAttemptAt = new Date(now().getTime() + delaySeconds * 1000).toISOString();
@@ -121,14 +138,30 @@ export async function processRequest(deps: ProcessDependencies, message: Receive
   return { kind: 'retry', delaySeconds, error };
 }
 
+/** Still open, with every allowed attempt started: no claim can take it any more. */
+function outOfAttempts(current: HeraldRequest, maxAttempts: number): boolean {
+  return (current.status === 'processing' || current.status === 'accepted') && current.attempts >= maxAttempts;
+}
+
+/**
+ * Leaves the message on the queue, visible at once: SQS moves it to the DLQ once its receive
+ * count passes maxReceiveCount (a fresh message, e.g. the sweeper's, takes that many quick
+ * receives, each a refused claim and nothing more), so an operator can redrive it.
+ */
+async function toDeadLetter(deps: ProcessDependencies, message: ReceivedRequest, request: HeraldRequest): Promise<ProcessOutcome> {
+  await deps.queue.delayRedelivery(message.receiptHandle, 0);
+  return { kind: 'exhausted', request };
+}
+
 /**
  * A failed request whose message comes back after an operator's redrive starts a new round.
  * The redrive log is read only on this rare path (a message for a request already failed).
+ * Undefined when the reopen lost its condition: someone (a concurrent copy) changed it first.
  */
-async function reopenIfRedriven(deps: ProcessDependencies, failed: HeraldRequest, at: Date): Promise<HeraldRequest | undefined> {
-  if (!failedByExhaustion(failed)) return undefined;
+async function reopenIfRedriven(deps: ProcessDependencies, failed: HeraldRequest, at: Date): Promise<HeraldRequest | undefined | 'not-redriven'> {
+  if (!failedByExhaustion(failed)) return 'not-redriven';
   const generation = await deps.redrives.generation(deps.queueName);
-  if (!shouldReopen(failed, generation)) return undefined;
+  if (!shouldReopen(failed, generation)) return 'not-redriven';
   const reopened = await deps.store.reopenForRedrive(failed, generation, at);
   if (reopened) deps.logger.info('Request reopened by a redrive', { requestId: failed.id, generation });
   return reopened;

@@ -57,6 +57,11 @@ export interface HeraldRequest {
   readonly enqueuedAt?: string;
   /** The last operator redrive that reopened this request; a redriven message reopens it only once per redrive. */
   readonly redriveGeneration?: number;
+  /**
+   * The queue's redrive generation when the request failed by exhausting its attempts: a redrive
+   * reopens it only once the generation has grown past this, so an old redrive never does.
+   */
+  readonly failedAtRedrive?: number;
   readonly history: readonly HistoryEntry[];
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -76,9 +81,12 @@ export function appendHistory(history: readonly HistoryEntry[], entry: HistoryEn
   return [...next.slice(0, head), ...next.slice(next.length - (HISTORY_LIMIT - head))];
 }
 
-/** Only a request nobody has started on can be cancelled: work in progress is never cut short. */
-export function isCancellable(status: RequestStatus): boolean {
-  return status === 'accepted';
+/**
+ * Only a request no attempt has started on can be cancelled: an attempt may have had effects (a
+ * saga's debit) that a cancel would strand, so once one starts the request runs to its end.
+ */
+export function isCancellable(request: Pick<HeraldRequest, 'status' | 'attempts' | 'redriveGeneration'>): boolean {
+  return request.status === 'accepted' && request.attempts === 0 && request.redriveGeneration === undefined;
 }
 
 /** Where a client goes next from a request: itself, and its cancel action while that is allowed. */
@@ -87,9 +95,9 @@ export interface RequestLinks {
   readonly cancel?: string;
 }
 
-export function linksOf(request: Pick<HeraldRequest, 'id' | 'status'>): RequestLinks {
+export function linksOf(request: Pick<HeraldRequest, 'id' | 'status' | 'attempts' | 'redriveGeneration'>): RequestLinks {
   const self = `/v1/requests/${request.id}`;
-  return { self, ...(isCancellable(request.status) ? { cancel: `${self}/cancel` } : {}) };
+  return { self, ...(isCancellable(request) ? { cancel: `${self}/cancel` } : {}) };
 }
 
 /** How the webhook deliveries of a request stand, by count. */

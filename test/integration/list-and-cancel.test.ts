@@ -160,10 +160,10 @@ describe('POST /v1/requests/{id}/cancel', () => {
     await markProcessing(started.body!.id);
     const busy = await cancel(started.body!.id, 'mer_a');
     expect(busy.status).toBe(409);
-    expect(busy.body!.currentStatus).toBe('processing');
+    expect(busy.body).toMatchObject({ currentStatus: 'processing', attempts: 1 });
   });
 
-  it('cancels a request waiting for a retry, recording its attempt count', async () => {
+  it('answers 409 with the status and attempts for a request waiting for a retry, and leaves it waiting', async () => {
     const { body } = await submit('cancel-4', 'mer_a');
     await dynamo.send(
       new UpdateCommand({
@@ -174,8 +174,12 @@ describe('POST /v1/requests/{id}/cancel', () => {
       }),
     );
     const response = await cancel(body!.id, 'mer_a');
-    expect(response.status).toBe(200);
-    expect(response.body!.history.at(-1)).toMatchObject({ from: 'accepted', to: 'cancelled', attempt: 2 });
+    expect(response.status).toBe(409);
+    expect(response.body).toMatchObject({ type: expect.stringMatching(/request-not-cancellable$/), currentStatus: 'accepted', attempts: 2 });
+    expect(response.body!.detail).toMatch(/an attempt has already started/);
+    const after = await status(body!.id, 'mer_a');
+    expect(after.body).toMatchObject({ status: 'accepted', attempts: 2 });
+    expect(after.body!.links.cancel).toBeUndefined();
   });
 
   it("answers 404 for another merchant's request and leaves it alone", async () => {

@@ -1,4 +1,4 @@
-import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { queues } from '../../lib/topology';
 import { dynamoClient } from '../../lambdas/adapters/aws-clients';
@@ -7,7 +7,8 @@ import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store'
 import { DynamoWalletLedger } from '../../lambdas/adapters/dynamo-wallet-ledger';
 import { SqsRequestQueue } from '../../lambdas/adapters/sqs-request-queue';
 import { processRequest } from '../../lambdas/core/process-request';
-import type { HeraldRequest } from '../../lambdas/core/request';
+import { HISTORY_LIMIT, type HeraldRequest } from '../../lambdas/core/request';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Processor, ProcessorContext } from '../../lambdas/core/processor';
 import { demoSleep } from '../../lambdas/processors/demo';
 import { walletDebit } from '../../lambdas/processors/wallet-debit';
@@ -16,16 +17,18 @@ import { provisionForTest } from '../support/endpoints';
 import { acknowledge, duplicate, receiveFor } from '../support/sqs-records';
 
 let sqs: SQSClient;
-let queue: { url: string; arn: string };
+let queue: { url: string; arn: string; deadLetterUrl: string };
 let store: DynamoRequestStore;
 let ledger: DynamoWalletLedger;
 let redrives: DynamoRedriveLog;
+let tableName: string;
 let handlers: { submit: unknown; process: (event: SQSEvent, context: unknown) => Promise<SQSBatchResponse> };
 
 beforeAll(async () => {
   const resources = await provisionForTest('process');
   sqs = new SQSClient({ endpoint: resources.endpoints.sqs });
-  queue = { url: resources.queues.requests.url, arn: resources.queues.requests.arn };
+  queue = { url: resources.queues.requests.url, arn: resources.queues.requests.arn, deadLetterUrl: resources.queues.requests.deadLetterUrl };
+  tableName = resources.tableName;
   store = new DynamoRequestStore(dynamoClient(), resources.tableName, 30);
   ledger = new DynamoWalletLedger(dynamoClient(), resources.tableName);
   redrives = new DynamoRedriveLog(dynamoClient(), resources.tableName);
@@ -117,7 +120,7 @@ describe('the process worker', () => {
     const id = await submit('order.process', order());
     const [record] = await receiveFor(sqs, queue, id);
     // The first worker claims with a lease that ends at once, then is never heard from again.
-    const claim = await store.claim(id, 1, 0);
+    const claim = await store.claim(id, { leaseMs: 1, maxAttempts: 5 }, 0);
     expect(claim.outcome).toBe('claimed');
     await new Promise((resolve) => setTimeout(resolve, 10));
 
@@ -134,7 +137,7 @@ describe('the process worker', () => {
   it('acknowledges without work a message whose request another worker holds under a live lease', async () => {
     const id = await submit('order.process', order());
     const [record] = await receiveFor(sqs, queue, id);
-    await store.claim(id, 60_000, 0);
+    await store.claim(id, { leaseMs: 60_000, maxAttempts: 5 }, 0);
 
     expect(await deliver([record!])).toEqual([]);
 
@@ -293,7 +296,7 @@ describe('the wallet.debit saga', () => {
     const id = await submit('wallet.debit', refusedSaga('w-bob', 'w-shop-2'));
     const [record] = await receiveFor(sqs, queue, id);
     // The dead worker did all of the saga, compensations included, and never recorded the outcome.
-    const claim = await store.claim(id, 1, 0);
+    const claim = await store.claim(id, { leaseMs: 1, maxAttempts: 5 }, 0);
     if (claim.outcome !== 'claimed') throw new Error('claim failed');
     const context: ProcessorContext = {
       requestId: id,
@@ -405,11 +408,13 @@ describe('a redriven message', () => {
     await acknowledge(sqs, queue.url, record!);
     await new Promise((resolve) => setTimeout(resolve, Date.parse(unavailableUntil) - Date.now() + 50));
 
-    // A stray copy with no redrive behind it changes nothing.
+    // A stray copy with no redrive behind it changes nothing; it is kept on its way to the DLQ.
     await duplicate(sqs, queue.url, record!);
     const [stray] = await receiveFor(sqs, queue, id);
-    expect(await deliver([stray!])).toEqual([]);
+    expect(await deliver([stray!])).toEqual([stray!.messageId]);
     expect(await request(id)).toMatchObject({ status: 'failed', version: exhausted.version });
+    const [kept] = await receiveFor(sqs, queue, id);
+    await acknowledge(sqs, queue.url, kept!);
 
     await redrives.begin('requests');
     await duplicate(sqs, queue.url, record!);
@@ -426,5 +431,60 @@ describe('a redriven message', () => {
       { from: 'failed', to: 'accepted', at: expect.any(String), attempt: queues.requests.deadLetter.maxReceiveCount, reason: 'redriven' },
     ]);
     expect(transitions(done).slice(-4)).toEqual(['failed', 'accepted', 'processing', 'succeeded']);
+  });
+});
+
+describe('attempts that die with their worker', () => {
+  it('count against the cap: a fresh message then ends the request failed, attempts-exhausted, and goes to the DLQ', async () => {
+    const max = queues.requests.deadLetter.maxReceiveCount;
+    const id = await submit('order.process', order());
+    const [original] = await receiveFor(sqs, queue, id);
+    await acknowledge(sqs, queue.url, original!);
+    // Every allowed attempt is claimed by a worker that dies at once: its lease runs out and nobody finishes it.
+    for (let attempt = 0; attempt < max; attempt++) {
+      expect((await store.claim(id, { leaseMs: 1, maxAttempts: max }, attempt)).outcome).toBe('claimed');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect((await store.claim(id, { leaseMs: 1, maxAttempts: max }, max)).outcome).toBe('lost');
+
+    // The sweeper's re-enqueue: a new message on its first receive, which must not buy another attempt.
+    await duplicate(sqs, queue.url, original!);
+    let [fresh] = await receiveFor(sqs, queue, id);
+    expect(fresh!.attributes.ApproximateReceiveCount).toBe('1');
+    expect(await deliver([fresh!])).toEqual([fresh!.messageId]);
+
+    const failed = await request(id);
+    expect(failed).toMatchObject({ status: 'failed', attempts: max, error: { code: 'attempts-exhausted', retryable: true } });
+    expect(failed.history.at(-1)).toMatchObject({ from: 'processing', to: 'failed', reason: 'attempts-exhausted' });
+    expect(failed.leaseUntil).toBeUndefined();
+
+    // Each further receive is a refused claim and nothing else, until SQS moves the message to the DLQ.
+    for (let receive = 2; receive <= max; receive++) {
+      fresh = await redeliver(fresh!, id);
+      expect(await deliver([fresh])).toEqual([fresh.messageId]);
+    }
+    expect(await receiveFor(sqs, queue, id, 1, 1_000)).toEqual([]);
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.deadLetterUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    expect(Messages.map((message) => JSON.parse(message.Body!).requestId)).toContain(id);
+    expect(await request(id)).toMatchObject({ status: 'failed', version: failed.version });
+  });
+});
+
+describe('a request\'s history', () => {
+  it('stays within its limit when a claim on a guess meets a history already full', async () => {
+    const id = await submit('order.process', order());
+    const at = new Date().toISOString();
+    const rows = Array.from({ length: HISTORY_LIMIT }, (_, i) => ({ from: 'processing', to: 'accepted', at, attempt: 0, reason: `row ${i}` }));
+    await dynamoClient().send(
+      new UpdateCommand({ TableName: tableName, Key: { pk: `REQ#${id}`, sk: 'REQ' }, UpdateExpression: 'SET history = :rows', ExpressionAttributeValues: { ':rows': rows } }),
+    );
+
+    const claim = await store.claim(id, { leaseMs: 60_000, maxAttempts: 5 }, 0);
+
+    expect(claim.outcome).toBe('claimed');
+    const stored = await request(id);
+    expect(stored.history).toHaveLength(HISTORY_LIMIT);
+    expect(stored.history[0]).toMatchObject({ reason: 'row 0' });
+    expect(stored.history.at(-1)).toMatchObject({ from: 'accepted', to: 'processing', attempt: 1 });
   });
 });

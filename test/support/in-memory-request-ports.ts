@@ -2,6 +2,7 @@ import type {
   AttemptOutcome,
   CancelOutcome,
   ClaimOutcome,
+  ClaimTerms,
   CreateOutcome,
   IdempotencyRecord,
   ListPosition,
@@ -66,12 +67,12 @@ export class InMemoryRequestStore implements RequestStore, RedriveReopener, Requ
     return stored?.merchantId === merchantId ? copy(stored) : undefined;
   }
 
-  async claim(id: string, leaseMs: number, _expectedAttempts: number, now = new Date()): Promise<ClaimOutcome> {
+  async claim(id: string, terms: ClaimTerms, _expectedAttempts: number, now = new Date()): Promise<ClaimOutcome> {
     // The table adapter guesses the attempt count to save a read and decides again on a miss;
     // deciding on what is stored reaches the same outcome.
     const current = this.requests.get(id);
     if (!current) return { outcome: 'lost', reason: 'request not found' };
-    const decision = decide(current, { kind: 'claim', leaseMs }, now, this.policy);
+    const decision = decide(current, { kind: 'claim', ...terms }, now, this.policy);
     if (decision.outcome === 'refused') return { outcome: 'lost', reason: decision.detail, current: copy(current) };
     const written = this.write(id, decision);
     return written ? { outcome: 'claimed', request: written } : { outcome: 'lost', reason: 'request changed concurrently', current: copy(current) };
@@ -88,6 +89,10 @@ export class InMemoryRequestStore implements RequestStore, RedriveReopener, Requ
 
   async reopenForRedrive(failed: HeraldRequest, generation: number, now = new Date()): Promise<HeraldRequest | undefined> {
     return this.decideAndWrite(failed, { kind: 'reopen', generation }, now);
+  }
+
+  async exhaust(current: HeraldRequest, maxAttempts: number, redriveGeneration: number, now = new Date()): Promise<HeraldRequest | undefined> {
+    return this.decideAndWrite(current, { kind: 'exhaust', maxAttempts, redriveGeneration }, now);
   }
 
   async cancel(merchantId: string, id: string, now = new Date()): Promise<CancelOutcome> {
@@ -196,7 +201,9 @@ function holds(stored: HeraldRequest, precondition: Transition['precondition']):
     stored.attempts === precondition.attempts &&
     (precondition.version === undefined || stored.version === precondition.version) &&
     (precondition.merchantId === undefined || stored.merchantId === precondition.merchantId) &&
-    (precondition.attemptsBelow === undefined || stored.attempts < precondition.attemptsBelow)
+    (precondition.attemptsBelow === undefined || stored.attempts < precondition.attemptsBelow) &&
+    (precondition.historyAtMost === undefined || stored.history.length <= precondition.historyAtMost) &&
+    (!precondition.neverRedriven || stored.redriveGeneration === undefined)
   );
 }
 

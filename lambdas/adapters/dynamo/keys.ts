@@ -148,10 +148,10 @@ export function requestFromItem(item: Item): HeraldRequest {
     history: item.history ?? [],
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
-    ...present<HeraldRequest, 'traceId' | 'notify' | 'result' | 'error' | 'leaseUntil' | 'nextAttemptAt' | 'enqueuedAt' | 'redriveGeneration'>(
-      item,
-      ['traceId', 'notify', 'result', 'error', 'leaseUntil', 'nextAttemptAt', 'enqueuedAt', 'redriveGeneration'],
-    ),
+    ...present<
+      HeraldRequest,
+      'traceId' | 'notify' | 'result' | 'error' | 'leaseUntil' | 'nextAttemptAt' | 'enqueuedAt' | 'redriveGeneration' | 'failedAtRedrive'
+    >(item, ['traceId', 'notify', 'result', 'error', 'leaseUntil', 'nextAttemptAt', 'enqueuedAt', 'redriveGeneration', 'failedAtRedrive']),
   };
 }
 

@@ -39,6 +39,11 @@ export function renderTransition(id: string, transition: Transition): RenderedUp
     values[':if_attemptsBelow'] = precondition.attemptsBelow;
     conditions.push(`${name('attempts')} < :if_attemptsBelow`);
   }
+  if (precondition.historyAtMost !== undefined) {
+    values[':if_historyAtMost'] = precondition.historyAtMost;
+    conditions.push(`size(${name('history')}) <= :if_historyAtMost`);
+  }
+  if (precondition.neverRedriven) conditions.push(`attribute_not_exists(${name('redriveGeneration')})`);
 
   const sets: string[] = [`${name('version')} = ${name('version')} + :one`];
   values[':one'] = 1;

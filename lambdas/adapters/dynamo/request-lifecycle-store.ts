@@ -1,5 +1,5 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { AttemptOutcome, CancelOutcome, ClaimOutcome, RequestClaims } from '../../core/ports';
+import type { AttemptOutcome, CancelOutcome, ClaimOutcome, ClaimTerms, RequestClaims } from '../../core/ports';
 import type { RedriveReopener } from '../../core/redrive';
 import type { HeraldRequest, RequestStatus } from '../../core/request';
 import {
@@ -39,9 +39,11 @@ export class DynamoRequestLifecycle implements RequestClaims, RedriveReopener {
    * caller passes the message's receive count − 1), right on the common path and a read saved; a
    * wrong guess costs one more write, conditioned on the version the failed one returned.
    */
-  async claim(id: string, leaseMs: number, expectedAttempts: number, now = new Date()): Promise<ClaimOutcome> {
-    const event: LifecycleEvent = { kind: 'claim', leaseMs };
-    const guess = decide({ id, status: 'accepted', attempts: expectedAttempts }, event, now, this.policy);
+  async claim(id: string, terms: ClaimTerms, expectedAttempts: number, now = new Date()): Promise<ClaimOutcome> {
+    const event: LifecycleEvent = { kind: 'claim', ...terms };
+    // A guess at or past the cap would be refused without a write; guessing one below still lets the stored item answer.
+    const guessed = Math.min(expectedAttempts, Math.max(terms.maxAttempts - 1, 0));
+    const guess = decide({ id, status: 'accepted', attempts: guessed }, event, now, this.policy);
     if (guess.outcome === 'refused') return { outcome: 'lost', reason: guess.detail };
     const first = await this.write(id, guess);
     if (first.written) return { outcome: 'claimed', request: first.written };
@@ -52,7 +54,12 @@ export class DynamoRequestLifecycle implements RequestClaims, RedriveReopener {
     const second = await this.write(id, retry);
     if (second.written) return { outcome: 'claimed', request: second.written };
     if (!second.current) return { outcome: 'lost', reason: 'request not found' };
-    return { outcome: 'lost', reason: describeLoss(second.current, now, this.policy), current: second.current };
+    return { outcome: 'lost', reason: describeLoss(second.current, now, this.policy, terms.maxAttempts), current: second.current };
+  }
+
+  /** `processing` (lease expired) or `accepted` → `failed` once every allowed attempt has started. */
+  async exhaust(current: HeraldRequest, maxAttempts: number, redriveGeneration: number, now = new Date()): Promise<HeraldRequest | undefined> {
+    return this.decideAndWrite(current, { kind: 'exhaust', maxAttempts, redriveGeneration }, now);
   }
 
   /**

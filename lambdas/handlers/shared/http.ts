@@ -102,7 +102,7 @@ export const PROBLEMS: Readonly<Record<string, ProblemShape>> = {
   'request-not-cancellable': {
     status: 409,
     title: 'Request can no longer be cancelled',
-    extensions: (error) => (error instanceof RequestNotCancellableError ? { currentStatus: error.currentStatus } : {}),
+    extensions: (error) => (error instanceof RequestNotCancellableError ? { currentStatus: error.currentStatus, attempts: error.attempts } : {}),
   },
   'endpoint-limit-reached': { status: 409, title: 'Endpoint limit reached' },
   'payload-too-large': { status: 413, title: 'Payload too large' },

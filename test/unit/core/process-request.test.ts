@@ -111,7 +111,7 @@ describe('processRequest', () => {
 
     expect(outcome).toMatchObject({ kind: 'exhausted', request: { status: 'failed', attempts: 5 } });
     expect(queue.delays).toEqual([{ receiptHandle: 'rh-1', seconds: 0 }]);
-    expect((await store.get('req_1'))?.history.at(-1)?.reason).toMatch(/^attempts exhausted after 5/);
+    expect((await store.get('req_1'))?.history.at(-1)?.reason).toMatch(/^attempts-exhausted after 5 attempts/);
   });
 
   it('drops the outcome of an attempt whose lease another worker took over meanwhile', async () => {
@@ -120,7 +120,7 @@ describe('processRequest', () => {
     const overtaken: Processor<{ text: string }, unknown> = {
       ...echo,
       // While this attempt runs past its lease, a second worker claims the request.
-      run: async () => (await store.claim('req_1', 11_000, 1, late)).outcome,
+      run: async () => (await store.claim('req_1', { leaseMs: 11_000, maxAttempts: 5 }, 1, late)).outcome,
     };
     const slow: ProcessDependencies = { ...deps, processorFor: registryOf(overtaken).processorFor };
     store.seed(accepted('test.echo'));
@@ -136,7 +136,8 @@ describe('processRequest', () => {
     const { deps, store, redrives } = setup();
     store.seed(accepted('test.echo', { status: 'failed', attempts: 5, error: { code: 'timeout', message: 'slow', retryable: true } }));
 
-    expect(await processRequest(deps, message('test.echo', 1))).toMatchObject({ kind: 'skipped' });
+    // A stray copy with no redrive behind it changes nothing and is kept for the DLQ.
+    expect(await processRequest(deps, message('test.echo', 1))).toMatchObject({ kind: 'exhausted', request: { status: 'failed' } });
     await redrives.begin(QUEUE);
 
     expect(await processRequest(deps, message('test.echo', 1))).toMatchObject({ kind: 'succeeded' });
@@ -153,5 +154,49 @@ describe('processRequest', () => {
 
     expect(await processRequest(deps, message('test.echo', 1))).toMatchObject({ kind: 'skipped' });
     expect(await store.get('req_1')).toMatchObject({ status: 'failed', version: 1 });
+  });
+
+  it('ends failed, attempts-exhausted, a request whose workers died on every attempt, when a fresh message finds it', async () => {
+    let runs = 0;
+    const counted: Processor<{ text: string }, unknown> = { ...echo, run: async () => ++runs };
+    const { deps, store, queue, events } = setup([counted]);
+    // Five claims, each abandoned: the last lease ran out a minute ago. The sweeper's message is on its first receive.
+    store.seed(accepted('test.echo', { status: 'processing', attempts: 5, leaseUntil: '2026-03-10T11:59:00.000Z' }));
+
+    const outcome = await processRequest(deps, message('test.echo', 1));
+
+    expect(outcome).toMatchObject({ kind: 'exhausted', request: { status: 'failed', attempts: 5 } });
+    expect(runs).toBe(0);
+    const stored = await store.get('req_1');
+    expect(stored).toMatchObject({ status: 'failed', error: { code: 'attempts-exhausted', retryable: true } });
+    expect(stored?.history.at(-1)).toMatchObject({ from: 'processing', to: 'failed', reason: 'attempts-exhausted' });
+    expect(events.finished.map((request) => request.status)).toEqual(['failed']);
+    expect(queue.delays).toEqual([{ receiptHandle: 'rh-1', seconds: 0 }]);
+  });
+
+  it('never lets a fresh message buy a request a sixth attempt', async () => {
+    const { deps, store } = setup();
+    store.seed(accepted('test.flaky', { attempts: 5 }));
+
+    const outcome = await processRequest(deps, message('test.flaky', 1));
+
+    expect(outcome).toMatchObject({ kind: 'exhausted' });
+    expect(await store.get('req_1')).toMatchObject({ status: 'failed', attempts: 5 });
+  });
+
+  it('does not reopen a request that failed after an earlier redrive until a newer redrive begins', async () => {
+    const { deps, store, redrives } = setup();
+    await redrives.begin(QUEUE);
+    store.seed(accepted('test.flaky', { attempts: 4 }));
+
+    expect(await processRequest(deps, message('test.flaky', 5))).toMatchObject({ kind: 'exhausted' });
+    expect(await store.get('req_1')).toMatchObject({ status: 'failed', failedAtRedrive: 1 });
+    // The copy that comes back after the failure: the redrive of generation 1 happened before it failed.
+    expect(await processRequest(deps, message('test.flaky', 1))).toMatchObject({ kind: 'exhausted', request: { status: 'failed' } });
+    expect(await store.get('req_1')).toMatchObject({ status: 'failed', attempts: 5 });
+
+    await redrives.begin(QUEUE);
+    expect(await processRequest(deps, message('test.flaky', 1))).toMatchObject({ kind: 'retry' });
+    expect((await store.get('req_1'))?.history.filter((row) => row.reason === 'redriven')).toHaveLength(1);
   });
 });

@@ -1,5 +1,7 @@
-import { REQUEST_STATUSES, type HeraldRequest, type RequestStatus } from '../../../lambdas/core/request';
+import { HISTORY_LIMIT, REQUEST_STATUSES, type HeraldRequest, type RequestStatus } from '../../../lambdas/core/request';
 import {
+  ATTEMPTS_EXHAUSTED,
+  MAX_REASON_CHARS,
   CANCELLED_REASON,
   decide,
   describeLoss,
@@ -38,12 +40,19 @@ function request(status: RequestStatus, overrides: Partial<HeraldRequest> = {}):
 }
 
 const events: Record<LifecycleEventKind, LifecycleEvent> = {
-  claim: { kind: 'claim', leaseMs: 60_000 },
+  claim: { kind: 'claim', leaseMs: 60_000, maxAttempts: 5 },
   succeed: { kind: 'succeed', result: { ok: true } },
   fail: { kind: 'fail', error: { ...error, retryable: false }, reason: 'refused by the processor' },
   'retry-wait': { kind: 'retry-wait', error, reason: 'upstream timed out', nextAttemptAt: '2026-11-30T12:05:00.000Z' },
   cancel: { kind: 'cancel', merchantId: 'mer_a' },
   reopen: { kind: 'reopen', generation: 3 },
+  exhaust: { kind: 'exhaust', maxAttempts: 5, redriveGeneration: 2 },
+};
+
+/** The request each event applies to in the table test: a cancel needs no attempt started, an exhaustion all of them. */
+const shapeFor: Partial<Record<LifecycleEventKind, Partial<HeraldRequest>>> = {
+  cancel: { attempts: 0 },
+  exhaust: { attempts: 5 },
 };
 
 function transition(known: Parameters<typeof decide>[0], event: LifecycleEvent): Transition {
@@ -62,7 +71,7 @@ describe('the transition table', () => {
   const allowed = TRANSITIONS.map((rule) => [rule.event, rule.from, rule.to] as const);
 
   it.each(allowed)('moves a request on %s from %s to %s, conditional on what it saw', (kind, from, to) => {
-    const known = request(from);
+    const known = request(from, shapeFor[kind]);
     const result = transition(known, events[kind]);
     expect(result.set.status).toBe(to);
     expect(result.set.updatedAt).toBe(at);
@@ -70,7 +79,8 @@ describe('the transition table', () => {
       status: from,
       attempts: known.attempts,
       version: known.version,
-      ...(kind === 'cancel' ? { merchantId: 'mer_a' } : {}),
+      ...(kind === 'cancel' ? { merchantId: 'mer_a', neverRedriven: true } : {}),
+      ...(kind === 'claim' ? { attemptsBelow: 5 } : {}),
     });
     const row = result.history.rows[result.history.rows.length - 1]!;
     expect(row).toMatchObject({ from, to, at });
@@ -89,7 +99,7 @@ describe('the transition table', () => {
   });
 
   it('lists every refused pair the lifecycle knows (so a new rule shows up here)', () => {
-    expect(refused).toHaveLength(6 * REQUEST_STATUSES.length - TRANSITIONS.length);
+    expect(refused).toHaveLength(Object.keys(events).length * REQUEST_STATUSES.length - TRANSITIONS.length);
   });
 });
 
@@ -101,10 +111,16 @@ describe('claim', () => {
     expect(result.history.rows.at(-1)).toEqual({ from: 'accepted', to: 'processing', at, attempt: 3 });
   });
 
-  it('appends one row, conditioned on status and attempts only, when it acts on a guess', () => {
+  it('appends one row on a guess, conditioned on status, attempts, the cap and a history with room for the row', () => {
     const result = transition({ id: 'req_1', status: 'accepted', attempts: 0 }, events.claim);
-    expect(result.precondition).toEqual({ status: 'accepted', attempts: 0 });
+    expect(result.precondition).toEqual({ status: 'accepted', attempts: 0, attemptsBelow: 5, historyAtMost: HISTORY_LIMIT - 1 });
     expect(result.history).toEqual({ mode: 'append', rows: [{ from: 'accepted', to: 'processing', at, attempt: 1 }] });
+  });
+
+  it('refuses once every allowed attempt has started, however the message that asks is counted', () => {
+    const result = refusal(request('accepted', { attempts: 5 }), events.claim);
+    expect(result.reason).toBe('attempts-exhausted');
+    expect(refusal(request('processing', { attempts: 5, leaseUntil: '2026-11-30T11:00:00.000Z' }), events.claim).reason).toBe('attempts-exhausted');
   });
 
   it('takes over a processing request whose lease ran out, saying so in history', () => {
@@ -160,14 +176,53 @@ describe('finishing an attempt', () => {
 
 describe('cancel', () => {
   it('cancels an accepted request of its owner, checking the owner in the write', () => {
-    const result = transition(request('accepted'), events.cancel);
+    const result = transition(request('accepted', { attempts: 0 }), events.cancel);
     expect(result.precondition.merchantId).toBe('mer_a');
-    expect(result.history.rows.at(-1)).toMatchObject({ reason: CANCELLED_REASON, attempt: 2 });
+    expect(result.history.rows.at(-1)).toMatchObject({ reason: CANCELLED_REASON, attempt: 0 });
     expect(result.remove).toEqual(expect.arrayContaining(['leaseUntil', 'nextAttemptAt']));
+  });
+
+  it('refuses an accepted request waiting for a retry: its first attempt may have had effects', () => {
+    const result = refusal(request('accepted', { attempts: 1, nextAttemptAt: '2026-11-30T12:05:00.000Z' }), events.cancel);
+    expect(result.reason).toBe('attempt-started');
+  });
+
+  it('refuses a request a redrive reopened, though its new round has not started', () => {
+    expect(refusal(request('accepted', { attempts: 0, redriveGeneration: 1 }), events.cancel).reason).toBe('attempt-started');
   });
 
   it('refuses another merchant as if the request did not exist', () => {
     expect(refusal(request('accepted'), { kind: 'cancel', merchantId: 'mer_b' }).reason).toBe('not-owner');
+  });
+});
+
+describe('exhaustion', () => {
+  it('ends a processing request whose last lease ran out failed, attempts-exhausted, recording the redrive generation', () => {
+    const result = transition(request('processing', { attempts: 5, leaseUntil: '2026-11-30T11:00:00.000Z' }), events.exhaust);
+    expect(result.set).toMatchObject({ status: 'failed', failedAtRedrive: 2, error: { code: ATTEMPTS_EXHAUSTED, retryable: true } });
+    expect(result.history.rows.at(-1)).toMatchObject({ from: 'processing', to: 'failed', reason: ATTEMPTS_EXHAUSTED, attempt: 5 });
+  });
+
+  it('refuses while the last attempt still holds its lease, or while attempts are left', () => {
+    expect(refusal(request('processing', { attempts: 5, leaseUntil: '2026-11-30T12:00:30.000Z' }), events.exhaust).reason).toBe('lease-held');
+    expect(refusal(request('accepted', { attempts: 4 }), events.exhaust).reason).toBe('attempts-left');
+  });
+});
+
+describe('bounded rows', () => {
+  it('cuts a reason or an error message longer than the limit', () => {
+    const long = 'x'.repeat(10_000);
+    const result = transition(request('processing'), { kind: 'fail', error: { code: 'e', message: long, retryable: false }, reason: long });
+    expect(result.history.rows.at(-1)!.reason!.length).toBe(MAX_REASON_CHARS);
+    expect((result.set.error as { message: string }).message.length).toBe(MAX_REASON_CHARS);
+  });
+
+  it('keeps a read history within the limit however many steps an attempt recorded', () => {
+    const steps = Array.from({ length: 200 }, (_, i) => ({ from: 'processing' as const, to: 'processing' as const, at, attempt: 2, step: `s${i}` }));
+    const result = transition(request('processing'), { kind: 'succeed', steps });
+    expect(result.history.rows).toHaveLength(HISTORY_LIMIT);
+    expect(result.history.rows[0]).toMatchObject({ to: 'accepted' });
+    expect(result.history.rows.at(-1)).toMatchObject({ to: 'succeeded' });
   });
 });
 

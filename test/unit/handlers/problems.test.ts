@@ -29,7 +29,7 @@ const clientFacing: readonly HeraldError[] = [
   new NotFoundError('nothing'),
   new ConflictError('lost'),
   new IdempotencyKeyInFlightError('k'),
-  new RequestNotCancellableError('req_1', 'processing'),
+  new RequestNotCancellableError('req_1', 'processing', 1),
   new EndpointLimitReachedError(10),
   new PayloadTooLargeError(10, 20),
   new IdempotencyKeyReusedError('k'),
@@ -102,10 +102,10 @@ describe('the problem table at the edge', () => {
     expect([result.statusCode, result.headers['WWW-Authenticate']]).toEqual([401, 'Bearer realm="herald"']);
   });
 
-  it('adds the current status of a request that can no longer be cancelled', () => {
-    const result = problemResponse(new RequestNotCancellableError('req_1', 'processing'));
+  it('adds the current status and attempts of a request that can no longer be cancelled', () => {
+    const result = problemResponse(new RequestNotCancellableError('req_1', 'processing', 1));
     expect(result.statusCode).toBe(409);
-    expect(bodyOf(result)).toMatchObject({ title: 'Request can no longer be cancelled', currentStatus: 'processing' });
+    expect(bodyOf(result)).toMatchObject({ title: 'Request can no longer be cancelled', currentStatus: 'processing', attempts: 1 });
   });
 
   it('hides a Herald error whose code has no row behind a generic 500', () => {
