@@ -125,17 +125,17 @@ describe.each(implementations)('request store (%s)', (_name, make) => {
     const { request, record } = submission(unique('mer'), 'k1');
     await ports.requests.create(request, record);
 
-    const claimed = await ports.requests.claim(request.id, 60_000, 0, NOW);
+    const claimed = await ports.requests.claim(request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
     expect(claimed).toMatchObject({ outcome: 'claimed', request: { status: 'processing', attempts: 1 } });
-    expect(await ports.requests.claim(request.id, 60_000, 0, later(1_000))).toMatchObject({ outcome: 'lost', current: { status: 'processing' } });
-    expect(await ports.requests.claim(request.id, 60_000, 1, later(120_000))).toMatchObject({ outcome: 'claimed', request: { attempts: 2 } });
+    expect(await ports.requests.claim(request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, later(1_000))).toMatchObject({ outcome: 'lost', current: { status: 'processing' } });
+    expect(await ports.requests.claim(request.id, { leaseMs: 60_000, maxAttempts: 5 }, 1, later(120_000))).toMatchObject({ outcome: 'claimed', request: { attempts: 2 } });
   });
 
   it('refuses to finish an attempt whose lease another claim took over', async () => {
     const { request, record } = submission(unique('mer'), 'k1');
     await ports.requests.create(request, record);
-    const first = await ports.requests.claim(request.id, 1_000, 0, NOW);
-    await ports.requests.claim(request.id, 60_000, 1, later(5_000));
+    const first = await ports.requests.claim(request.id, { leaseMs: 1_000, maxAttempts: 5 }, 0, NOW);
+    await ports.requests.claim(request.id, { leaseMs: 60_000, maxAttempts: 5 }, 1, later(5_000));
     if (first.outcome !== 'claimed') throw new Error('the first claim should win');
 
     expect(await ports.requests.finishAttempt(first.request, 'succeeded', { result: { late: true } }, later(6_000))).toBeUndefined();
@@ -148,7 +148,7 @@ describe.each(implementations)('request store (%s)', (_name, make) => {
     const started = submission(merchant, 'k2');
     await ports.requests.create(open.request, open.record);
     await ports.requests.create(started.request, started.record);
-    await ports.requests.claim(started.request.id, 60_000, 0, NOW);
+    await ports.requests.claim(started.request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
 
     expect(await ports.requests.cancel(unique('mer'), open.request.id, NOW)).toEqual({ outcome: 'not-found' });
     expect(await ports.requests.cancel(merchant, started.request.id, NOW)).toMatchObject({ outcome: 'conflict', current: { status: 'processing' } });
@@ -158,7 +158,7 @@ describe.each(implementations)('request store (%s)', (_name, make) => {
   it('reopens a failed request for a redrive once, however many copies try', async () => {
     const { request, record } = submission(unique('mer'), 'k1');
     await ports.requests.create(request, record);
-    const claim = await ports.requests.claim(request.id, 60_000, 0, NOW);
+    const claim = await ports.requests.claim(request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
     if (claim.outcome !== 'claimed') throw new Error('the claim should win');
     const failed = (await ports.requests.finishAttempt(claim.request, 'failed', { error: { code: 'timeout', message: 'slow', retryable: true }, reason: 'exhausted' }, NOW))!;
 

@@ -28,7 +28,7 @@ describe('cancelRequest', () => {
   it('refuses once a worker has claimed the request: exactly one of the two wins', async () => {
     const store = new InMemoryRequestStore();
     store.seed(storedRequest('req_1'));
-    await store.claim('req_1', 60_000, 0, NOW);
+    await store.claim('req_1', { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
 
     await expect(cancelRequest(store, 'mer_a', 'req_1', NOW)).rejects.toThrow(RequestNotCancellableError);
     expect(await store.get('req_1')).toMatchObject({ status: 'processing' });
@@ -39,6 +39,6 @@ describe('cancelRequest', () => {
     store.seed(storedRequest('req_1'));
     await cancelRequest(store, 'mer_a', 'req_1', NOW);
 
-    expect(await store.claim('req_1', 60_000, 0, NOW)).toMatchObject({ outcome: 'lost', reason: 'request is already cancelled' });
+    expect(await store.claim('req_1', { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW)).toMatchObject({ outcome: 'lost', reason: 'request is already cancelled' });
   });
 });
