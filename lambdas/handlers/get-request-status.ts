@@ -6,6 +6,8 @@ import { empty, headerOf, httpRoute, json, merchantIdOf } from './shared/http';
 
 /** GET /v1/requests/{id}: one request's status; another merchant's request is a 404 like an unknown one. */
 export const handler = httpRoute(async (event) => {
+  // Authentication first: a refused caller costs no store and no AWS call.
+  const merchantId = merchantIdOf(event);
   const status = await getRequestStatus(
     {
       requests: requestStore(),
@@ -13,7 +15,7 @@ export const handler = httpRoute(async (event) => {
       notifications: notificationLedger(),
       expectedSeconds: (type) => processorFor(type)?.expectedSeconds ?? defaults.retryAfterSeconds,
     },
-    { merchantId: merchantIdOf(event), id: event.pathParameters?.id ?? '', ifNoneMatch: headerOf(event, 'if-none-match') },
+    { merchantId, id: event.pathParameters?.id ?? '', ifNoneMatch: headerOf(event, 'if-none-match') },
   );
   const headers: Record<string, string> = { ETag: status.etag, 'Cache-Control': 'no-store' };
   if (status.retryAfterSeconds !== undefined) headers['Retry-After'] = String(status.retryAfterSeconds);
