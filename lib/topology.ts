@@ -83,7 +83,8 @@ export type FunctionName =
   | 'webhooks'
   | 'deliver'
   | 'sweepDeliveries'
-  | 'events';
+  | 'events'
+  | 'statusPage';
 
 export interface FunctionSpec {
   /** Path of the handler module from the project root; it exports `handler`. */
@@ -194,6 +195,13 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 330,
     grants: { table: 'read' },
   },
+  statusPage: {
+    entry: 'lambdas/handlers/get-status-page.ts',
+    description: "GET /v1/status/{token}: a request's public status page (no API key: the token is the capability)",
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    grants: { table: 'read' },
+  },
   sweepDeliveries: {
     entry: 'lambdas/handlers/sweep-pending-deliveries.ts',
     description: 'Schedule: re-enqueues webhook deliveries left pending past their next attempt',
@@ -210,7 +218,7 @@ export interface RouteSpec {
   /** API Gateway route path; `{name}` segments become `pathParameters.name`. */
   readonly path: string;
   readonly function: FunctionName;
-  /** Routes behind the API-key authorizer; only the health check is public. */
+  /** Routes behind the API-key authorizer; a public one carries its own capability (the status page's token). */
   readonly authorized: boolean;
 }
 
@@ -231,6 +239,8 @@ export const routes: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/webhooks/{id}/recover', function: 'webhooks', authorized: true },
   { method: 'GET', path: '/v1/requests/{id}/deliveries', function: 'webhooks', authorized: true },
   { method: 'POST', path: '/v1/deliveries/{id}/retry', function: 'webhooks', authorized: true },
+  // Public by design: the unguessable token in the path is the capability, and the page shows no merchant data.
+  { method: 'GET', path: '/v1/status/{token}', function: 'statusPage', authorized: false },
 ];
 
 /**

@@ -4,6 +4,7 @@ import { MAX_BODY_BYTES } from '../core/submission';
 import { processors, requestQueue, requestStore, settings } from './shared/dependencies';
 import { headerOf, httpRoute, jsonBodyOf, json, merchantIdOf } from './shared/http';
 import { countMetric, logger, METRIC } from './shared/observability';
+import { statusUrlOf } from './shared/status-url';
 
 /** POST /v1/requests: accept a request once per idempotency key, answer 202 at once. */
 export const handler = httpRoute(async (event, { traceId }) => {
@@ -24,7 +25,7 @@ export const handler = httpRoute(async (event, { traceId }) => {
   logger.info(accepted.replayed ? 'Request replayed' : 'Request accepted', { requestId: accepted.id, merchantId });
   // A replay is the same request answered again: counting it would inflate intake on client retries.
   if (!accepted.replayed) countMetric(METRIC.requestsAccepted);
-  return json(202, accepted.body, {
+  return json(202, { ...accepted.body, statusUrl: await statusUrlOf(event, accepted.id) }, {
     Location: `/v1/requests/${accepted.id}`,
     'Retry-After': String(accepted.expectedSeconds ?? defaults.retryAfterSeconds),
     ...(accepted.replayed ? { 'Idempotent-Replayed': 'true' } : {}),

@@ -34,6 +34,7 @@ const UNREACHABLE = new Set([
   'GET /v1/requests 500',
   'GET /v1/requests/{id} 500',
   'GET /v1/requests/{id}/events 500',
+  'GET /v1/status/{token} 500',
   'POST /v1/requests/{id}/cancel 500',
   'PUT /v1/notifications 500',
   'POST /v1/webhooks 500',
@@ -144,13 +145,13 @@ async function call(
   if (spec.content) {
     const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]!.trim();
     if (!spec.content[mediaType]) throw new Error(`${method} ${template} ${response.status} is ${mediaType}, documented: ${Object.keys(spec.content)}`);
-    const body = mediaType === 'text/event-stream' ? text : JSON.parse(text);
+    const body = mediaType.startsWith('text/') ? text : JSON.parse(text);
     check(at + pointer('content', mediaType, 'schema'), body, `${method} ${template} ${response.status} body`);
   } else if (text !== '') {
     throw new Error(`${method} ${template} ${response.status} has a body, but none is documented`);
   }
   seen.add(`${method} ${template} ${response.status}`);
-  const parsed = text && !(response.headers.get('content-type') ?? '').startsWith('text/event-stream') ? JSON.parse(text) : undefined;
+  const parsed = text && !(response.headers.get('content-type') ?? '').startsWith('text/') ? JSON.parse(text) : undefined;
   return { status: response.status, headers: response.headers, body: parsed };
 }
 
@@ -336,6 +337,14 @@ describe('docs/openapi.yaml', () => {
     expect(stream.status).toBe(200);
     expect((await call('GET', `/v1/requests/${done.body.id}/events`, { apiKey: null })).status).toBe(401);
     expect((await call('GET', '/v1/requests/req_00000000000000000000000000/events')).status).toBe(404);
+  });
+
+  it('describes the public status page', async () => {
+    const { body } = await call('POST', '/v1/requests', { body: { type: 'demo.sleep', payload: {} }, headers: { 'idempotency-key': 'oa-status-page' } });
+    const path = new URL(body.statusUrl).pathname;
+    expect((await call('GET', path, { apiKey: null })).status).toBe(200);
+    expect((await call('GET', path, { apiKey: null, headers: { accept: 'text/html' } })).status).toBe(200);
+    expect((await call('GET', '/v1/status/not-a-token', { apiKey: null })).status).toBe(404);
   });
 
   it('has been checked against a real response for every documented response', () => {

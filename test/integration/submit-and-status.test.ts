@@ -43,7 +43,11 @@ describe('POST /v1/requests', () => {
     const response = await submit({ type: 'demo.sleep', payload: { ms: 10 } }, { 'idempotency-key': 'accept-1' });
 
     expect(response.status).toBe(202);
-    expect(response.body).toEqual({ id: expect.stringMatching(/^req_[0-9a-z]{26}$/), status: 'accepted' });
+    expect(response.body).toEqual({
+      id: expect.stringMatching(/^req_[0-9a-z]{26}$/),
+      status: 'accepted',
+      statusUrl: expect.stringMatching(/^http:\/\/localhost\/v1\/status\/[A-Za-z0-9_-]{40,}$/),
+    });
     expect(response.headers.Location).toBe(`/v1/requests/${response.body!.id}`);
     expect(Number(response.headers['Retry-After'])).toBeGreaterThan(0);
     expect(await visibleMessages()).toBe(before + 1);

@@ -73,6 +73,8 @@ export const keys = {
   }),
   ledger: (merchantId: string, reference: string): KeyRange => ({ pk: `LEDGER#${merchantId}#${reference}`, skPrefix: 'ENTRY#' }),
   redrive: (queue: string): Key => ({ pk: `REDRIVE#${queue}`, sk: 'REDRIVE' }),
+  /** The one secret behind every request's status token (lambdas/core/status-token.ts). */
+  statusTokenSecret: (): Key => ({ pk: 'CONFIG#status-token-secret', sk: 'CONFIG' }),
 } as const;
 
 /** Index keys: byMerchant (gsi1) lists a merchant's requests and an endpoint's deliveries; byStatus (gsi2) feeds the sweepers. */

@@ -1,6 +1,7 @@
 import { ENV, defaults, retryScheduleOf, webhookDefaults, type QueueName } from '../../../lib/topology';
 import { version } from '../../../package.json';
 import { dynamoClient, requiredEnv, snsClient, sqsClient } from '../../adapters/aws-clients';
+import { DynamoStatusTokenSecretStore } from '../../adapters/status-token-secret-store';
 import { DynamoMerchantStore } from '../../adapters/dynamo-merchant-store';
 import { DynamoNotificationLedger, DynamoOperationsContacts, DynamoRecipientSubscriptions } from '../../adapters/dynamo-notification-store';
 import { DynamoRedriveLog } from '../../adapters/dynamo-redrive-log';
@@ -81,6 +82,8 @@ export const requestQueue = perContainer(() => new SqsRequestQueue(sqsClient(), 
 export const walletLedger = perContainer(() => new DynamoWalletLedger(dynamoClient(), requiredEnv(ENV.tableName)));
 /** The redrive generations the worker compares a failed request with. */
 export const redriveLog = perContainer(() => new DynamoRedriveLog(dynamoClient(), requiredEnv(ENV.tableName)));
+/** The secret behind status tokens, read once per container. */
+export const statusTokenSecrets = perContainer(() => new DynamoStatusTokenSecretStore(dynamoClient(), requiredEnv(ENV.tableName)));
 
 // Webhooks.
 export const webhookEndpointStore = perContainer(

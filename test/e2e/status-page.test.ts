@@ -1,0 +1,77 @@
+import type { LocalRuntime } from '../../lib/local/runtime';
+import { apiClient, eventually, startTestRuntime } from '../support/local-runtime';
+
+let runtime: LocalRuntime;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime('statuspage');
+});
+
+afterAll(() => runtime?.stop());
+
+const PAYLOAD_MARK = 'payload-secret-7d1f';
+
+async function submitted(key: string, ms = 1_500) {
+  const response = await apiClient(runtime)('POST', '/v1/requests', {
+    body: { type: 'demo.sleep', payload: { ms, note: PAYLOAD_MARK } },
+    headers: { 'idempotency-key': key },
+  });
+  expect(response.status).toBe(202);
+  return response.body as { id: string; statusUrl: string };
+}
+
+/** What anyone holding the URL sees: no API key sent. */
+const visit = (url: string, accept?: string) => fetch(url, accept ? { headers: { accept } } : {});
+
+describe('the statusUrl of an accepted request', () => {
+  it('is an absolute URL on the API host whose token is not the request id, the same on a replay', async () => {
+    const first = await submitted('page-1');
+    expect(first.statusUrl).toMatch(new RegExp(`^${runtime.url}/v1/status/[A-Za-z0-9_-]{40,}$`));
+    expect(first.statusUrl).not.toContain(first.id);
+    expect((await submitted('page-1')).statusUrl).toBe(first.statusUrl);
+  });
+
+  it('answers JSON without an API key, with only the status, the type and the times', async () => {
+    const { id, statusUrl } = await submitted('page-2', 1);
+    const done = await eventually(async () => {
+      const response = await visit(statusUrl);
+      const body = (await response.json()) as Record<string, unknown>;
+      return body.status === 'succeeded' ? { response, body } : undefined;
+    });
+    expect(done.response.status).toBe(200);
+    expect(done.response.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(Object.keys(done.body).sort()).toEqual(['createdAt', 'status', 'type', 'updatedAt']);
+    const text = JSON.stringify(done.body);
+    for (const leak of [id, runtime.merchantId, PAYLOAD_MARK, 'sleptMs', 'payload', 'merchant', 'history']) expect(text).not.toContain(leak);
+  });
+
+  it('answers a browser with an accessible page that refreshes itself until the request is finished, and leaks nothing', async () => {
+    const { id, statusUrl } = await submitted('page-3', 3_000);
+    const running = await visit(statusUrl, 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8');
+    expect(running.status).toBe(200);
+    expect(running.headers.get('content-type')).toMatch(/^text\/html/);
+    const page = await running.text();
+    expect(page).toMatch(/<html lang="en">/);
+    expect(page).toMatch(/<meta http-equiv="refresh" content="\d+">/);
+    expect(page).toMatch(/role="status"/);
+    expect(page).toContain('demo.sleep');
+    for (const leak of [id, runtime.merchantId, PAYLOAD_MARK, 'payload', 'merchant']) expect(page).not.toContain(leak);
+
+    const finished = await eventually(async () => {
+      const html = await (await visit(statusUrl, 'text/html')).text();
+      return html.includes('<dd>succeeded</dd>') ? html : undefined;
+    });
+    expect(finished).not.toContain('http-equiv="refresh"');
+  });
+
+  it('is a 404 for a forged or altered token, like an unknown request', async () => {
+    const { statusUrl } = await submitted('page-4', 1);
+    const token = statusUrl.slice(statusUrl.lastIndexOf('/') + 1);
+    const altered = token.slice(0, -4) + (token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+    for (const url of [`${runtime.url}/v1/status/${altered}`, `${runtime.url}/v1/status/not-a-token`]) {
+      const response = await visit(url);
+      expect(response.status).toBe(404);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+    }
+  });
+});
