@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     [
       '',
       `Herald is running at ${runtime.url}`,
+      `  console        ${runtime.url}/ (live requests, deliveries, dead letters and outbox in your browser)`,
       `  demo merchant  ${runtime.merchantId}`,
       `  API key        ${runtime.apiKey}`,
       `  handlers       ${values.bundled ? 'the bundles in cdk.out, as deployed' : 'the TypeScript sources'}`,
