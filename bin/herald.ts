@@ -71,6 +71,8 @@ new HeraldStack(app, context('stackName') ?? 'Herald', {
   deliveryRetry: retryContext('delivery'),
   webhookDeadStreakLimit: numberContext('webhookDeadStreakLimit'),
   merchantRateLimit: numberContext('merchantRateLimit'),
+  maxRequestsInFlight: numberContext('maxRequestsInFlight'),
+  maxSmsPerDay: numberContext('maxSmsPerDay'),
 });
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

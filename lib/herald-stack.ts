@@ -18,6 +18,7 @@ import { WorkQueues } from './constructs/work-queues';
 import {
   defaults,
   ENV,
+  merchantQuotaDefaults,
   queueRetrySchedule,
   retryScheduleEnvironment,
   webhookDefaults,
@@ -51,6 +52,10 @@ export interface HeraldStackProps extends StackProps {
    * distribution's URL. Needs the stack in us-east-1. @default no per-merchant limit
    */
   readonly merchantRateLimit?: number;
+  /** Requests per merchant accepted but not yet finished; beyond it submit answers 429. @default 100 */
+  readonly maxRequestsInFlight?: number;
+  /** Requests with `notify.sms` per merchant per UTC day; beyond it submit answers 429. @default 100 */
+  readonly maxSmsPerDay?: number;
   /** Registers the demo processors `demo.sleep` and `demo.fail`. @default false */
   readonly demoProcessors?: boolean;
   /** Subscribed by email to the alarm topic. @default no subscription */
@@ -231,6 +236,13 @@ function operatorSettings(props: HeraldStackProps, retrySchedules: Record<QueueN
   };
   settings[ENV.smsAllowedCountries] = smsCountryList(props.smsAllowedCountries ?? []);
   settings[ENV.demoProcessors] = props.demoProcessors === true ? 'true' : 'false';
+  for (const [name, value] of [
+    ['maxRequestsInFlight', props.maxRequestsInFlight ?? merchantQuotaDefaults.requestsInFlight],
+    ['maxSmsPerDay', props.maxSmsPerDay ?? merchantQuotaDefaults.smsPerDay],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a whole number of 1 or more, got ${value}`);
+    settings[ENV[name]] = String(value);
+  }
   if (props.smsSenderId) settings[lookupEnv('smsSenderId') ?? 'HERALD_SMS_SENDER_ID'] = props.smsSenderId;
   return settings;
 }

@@ -60,6 +60,9 @@ export const ENV = {
   demoProcessors: 'HERALD_DEMO_PROCESSORS',
   /** ISO 3166 alpha-2 codes SMS may go to, comma-separated; empty: no SMS; `*` (local runtime only): every country. */
   smsAllowedCountries: 'HERALD_SMS_ALLOWED_COUNTRIES',
+  /** Per-merchant quotas (stack props `maxRequestsInFlight`, `maxSmsPerDay`); unset: no quota (the local runtime's default). */
+  maxRequestsInFlight: 'HERALD_MAX_REQUESTS_IN_FLIGHT',
+  maxSmsPerDay: 'HERALD_MAX_SMS_PER_DAY',
   /** Local runtime only: requests per API key per `merchantRateLimit.windowSeconds`; unset, no limit. On AWS the WAF rule counts. */
   merchantRateLimit: 'HERALD_MERCHANT_RATE_LIMIT',
   /** Consecutive dead deliveries after which an endpoint is disabled. */
@@ -268,6 +271,9 @@ export const schedules: Record<string, ScheduleSpec> = {
  * by a WAF rate-based rule on AWS and by the gateway locally. One of WAF's evaluation windows
  * (60, 120, 300 or 600 s).
  */
+/** Per-merchant quotas a deployment gets unless the operator chooses others. */
+export const merchantQuotaDefaults = { requestsInFlight: 100, smsPerDay: 100 } as const;
+
 export const merchantRateLimit = { windowSeconds: 300, minimum: 10 } as const;
 
 /** The 429 problem of the rate limit, the same from the WAF rule's custom response and the local gateway. */

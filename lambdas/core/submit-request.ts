@@ -12,6 +12,7 @@ import type { IdempotencyRecord, RequestQueue, RequestStore } from './ports';
 import type { HeraldRequest } from './request';
 import { fieldErrorsOf, isValidIdempotencyKey, submissionSchema, validate } from './submission';
 import { validateNotifyTargets, type SmsCountries } from './notify-targets';
+import { IN_FLIGHT_RETRY_AFTER_SECONDS, QuotaExceededError, smsDay, type MerchantQuotaLimits, type MerchantQuotas } from './merchant-quotas';
 
 export interface SubmitDependencies {
   readonly store: RequestStore;
@@ -21,6 +22,8 @@ export interface SubmitDependencies {
   readonly idempotencyKeyTtlHours: number;
   /** Countries `notify.sms` may be in (the operator's `smsAllowedCountries`). */
   readonly smsCountries: SmsCountries;
+  /** Per-merchant quotas; absent where none apply (the local runtime unless configured). */
+  readonly quotas?: { readonly store: MerchantQuotas; readonly limits: MerchantQuotaLimits };
   readonly now?: () => Date;
 }
 
@@ -100,8 +103,17 @@ export async function submitRequest(deps: SubmitDependencies, input: SubmitInput
     updatedAt: at,
   };
 
-  const created = await deps.store.create(request, record);
+  const release = await takeQuotas(deps, request, now);
+  let created: Awaited<ReturnType<RequestStore['create']>>;
+  try {
+    created = await deps.store.create(request, record);
+  } catch (error) {
+    await release();
+    throw error;
+  }
   if (created.outcome === 'exists') {
+    // A replay: the original request holds its own slot and SMS; this attempt's are given back.
+    await release();
     const existing = created.record;
     if (existing.fingerprint !== record.fingerprint) throw new IdempotencyKeyReusedError(key);
     if (!existing.enqueuedAt) await enqueue(deps, existing, input.traceId, true);
@@ -109,6 +121,30 @@ export async function submitRequest(deps: SubmitDependencies, input: SubmitInput
   }
   await enqueue(deps, record, input.traceId, false);
   return { id, body: response, expectedSeconds: processor.expectedSeconds, replayed: false };
+}
+
+/**
+ * Counts the request against its merchant's quotas before anything is stored, so a refusal
+ * leaves nothing behind; returns how to give the counts back if the request is not stored after all.
+ */
+async function takeQuotas(deps: SubmitDependencies, request: HeraldRequest, now: Date): Promise<() => Promise<void>> {
+  if (!deps.quotas) return async () => undefined;
+  const { store, limits } = deps.quotas;
+  const { merchantId, id } = request;
+  if (!(await store.admitInFlight(merchantId, id, limits.requestsInFlight))) {
+    throw new QuotaExceededError('requests-in-flight', limits.requestsInFlight, IN_FLIGHT_RETRY_AFTER_SECONDS);
+  }
+  const releaseSlot = () => store.releaseInFlight(merchantId, id).catch(() => undefined);
+  if (!request.notify?.sms) return releaseSlot;
+  const { day, secondsLeft } = smsDay(now);
+  if (!(await store.reserveSms(merchantId, day, limits.smsPerDay, now))) {
+    await releaseSlot();
+    throw new QuotaExceededError('sms-per-day', limits.smsPerDay, secondsLeft);
+  }
+  return async () => {
+    await releaseSlot();
+    await store.returnSms(merchantId, day).catch(() => undefined);
+  };
 }
 
 async function enqueue(deps: SubmitDependencies, record: IdempotencyRecord, traceId: string | undefined, markAfter: boolean) {

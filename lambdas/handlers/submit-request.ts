@@ -1,7 +1,7 @@
 import { defaults } from '../../lib/topology';
 import { submitRequest } from '../core/submit-request';
 import { MAX_BODY_BYTES } from '../core/submission';
-import { processors, requestQueue, requestStore, settings } from './shared/dependencies';
+import { merchantQuotas, processors, requestQueue, requestStore, settings } from './shared/dependencies';
 import { headerOf, httpRoute, jsonBodyOf, json, merchantIdOf } from './shared/http';
 import { countMetric, logger, METRIC } from './shared/observability';
 import { statusUrlOf } from './shared/status-url';
@@ -18,6 +18,7 @@ export const handler = httpRoute(async (event, { traceId }) => {
       knownTypes: processors().registeredTypes,
       idempotencyKeyTtlHours: settings.idempotencyKeyTtlHours(),
       smsCountries: settings.smsCountries(),
+      quotas: merchantQuotas(),
     },
     { merchantId, idempotencyKey, body: jsonBodyOf(event, MAX_BODY_BYTES), traceId },
   );

@@ -91,6 +91,12 @@ describe('the demo processors', () => {
   });
 });
 
+describe('the per-merchant quotas', () => {
+  it('reach the submit function with their defaults in a default synth', () => {
+    expect(synth().environmentOf('submit')).toMatchObject({ [ENV.maxRequestsInFlight]: '100', [ENV.maxSmsPerDay]: '100' });
+  });
+});
+
 describe('the SMS countries', () => {
   it('leave SMS off in a default synth', () => {
     expect(synth().environmentOf('submit')[ENV.smsAllowedCountries]).toBe('');

@@ -4,11 +4,15 @@ import { ENV } from '../../lib/topology';
 
 let submitHandler: unknown;
 let contactsHandler: unknown;
+let listHandler: unknown;
+let cancelHandler: unknown;
 
 beforeAll(async () => {
   await provisionForTest('guards');
   submitHandler = (await import('../../lambdas/handlers/submit-request')).handler;
   contactsHandler = (await import('../../lambdas/handlers/put-notification-contacts')).handler;
+  listHandler = (await import('../../lambdas/handlers/list-requests')).handler;
+  cancelHandler = (await import('../../lambdas/handlers/cancel-request')).handler;
 });
 
 /** Runs `body` with environment variables set as a deployment would set them, then restores them. */
@@ -82,5 +86,49 @@ describe('demo processors', () => {
 
     const on = await withEnvironment({ [ENV.demoProcessors]: 'true' }, () => submit({ type: 'demo.sleep', payload: { ms: 1 } }));
     expect(on.status).toBe(202);
+  });
+});
+
+describe('per-merchant quotas', () => {
+  const quotas = (inFlight: number, smsPerDay: number) => ({ [ENV.maxRequestsInFlight]: String(inFlight), [ENV.maxSmsPerDay]: String(smsPerDay) });
+
+  it('answers 429 with Retry-After once a merchant has its limit of requests in flight, storing nothing, and admits again after one ends', async () => {
+    await withEnvironment(quotas(2, 10), async () => {
+      const first = await submit({ type: 'order.process', payload: order }, 'mer_busy');
+      const second = await submit({ type: 'order.process', payload: order }, 'mer_busy');
+      const third = await submit({ type: 'order.process', payload: order }, 'mer_busy');
+      const elsewhere = await submit({ type: 'order.process', payload: order }, 'mer_calm');
+
+      expect([first.status, second.status, elsewhere.status]).toEqual([202, 202, 202]);
+      expect(third.status).toBe(429);
+      expect(third.headers['Content-Type']).toBe('application/problem+json');
+      expect(Number(third.headers['Retry-After'])).toBeGreaterThan(0);
+      expect(third.body).toMatchObject({ type: 'https://herald.dev/problems/quota-exceeded', status: 429, quota: 'requests-in-flight', limit: 2 });
+      const listed = await invoke(listHandler, apiEvent({ method: 'GET', path: '/v1/requests', merchantId: 'mer_busy' }));
+      expect(listed.body!.items).toHaveLength(2);
+
+      const id = first.body!.id as string;
+      const cancelled = await invoke(
+        cancelHandler,
+        apiEvent({ method: 'POST', path: `/v1/requests/${id}/cancel`, routeKey: 'POST /v1/requests/{id}/cancel', pathParameters: { id }, merchantId: 'mer_busy' }),
+      );
+      expect(cancelled.status).toBe(200);
+      expect((await submit({ type: 'order.process', payload: order }, 'mer_busy')).status).toBe(202);
+    });
+  });
+
+  it('answers 429 until midnight UTC once a merchant has sent its SMS of the day, and still takes requests without SMS', async () => {
+    await withEnvironment({ ...quotas(100, 1), [ENV.smsAllowedCountries]: '*' }, async () => {
+      const texted = await submit({ type: 'order.process', payload: order, notify: { sms: '+12025550123' } }, 'mer_chatty');
+      const again = await submit({ type: 'order.process', payload: order, notify: { sms: '+12025550124' } }, 'mer_chatty');
+      const silent = await submit({ type: 'order.process', payload: order }, 'mer_chatty');
+
+      expect(texted.status).toBe(202);
+      expect(again.status).toBe(429);
+      expect(again.body).toMatchObject({ quota: 'sms-per-day', limit: 1, detail: expect.stringMatching(/its 1 SMS notifications of today/) });
+      expect(Number(again.headers['Retry-After'])).toBeGreaterThan(0);
+      expect(Number(again.headers['Retry-After'])).toBeLessThanOrEqual(86_400);
+      expect(silent.status).toBe(202);
+    });
   });
 });

@@ -72,6 +72,10 @@ export const keys = {
     sk: `ENTRY#${entry}`,
   }),
   ledger: (merchantId: string, reference: string): KeyRange => ({ pk: `LEDGER#${merchantId}#${reference}`, skPrefix: 'ENTRY#' }),
+  /** The ids of a merchant's requests not yet finished: a set, so admitting or releasing one twice changes nothing. */
+  requestsInFlight: (merchantId: string): Key => ({ pk: merchantPartition(merchantId), sk: 'QUOTA#in-flight' }),
+  /** A merchant's SMS count of one UTC day (`YYYY-MM-DD`), expired by TTL two days later. */
+  smsOfDay: (merchantId: string, day: string): Key => ({ pk: merchantPartition(merchantId), sk: `QUOTA#sms#${day}` }),
   redrive: (queue: string): Key => ({ pk: `REDRIVE#${queue}`, sk: 'REDRIVE' }),
   /** The one secret behind every request's status token (lambdas/core/status-token.ts). */
   statusTokenSecret: (): Key => ({ pk: 'CONFIG#status-token-secret', sk: 'CONFIG' }),

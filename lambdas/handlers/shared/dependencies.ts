@@ -2,7 +2,9 @@ import { ENV, defaults, retryScheduleOf, webhookDefaults, type QueueName } from 
 import { version } from '../../../package.json';
 import { dynamoClient, requiredEnv, snsClient, sqsClient } from '../../adapters/aws-clients';
 import { DynamoStatusTokenSecretStore } from '../../adapters/status-token-secret-store';
+import { DynamoMerchantQuotas } from '../../adapters/dynamo-merchant-quotas';
 import { DynamoMerchantStore } from '../../adapters/dynamo-merchant-store';
+import type { MerchantQuotaLimits, MerchantQuotas } from '../../core/merchant-quotas';
 import { DynamoNotificationLedger, DynamoOperationsContacts, DynamoRecipientSubscriptions } from '../../adapters/dynamo-notification-store';
 import { DynamoRedriveLog } from '../../adapters/dynamo-redrive-log';
 import { DynamoRequestStore } from '../../adapters/dynamo-request-store';
@@ -63,6 +65,12 @@ export const settings = {
     staleEnqueueAfterSeconds: numberFromEnv(ENV.sweepStaleEnqueueAfterSeconds, defaults.sweepStaleEnqueueAfterSeconds),
     batchLimit: defaults.sweepBatchLimit,
   }),
+  /** Both quotas, or none: a deployment always sets both; unset locally unless asked for. */
+  merchantQuotas: (): MerchantQuotaLimits | undefined => {
+    const requestsInFlight = numberFromEnv(ENV.maxRequestsInFlight, 0);
+    const smsPerDay = numberFromEnv(ENV.maxSmsPerDay, 0);
+    return requestsInFlight > 0 && smsPerDay > 0 ? { requestsInFlight, smsPerDay } : undefined;
+  },
   webhookHostPolicy: () => webhookHostPolicy(process.env[ENV.allowedWebhookHosts], process.env[ENV.localWebhookHosts]),
   webhookDeadStreakLimit: () => numberFromEnv(ENV.webhookDeadStreakLimit, webhookDefaults.deadStreakLimit),
 };
@@ -78,6 +86,14 @@ export function processors(): ProcessorRegistry {
 export const requestStore = perContainer(() => new DynamoRequestStore(dynamoClient(), requiredEnv(ENV.tableName), settings.requestRetentionDays()));
 export const merchantStore = perContainer(() => new DynamoMerchantStore(dynamoClient(), requiredEnv(ENV.tableName)));
 export const requestQueue = perContainer(() => new SqsRequestQueue(sqsClient(), requiredEnv(ENV.requestsQueueUrl)));
+export const merchantQuotaStore = perContainer(() => new DynamoMerchantQuotas(dynamoClient(), requiredEnv(ENV.tableName)));
+
+/** The quotas submit counts against, when the deployment sets them. */
+export function merchantQuotas(): { store: MerchantQuotas; limits: MerchantQuotaLimits } | undefined {
+  const limits = settings.merchantQuotas();
+  return limits ? { store: merchantQuotaStore(), limits } : undefined;
+}
+
 /** Wallet balances and their ledger, for processors that move money (through their context's services). */
 export const walletLedger = perContainer(() => new DynamoWalletLedger(dynamoClient(), requiredEnv(ENV.tableName)));
 /** The redrive generations the worker compares a failed request with. */
@@ -144,6 +160,8 @@ const webhookFanOut = perContainer(() => new WebhookFanOut({ endpoints: webhookE
 
 // Each side's adapters are built only once a request ends.
 const requestFinishedPublisher = everyPublisher([
+  // Released whether or not quotas are set now: a request admitted under an earlier setting still holds its slot.
+  { requestFinished: (request) => merchantQuotaStore().releaseInFlight(request.merchantId, request.id) },
   { requestFinished: (request) => notifyRequestFinished(notifierDependencies(), request) },
   { requestFinished: (request) => webhookFanOut().requestFinished(request) },
 ]);

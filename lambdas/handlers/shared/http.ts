@@ -13,6 +13,7 @@ import {
   UnauthorizedError,
   ValidationError,
 } from '../../core/errors';
+import { QuotaExceededError } from '../../core/merchant-quotas';
 import { flushMetrics, logger } from './observability';
 
 /** What the API-key authorizer puts in the request context (simple responses: `authorizer.lambda`). */
@@ -106,6 +107,12 @@ export const PROBLEMS: Readonly<Record<string, ProblemShape>> = {
   },
   'endpoint-limit-reached': { status: 409, title: 'Endpoint limit reached' },
   'payload-too-large': { status: 413, title: 'Payload too large' },
+  'quota-exceeded': {
+    status: 429,
+    title: 'Quota exceeded',
+    headers: (error): Record<string, string> => (error instanceof QuotaExceededError ? { 'Retry-After': String(error.retryAfterSeconds) } : {}),
+    extensions: (error) => (error instanceof QuotaExceededError ? { quota: error.quota, limit: error.limit } : {}),
+  },
   'idempotency-key-reused': { status: 422, title: 'Idempotency-Key reused with a different body' },
   'notification-rejected': { status: 422, title: 'Notification rejected' },
   'service-unavailable': { status: 503, title: 'Service unavailable', headers: retryAfter },
