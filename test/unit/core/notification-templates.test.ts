@@ -4,6 +4,7 @@ import {
   fitsOneSms,
   gsm7Length,
   operationsFailedSms,
+  requestEmail,
   requestSms,
   SMS_MAX_GSM7_LENGTH,
 } from '../../../lambdas/core/notification-templates';
@@ -48,6 +49,31 @@ describe('SMS templates', () => {
     expect(gsm7Length('Done €5')).toBe(8);
     expect(gsm7Length('naïve ✓')).toBeUndefined();
     expect(fitsOneSms('a'.repeat(161))).toBe(false);
+  });
+});
+
+describe('the request email, which any merchant may send to an address that confirmed once', () => {
+  it('carries nothing a merchant wrote: no payload, result, error message or merchant name', () => {
+    const marker = 'Click https://phish.example/login now';
+    const email = requestEmail({
+      id: 'req_01hx0000000000000000000000',
+      type: 'order.process',
+      status: 'failed',
+      updatedAt: '2026-03-10T12:00:00.000Z',
+      error: { code: 'order_limit_exceeded', message: marker, retryable: false },
+      ...({ merchantId: 'mer_other', payload: { note: marker }, result: { note: marker } } as object),
+    });
+
+    expect(`${email.subject}\n${email.text}`).not.toMatch(/phish|mer_other/);
+    expect(email.text).toBe(
+      [
+        'Your request req_01hx0000000000000000000000 (order.process) failed at 2026-03-10T12:00:00.000Z.',
+        '',
+        'Reason: order_limit_exceeded',
+        '',
+        'You receive this message because your address was given when the request was made.',
+      ].join('\n'),
+    );
   });
 });
 
