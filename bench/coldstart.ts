@@ -100,7 +100,11 @@ const ms = (init: Init) => `${init.wallMs.toFixed(1)} / ${init.cpuMs.toFixed(1)}
 async function main(): Promise<void> {
   if (!values['no-synth']) {
     console.log('npx cdk synth --quiet ...');
-    execFileSync('npx', ['cdk', 'synth', '--quiet'], { cwd: PROJECT_ROOT, stdio: 'pipe', env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' } });
+    try {
+      execFileSync('npx', ['cdk', 'synth', '--quiet'], { cwd: PROJECT_ROOT, stdio: 'pipe', env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' } });
+    } catch (error) {
+      throw new Error(`npx cdk synth failed:\n${String((error as { stderr?: Buffer }).stderr ?? error)}`);
+    }
   }
   const bundles = handlerBundles(join(PROJECT_ROOT, 'cdk.out'));
   const outdir = mkdtempSync(join(tmpdir(), 'herald-sdk-bundled-'));

@@ -82,11 +82,14 @@ export function processors(): ProcessorRegistry {
   return processorRegistry({ demoProcessors: settings.demoProcessors() });
 }
 
+// Each builder is marked pure (a closure, nothing runs until it is called) so that esbuild leaves
+// out of a function's bundle every adapter its handler never asks for.
+
 // Requests and merchants.
-export const requestStore = perContainer(() => new DynamoRequestStore(dynamoClient(), requiredEnv(ENV.tableName), settings.requestRetentionDays()));
-export const merchantStore = perContainer(() => new DynamoMerchantStore(dynamoClient(), requiredEnv(ENV.tableName)));
-export const requestQueue = perContainer(() => new SqsRequestQueue(sqsClient(), requiredEnv(ENV.requestsQueueUrl)));
-export const merchantQuotaStore = perContainer(() => new DynamoMerchantQuotas(dynamoClient(), requiredEnv(ENV.tableName)));
+export const requestStore = /* @__PURE__ */ perContainer(() => new DynamoRequestStore(dynamoClient(), requiredEnv(ENV.tableName), settings.requestRetentionDays()));
+export const merchantStore = /* @__PURE__ */ perContainer(() => new DynamoMerchantStore(dynamoClient(), requiredEnv(ENV.tableName)));
+export const requestQueue = /* @__PURE__ */ perContainer(() => new SqsRequestQueue(sqsClient(), requiredEnv(ENV.requestsQueueUrl)));
+export const merchantQuotaStore = /* @__PURE__ */ perContainer(() => new DynamoMerchantQuotas(dynamoClient(), requiredEnv(ENV.tableName)));
 
 /** The quotas submit counts against, when the deployment sets them. */
 export function merchantQuotas(): { store: MerchantQuotas; limits: MerchantQuotaLimits } | undefined {
@@ -95,18 +98,18 @@ export function merchantQuotas(): { store: MerchantQuotas; limits: MerchantQuota
 }
 
 /** Wallet balances and their ledger, for processors that move money (through their context's services). */
-export const walletLedger = perContainer(() => new DynamoWalletLedger(dynamoClient(), requiredEnv(ENV.tableName)));
+export const walletLedger = /* @__PURE__ */ perContainer(() => new DynamoWalletLedger(dynamoClient(), requiredEnv(ENV.tableName)));
 /** The redrive generations the worker compares a failed request with. */
-export const redriveLog = perContainer(() => new DynamoRedriveLog(dynamoClient(), requiredEnv(ENV.tableName)));
+export const redriveLog = /* @__PURE__ */ perContainer(() => new DynamoRedriveLog(dynamoClient(), requiredEnv(ENV.tableName)));
 /** The secret behind status tokens, read once per container. */
-export const statusTokenSecrets = perContainer(() => new DynamoStatusTokenSecretStore(dynamoClient(), requiredEnv(ENV.tableName)));
+export const statusTokenSecrets = /* @__PURE__ */ perContainer(() => new DynamoStatusTokenSecretStore(dynamoClient(), requiredEnv(ENV.tableName)));
 
 // Webhooks.
-export const webhookEndpointStore = perContainer(
+export const webhookEndpointStore = /* @__PURE__ */ perContainer(
   () => new DynamoWebhookEndpointStore(dynamoClient(), requiredEnv(ENV.tableName), webhookDefaults.endpointCacheSeconds),
 );
-export const deliveryStore = perContainer(() => new DynamoDeliveryStore(dynamoClient(), requiredEnv(ENV.tableName)));
-export const deliveryQueue = perContainer(() => new SqsDeliveryQueue(sqsClient(), requiredEnv(ENV.deliveriesQueueUrl)));
+export const deliveryStore = /* @__PURE__ */ perContainer(() => new DynamoDeliveryStore(dynamoClient(), requiredEnv(ENV.tableName)));
+export const deliveryQueue = /* @__PURE__ */ perContainer(() => new SqsDeliveryQueue(sqsClient(), requiredEnv(ENV.deliveriesQueueUrl)));
 
 let resolver: Resolver = systemResolver;
 
@@ -130,7 +133,7 @@ export function webhookTransport(): HttpWebhookTransport {
 
 // Notifications.
 /** The notification slots alone: what the status function reads, with nothing but the table. */
-export const notificationLedger = perContainer(
+export const notificationLedger = /* @__PURE__ */ perContainer(
   () => new DynamoNotificationLedger(dynamoClient(), requiredEnv(ENV.tableName), settings.requestRetentionDays()),
 );
 
@@ -145,7 +148,7 @@ function smsSender(): SmsSender {
   return new SnsSmsSender(snsClient(), process.env[ENV.smsSenderId] || undefined);
 }
 
-export const notifierDependencies = perContainer(
+export const notifierDependencies = /* @__PURE__ */ perContainer(
   (): NotifierDependencies => ({
     ledger: notificationLedger(),
     sms: smsSender(),
@@ -156,10 +159,10 @@ export const notifierDependencies = perContainer(
   }),
 );
 
-const webhookFanOut = perContainer(() => new WebhookFanOut({ endpoints: webhookEndpointStore(), deliveries: deliveryStore(), queue: deliveryQueue() }));
+const webhookFanOut = /* @__PURE__ */ perContainer(() => new WebhookFanOut({ endpoints: webhookEndpointStore(), deliveries: deliveryStore(), queue: deliveryQueue() }));
 
 // Each side's adapters are built only once a request ends.
-const requestFinishedPublisher = everyPublisher([
+const requestFinishedPublisher = /* @__PURE__ */ everyPublisher([
   // Released whether or not quotas are set now: a request admitted under an earlier setting still holds its slot.
   { requestFinished: (request) => merchantQuotaStore().releaseInFlight(request.merchantId, request.id) },
   { requestFinished: (request) => notifyRequestFinished(notifierDependencies(), request) },
@@ -176,7 +179,7 @@ export function operationsNotices(): Pick<MerchantNotifier, 'endpointDisabled'> 
   return { endpointDisabled: (notice) => notifyEndpointDisabled(notifierDependencies(), notice) };
 }
 
-const announcer = perContainer(() =>
+const announcer = /* @__PURE__ */ perContainer(() =>
   endpointDisabledAnnouncer({
     deliveries: deliveryStore(),
     tellOperations: (notice) => operationsNotices().endpointDisabled(notice),
