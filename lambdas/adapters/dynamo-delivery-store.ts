@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { table } from '../../lib/topology';
 import type { AttemptRecord, DeliveryStore } from '../core/webhook-ports';
-import { parseDeliveryId, type Delivery } from '../core/webhooks';
+import { MAX_DELIVERY_ROUNDS, parseDeliveryId, type Delivery, type DeliveryState } from '../core/webhooks';
 import { unlessConditionFails } from './dynamo/conditions';
 import { deliveryFromItem, deliveryToItem, indexKeys, keys } from './dynamo/keys';
 
@@ -76,15 +76,36 @@ export class DynamoDeliveryStore implements DeliveryStore {
     return Items.map(deliveryFromItem);
   }
 
+  async pageForEndpoint(endpointId: string, query: { since: string; limit: number; after?: string }): Promise<{ deliveries: Delivery[]; next?: string }> {
+    const index = table.indexes.byMerchant;
+    const { Items = [], LastEvaluatedKey } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: index.name,
+        KeyConditionExpression: '#pk = :pk AND #sk >= :since',
+        ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
+        ExpressionAttributeValues: { ':pk': indexKeys.endpointDeliveries(endpointId), ':since': query.since },
+        Limit: query.limit,
+        ...(query.after ? { ExclusiveStartKey: JSON.parse(query.after) as Record<string, unknown> } : {}),
+      }),
+    );
+    return { deliveries: Items.map(deliveryFromItem), ...(LastEvaluatedKey ? { next: JSON.stringify(LastEvaluatedKey) } : {}) };
+  }
+
   async record(id: string, round: number, record: AttemptRecord, at: string): Promise<boolean> {
     const parts = parseDeliveryId(id);
     if (!parts) return false;
     const sets = ['#state = :state', 'updatedAt = :at'];
     const removes: string[] = [];
     const values: Record<string, unknown> = { ':state': record.state, ':at': at, ':round': round, ':pending': 'pending' };
-    if (record.attempt) {
-      sets.push('attempts = list_append(attempts, :attempt)');
-      values[':attempt'] = [record.attempt];
+    if (record.attempts) {
+      // The caller read the log and trimmed it: the item holds at most ATTEMPT_LOG_LIMIT attempts.
+      sets.push('attempts = :attempts');
+      values[':attempts'] = record.attempts;
+    }
+    if (record.redriveGeneration !== undefined) {
+      sets.push('deadAtRedrive = :deadAtRedrive');
+      values[':deadAtRedrive'] = record.redriveGeneration;
     }
     if (record.reason) {
       sets.push('reason = :reason');
@@ -121,9 +142,19 @@ export class DynamoDeliveryStore implements DeliveryStore {
     );
   }
 
-  async resend(id: string, at: string, expected?: { round: number; nextAttemptAt?: string }): Promise<Delivery | undefined> {
+  async resend(id: string, at: string, expected?: { round: number; state?: DeliveryState; nextAttemptAt?: string }): Promise<Delivery | undefined> {
     const parts = parseDeliveryId(id);
     if (!parts) return undefined;
+    const state = expected?.state ?? 'pending';
+    // The sweeper's resend holds only if nothing happened since it looked (no attempt, no newer round).
+    const unchanged =
+      expected === undefined
+        ? []
+        : [
+            'round = :expected',
+            '#state = :expectedState',
+            ...(state === 'pending' ? [expected.nextAttemptAt ? 'nextAttemptAt = :seen' : 'attribute_not_exists(nextAttemptAt)'] : []),
+          ];
     return unlessConditionFails(
       async () => {
         const { Attributes } = await this.client.send(
@@ -132,19 +163,16 @@ export class DynamoDeliveryStore implements DeliveryStore {
             Key: keys.delivery(parts.subjectId, parts.endpointId, parts.eventType),
             UpdateExpression:
               'SET #state = :pending, round = round + :one, nextAttemptAt = :at, updatedAt = :at, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk REMOVE reason',
-            // The sweeper's resend holds only if nothing happened since it looked (no attempt, no newer round).
-            ConditionExpression:
-              expected === undefined
-                ? 'attribute_exists(pk)'
-                : `round = :expected AND #state = :pending AND ${expected.nextAttemptAt ? 'nextAttemptAt = :seen' : 'attribute_not_exists(nextAttemptAt)'}`,
+            ConditionExpression: ['attribute_exists(pk)', 'round < :maxRounds', ...unchanged].join(' AND '),
             ExpressionAttributeNames: { '#state': 'state' },
             ExpressionAttributeValues: {
               ':pending': 'pending',
               ':one': 1,
               ':at': at,
+              ':maxRounds': MAX_DELIVERY_ROUNDS,
               ...Object.fromEntries(Object.entries(indexKeys.pendingDelivery(id, at)).map(([attribute, value]) => [`:${attribute}`, value])),
-              ...(expected === undefined ? {} : { ':expected': expected.round }),
-              ...(expected?.nextAttemptAt ? { ':seen': expected.nextAttemptAt } : {}),
+              ...(expected === undefined ? {} : { ':expected': expected.round, ':expectedState': state }),
+              ...(expected?.nextAttemptAt && state === 'pending' ? { ':seen': expected.nextAttemptAt } : {}),
             },
             ReturnValues: 'ALL_NEW',
           }),

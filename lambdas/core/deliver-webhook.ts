@@ -3,9 +3,16 @@ import type { RetrySchedule } from './retry-schedule';
 import { backoffDelaySeconds } from './backoff';
 import type { MerchantNotifier } from './ports';
 import type { HeraldRequest } from './request';
+import type { RedriveLog } from './redrive';
+import { deliveryMessageOf } from './fan-out-webhooks';
 import type { DeliveryQueue, DeliveryStore, WebhookEndpointStore } from './webhook-ports';
 import {
   activeSecrets,
+  appendAttempt,
+  ERROR_MESSAGE_CHARS,
+  excerptOf,
+  MAX_DELIVERY_ROUNDS,
+  type Delivery,
   requestEventBody,
   testEventBody,
   TEST_EVENT_TYPE,
@@ -73,9 +80,9 @@ export async function attemptDelivery(
       attempt,
       ...(result.status !== undefined ? { status: result.status } : {}),
       ...(result.error ? { error: result.error } : {}),
-      ...(result.errorMessage ? { errorMessage: result.errorMessage } : {}),
+      ...(result.errorMessage ? { errorMessage: result.errorMessage.slice(0, ERROR_MESSAGE_CHARS) } : {}),
       latencyMs: result.latencyMs,
-      ...(result.responseBody ? { responseBody: result.responseBody } : {}),
+      ...(result.responseBody ? { responseBody: excerptOf(result.responseBody) } : {}),
     },
   };
 }
@@ -96,6 +103,10 @@ export interface DeliverDependencies extends AttemptDependencies {
   readonly failingDaysLimit: number;
   readonly log: (message: string, extra?: Record<string, unknown>) => void;
   readonly random?: () => number;
+  /** Redrives of the deliveries queue: a dead delivery's message is sent again only after a newer one began. */
+  readonly redrives: RedriveLog;
+  /** The queue the message came from, as the redrive log names it. */
+  readonly queueName: string;
 }
 
 export interface ReceivedDelivery {
@@ -103,7 +114,14 @@ export interface ReceivedDelivery {
   /** SQS's receive count: the attempt number within this round. */
   readonly receiveCount: number;
   readonly receiptHandle: string;
+  /** When the message was received; its visibility may reach 12 hours from then. Defaults to when the work began. */
+  readonly receivedAt?: Date;
 }
+
+/** SQS's limit on a message's visibility, counted from its receipt. */
+export const VISIBILITY_LIMIT_SECONDS = 12 * 3600;
+/** Kept clear of the limit for the calls between now and the visibility change. */
+const VISIBILITY_MARGIN_SECONDS = 60;
 
 /**
  * What became of one message. `retry` and `dead` leave the message on the queue (the caller
@@ -124,7 +142,15 @@ export type DeliverOutcome =
  */
 export async function deliverWebhook(deps: DeliverDependencies, received: ReceivedDelivery): Promise<DeliverOutcome> {
   const now = deps.now ?? (() => new Date());
+  const receivedAt = received.receivedAt ?? now();
   const { message } = received;
+  // The record first: a message whose round is over, or that an operator redrove, must not POST unrecorded.
+  const delivery = await deps.deliveries.get(message.deliveryId);
+  if (!delivery) return { kind: 'dropped', reason: 'the delivery no longer exists' };
+  if (delivery.round !== message.round) return superseded(message);
+  if (delivery.state === 'dead') return startRedrivenRound(deps, delivery, message);
+  if (delivery.state !== 'pending') return { kind: 'dropped', reason: `the delivery is already ${delivery.state}` };
+
   const endpoint = await deps.endpoints.getCached(message.merchantId, message.endpointId);
   if (!endpoint) return drop(deps, message, 'the endpoint was deleted');
   if (endpoint.status === 'disabled') return drop(deps, message, `the endpoint is disabled (${endpoint.disabledReason ?? 'no reason given'})`);
@@ -132,41 +158,63 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
   if (body === undefined) return drop(deps, message, 'the request no longer exists');
 
   const { attempt, result } = await attemptDelivery(deps, endpoint, { id: message.deliveryId, traceId: message.traceId }, body, received.receiveCount);
+  const attempts = appendAttempt(delivery.attempts, attempt);
   const at = now().toISOString();
 
   if (isSuccess(result)) {
-    await record(deps, message, { attempt, state: 'succeeded' }, at);
+    await record(deps, message, { attempts, state: 'succeeded' }, at);
     if (endpoint.failingSince) await deps.endpoints.markSucceeded(endpoint.merchantId, endpoint.id, at);
     return { kind: 'delivered', attempt };
   }
   if (result.status === 410) {
-    await record(deps, message, { attempt, state: 'dead', reason: 'the endpoint answered 410 Gone and was disabled' }, at);
+    await record(deps, message, { attempts, state: 'dead', reason: 'the endpoint answered 410 Gone and was disabled' }, at);
     await disableEndpoint(deps, endpoint, 'the endpoint answered 410 Gone', at);
     return { kind: 'gone', attempt };
   }
   if (received.receiveCount >= deps.maxAttempts) {
-    if (!(await record(deps, message, { attempt, state: 'dead', reason: `no success after ${received.receiveCount} attempts` }, at))) {
-      return superseded(message);
-    }
+    const redriveGeneration = await deps.redrives.generation(deps.queueName);
+    const reason = `no success after ${received.receiveCount} attempts`;
+    if (!(await record(deps, message, { attempts, state: 'dead', reason, redriveGeneration }, at))) return superseded(message);
     // Visible again at once, so SQS moves it to the DLQ on the next receive.
     await deps.queue.delayRedelivery(received.receiptHandle, 0);
     await checkFailingEndpoint(deps, endpoint, at);
     await checkDeadStreak(deps, endpoint, message.deliveryId, at);
     return { kind: 'dead', attempt };
   }
-  const delaySeconds = retryDelaySeconds(deps, received.receiveCount, result);
+  const spentSeconds = Math.ceil((now().getTime() - receivedAt.getTime()) / 1000);
+  const delaySeconds = Math.min(
+    retryDelaySeconds(deps, received.receiveCount, result),
+    Math.max(VISIBILITY_LIMIT_SECONDS - VISIBILITY_MARGIN_SECONDS - spentSeconds, 0),
+  );
   const nextAttemptAt = new Date(now().getTime() + delaySeconds * 1000).toISOString();
   // A message whose round is over (the delivery was sent again, or finished) must not keep retrying.
-  if (!(await record(deps, message, { attempt, state: 'pending', nextAttemptAt }, at))) return superseded(message);
+  if (!(await record(deps, message, { attempts, state: 'pending', nextAttemptAt }, at))) return superseded(message);
   await deps.queue.delayRedelivery(received.receiptHandle, delaySeconds);
   await checkFailingEndpoint(deps, endpoint, at);
   return { kind: 'retry', attempt, delaySeconds };
 }
 
 /**
+ * A message for a dead delivery in its own round came back from the DLQ (an operator's redrive)
+ * or is a stray copy. Only a redrive begun after the delivery died sends it again, and then as a
+ * recorded new round on a new message (bounded by `MAX_DELIVERY_ROUNDS`); this one is acknowledged.
+ */
+async function startRedrivenRound(deps: DeliverDependencies, dead: Delivery, message: DeliveryMessage): Promise<DeliverOutcome> {
+  const generation = await deps.redrives.generation(deps.queueName);
+  if (generation <= (dead.deadAtRedrive ?? 0)) return { kind: 'dropped', reason: 'the delivery is dead and no redrive began since' };
+  const at = (deps.now ?? (() => new Date()))().toISOString();
+  const next = await deps.deliveries.resend(dead.id, at, { round: dead.round, state: 'dead' });
+  if (!next) return { kind: 'dropped', reason: `the delivery was not sent again: it changed meanwhile or had its ${MAX_DELIVERY_ROUNDS} rounds` };
+  await deps.queue.send([deliveryMessageOf(next)]);
+  deps.log('Redriven delivery sent again as a new round', { deliveryId: dead.id, round: next.round, generation });
+  return { kind: 'dropped', reason: `redriven: round ${next.round} sent on a new message` };
+}
+
+/**
  * The wait before the next attempt: the schedule's jittered delay, or the receiver's Retry-After
  * on a 429 or 503, kept within [delay, 2 × delay] so that a receiver can slow Herald down but
- * neither hurry it nor park a delivery for days.
+ * neither hurry it nor park a delivery for days. The caller clamps it further to what is left of
+ * SQS's 12-hour visibility limit since the message was received.
  */
 export function retryDelaySeconds(
   deps: Pick<DeliverDependencies, 'schedule' | 'retryScale' | 'random'>,
@@ -176,7 +224,7 @@ export function retryDelaySeconds(
   const delay = backoffDelaySeconds(deps.schedule, failedAttempt, deps.random, deps.retryScale);
   if ((result.status === 429 || result.status === 503) && result.retryAfter) {
     const asked = retryAfterSeconds(result.retryAfter);
-    if (asked !== undefined) return Math.min(Math.max(asked, delay), 2 * delay);
+    if (asked !== undefined) return Math.min(Math.max(asked, delay), 2 * delay, VISIBILITY_LIMIT_SECONDS);
   }
   return delay;
 }

@@ -6,7 +6,9 @@ import type { HeraldRequest } from './request';
 import { validate } from './submission';
 import type { DeliveryQueue, DeliveryStore, WebhookEndpointStore } from './webhook-ports';
 import {
+  appendAttempt,
   createEndpointSchema,
+  MAX_DELIVERY_ROUNDS,
   deliveryIdOf,
   generateSigningSecret,
   presentDelivery,
@@ -159,7 +161,11 @@ export const webhookEndpoints = {
     await deps.deliveries.record(
       delivery.id,
       delivery.round,
-      { attempt, state: succeeded ? 'succeeded' : 'dead', ...(succeeded ? {} : { reason: 'the test attempt failed; test events are not retried' }) },
+      {
+        attempts: appendAttempt(delivery.attempts, attempt),
+        state: succeeded ? 'succeeded' : 'dead',
+        ...(succeeded ? {} : { reason: 'the test attempt failed; test events are not retried' }),
+      },
       finishedAt,
     );
     return { deliveryId: delivery.id, eventId, succeeded, attempt };
@@ -183,12 +189,19 @@ export const webhookEndpoints = {
     const existing = await deps.deliveries.get(deliveryId);
     if (!existing || existing.merchantId !== merchantId) throw new NotFoundError(`No delivery ${deliveryId} exists for this merchant`);
     const resent = await deps.deliveries.resend(deliveryId, clock(deps).toISOString());
-    if (!resent) throw new NotFoundError(`No delivery ${deliveryId} exists for this merchant`);
+    if (!resent) {
+      if (existing.round >= MAX_DELIVERY_ROUNDS) throw new ConflictError(`Delivery ${deliveryId} has had its ${MAX_DELIVERY_ROUNDS} rounds and is not sent again`);
+      throw new NotFoundError(`No delivery ${deliveryId} exists for this merchant`);
+    }
     await deps.queue.send([deliveryMessageOf(resent)]);
     return presentDelivery(resent);
   },
 
-  /** Sends again every delivery of the endpoint that failed (dead or dropped) since a time. */
+  /**
+   * Sends again every delivery of the endpoint that failed (dead or dropped) since a time, paging
+   * through the whole window up to `RECOVER_MAX_SCANNED` deliveries, and says how many it resent
+   * and whether it stopped before the window's end.
+   */
   async recover(deps: ManageWebhooksDependencies, merchantId: string, id: string, body: unknown) {
     const { since } = validate(recoverSchema, body, 'recover request');
     await owned(deps, merchantId, id);
@@ -200,18 +213,38 @@ export const webhookEndpoints = {
         { path: '/since', message: `must be between ${new Date(oldest).toISOString()} and now` },
       ]);
     }
-    const candidates = await deps.deliveries.listForEndpoint(id, { since: new Date(sinceMs).toISOString(), limit: 1000 });
-    const failed = candidates.filter((d) => d.merchantId === merchantId && (d.state === 'dead' || d.state === 'dropped'));
     const at = now.toISOString();
     const resent: Delivery[] = [];
-    for (const delivery of failed) {
-      const next = await deps.deliveries.resend(delivery.id, at);
-      if (next) resent.push(next);
-    }
-    if (resent.length > 0) await deps.queue.send(resent.map((delivery) => deliveryMessageOf(delivery)));
-    return { since: new Date(sinceMs).toISOString(), recovered: resent.length, deliveryIds: resent.map((d) => d.id) };
+    let scanned = 0;
+    let after: string | undefined;
+    // Page through the whole window, oldest first, up to a stated bound; what is past it is reported, not skipped silently.
+    do {
+      const page = await deps.deliveries.pageForEndpoint(id, { since: new Date(sinceMs).toISOString(), limit: RECOVER_PAGE_SIZE, ...(after ? { after } : {}) });
+      scanned += page.deliveries.length;
+      const sent: Delivery[] = [];
+      for (const delivery of page.deliveries) {
+        if (delivery.merchantId !== merchantId || (delivery.state !== 'dead' && delivery.state !== 'dropped')) continue;
+        const next = await deps.deliveries.resend(delivery.id, at);
+        if (next) sent.push(next);
+      }
+      if (sent.length > 0) await deps.queue.send(sent.map((delivery) => deliveryMessageOf(delivery)));
+      resent.push(...sent);
+      after = page.next;
+    } while (after !== undefined && scanned < RECOVER_MAX_SCANNED);
+    return {
+      since: new Date(sinceMs).toISOString(),
+      recovered: resent.length,
+      deliveryIds: resent.map((d) => d.id),
+      scanned,
+      // The window holds more than one recover reads: calling again resends the rest (the resent ones are pending now).
+      stoppedEarly: after !== undefined,
+    };
   },
 };
+
+/** Deliveries one recover reads per page, and in all: a window past that is reported as stopped early. */
+export const RECOVER_PAGE_SIZE = 100;
+export const RECOVER_MAX_SCANNED = 5_000;
 
 async function owned(deps: ManageWebhooksDependencies, merchantId: string, id: string): Promise<WebhookEndpoint> {
   const endpoint = await deps.endpoints.get(merchantId, id);

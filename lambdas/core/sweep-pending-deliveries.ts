@@ -1,5 +1,6 @@
 import { deliveryMessageOf } from './fan-out-webhooks';
 import type { DeliveryQueue, DeliveryStore } from './webhook-ports';
+import { MAX_DELIVERY_ROUNDS } from './webhooks';
 
 export interface SweepDeliveriesDependencies {
   readonly deliveries: DeliveryStore;
@@ -24,6 +25,11 @@ export async function sweepPendingDeliveries(
   const overdue = await deps.deliveries.findOverdue(before, options.limit);
   const resent = [];
   for (const delivery of overdue) {
+    if (delivery.round >= MAX_DELIVERY_ROUNDS) {
+      // Out of rounds: it ends dead, leaving the sweeper's index, instead of coming back every run.
+      await deps.deliveries.record(delivery.id, delivery.round, { state: 'dead', reason: `rounds-exhausted: ${MAX_DELIVERY_ROUNDS} rounds without success` }, now.toISOString());
+      continue;
+    }
     const next = await deps.deliveries.resend(delivery.id, now.toISOString(), {
       round: delivery.round,
       ...(delivery.nextAttemptAt ? { nextAttemptAt: delivery.nextAttemptAt } : {}),

@@ -28,10 +28,13 @@ export interface WebhookEndpointStore {
 }
 
 export interface AttemptRecord {
-  readonly attempt?: DeliveryAttempt;
+  /** The attempt log to store, already trimmed (`appendAttempt`); absent when no attempt was made. */
+  readonly attempts?: readonly DeliveryAttempt[];
   readonly state: DeliveryState;
   readonly nextAttemptAt?: string;
   readonly reason?: string;
+  /** On a dead delivery: the deliveries queue's redrive generation now. */
+  readonly redriveGeneration?: number;
 }
 
 export interface DeliveryStore {
@@ -42,15 +45,29 @@ export interface DeliveryStore {
   /** An endpoint's deliveries, newest first, optionally only those created at or after `since`. */
   listForEndpoint(endpointId: string, query: { readonly since?: string; readonly limit: number }): Promise<Delivery[]>;
   /**
+   * One page of an endpoint's deliveries created at or after `since`, oldest first, starting after
+   * the position `after` (a previous page's `next`); `next` is absent on the last page.
+   */
+  pageForEndpoint(
+    endpointId: string,
+    query: { readonly since: string; readonly limit: number; readonly after?: string },
+  ): Promise<{ readonly deliveries: Delivery[]; readonly next?: string }>;
+  /**
    * Records what an attempt of `round` came to. False when the delivery moved on meanwhile (it was
    * sent again, or another copy of the message already finished it).
    */
   record(id: string, round: number, record: AttemptRecord, at: string): Promise<boolean>;
   /**
-   * Starts a new round: pending again, due at `at`. With `expected`, only if the delivery is still
-   * pending in that round and due at that time (nothing happened since the caller looked).
+   * Starts a new round: pending again, due at `at`, while the delivery has had fewer than
+   * `MAX_DELIVERY_ROUNDS` rounds. With `expected`, only if the delivery is still in that round and
+   * state (pending unless said otherwise) and, when given, due at that time (nothing happened
+   * since the caller looked).
    */
-  resend(id: string, at: string, expected?: { readonly round: number; readonly nextAttemptAt?: string }): Promise<Delivery | undefined>;
+  resend(
+    id: string,
+    at: string,
+    expected?: { readonly round: number; readonly state?: DeliveryState; readonly nextAttemptAt?: string },
+  ): Promise<Delivery | undefined>;
   /** Pending deliveries whose next attempt was due before `before`, oldest first. */
   findOverdue(before: string, limit: number): Promise<Delivery[]>;
 }

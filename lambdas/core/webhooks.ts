@@ -134,6 +134,36 @@ export type AttemptErrorCode =
   | 'unsafe_address'
   | 'network';
 
+/** Attempts a delivery's log keeps: the latest ones, across rounds, so the item never outgrows its bound. */
+export const ATTEMPT_LOG_LIMIT = 20;
+/** Bytes of a receiver's response body kept on an attempt: enough to read an error, never enough to fill the item. */
+export const RESPONSE_EXCERPT_BYTES = 1024;
+/** Characters of an attempt's error message kept. */
+export const ERROR_MESSAGE_CHARS = 300;
+/**
+ * Rounds a delivery may have: every path that sends it again (the sweeper, recover, a retry, a
+ * redrive) starts one, and each round has at most the deliveries queue's maxReceiveCount attempts.
+ */
+export const MAX_DELIVERY_ROUNDS = 100;
+/**
+ * The largest a delivery item grows, in bytes: the attempt log at its limit (each attempt at most
+ * about 1.5 KB with its body excerpt and error message) and the fixed fields. docs/data-model.md states it.
+ */
+export const DELIVERY_ITEM_BOUND_BYTES = 32 * 1024;
+
+/** The log after `attempt`: the latest `ATTEMPT_LOG_LIMIT` attempts, oldest first. */
+export function appendAttempt(log: readonly DeliveryAttempt[], attempt: DeliveryAttempt): DeliveryAttempt[] {
+  return [...log, attempt].slice(-ATTEMPT_LOG_LIMIT);
+}
+
+/** The first `RESPONSE_EXCERPT_BYTES` bytes of a body, cut on a character boundary. */
+export function excerptOf(body: string): string {
+  const bytes = Buffer.from(body, 'utf8');
+  if (bytes.length <= RESPONSE_EXCERPT_BYTES) return body;
+  // Decoding a cut multi-byte character yields U+FFFD; drop it rather than store half a character.
+  return bytes.subarray(0, RESPONSE_EXCERPT_BYTES).toString('utf8').replace(/\uFFFD$/, '');
+}
+
 export interface DeliveryAttempt {
   readonly at: string;
   readonly attempt: number;
@@ -141,7 +171,7 @@ export interface DeliveryAttempt {
   readonly error?: AttemptErrorCode;
   readonly errorMessage?: string;
   readonly latencyMs: number;
-  /** The first bytes of the response body (`webhookDefaults.responseBodyBytes`). */
+  /** The first bytes of the response body, at most `RESPONSE_EXCERPT_BYTES`. */
   readonly responseBody?: string;
 }
 
@@ -161,6 +191,8 @@ export interface Delivery {
   readonly nextAttemptAt?: string;
   readonly reason?: string;
   readonly traceId?: string;
+  /** The deliveries queue's redrive generation when it went dead: only a later redrive sends it again. */
+  readonly deadAtRedrive?: number;
   readonly createdAt: string;
   readonly updatedAt: string;
 }

@@ -5,6 +5,7 @@ import {
   deliveryQueue,
   deliveryStore,
   merchantNotifier,
+  redriveLog,
   requestStore,
   settings,
   USER_AGENT,
@@ -36,6 +37,8 @@ export const handler = sqsConsumer({ describe: 'delivery', parse: parseDeliveryM
       deadStreakLimit: settings.webhookDeadStreakLimit(),
       failingDaysLimit: webhookDefaults.failingDaysLimit,
       log: (msg, extra) => log.info(msg, extra ?? {}),
+      redrives: redriveLog(),
+      queueName: 'deliveries',
     },
     { message, receiveCount, receiptHandle },
   );

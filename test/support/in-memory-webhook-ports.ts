@@ -1,7 +1,7 @@
 import type { PostResult, WebhookTransport } from '../../lambdas/core/deliver-webhook';
 import type { EndpointDisabledNotice, MerchantNotifier } from '../../lambdas/core/ports';
 import type { AttemptRecord, CreateEndpointOutcome, DeliveryQueue, DeliveryStore, WebhookEndpointStore } from '../../lambdas/core/webhook-ports';
-import { TEST_EVENT_TYPE, type Delivery, type DeliveryMessage, type WebhookEndpoint } from '../../lambdas/core/webhooks';
+import { MAX_DELIVERY_ROUNDS, TEST_EVENT_TYPE, type Delivery, type DeliveryMessage, type DeliveryState, type WebhookEndpoint } from '../../lambdas/core/webhooks';
 import { copy } from './in-memory-request-ports';
 
 /**
@@ -116,6 +116,16 @@ export class InMemoryDeliveryStore implements DeliveryStore {
       .slice(0, query.limit);
   }
 
+  async pageForEndpoint(endpointId: string, query: { readonly since: string; readonly limit: number; readonly after?: string }) {
+    const position = (delivery: Delivery) => `${delivery.createdAt}#${delivery.id}`;
+    const window = this.all()
+      .filter((delivery) => delivery.endpointId === endpointId && position(delivery) >= query.since && (query.after === undefined || position(delivery) > query.after))
+      .sort((a, b) => position(a).localeCompare(position(b)));
+    const deliveries = window.slice(0, query.limit);
+    // As DynamoDB does, a full page says there may be more even when there is not.
+    return { deliveries, ...(deliveries.length === query.limit ? { next: position(deliveries.at(-1)!) } : {}) };
+  }
+
   async record(id: string, round: number, record: AttemptRecord, at: string): Promise<boolean> {
     const stored = this.deliveries.get(id);
     if (stored?.state !== 'pending' || stored.round !== round) return false;
@@ -125,17 +135,23 @@ export class InMemoryDeliveryStore implements DeliveryStore {
       ...rest,
       state: record.state,
       updatedAt: at,
-      attempts: record.attempt ? [...stored.attempts, copy(record.attempt)] : stored.attempts,
+      attempts: record.attempts ? copy([...record.attempts]) : stored.attempts,
       ...(record.reason ? { reason: record.reason } : {}),
+      ...(record.redriveGeneration !== undefined ? { deadAtRedrive: record.redriveGeneration } : {}),
       ...(keepsDueTime ? { nextAttemptAt: keepsDueTime } : {}),
     });
     return true;
   }
 
-  async resend(id: string, at: string, expected?: { readonly round: number; readonly nextAttemptAt?: string }): Promise<Delivery | undefined> {
+  async resend(
+    id: string,
+    at: string,
+    expected?: { readonly round: number; readonly state?: DeliveryState; readonly nextAttemptAt?: string },
+  ): Promise<Delivery | undefined> {
     const stored = this.deliveries.get(id);
-    if (!stored) return undefined;
-    if (expected && (stored.round !== expected.round || stored.state !== 'pending' || stored.nextAttemptAt !== expected.nextAttemptAt)) {
+    if (!stored || stored.round >= MAX_DELIVERY_ROUNDS) return undefined;
+    const state = expected?.state ?? 'pending';
+    if (expected && (stored.round !== expected.round || stored.state !== state || (state === 'pending' && stored.nextAttemptAt !== expected.nextAttemptAt))) {
       return undefined;
     }
     const { reason: _reason, ...rest } = stored;

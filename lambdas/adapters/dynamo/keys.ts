@@ -250,7 +250,7 @@ export function deliveryFromItem(item: Item): Delivery {
     attempts: item.attempts ?? [],
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
-    ...present<Delivery, 'nextAttemptAt' | 'reason' | 'traceId'>(item, ['nextAttemptAt', 'reason', 'traceId']),
+    ...present<Delivery, 'nextAttemptAt' | 'reason' | 'traceId' | 'deadAtRedrive'>(item, ['nextAttemptAt', 'reason', 'traceId', 'deadAtRedrive']),
   };
 }
 

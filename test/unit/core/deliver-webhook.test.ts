@@ -1,5 +1,10 @@
-import { deliverWebhook, type DeliverDependencies, type PostResult } from '../../../lambdas/core/deliver-webhook';
-import { generateSigningSecret, type Delivery, type DeliveryMessage, type WebhookEndpoint } from '../../../lambdas/core/webhooks';
+import { deliverWebhook, VISIBILITY_LIMIT_SECONDS, type DeliverDependencies, type PostResult } from '../../../lambdas/core/deliver-webhook';
+import { sweepPendingDeliveries } from '../../../lambdas/core/sweep-pending-deliveries';
+import {
+  ATTEMPT_LOG_LIMIT,
+  MAX_DELIVERY_ROUNDS,
+  RESPONSE_EXCERPT_BYTES,
+  generateSigningSecret, type Delivery, type DeliveryMessage, type WebhookEndpoint } from '../../../lambdas/core/webhooks';
 import { webhookRetrySchedule } from '../../../lib/topology';
 import {
   InMemoryDeliveryQueue,
@@ -8,6 +13,7 @@ import {
   RecordingMerchantNotifier,
   ScriptedWebhookTransport,
 } from '../../support/in-memory-webhook-ports';
+import { InMemoryRedriveLog } from '../../support/in-memory-request-ports';
 
 const NOW = new Date('2026-03-10T12:00:00Z');
 
@@ -43,12 +49,14 @@ function harness(endpoint: WebhookEndpoint, result: PostResult, stored: Partial<
   });
   const queue = new InMemoryDeliveryQueue();
   const notifier = new RecordingMerchantNotifier();
+  const redrives = new InMemoryRedriveLog();
+  const transport = new ScriptedWebhookTransport(result);
   const deps: DeliverDependencies = {
     endpoints,
     deliveries,
     queue,
     notifier,
-    transport: new ScriptedWebhookTransport(result),
+    transport,
     loadRequest: async () => undefined,
     userAgent: 'test',
     schedule: webhookRetrySchedule,
@@ -59,10 +67,15 @@ function harness(endpoint: WebhookEndpoint, result: PostResult, stored: Partial<
     log: () => undefined,
     random: () => 0.5,
     now: () => NOW,
+    redrives,
+    queueName: 'deliveries',
   };
   return {
     deps,
     notifier,
+    redrives,
+    transport,
+    queue,
     delays: () => queue.delays.map((delay) => delay.seconds),
     delivery: () => deliveries.get(message.deliveryId),
     endpoint: () => endpoints.get(endpoint.merchantId, endpoint.id),
@@ -125,5 +138,104 @@ describe('deliverWebhook', () => {
     expect(await deliverWebhook(h.deps, received(2))).toMatchObject({ kind: 'dropped' });
     expect(await h.endpoint()).toMatchObject({ status: 'disabled' });
     expect(h.notifier.notices).toHaveLength(1);
+  });
+});
+
+describe('bounds on a delivery', () => {
+  it('clamps Retry-After: 86400 so the visibility never passes 12 hours from the receipt, less the time spent', async () => {
+    const h = harness(endpoint(), { status: 429, retryAfter: '86400', latencyMs: 3 });
+    // The sixth attempt's scheduled delay is about ten hours: twice that would be honoured without the clamp.
+    const receivedAt = new Date(NOW.getTime() - 3_600_000);
+
+    const outcome = await deliverWebhook(h.deps, { ...received(6), receivedAt });
+
+    expect(outcome).toMatchObject({ kind: 'retry' });
+    const [delay] = h.delays();
+    expect(delay).toBeLessThanOrEqual(VISIBILITY_LIMIT_SECONDS - 3_600);
+    expect(delay).toBeGreaterThan(VISIBILITY_LIMIT_SECONDS - 3_600 - 120);
+    expect(Date.parse((await h.delivery())!.nextAttemptAt!)).toBe(NOW.getTime() + delay! * 1000);
+  });
+
+  it('keeps the last 20 attempts, each with at most 1 KB of the response body', async () => {
+    const old = Array.from({ length: ATTEMPT_LOG_LIMIT }, (_, i) => ({ at: NOW.toISOString(), attempt: i + 1, status: 500, latencyMs: 1 }));
+    const h = harness(endpoint(), { status: 500, latencyMs: 3, responseBody: 'é'.repeat(2048) }, { attempts: old });
+
+    await deliverWebhook(h.deps, received(2));
+
+    const { attempts } = (await h.delivery())!;
+    expect(attempts).toHaveLength(ATTEMPT_LOG_LIMIT);
+    expect(attempts[0]!.attempt).toBe(2);
+    expect(Buffer.byteLength(attempts.at(-1)!.responseBody!, 'utf8')).toBeLessThanOrEqual(RESPONSE_EXCERPT_BYTES);
+    expect(attempts.at(-1)!.responseBody).toMatch(/^é+$/);
+  });
+
+  it('posts nothing for a message whose delivery is already over, and leaves the record alone', async () => {
+    const h = harness(endpoint(), { status: 204, latencyMs: 3 }, { state: 'succeeded' });
+    expect(await deliverWebhook(h.deps, received(1))).toMatchObject({ kind: 'dropped' });
+    expect(h.transport.posts).toEqual([]);
+  });
+
+  it('posts nothing for a stray copy of a dead delivery when no redrive began since it died', async () => {
+    const h = harness(endpoint(), { status: 204, latencyMs: 3 }, { state: 'dead', deadAtRedrive: 0 });
+    expect(await deliverWebhook(h.deps, received(1))).toMatchObject({ kind: 'dropped', reason: expect.stringMatching(/no redrive/) });
+    expect(h.transport.posts).toEqual([]);
+    expect(h.queue.sent).toEqual([]);
+  });
+
+  it('turns a redriven message of a dead delivery into a recorded new round on a new message, posting nothing itself', async () => {
+    const h = harness(endpoint(), { status: 204, latencyMs: 3 }, { state: 'dead', deadAtRedrive: 0 });
+    await h.redrives.begin('deliveries');
+
+    expect(await deliverWebhook(h.deps, received(1))).toMatchObject({ kind: 'dropped', reason: expect.stringMatching(/redriven: round 2/) });
+
+    expect(h.transport.posts).toEqual([]);
+    expect(await h.delivery()).toMatchObject({ state: 'pending', round: 2 });
+    expect(h.queue.sent).toEqual([expect.objectContaining({ deliveryId: message.deliveryId, round: 2 })]);
+    // The new message posts and is recorded in its round.
+    expect(await deliverWebhook(h.deps, { message: { ...h.queue.sent[0]!, payload: message.payload }, receiveCount: 1, receiptHandle: 'rh2' })).toMatchObject({ kind: 'delivered' });
+    expect(await h.delivery()).toMatchObject({ state: 'succeeded', round: 2 });
+  });
+
+  it('records the redrive generation when a delivery goes dead, so an earlier redrive never sends it again', async () => {
+    const h = harness(endpoint(), { status: 500, latencyMs: 3 });
+    await h.redrives.begin('deliveries');
+    await deliverWebhook(h.deps, received(8));
+    expect(await h.delivery()).toMatchObject({ state: 'dead', deadAtRedrive: 1 });
+    expect(await deliverWebhook(h.deps, received(9))).toMatchObject({ kind: 'dropped', reason: expect.stringMatching(/no redrive/) });
+  });
+
+  it('refuses a round past the bound', async () => {
+    const h = harness(endpoint(), { status: 204, latencyMs: 3 }, { state: 'dead', round: MAX_DELIVERY_ROUNDS, deadAtRedrive: 0 });
+    await h.redrives.begin('deliveries');
+    const outcome = await deliverWebhook(h.deps, { ...received(1), message: { ...message, round: MAX_DELIVERY_ROUNDS } });
+    expect(outcome).toMatchObject({ kind: 'dropped', reason: expect.stringMatching(/rounds/) });
+    expect(await h.delivery()).toMatchObject({ state: 'dead', round: MAX_DELIVERY_ROUNDS });
+  });
+});
+
+describe('the delivery sweeper at the round bound', () => {
+  it('ends an overdue delivery that has had every round dead, instead of sending it again', async () => {
+    const store = new InMemoryDeliveryStore();
+    const queue = new InMemoryDeliveryQueue();
+    store.seed({
+      id: message.deliveryId,
+      merchantId: message.merchantId,
+      endpointId: message.endpointId,
+      subjectId: message.subjectId,
+      eventType: message.eventType,
+      eventTimestamp: message.eventTimestamp,
+      state: 'pending',
+      round: MAX_DELIVERY_ROUNDS,
+      attempts: [],
+      nextAttemptAt: '2026-03-10T10:00:00.000Z',
+      createdAt: '2026-03-10T09:00:00.000Z',
+      updatedAt: '2026-03-10T10:00:00.000Z',
+    });
+
+    const report = await sweepPendingDeliveries({ deliveries: store, queue, log: () => undefined, now: () => NOW }, { graceSeconds: 60, limit: 10 });
+
+    expect(report.resent).toEqual([]);
+    expect(queue.sent).toEqual([]);
+    expect(await store.get(message.deliveryId)).toMatchObject({ state: 'dead', reason: expect.stringMatching(/^rounds-exhausted/) });
   });
 });
