@@ -15,7 +15,16 @@ const business: readonly Processor<any, unknown>[] = [orderProcess, walletDebit]
 const demos: readonly Processor<any, unknown>[] = [demoSleep, demoFail];
 const registered: readonly Processor<any, unknown>[] = [...demos, ...business];
 
-export const processors: ReadonlyMap<string, Processor<any, unknown>> = new Map(registered.map((p) => [p.type, p]));
+const byType = new Map(registered.map((p) => [p.type, p]));
+export const processors: ReadonlyMap<string, Processor<any, unknown>> = byType;
+
+/**
+ * Adds a processor while the process runs. Only the local runtime calls it, for processors that
+ * must never reach AWS (the chaos run's effect recorder); a deployed function knows `registered`.
+ */
+export function registerProcessor(processor: Processor<any, unknown>): void {
+  byType.set(processor.type, processor);
+}
 
 export function processorFor(type: string): Processor<any, unknown> | undefined {
   return processors.get(type);

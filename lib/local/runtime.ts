@@ -1,9 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ENV, queues, type QueueName } from '../topology';
+import { defaults, ENV, queues, type QueueName } from '../topology';
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
-import { dynamoClient } from '../../lambdas/adapters/aws-clients';
+import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
+import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-webhook-store';
+import { SqsDeliveryQueue } from '../../lambdas/adapters/sqs-delivery-queue';
+import { SqsRequestQueue } from '../../lambdas/adapters/sqs-request-queue';
+import { dynamoClient, sqsClient } from '../../lambdas/adapters/aws-clients';
+import { enableChaos, type ChaosFaults, type ChaosOptions } from './chaos';
+import { recoverAtStart, type RecoveryDependencies, type RecoveryReport } from './recovery-at-start';
 import { LocalSetupError, startDynamoDbLocal } from './dynamodb-local';
 import { startFauxqs } from './fauxqs';
 import { HttpGateway, type LocalRoute } from './http-gateway';
@@ -58,6 +64,13 @@ export interface LocalRuntimeOptions {
   readonly consumers?: boolean;
   /** Run the schedules on their timers (default true); `runSchedule` works either way. */
   readonly schedules?: boolean;
+  /**
+   * Re-enqueue every unfinished request and pending delivery at start (the queues live in memory,
+   * so they start empty). Default: on when the runtime keeps its table in `dataDir` itself.
+   */
+  readonly recoverAtStart?: boolean;
+  /** Local only, for the chaos run: its processor, its ledger and the fault hooks (see `chaos.ts`). */
+  readonly chaos?: ChaosOptions;
 }
 
 export interface LocalRuntime {
@@ -67,6 +80,8 @@ export interface LocalRuntime {
   readonly merchantId: string;
   readonly endpoints: LocalEndpoints;
   readonly resources: ProvisionedResources;
+  /** What the start re-enqueued; undefined when it did not recover. */
+  readonly recovered?: RecoveryReport;
   /** Runs a schedule's function now (as its timer would), e.g. `runSchedule('sweep')`. */
   runSchedule(name: string): Promise<unknown>;
   /** True while any consumer is handling a batch. */
@@ -115,7 +130,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     );
     const scheduler = new LocalScheduler(options.schedulePeriodMs);
     const outbox = new LocalOutbox();
-    const gateway = new HttpGateway(localRoutes(endpoints, resources, outbox), options.authorizerCacheTtlSeconds);
+    const faults = options.chaos ? enableChaos(options.chaos, resources.queues.requests.url) : undefined;
+    const gateway = new HttpGateway(localRoutes(endpoints, resources, outbox, faults), options.authorizerCacheTtlSeconds);
     // Read four times a second locally, where a table read costs nothing, so demos feel live.
     gateway.addResponder(requestEventStream({ ...DEFAULT_STREAM_LIMITS, pollIntervalMs: 250 }));
     const rateLimit = options.merchantRateLimit ?? (process.env[ENV.merchantRateLimit] ? Number(process.env[ENV.merchantRateLimit]) : undefined);
@@ -145,6 +161,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     process.env[ENV.smsOutboxUrl] = `http://127.0.0.1:${port}/local/outbox/sms`;
     const tap = await TopicTap.start(endpoints, resources.topicArns.notifications, outbox);
     stops.push(() => tap.stop());
+    const recovered = (options.recoverAtStart ?? (options.dataDir !== undefined && !options.endpoints))
+      ? await recoverAtStart(recoveryDependencies(resources))
+      : undefined;
     if (options.consumers !== false) sources.forEach((source) => source.start());
     stops.push(async () => {
       await Promise.all(sources.map((source) => source.stop()));
@@ -159,6 +178,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       merchantId: DEMO_MERCHANT_ID,
       endpoints,
       resources,
+      ...(recovered ? { recovered } : {}),
       runSchedule: (name) => scheduler.runOnce(name),
       busy: () => sources.some((source) => source.busy),
       stop: stopAll,
@@ -213,7 +233,20 @@ export interface LocalRuntimeDescription {
   readonly resources: ProvisionedResources;
 }
 
-function localRoutes(endpoints: LocalEndpoints, resources: ProvisionedResources, outbox: LocalOutbox): LocalRoute {
+function recoveryDependencies(resources: ProvisionedResources): RecoveryDependencies {
+  const client = dynamoClient();
+  return {
+    client,
+    tableName: resources.tableName,
+    requests: new DynamoRequestStore(client, resources.tableName, defaults.requestRetentionDays),
+    requestQueue: new SqsRequestQueue(sqsClient(), resources.queues.requests.url),
+    deliveries: new DynamoDeliveryStore(client, resources.tableName),
+    deliveryQueue: new SqsDeliveryQueue(sqsClient(), resources.queues.deliveries.url),
+    log: (message) => console.log(message),
+  };
+}
+
+function localRoutes(endpoints: LocalEndpoints, resources: ProvisionedResources, outbox: LocalOutbox, faults?: ChaosFaults): LocalRoute {
   const description: LocalRuntimeDescription = { region: LOCAL_REGION, endpoints, resources };
   return async (request) => {
     const path = new URL(request.url ?? '/', 'http://local').pathname;
@@ -223,6 +256,8 @@ function localRoutes(endpoints: LocalEndpoints, resources: ProvisionedResources,
     // Local only: every SMS and email Herald would have sent (GET /local/outbox).
     const outboxed = await outbox.route(request, path);
     if (outboxed) return outboxed;
+    // Local only, and only in a chaos run: the faults it switches on and off.
+    if (faults && path === '/local/faults') return faults.route(request);
     return undefined;
   };
 }

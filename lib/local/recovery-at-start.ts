@@ -1,0 +1,113 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { requestKey, type DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
+import type { RequestQueue } from '../../lambdas/core/ports';
+import { sweepPendingDeliveries } from '../../lambdas/core/sweep-pending-deliveries';
+import { sweepStuckRequests } from '../../lambdas/core/sweep-stuck-requests';
+import type { DeliveryQueue, DeliveryStore } from '../../lambdas/core/webhook-ports';
+
+/**
+ * The most requests and deliveries one start re-enqueues; anything beyond waits for the sweepers'
+ * ordinary thresholds. Far above what a local data directory holds in flight.
+ */
+export const RECOVERY_LIMIT = 10_000;
+/** Passes over the pending-deliveries index: each reads one page of it (DynamoDB cuts a page at 1 MB). */
+const DELIVERY_PASSES = 50;
+// Every time a sweeper compares with is before this, so "overdue by a while" becomes "pending at all".
+const FAR_FUTURE_SECONDS = 100 * 365 * 86_400;
+
+export interface RecoveryDependencies {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly requests: DynamoRequestStore;
+  readonly requestQueue: RequestQueue;
+  readonly deliveries: DeliveryStore;
+  readonly deliveryQueue: DeliveryQueue;
+  readonly log: (message: string, extra?: Record<string, unknown>) => void;
+  readonly now?: () => Date;
+}
+
+export interface RecoveryReport {
+  readonly requests: number;
+  readonly leasesReleased: number;
+  readonly deliveries: number;
+  readonly failed: number;
+}
+
+/**
+ * Puts every piece of unfinished work back on the queues when the local runtime starts on a kept
+ * data directory. Its queues lived in the memory of the process that stopped, so they are empty
+ * now by definition: waiting for the sweepers' thresholds (which on AWS guard against queues
+ * that merely run late) would strand the work for a quarter of an hour.
+ *
+ * - `accepted` requests are re-enqueued whatever their enqueue mark says.
+ * - `processing` requests had their worker in that process: their leases are ended first (this
+ *   runtime started the table's only server, so no other worker can hold one), then they are
+ *   re-enqueued and the next claim takes them over as an abandoned attempt.
+ * - pending deliveries start a new round at once, due now, as the delivery sweeper would.
+ *
+ * A second message for the same work is harmless: claims and delivery rounds are conditional.
+ */
+export async function recoverAtStart(deps: RecoveryDependencies): Promise<RecoveryReport> {
+  const now = (deps.now ?? (() => new Date()))();
+  const leasesReleased = await releaseLeases(deps, now);
+  // One millisecond later, so that the leases ended at `now` count as expired.
+  const sweepNow = new Date(now.getTime() + 1);
+  const requests = await sweepStuckRequests(
+    { store: deps.requests, queue: deps.requestQueue, log: () => undefined, now: () => sweepNow },
+    { unenqueuedAfterSeconds: -FAR_FUTURE_SECONDS, staleEnqueueAfterSeconds: -FAR_FUTURE_SECONDS, batchLimit: RECOVERY_LIMIT },
+  );
+  const deliveries = await resendPendingDeliveries(deps, sweepNow);
+  const report = { requests: requests.resent.length, leasesReleased, deliveries, failed: requests.failed.length };
+  deps.log(`Recovered at start: ${report.requests} requests and ${report.deliveries} deliveries re-enqueued`, report);
+  return report;
+}
+
+async function releaseLeases(deps: RecoveryDependencies, now: Date): Promise<number> {
+  const held = await deps.requests.findLeaseExpired({ before: new Date(now.getTime() + FAR_FUTURE_SECONDS * 1000).toISOString(), limit: RECOVERY_LIMIT });
+  const at = now.toISOString();
+  let released = 0;
+  for (const request of held) {
+    try {
+      // Only the lease changes: status, attempts and history stay, so the next claim records the
+      // takeover ("lease expired") like any other abandoned attempt.
+      await deps.client.send(
+        new UpdateCommand({
+          TableName: deps.tableName,
+          Key: requestKey(request.id),
+          ConditionExpression: '#status = :processing AND version = :version',
+          UpdateExpression: 'SET leaseUntil = :at, gsi2sk = :due',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':processing': 'processing', ':version': request.version, ':at': at, ':due': `${at}#${request.id}` },
+        }),
+      );
+      released++;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+  return released;
+}
+
+async function resendPendingDeliveries(deps: RecoveryDependencies, now: Date): Promise<number> {
+  // Each resent delivery becomes due `now` and may be read again by the next pass; a set of the
+  // ones already resent ends the passes once a page brings nothing new.
+  const resent = new Set<string>();
+  for (let pass = 0; pass < DELIVERY_PASSES && resent.size < RECOVERY_LIMIT; pass++) {
+    const before = resent.size;
+    const report = await sweepPendingDeliveries(
+      { deliveries: skipping(deps.deliveries, resent), queue: deps.deliveryQueue, log: () => undefined, now: () => now },
+      { graceSeconds: -FAR_FUTURE_SECONDS, limit: RECOVERY_LIMIT },
+    );
+    report.resent.forEach((id) => resent.add(id));
+    if (resent.size === before) break;
+  }
+  return resent.size;
+}
+
+/** The delivery store, minus deliveries this start already resent. */
+function skipping(store: DeliveryStore, done: ReadonlySet<string>): DeliveryStore {
+  return Object.assign(Object.create(store) as DeliveryStore, {
+    findOverdue: async (before: string, limit: number) => (await store.findOverdue(before, limit)).filter((d) => !done.has(d.id)),
+  });
+}
