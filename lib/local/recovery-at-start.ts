@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { requestKey, type DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
 import type { RequestQueue } from '../../lambdas/core/ports';
 import { sweepPendingDeliveries } from '../../lambdas/core/sweep-pending-deliveries';
@@ -13,6 +13,12 @@ import type { DeliveryQueue, DeliveryStore } from '../../lambdas/core/webhook-po
 export const RECOVERY_LIMIT = 10_000;
 /** Passes over the pending-deliveries index: each reads one page of it (DynamoDB cuts a page at 1 MB). */
 const DELIVERY_PASSES = 50;
+/**
+ * A request that finished this long before the table's last change may not have told its
+ * endpoints yet: the worker announces after the terminal write, and a failed announcement waits
+ * for its message to come back (the requests queue hides it for 6 minutes).
+ */
+export const REANNOUNCE_WINDOW_MS = 15 * 60_000;
 // Every time a sweeper compares with is before this, so "overdue by a while" becomes "pending at all".
 const FAR_FUTURE_SECONDS = 100 * 365 * 86_400;
 
@@ -29,6 +35,8 @@ export interface RecoveryDependencies {
 
 export interface RecoveryReport {
   readonly requests: number;
+  /** Finished requests whose webhooks and notifications were announced again (idempotently). */
+  readonly reannounced: number;
   readonly leasesReleased: number;
   readonly deliveries: number;
   readonly failed: number;
@@ -44,6 +52,10 @@ export interface RecoveryReport {
  * - `processing` requests had their worker in that process: their leases are ended first (this
  *   runtime started the table's only server, so no other worker can hold one), then they are
  *   re-enqueued and the next claim takes them over as an abandoned attempt.
+ * - requests that finished shortly before the table's last change are re-enqueued too: the
+ *   worker announces an end (webhook fan-out, notifications) after writing it, so the process may
+ *   have died in between. The worker's claim finds them finished and only repeats the
+ *   announcement, which skips whatever was already done.
  * - pending deliveries start a new round at once, due now, as the delivery sweeper would.
  *
  * A second message for the same work is harmless: claims and delivery rounds are conditional.
@@ -57,9 +69,14 @@ export async function recoverAtStart(deps: RecoveryDependencies): Promise<Recove
     { store: deps.requests, queue: deps.requestQueue, log: () => undefined, now: () => sweepNow },
     { unenqueuedAfterSeconds: -FAR_FUTURE_SECONDS, staleEnqueueAfterSeconds: -FAR_FUTURE_SECONDS, batchLimit: RECOVERY_LIMIT },
   );
+  const reannounced = await reannounceRecentlyFinished(deps);
   const deliveries = await resendPendingDeliveries(deps, sweepNow);
-  const report = { requests: requests.resent.length, leasesReleased, deliveries, failed: requests.failed.length };
-  deps.log(`Recovered at start: ${report.requests} requests and ${report.deliveries} deliveries re-enqueued`, report);
+  const report = { requests: requests.resent.length, reannounced, leasesReleased, deliveries, failed: requests.failed.length };
+  deps.log(
+    `Recovered at start: ${report.requests + reannounced} requests and ${report.deliveries} deliveries re-enqueued` +
+      ` (${reannounced} of the requests had finished: only their end is announced again)`,
+    report,
+  );
   return report;
 }
 
@@ -87,6 +104,39 @@ async function releaseLeases(deps: RecoveryDependencies, now: Date): Promise<num
     }
   }
   return released;
+}
+
+async function reannounceRecentlyFinished(deps: RecoveryDependencies): Promise<number> {
+  // No index holds finished requests by time (the status index is sparse: terminal rows leave it),
+  // so this reads the table once. A local table is small; the limit bounds the work anyway.
+  const finished: { id: string; merchantId: string; type: string; updatedAt: string; traceId?: string }[] = [];
+  let latest = '';
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page: { Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> } = await deps.client.send(
+      new ScanCommand({
+        TableName: deps.tableName,
+        FilterExpression: 'sk = :request',
+        ProjectionExpression: 'id, merchantId, #type, #status, updatedAt, traceId',
+        ExpressionAttributeNames: { '#type': 'type', '#status': 'status' },
+        ExpressionAttributeValues: { ':request': requestKey('').sk },
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const updatedAt = String(item.updatedAt ?? '');
+      if (updatedAt > latest) latest = updatedAt;
+      if (item.status === 'succeeded' || item.status === 'failed') finished.push(item as (typeof finished)[number]);
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  if (!latest) return 0;
+  const since = new Date(Date.parse(latest) - REANNOUNCE_WINDOW_MS).toISOString();
+  const recent = finished.filter((request) => request.updatedAt >= since).slice(0, RECOVERY_LIMIT);
+  for (const request of recent) {
+    await deps.requestQueue.enqueue({ requestId: request.id, merchantId: request.merchantId, type: request.type }, request.traceId);
+  }
+  return recent.length;
 }
 
 async function resendPendingDeliveries(deps: RecoveryDependencies, now: Date): Promise<number> {
