@@ -154,3 +154,12 @@ export class RequestNotCancellableError extends HeraldError {
     );
   }
 }
+
+/** A body in a format other than JSON (`Content-Type` names another media type). */
+export class UnsupportedMediaTypeError extends HeraldError {
+  override readonly name = 'UnsupportedMediaTypeError';
+
+  constructor(readonly mediaType: string) {
+    super('unsupported-media-type', `The body is sent as ${mediaType}; send it as application/json`);
+  }
+}

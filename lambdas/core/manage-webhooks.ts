@@ -1,6 +1,7 @@
 import { ulid } from 'ulid';
 import { attemptDelivery, isSuccess, type AttemptDependencies } from './deliver-webhook';
 import { ConflictError, HeraldError, NotFoundError, ValidationError } from './errors';
+import { assertDeliveryId, assertEndpointId, assertRequestId } from './ids';
 import { deliveryMessageOf } from './fan-out-webhooks';
 import type { HeraldRequest } from './request';
 import { validate } from './submission';
@@ -114,6 +115,7 @@ export const webhookEndpoints = {
   },
 
   async remove(deps: ManageWebhooksDependencies, merchantId: string, id: string): Promise<void> {
+    assertEndpointId(id);
     if (!(await deps.endpoints.delete(merchantId, id))) throw notFound(id);
   },
 
@@ -178,6 +180,7 @@ export const webhookEndpoints = {
   },
 
   async deliveriesOfRequest(deps: ManageWebhooksDependencies, merchantId: string, requestId: string) {
+    assertRequestId(requestId);
     const request = await deps.loadRequest(merchantId, requestId);
     if (!request) throw new NotFoundError(`No request ${requestId} exists for this merchant`);
     const deliveries = await deps.deliveries.listForSubject(requestId);
@@ -186,6 +189,7 @@ export const webhookEndpoints = {
 
   /** Sends a delivery again now, whatever its state, as a new round with the full schedule ahead. */
   async retryDelivery(deps: ManageWebhooksDependencies, merchantId: string, deliveryId: string) {
+    assertDeliveryId(deliveryId);
     const existing = await deps.deliveries.get(deliveryId);
     if (!existing || existing.merchantId !== merchantId) throw new NotFoundError(`No delivery ${deliveryId} exists for this merchant`);
     const resent = await deps.deliveries.resend(deliveryId, clock(deps).toISOString());
@@ -247,6 +251,7 @@ export const RECOVER_PAGE_SIZE = 100;
 export const RECOVER_MAX_SCANNED = 5_000;
 
 async function owned(deps: ManageWebhooksDependencies, merchantId: string, id: string): Promise<WebhookEndpoint> {
+  assertEndpointId(id);
   const endpoint = await deps.endpoints.get(merchantId, id);
   if (!endpoint) throw notFound(id);
   return endpoint;

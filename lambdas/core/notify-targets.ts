@@ -43,6 +43,8 @@ export function validateNotifyTargets(targets: { sms?: string; email?: string },
   return normalizedContacts(targets);
 }
 
+const MAX_EMAIL_LENGTH = 254;
+
 function contactErrors(targets: { sms?: unknown; email?: unknown }, prefix: string, smsCountries: SmsCountries): FieldError[] {
   const errors: FieldError[] = [];
   const { sms, email } = targets;
@@ -52,8 +54,9 @@ function contactErrors(targets: { sms?: unknown; email?: unknown }, prefix: stri
     const refusal = smsCountryRefusal(sms, smsCountries);
     if (refusal) errors.push({ path: `${prefix}/sms`, message: refusal });
   }
-  if (email !== undefined && !z.email().safeParse(email).success) {
-    errors.push({ path: `${prefix}/email`, message: 'must be a valid email address' });
+  // RFC 5321 caps a deliverable address at 254 characters; a longer one could only bloat the item.
+  if (email !== undefined && !(typeof email === 'string' && email.length <= MAX_EMAIL_LENGTH && z.email().safeParse(email).success)) {
+    errors.push({ path: `${prefix}/email`, message: `must be a valid email address of at most ${MAX_EMAIL_LENGTH} characters` });
   }
   return errors;
 }

@@ -84,7 +84,13 @@ export class HttpGateway {
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://local');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://local');
+    } catch {
+      // A request target no URL parser accepts: API Gateway answers such requests itself, with a 400.
+      return send(res, 400, { 'Content-Type': 'application/json' }, JSON.stringify({ message: 'Bad Request' }));
+    }
     for (const responder of this.responders) if (await responder(req, res)) return;
     const local = await this.localRoutes(req);
     if (local) return send(res, local.status, { 'Content-Type': 'application/json' }, JSON.stringify(local.body));
@@ -162,10 +168,23 @@ export class HttpGateway {
       const found = route.pattern.exec(path);
       if (!found) continue;
       const pathParameters: Record<string, string> = {};
-      route.parameterNames.forEach((name, i) => (pathParameters[name] = decodeURIComponent(found[i + 1]!)));
+      route.parameterNames.forEach((name, i) => (pathParameters[name] = decodePathSegment(found[i + 1]!)));
       return { route, pathParameters };
     }
     return undefined;
+  }
+}
+
+/**
+ * A path parameter as API Gateway hands it over: percent-decoded, or as sent when it is not
+ * valid percent-encoding (`%ff`, a lone `%`). Deciding what such an id means is the route's job;
+ * a URIError here would be a 500 for something the client got wrong.
+ */
+export function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
   }
 }
 
@@ -238,10 +257,11 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
+    // Read the rest without keeping it: answering before the client has sent everything would
+    // reset a connection it is still writing to, and it would see an error instead of the 413.
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks);
+  return size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks);
 }
 
 function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {

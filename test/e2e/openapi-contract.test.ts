@@ -347,6 +347,17 @@ describe('docs/openapi.yaml', () => {
     expect((await call('GET', '/v1/status/not-a-token', { apiKey: null })).status).toBe(404);
   });
 
+  it('describes the 415 of a body sent as another media type, and the 413 of oversized contacts', async () => {
+    const asText = { headers: { 'content-type': 'text/plain' }, body: '{}' };
+    const someEndpoint = 'ep_00000000000000000000000000';
+    expect((await call('POST', '/v1/requests', { ...asText, headers: { ...asText.headers, 'idempotency-key': 'contract-415' } })).status).toBe(415);
+    expect((await call('PUT', '/v1/notifications', asText)).status).toBe(415);
+    expect((await call('POST', '/v1/webhooks', asText)).status).toBe(415);
+    expect((await call('PATCH', `/v1/webhooks/${someEndpoint}`, asText)).status).toBe(415);
+    expect((await call('POST', `/v1/webhooks/${someEndpoint}/recover`, asText)).status).toBe(415);
+    expect((await call('PUT', '/v1/notifications', { body: { events: [], pad: 'x'.repeat(5 * 1024) } })).status).toBe(413);
+  });
+
   it('has been checked against a real response for every documented response', () => {
     const documented = Object.entries(document.paths).flatMap(([path, ops]) =>
       Object.entries(ops).flatMap(([method, op]) => Object.keys(op.responses).map((status) => `${method.toUpperCase()} ${path} ${status}`)),

@@ -11,9 +11,11 @@ import {
   RequestNotCancellableError,
   ServiceUnavailableError,
   UnauthorizedError,
+  UnsupportedMediaTypeError,
   ValidationError,
 } from '../../core/errors';
 import { QuotaExceededError } from '../../core/merchant-quotas';
+import { parseJsonBody } from '../../core/json-body';
 import { flushMetrics, logger } from './observability';
 
 /** What the API-key authorizer puts in the request context (simple responses: `authorizer.lambda`). */
@@ -107,6 +109,7 @@ export const PROBLEMS: Readonly<Record<string, ProblemShape>> = {
   },
   'endpoint-limit-reached': { status: 409, title: 'Endpoint limit reached' },
   'payload-too-large': { status: 413, title: 'Payload too large' },
+  'unsupported-media-type': { status: 415, title: 'Unsupported media type', headers: () => ({ 'Accept-Post': 'application/json' }) },
   'quota-exceeded': {
     status: 429,
     title: 'Quota exceeded',
@@ -161,18 +164,22 @@ export function bodyTextOf(event: HttpEvent): string {
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
 }
 
-/** Parses a JSON body no larger than `maxBytes`, refusing oversize bodies with 413 before parsing. */
+/**
+ * Parses a JSON body no larger than `maxBytes`, refusing oversize bodies with 413 before parsing,
+ * other media types with 415, and JSON that could not be stored as sent with 400 (`parseJsonBody`).
+ */
 export function jsonBodyOf(event: HttpEvent, maxBytes: number): unknown {
+  const mediaType = headerOf(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
+  // No Content-Type is taken for JSON, as curl users often omit it; a different one is refused.
+  if (mediaType && !JSON_MEDIA_TYPE.test(mediaType)) throw new UnsupportedMediaTypeError(mediaType.slice(0, 100));
   const text = bodyTextOf(event);
   const size = Buffer.byteLength(text, 'utf8');
   if (size > maxBytes) throw new PayloadTooLargeError(maxBytes, size);
   if (text.trim() === '') throw new MalformedJsonError('The request body is empty; a JSON object is expected');
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new MalformedJsonError(`The request body is not valid JSON: ${(error as Error).message}`);
-  }
+  return parseJsonBody(text);
 }
+
+const JSON_MEDIA_TYPE = /^application\/([a-z0-9.+-]+\+)?json$/;
 
 export function headerOf(event: HttpEvent, name: string): string | undefined {
   return event.headers?.[name.toLowerCase()];
