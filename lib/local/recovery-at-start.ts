@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { requestKey, type DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
+import type { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
+import { indexKeys, keys } from '../../lambdas/adapters/dynamo/keys';
 import type { RequestQueue } from '../../lambdas/core/ports';
 import { sweepPendingDeliveries } from '../../lambdas/core/sweep-pending-deliveries';
 import { sweepStuckRequests } from '../../lambdas/core/sweep-stuck-requests';
@@ -85,17 +86,20 @@ async function releaseLeases(deps: RecoveryDependencies, now: Date): Promise<num
   const at = now.toISOString();
   let released = 0;
   for (const request of held) {
+    // The status index sorts a processing request by its lease end: it moves with the lease.
+    const index = indexKeys.requestStatus(request.id, 'processing', at);
+    const [[statusPartition, partition], [statusSort, due]] = Object.entries(index) as [[string, string], [string, string]];
     try {
       // Only the lease changes: status, attempts and history stay, so the next claim records the
       // takeover ("lease expired") like any other abandoned attempt.
       await deps.client.send(
         new UpdateCommand({
           TableName: deps.tableName,
-          Key: requestKey(request.id),
+          Key: keys.request(request.id),
           ConditionExpression: '#status = :processing AND version = :version',
-          UpdateExpression: 'SET leaseUntil = :at, gsi2sk = :due',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':processing': 'processing', ':version': request.version, ':at': at, ':due': `${at}#${request.id}` },
+          UpdateExpression: 'SET leaseUntil = :at, #statusPartition = :partition, #statusSort = :due',
+          ExpressionAttributeNames: { '#status': 'status', '#statusPartition': statusPartition, '#statusSort': statusSort },
+          ExpressionAttributeValues: { ':processing': 'processing', ':version': request.version, ':at': at, ':partition': partition, ':due': due },
         }),
       );
       released++;
@@ -119,7 +123,7 @@ async function reannounceRecentlyFinished(deps: RecoveryDependencies): Promise<n
         FilterExpression: 'sk = :request',
         ProjectionExpression: 'id, merchantId, #type, #status, updatedAt, traceId',
         ExpressionAttributeNames: { '#type': 'type', '#status': 'status' },
-        ExpressionAttributeValues: { ':request': requestKey('').sk },
+        ExpressionAttributeValues: { ':request': keys.request('').sk },
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),
       }),
     );
