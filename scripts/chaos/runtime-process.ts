@@ -13,13 +13,15 @@ export interface RuntimeProcessOptions {
   readonly env?: Record<string, string>;
   /** Called with every line the process prints (stdout and stderr). */
   readonly onLine?: (line: string) => void;
+  /** A line the process prints once it is ready; without it, ready means `/health` answers. */
+  readonly readyLine?: RegExp;
 }
 
 export interface RuntimeProcess {
   readonly url: string;
   /** Every line printed so far. */
   readonly lines: readonly string[];
-  /** Resolves once `/health` answers; rejects if the process exits first or `timeoutMs` passes. */
+  /** Resolves once it is ready (see `readyLine`); rejects if the process exits first or `timeoutMs` passes. */
   ready(timeoutMs?: number): Promise<void>;
   /**
    * SIGKILL to the whole process group: the runtime and the DynamoDB Local it started die at
@@ -74,11 +76,15 @@ export function startRuntimeProcess(options: RuntimeProcessOptions): RuntimeProc
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
         if (!alive()) throw new Error(`The runtime exited before it was ready:\n${lines.slice(-20).join('\n')}`);
-        try {
-          const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) });
-          if (response.ok) return;
-        } catch {
-          // Not listening yet.
+        if (options.readyLine) {
+          if (lines.some((line) => options.readyLine!.test(line))) return;
+        } else {
+          try {
+            const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) });
+            if (response.ok) return;
+          } catch {
+            // Not listening yet.
+          }
         }
         await sleep(200);
       }

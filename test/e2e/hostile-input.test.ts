@@ -29,7 +29,7 @@ let otherRequestId: string;
 let otherEndpointId: string;
 
 beforeAll(async () => {
-  runtime = await startTestRuntime('hostile', { consumers: false, schedules: false, allowedWebhookHosts: 'localhost' });
+  runtime = await startTestRuntime('hostile', { consumers: false, schedules: false, localWebhookHosts: 'localhost' });
   const common = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
   dynamo = new DynamoDBClient({ ...common, endpoint: runtime.endpoints.dynamodb });
   sqs = new SQSClient({ ...common, endpoint: runtime.endpoints.sqs });
