@@ -13,7 +13,7 @@ function setup(transport = new ScriptedWebhookTransport(), now = () => NOW) {
   const deliveries = new InMemoryDeliveryStore();
   const queue = new InMemoryDeliveryQueue();
   const checked: string[] = [];
-  const requests = new Map<string, Pick<HeraldRequest, 'merchantId'>>([['req_1', { merchantId: 'mer_a' }]]);
+  const requests = new Map<string, Pick<HeraldRequest, 'merchantId'>>([['req_01jabcdefghjkmnpqrstvwxyz0', { merchantId: 'mer_a' }]]);
   const deps: ManageWebhooksDependencies = {
     endpoints,
     deliveries,
@@ -189,9 +189,9 @@ describe('webhook endpoint management', () => {
 
   it('lists a request\'s deliveries only to the merchant that owns the request', async () => {
     const { deps, deliveries } = setup();
-    deliveries.seed(delivery('req_1/ep_1', { state: 'succeeded' }));
+    deliveries.seed(delivery('req_01jabcdefghjkmnpqrstvwxyz0/ep_1', { state: 'succeeded' }));
 
-    expect(await webhookEndpoints.deliveriesOfRequest(deps, 'mer_a', 'req_1')).toHaveLength(1);
-    await expect(webhookEndpoints.deliveriesOfRequest(deps, 'mer_b', 'req_1')).rejects.toThrow(NotFoundError);
+    expect(await webhookEndpoints.deliveriesOfRequest(deps, 'mer_a', 'req_01jabcdefghjkmnpqrstvwxyz0')).toHaveLength(1);
+    await expect(webhookEndpoints.deliveriesOfRequest(deps, 'mer_b', 'req_01jabcdefghjkmnpqrstvwxyz0')).rejects.toThrow(NotFoundError);
   });
 });
