@@ -1,5 +1,4 @@
 import { NotFoundError } from './errors';
-import { assertRequestId } from './ids';
 import { mayHaveNotifications, presentNotifications, withNotificationsTag, type NotificationLedger, type NotificationView } from './notifications';
 import type { RequestStore } from './ports';
 import { etagOf, isTerminal, NO_DELIVERIES, presentRequest, type HeraldRequest, type RequestView } from './request';
@@ -43,7 +42,6 @@ export type RequestStatus = {
  * if (status.notModified) return empty(304, { ETag: status.etag });
  */
 export async function getRequestStatus(deps: RequestStatusDependencies, query: RequestStatusQuery): Promise<RequestStatus> {
-  assertRequestId(query.id);
   const request = await deps.requests.getForMerchant(query.merchantId, query.id);
   if (!request) throw new NotFoundError(`No request ${query.id} exists for this merchant`);
   // Deliveries exist only once a request has finished with webhook events on.

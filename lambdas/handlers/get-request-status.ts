@@ -1,5 +1,6 @@
 import { defaults } from '../../lib/topology';
 import { getRequestStatus } from '../core/get-request-status';
+import { assertRequestId } from '../core/ids';
 import { processorFor } from '../processors/registry';
 import { deliveryStore, notificationLedger, requestStore } from './shared/dependencies';
 import { empty, headerOf, httpRoute, json, merchantIdOf } from './shared/http';
@@ -8,6 +9,8 @@ import { empty, headerOf, httpRoute, json, merchantIdOf } from './shared/http';
 export const handler = httpRoute(async (event) => {
   // Authentication first: a refused caller costs no store and no AWS call.
   const merchantId = merchantIdOf(event);
+  const id = event.pathParameters?.id ?? '';
+  assertRequestId(id);
   const status = await getRequestStatus(
     {
       requests: requestStore(),
@@ -15,7 +18,7 @@ export const handler = httpRoute(async (event) => {
       notifications: notificationLedger(),
       expectedSeconds: (type) => processorFor(type)?.expectedSeconds ?? defaults.retryAfterSeconds,
     },
-    { merchantId, id: event.pathParameters?.id ?? '', ifNoneMatch: headerOf(event, 'if-none-match') },
+    { merchantId, id, ifNoneMatch: headerOf(event, 'if-none-match') },
   );
   const headers: Record<string, string> = { ETag: status.etag, 'Cache-Control': 'no-store' };
   if (status.retryAfterSeconds !== undefined) headers['Retry-After'] = String(status.retryAfterSeconds);

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bearerTokenOf } from '../core/api-keys';
 import { NotFoundError, UnauthorizedError } from '../core/errors';
+import { assertRequestId } from '../core/ids';
 import { DEFAULT_STREAM_LIMITS, followRequest, type StreamLimits } from '../core/request-events';
 import { merchantStore, requestStore } from './shared/dependencies';
 import { problemResponse } from './shared/http';
@@ -40,7 +41,9 @@ export async function serveRequestEvents(
     }
     const merchantId = await merchantOf(event);
     const store = requestStore();
-    const request = await store.getForMerchant(merchantId, decodeURIComponent(id));
+    // Checked as sent: a request id has nothing to percent-decode, and `%ff` must be a 404, not a URIError.
+    assertRequestId(id);
+    const request = await store.getForMerchant(merchantId, id);
     if (!request) throw new NotFoundError(`No request ${id} exists for this merchant`);
     response.start(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',

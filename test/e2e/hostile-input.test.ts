@@ -262,6 +262,7 @@ const idRoutes: { method: string; path: (id: string) => string; body?: string }[
   { method: 'GET', path: (id) => `/v1/requests/${id}` },
   { method: 'POST', path: (id) => `/v1/requests/${id}/cancel` },
   { method: 'GET', path: (id) => `/v1/requests/${id}/deliveries` },
+  { method: 'GET', path: (id) => `/v1/requests/${id}/events` },
   { method: 'GET', path: (id) => `/v1/webhooks/${id}` },
   { method: 'PATCH', path: (id) => `/v1/webhooks/${id}`, body: '{"description":"changed"}' },
   { method: 'DELETE', path: (id) => `/v1/webhooks/${id}` },
@@ -293,8 +294,8 @@ const ids: [string, Hostile][] = idRoutes.flatMap((route) =>
 );
 
 const tenants: [string, Hostile][] = [
-  ...idRoutes.slice(0, 3).map((route): [string, Hostile] => [`another merchant's request on ${route.method} ${route.path('{id}')}`, { method: route.method, path: () => route.path(otherRequestId), status: 404, type: 'not-found' }]),
-  ...idRoutes.slice(3, 10).map((route): [string, Hostile] => [
+  ...idRoutes.slice(0, 4).map((route): [string, Hostile] => [`another merchant's request on ${route.method} ${route.path('{id}')}`, { method: route.method, path: () => route.path(otherRequestId), status: 404, type: 'not-found' }]),
+  ...idRoutes.slice(4, 11).map((route): [string, Hostile] => [
     `another merchant's endpoint on ${route.method} ${route.path('{id}')}`,
     { method: route.method, path: () => route.path(otherEndpointId), ...(route.body ? { body: route.body, headers: JSON_TYPE } : {}), status: 404, type: 'not-found' },
   ]),
