@@ -1,5 +1,4 @@
 import { NotFoundError, RequestNotCancellableError } from './errors';
-import { assertRequestId } from './ids';
 import type { RequestCancellation } from './ports';
 import type { HeraldRequest } from './request';
 
@@ -12,7 +11,6 @@ import type { HeraldRequest } from './request';
  * attempts.
  */
 export async function cancelRequest(store: RequestCancellation, merchantId: string, id: string, now = new Date()): Promise<HeraldRequest> {
-  assertRequestId(id);
   const outcome = await store.cancel(merchantId, id, now);
   switch (outcome.outcome) {
     case 'cancelled':

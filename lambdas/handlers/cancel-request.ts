@@ -1,4 +1,5 @@
 import { cancelRequest } from '../core/cancel-request';
+import { assertRequestId } from '../core/ids';
 import { etagOf, presentRequest } from '../core/request';
 import { merchantQuotaStore, requestStore } from './shared/dependencies';
 import { httpRoute, json, merchantIdOf } from './shared/http';
@@ -6,7 +7,9 @@ import { httpRoute, json, merchantIdOf } from './shared/http';
 /** POST /v1/requests/{id}/cancel: `accepted → cancelled`; 409 with the current status once work has begun. */
 export const handler = httpRoute(async (event) => {
   const merchantId = merchantIdOf(event);
-  const cancelled = await cancelRequest(requestStore(), merchantId, event.pathParameters?.id ?? '');
+  const id = event.pathParameters?.id ?? '';
+  assertRequestId(id);
+  const cancelled = await cancelRequest(requestStore(), merchantId, id);
   // A cancelled request never reaches the worker, whose finish would otherwise give its slot back.
   await merchantQuotaStore().releaseInFlight(merchantId, cancelled.id);
   return json(200, presentRequest(cancelled), { ETag: etagOf(cancelled), 'Cache-Control': 'no-store' });
