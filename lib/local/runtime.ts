@@ -4,7 +4,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { defaults, ENV, queues, type QueueName } from '../topology';
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
 import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
-import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-webhook-store';
+import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
 import { SqsDeliveryQueue } from '../../lambdas/adapters/sqs-delivery-queue';
 import { SqsRequestQueue } from '../../lambdas/adapters/sqs-request-queue';
 import { dynamoClient, sqsClient } from '../../lambdas/adapters/aws-clients';
