@@ -8,7 +8,7 @@ import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
 import { provision, type ResourceNames } from '../../lib/local/provision';
 import type { LocalRuntime } from '../../lib/local/runtime';
-import { routes, streamingRoutes } from '../../lib/topology';
+import { ENV, routes, streamingRoutes } from '../../lib/topology';
 import { sharedEndpoints, uniqueNames } from '../support/endpoints';
 import { eventually, startTestRuntime } from '../support/local-runtime';
 import { startReceiver, type WebhookReceiver } from '../support/webhook-receiver';
@@ -188,6 +188,21 @@ describe('docs/openapi.yaml', () => {
     } finally {
       await provision(sharedEndpoints(), names);
       sqs.destroy();
+    }
+  });
+
+  it('describes the 429 of a merchant over its quota of requests in flight', async () => {
+    const apiKey = await newMerchantKey();
+    Object.assign(process.env, { [ENV.maxRequestsInFlight]: '1', [ENV.maxSmsPerDay]: '1' });
+    try {
+      const body = { type: 'demo.sleep', payload: {} };
+      expect((await call('POST', '/v1/requests', { body, apiKey, headers: { 'idempotency-key': 'oa-quota-1' } })).status).toBe(202);
+      const refused = await call('POST', '/v1/requests', { body, apiKey, headers: { 'idempotency-key': 'oa-quota-2' } });
+      expect(refused.status).toBe(429);
+      expect(refused.body).toMatchObject({ quota: 'requests-in-flight', limit: 1 });
+    } finally {
+      delete process.env[ENV.maxRequestsInFlight];
+      delete process.env[ENV.maxSmsPerDay];
     }
   });
 
