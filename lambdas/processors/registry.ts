@@ -24,7 +24,10 @@ export const processors: ReadonlyMap<string, Processor<any, unknown>> = byType;
  */
 export function registerProcessor(processor: Processor<any, unknown>): void {
   byType.set(processor.type, processor);
+  addedAtRunTime.set(processor.type, processor);
 }
+
+const addedAtRunTime = new Map<string, Processor<any, unknown>>();
 
 export function processorFor(type: string): Processor<any, unknown> | undefined {
   return processors.get(type);
@@ -49,7 +52,7 @@ export interface ProcessorRegistry {
 export function processorRegistry(options: { readonly demoProcessors: boolean }): ProcessorRegistry {
   const enabled = new Map((options.demoProcessors ? registered : business).map((p) => [p.type, p]));
   return {
-    processorFor: (type) => enabled.get(type),
-    registeredTypes: () => [...enabled.keys()].sort(),
+    processorFor: (type) => enabled.get(type) ?? addedAtRunTime.get(type),
+    registeredTypes: () => [...new Set([...enabled.keys(), ...addedAtRunTime.keys()])].sort(),
   };
 }
