@@ -408,7 +408,8 @@ async function main(): Promise<void> {
           if (!herald.up) throw new Error('down');
           const answer = await herald.call('POST', '/v1/requests', operation.merchant.key, operation.body, { 'idempotency-key': operation.key });
           if (answer.status === 202) return answer.body!.id as string;
-          if (answer.status < 500 && answer.status !== 409) throw new Error(`Submit refused with ${answer.status}: ${JSON.stringify(answer.body)}`);
+          // 409: the key is still being stored; 429: the merchant's quota of requests in flight is full for now.
+          if (answer.status < 500 && answer.status !== 409 && answer.status !== 429) throw new Error(`Submit refused with ${answer.status}: ${JSON.stringify(answer.body)}`);
         } catch (error) {
           if ((error as Error).message.startsWith('Submit refused')) throw error;
         }
@@ -456,8 +457,8 @@ async function main(): Promise<void> {
       if (!redriven && Date.now() > deadline - (opts.settleSeconds * 1000) / 2) {
         redriven = true;
         log(`redrive pass: ${unfinished.length} unfinished, ${missing.length} undelivered`);
-        await redrive(herald.port, 'requests');
-        await redrive(herald.port, 'deliveries');
+        const depths = await deadLetterDepths(herald);
+        for (const [queue, depth] of Object.entries(depths)) if (depth > 0) await redrive(herald.port, queue, depth);
       }
       await sleep(2_000);
     }
@@ -565,31 +566,42 @@ function undeliveredOf(operations: readonly Operation[], statuses: Map<string, s
   return missing;
 }
 
-/** Moves a dead-letter queue back with the operator's own command. */
-async function redrive(port: number, queue: string): Promise<void> {
+/**
+ * Moves what a dead-letter queue holds now back, with the operator's own command. `--max` bounds
+ * the pass: a request that fails again lands in the DLQ again and must not be moved in a loop.
+ */
+async function redrive(port: number, queue: string, max: number): Promise<void> {
   await new Promise<void>((resolveRun) => {
-    const child = spawn(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['bin/herald-cli.ts', 'redrive', queue, '--local', '--port', String(port)], {
+    const child = spawn(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['bin/herald-cli.ts', 'redrive', queue, '--max', String(max), '--local', '--port', String(port)], {
       cwd: PROJECT_ROOT,
       stdio: 'ignore',
     });
-    child.on('exit', () => resolveRun());
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('exit', () => {
+      clearTimeout(timer);
+      resolveRun();
+    });
     child.on('error', () => resolveRun());
   });
 }
 
 async function deadLetters(herald: Herald): Promise<number> {
+  return Object.values(await deadLetterDepths(herald)).reduce((sum, depth) => sum + depth, 0);
+}
+
+async function deadLetterDepths(herald: Herald): Promise<Record<string, number>> {
   const answer = await fetch(`${herald.url}/local/endpoints`);
   const description = (await answer.json()) as { endpoints: LocalEndpoints; resources: ProvisionedResources };
   const sqs = new SQSClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: description.endpoints.sqs });
   try {
-    let total = 0;
-    for (const queue of Object.values(description.resources.queues)) {
+    const depths: Record<string, number> = {};
+    for (const [name, queue] of Object.entries(description.resources.queues)) {
       const { Attributes = {} } = await sqs.send(
         new GetQueueAttributesCommand({ QueueUrl: queue.deadLetterUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
       );
-      total += Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+      depths[name] = Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
     }
-    return total;
+    return depths;
   } finally {
     sqs.destroy();
   }
