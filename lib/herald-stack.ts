@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -232,6 +232,9 @@ function operatorSettings(props: HeraldStackProps, retrySchedules: Record<QueueN
     [ENV.retryScale]: '1',
     [ENV.idempotencyKeyTtlHours]: String(props.idempotencyKeyTtlHours ?? defaults.idempotencyKeyTtlHours),
     [ENV.requestRetentionDays]: String(props.requestRetentionDays ?? defaults.requestRetentionDays),
+    // CloudFormation puts a random UUID in every stack id and keeps it for the stack's life: a key
+    // that merchants cannot know and that never changes under stored requests (docs/architecture.md).
+    [ENV.requestIdKey]: Aws.STACK_ID,
     [ENV.allowedWebhookHosts]: webhookAllowList(props.allowedWebhookHosts),
   };
   settings[ENV.smsAllowedCountries] = smsCountryList(props.smsAllowedCountries ?? []);

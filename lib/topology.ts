@@ -42,6 +42,8 @@ export const ENV = {
   notificationsTopicArn: 'HERALD_NOTIFICATIONS_TOPIC_ARN',
   retryScale: 'HERALD_RETRY_SCALE',
   idempotencyKeyTtlHours: 'HERALD_IDEMPOTENCY_KEY_TTL_HOURS',
+  /** The key of the HMAC that derives a request's id from (merchant, idempotency key); never changed once requests exist. */
+  requestIdKey: 'HERALD_REQUEST_ID_KEY',
   requestRetentionDays: 'HERALD_REQUEST_RETENTION_DAYS',
   /** Sender id on SMS notifications, where the destination country supports one (stack prop `smsSenderId`). */
   smsSenderId: 'HERALD_SMS_SENDER_ID',

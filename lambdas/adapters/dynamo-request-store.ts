@@ -5,7 +5,6 @@ import type {
   ClaimOutcome,
   ClaimTerms,
   CreateOutcome,
-  IdempotencyRecord,
   ListPosition,
   RequestCancellation,
   RequestListing,
@@ -38,20 +37,16 @@ export class DynamoRequestStore implements RequestStore, RequestListing, Request
     this.sweeper = new DynamoRequestSweeperStore(client, tableName);
   }
 
-  create(request: HeraldRequest, record: IdempotencyRecord): Promise<CreateOutcome> {
-    return this.intake.create(request, record);
+  create(request: HeraldRequest, fingerprint: string): Promise<CreateOutcome> {
+    return this.intake.create(request, fingerprint);
   }
 
-  findIdempotencyRecord(merchantId: string, key: string): Promise<IdempotencyRecord | undefined> {
-    return this.intake.findIdempotencyRecord(merchantId, key);
+  markEnqueued(requestId: string, at: string): Promise<void> {
+    return this.intake.markEnqueued(requestId, at);
   }
 
-  markEnqueued(record: IdempotencyRecord, at: string): Promise<void> {
-    return this.intake.markEnqueued(record, at);
-  }
-
-  markNotEnqueued(record: IdempotencyRecord): Promise<void> {
-    return this.intake.markNotEnqueued(record);
+  markNotEnqueued(requestId: string): Promise<void> {
+    return this.intake.markNotEnqueued(requestId);
   }
 
   get(id: string): Promise<HeraldRequest | undefined> {

@@ -5,21 +5,13 @@ import type { HeraldRequest, HistoryEntry, RequestError, RequestStatus } from '.
  * SQS adapters implement these; the use cases never see an AWS type.
  */
 
-/** The idempotency record: what a replay of the same key needs, without reading the request. */
-export interface IdempotencyRecord {
-  readonly merchantId: string;
-  readonly key: string;
-  readonly requestId: string;
-  readonly requestType: string;
-  readonly fingerprint: string;
-  /** The body of the original 202, returned verbatim on every replay. */
-  readonly response: Record<string, unknown>;
-  readonly enqueuedAt?: string;
-  readonly traceId?: string;
-  readonly expiresAt: number;
-}
-
-export type CreateOutcome = { readonly outcome: 'created' } | { readonly outcome: 'exists'; readonly record: IdempotencyRecord };
+/**
+ * What a second submit under a taken key finds: the request the key is bound to and the
+ * fingerprint of the body that created it, read from the failed write itself.
+ */
+export type CreateOutcome =
+  | { readonly outcome: 'created' }
+  | { readonly outcome: 'exists'; readonly request: HeraldRequest; readonly fingerprint: string };
 
 export type ClaimOutcome =
   | { readonly outcome: 'claimed'; readonly request: HeraldRequest }
@@ -42,11 +34,14 @@ export interface ClaimTerms {
   readonly maxAttempts: number;
 }
 
-/** Submitting: the request and its idempotency record stored together, and whether it reached the queue. */
+/**
+ * Submitting: the request stored once under the id its idempotency key derives (so storing it is
+ * also what deduplicates it), with the body's fingerprint, and whether it reached the queue.
+ */
 export interface RequestIntake {
-  create(request: HeraldRequest, record: IdempotencyRecord): Promise<CreateOutcome>;
-  markEnqueued(record: IdempotencyRecord, at: string): Promise<void>;
-  markNotEnqueued(record: IdempotencyRecord): Promise<void>;
+  create(request: HeraldRequest, fingerprint: string): Promise<CreateOutcome>;
+  markEnqueued(requestId: string, at: string): Promise<void>;
+  markNotEnqueued(requestId: string): Promise<void>;
 }
 
 /** Reading one request; `getForMerchant` answers only its owner. */

@@ -1,4 +1,3 @@
-import { ulid } from 'ulid';
 import type { Processor } from './processor';
 import {
   IdempotencyKeyReusedError,
@@ -8,8 +7,9 @@ import {
   ValidationError,
 } from './errors';
 import { fingerprint } from './fingerprint';
-import type { IdempotencyRecord, RequestQueue, RequestStore } from './ports';
-import type { HeraldRequest } from './request';
+import type { RequestQueue, RequestStore } from './ports';
+import { isTerminal, type HeraldRequest } from './request';
+import { requestIdFor } from './request-id';
 import { fieldErrorsOf, isValidIdempotencyKey, submissionSchema, validate } from './submission';
 import { validateNotifyTargets, type SmsCountries } from './notify-targets';
 import { IN_FLIGHT_RETRY_AFTER_SECONDS, QuotaExceededError, smsDay, type MerchantQuotaLimits, type MerchantQuotas } from './merchant-quotas';
@@ -19,7 +19,8 @@ export interface SubmitDependencies {
   readonly queue: RequestQueue;
   readonly processorFor: (type: string) => Processor<any, unknown> | undefined;
   readonly knownTypes: () => string[];
-  readonly idempotencyKeyTtlHours: number;
+  /** The deployment's key for deriving request ids from idempotency keys (see `requestIdFor`). */
+  readonly requestIdKey: string;
   /** Countries `notify.sms` may be in (the operator's `smsAllowedCountries`). */
   readonly smsCountries: SmsCountries;
   /** Per-merchant quotas; absent where none apply (the local runtime unless configured). */
@@ -46,10 +47,11 @@ export interface Accepted {
 const ENQUEUE_RETRY_AFTER_SECONDS = 2;
 
 /**
- * Accepts a request exactly once per (merchant, idempotency key): validates it, stores it with
- * its key in one write, enqueues it, and answers with the body a replay will get verbatim.
- * A replay with a different body is refused; a replay of a request whose enqueue failed
- * enqueues it now. Nothing is stored for a request that fails validation.
+ * Accepts a request exactly once per (merchant, idempotency key): validates it, stores it in one
+ * conditional write under the id the key derives, enqueues it, and answers `{ id, status:
+ * 'accepted' }`, the body a replay gets verbatim for as long as the request is kept. A replay
+ * with a different body is refused; a replay of a request whose enqueue failed enqueues it now.
+ * Nothing is stored for a request that fails validation.
  */
 export async function submitRequest(deps: SubmitDependencies, input: SubmitInput): Promise<Accepted> {
   const key = input.idempotencyKey;
@@ -71,20 +73,8 @@ export async function submitRequest(deps: SubmitDependencies, input: SubmitInput
 
   const now = (deps.now ?? (() => new Date()))();
   const at = now.toISOString();
-  const id = `req_${ulid(now.getTime()).toLowerCase()}`;
+  const id = requestIdFor(deps.requestIdKey, input.merchantId, key);
   const response = { id, status: 'accepted' };
-  const record: IdempotencyRecord = {
-    merchantId: input.merchantId,
-    key,
-    requestId: id,
-    requestType: submission.type,
-    fingerprint: fingerprint(input.body),
-    response,
-    // Recorded optimistically so the happy path costs one write; cleared if SendMessage fails.
-    enqueuedAt: at,
-    ...(input.traceId ? { traceId: input.traceId } : {}),
-    expiresAt: Math.floor(now.getTime() / 1000) + deps.idempotencyKeyTtlHours * 3600,
-  };
   const request: HeraldRequest = {
     id,
     merchantId: input.merchantId,
@@ -97,70 +87,82 @@ export async function submitRequest(deps: SubmitDependencies, input: SubmitInput
     ...(input.traceId ? { traceId: input.traceId } : {}),
     ...(notify ? { notify } : {}),
     webhookEvents: submission.webhookEvents ?? true,
+    // Recorded optimistically so the happy path costs one write; cleared if SendMessage fails.
     enqueuedAt: at,
     history: [{ from: null, to: 'accepted', at, attempt: 0 }],
     createdAt: at,
     updatedAt: at,
   };
 
-  const release = await takeQuotas(deps, request, now);
+  const bodyFingerprint = fingerprint(input.body);
+  const quotas = await takeQuotas(deps, request, now);
   let created: Awaited<ReturnType<RequestStore['create']>>;
   try {
-    created = await deps.store.create(request, record);
+    created = await deps.store.create(request, bodyFingerprint);
   } catch (error) {
-    await release();
+    await quotas.releaseAll();
     throw error;
   }
   if (created.outcome === 'exists') {
-    // A replay: the original request holds its own slot and SMS; this attempt's are given back.
-    await release();
-    const existing = created.record;
-    if (existing.fingerprint !== record.fingerprint) throw new IdempotencyKeyReusedError(key);
-    if (!existing.enqueuedAt) await enqueue(deps, existing, input.traceId, true);
-    return { id: existing.requestId, body: existing.response, expectedSeconds: processor.expectedSeconds, replayed: true };
+    const existing = created.request;
+    // The id derives from the key, so a replay's in-flight slot is the original's own entry:
+    // given back only once the original has finished. Its SMS was counted again, so that goes back.
+    await (isTerminal(existing.status) ? quotas.releaseAll() : quotas.releaseSms());
+    if (created.fingerprint !== bodyFingerprint) throw new IdempotencyKeyReusedError(key);
+    if (!existing.enqueuedAt && existing.status === 'accepted') await enqueue(deps, existing, input.traceId, true);
+    return { id: existing.id, body: { id: existing.id, status: 'accepted' }, expectedSeconds: processor.expectedSeconds, replayed: true };
   }
-  await enqueue(deps, record, input.traceId, false);
+  await enqueue(deps, request, input.traceId, false);
   return { id, body: response, expectedSeconds: processor.expectedSeconds, replayed: false };
 }
+
+/** How to give back what `takeQuotas` counted: the in-flight slot and the SMS together, or the SMS alone. */
+interface TakenQuotas {
+  releaseAll(): Promise<void>;
+  releaseSms(): Promise<void>;
+}
+
+const NOTHING_TAKEN: TakenQuotas = { releaseAll: async () => undefined, releaseSms: async () => undefined };
 
 /**
  * Counts the request against its merchant's quotas before anything is stored, so a refusal
  * leaves nothing behind; returns how to give the counts back if the request is not stored after all.
  */
-async function takeQuotas(deps: SubmitDependencies, request: HeraldRequest, now: Date): Promise<() => Promise<void>> {
-  if (!deps.quotas) return async () => undefined;
+async function takeQuotas(deps: SubmitDependencies, request: HeraldRequest, now: Date): Promise<TakenQuotas> {
+  if (!deps.quotas) return NOTHING_TAKEN;
   const { store, limits } = deps.quotas;
   const { merchantId, id } = request;
   if (!(await store.admitInFlight(merchantId, id, limits.requestsInFlight))) {
     throw new QuotaExceededError('requests-in-flight', limits.requestsInFlight, IN_FLIGHT_RETRY_AFTER_SECONDS);
   }
   const releaseSlot = () => store.releaseInFlight(merchantId, id).catch(() => undefined);
-  if (!request.notify?.sms) return releaseSlot;
+  if (!request.notify?.sms) return { releaseAll: releaseSlot, releaseSms: async () => undefined };
   const { day, secondsLeft } = smsDay(now);
   if (!(await store.reserveSms(merchantId, day, limits.smsPerDay, now))) {
     await releaseSlot();
     throw new QuotaExceededError('sms-per-day', limits.smsPerDay, secondsLeft);
   }
-  return async () => {
-    await releaseSlot();
-    await store.returnSms(merchantId, day).catch(() => undefined);
+  const releaseSms = () => store.returnSms(merchantId, day).catch(() => undefined);
+  return {
+    releaseAll: async () => {
+      await releaseSlot();
+      await releaseSms();
+    },
+    releaseSms,
   };
 }
 
-async function enqueue(deps: SubmitDependencies, record: IdempotencyRecord, traceId: string | undefined, markAfter: boolean) {
+async function enqueue(deps: SubmitDependencies, request: HeraldRequest, traceId: string | undefined, markAfter: boolean) {
   try {
-    await deps.queue.enqueue(
-      { requestId: record.requestId, merchantId: record.merchantId, type: record.requestType },
-      traceId ?? record.traceId,
-    );
+    await deps.queue.enqueue({ requestId: request.id, merchantId: request.merchantId, type: request.type }, traceId ?? request.traceId);
   } catch (cause) {
     // The request is stored: the client's retry with the same key, or the sweeper, enqueues it later.
-    if (!markAfter) await deps.store.markNotEnqueued(record).catch(() => undefined);
+    if (!markAfter) await deps.store.markNotEnqueued(request.id).catch(() => undefined);
     throw new ServiceUnavailableError(
       'The request was stored but could not be queued yet; retry with the same Idempotency-Key',
       ENQUEUE_RETRY_AFTER_SECONDS,
       { cause },
     );
   }
-  if (markAfter) await deps.store.markEnqueued(record, new Date().toISOString());
+  if (markAfter) await deps.store.markEnqueued(request.id, new Date().toISOString());
 }

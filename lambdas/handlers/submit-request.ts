@@ -16,7 +16,7 @@ export const handler = httpRoute(async (event, { traceId }) => {
       queue: requestQueue(),
       processorFor: processors().processorFor,
       knownTypes: processors().registeredTypes,
-      idempotencyKeyTtlHours: settings.idempotencyKeyTtlHours(),
+      requestIdKey: settings.requestIdKey(),
       smsCountries: settings.smsCountries(),
       quotas: merchantQuotas(),
     },

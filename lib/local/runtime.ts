@@ -207,6 +207,8 @@ function configureHandlerEnvironment(endpoints: LocalEndpoints, resources: Provi
     // Locally the demo processors stay on and SMS may go anywhere: they land in the outbox.
     [ENV.demoProcessors]: process.env[ENV.demoProcessors] ?? 'true',
     [ENV.smsAllowedCountries]: process.env[ENV.smsAllowedCountries] ?? '*',
+    // Fixed so that ids stay the same across restarts on a kept data directory.
+    [ENV.requestIdKey]: process.env[ENV.requestIdKey] ?? 'herald-local-request-ids',
   });
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   process.env.POWERTOOLS_SERVICE_NAME ??= 'herald';

@@ -6,7 +6,8 @@ import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store'
 import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
 import { DynamoWebhookEndpointStore } from '../../lambdas/adapters/dynamo-webhook-endpoint-store';
 import type { NotificationLedger, NotificationSlot } from '../../lambdas/core/notifications';
-import type { IdempotencyRecord, RequestCancellation, RequestStore } from '../../lambdas/core/ports';
+import type { RequestCancellation, RequestStore } from '../../lambdas/core/ports';
+import { requestIdFor } from '../../lambdas/core/request-id';
 import type { RedriveReopener } from '../../lambdas/core/redrive';
 import type { DeliveryStore, WebhookEndpointStore } from '../../lambdas/core/webhook-ports';
 import { deliveryIdOf, generateSigningSecret, type Delivery, type WebhookEndpoint } from '../../lambdas/core/webhooks';
@@ -65,18 +66,10 @@ const unique = (prefix: string) => `${prefix}_${randomBytes(6).toString('hex')}`
 const NOW = new Date();
 const later = (ms: number) => new Date(NOW.getTime() + ms);
 
-function submission(merchantId: string, key: string) {
-  const request = storedRequest(unique('req'), { merchantId, idempotencyKey: key, createdAt: NOW.toISOString() });
-  const record: IdempotencyRecord = {
-    merchantId,
-    key,
-    requestId: request.id,
-    requestType: request.type,
-    fingerprint: 'f1',
-    response: { id: request.id, status: 'accepted' },
-    expiresAt: Math.floor(NOW.getTime() / 1000) + 3600,
-  };
-  return { request, record };
+/** A request as submitted under a key: its id derives from (merchant, key), as the submit use case derives it. */
+function submission(merchantId: string, key: string, fingerprint = 'f1') {
+  const request = storedRequest(requestIdFor('contract-key', merchantId, key), { merchantId, idempotencyKey: key, createdAt: NOW.toISOString() });
+  return { request, fingerprint };
 }
 
 function endpoint(merchantId: string): WebhookEndpoint {
@@ -112,18 +105,18 @@ describe.each(implementations)('request store (%s)', (_name, make) => {
   it('takes an idempotency key once per merchant', async () => {
     const merchant = unique('mer');
     const first = submission(merchant, 'k1');
-    const replay = submission(merchant, 'k1');
+    const replay = submission(merchant, 'k1', 'f2');
     const elsewhere = submission(unique('mer'), 'k1');
 
-    expect(await ports.requests.create(first.request, first.record)).toEqual({ outcome: 'created' });
-    expect(await ports.requests.create(replay.request, replay.record)).toMatchObject({ outcome: 'exists', record: { requestId: first.request.id } });
-    expect(await ports.requests.create(elsewhere.request, elsewhere.record)).toEqual({ outcome: 'created' });
-    expect(await ports.requests.get(replay.request.id)).toBeUndefined();
+    expect(await ports.requests.create(first.request, first.fingerprint)).toEqual({ outcome: 'created' });
+    expect(await ports.requests.create(replay.request, replay.fingerprint)).toMatchObject({ outcome: 'exists', request: { id: first.request.id }, fingerprint: 'f1' });
+    expect(await ports.requests.create(elsewhere.request, elsewhere.fingerprint)).toEqual({ outcome: 'created' });
+    expect(await ports.requests.get(first.request.id)).toMatchObject({ merchantId: merchant, version: 1 });
   });
 
   it('lets one claim hold a request until its lease ends, then lets the next take it over', async () => {
-    const { request, record } = submission(unique('mer'), 'k1');
-    await ports.requests.create(request, record);
+    const { request, fingerprint } = submission(unique('mer'), 'k1');
+    await ports.requests.create(request, fingerprint);
 
     const claimed = await ports.requests.claim(request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
     expect(claimed).toMatchObject({ outcome: 'claimed', request: { status: 'processing', attempts: 1 } });
@@ -132,8 +125,8 @@ describe.each(implementations)('request store (%s)', (_name, make) => {
   });
 
   it('refuses to finish an attempt whose lease another claim took over', async () => {
-    const { request, record } = submission(unique('mer'), 'k1');
-    await ports.requests.create(request, record);
+    const { request, fingerprint } = submission(unique('mer'), 'k1');
+    await ports.requests.create(request, fingerprint);
     const first = await ports.requests.claim(request.id, { leaseMs: 1_000, maxAttempts: 5 }, 0, NOW);
     await ports.requests.claim(request.id, { leaseMs: 60_000, maxAttempts: 5 }, 1, later(5_000));
     if (first.outcome !== 'claimed') throw new Error('the first claim should win');
@@ -146,8 +139,8 @@ describe.each(implementations)('request store (%s)', (_name, make) => {
     const merchant = unique('mer');
     const open = submission(merchant, 'k1');
     const started = submission(merchant, 'k2');
-    await ports.requests.create(open.request, open.record);
-    await ports.requests.create(started.request, started.record);
+    await ports.requests.create(open.request, open.fingerprint);
+    await ports.requests.create(started.request, started.fingerprint);
     await ports.requests.claim(started.request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
 
     expect(await ports.requests.cancel(unique('mer'), open.request.id, NOW)).toEqual({ outcome: 'not-found' });
@@ -156,8 +149,8 @@ describe.each(implementations)('request store (%s)', (_name, make) => {
   });
 
   it('reopens a failed request for a redrive once, however many copies try', async () => {
-    const { request, record } = submission(unique('mer'), 'k1');
-    await ports.requests.create(request, record);
+    const { request, fingerprint } = submission(unique('mer'), 'k1');
+    await ports.requests.create(request, fingerprint);
     const claim = await ports.requests.claim(request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
     if (claim.outcome !== 'claimed') throw new Error('the claim should win');
     const failed = (await ports.requests.finishAttempt(claim.request, 'failed', { error: { code: 'timeout', message: 'slow', retryable: true }, reason: 'exhausted' }, NOW))!;
@@ -167,12 +160,12 @@ describe.each(implementations)('request store (%s)', (_name, make) => {
   });
 
   it('clears and sets the enqueue mark on the request', async () => {
-    const { request, record } = submission(unique('mer'), 'k1');
-    await ports.requests.create({ ...request, enqueuedAt: NOW.toISOString() }, { ...record, enqueuedAt: NOW.toISOString() });
+    const { request, fingerprint } = submission(unique('mer'), 'k1');
+    await ports.requests.create({ ...request, enqueuedAt: NOW.toISOString() }, fingerprint);
 
-    await ports.requests.markNotEnqueued(record);
+    await ports.requests.markNotEnqueued(request.id);
     expect((await ports.requests.get(request.id))?.enqueuedAt).toBeUndefined();
-    await ports.requests.markEnqueued(record, later(1_000).toISOString());
+    await ports.requests.markEnqueued(request.id, later(1_000).toISOString());
     expect((await ports.requests.get(request.id))?.enqueuedAt).toBe(later(1_000).toISOString());
   });
 });

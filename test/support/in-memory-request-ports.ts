@@ -4,7 +4,6 @@ import type {
   ClaimOutcome,
   ClaimTerms,
   CreateOutcome,
-  IdempotencyRecord,
   ListPosition,
   RequestCancellation,
   RequestListing,
@@ -22,7 +21,7 @@ import { decide, finishEvent, type LifecycleEvent, type LifecyclePolicy, type Tr
 /**
  * The request ports in memory, for use-case tests that run in milliseconds. They keep the
  * promises the DynamoDB adapters keep, because a fake that is kinder than the real store lets a
- * use case pass here and fail on AWS: a key is taken once (until it expires), every lifecycle
+ * use case pass here and fail on AWS: a key (the id it derives) is taken once, every lifecycle
  * move is decided by core's transition table and written only while the stored request still
  * matches the transition's precondition (status, attempts, version, owner), and nothing handed
  * out shares memory with what is stored. Lists and sweeps select and order as the table's
@@ -30,7 +29,7 @@ import { decide, finishEvent, type LifecycleEvent, type LifecyclePolicy, type Tr
  */
 export class InMemoryRequestStore implements RequestStore, RedriveReopener, RequestCancellation, RequestListing, StuckRequestStore {
   private readonly requests = new Map<string, HeraldRequest>();
-  private readonly keys = new Map<string, IdempotencyRecord>();
+  private readonly fingerprints = new Map<string, string>();
   private readonly policy: LifecyclePolicy;
   private readonly now: () => Date;
 
@@ -39,22 +38,21 @@ export class InMemoryRequestStore implements RequestStore, RedriveReopener, Requ
     this.now = options.now ?? (() => new Date());
   }
 
-  async create(request: HeraldRequest, record: IdempotencyRecord): Promise<CreateOutcome> {
-    const held = this.keys.get(keyOf(record.merchantId, record.key));
-    // As in the table: an expired key is free again, even before anything deleted it.
-    if (held && held.expiresAt >= epochSeconds(this.now())) return { outcome: 'exists', record: copy(held) };
-    if (this.requests.has(request.id)) throw new Error(`Request ${request.id} is already stored`);
-    this.keys.set(keyOf(record.merchantId, record.key), copy(record));
+  async create(request: HeraldRequest, fingerprint: string): Promise<CreateOutcome> {
+    // As in the table: the id derives from the key, so a taken id is a taken key, for as long as the request is kept.
+    const stored = this.requests.get(request.id);
+    if (stored) return { outcome: 'exists', request: copy(stored), fingerprint: this.fingerprints.get(request.id) ?? '' };
     this.requests.set(request.id, copy(request));
+    this.fingerprints.set(request.id, fingerprint);
     return { outcome: 'created' };
   }
 
-  async markEnqueued(record: IdempotencyRecord, at: string): Promise<void> {
-    this.setEnqueued(record, at);
+  async markEnqueued(requestId: string, at: string): Promise<void> {
+    this.setEnqueued(requestId, at);
   }
 
-  async markNotEnqueued(record: IdempotencyRecord): Promise<void> {
-    this.setEnqueued(record, undefined);
+  async markNotEnqueued(requestId: string): Promise<void> {
+    this.setEnqueued(requestId, undefined);
   }
 
   async get(id: string): Promise<HeraldRequest | undefined> {
@@ -141,10 +139,9 @@ export class InMemoryRequestStore implements RequestStore, RedriveReopener, Requ
     this.requests.set(request.id, copy(request));
   }
 
-  /** The idempotency record a key holds, expired or not. */
-  idempotencyRecord(merchantId: string, key: string): IdempotencyRecord | undefined {
-    const record = this.keys.get(keyOf(merchantId, key));
-    return record && copy(record);
+  /** The ids of every stored request, in the order they were stored. */
+  ids(): string[] {
+    return [...this.requests.keys()];
   }
 
   get size(): number {
@@ -183,11 +180,8 @@ export class InMemoryRequestStore implements RequestStore, RedriveReopener, Requ
     return copy(written);
   }
 
-  private setEnqueued(record: IdempotencyRecord, at: string | undefined): void {
-    const key = keyOf(record.merchantId, record.key);
-    const held = this.keys.get(key);
-    const request = this.requests.get(record.requestId);
-    if (held) this.keys.set(key, withEnqueuedAt(held, at));
+  private setEnqueued(requestId: string, at: string | undefined): void {
+    const request = this.requests.get(requestId);
     if (request) this.requests.set(request.id, withEnqueuedAt(request, at));
   }
 }
@@ -212,8 +206,6 @@ function withEnqueuedAt<T extends { enqueuedAt?: string }>(item: T, at: string |
   return (at === undefined ? rest : { ...rest, enqueuedAt: at }) as T;
 }
 
-const keyOf = (merchantId: string, key: string) => `${merchantId}\u0000${key}`;
-const epochSeconds = (at: Date) => Math.floor(at.getTime() / 1000);
 
 /** A deep copy, as a round trip through the table would make. */
 export function copy<T>(value: T): T {

@@ -1,7 +1,6 @@
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import type { ApiKeyRecord, Merchant } from '../../core/merchant';
 import type { NotificationRecord, NotificationSlot, OperationsContacts, RecipientSubscription } from '../../core/notifications';
-import type { IdempotencyRecord } from '../../core/ports';
 import { isTerminal, type HeraldRequest, type RequestStatus } from '../../core/request';
 import type { LedgerEntry, Wallet } from '../../core/wallet';
 import { TEST_EVENT_TYPE, type Delivery, type WebhookEndpoint, type WebhookEventType } from '../../core/webhooks';
@@ -40,7 +39,6 @@ const timeOrdered = (time: string, id: string) => `${time}#${id}`;
 
 export const keys = {
   request: (id: string): Key => ({ pk: requestPartition(id), sk: 'REQ' }),
-  idempotency: (merchantId: string, key: string): Key => ({ pk: `IDEM#${merchantId}#${key}`, sk: 'IDEM' }),
   merchant: (id: string): Key => ({ pk: merchantPartition(id), sk: 'MER' }),
   /** The lookup copy of an API key, found by the digest of the presented key. */
   apiKey: (keyHash: string): Key => ({ pk: `KEY#${keyHash}`, sk: 'KEY' }),
@@ -161,21 +159,17 @@ export function requestFromItem(item: Item): HeraldRequest {
   };
 }
 
-export function idempotencyToItem(record: IdempotencyRecord): Item {
-  return { ...keys.idempotency(record.merchantId, record.key), ...record };
+/**
+ * A request as submitted: the request item plus the fingerprint of the body that created it.
+ * The id derives from (merchant, idempotency key), so this item is also the key's record: a
+ * replay reads the fingerprint off the failed conditional put instead of a separate item.
+ */
+export function submissionToItem(request: HeraldRequest, fingerprint: string): Item {
+  return { ...requestToItem(request), fingerprint };
 }
 
-export function idempotencyFromItem(item: Item): IdempotencyRecord {
-  return {
-    merchantId: item.merchantId,
-    key: item.key,
-    requestId: item.requestId,
-    requestType: item.requestType,
-    fingerprint: item.fingerprint,
-    response: item.response,
-    expiresAt: item.expiresAt,
-    ...present<IdempotencyRecord, 'enqueuedAt' | 'traceId'>(item, ['enqueuedAt', 'traceId']),
-  };
+export function fingerprintFromItem(item: Item): string {
+  return String(item.fingerprint ?? '');
 }
 
 export function merchantToItem(merchant: Merchant): Item {

@@ -51,6 +51,11 @@ export const settings = {
   idempotencyKeyTtlHours: () => numberFromEnv(ENV.idempotencyKeyTtlHours, defaults.idempotencyKeyTtlHours),
   requestRetentionDays: () => numberFromEnv(ENV.requestRetentionDays, defaults.requestRetentionDays),
   /**
+   * The stack always sets it (to its CloudFormation stack id) and so does the local runtime; the
+   * fallback only serves tests that invoke a handler bare, where ids need no secrecy.
+   */
+  requestIdKey: () => process.env[ENV.requestIdKey] || UNKEYED_REQUEST_IDS,
+  /**
    * The retry schedule of a queue's consumer: the topology's unless the stack's props overrode it
    * (HERALD_REQUEST_* / HERALD_DELIVERY_* variables). Its `maxAttempts` is the queue's
    * maxReceiveCount. A malformed value throws rather than silently disagreeing with the queue.
@@ -74,6 +79,8 @@ export const settings = {
   webhookHostPolicy: () => webhookHostPolicy(process.env[ENV.allowedWebhookHosts], process.env[ENV.localWebhookHosts]),
   webhookDeadStreakLimit: () => numberFromEnv(ENV.webhookDeadStreakLimit, webhookDefaults.deadStreakLimit),
 };
+
+const UNKEYED_REQUEST_IDS = 'herald-unkeyed-request-ids';
 
 export const USER_AGENT = `Herald-Webhooks/${version}`;
 

@@ -8,7 +8,7 @@ const NOW = new Date('2026-03-10T12:00:00Z');
 function setup(now = () => NOW) {
   const store = new InMemoryRequestStore({ now });
   const queue = new InMemoryRequestQueue();
-  const deps: SubmitDependencies = { store, queue, ...registryOf(echo), idempotencyKeyTtlHours: 24, smsCountries: 'all', now };
+  const deps: SubmitDependencies = { store, queue, ...registryOf(echo), requestIdKey: 'test-key', smsCountries: 'all', now };
   return { store, queue, deps };
 }
 
@@ -63,15 +63,26 @@ describe('submitRequest', () => {
     expect(store.size).toBe(2);
   });
 
-  it('accepts a new request under a key whose record expired', async () => {
+  it('keeps a key bound to its request long after the first submit, replaying rather than accepting anew', async () => {
     let now = NOW;
-    const { deps } = setup(() => now);
+    const { deps, store } = setup(() => now);
     const first = await submitRequest(deps, { merchantId: 'mer_a', idempotencyKey: 'k1', body: body('one') });
     now = new Date(NOW.getTime() + 25 * 3_600_000);
 
-    const later = await submitRequest(deps, { merchantId: 'mer_a', idempotencyKey: 'k1', body: body('two') });
-    expect(later.replayed).toBe(false);
-    expect(later.id).not.toBe(first.id);
+    const later = await submitRequest(deps, { merchantId: 'mer_a', idempotencyKey: 'k1', body: body('one') });
+    expect(later).toMatchObject({ id: first.id, replayed: true });
+    await expect(submitRequest(deps, { merchantId: 'mer_a', idempotencyKey: 'k1', body: body('two') })).rejects.toThrow(IdempotencyKeyReusedError);
+    expect(store.size).toBe(1);
+  });
+
+  it('derives a URL-safe id from the merchant and key, different under another deployment key', async () => {
+    const { deps } = setup();
+    const accepted = await submitRequest(deps, { merchantId: 'mer_a', idempotencyKey: 'k1', body: body() });
+    const elsewhere = await submitRequest({ ...setup().deps, requestIdKey: 'other-key' }, { merchantId: 'mer_a', idempotencyKey: 'k1', body: body() });
+
+    expect(accepted.id).toMatch(/^req_[0-9a-z]{26}$/);
+    expect(elsewhere.id).toMatch(/^req_[0-9a-z]{26}$/);
+    expect(elsewhere.id).not.toBe(accepted.id);
   });
 
   it.each([
@@ -92,13 +103,12 @@ describe('submitRequest', () => {
     queue.refuseNext();
     const refused = submitRequest(deps, { merchantId: 'mer_a', idempotencyKey: 'k1', body: body() });
     await expect(refused).rejects.toThrow(ServiceUnavailableError);
-    const stored = store.idempotencyRecord('mer_a', 'k1');
-    expect(stored?.enqueuedAt).toBeUndefined();
-    expect((await store.get(stored!.requestId))?.enqueuedAt).toBeUndefined();
+    const [storedId] = store.ids();
+    expect((await store.get(storedId!))?.enqueuedAt).toBeUndefined();
 
     const retried = await submitRequest(deps, { merchantId: 'mer_a', idempotencyKey: 'k1', body: body() });
-    expect(retried).toMatchObject({ id: stored!.requestId, replayed: true });
-    expect(queue.sent.map((sent) => sent.message.requestId)).toEqual([stored!.requestId]);
-    expect(store.idempotencyRecord('mer_a', 'k1')?.enqueuedAt).toEqual(expect.any(String));
+    expect(retried).toMatchObject({ id: storedId, replayed: true });
+    expect(queue.sent.map((sent) => sent.message.requestId)).toEqual([storedId]);
+    expect((await store.get(storedId!))?.enqueuedAt).toEqual(expect.any(String));
   });
 });
