@@ -2,10 +2,8 @@ import { createHmac } from 'node:crypto';
 
 /** Crockford's base32 in lower case: URL-safe, no look-alike letters, the alphabet ULIDs use. */
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+/** 130 bits of the hash, and the form `REQUEST_ID_PATTERN` (ids.ts) checks on every `{id}` route. */
 const ID_CHARACTERS = 26;
-
-/** Every request id: `req_` and 26 base32 characters (130 bits of a keyed hash). */
-export const REQUEST_ID_PATTERN = /^req_[0-9a-z]{26}$/;
 
 /**
  * The id of the request a merchant submits under an idempotency key: an HMAC-SHA256 of both,

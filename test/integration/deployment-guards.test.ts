@@ -117,6 +117,20 @@ describe('per-merchant quotas', () => {
     });
   });
 
+  it('answers a replay of a request in flight with the original 202, keeping its one slot rather than giving it back', async () => {
+    await withEnvironment(quotas(1, 10), async () => {
+      const submitWithKey = (key: string) =>
+        invoke(submitHandler, apiEvent({ method: 'POST', path: '/v1/requests', headers: { 'idempotency-key': key }, body: { type: 'order.process', payload: order }, merchantId: 'mer_replaying' }));
+      const first = await submitWithKey('replayed-key');
+      const replay = await submitWithKey('replayed-key');
+      const other = await submitWithKey('another-key');
+
+      expect([first.status, replay.status]).toEqual([202, 202]);
+      expect(replay.body!.id).toBe(first.body!.id);
+      expect(other.status).toBe(429);
+    });
+  });
+
   it('answers 429 until midnight UTC once a merchant has sent its SMS of the day, and still takes requests without SMS', async () => {
     await withEnvironment({ ...quotas(100, 1), [ENV.smsAllowedCountries]: '*' }, async () => {
       const texted = await submit({ type: 'order.process', payload: order, notify: { sms: '+12025550123' } }, 'mer_chatty');

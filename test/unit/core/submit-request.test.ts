@@ -1,4 +1,5 @@
 import { IdempotencyKeyReusedError, MissingIdempotencyKeyError, ServiceUnavailableError, UnknownRequestTypeError, ValidationError } from '../../../lambdas/core/errors';
+import { REQUEST_ID_PATTERN } from '../../../lambdas/core/ids';
 import { submitRequest, type SubmitDependencies } from '../../../lambdas/core/submit-request';
 import { InMemoryRequestQueue, InMemoryRequestStore } from '../../support/in-memory-request-ports';
 import { echo, registryOf } from '../../support/test-processors';
@@ -80,8 +81,8 @@ describe('submitRequest', () => {
     const accepted = await submitRequest(deps, { merchantId: 'mer_a', idempotencyKey: 'k1', body: body() });
     const elsewhere = await submitRequest({ ...setup().deps, requestIdKey: 'other-key' }, { merchantId: 'mer_a', idempotencyKey: 'k1', body: body() });
 
-    expect(accepted.id).toMatch(/^req_[0-9a-z]{26}$/);
-    expect(elsewhere.id).toMatch(/^req_[0-9a-z]{26}$/);
+    expect(accepted.id).toMatch(REQUEST_ID_PATTERN);
+    expect(elsewhere.id).toMatch(REQUEST_ID_PATTERN);
     expect(elsewhere.id).not.toBe(accepted.id);
   });
 
