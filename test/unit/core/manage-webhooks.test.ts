@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { ConflictError, NotFoundError, ValidationError } from '../../../lambdas/core/errors';
-import { EndpointLimitReachedError, webhookEndpoints, type ManageWebhooksDependencies } from '../../../lambdas/core/manage-webhooks';
+import { EndpointLimitReachedError, RECOVER_PAGE_SIZE, webhookEndpoints, type ManageWebhooksDependencies } from '../../../lambdas/core/manage-webhooks';
 import type { HeraldRequest } from '../../../lambdas/core/request';
 import { deliveryIdOf, type Delivery } from '../../../lambdas/core/webhooks';
 import { InMemoryDeliveryQueue, InMemoryDeliveryStore, InMemoryWebhookEndpointStore, ScriptedWebhookTransport } from '../../support/in-memory-webhook-ports';
@@ -179,6 +179,18 @@ describe('webhook endpoint management', () => {
 
     expect(recovered.recovered).toBe(2);
     expect(queue.sent.map((message) => message.subjectId).sort()).toEqual(['req_1', 'req_2']);
+  });
+
+  it('pages through the whole window, past one page, and says it did not stop early', async () => {
+    const { deps, deliveries, queue } = setup();
+    const created = await webhookEndpoints.create(deps, 'mer_a', { url: URL_A });
+    const count = RECOVER_PAGE_SIZE * 2 + 5;
+    for (let i = 0; i < count; i++) deliveries.seed(delivery(`req_${i}/${created.id}`, { state: 'dead' }));
+
+    const recovered = await webhookEndpoints.recover(deps, 'mer_a', created.id, { since: '2026-03-09T00:00:00Z' });
+
+    expect(recovered).toMatchObject({ recovered: count, scanned: count, stoppedEarly: false });
+    expect(new Set(queue.sent.map((message) => message.subjectId)).size).toBe(count);
   });
 
   it('refuses to recover from further back than the stated bound', async () => {
