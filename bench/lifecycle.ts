@@ -20,14 +20,13 @@
 import './support/deployed-logging';
 import './support/quiet';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { invokingFunction, recordInvocations, type Invocation } from '../lib/local/lambda-context';
 import { startLocalRuntime, type LocalRuntime } from '../lib/local/runtime';
 import { functions, queues, type FunctionName } from '../lib/topology';
 import { meterAwsCalls, type MeteredCall } from './support/aws-call-meter';
+import { startWebhookSink, type WebhookSink } from './support/webhook-sink';
 import { PRICES, PRICES_READ, PRICES_REGION } from './support/aws-prices';
 
 const { values } = parseArgs({
@@ -59,43 +58,8 @@ interface Run {
   readonly logBytes: Map<string, number>;
 }
 
-// Webhooks that have arrived, and clients waiting for theirs.
-const arrived = new Set<string>();
-const waiting = new Map<string, () => void>();
-
-function webhookFor(requestId: string): Promise<void> {
-  if (arrived.has(requestId)) return Promise.resolve();
-  return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no webhook for ${requestId} within 60 s`)), 60_000);
-    waiting.set(requestId, () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-async function startReceiver(): Promise<{ url: string; close(): void }> {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      res.writeHead(204).end();
-      const id = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data?: { id?: string } }).data?.id;
-      if (!id) return;
-      arrived.add(id);
-      waiting.get(id)?.();
-      waiting.delete(id);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
-    close: () => {
-      server.closeAllConnections();
-      server.close();
-    },
-  };
-}
+// The endpoint every request's webhook goes to; set once main has started it.
+let sink: WebhookSink;
 
 /** Submit, wait for the webhook, poll once: the reference workload for one request. */
 async function lifecycle(runtime: LocalRuntime, payloadKb: number): Promise<void> {
@@ -108,7 +72,7 @@ async function lifecycle(runtime: LocalRuntime, payloadKb: number): Promise<void
   });
   if (submitted.status !== 202) throw new Error(`submit answered ${submitted.status}: ${await submitted.text()}`);
   const { id } = (await submitted.json()) as { id: string };
-  await webhookFor(id);
+  await sink.arrivalOf(id);
   const polled = await fetch(`${runtime.url}/v1/requests/${id}`, { headers });
   if (polled.status !== 200) throw new Error(`poll answered ${polled.status}`);
   await polled.arrayBuffer();
@@ -266,7 +230,7 @@ async function main(): Promise<void> {
   const concurrency = Number(values.concurrency);
   const sizes = values['payload-kb'].split(',').map(Number);
   const runtime = await startLocalRuntime({ port: 0, schedules: false });
-  const receiver = await startReceiver();
+  const receiver = (sink = await startWebhookSink());
   try {
     const registered = await fetch(`${runtime.url}/v1/webhooks`, {
       method: 'POST',

@@ -16,8 +16,6 @@
  */
 import './support/quiet';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -35,6 +33,7 @@ import { recordInvocations } from '../lib/local/lambda-context';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../lib/local/provision';
 import { startLocalRuntime, type LocalRuntime } from '../lib/local/runtime';
 import { meterAwsCalls, stopMeteringAwsCalls, type MeteredCall } from './support/aws-call-meter';
+import { startWebhookSink, type WebhookSink } from './support/webhook-sink';
 
 const { values } = parseArgs({
   options: { clients: { type: 'string', default: '64' }, seconds: { type: 'string', default: '30' } },
@@ -44,36 +43,8 @@ const seconds = Number(values.seconds);
 const PAYLOAD = { ms: 0, filler: 'x'.repeat(940) };
 
 const submittedAt = new Map<string, number>();
-const waiting = new Map<string, () => void>();
-const arrived = new Set<string>();
-
-async function startReceiver(): Promise<{ url: string; close(): void }> {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      res.writeHead(204).end();
-      const id = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data?: { id?: string } }).data?.id;
-      if (!id) return;
-      arrived.add(id);
-      waiting.get(id)?.();
-      waiting.delete(id);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
-    close: () => {
-      server.closeAllConnections();
-      server.close();
-    },
-  };
-}
-
-function webhookFor(id: string): Promise<void> {
-  if (arrived.has(id)) return Promise.resolve();
-  return new Promise((resolve) => waiting.set(id, resolve));
-}
+// The endpoint every request's webhook goes to; set once main has started it.
+let sink: WebhookSink;
 
 /** One request, submit to webhook; its latency in ms. */
 async function oneRequest(runtime: LocalRuntime): Promise<number> {
@@ -86,8 +57,8 @@ async function oneRequest(runtime: LocalRuntime): Promise<number> {
   if (response.status !== 202) throw new Error(`submit answered ${response.status}: ${await response.text()}`);
   const { id } = (await response.json()) as { id: string };
   submittedAt.set(id, started);
-  await webhookFor(id);
-  arrived.delete(id);
+  await sink.arrivalOf(id, 600_000);
+  sink.forget(id);
   return performance.now() - started;
 }
 
@@ -179,7 +150,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 
 async function main(): Promise<void> {
   const runtime = await startLocalRuntime({ port: 0, schedules: false });
-  const receiver = await startReceiver();
+  const receiver = (sink = await startWebhookSink());
   try {
     const registered = await fetch(`${runtime.url}/v1/webhooks`, {
       method: 'POST',
