@@ -120,6 +120,7 @@ export class HeraldStack extends Stack {
     this.notifications = new Notifications(this, 'Notifications');
     this.functions = new Functions(this, 'Functions', {
       table: this.storage.table,
+      secretsTable: this.storage.secretsTable,
       queues: this.queues,
       notifications: this.notifications,
       settings: operatorSettings(props, retrySchedules),

@@ -38,6 +38,8 @@ export const METRICS = {
 /** Environment variables through which handlers learn their resources; nothing else differs between AWS and local. */
 export const ENV = {
   tableName: 'HERALD_TABLE_NAME',
+  /** The webhook signing secrets' table; set only for the functions granted `secrets`. */
+  secretsTableName: 'HERALD_SECRETS_TABLE_NAME',
   requestsQueueUrl: 'HERALD_REQUESTS_QUEUE_URL',
   notificationsTopicArn: 'HERALD_NOTIFICATIONS_TOPIC_ARN',
   retryScale: 'HERALD_RETRY_SCALE',
@@ -103,6 +105,8 @@ export interface FunctionSpec {
 
 export interface Grants {
   readonly table?: 'read' | 'readWrite';
+  /** The webhook signing secrets' table: only the functions that manage or sign with them. */
+  readonly secrets?: 'read' | 'readWrite';
   /** Queues it sends to (`send`) or whose messages it changes and deletes as their consumer (`consume`). */
   readonly queues?: Partial<Record<QueueName, 'send' | 'consume' | 'sendAndConsume'>>;
   readonly publishesTo?: readonly (keyof typeof topics)[];
@@ -181,7 +185,7 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     memoryMb: 256,
     // POST /v1/webhooks/{id}/test waits for one delivery attempt (10 s at most).
     timeoutSeconds: 20,
-    grants: { table: 'readWrite', queues: { deliveries: 'send' } },
+    grants: { table: 'readWrite', secrets: 'readWrite', queues: { deliveries: 'send' } },
   },
   deliver: {
     entry: 'lambdas/handlers/deliver-webhooks.ts',
@@ -190,7 +194,8 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     // A batch runs concurrently; each attempt is cut off after 10 s, then its outcome is recorded.
     timeoutSeconds: 30,
     // Tells the merchant's operations contacts when it disables an endpoint.
-    grants: { table: 'readWrite', queues: { deliveries: 'consume' }, publishesTo: ['notifications'] },
+    // Signs with the secrets; only the webhooks API writes them.
+    grants: { table: 'readWrite', secrets: 'read', queues: { deliveries: 'consume' }, publishesTo: ['notifications'] },
   },
   events: {
     entry: 'lambdas/handlers/stream-request-events.ts',
@@ -425,6 +430,15 @@ export const table = {
   },
 } as const;
 
+/**
+ * The webhook signing secrets, apart from the table every function reads: one item per endpoint,
+ * keyed like the endpoint (lambdas/adapters/dynamo/keys.ts), no indexes, no TTL.
+ */
+export const secretsTable = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+} as const;
+
 export const topics = {
   notifications: { displayName: 'Herald notifications' },
 } as const;
@@ -450,6 +464,7 @@ export const defaults = {
 export function localResourceNames(prefix = SERVICE_NAME) {
   return {
     table: `${prefix}-table`,
+    secretsTable: `${prefix}-secrets`,
     queue: (name: QueueName) => `${prefix}-${name}`,
     deadLetterQueue: (name: QueueName) => `${prefix}-${name}-dlq`,
     topic: (name: keyof typeof topics) => `${prefix}-${name}`,

@@ -7,9 +7,9 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { CreateEndpointOutcome, WebhookEndpointStore } from '../core/webhook-ports';
-import type { WebhookEndpoint } from '../core/webhooks';
+import type { EndpointSettings, WebhookEndpoint } from '../core/webhooks';
 import { unlessConditionFails, unlessTransactionCancelled } from './dynamo/conditions';
-import { endpointFromItem, endpointToItem, keys, type Item } from './dynamo/keys';
+import { endpointFromItem, endpointSecretsToItem, endpointToItem, endpointWithSecrets, keys, type Item } from './dynamo/keys';
 
 interface CacheEntry<T> {
   readonly expires: number;
@@ -17,7 +17,9 @@ interface CacheEntry<T> {
 }
 
 /**
- * Webhook endpoints under their merchant's partition. Reads for deliveries go through a short
+ * Webhook endpoints under their merchant's partition, their signing secrets in the secrets table
+ * (`secretsTableName`, given only to the functions granted it: listings and status changes work
+ * without it). Reads for deliveries go through a short
  * per-container cache (the endpoint read is the one call of the delivery budget that repeats for
  * every event); every write through this process drops the cached copies.
  */
@@ -28,6 +30,7 @@ export class DynamoWebhookEndpointStore implements WebhookEndpointStore {
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly cacheSeconds: number,
+    private readonly secretsTableName?: string,
   ) {}
 
   async create(endpoint: WebhookEndpoint, maxPerMerchant: number): Promise<CreateEndpointOutcome> {
@@ -52,6 +55,7 @@ export class DynamoWebhookEndpointStore implements WebhookEndpointStore {
                   ConditionExpression: 'attribute_not_exists(pk)',
                 },
               },
+              { Put: { TableName: this.secrets(), Item: endpointSecretsToItem(endpoint) } },
             ],
           }),
         );
@@ -67,13 +71,16 @@ export class DynamoWebhookEndpointStore implements WebhookEndpointStore {
   }
 
   async get(merchantId: string, id: string): Promise<WebhookEndpoint | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.endpoint(merchantId, id), ConsistentRead: true }),
-    );
-    return Item ? endpointFromItem(Item) : undefined;
+    const [{ Item }, { Item: secrets }] = await Promise.all([
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.endpoint(merchantId, id), ConsistentRead: true })),
+      this.client.send(new GetCommand({ TableName: this.secrets(), Key: keys.endpointSecrets(merchantId, id), ConsistentRead: true })),
+    ]);
+    if (!Item) return undefined;
+    // An endpoint stored before the secrets moved still carries them; its next change moves them.
+    return endpointWithSecrets(endpointFromItem(Item), secrets ?? Item);
   }
 
-  async list(merchantId: string): Promise<WebhookEndpoint[]> {
+  async list(merchantId: string): Promise<EndpointSettings[]> {
     const range = keys.merchantEndpoints(merchantId);
     const items: Item[] = [];
     let start: Item | undefined;
@@ -97,25 +104,35 @@ export class DynamoWebhookEndpointStore implements WebhookEndpointStore {
     return this.cached(`${merchantId}#${id}`, () => this.get(merchantId, id));
   }
 
-  listCached(merchantId: string): Promise<WebhookEndpoint[]> {
+  listCached(merchantId: string): Promise<EndpointSettings[]> {
     return this.cached(`${merchantId}#*`, () => this.list(merchantId));
   }
 
   async replace(endpoint: WebhookEndpoint, expectedVersion: number): Promise<WebhookEndpoint | undefined> {
     try {
-      return await unlessConditionFails(
+      return await unlessTransactionCancelled(
         async () => {
           await this.client.send(
-            new PutCommand({
-              TableName: this.tableName,
-              Item: endpointToItem(endpoint),
-              ConditionExpression: 'version = :expected',
-              ExpressionAttributeValues: { ':expected': expectedVersion },
+            new TransactWriteCommand({
+              TransactItems: [
+                {
+                  Put: {
+                    TableName: this.tableName,
+                    Item: endpointToItem(endpoint),
+                    ConditionExpression: 'version = :expected',
+                    ExpressionAttributeValues: { ':expected': expectedVersion },
+                  },
+                },
+                { Put: { TableName: this.secrets(), Item: endpointSecretsToItem(endpoint) } },
+              ],
             }),
           );
           return endpoint;
         },
-        () => undefined,
+        ([endpointReason], error) => {
+          if (endpointReason?.conditionFailed) return undefined;
+          throw error;
+        },
       );
     } finally {
       this.forget(endpoint.merchantId, endpoint.id);
@@ -138,6 +155,7 @@ export class DynamoWebhookEndpointStore implements WebhookEndpointStore {
                     ExpressionAttributeValues: { ':minusOne': -1 },
                   },
                 },
+                { Delete: { TableName: this.secrets(), Key: keys.endpointSecrets(merchantId, id) } },
               ],
             }),
           );
@@ -153,7 +171,7 @@ export class DynamoWebhookEndpointStore implements WebhookEndpointStore {
     }
   }
 
-  async disable(merchantId: string, id: string, reason: string, at: string): Promise<WebhookEndpoint | undefined> {
+  async disable(merchantId: string, id: string, reason: string, at: string): Promise<EndpointSettings | undefined> {
     return this.update(
       merchantId,
       id,
@@ -163,7 +181,7 @@ export class DynamoWebhookEndpointStore implements WebhookEndpointStore {
     );
   }
 
-  async markFailing(merchantId: string, id: string, at: string): Promise<WebhookEndpoint | undefined> {
+  async markFailing(merchantId: string, id: string, at: string): Promise<EndpointSettings | undefined> {
     return this.update(merchantId, id, 'SET failingSince = if_not_exists(failingSince, :at)', 'attribute_exists(pk)', { ':at': at });
   }
 
@@ -177,7 +195,7 @@ export class DynamoWebhookEndpointStore implements WebhookEndpointStore {
     expression: string,
     condition: string,
     values: Record<string, unknown>,
-  ): Promise<WebhookEndpoint | undefined> {
+  ): Promise<EndpointSettings | undefined> {
     try {
       return await unlessConditionFails(
         async () => {
@@ -199,6 +217,11 @@ export class DynamoWebhookEndpointStore implements WebhookEndpointStore {
     } finally {
       this.forget(merchantId, id);
     }
+  }
+
+  private secrets(): string {
+    if (!this.secretsTableName) throw new Error('This function is not granted the webhook signing secrets table');
+    return this.secretsTableName;
   }
 
   private async cached<T>(key: string, load: () => Promise<T>): Promise<T> {

@@ -1,4 +1,4 @@
-import type { Delivery, DeliveryAttempt, DeliveryMessage, DeliveryState, WebhookEndpoint } from './webhooks';
+import type { Delivery, DeliveryAttempt, DeliveryMessage, DeliveryState, EndpointSettings, WebhookEndpoint } from './webhooks';
 
 /**
  * What the webhook use cases need from storage and transport, in domain terms; the DynamoDB and
@@ -10,19 +10,20 @@ export type CreateEndpointOutcome = 'created' | 'limit-reached';
 export interface WebhookEndpointStore {
   /** Stores a new endpoint unless the merchant already has `maxPerMerchant` (one transaction with a counter). */
   create(endpoint: WebhookEndpoint, maxPerMerchant: number): Promise<CreateEndpointOutcome>;
-  /** A consistent read: what the API shows and changes. */
+  /** A consistent read, secrets included: what the API shows and changes. */
   get(merchantId: string, id: string): Promise<WebhookEndpoint | undefined>;
-  list(merchantId: string): Promise<WebhookEndpoint[]>;
+  /** A merchant's endpoints without their secrets, so that listing needs no access to them. */
+  list(merchantId: string): Promise<EndpointSettings[]>;
   /** Reads that may be a few seconds old (`webhookDefaults.endpointCacheSeconds`): what deliveries use. */
   getCached(merchantId: string, id: string): Promise<WebhookEndpoint | undefined>;
-  listCached(merchantId: string): Promise<WebhookEndpoint[]>;
+  listCached(merchantId: string): Promise<EndpointSettings[]>;
   /** Replaces an endpoint if nobody changed it since `expectedVersion`; undefined when someone did. */
   replace(endpoint: WebhookEndpoint, expectedVersion: number): Promise<WebhookEndpoint | undefined>;
   delete(merchantId: string, id: string): Promise<boolean>;
   /** Disables an enabled endpoint; undefined when it was already disabled or is gone. */
-  disable(merchantId: string, id: string, reason: string, at: string): Promise<WebhookEndpoint | undefined>;
+  disable(merchantId: string, id: string, reason: string, at: string): Promise<EndpointSettings | undefined>;
   /** Notes the start of a run of failures (kept if already running); returns the endpoint as stored. */
-  markFailing(merchantId: string, id: string, at: string): Promise<WebhookEndpoint | undefined>;
+  markFailing(merchantId: string, id: string, at: string): Promise<EndpointSettings | undefined>;
   /** Ends a run of failures. */
   markSucceeded(merchantId: string, id: string, at: string): Promise<void>;
 }

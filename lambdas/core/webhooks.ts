@@ -49,6 +49,12 @@ export interface WebhookEndpoint {
   readonly updatedAt: string;
 }
 
+/**
+ * An endpoint without its signing secrets: what a function that may not read the secrets (the
+ * fan-out, listings) gets. The secrets live apart, readable only where they are managed or used.
+ */
+export type EndpointSettings = Omit<WebhookEndpoint, 'secret' | 'previousSecret'>;
+
 /** What a merchant sees of an endpoint: never a secret, except right after creating or rotating it. */
 export interface EndpointView {
   readonly id: string;
@@ -63,7 +69,7 @@ export interface EndpointView {
   readonly secret?: string;
 }
 
-export function presentEndpoint(endpoint: WebhookEndpoint, options: { withSecret?: boolean } = {}): EndpointView {
+export function presentEndpoint(endpoint: EndpointSettings & { readonly secret?: SigningSecret }, options: { withSecret?: boolean } = {}): EndpointView {
   return {
     id: endpoint.id,
     url: endpoint.url,
@@ -74,7 +80,7 @@ export function presentEndpoint(endpoint: WebhookEndpoint, options: { withSecret
     ...(endpoint.disabledAt ? { disabledAt: endpoint.disabledAt } : {}),
     createdAt: endpoint.createdAt,
     updatedAt: endpoint.updatedAt,
-    ...(options.withSecret ? { secret: endpoint.secret.secret } : {}),
+    ...(options.withSecret && endpoint.secret ? { secret: endpoint.secret.secret } : {}),
   };
 }
 
@@ -86,7 +92,7 @@ export function activeSecrets(endpoint: WebhookEndpoint, now: Date): string[] {
 }
 
 /** Whether an endpoint wants an event type; the test event goes to whoever asks for it. */
-export function subscribes(endpoint: WebhookEndpoint, type: WebhookEventType): boolean {
+export function subscribes(endpoint: EndpointSettings, type: WebhookEventType): boolean {
   if (type === TEST_EVENT_TYPE) return true;
   return endpoint.eventTypes === undefined || endpoint.eventTypes.includes(type);
 }

@@ -28,6 +28,7 @@ const projectRoot = path.resolve(__dirname, '..', '..');
 
 export interface FunctionsProps {
   readonly table: ITable;
+  readonly secretsTable: ITable;
   readonly queues: WorkQueues;
   readonly notifications: Notifications;
   /** Operator settings every function reads from its environment (retry scale, TTLs, allowed hosts…). */
@@ -106,6 +107,8 @@ export class Functions extends Construct {
     const { grants } = spec;
     if (grants.table === 'read') props.table.grantReadData(fn);
     if (grants.table === 'readWrite') props.table.grantReadWriteData(fn);
+    if (grants.secrets === 'read') props.secretsTable.grantReadData(fn);
+    if (grants.secrets === 'readWrite') props.secretsTable.grantReadWriteData(fn);
     for (const [queueName, access] of Object.entries(grants.queues ?? {}) as [QueueName, string][]) {
       const { queue } = props.queues.get(queueName);
       if (access === 'send' || access === 'sendAndConsume') queue.grantSendMessages(fn);
@@ -167,6 +170,7 @@ function resourceEnvironment(spec: FunctionSpec, props: FunctionsProps): Record<
   const environment: Record<string, string> = {};
   const { grants } = spec;
   if (grants.table) environment[ENV.tableName] = props.table.tableName;
+  if (grants.secrets) environment[ENV.secretsTableName] = props.secretsTable.tableName;
   for (const queueName of Object.keys(grants.queues ?? {}) as QueueName[]) {
     environment[queueUrlVariable(queueName)] = props.queues.get(queueName).queue.queueUrl;
   }

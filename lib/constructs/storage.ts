@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { table as tableSpec } from '../topology';
+import { secretsTable as secretsTableSpec, table as tableSpec } from '../topology';
 
 export interface StorageProps {
   readonly removalPolicy: RemovalPolicy;
@@ -13,6 +13,8 @@ export interface StorageProps {
 /** The one table that is Herald's source of truth: requests, keys, merchants, endpoints, deliveries. */
 export class Storage extends Construct {
   readonly table: Table;
+  /** Webhook signing secrets, granted only to the functions that manage or sign with them. */
+  readonly secretsTable: Table;
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
@@ -38,5 +40,18 @@ export class Storage extends Construct {
         projectionType: ProjectionType.ALL,
       });
     }
+
+    // A table of its own rather than field encryption under a KMS key: IAM scopes a table as
+    // tightly as a key, and it costs no KMS request per delivery (see docs/stack.md).
+    this.secretsTable = new Table(this, 'SecretsTable', {
+      partitionKey: { name: secretsTableSpec.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: secretsTableSpec.sortKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      ...(props.encryptionKey
+        ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
+        : { encryption: TableEncryption.DEFAULT }),
+      removalPolicy: props.removalPolicy,
+    });
   }
 }

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import { queues, retryScheduleOf, table, topics, type QueueName } from '../topology';
+import { queues, retryScheduleOf, secretsTable, table, topics, type QueueName } from '../topology';
 
 /** Credentials the embedded endpoints accept; they never leave this machine. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -28,12 +28,14 @@ export interface ProvisionedQueue {
 
 export interface ProvisionedResources {
   readonly tableName: string;
+  readonly secretsTableName: string;
   readonly queues: Record<QueueName, ProvisionedQueue>;
   readonly topicArns: Record<keyof typeof topics, string>;
 }
 
 export interface ResourceNames {
   readonly table: string;
+  readonly secretsTable: string;
   queue(name: QueueName): string;
   deadLetterQueue(name: QueueName): string;
   topic(name: keyof typeof topics): string;
@@ -57,6 +59,7 @@ export async function provision(endpoints: LocalEndpoints, names: ResourceNames)
   const clients = localClients(endpoints);
   try {
     await createTable(clients.dynamodb, names.table);
+    await createSecretsTable(clients.dynamodb, names.secretsTable);
     const provisionedQueues = {} as Record<QueueName, ProvisionedQueue>;
     for (const [name, spec] of Object.entries(queues) as [QueueName, (typeof queues)[QueueName]][]) {
       const dlq = await createQueue(clients.sqs, names.deadLetterQueue(name), {
@@ -75,7 +78,7 @@ export async function provision(endpoints: LocalEndpoints, names: ResourceNames)
       const { TopicArn } = await clients.sns.send(new CreateTopicCommand({ Name: names.topic(name) }));
       topicArns[name] = TopicArn!;
     }
-    return { tableName: names.table, queues: provisionedQueues, topicArns };
+    return { tableName: names.table, secretsTableName: names.secretsTable, queues: provisionedQueues, topicArns };
   } finally {
     clients.dynamodb.destroy();
     clients.sqs.destroy();
@@ -115,6 +118,24 @@ async function createTable(client: DynamoDBClient, tableName: string): Promise<v
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
     await client.send(new DescribeTableCommand({ TableName: tableName }));
+  }
+}
+
+async function createSecretsTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [secretsTable.partitionKey, secretsTable.sortKey].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+        KeySchema: [
+          { AttributeName: secretsTable.partitionKey, KeyType: 'HASH' },
+          { AttributeName: secretsTable.sortKey, KeyType: 'RANGE' },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
   }
 }
 

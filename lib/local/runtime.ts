@@ -199,6 +199,7 @@ function configureHandlerEnvironment(endpoints: LocalEndpoints, resources: Provi
     AWS_ENDPOINT_URL_SNS: endpoints.sns,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     [ENV.tableName]: resources.tableName,
+    [ENV.secretsTableName]: resources.secretsTableName,
     [ENV.requestsQueueUrl]: resources.queues.requests.url,
     [ENV.deliveriesQueueUrl]: resources.queues.deliveries.url,
     [ENV.notificationsTopicArn]: resources.topicArns.notifications,

@@ -94,7 +94,7 @@ describe.each(names)('the %s function', name => {
 
   it('writes to the table only with a readWrite grant', () => {
     const writes = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
-    const granted = actionsOf(name).filter(action => writes.includes(action));
+    const granted = [...new Set(actionsOf(name).filter(action => writes.includes(action)))];
     if (spec.grants.table === 'readWrite') expect(granted.sort()).toEqual([...writes].sort());
     else expect(granted).toEqual([]);
   });

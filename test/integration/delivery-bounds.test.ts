@@ -35,7 +35,7 @@ beforeAll(async () => {
   queue = { url: resources.queues.deliveries.url, arn: resources.queues.deliveries.arn };
   sqs = new SQSClient({ endpoint: resources.endpoints.sqs });
   deliveries = new DynamoDeliveryStore(dynamoClient(), tableName);
-  endpoints = new DynamoWebhookEndpointStore(dynamoClient(), tableName, 0);
+  endpoints = new DynamoWebhookEndpointStore(dynamoClient(), tableName, 0, resources.secretsTableName);
   // Every answer is an error with 2 KB of body, the most a receiver can make Herald keep.
   receiver = await startReceiver(() => ({ status: 500, body: 'e'.repeat(2048) }));
   deliver = (await import('../../lambdas/handlers/deliver-webhooks')).handler as never;

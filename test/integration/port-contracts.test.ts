@@ -31,10 +31,12 @@ interface Ports {
 
 let dynamo: DynamoDBDocumentClient;
 let tableName: string;
+let secretsTableName: string;
 
 beforeAll(async () => {
   const resources = await provisionForTest('contracts');
   tableName = resources.tableName;
+  secretsTableName = resources.secretsTableName;
   dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: resources.endpoints.dynamodb }));
 });
 
@@ -54,7 +56,7 @@ const implementations: [string, () => Ports][] = [
     'DynamoDB',
     () => ({
       requests: new DynamoRequestStore(dynamo, tableName, 30),
-      endpoints: new DynamoWebhookEndpointStore(dynamo, tableName, 0),
+      endpoints: new DynamoWebhookEndpointStore(dynamo, tableName, 0, secretsTableName),
       deliveries: new DynamoDeliveryStore(dynamo, tableName),
       ledger: new DynamoNotificationLedger(dynamo, tableName, 30),
     }),

@@ -27,6 +27,7 @@ export async function provisionForTest(label: string): Promise<ProvisionedResour
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_SNS: endpoints.sns,
     [ENV.tableName]: resources.tableName,
+    [ENV.secretsTableName]: resources.secretsTableName,
     [ENV.requestsQueueUrl]: resources.queues.requests.url,
     [ENV.deliveriesQueueUrl]: resources.queues.deliveries.url,
     [ENV.notificationsTopicArn]: resources.topicArns.notifications,

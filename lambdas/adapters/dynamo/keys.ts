@@ -3,7 +3,7 @@ import type { ApiKeyRecord, Merchant } from '../../core/merchant';
 import type { NotificationRecord, NotificationSlot, OperationsContacts, RecipientSubscription } from '../../core/notifications';
 import { isTerminal, type HeraldRequest, type RequestStatus } from '../../core/request';
 import type { LedgerEntry, Wallet } from '../../core/wallet';
-import { TEST_EVENT_TYPE, type Delivery, type WebhookEndpoint, type WebhookEventType } from '../../core/webhooks';
+import { TEST_EVENT_TYPE, type Delivery, type EndpointSettings, type WebhookEndpoint, type WebhookEventType } from '../../core/webhooks';
 
 /**
  * The map of the single table: every partition key, sort key and index key format, and how each
@@ -46,6 +46,8 @@ export const keys = {
   merchantApiKey: (merchantId: string, keyId: string): Key => ({ pk: merchantPartition(merchantId), sk: `KEY#${keyId}` }),
   merchantApiKeys: (merchantId: string): KeyRange => ({ pk: merchantPartition(merchantId), skPrefix: 'KEY#' }),
   endpoint: (merchantId: string, id: string): Key => ({ pk: merchantPartition(merchantId), sk: `WH#${id}` }),
+  /** An endpoint's signing secrets, in the secrets table: the endpoint's own key, so one names both. */
+  endpointSecrets: (merchantId: string, id: string): Key => ({ pk: merchantPartition(merchantId), sk: `WH#${id}` }),
   merchantEndpoints: (merchantId: string): KeyRange => ({ pk: merchantPartition(merchantId), skPrefix: 'WH#' }),
   /** One counter per merchant makes the endpoint limit a condition instead of a read-then-write. */
   endpointCounter: (merchantId: string): Key => ({ pk: merchantPartition(merchantId), sk: 'WHCOUNT' }),
@@ -199,24 +201,43 @@ export function apiKeyFromItem(item: Item): ApiKeyRecord {
   };
 }
 
-export function endpointToItem(endpoint: WebhookEndpoint): Item {
-  return { ...keys.endpoint(endpoint.merchantId, endpoint.id), ...endpoint };
+/** The endpoint's item of the main table: everything but its signing secrets. */
+export function endpointToItem(endpoint: EndpointSettings & Partial<Pick<WebhookEndpoint, 'secret' | 'previousSecret'>>): Item {
+  const { secret: _secret, previousSecret: _previous, ...settings } = endpoint;
+  return { ...keys.endpoint(endpoint.merchantId, endpoint.id), ...settings };
 }
 
-export function endpointFromItem(item: Item): WebhookEndpoint {
+/** The endpoint's item of the secrets table: the current secret and the previous one until it expires. */
+export function endpointSecretsToItem(endpoint: WebhookEndpoint): Item {
+  return {
+    ...keys.endpointSecrets(endpoint.merchantId, endpoint.id),
+    secret: endpoint.secret,
+    ...(endpoint.previousSecret ? { previousSecret: endpoint.previousSecret } : {}),
+  };
+}
+
+export function endpointFromItem(item: Item): EndpointSettings {
   return {
     id: item.id,
     merchantId: item.merchantId,
     url: item.url,
     status: item.status,
-    secret: item.secret,
     version: item.version,
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
-    ...present<WebhookEndpoint, 'description' | 'eventTypes' | 'disabledReason' | 'disabledAt' | 'previousSecret' | 'failingSince' | 'lastSuccessAt'>(
+    ...present<EndpointSettings, 'description' | 'eventTypes' | 'disabledReason' | 'disabledAt' | 'failingSince' | 'lastSuccessAt'>(
       item,
-      ['description', 'eventTypes', 'disabledReason', 'disabledAt', 'previousSecret', 'failingSince', 'lastSuccessAt'],
+      ['description', 'eventTypes', 'disabledReason', 'disabledAt', 'failingSince', 'lastSuccessAt'],
     ),
+  };
+}
+
+/** The endpoint joined with its secrets item. */
+export function endpointWithSecrets(settings: EndpointSettings, secrets: Item): WebhookEndpoint {
+  return {
+    ...settings,
+    secret: secrets.secret,
+    ...present<WebhookEndpoint, 'previousSecret'>(secrets, ['previousSecret']),
   };
 }
 

@@ -113,7 +113,8 @@ export const statusTokenSecrets = /* @__PURE__ */ perContainer(() => new DynamoS
 
 // Webhooks.
 export const webhookEndpointStore = /* @__PURE__ */ perContainer(
-  () => new DynamoWebhookEndpointStore(dynamoClient(), requiredEnv(ENV.tableName), webhookDefaults.endpointCacheSeconds),
+  () =>
+    new DynamoWebhookEndpointStore(dynamoClient(), requiredEnv(ENV.tableName), webhookDefaults.endpointCacheSeconds, process.env[ENV.secretsTableName]),
 );
 export const deliveryStore = /* @__PURE__ */ perContainer(() => new DynamoDeliveryStore(dynamoClient(), requiredEnv(ENV.tableName)));
 export const deliveryQueue = /* @__PURE__ */ perContainer(() => new SqsDeliveryQueue(sqsClient(), requiredEnv(ENV.deliveriesQueueUrl)));
