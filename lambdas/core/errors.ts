@@ -88,16 +88,6 @@ export class IdempotencyKeyReusedError extends HeraldError {
   }
 }
 
-export class IdempotencyKeyInFlightError extends HeraldError {
-  override readonly name = 'IdempotencyKeyInFlightError';
-
-  /** The first request with this key is still being stored: a retry after this long finds it. */
-  readonly retryAfterSeconds = 1;
-
-  constructor(readonly key: string) {
-    super('idempotency-key-in-flight', `A request with Idempotency-Key "${key}" is still being stored; retry shortly`);
-  }
-}
 
 export class PayloadTooLargeError extends HeraldError {
   override readonly name = 'PayloadTooLargeError';

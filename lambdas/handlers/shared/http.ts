@@ -5,7 +5,6 @@ import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyStructu
 import { randomUUID } from 'node:crypto';
 import {
   HeraldError,
-  IdempotencyKeyInFlightError,
   MalformedJsonError,
   PayloadTooLargeError,
   RequestNotCancellableError,
@@ -79,7 +78,7 @@ interface ProblemShape {
 }
 
 const retryAfter = (error: HeraldError): Record<string, string> =>
-  error instanceof ServiceUnavailableError || error instanceof IdempotencyKeyInFlightError
+  error instanceof ServiceUnavailableError
     ? { 'Retry-After': String(error.retryAfterSeconds) }
     : {};
 
@@ -101,7 +100,6 @@ export const PROBLEMS: Readonly<Record<string, ProblemShape>> = {
   unauthorized: { status: 401, title: 'Unauthorized', headers: () => ({ 'WWW-Authenticate': 'Bearer realm="herald"' }) },
   'not-found': { status: 404, title: 'Not found' },
   conflict: { status: 409, title: 'Conflict' },
-  'idempotency-key-in-flight': { status: 409, title: 'Idempotency key in flight', headers: retryAfter },
   'request-not-cancellable': {
     status: 409,
     title: 'Request can no longer be cancelled',

@@ -1,7 +1,6 @@
 import {
   ConflictError,
   HeraldError,
-  IdempotencyKeyInFlightError,
   IdempotencyKeyReusedError,
   MalformedJsonError,
   MissingIdempotencyKeyError,
@@ -28,7 +27,6 @@ const clientFacing: readonly HeraldError[] = [
   new UnauthorizedError('no key'),
   new NotFoundError('nothing'),
   new ConflictError('lost'),
-  new IdempotencyKeyInFlightError('k'),
   new RequestNotCancellableError('req_1', 'processing', 1),
   new EndpointLimitReachedError(10),
   new PayloadTooLargeError(10, 20),
@@ -90,11 +88,6 @@ describe('the problem table at the edge', () => {
   it('takes Retry-After from the error data of a service-unavailable error', () => {
     const result = problemResponse(new ServiceUnavailableError('The queue is unavailable', 7));
     expect([result.statusCode, result.headers['Retry-After']]).toEqual([503, '7']);
-  });
-
-  it('asks an in-flight idempotency key to retry after a second', () => {
-    const result = problemResponse(new IdempotencyKeyInFlightError('k-1'));
-    expect([result.statusCode, result.headers['Retry-After']]).toEqual([409, '1']);
   });
 
   it('challenges an unauthorized client for a Bearer key', () => {
