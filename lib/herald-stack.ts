@@ -52,9 +52,13 @@ export interface HeraldStackProps extends StackProps {
    * distribution's URL. Needs the stack in us-east-1. @default no per-merchant limit
    */
   readonly merchantRateLimit?: number;
-  /** Requests per merchant accepted but not yet finished; beyond it submit answers 429. @default 100 */
+  /**
+   * Requests per merchant accepted but not yet finished; beyond it submit answers 429. 0 counts
+   * nothing. Off by default: counting costs two calls and up to 8 write units per request
+   * (docs/stack.md). @default 0
+   */
   readonly maxRequestsInFlight?: number;
-  /** Requests with `notify.sms` per merchant per UTC day; beyond it submit answers 429. @default 100 */
+  /** Requests with `notify.sms` per merchant per UTC day; beyond it submit answers 429. 0: no daily cap. @default 100 */
   readonly maxSmsPerDay?: number;
   /** Registers the demo processors `demo.sleep` and `demo.fail`. @default false */
   readonly demoProcessors?: boolean;
@@ -244,7 +248,7 @@ function operatorSettings(props: HeraldStackProps, retrySchedules: Record<QueueN
     ['maxRequestsInFlight', props.maxRequestsInFlight ?? merchantQuotaDefaults.requestsInFlight],
     ['maxSmsPerDay', props.maxSmsPerDay ?? merchantQuotaDefaults.smsPerDay],
   ] as const) {
-    if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a whole number of 1 or more, got ${value}`);
+    if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name} must be a whole number, 0 for no quota, got ${value}`);
     settings[ENV[name]] = String(value);
   }
   if (props.smsSenderId) settings[lookupEnv('smsSenderId') ?? 'HERALD_SMS_SENDER_ID'] = props.smsSenderId;

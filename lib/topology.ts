@@ -273,14 +273,17 @@ export const schedules: Record<string, ScheduleSpec> = {
 };
 
 /**
+ * Per-merchant quotas a deployment gets unless the operator chooses others. 0 counts nothing:
+ * the in-flight quota is opt-in, since it costs a write at every submit and every finish.
+ */
+export const merchantQuotaDefaults = { requestsInFlight: 0, smsPerDay: 100 } as const;
+
+/**
  * The per-merchant request limit (stack prop and context `merchantRateLimit`, locally
  * `HERALD_MERCHANT_RATE_LIMIT`): requests per API key in a window of this many seconds, counted
  * by a WAF rate-based rule on AWS and by the gateway locally. One of WAF's evaluation windows
  * (60, 120, 300 or 600 s).
  */
-/** Per-merchant quotas a deployment gets unless the operator chooses others. */
-export const merchantQuotaDefaults = { requestsInFlight: 100, smsPerDay: 100 } as const;
-
 export const merchantRateLimit = { windowSeconds: 300, minimum: 10 } as const;
 
 /** The 429 problem of the rate limit, the same from the WAF rule's custom response and the local gateway. */

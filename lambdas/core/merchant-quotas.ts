@@ -7,8 +7,9 @@ import { HeraldError } from './errors';
  * drops again when the request ends (succeeded, failed or cancelled).
  */
 export interface MerchantQuotaLimits {
-  readonly requestsInFlight: number;
-  readonly smsPerDay: number;
+  /** Absent: not counted, and a request takes no slot (each admit and release is a write). */
+  readonly requestsInFlight?: number;
+  readonly smsPerDay?: number;
 }
 
 export type QuotaName = 'requests-in-flight' | 'sms-per-day';

@@ -62,6 +62,11 @@ export interface HeraldRequest {
    * reopens it only once the generation has grown past this, so an old redrive never does.
    */
   readonly failedAtRedrive?: number;
+  /**
+   * The request was counted against its merchant's in-flight quota when it was accepted, so its
+   * end gives the slot back; a request accepted while the quota was off never costs a release.
+   */
+  readonly holdsQuotaSlot?: boolean;
   readonly history: readonly HistoryEntry[];
   readonly createdAt: string;
   readonly updatedAt: string;

@@ -75,7 +75,7 @@ export async function submitRequest(deps: SubmitDependencies, input: SubmitInput
   const at = now.toISOString();
   const id = requestIdFor(deps.requestIdKey, input.merchantId, key);
   const response = { id, status: 'accepted' };
-  const request: HeraldRequest = {
+  let request: HeraldRequest = {
     id,
     merchantId: input.merchantId,
     type: submission.type,
@@ -96,6 +96,7 @@ export async function submitRequest(deps: SubmitDependencies, input: SubmitInput
 
   const bodyFingerprint = fingerprint(input.body);
   const quotas = await takeQuotas(deps, request, now);
+  if (quotas.holdsSlot) request = { ...request, holdsQuotaSlot: true };
   let created: Awaited<ReturnType<RequestStore['create']>>;
   try {
     created = await deps.store.create(request, bodyFingerprint);
@@ -118,11 +119,13 @@ export async function submitRequest(deps: SubmitDependencies, input: SubmitInput
 
 /** How to give back what `takeQuotas` counted: the in-flight slot and the SMS together, or the SMS alone. */
 interface TakenQuotas {
+  /** The request took an in-flight slot, which its end gives back. */
+  readonly holdsSlot: boolean;
   releaseAll(): Promise<void>;
   releaseSms(): Promise<void>;
 }
 
-const NOTHING_TAKEN: TakenQuotas = { releaseAll: async () => undefined, releaseSms: async () => undefined };
+const NOTHING_TAKEN: TakenQuotas = { holdsSlot: false, releaseAll: async () => undefined, releaseSms: async () => undefined };
 
 /**
  * Counts the request against its merchant's quotas before anything is stored, so a refusal
@@ -132,11 +135,12 @@ async function takeQuotas(deps: SubmitDependencies, request: HeraldRequest, now:
   if (!deps.quotas) return NOTHING_TAKEN;
   const { store, limits } = deps.quotas;
   const { merchantId, id } = request;
-  if (!(await store.admitInFlight(merchantId, id, limits.requestsInFlight))) {
+  const holdsSlot = limits.requestsInFlight !== undefined;
+  if (holdsSlot && !(await store.admitInFlight(merchantId, id, limits.requestsInFlight))) {
     throw new QuotaExceededError('requests-in-flight', limits.requestsInFlight, IN_FLIGHT_RETRY_AFTER_SECONDS);
   }
-  const releaseSlot = () => store.releaseInFlight(merchantId, id).catch(() => undefined);
-  if (!request.notify?.sms) return { releaseAll: releaseSlot, releaseSms: async () => undefined };
+  const releaseSlot = holdsSlot ? () => store.releaseInFlight(merchantId, id).catch(() => undefined) : async () => undefined;
+  if (!request.notify?.sms || limits.smsPerDay === undefined) return { holdsSlot, releaseAll: releaseSlot, releaseSms: async () => undefined };
   const { day, secondsLeft } = smsDay(now);
   if (!(await store.reserveSms(merchantId, day, limits.smsPerDay, now))) {
     await releaseSlot();
@@ -144,6 +148,7 @@ async function takeQuotas(deps: SubmitDependencies, request: HeraldRequest, now:
   }
   const releaseSms = () => store.returnSms(merchantId, day).catch(() => undefined);
   return {
+    holdsSlot,
     releaseAll: async () => {
       await releaseSlot();
       await releaseSms();

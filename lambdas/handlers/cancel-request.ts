@@ -11,6 +11,6 @@ export const handler = httpRoute(async (event) => {
   assertRequestId(id);
   const cancelled = await cancelRequest(requestStore(), merchantId, id);
   // A cancelled request never reaches the worker, whose finish would otherwise give its slot back.
-  await merchantQuotaStore().releaseInFlight(merchantId, cancelled.id);
+  if (cancelled.holdsQuotaSlot) await merchantQuotaStore().releaseInFlight(merchantId, cancelled.id);
   return json(200, presentRequest(cancelled), { ETag: etagOf(cancelled), 'Cache-Control': 'no-store' });
 });

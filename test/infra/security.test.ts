@@ -92,8 +92,14 @@ describe('the demo processors', () => {
 });
 
 describe('the per-merchant quotas', () => {
-  it('reach the submit function with their defaults in a default synth', () => {
-    expect(synth().environmentOf('submit')).toMatchObject({ [ENV.maxRequestsInFlight]: '100', [ENV.maxSmsPerDay]: '100' });
+  it('reach the submit function with their defaults in a default synth: SMS capped, in-flight not counted', () => {
+    expect(synth().environmentOf('submit')).toMatchObject({ [ENV.maxRequestsInFlight]: '0', [ENV.maxSmsPerDay]: '100' });
+  });
+
+  it('reach the submit function as the operator sets them, and refuse what is not a whole number', () => {
+    expect(synth({ maxRequestsInFlight: 50, maxSmsPerDay: 0 }).environmentOf('submit')).toMatchObject({ [ENV.maxRequestsInFlight]: '50', [ENV.maxSmsPerDay]: '0' });
+    expect(() => synth({ maxRequestsInFlight: -1 })).toThrow(/maxRequestsInFlight must be a whole number/);
+    expect(() => synth({ maxSmsPerDay: 2.5 })).toThrow(/maxSmsPerDay must be a whole number/);
   });
 });
 

@@ -131,6 +131,25 @@ describe('per-merchant quotas', () => {
     });
   });
 
+  it('counts nothing while the in-flight quota is 0, so requests accepted then hold no slot once it is turned on', async () => {
+    const earlier = await withEnvironment(quotas(0, 10), async () => {
+      const answers = await Promise.all([1, 2, 3].map(() => submit({ type: 'order.process', payload: order }, 'mer_switching')));
+      expect(answers.map((answer) => answer.status)).toEqual([202, 202, 202]);
+      return answers.map((answer) => answer.body!.id as string);
+    });
+    await withEnvironment(quotas(1, 10), async () => {
+      const id = earlier[0]!;
+      const cancelled = await invoke(
+        cancelHandler,
+        apiEvent({ method: 'POST', path: `/v1/requests/${id}/cancel`, routeKey: 'POST /v1/requests/{id}/cancel', pathParameters: { id }, merchantId: 'mer_switching' }),
+      );
+      expect(cancelled.status).toBe(200);
+      // Three earlier requests still in flight, none of them counted: the first new one is admitted.
+      expect((await submit({ type: 'order.process', payload: order }, 'mer_switching')).status).toBe(202);
+      expect((await submit({ type: 'order.process', payload: order }, 'mer_switching')).status).toBe(429);
+    });
+  });
+
   it('answers 429 until midnight UTC once a merchant has sent its SMS of the day, and still takes requests without SMS', async () => {
     await withEnvironment({ ...quotas(100, 1), [ENV.smsAllowedCountries]: '*' }, async () => {
       const texted = await submit({ type: 'order.process', payload: order, notify: { sms: '+12025550123' } }, 'mer_chatty');

@@ -156,8 +156,17 @@ export function requestFromItem(item: Item): HeraldRequest {
     updatedAt: item.updatedAt,
     ...present<
       HeraldRequest,
-      'traceId' | 'notify' | 'result' | 'error' | 'leaseUntil' | 'nextAttemptAt' | 'enqueuedAt' | 'redriveGeneration' | 'failedAtRedrive'
-    >(item, ['traceId', 'notify', 'result', 'error', 'leaseUntil', 'nextAttemptAt', 'enqueuedAt', 'redriveGeneration', 'failedAtRedrive']),
+      | 'traceId'
+      | 'notify'
+      | 'result'
+      | 'error'
+      | 'leaseUntil'
+      | 'nextAttemptAt'
+      | 'enqueuedAt'
+      | 'redriveGeneration'
+      | 'failedAtRedrive'
+      | 'holdsQuotaSlot'
+    >(item, ['traceId', 'notify', 'result', 'error', 'leaseUntil', 'nextAttemptAt', 'enqueuedAt', 'redriveGeneration', 'failedAtRedrive', 'holdsQuotaSlot']),
   };
 }
 

@@ -70,11 +70,12 @@ export const settings = {
     staleEnqueueAfterSeconds: numberFromEnv(ENV.sweepStaleEnqueueAfterSeconds, defaults.sweepStaleEnqueueAfterSeconds),
     batchLimit: defaults.sweepBatchLimit,
   }),
-  /** Both quotas, or none: a deployment always sets both; unset locally unless asked for. */
+  /** Each quota applies when its variable is a positive number; none locally unless asked for. */
   merchantQuotas: (): MerchantQuotaLimits | undefined => {
     const requestsInFlight = numberFromEnv(ENV.maxRequestsInFlight, 0);
     const smsPerDay = numberFromEnv(ENV.maxSmsPerDay, 0);
-    return requestsInFlight > 0 && smsPerDay > 0 ? { requestsInFlight, smsPerDay } : undefined;
+    if (requestsInFlight <= 0 && smsPerDay <= 0) return undefined;
+    return { ...(requestsInFlight > 0 ? { requestsInFlight } : {}), ...(smsPerDay > 0 ? { smsPerDay } : {}) };
   },
   webhookHostPolicy: () => webhookHostPolicy(process.env[ENV.allowedWebhookHosts], process.env[ENV.localWebhookHosts]),
   webhookDeadStreakLimit: () => numberFromEnv(ENV.webhookDeadStreakLimit, webhookDefaults.deadStreakLimit),
@@ -171,8 +172,8 @@ const webhookFanOut = /* @__PURE__ */ perContainer(() => new WebhookFanOut({ end
 
 // Each side's adapters are built only once a request ends.
 const requestFinishedPublisher = /* @__PURE__ */ everyPublisher([
-  // Released whether or not quotas are set now: a request admitted under an earlier setting still holds its slot.
-  { requestFinished: (request) => merchantQuotaStore().releaseInFlight(request.merchantId, request.id) },
+  // Only a request that took a slot gives one back, whatever the quota's setting is now.
+  { requestFinished: async (request) => (request.holdsQuotaSlot ? merchantQuotaStore().releaseInFlight(request.merchantId, request.id) : undefined) },
   { requestFinished: (request) => notifyRequestFinished(notifierDependencies(), request) },
   { requestFinished: (request) => webhookFanOut().requestFinished(request) },
 ]);
