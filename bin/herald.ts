@@ -57,7 +57,7 @@ new HeraldStack(app, context('stackName') ?? 'Herald', {
   // Context from the command line is a string: only the word true turns them on.
   demoProcessors: context('demoProcessors') === 'true',
   logLevel: logLevelContext('logLevel'),
-  idempotencyKeyTtlHours: numberContext('idempotencyKeyTtlHours'),
+  tracing: context('tracing') === 'true',
   requestRetentionDays: numberContext('requestRetentionDays'),
   logRetention: retentionContext('logRetentionDays'),
   throttle: {

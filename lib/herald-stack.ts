@@ -29,8 +29,6 @@ import {
 
 /** What an operator may choose per deployment; everything structural comes from lib/topology.ts. */
 export interface HeraldStackProps extends StackProps {
-  /** How long a replayed Idempotency-Key returns the original response. @default topology defaults (24 h) */
-  readonly idempotencyKeyTtlHours?: number;
   /** How long a finished request stays readable before its TTL expires it. @default topology defaults (30 days) */
   readonly requestRetentionDays?: number;
   /**
@@ -66,8 +64,15 @@ export interface HeraldStackProps extends StackProps {
   readonly alarmEmail?: string;
   /** Retention of function and access logs. @default one month */
   readonly logRetention?: RetentionDays;
-  /** Powertools log level of every function. @default 'INFO' */
+  /** Powertools log level of every function, also Lambda's application log level. @default 'INFO' */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /**
+   * X-Ray active tracing of every function. Off by default: the default sampling rule records
+   * about a fifth of the requests of a modest load, $1 per million requests (docs/stack.md),
+   * and the trace id already travels with each request through the queues and the logs.
+   * @default false
+   */
+  readonly tracing?: boolean;
   /** Stage-wide API throttling. @default 50 requests/s, bursts of 100 */
   readonly throttle?: ApiThrottle;
   /** The table holds every request and merchant: keep it unless told otherwise. @default RemovalPolicy.RETAIN */
@@ -130,6 +135,7 @@ export class HeraldStack extends Stack {
       settings: operatorSettings(props, retrySchedules),
       logRetention,
       logLevel: props.logLevel ?? 'INFO',
+      tracing: props.tracing === true,
     });
     new Processing(this, 'Processing', { functions: this.functions, queues: this.queues });
     new Schedules(this, 'Schedules', { functions: this.functions });
@@ -235,7 +241,6 @@ function operatorSettings(props: HeraldStackProps, retrySchedules: Record<QueueN
     [ENV.webhookDeadStreakLimit]: String(deadStreakLimit),
     // Retry delays are real on AWS; only local and test runs shrink them.
     [ENV.retryScale]: '1',
-    [ENV.idempotencyKeyTtlHours]: String(props.idempotencyKeyTtlHours ?? defaults.idempotencyKeyTtlHours),
     [ENV.requestRetentionDays]: String(props.requestRetentionDays ?? defaults.requestRetentionDays),
     // CloudFormation puts a random UUID in every stack id and keeps it for the stack's life: a key
     // that merchants cannot know and that never changes under stored requests (docs/architecture.md).

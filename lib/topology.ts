@@ -43,7 +43,6 @@ export const ENV = {
   requestsQueueUrl: 'HERALD_REQUESTS_QUEUE_URL',
   notificationsTopicArn: 'HERALD_NOTIFICATIONS_TOPIC_ARN',
   retryScale: 'HERALD_RETRY_SCALE',
-  idempotencyKeyTtlHours: 'HERALD_IDEMPOTENCY_KEY_TTL_HOURS',
   /** The key of the HMAC that derives a request's id from (merchant, idempotency key); never changed once requests exist. */
   requestIdKey: 'HERALD_REQUEST_ID_KEY',
   requestRetentionDays: 'HERALD_REQUEST_RETENTION_DAYS',
@@ -448,7 +447,6 @@ export const topics = {
 
 /** Defaults an operator may override (stack props on AWS, environment locally). */
 export const defaults = {
-  idempotencyKeyTtlHours: 24,
   requestRetentionDays: 30,
   /** Seconds a client is told to wait before polling a request that is not finished yet. */
   retryAfterSeconds: 1,

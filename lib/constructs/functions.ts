@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -34,7 +34,9 @@ export interface FunctionsProps {
   /** Operator settings every function reads from its environment (retry scale, TTLs, allowed hosts…). */
   readonly settings: Readonly<Record<string, string>>;
   readonly logRetention: RetentionDays;
-  readonly logLevel: string;
+  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** X-Ray active tracing of every function (stack prop `tracing`). */
+  readonly tracing: boolean;
 }
 
 /**
@@ -80,9 +82,15 @@ export class Functions extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: spec.memoryMb,
       timeout: Duration.seconds(spec.timeoutSeconds),
-      tracing: Tracing.ACTIVE,
+      ...(props.tracing ? { tracing: Tracing.ACTIVE } : {}),
       role,
       logGroup,
+      // JSON lets Lambda filter by level; at WARN its own START/END/REPORT lines (about 440
+      // bytes an invocation, more than the function's own INFO line) are not ingested. Duration
+      // and memory stay in the function's CloudWatch metrics; errors and timeouts still log.
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel[props.logLevel],
+      systemLogLevelV2: SystemLogLevel.WARN,
       environment: {
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

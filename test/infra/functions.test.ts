@@ -9,7 +9,7 @@ import { statementsOf as statementsIn, type Statement } from '../support/iam-sta
 import { ENV, functions, METRICS_NAMESPACE, SERVICE_NAME, type FunctionName } from '../../lib/topology';
 
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-const stack = new HeraldStack(app, 'Herald', { allowedWebhookHosts: 'hooks.example.com', idempotencyKeyTtlHours: 48 });
+const stack = new HeraldStack(app, 'Herald', { allowedWebhookHosts: 'hooks.example.com', requestRetentionDays: 45 });
 const template = Template.fromStack(stack);
 const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
 
@@ -34,8 +34,17 @@ describe.each(names)('the %s function', name => {
     expect(functionProperties(name)).toMatchObject({ MemorySize: spec.memoryMb, Timeout: spec.timeoutSeconds });
   });
 
-  it('traces with X-Ray', () => {
-    expect(functionProperties(name).TracingConfig).toEqual({ Mode: 'Active' });
+  it('leaves X-Ray active tracing to the operator, and logs JSON without Lambda\'s own INFO lines', () => {
+    expect(functionProperties(name).TracingConfig).toBeUndefined();
+    expect(functionProperties(name).LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN' });
+  });
+
+  it('traces with X-Ray when the operator turns tracing on, at the log level chosen', () => {
+    const traced = new HeraldStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Traced', { tracing: true, logLevel: 'DEBUG' });
+    const cfn = traced.functions.get(name).node.defaultChild as CfnFunction;
+    const properties = Template.fromStack(traced).toJSON().Resources[Stack.of(traced).getLogicalId(cfn)].Properties;
+    expect(properties.TracingConfig).toEqual({ Mode: 'Active' });
+    expect(properties.LoggingConfig).toMatchObject({ ApplicationLogLevel: 'DEBUG', SystemLogLevel: 'WARN' });
   });
 
   it('logs to its own log group with a retention', () => {
@@ -58,8 +67,7 @@ describe.each(names)('the %s function', name => {
   it('receives the operator settings', () => {
     expect(functionProperties(name).Environment.Variables).toMatchObject({
       [ENV.retryScale]: '1',
-      [ENV.idempotencyKeyTtlHours]: '48',
-      [ENV.requestRetentionDays]: '30',
+      [ENV.requestRetentionDays]: '45',
       HERALD_ALLOWED_WEBHOOK_HOSTS: 'hooks.example.com',
     });
   });

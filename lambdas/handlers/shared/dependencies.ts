@@ -48,7 +48,6 @@ export function numberFromEnv(name: string, fallback: number): number {
 /** Settings read on every call, so a test or the local runtime may change them between invocations. */
 export const settings = {
   retryScale: () => numberFromEnv(ENV.retryScale, 1),
-  idempotencyKeyTtlHours: () => numberFromEnv(ENV.idempotencyKeyTtlHours, defaults.idempotencyKeyTtlHours),
   requestRetentionDays: () => numberFromEnv(ENV.requestRetentionDays, defaults.requestRetentionDays),
   /**
    * The stack always sets it (to its CloudFormation stack id) and so does the local runtime; the
