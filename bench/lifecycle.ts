@@ -2,7 +2,7 @@
  * `npm run bench:lifecycle`: what one request costs on AWS, in calls, capacity, invocations, log
  * bytes and dollars, measured on the local runtime.
  *
- *   npm run bench:lifecycle -- [--requests 500] [--concurrency 1] [--payload-kb 1,100]
+ *   npm run bench:lifecycle -- [--requests 500] [--concurrency 1] [--payload-kb 1,100] [--tracing]
  *
  * The reference workload, once per payload size: a submit of a `demo.sleep` request (0 ms of
  * work) whose body is about that many KB, one webhook endpoint answering 204, no SMS or email,
@@ -34,6 +34,8 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '500' },
     concurrency: { type: 'string', default: '1' },
     'payload-kb': { type: 'string', default: '1,100' },
+    // Prices what the stack's `tracing=true` adds; off, as a default deployment is.
+    tracing: { type: 'boolean', default: false },
   },
 });
 
@@ -41,9 +43,12 @@ const CALL_BUDGET = 7;
 const COST_BUDGET = 8;
 /**
  * Lambda's own lines per invocation (START, END, and REPORT with its X-Ray trace id), about 360
- * bytes, plus CloudWatch's 26 bytes of metadata on each of those three events.
+ * bytes, plus CloudWatch's 26 bytes of metadata on each of those three events. The stack sets
+ * the system log level to WARN (lib/constructs/functions.ts), so none of them is ingested; the
+ * figure prices what INFO would add.
  */
 const PLATFORM_LOG_BYTES_PER_INVOCATION = 360 + 3 * 26;
+const PLATFORM_LINES_INGESTED = false;
 const LOG_EVENT_OVERHEAD_BYTES = 26;
 /** X-Ray's default sampling rule records the first request each second and 5 % of the rest. */
 const XRAY_SAMPLED_SHARE = 0.05;
@@ -172,7 +177,9 @@ function report(run: Run): void {
   for (const invocation of run.invocations) gbSeconds += (Math.ceil(invocation.durationMs) / 1000) * (functions[invocation.functionName].memoryMb / 1024);
   const invocations = run.invocations.length;
   const functionLogBytes = [...run.logBytes].filter(([name]) => name !== '(outside)').reduce((sum, [, bytes]) => sum + bytes, 0);
-  const logBytes = functionLogBytes + invocations * PLATFORM_LOG_BYTES_PER_INVOCATION;
+  const platformLogBytes = invocations * PLATFORM_LOG_BYTES_PER_INVOCATION;
+  const logBytes = functionLogBytes + (PLATFORM_LINES_INGESTED ? platformLogBytes : 0);
+  const tracedShare = values.tracing ? XRAY_SAMPLED_SHARE : 0;
 
   const costs: [string, number][] = [
     [`HTTP API requests (${fixed(run.apiRequests / n)} per request)`, (run.apiRequests / n) * PRICES.httpApiRequest.dollars],
@@ -183,7 +190,7 @@ function report(run: Run): void {
     [`DynamoDB read units (${fixed(readUnits / n)})`, (readUnits / n) * PRICES.dynamoReadUnit.dollars],
     [`SNS publishes (${fixed(byService('sns:Publish') / n)})`, (byService('sns:Publish') / n) * PRICES.snsPublish.dollars],
     [`CloudWatch Logs ingestion (${fixed(logBytes / n, 0)} B)`, (logBytes / n / 1024 ** 3) * PRICES.logsIngestedGb.dollars],
-    [`X-Ray traces (${fixed((invocations / n) * XRAY_SAMPLED_SHARE, 3)} sampled)`, (invocations / n) * XRAY_SAMPLED_SHARE * PRICES.xrayTrace.dollars],
+    [`X-Ray traces (${fixed((invocations / n) * tracedShare, 3)} sampled${values.tracing ? '' : ', tracing off'})`, (invocations / n) * tracedShare * PRICES.xrayTrace.dollars],
   ];
   const perMillion = costs.reduce((sum, [, cost]) => sum + cost, 0) * 1e6;
   const dominant = [...costs].sort((a, b) => b[1] - a[1])[0]!;
@@ -213,7 +220,7 @@ function report(run: Run): void {
       return `  ${name.padEnd(16)}${fixed(durations.length / n).padStart(6)} invocations   mean ${fixed(mean, 1).padStart(7)} ms   p50 ${fixed(sorted[Math.floor(sorted.length / 2)]!, 1).padStart(7)} ms   ${functions[name].memoryMb} MB${records}`;
     }),
     '',
-    `Log bytes per request at INFO: ${fixed(logBytes / n, 0)} (${fixed(functionLogBytes / n, 0)} written by the handlers, ${fixed((invocations * PLATFORM_LOG_BYTES_PER_INVOCATION) / n, 0)} Lambda's START/END/REPORT)`,
+    `Log bytes per request at INFO: ${fixed(logBytes / n, 0)} written by the handlers (Lambda's START/END/REPORT, ${fixed(platformLogBytes / n, 0)} more, filtered out at system level WARN)`,
     ...[...run.logBytes].filter(([name]) => name !== '(outside)').map(([name, bytes]) => `  ${name.padEnd(16)}${fixed(bytes / n, 0).padStart(6)} B`),
     '',
     `Cost per request at ${PRICES_REGION} list prices read ${PRICES_READ}, per million requests`,
