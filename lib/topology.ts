@@ -424,11 +424,16 @@ export const table = {
   partitionKey: 'pk',
   sortKey: 'sk',
   ttlAttribute: 'expiresAt',
+  /**
+   * Both indexes project keys only: an update that leaves an item's index keys alone then writes
+   * no index entry, and readers fetch the items by key (BatchGetItem). Changing a projection
+   * replaces the index on deploy (docs/stack.md).
+   */
   indexes: {
     /** A merchant's requests, newest first: gsi1pk = MER#<merchantId>, gsi1sk = createdAt#id. */
-    byMerchant: { name: 'byMerchant', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+    byMerchant: { name: 'byMerchant', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'KEYS_ONLY' },
     /** Requests by status for the sweeper: gsi2pk = STATUS#<status>, gsi2sk = updatedAt#id. */
-    byStatus: { name: 'byStatus', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+    byStatus: { name: 'byStatus', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'KEYS_ONLY' },
   },
 } as const;
 

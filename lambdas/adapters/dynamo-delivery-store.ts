@@ -9,7 +9,8 @@ import { table } from '../../lib/topology';
 import type { AttemptRecord, DeliveryStore } from '../core/webhook-ports';
 import { MAX_DELIVERY_ROUNDS, parseDeliveryId, type Delivery, type DeliveryState } from '../core/webhooks';
 import { unlessConditionFails } from './dynamo/conditions';
-import { deliveryFromItem, deliveryToItem, indexKeys, keys } from './dynamo/keys';
+import { batchGetInOrder } from './dynamo/batch-get';
+import { deliveryFromItem, deliveryToItem, indexKeys, keys, tableKeyOf, type Item } from './dynamo/keys';
 
 /**
  * Deliveries next to the request they announce, so a request's deliveries are one query. The
@@ -60,6 +61,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
     return Items.map(deliveryFromItem);
   }
 
+  /** The index holds keys only: the log's page is fetched by key, in index order; a delivery gone meanwhile is left out. */
   async listForEndpoint(endpointId: string, query: { since?: string; limit: number }): Promise<Delivery[]> {
     const index = table.indexes.byMerchant;
     const { Items = [] } = await this.client.send(
@@ -73,7 +75,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
         Limit: query.limit,
       }),
     );
-    return Items.map(deliveryFromItem);
+    return this.fetchDeliveries(Items);
   }
 
   async pageForEndpoint(endpointId: string, query: { since: string; limit: number; after?: string }): Promise<{ deliveries: Delivery[]; next?: string }> {
@@ -89,7 +91,8 @@ export class DynamoDeliveryStore implements DeliveryStore {
         ...(query.after ? { ExclusiveStartKey: JSON.parse(query.after) as Record<string, unknown> } : {}),
       }),
     );
-    return { deliveries: Items.map(deliveryFromItem), ...(LastEvaluatedKey ? { next: JSON.stringify(LastEvaluatedKey) } : {}) };
+    const deliveries = await this.fetchDeliveries(Items);
+    return { deliveries, ...(LastEvaluatedKey ? { next: JSON.stringify(LastEvaluatedKey) } : {}) };
   }
 
   async record(id: string, round: number, record: AttemptRecord, at: string): Promise<boolean> {
@@ -183,6 +186,11 @@ export class DynamoDeliveryStore implements DeliveryStore {
     );
   }
 
+  /**
+   * Pending deliveries due before `before`. The index lags the table and holds keys only: what
+   * the fetch returns is checked again, so a delivery finished or rescheduled since the index
+   * read is not returned (the sweeper's conditional resend guards the rest).
+   */
   async findOverdue(before: string, limit: number): Promise<Delivery[]> {
     const index = table.indexes.byStatus;
     const { Items = [] } = await this.client.send(
@@ -195,6 +203,14 @@ export class DynamoDeliveryStore implements DeliveryStore {
         Limit: limit,
       }),
     );
-    return Items.map(deliveryFromItem);
+    const items = await batchGetInOrder(this.client, this.tableName, Items.map(tableKeyOf), { consistentRead: true });
+    return items
+      .filter((item): item is Item => item?.[index.partitionKey] === indexKeys.pendingDeliveries && String(item[index.sortKey]) < before)
+      .map(deliveryFromItem);
+  }
+
+  private async fetchDeliveries(indexItems: readonly Item[]): Promise<Delivery[]> {
+    const items = await batchGetInOrder(this.client, this.tableName, indexItems.map(tableKeyOf));
+    return items.filter((item): item is Item => item !== undefined).map(deliveryFromItem);
   }
 }

@@ -40,7 +40,7 @@ it('enables point-in-time recovery', () => {
   });
 });
 
-it.each(Object.values(table.indexes))('has the $name index with string keys and all attributes projected', index => {
+it.each(Object.values(table.indexes))('has the $name index with string keys projecting keys only', index => {
   template.hasResourceProperties('AWS::DynamoDB::Table', {
     GlobalSecondaryIndexes: Match.arrayWith([
       {
@@ -49,7 +49,7 @@ it.each(Object.values(table.indexes))('has the $name index with string keys and 
           { AttributeName: index.partitionKey, KeyType: 'HASH' },
           { AttributeName: index.sortKey, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: { ProjectionType: 'KEYS_ONLY' },
       },
     ]),
     AttributeDefinitions: Match.arrayWith([

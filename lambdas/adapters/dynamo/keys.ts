@@ -81,6 +81,11 @@ export const keys = {
   statusTokenSecret: (): Key => ({ pk: 'CONFIG#status-token-secret', sk: 'CONFIG' }),
 } as const;
 
+/** The table key of an item, e.g. of an index entry, which projects keys only. */
+export function tableKeyOf(item: Item): Key {
+  return { pk: String(item.pk), sk: String(item.sk) };
+}
+
 /** Index keys: byMerchant (gsi1) lists a merchant's requests and an endpoint's deliveries; byStatus (gsi2) feeds the sweepers. */
 export const indexKeys = {
   /** byMerchant partition of a merchant's requests, newest first by `createdAt#id`. */

@@ -2,12 +2,13 @@ import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/
 import { table } from '../../../lib/topology';
 import type { ListPosition, RequestListing, RequestPage, RequestReader } from '../../core/ports';
 import type { HeraldRequest, RequestStatus } from '../../core/request';
-import { indexKeys, keys, requestFromItem, type Item } from './keys';
+import { BATCH_GET_MAX_KEYS, batchGetInOrder } from './batch-get';
+import { indexKeys, keys, requestFromItem, tableKeyOf, type Item } from './keys';
 
 /** Queries one page of a filtered list may take before answering with a short page and a cursor. */
 const LIST_MAX_QUERIES = 5;
-/** Items read per query while filtering by status. */
-const LIST_FILTERED_READ = 200;
+/** Index keys read per query while filtering by status: one BatchGetItem fetches them all. */
+const LIST_FILTERED_READ = BATCH_GET_MAX_KEYS;
 
 /** Reading requests: one by id, and a merchant's list from the byMerchant index. */
 export class DynamoRequestQueries implements RequestReader, RequestListing {
@@ -29,9 +30,11 @@ export class DynamoRequestQueries implements RequestReader, RequestListing {
   }
 
   /**
-   * A merchant's requests, newest first. With a status filter, DynamoDB filters after reading,
-   * so a page may take several queries; the work per call is capped and a short page then still
-   * carries a cursor to continue from.
+   * A merchant's requests, newest first. The index holds keys only, so each page fetches its
+   * requests by key (BatchGetItem) after the query. A status filter is applied to the fetched
+   * items, since the index no longer carries the status: a page may then take several queries,
+   * capped per call, and a short page still carries a cursor to continue from. A request the
+   * index lists but the table no longer holds (expired meanwhile) is left out.
    */
   async listForMerchant(merchantId: string, query: { status?: RequestStatus; limit: number; after?: ListPosition }): Promise<RequestPage> {
     const index = table.indexes.byMerchant;
@@ -40,32 +43,45 @@ export class DynamoRequestQueries implements RequestReader, RequestListing {
       ? indexKeys.requestListPosition(merchantId, query.after.createdAt, query.after.id)
       : undefined;
     for (let round = 0; round < LIST_MAX_QUERIES; round++) {
+      const room = query.limit - found.length;
       const { Items = [], LastEvaluatedKey } = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
           IndexName: index.name,
           KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': index.partitionKey, ...(query.status ? { '#status': 'status' } : {}) },
-          ExpressionAttributeValues: {
-            ':pk': indexKeys.merchantRequests(merchantId),
-            ...(query.status ? { ':status': query.status } : {}),
-          },
-          ...(query.status ? { FilterExpression: '#status = :status' } : {}),
+          ExpressionAttributeNames: { '#pk': index.partitionKey },
+          ExpressionAttributeValues: { ':pk': indexKeys.merchantRequests(merchantId) },
           ScanIndexForward: false,
-          // One more than asked tells whether another page exists without a second query.
-          Limit: query.status ? LIST_FILTERED_READ : query.limit + 1,
+          // One more than room tells whether another page exists; that one is not fetched.
+          Limit: query.status ? LIST_FILTERED_READ : room + 1,
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
-      found.push(...Items.map(requestFromItem));
-      if (found.length > query.limit) {
+      const considered = query.status ? Items : Items.slice(0, room);
+      for (const item of await batchGetInOrder(this.client, this.tableName, considered.map(tableKeyOf))) {
+        if (!item) continue;
+        const request = requestFromItem(item);
+        if (!query.status || request.status === query.status) found.push(request);
+      }
+      const unread = Items.length > considered.length;
+      if (found.length >= query.limit) {
         const requests = found.slice(0, query.limit);
         const last = requests[requests.length - 1]!;
-        return { requests, next: { createdAt: last.createdAt, id: last.id } };
+        const more = found.length > query.limit || unread || LastEvaluatedKey !== undefined;
+        return more ? { requests, next: { createdAt: last.createdAt, id: last.id } } : { requests };
       }
-      if (!LastEvaluatedKey) return { requests: found };
-      startKey = LastEvaluatedKey;
+      // Short of the limit (a request expired between the index and the fetch, or the filter
+      // left some out): continue after the last key looked at.
+      const resumeAt = unread ? indexPosition(considered[considered.length - 1]!) : LastEvaluatedKey;
+      if (!resumeAt) return { requests: found };
+      startKey = resumeAt;
     }
     return { requests: found, next: indexKeys.parsePosition(String(startKey![index.sortKey])) };
   }
+}
+
+/** Exactly the key attributes a query of byMerchant resumes from, whatever else the index item carries. */
+function indexPosition(item: Item): Item {
+  const index = table.indexes.byMerchant;
+  return { ...tableKeyOf(item), [index.partitionKey]: item[index.partitionKey], [index.sortKey]: item[index.sortKey] };
 }

@@ -3,7 +3,8 @@ import { table } from '../../../lib/topology';
 import type { StuckRequestStore } from '../../core/ports';
 import type { HeraldRequest, RequestStatus } from '../../core/request';
 import { unlessConditionFails } from './conditions';
-import { indexKeys, keys, requestFromItem, type Item } from './keys';
+import { batchGetInOrder } from './batch-get';
+import { indexKeys, keys, requestFromItem, tableKeyOf, type Item } from './keys';
 
 /** Queries one sweep may make per status. */
 const SWEEP_MAX_QUERIES = 20;
@@ -17,10 +18,7 @@ export class DynamoRequestSweeperStore implements StuckRequestStore {
 
   /** `accepted` requests changed before `changedBefore`, never enqueued or enqueued before `enqueuedBefore`. */
   async findUnqueued(query: { changedBefore: string; enqueuedBefore: string; limit: number }): Promise<HeraldRequest[]> {
-    return this.queryByStatus('accepted', query.changedBefore, query.limit, {
-      FilterExpression: 'attribute_not_exists(enqueuedAt) OR enqueuedAt < :enqueuedBefore',
-      ExpressionAttributeValues: { ':enqueuedBefore': query.enqueuedBefore },
-    });
+    return this.queryByStatus('accepted', query.changedBefore, query.limit, (request) => !request.enqueuedAt || request.enqueuedAt < query.enqueuedBefore);
   }
 
   /** `processing` requests whose lease ended before `before`: the index sorts them by lease end. */
@@ -46,13 +44,20 @@ export class DynamoRequestSweeperStore implements StuckRequestStore {
     );
   }
 
+  /**
+   * The index holds keys only: each page of it is fetched by key, and what comes back is checked
+   * again, because the index lags the table. A request that left the status, moved its sweep time
+   * past `before`, or was deleted between the index read and the fetch is not returned; the
+   * conditional writes that follow guard the rest.
+   */
   private async queryByStatus(
     status: RequestStatus,
     before: string,
     limit: number,
-    filter?: { FilterExpression: string; ExpressionAttributeValues: Item },
+    matches: (request: HeraldRequest) => boolean = () => true,
   ): Promise<HeraldRequest[]> {
     const index = table.indexes.byStatus;
+    const partition = indexKeys.requestsInStatus(status);
     const found: HeraldRequest[] = [];
     let startKey: Item | undefined;
     let pages = 0;
@@ -64,13 +69,17 @@ export class DynamoRequestSweeperStore implements StuckRequestStore {
           // The sort key is `<time>#<id>`: comparing it with a bare time selects everything strictly earlier.
           KeyConditionExpression: '#pk = :pk AND #sk < :before',
           ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
-          ExpressionAttributeValues: { ':pk': indexKeys.requestsInStatus(status), ':before': before, ...filter?.ExpressionAttributeValues },
-          ...(filter ? { FilterExpression: filter.FilterExpression } : {}),
+          ExpressionAttributeValues: { ':pk': partition, ':before': before },
           Limit: limit,
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
-      found.push(...(page.Items ?? []).map(requestFromItem));
+      const items = await batchGetInOrder(this.client, this.tableName, (page.Items ?? []).map(tableKeyOf), { consistentRead: true });
+      for (const item of items) {
+        if (!item || item[index.partitionKey] !== partition || !(String(item[index.sortKey]) < before)) continue;
+        const request = requestFromItem(item);
+        if (matches(request)) found.push(request);
+      }
       startKey = page.LastEvaluatedKey;
       pages++;
       // A long healthy backlog is read only to be filtered out: the cap keeps one run short, and
