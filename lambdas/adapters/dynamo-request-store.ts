@@ -16,6 +16,7 @@ import type { RedriveReopener } from '../core/redrive';
 import type { HeraldRequest, RequestStatus } from '../core/request';
 import { DynamoRequestIntake } from './dynamo/request-intake-store';
 import { DynamoRequestLifecycle } from './dynamo/request-lifecycle-store';
+import { RequestBodies } from './dynamo/request-bodies';
 import { DynamoRequestQueries } from './dynamo/request-queries';
 import { DynamoRequestSweeperStore } from './dynamo/request-sweeper-store';
 
@@ -31,9 +32,10 @@ export class DynamoRequestStore implements RequestStore, RequestListing, Request
   readonly sweeper: DynamoRequestSweeperStore;
 
   constructor(client: DynamoDBDocumentClient, tableName: string, requestRetentionDays: number) {
-    this.intake = new DynamoRequestIntake(client, tableName);
-    this.lifecycle = new DynamoRequestLifecycle(client, tableName, requestRetentionDays);
-    this.queries = new DynamoRequestQueries(client, tableName);
+    const bodies = new RequestBodies(client, tableName, requestRetentionDays);
+    this.intake = new DynamoRequestIntake(client, tableName, bodies);
+    this.lifecycle = new DynamoRequestLifecycle(client, tableName, requestRetentionDays, bodies);
+    this.queries = new DynamoRequestQueries(client, tableName, bodies);
     this.sweeper = new DynamoRequestSweeperStore(client, tableName);
   }
 

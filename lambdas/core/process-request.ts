@@ -51,13 +51,11 @@ export type ProcessOutcome =
   | { readonly kind: 'exhausted'; readonly request: HeraldRequest }
   | { readonly kind: 'skipped'; readonly reason: string };
 
-/** Results above this size are refused with a permanent error: they are stored in the request's item. */
-export const MAX_RESULT_BYTES = 256 * 1024;
 /**
- * A DynamoDB item holds at most 400 KB. Payload (up to 256 KiB), result and history share one,
- * so a result that fits on its own may still not fit next to a large payload.
+ * Results above this size are refused with a permanent error. A large result is stored in an item
+ * of its own (docs/data-model.md), which DynamoDB caps at 400 KB.
  */
-export const ITEM_BUDGET_BYTES = 390_000;
+export const MAX_RESULT_BYTES = 256 * 1024;
 /** Extra lease beyond the processor's timeout, for the writes around the work. */
 export const LEASE_MARGIN_MS = 10_000;
 /** Stop the work this long before the worker would be cut off, so the failure can still be recorded. */
@@ -183,6 +181,10 @@ async function runProcessor(
   if (!processor) {
     return { ok: false, steps, error: { code: 'unknown_type', message: `No processor is registered for type ${request.type}`, retryable: false } };
   }
+  if (request.payload === undefined) {
+    // Its stored payload expired: only a request kept open far past its retention gets here.
+    return { ok: false, steps, error: { code: 'payload_unavailable', message: 'The payload of this request is no longer stored', retryable: false } };
+  }
   const payload = processor.schema.safeParse(request.payload);
   if (!payload.success) {
     return { ok: false, steps, error: { code: 'invalid_payload', message: `The payload no longer matches type ${request.type}`, retryable: false } };
@@ -219,7 +221,7 @@ async function runProcessor(
       }),
       timedOut,
     ]);
-    const tooLarge = resultTooLarge(result ?? null, request);
+    const tooLarge = resultTooLarge(result ?? null);
     if (tooLarge) return { ok: false, steps, error: tooLarge };
     return { ok: true, steps, result: result ?? null };
   } catch (thrown) {
@@ -229,18 +231,10 @@ async function runProcessor(
   }
 }
 
-function resultTooLarge(result: unknown, request: HeraldRequest): RequestError | undefined {
+function resultTooLarge(result: unknown): RequestError | undefined {
   const size = Buffer.byteLength(JSON.stringify(result), 'utf8');
   if (size > MAX_RESULT_BYTES) {
     return { code: 'result_too_large', message: `The result is ${size} bytes; the limit is ${MAX_RESULT_BYTES} bytes (256 KiB)`, retryable: false };
-  }
-  const rest = Buffer.byteLength(JSON.stringify({ payload: request.payload, history: request.history }), 'utf8');
-  if (size + rest > ITEM_BUDGET_BYTES) {
-    return {
-      code: 'result_too_large',
-      message: `The result is ${size} bytes; with the request's payload and history (${rest} bytes) it does not fit in one stored request of ${ITEM_BUDGET_BYTES} bytes`,
-      retryable: false,
-    };
   }
   return undefined;
 }

@@ -40,7 +40,12 @@ export interface HeraldRequest {
   readonly id: string;
   readonly merchantId: string;
   readonly type: string;
-  readonly payload: Record<string, unknown>;
+  /**
+   * What the client submitted. A large payload is stored apart from the request and only the
+   * worker's claim reads it back, so it is absent on a request read for anything else (status,
+   * lists, sweeps) and on one whose stored payload has expired.
+   */
+  readonly payload?: Record<string, unknown>;
   readonly status: RequestStatus;
   /** Bumped by every write; conditions compare it so a stale writer loses. */
   readonly version: number;

@@ -8,7 +8,9 @@ import { DynamoWalletLedger } from '../../lambdas/adapters/dynamo-wallet-ledger'
 import { SqsRequestQueue } from '../../lambdas/adapters/sqs-request-queue';
 import { processRequest } from '../../lambdas/core/process-request';
 import { HISTORY_LIMIT, type HeraldRequest } from '../../lambdas/core/request';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { keys as keyOf } from '../../lambdas/adapters/dynamo/keys';
+import { fingerprint } from '../../lambdas/core/fingerprint';
 import type { Processor, ProcessorContext } from '../../lambdas/core/processor';
 import { demoSleep } from '../../lambdas/processors/demo';
 import { walletDebit } from '../../lambdas/processors/wallet-debit';
@@ -486,5 +488,70 @@ describe('a request\'s history', () => {
     expect(stored.history).toHaveLength(HISTORY_LIMIT);
     expect(stored.history[0]).toMatchObject({ reason: 'row 0' });
     expect(stored.history.at(-1)).toMatchObject({ from: 'accepted', to: 'processing', attempt: 1 });
+  });
+});
+
+describe('payloads and results too large to keep inline', () => {
+  const filler = 'p'.repeat(100 * 1024);
+  const raw = async (key: { pk: string; sk: string }) =>
+    (await dynamoClient().send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
+  const submitBody = (key: string, body: Record<string, unknown>) =>
+    invoke(handlers.submit, apiEvent({ method: 'POST', path: '/v1/requests', headers: { 'idempotency-key': key }, body, merchantId: MERCHANT }));
+
+  it('processes a 100 KB payload, stored apart from the request, and reads its 100 KB result back', async () => {
+    const id = await submit('demo.sleep', { ms: 0, filler });
+    const item = await raw(keyOf.request(id));
+    // The request item keeps a reference only, so each later write of it is billed for a small item.
+    expect(item!.payload).toBeUndefined();
+    expect(Buffer.byteLength(JSON.stringify(item))).toBeLessThan(4 * 1024);
+
+    const [record] = await receiveFor(sqs, queue, id);
+    const echo: Processor<{ ms: number; filler?: string }, { echoed: string }> = {
+      ...demoSleep,
+      run: async (payload: { filler?: string }) => ({ echoed: `${payload.filler}!` }),
+    } as never;
+    const outcome = await processRequest(
+      {
+        store,
+        queue: new SqsRequestQueue(sqs, queue.url),
+        events: { requestFinished: async () => undefined },
+        redrives,
+        queueName: 'requests',
+        processorFor: () => echo,
+        services: { wallets: ledger },
+        retry: queues.requests.retry,
+        maxReceiveCount: queues.requests.deadLetter.maxReceiveCount,
+        retryScale: 0,
+        remainingTimeMs: () => 60_000,
+        logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      },
+      { requestId: id, type: 'demo.sleep', receiveCount: 1, receiptHandle: record!.receiptHandle },
+    );
+    await acknowledge(sqs, queue.url, record!);
+
+    expect(outcome).toMatchObject({ kind: 'succeeded', request: { result: { echoed: `${filler}!` } } });
+    const finished = await raw(keyOf.request(id));
+    expect(finished!.result).toBeUndefined();
+    expect(Buffer.byteLength(JSON.stringify(finished))).toBeLessThan(4 * 1024);
+    expect(await request(id)).toMatchObject({ status: 'succeeded', result: { echoed: `${filler}!` } });
+  });
+
+  it('refuses a replay with another body under the same key and leaves the stored payload as it was', async () => {
+    const body = { type: 'demo.sleep', payload: { ms: 0, filler } };
+    const first = await submitBody('large-replay', body);
+    expect(first.status).toBe(202);
+    const id = first.body!.id as string;
+
+    const other = await submitBody('large-replay', { type: 'demo.sleep', payload: { ms: 0, filler: 'q'.repeat(100 * 1024) } });
+    expect(other.status).toBe(422);
+
+    expect((await raw(keyOf.requestPayload(id, fingerprint(body))))!.payload).toEqual({ ms: 0, filler });
+    expect((await raw(keyOf.request(id)))!.payloadRef).toBe(fingerprint(body));
+    const replay = await submitBody('large-replay', body);
+    expect(replay).toMatchObject({ status: 202, body: { id } });
+    const [record] = await receiveFor(sqs, queue, id);
+    const claim = await store.claim(id, { leaseMs: 10_000, maxAttempts: 5 }, 0);
+    expect(claim).toMatchObject({ outcome: 'claimed', request: { payload: { ms: 0, filler } } });
+    await acknowledge(sqs, queue.url, record!);
   });
 });

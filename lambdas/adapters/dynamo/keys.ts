@@ -56,6 +56,14 @@ export const keys = {
     pk: eventType === TEST_EVENT_TYPE ? `EVT#${subjectId}` : requestPartition(subjectId),
     sk: `DLV#${endpointId}#${eventType}`,
   }),
+  /**
+   * A payload too large to keep inline, beside its request and keyed by the fingerprint of the
+   * body that submitted it: a different body replayed under the same idempotency key writes an
+   * item of its own and never overwrites this one.
+   */
+  requestPayload: (requestId: string, fingerprint: string): Key => ({ pk: requestPartition(requestId), sk: `PAYLOAD#${fingerprint}` }),
+  /** A result too large to keep inline, one per attempt: only the attempt's holder writes it, once. */
+  requestResult: (requestId: string, attempt: number): Key => ({ pk: requestPartition(requestId), sk: `RESULT#${attempt}` }),
   requestDeliveries: (requestId: string): KeyRange => ({ pk: requestPartition(requestId), skPrefix: 'DLV#' }),
   notificationSlot: (slot: NotificationSlot): Key => ({
     pk: slot.scope === 'request' ? requestPartition(slot.subjectId) : merchantPartition(slot.subjectId),
@@ -144,13 +152,15 @@ export function requestToItem(request: HeraldRequest): Item {
   };
 }
 
-/** A request as the domain knows it: keys, index attributes and the TTL stay behind. */
+/**
+ * A request as the domain knows it: keys, index attributes and the TTL stay behind. A payload or
+ * result stored apart is not here: `RequestBodies` (request-bodies.ts) reads it where needed.
+ */
 export function requestFromItem(item: Item): HeraldRequest {
   return {
     id: item.id,
     merchantId: item.merchantId,
     type: item.type,
-    payload: item.payload,
     status: item.status,
     version: item.version,
     attempts: item.attempts,
@@ -161,6 +171,7 @@ export function requestFromItem(item: Item): HeraldRequest {
     updatedAt: item.updatedAt,
     ...present<
       HeraldRequest,
+      | 'payload'
       | 'traceId'
       | 'notify'
       | 'result'
@@ -171,18 +182,26 @@ export function requestFromItem(item: Item): HeraldRequest {
       | 'redriveGeneration'
       | 'failedAtRedrive'
       | 'holdsQuotaSlot'
-    >(item, ['traceId', 'notify', 'result', 'error', 'leaseUntil', 'nextAttemptAt', 'enqueuedAt', 'redriveGeneration', 'failedAtRedrive', 'holdsQuotaSlot']),
+    >(item, ['payload', 'traceId', 'notify', 'result', 'error', 'leaseUntil', 'nextAttemptAt', 'enqueuedAt', 'redriveGeneration', 'failedAtRedrive', 'holdsQuotaSlot']),
   };
 }
 
 /**
  * A request as submitted: the request item plus the fingerprint of the body that created it.
  * The id derives from (merchant, idempotency key), so this item is also the key's record: a
- * replay reads the fingerprint off the failed conditional put instead of a separate item.
+ * replay reads the fingerprint off the failed conditional put instead of a separate item. A
+ * payload stored apart leaves only its reference here: the fingerprint names its item.
  */
-export function submissionToItem(request: HeraldRequest, fingerprint: string): Item {
-  return { ...requestToItem(request), fingerprint };
+export function submissionToItem(request: HeraldRequest, fingerprint: string, payloadApart = false): Item {
+  const item: Item = { ...requestToItem(request), fingerprint };
+  if (!payloadApart) return item;
+  const { payload: _payload, ...rest } = item;
+  return { ...rest, [PAYLOAD_REF]: fingerprint };
 }
+
+/** Attributes of a request item that point at its payload or result stored apart. */
+export const PAYLOAD_REF = 'payloadRef';
+export const RESULT_REF = 'resultRef';
 
 export function fingerprintFromItem(item: Item): string {
   return String(item.fingerprint ?? '');

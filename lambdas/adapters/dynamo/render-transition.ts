@@ -1,6 +1,6 @@
 import { isTerminal } from '../../core/request';
 import type { Transition } from '../../core/request-lifecycle';
-import { indexKeys, keys, sweepTimeOf, type Item, type Key } from './keys';
+import { indexKeys, keys, RESULT_REF, sweepTimeOf, type Item, type Key } from './keys';
 
 /** One UpdateItem's parts, ready to send with a table name. */
 export interface RenderedUpdate {
@@ -15,9 +15,10 @@ export interface RenderedUpdate {
  * Renders a lifecycle transition into one conditional UpdateItem: the precondition becomes the
  * condition, the changes and the history rows become the update, and the request's place in the
  * sweepers' status index follows its new status. Nothing here decides whether the transition is
- * allowed: core did that.
+ * allowed: core did that. A result the caller stored apart (`resultRef`: the attempt whose result
+ * item holds it) is written as that reference instead of inline.
  */
-export function renderTransition(id: string, transition: Transition): RenderedUpdate {
+export function renderTransition(id: string, transition: Transition, stored: { resultRef?: number } = {}): RenderedUpdate {
   const names: Record<string, string> = {};
   const values: Item = {};
   const name = (attribute: string) => {
@@ -51,7 +52,11 @@ export function renderTransition(id: string, transition: Transition): RenderedUp
     values[`:${attribute}`] = value;
     sets.push(`${name(attribute)} = :${attribute}`);
   };
-  for (const [attribute, value] of Object.entries(transition.set)) if (value !== undefined) assign(attribute, value);
+  for (const [attribute, value] of Object.entries(transition.set)) {
+    if (value === undefined || (attribute === 'result' && stored.resultRef !== undefined)) continue;
+    assign(attribute, value);
+  }
+  if (stored.resultRef !== undefined) assign(RESULT_REF, stored.resultRef);
   values[':history'] = transition.history.rows;
   sets.push(
     transition.history.mode === 'append'

@@ -2,6 +2,7 @@ import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk
 import type { CreateOutcome, RequestIntake } from '../../core/ports';
 import type { HeraldRequest } from '../../core/request';
 import { unlessConditionFails } from './conditions';
+import { storedApart, type RequestBodies } from './request-bodies';
 import { fingerprintFromItem, keys, requestFromItem, submissionToItem } from './keys';
 
 /**
@@ -14,6 +15,7 @@ export class DynamoRequestIntake implements RequestIntake {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly bodies: RequestBodies,
   ) {}
 
   /**
@@ -22,14 +24,20 @@ export class DynamoRequestIntake implements RequestIntake {
    * Concurrent first submissions race on the same condition; exactly one wins and the others
    * read the winner's item off their refusal, so there is no state in which a key is "in flight".
    * The key stays bound for as long as the request is kept (until its TTL deletes it).
+   *
+   * A large payload is written first, to an item of its own named by the fingerprint: a replay
+   * with another body writes beside it rather than over it, and is then refused by the request's
+   * condition; a crash between the two writes leaves an orphan its TTL removes.
    */
   async create(request: HeraldRequest, fingerprint: string): Promise<CreateOutcome> {
+    const apart = storedApart(request.payload);
+    if (apart) await this.bodies.putPayload(request.id, fingerprint, request.payload);
     return unlessConditionFails(
       async (): Promise<CreateOutcome> => {
         await this.client.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: submissionToItem(request, fingerprint),
+            Item: submissionToItem(request, fingerprint, apart),
             ConditionExpression: 'attribute_not_exists(pk)',
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),

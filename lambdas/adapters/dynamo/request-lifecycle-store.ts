@@ -11,7 +11,8 @@ import {
   type Transition,
 } from '../../core/request-lifecycle';
 import { unlessConditionFails } from './conditions';
-import { keys, requestFromItem } from './keys';
+import { keys, requestFromItem, type Item } from './keys';
+import { storedApart, type RequestBodies } from './request-bodies';
 import { renderTransition } from './render-transition';
 
 /** Writes a cancel may take: a first guess, one retry on what it saw, and a last one on a concurrent change. */
@@ -29,6 +30,7 @@ export class DynamoRequestLifecycle implements RequestClaims, RedriveReopener {
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
     retentionDays: number,
+    private readonly bodies: RequestBodies,
   ) {
     this.policy = { retentionDays };
   }
@@ -46,15 +48,18 @@ export class DynamoRequestLifecycle implements RequestClaims, RedriveReopener {
     const guess = decide({ id, status: 'accepted', attempts: guessed }, event, now, this.policy);
     if (guess.outcome === 'refused') return { outcome: 'lost', reason: guess.detail };
     const first = await this.write(id, guess);
-    if (first.written) return { outcome: 'claimed', request: first.written };
+    // Only a claim that won reads a payload stored apart: the attempt needs it, a loser does not.
+    if (first.written) return { outcome: 'claimed', request: await this.bodies.withPayload(first.written) };
     if (!first.current) return { outcome: 'lost', reason: 'request not found' };
-    const seen = first.current;
+    const seen = requestFromItem(first.current);
     const retry = decide(seen, event, now, this.policy);
-    if (retry.outcome === 'refused') return { outcome: 'lost', reason: retry.detail, current: seen };
+    // A lost claim's request may be announced again (a finished one), so its result comes along.
+    if (retry.outcome === 'refused') return { outcome: 'lost', reason: retry.detail, current: await this.bodies.withResult(first.current) };
     const second = await this.write(id, retry);
-    if (second.written) return { outcome: 'claimed', request: second.written };
+    if (second.written) return { outcome: 'claimed', request: await this.bodies.withPayload(second.written) };
     if (!second.current) return { outcome: 'lost', reason: 'request not found' };
-    return { outcome: 'lost', reason: describeLoss(second.current, now, this.policy, terms.maxAttempts), current: second.current };
+    const current = await this.bodies.withResult(second.current);
+    return { outcome: 'lost', reason: describeLoss(current, now, this.policy, terms.maxAttempts), current };
   }
 
   /** `processing` (lease expired) or `accepted` → `failed` once every allowed attempt has started. */
@@ -73,7 +78,21 @@ export class DynamoRequestLifecycle implements RequestClaims, RedriveReopener {
     outcome: AttemptOutcome,
     now = new Date(),
   ): Promise<HeraldRequest | undefined> {
-    return this.decideAndWrite(claimed, finishEvent(to, outcome), now);
+    const decision = decide(claimed, finishEvent(to, outcome), now, this.policy);
+    if (decision.outcome === 'refused') return undefined;
+    const { result } = decision.set;
+    // A large result goes to its own item first, named by the attempt only this worker holds; if
+    // the finish then loses its condition, that item is an orphan its TTL removes.
+    const apart = result !== undefined && storedApart(result);
+    if (apart) await this.bodies.putResult(claimed.id, claimed.attempts, result);
+    const { written } = await this.write(claimed.id, decision, apart ? { resultRef: claimed.attempts } : {});
+    if (!written) return undefined;
+    const finished = requestFromItem(written);
+    return {
+      ...finished,
+      ...(claimed.payload !== undefined && finished.payload === undefined ? { payload: claimed.payload } : {}),
+      ...(apart ? { result } : {}),
+    };
   }
 
   /**
@@ -89,12 +108,12 @@ export class DynamoRequestLifecycle implements RequestClaims, RedriveReopener {
         return decision.reason === 'not-owner' || !seen ? { outcome: 'not-found' } : { outcome: 'conflict', current: seen };
       }
       const result = await this.write(id, decision);
-      if (result.written) return { outcome: 'cancelled', request: result.written };
+      if (result.written) return { outcome: 'cancelled', request: requestFromItem(result.written) };
       if (!result.current) return { outcome: 'not-found' };
-      seen = result.current;
+      seen = requestFromItem(result.current);
     }
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.request(id), ConsistentRead: true }));
-    return Item ? { outcome: 'conflict', current: requestFromItem(Item) } : { outcome: 'not-found' };
+    return Item ? { outcome: 'conflict', current: await this.bodies.withResult(Item) } : { outcome: 'not-found' };
   }
 
   /**
@@ -108,23 +127,25 @@ export class DynamoRequestLifecycle implements RequestClaims, RedriveReopener {
   private async decideAndWrite(known: HeraldRequest, event: LifecycleEvent, now: Date): Promise<HeraldRequest | undefined> {
     const decision = decide(known, event, now, this.policy);
     if (decision.outcome === 'refused') return undefined;
-    return (await this.write(known.id, decision)).written;
+    const { written } = await this.write(known.id, decision);
+    return written ? requestFromItem(written) : undefined;
   }
 
-  private async write(id: string, transition: Transition): Promise<{ written?: HeraldRequest; current?: HeraldRequest }> {
+  /** One conditional UpdateItem: the item as written, or as it stood when the condition failed. */
+  private async write(id: string, transition: Transition, stored: { resultRef?: number } = {}): Promise<{ written?: Item; current?: Item }> {
     return unlessConditionFails(
       async () => {
         const { Attributes } = await this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
-            ...renderTransition(id, transition),
+            ...renderTransition(id, transition, stored),
             ReturnValues: 'ALL_NEW',
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
-        return { written: requestFromItem(Attributes!) };
+        return { written: Attributes! };
       },
-      ({ current }) => (current ? { current: requestFromItem(current) } : {}),
+      ({ current }) => (current ? { current } : {}),
     );
   }
 }

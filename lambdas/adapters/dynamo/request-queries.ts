@@ -4,6 +4,7 @@ import type { ListPosition, RequestListing, RequestPage, RequestReader } from '.
 import type { HeraldRequest, RequestStatus } from '../../core/request';
 import { BATCH_GET_MAX_KEYS, batchGetInOrder } from './batch-get';
 import { indexKeys, keys, requestFromItem, tableKeyOf, type Item } from './keys';
+import type { RequestBodies } from './request-bodies';
 
 /** Queries one page of a filtered list may take before answering with a short page and a cursor. */
 const LIST_MAX_QUERIES = 5;
@@ -15,12 +16,17 @@ export class DynamoRequestQueries implements RequestReader, RequestListing {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly bodies: RequestBodies,
   ) {}
 
-  /** A request by id, whoever owns it; callers facing merchants use `getForMerchant`. */
+  /**
+   * A request by id, whoever owns it; callers facing merchants use `getForMerchant`. Its result
+   * comes along (one more read when stored apart); its payload does not when stored apart: no
+   * reader of a status needs it.
+   */
   async get(id: string): Promise<HeraldRequest | undefined> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.request(id), ConsistentRead: true }));
-    return Item ? requestFromItem(Item) : undefined;
+    return Item ? this.bodies.withResult(Item) : undefined;
   }
 
   /** A request only if it belongs to the merchant: another tenant's id is indistinguishable from an unknown one. */
