@@ -58,10 +58,16 @@ export class RequestBodies {
     return stored === undefined ? request : { ...request, result: stored.result };
   }
 
-  // DynamoDB deletes expired items lazily: one past its TTL counts as gone.
+  /**
+   * These items never change once written, so an eventually consistent read (half the units of a
+   * strong one, which counts for 100 KB) is right whenever it finds the item; only a miss, which
+   * may be a write not yet visible, is asked again strongly.
+   */
   private async read(key: { pk: string; sk: string }): Promise<Item | undefined> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
-    if (!Item || (typeof Item.expiresAt === 'number' && Item.expiresAt <= epochSecondsNow())) return undefined;
-    return Item;
+    const get = async (ConsistentRead: boolean) => (await this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead }))).Item;
+    const item = (await get(false)) ?? (await get(true));
+    // DynamoDB deletes expired items lazily: one past its TTL counts as gone.
+    if (!item || (typeof item.expiresAt === 'number' && item.expiresAt <= epochSecondsNow())) return undefined;
+    return item;
   }
 }
