@@ -101,7 +101,7 @@ function finishedRequest(merchantId: string): HeraldRequest {
   };
 }
 
-const fanOut = () => new WebhookFanOut({ endpoints: webhookEndpointStore(), deliveries: deliveryStore(), queue: deliveryQueue() });
+const fanOut = () => new WebhookFanOut({ endpoints: webhookEndpointStore(), queue: deliveryQueue() });
 
 async function publish(merchantId: string): Promise<void> {
   const request = finishedRequest(merchantId);

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { table } from '../../lib/topology';
 import type { AttemptRecord, DeliveryStore } from '../core/webhook-ports';
-import { MAX_DELIVERY_ROUNDS, parseDeliveryId, type Delivery, type DeliveryState } from '../core/webhooks';
+import { firstRecordOf, MAX_DELIVERY_ROUNDS, parseDeliveryId, type Delivery, type DeliveryState, type NewDelivery } from '../core/webhooks';
 import { unlessConditionFails } from './dynamo/conditions';
 import { batchGetInOrder } from './dynamo/batch-get';
 import { deliveryFromItem, deliveryToItem, indexKeys, keys, tableKeyOf, type Item } from './dynamo/keys';
@@ -23,12 +23,13 @@ export class DynamoDeliveryStore implements DeliveryStore {
     private readonly tableName: string,
   ) {}
 
-  async createIfAbsent(delivery: Delivery): Promise<boolean> {
+  async recordFirst(delivery: NewDelivery, record: AttemptRecord, at: string): Promise<boolean> {
+    const item = deliveryToItem(firstRecordOf(delivery, record, at));
+    // Created finished, it never enters the sweeper's index; created pending, it is due at its retry.
+    if (record.state !== 'pending') for (const attribute of indexKeys.statusAttributes) delete item[attribute];
     return unlessConditionFails(
       async () => {
-        await this.client.send(
-          new PutCommand({ TableName: this.tableName, Item: deliveryToItem(delivery), ConditionExpression: 'attribute_not_exists(pk)' }),
-        );
+        await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
         return true;
       },
       () => false,

@@ -12,6 +12,8 @@ import {
   ERROR_MESSAGE_CHARS,
   excerptOf,
   MAX_DELIVERY_ROUNDS,
+  newDeliveryOf,
+  type AttemptRecord,
   type Delivery,
   requestEventBody,
   testEventBody,
@@ -146,35 +148,42 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
   const { message } = received;
   // The record first: a message whose round is over, or that an operator redrove, must not POST unrecorded.
   const delivery = await deps.deliveries.get(message.deliveryId);
-  if (!delivery) return { kind: 'dropped', reason: 'the delivery no longer exists' };
-  if (delivery.round !== message.round) return superseded(message);
-  if (delivery.state === 'dead') return startRedrivenRound(deps, delivery, message);
-  if (delivery.state !== 'pending') return { kind: 'dropped', reason: `the delivery is already ${delivery.state}` };
+  if (!delivery) {
+    // The fan-out writes nothing: no record is round 1 before its first outcome. A later round's record is never removed but by expiry.
+    if (message.round !== 1) return { kind: 'dropped', reason: 'the delivery no longer exists' };
+  } else {
+    if (delivery.round !== message.round) return superseded(message);
+    if (delivery.state === 'dead') return startRedrivenRound(deps, delivery, message);
+    if (delivery.state !== 'pending') return { kind: 'dropped', reason: `the delivery is already ${delivery.state}` };
+    if (isCopyBehind(delivery, received)) return { kind: 'dropped', reason: `round 1 of ${message.deliveryId} is already being attempted by another message` };
+  }
 
+  const existing = delivery !== undefined;
   const endpoint = await deps.endpoints.getCached(message.merchantId, message.endpointId);
-  if (!endpoint) return drop(deps, message, 'the endpoint was deleted');
-  if (endpoint.status === 'disabled') return drop(deps, message, `the endpoint is disabled (${endpoint.disabledReason ?? 'no reason given'})`);
+  if (!endpoint) return drop(deps, message, existing, 'the endpoint was deleted');
+  if (endpoint.status === 'disabled') return drop(deps, message, existing, `the endpoint is disabled (${endpoint.disabledReason ?? 'no reason given'})`);
   const body = message.payload ?? (await rebuildBody(deps, message));
-  if (body === undefined) return drop(deps, message, 'the request no longer exists');
+  if (body === undefined) return drop(deps, message, existing, 'the request no longer exists');
 
   const { attempt, result } = await attemptDelivery(deps, endpoint, { id: message.deliveryId, traceId: message.traceId }, body, received.receiveCount);
-  const attempts = appendAttempt(delivery.attempts, attempt);
+  const attempts = appendAttempt(delivery?.attempts ?? [], attempt);
   const at = now().toISOString();
+  const outcome = { message, existing: delivery !== undefined, firstAttemptAt: attempt.at };
 
   if (isSuccess(result)) {
-    await record(deps, message, { attempts, state: 'succeeded' }, at);
+    await record(deps, outcome, { attempts, state: 'succeeded' }, at);
     if (endpoint.failingSince) await deps.endpoints.markSucceeded(endpoint.merchantId, endpoint.id, at);
     return { kind: 'delivered', attempt };
   }
   if (result.status === 410) {
-    await record(deps, message, { attempts, state: 'dead', reason: 'the endpoint answered 410 Gone and was disabled' }, at);
+    await record(deps, outcome, { attempts, state: 'dead', reason: 'the endpoint answered 410 Gone and was disabled' }, at);
     await disableEndpoint(deps, endpoint, 'the endpoint answered 410 Gone', at);
     return { kind: 'gone', attempt };
   }
   if (received.receiveCount >= deps.maxAttempts) {
     const redriveGeneration = await deps.redrives.generation(deps.queueName);
     const reason = `no success after ${received.receiveCount} attempts`;
-    if (!(await record(deps, message, { attempts, state: 'dead', reason, redriveGeneration }, at))) return superseded(message);
+    if (!(await record(deps, outcome, { attempts, state: 'dead', reason, redriveGeneration }, at))) return superseded(message);
     // Visible again at once, so SQS moves it to the DLQ on the next receive.
     await deps.queue.delayRedelivery(received.receiptHandle, 0);
     await checkFailingEndpoint(deps, endpoint, at);
@@ -188,7 +197,7 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
   );
   const nextAttemptAt = new Date(now().getTime() + delaySeconds * 1000).toISOString();
   // A message whose round is over (the delivery was sent again, or finished) must not keep retrying.
-  if (!(await record(deps, message, { attempts, state: 'pending', nextAttemptAt }, at))) return superseded(message);
+  if (!(await record(deps, outcome, { attempts, state: 'pending', nextAttemptAt }, at))) return superseded(message);
   await deps.queue.delayRedelivery(received.receiptHandle, delaySeconds);
   await checkFailingEndpoint(deps, endpoint, at);
   return { kind: 'retry', attempt, delaySeconds };
@@ -243,22 +252,47 @@ async function rebuildBody(deps: DeliverDependencies, message: DeliveryMessage):
   return requestEventBody(request, message.eventType as RequestEventType, message.eventTimestamp);
 }
 
-async function drop(deps: DeliverDependencies, message: DeliveryMessage, reason: string): Promise<DeliverOutcome> {
-  await record(deps, message, { state: 'dropped', reason }, (deps.now ?? (() => new Date()))().toISOString());
+async function drop(deps: DeliverDependencies, message: DeliveryMessage, existing: boolean, reason: string): Promise<DeliverOutcome> {
+  const at = (deps.now ?? (() => new Date()))().toISOString();
+  await record(deps, { message, existing, firstAttemptAt: at }, { state: 'dropped', reason }, at);
   deps.log('Delivery dropped', { deliveryId: message.deliveryId, reason });
   return { kind: 'dropped', reason };
 }
 
-async function record(
-  deps: DeliverDependencies,
-  message: DeliveryMessage,
-  entry: Parameters<DeliveryStore['record']>[2],
-  at: string,
-): Promise<boolean> {
-  const recorded = await deps.deliveries.record(message.deliveryId, message.round, entry, at);
+/** Where an outcome is written: over the record the worker read, or as the record's creation when it read none. */
+interface OutcomeTarget {
+  readonly message: DeliveryMessage;
+  readonly existing: boolean;
+  /** When the attempt began (or the drop was decided): a created record's `createdAt`. */
+  readonly firstAttemptAt: string;
+}
+
+/**
+ * Writes an outcome on the condition that the record is still as the worker read it: pending in
+ * the message's round, or, when there was none, still absent. So of two copies of a message that
+ * both found no record, only the first outcome is kept, and the other copy stops instead of
+ * running a second series of retries beside it.
+ */
+async function record(deps: DeliverDependencies, target: OutcomeTarget, entry: AttemptRecord, at: string): Promise<boolean> {
+  const { message } = target;
+  const recorded = target.existing
+    ? await deps.deliveries.record(message.deliveryId, message.round, entry, at)
+    : await deps.deliveries.recordFirst(newDeliveryOf(message, target.firstAttemptAt), entry, at);
   // Another copy of the message, or a newer round, got there first; the receiver dedupes on webhook-id.
   if (!recorded) deps.log('Delivery had moved on; attempt not recorded', { deliveryId: message.deliveryId, round: message.round });
   return recorded;
+}
+
+/**
+ * A copy of round 1's message that another copy is ahead of: a repeated fan-out sends round 1
+ * again, and finding the delivery pending in round 1 with an attempt at least as far along as this
+ * receive means the first copy is retrying it. Only round 1 has such copies (every later round is
+ * started by one conditional write and one message), and its log holds only its own attempts.
+ */
+function isCopyBehind(delivery: Delivery, received: ReceivedDelivery): boolean {
+  if (delivery.round !== 1) return false;
+  const latest = delivery.attempts.at(-1);
+  return latest !== undefined && latest.attempt >= received.receiveCount;
 }
 
 function superseded(message: DeliveryMessage): DeliverOutcome {

@@ -1,6 +1,6 @@
 import type { RequestEventPublisher } from './ports';
 import type { HeraldRequest } from './request';
-import type { DeliveryQueue, DeliveryStore, WebhookEndpointStore } from './webhook-ports';
+import type { DeliveryQueue, WebhookEndpointStore } from './webhook-ports';
 import {
   deliveryIdOf,
   eventTypeOf,
@@ -13,18 +13,21 @@ import {
 
 export interface WebhookFanOutDependencies {
   readonly endpoints: WebhookEndpointStore;
-  readonly deliveries: DeliveryStore;
   readonly queue: DeliveryQueue;
-  readonly now?: () => Date;
 }
 
 /**
- * The webhook publisher of the fan-out: one delivery per enabled endpoint of the merchant whose
- * filter takes the event, stored with a conditional put on its derived id, then one message each
- * in SendMessageBatch calls. Idempotent: a repeated fan-out finds its deliveries stored and sends
- * nothing; if the first one stored them but failed to send, the delivery sweeper sends them once
- * they are overdue. The event timestamp is the request's finishing time, so every repetition
- * builds the same body.
+ * The webhook publisher of the fan-out: one message per enabled endpoint of the merchant whose
+ * filter takes the event, in SendMessageBatch calls, and no write: a delivery's record is created
+ * by its first attempt's outcome (`deliverWebhook`), so until then the queue alone holds it.
+ *
+ * Hence a failed send must fail the fan-out (the queue throws), so that the worker's message comes
+ * back and the fan-out runs again: no sweeper can find a delivery that has no record. Repeating
+ * it is safe: the delivery id is derived from (request, endpoint, event), so a repeated fan-out
+ * sends messages naming the same deliveries, and the deliver worker, which reads the record before
+ * posting, drops a copy whose delivery already succeeded, was attempted in round 1, or moved on; a
+ * copy that finds no record yet posts under the same `webhook-id`, which receivers dedupe on. The
+ * event timestamp is the request's finishing time, so every repetition builds the same body.
  */
 export class WebhookFanOut implements RequestEventPublisher {
   constructor(private readonly deps: WebhookFanOutDependencies) {}
@@ -38,34 +41,22 @@ export class WebhookFanOut implements RequestEventPublisher {
     );
     if (endpoints.length === 0) return;
 
-    const at = (this.deps.now ?? (() => new Date()))().toISOString();
     const timestamp = request.updatedAt;
     const payload = requestEventBody(request, type, timestamp);
     const inline = Buffer.byteLength(payload) <= MAX_INLINE_PAYLOAD_BYTES;
-    const created = await Promise.all(
-      endpoints.map(async (endpoint) => {
-        const delivery: Delivery = {
-          id: deliveryIdOf(request.id, endpoint.id, type),
-          merchantId: request.merchantId,
-          endpointId: endpoint.id,
-          subjectId: request.id,
-          eventType: type,
-          eventTimestamp: timestamp,
-          state: 'pending',
-          round: 1,
-          attempts: [],
-          nextAttemptAt: at,
-          ...(request.traceId ? { traceId: request.traceId } : {}),
-          createdAt: at,
-          updatedAt: at,
-        };
-        return (await this.deps.deliveries.createIfAbsent(delivery)) ? delivery : undefined;
-      }),
+    await this.deps.queue.send(
+      endpoints.map((endpoint) => ({
+        deliveryId: deliveryIdOf(request.id, endpoint.id, type),
+        merchantId: request.merchantId,
+        endpointId: endpoint.id,
+        subjectId: request.id,
+        eventType: type,
+        eventTimestamp: timestamp,
+        round: 1,
+        ...(inline ? { payload } : {}),
+        ...(request.traceId ? { traceId: request.traceId } : {}),
+      })),
     );
-    const messages = created
-      .filter((delivery): delivery is Delivery => delivery !== undefined)
-      .map((delivery) => deliveryMessageOf(delivery, inline ? payload : undefined));
-    if (messages.length > 0) await this.deps.queue.send(messages);
   }
 }
 

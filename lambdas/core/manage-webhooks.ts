@@ -7,7 +7,6 @@ import type { HeraldRequest } from './request';
 import { validate } from './submission';
 import type { DeliveryQueue, DeliveryStore, WebhookEndpointStore } from './webhook-ports';
 import {
-  appendAttempt,
   createEndpointSchema,
   MAX_DELIVERY_ROUNDS,
   deliveryIdOf,
@@ -20,6 +19,7 @@ import {
   updateEndpointSchema,
   type Delivery,
   type EndpointView,
+  type NewDelivery,
   type WebhookEndpoint,
 } from './webhooks';
 
@@ -142,29 +142,24 @@ export const webhookEndpoints = {
     const endpoint = await owned(deps, merchantId, id);
     const at = clock(deps).toISOString();
     const eventId = `evt_${ulid().toLowerCase()}`;
-    const delivery: Delivery = {
+    const delivery: NewDelivery = {
       id: deliveryIdOf(eventId, endpoint.id, TEST_EVENT_TYPE),
       merchantId,
       endpointId: endpoint.id,
       subjectId: eventId,
       eventType: TEST_EVENT_TYPE,
       eventTimestamp: at,
-      state: 'pending',
-      round: 1,
-      attempts: [],
       ...(traceId ? { traceId } : {}),
       createdAt: at,
-      updatedAt: at,
     };
-    await deps.deliveries.createIfAbsent(delivery);
+    // Like any delivery, recorded by its outcome: one write, after the attempt.
     const { attempt, result } = await attemptDelivery(deps, endpoint, delivery, testEventBody(endpoint.id, eventId, at), 1);
     const succeeded = isSuccess(result);
     const finishedAt = clock(deps).toISOString();
-    await deps.deliveries.record(
-      delivery.id,
-      delivery.round,
+    await deps.deliveries.recordFirst(
+      delivery,
       {
-        attempts: appendAttempt(delivery.attempts, attempt),
+        attempts: [attempt],
         state: succeeded ? 'succeeded' : 'dead',
         ...(succeeded ? {} : { reason: 'the test attempt failed; test events are not retried' }),
       },

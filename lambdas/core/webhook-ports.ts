@@ -1,4 +1,6 @@
-import type { Delivery, DeliveryAttempt, DeliveryMessage, DeliveryState, EndpointSettings, WebhookEndpoint } from './webhooks';
+import type { AttemptRecord, Delivery, DeliveryMessage, DeliveryState, EndpointSettings, NewDelivery, WebhookEndpoint } from './webhooks';
+
+export type { AttemptRecord } from './webhooks';
 
 /**
  * What the webhook use cases need from storage and transport, in domain terms; the DynamoDB and
@@ -28,19 +30,13 @@ export interface WebhookEndpointStore {
   markSucceeded(merchantId: string, id: string, at: string): Promise<void>;
 }
 
-export interface AttemptRecord {
-  /** The attempt log to store, already trimmed (`appendAttempt`); absent when no attempt was made. */
-  readonly attempts?: readonly DeliveryAttempt[];
-  readonly state: DeliveryState;
-  readonly nextAttemptAt?: string;
-  readonly reason?: string;
-  /** On a dead delivery: the deliveries queue's redrive generation now. */
-  readonly redriveGeneration?: number;
-}
-
 export interface DeliveryStore {
-  /** Stores a delivery unless one with its id exists: a repeated fan-out finds it and stops. */
-  createIfAbsent(delivery: Delivery): Promise<boolean>;
+  /**
+   * Records what the first attempt of a delivery that has no record yet came to, creating the
+   * record in round 1 with that outcome: one conditional write. False when a record exists: another
+   * copy of the message (a repeated fan-out, a duplicate receive) recorded its outcome first.
+   */
+  recordFirst(delivery: NewDelivery, record: AttemptRecord, at: string): Promise<boolean>;
   get(id: string): Promise<Delivery | undefined>;
   listForSubject(subjectId: string): Promise<Delivery[]>;
   /** An endpoint's deliveries, newest first, optionally only those created at or after `since`. */

@@ -199,8 +199,54 @@ export interface Delivery {
   readonly traceId?: string;
   /** The deliveries queue's redrive generation when it went dead: only a later redrive sends it again. */
   readonly deadAtRedrive?: number;
+  /** When its first attempt began: the record is written with that attempt's outcome, not before. */
   readonly createdAt: string;
   readonly updatedAt: string;
+}
+
+/** What an attempt (or a decision not to attempt) came to, as the delivery's record stores it. */
+export interface AttemptRecord {
+  /** The attempt log to store, already trimmed (`appendAttempt`); absent when no attempt was made. */
+  readonly attempts?: readonly DeliveryAttempt[];
+  readonly state: DeliveryState;
+  readonly nextAttemptAt?: string;
+  readonly reason?: string;
+  /** On a dead delivery: the deliveries queue's redrive generation now. */
+  readonly redriveGeneration?: number;
+}
+
+/**
+ * A delivery before its record exists: what its message says it carries, and when its first
+ * attempt began. The first outcome's write creates the record from it, in round 1.
+ */
+export type NewDelivery = Pick<Delivery, 'id' | 'merchantId' | 'endpointId' | 'subjectId' | 'eventType' | 'eventTimestamp' | 'traceId' | 'createdAt'>;
+
+/** The delivery a message of round 1 creates when its first attempt ends. */
+export function newDeliveryOf(message: DeliveryMessage, createdAt: string): NewDelivery {
+  return {
+    id: message.deliveryId,
+    merchantId: message.merchantId,
+    endpointId: message.endpointId,
+    subjectId: message.subjectId,
+    eventType: message.eventType,
+    eventTimestamp: message.eventTimestamp,
+    ...(message.traceId ? { traceId: message.traceId } : {}),
+    createdAt,
+  };
+}
+
+/** The record a first outcome creates: the new delivery in round 1, in the state the outcome left it. */
+export function firstRecordOf(delivery: NewDelivery, record: AttemptRecord, at: string): Delivery {
+  return {
+    ...delivery,
+    state: record.state,
+    round: 1,
+    attempts: record.attempts ?? [],
+    ...(record.state === 'pending' ? { nextAttemptAt: record.nextAttemptAt ?? at } : {}),
+    ...(record.reason ? { reason: record.reason } : {}),
+    ...(record.redriveGeneration !== undefined ? { deadAtRedrive: record.redriveGeneration } : {}),
+    updatedAt: at,
+  };
 }
 
 const EVENT_CODES: Record<WebhookEventType, string> = {
@@ -211,7 +257,8 @@ const EVENT_CODES: Record<WebhookEventType, string> = {
 
 /**
  * The delivery id, which is also the `webhook-id` header: derived from what it carries, so that a
- * repeated fan-out finds the delivery it already made, and reversible, so that an id alone locates it.
+ * repeated fan-out's messages name the delivery the first one's made (the deliver worker finds its
+ * record and does not post again), and reversible, so that an id alone locates it.
  *
  * @example deliveryIdOf('req_01j…', 'ep_01j…', 'request.succeeded') === 'dlv_req_01j….ep_01j….succeeded'
  */

@@ -10,7 +10,7 @@ import type { RequestCancellation, RequestStore } from '../../lambdas/core/ports
 import { requestIdFor } from '../../lambdas/core/request-id';
 import type { RedriveReopener } from '../../lambdas/core/redrive';
 import type { DeliveryStore, WebhookEndpointStore } from '../../lambdas/core/webhook-ports';
-import { deliveryIdOf, generateSigningSecret, type Delivery, type WebhookEndpoint } from '../../lambdas/core/webhooks';
+import { deliveryIdOf, generateSigningSecret, type DeliveryAttempt, type NewDelivery, type WebhookEndpoint } from '../../lambdas/core/webhooks';
 import { provisionForTest } from '../support/endpoints';
 import { InMemoryNotificationLedger } from '../support/in-memory-notification-ports';
 import { InMemoryRequestStore } from '../support/in-memory-request-ports';
@@ -79,7 +79,7 @@ function endpoint(merchantId: string): WebhookEndpoint {
   return { id: unique('ep'), merchantId, url: 'https://hooks.example.com/x', status: 'enabled', secret: { secret: generateSigningSecret(), createdAt: at }, version: 1, createdAt: at, updatedAt: at };
 }
 
-function delivery(): Delivery {
+function delivery(): NewDelivery {
   const subjectId = unique('req');
   const endpointId = unique('ep');
   const at = NOW.toISOString();
@@ -90,12 +90,15 @@ function delivery(): Delivery {
     subjectId,
     eventType: 'request.succeeded',
     eventTimestamp: at,
-    state: 'pending',
-    round: 1,
-    attempts: [],
     createdAt: at,
-    updatedAt: at,
   };
+}
+
+const failedAttempt = (attempt: number): DeliveryAttempt => ({ at: NOW.toISOString(), attempt, status: 500, latencyMs: 12 });
+
+/** A delivery whose first attempt failed: pending in round 1, due again at `due`. */
+async function retrying(deliveries: DeliveryStore, fresh: NewDelivery, due: string): Promise<void> {
+  expect(await deliveries.recordFirst(fresh, { attempts: [failedAttempt(1)], state: 'pending', nextAttemptAt: due }, NOW.toISOString())).toBe(true);
 }
 
 describe.each(implementations)('request store (%s)', (_name, make) => {
@@ -218,15 +221,42 @@ describe.each(implementations)('delivery store (%s)', (_name, make) => {
     ports = make();
   });
 
-  it('creates a delivery once', async () => {
+  it('creates a delivery with its first outcome, once, in round 1', async () => {
     const fresh = delivery();
-    expect(await ports.deliveries.createIfAbsent(fresh)).toBe(true);
-    expect(await ports.deliveries.createIfAbsent(fresh)).toBe(false);
+    const due = later(5_000).toISOString();
+    const at = later(100).toISOString();
+
+    expect(await ports.deliveries.recordFirst(fresh, { attempts: [failedAttempt(1)], state: 'pending', nextAttemptAt: due }, at)).toBe(true);
+    // A second copy of the message finds it and records nothing.
+    expect(await ports.deliveries.recordFirst(fresh, { attempts: [{ ...failedAttempt(1), status: 204 }], state: 'succeeded' }, at)).toBe(false);
+    expect(await ports.deliveries.get(fresh.id)).toEqual({
+      ...fresh,
+      state: 'pending',
+      round: 1,
+      attempts: [failedAttempt(1)],
+      nextAttemptAt: due,
+      updatedAt: at,
+    });
+  });
+
+  it('puts a delivery created pending in the sweeper\'s view, and one created finished nowhere but its logs', async () => {
+    const pending = delivery();
+    const delivered = delivery();
+    await retrying(ports.deliveries, pending, later(1_000).toISOString());
+    expect(await ports.deliveries.recordFirst(delivered, { attempts: [{ ...failedAttempt(1), status: 204 }], state: 'succeeded' }, NOW.toISOString())).toBe(true);
+
+    const overdue = await ports.deliveries.findOverdue(later(2_000).toISOString(), 1_000);
+    expect(overdue.map((d) => d.id)).toContain(pending.id);
+    expect(overdue.map((d) => d.id)).not.toContain(delivered.id);
+    expect(await ports.deliveries.get(delivered.id)).toMatchObject({ state: 'succeeded', round: 1 });
+    expect((await ports.deliveries.get(delivered.id))?.nextAttemptAt).toBeUndefined();
+    expect((await ports.deliveries.listForSubject(delivered.subjectId)).map((d) => d.id)).toEqual([delivered.id]);
+    expect((await ports.deliveries.listForEndpoint(delivered.endpointId, { limit: 10 })).map((d) => d.id)).toEqual([delivered.id]);
   });
 
   it('records an attempt only in the delivery\'s current round, and only while it is pending', async () => {
     const fresh = delivery();
-    await ports.deliveries.createIfAbsent(fresh);
+    await retrying(ports.deliveries, fresh, later(1_000).toISOString());
     const at = NOW.toISOString();
 
     expect(await ports.deliveries.record(fresh.id, 2, { state: 'succeeded' }, at)).toBe(false);
@@ -238,13 +268,18 @@ describe.each(implementations)('delivery store (%s)', (_name, make) => {
 
   it('resends as a new round, and a sweeper\'s resend holds only if nothing happened since it looked', async () => {
     const fresh = delivery();
-    await ports.deliveries.createIfAbsent(fresh);
+    const due = later(500).toISOString();
+    await retrying(ports.deliveries, fresh, due);
     const at = later(1_000).toISOString();
 
     expect(await ports.deliveries.resend(fresh.id, at, { round: 1, nextAttemptAt: 'a time it never had' })).toBeUndefined();
-    expect(await ports.deliveries.resend(fresh.id, at, { round: 1 })).toMatchObject({ round: 2, state: 'pending', nextAttemptAt: at });
-    expect(await ports.deliveries.resend(fresh.id, at, { round: 1 })).toBeUndefined();
+    expect(await ports.deliveries.resend(fresh.id, at, { round: 1, nextAttemptAt: due })).toMatchObject({ round: 2, state: 'pending', nextAttemptAt: at });
+    expect(await ports.deliveries.resend(fresh.id, at, { round: 1, nextAttemptAt: due })).toBeUndefined();
     expect(await ports.deliveries.resend(fresh.id, at)).toMatchObject({ round: 3 });
+  });
+
+  it('resends nothing that has no record', async () => {
+    expect(await ports.deliveries.resend(delivery().id, NOW.toISOString())).toBeUndefined();
   });
 });
 

@@ -1,11 +1,11 @@
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
 import { DynamoWebhookEndpointStore } from '../../lambdas/adapters/dynamo-webhook-endpoint-store';
 import { SqsDeliveryQueue } from '../../lambdas/adapters/sqs-delivery-queue';
 import { WebhookFanOut } from '../../lambdas/core/fan-out-webhooks';
 import type { HeraldRequest } from '../../lambdas/core/request';
-import { deliveryIdOf, generateSigningSecret, parseDeliveryMessage, type Delivery, type WebhookEndpoint } from '../../lambdas/core/webhooks';
+import { deliveryIdOf, generateSigningSecret, parseDeliveryMessage, type WebhookEndpoint } from '../../lambdas/core/webhooks';
 import { webhookDefaults } from '../../lib/topology';
 import { lambdaContext } from '../support/api-events';
 import { toRecord } from '../support/sqs-records';
@@ -25,7 +25,7 @@ beforeAll(async () => {
   sqs = new SQSClient({ endpoint: resources.endpoints.sqs });
   endpoints = new DynamoWebhookEndpointStore(dynamoClient(), resources.tableName, 0, resources.secretsTableName);
   deliveries = new DynamoDeliveryStore(dynamoClient(), resources.tableName);
-  fanOut = new WebhookFanOut({ endpoints, deliveries, queue: new SqsDeliveryQueue(sqs, queueUrl) });
+  fanOut = new WebhookFanOut({ endpoints, queue: new SqsDeliveryQueue(sqs, queueUrl) });
   sweep = (await import('../../lambdas/handlers/sweep-pending-deliveries')).handler as never;
 });
 
@@ -77,7 +77,7 @@ function finished(merchantId: string, id: string, status: 'succeeded' | 'failed'
 }
 
 describe('the webhook fan-out', () => {
-  it('stores one delivery per subscribed, enabled endpoint and sends one message each, once however often it runs', async () => {
+  it('sends one message per subscribed, enabled endpoint and writes no record: the first attempt\'s outcome will', async () => {
     const all = await endpoint('mer_fan');
     const failedOnly = await endpoint('mer_fan', { eventTypes: ['request.failed'] });
     await endpoint('mer_fan', { status: 'disabled', disabledReason: 'test' });
@@ -86,15 +86,25 @@ describe('the webhook fan-out', () => {
 
     const request = finished('mer_fan', 'req_fan1');
     await fanOut.requestFinished(request);
-    await fanOut.requestFinished(request);
 
     const messages = await drain();
     expect(messages.map((m) => m.deliveryId)).toEqual([deliveryIdOf('req_fan1', all.id, 'request.succeeded')]);
+    expect(messages[0]).toMatchObject({ round: 1, subjectId: 'req_fan1', eventTimestamp: request.updatedAt });
     expect(JSON.parse(messages[0]!.payload!)).toMatchObject({ type: 'request.succeeded', data: { id: 'req_fan1', status: 'succeeded', result: { ok: true } } });
-    expect((await deliveries.listForSubject('req_fan1')).map((d) => d.endpointId)).toEqual([all.id]);
+    expect(await deliveries.listForSubject('req_fan1')).toEqual([]);
+
+    // A repeated fan-out sends the very same messages again: the deliver worker sorts the copies out.
+    await fanOut.requestFinished(request);
+    expect(await drain()).toEqual(messages);
 
     await fanOut.requestFinished(finished('mer_fan', 'req_fan2', 'failed'));
     expect((await drain()).map((m) => m.endpointId).sort()).toEqual([all.id, failedOnly.id].sort());
+  });
+
+  it('fails when a message could not be sent, so that the worker\'s message comes back', async () => {
+    await endpoint('mer_unsent');
+    const unreachable = new SqsDeliveryQueue(sqs, `${queueUrl}-missing`);
+    await expect(new WebhookFanOut({ endpoints, queue: unreachable }).requestFinished(finished('mer_unsent', 'req_unsent'))).rejects.toThrow();
   });
 
   it('sends nothing for a cancelled request or one submitted with webhookEvents: false', async () => {
@@ -133,25 +143,94 @@ describe('the deliver function', () => {
   });
 });
 
+describe('a repeated fan-out', () => {
+  let deliver: (event: unknown, context: unknown) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
+  beforeAll(async () => {
+    process.env.HERALD_LOCAL_WEBHOOK_HOSTS = '127.0.0.1';
+    deliver = (await import('../../lambdas/handlers/deliver-webhooks')).handler as never;
+  });
+
+  /** Every message visible now, the first copy's come back after its short backoff included. */
+  async function receiveAll(): Promise<Message[]> {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, AttributeNames: ['All'] }));
+    return Messages;
+  }
+
+  /** Receives what the fan-out sent and runs the deliver function on it, as the event source would. */
+  async function deliverSent() {
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, AttributeNames: ['All'] }));
+    expect(Messages).toHaveLength(1);
+    return deliver({ Records: Messages.map((m) => toRecord(m, 'arn:aws:sqs:us-east-1:000000000000:deliveries')) }, lambdaContext());
+  }
+
+  it('posts once: its copy finds the delivered record and posts nothing', async () => {
+    const hook = await startReceiver(() => ({ status: 204 }));
+    try {
+      const target = await endpoint('mer_again', { url: hook.url });
+      await drain();
+      const request = finished('mer_again', 'req_again1');
+
+      await fanOut.requestFinished(request);
+      expect(await deliverSent()).toEqual({ batchItemFailures: [] });
+      await fanOut.requestFinished(request);
+      expect(await deliverSent()).toEqual({ batchItemFailures: [] });
+
+      expect(hook.received).toHaveLength(1);
+      expect(hook.received[0]!.headers['webhook-id']).toBe(deliveryIdOf('req_again1', target.id, 'request.succeeded'));
+      expect(await deliveries.listForSubject('req_again1')).toEqual([expect.objectContaining({ state: 'succeeded', round: 1, attempts: [expect.objectContaining({ status: 204 })] })]);
+    } finally {
+      await hook.close();
+    }
+  });
+
+  it('adds no second series of retries to a delivery whose first attempt failed', async () => {
+    const hook = await startReceiver(() => ({ status: 500 }));
+    try {
+      await endpoint('mer_again_failing', { url: hook.url });
+      await drain();
+      const request = finished('mer_again_failing', 'req_again2');
+
+      await fanOut.requestFinished(request);
+      // The first copy fails and waits out its backoff on the queue (a short one under the test scale).
+      expect((await deliverSent()).batchItemFailures).toHaveLength(1);
+      const afterFirst = await deliveries.listForSubject('req_again2');
+      await fanOut.requestFinished(request);
+
+      // The second copy, on its first receive, is acknowledged without a POST.
+      const copies = await receiveAll();
+      const second = copies.filter((m) => m.Attributes?.ApproximateReceiveCount === '1');
+      expect(second).toHaveLength(1);
+      expect(await deliver({ Records: second.map((m) => toRecord(m, 'arn:aws:sqs:us-east-1:000000000000:deliveries')) }, lambdaContext())).toEqual({ batchItemFailures: [] });
+
+      expect(hook.received).toHaveLength(1);
+      expect(afterFirst).toEqual([expect.objectContaining({ state: 'pending', round: 1, attempts: [expect.objectContaining({ attempt: 1, status: 500 })] })]);
+      expect(await deliveries.listForSubject('req_again2')).toEqual(afterFirst);
+      // The first copy's retries are not this test's concern.
+      for (const copy of copies) await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: copy.ReceiptHandle! })).catch(() => undefined);
+    } finally {
+      await hook.close();
+    }
+  });
+});
+
 describe('the delivery sweeper', () => {
   it('re-enqueues a pending delivery whose message was lost, as a new round, and leaves fresh ones alone', async () => {
     await drain();
     const overdueAt = new Date(Date.now() - (webhookDefaults.sweepGraceSeconds + 60) * 1000).toISOString();
-    const base: Omit<Delivery, 'id' | 'subjectId' | 'nextAttemptAt'> = {
+    const base = {
       merchantId: 'mer_sweep',
       endpointId: 'ep_sweep',
-      eventType: 'request.succeeded',
+      eventType: 'request.succeeded' as const,
       eventTimestamp: overdueAt,
-      state: 'pending',
-      round: 1,
-      attempts: [],
       createdAt: overdueAt,
-      updatedAt: overdueAt,
     };
-    const lost = { ...base, id: deliveryIdOf('req_lost', 'ep_sweep', 'request.succeeded'), subjectId: 'req_lost', nextAttemptAt: overdueAt };
-    const fresh = { ...base, id: deliveryIdOf('req_fresh', 'ep_sweep', 'request.succeeded'), subjectId: 'req_fresh', nextAttemptAt: new Date().toISOString() };
-    await deliveries.createIfAbsent(lost);
-    await deliveries.createIfAbsent(fresh);
+    const failed = { at: overdueAt, attempt: 1, status: 500, latencyMs: 5 };
+    const lost = { ...base, id: deliveryIdOf('req_lost', 'ep_sweep', 'request.succeeded'), subjectId: 'req_lost' };
+    const fresh = { ...base, id: deliveryIdOf('req_fresh', 'ep_sweep', 'request.succeeded'), subjectId: 'req_fresh' };
+    // Both failed their first attempt; the lost one's retry was due long ago and never came.
+    await deliveries.recordFirst(lost, { attempts: [failed], state: 'pending', nextAttemptAt: overdueAt }, overdueAt);
+    await deliveries.recordFirst(fresh, { attempts: [failed], state: 'pending', nextAttemptAt: new Date().toISOString() }, overdueAt);
 
     expect(await sweep({}, lambdaContext())).toEqual({ resent: 1 });
     const messages = await drain();

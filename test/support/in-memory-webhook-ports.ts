@@ -1,7 +1,7 @@
 import type { PostResult, WebhookTransport } from '../../lambdas/core/deliver-webhook';
 import type { EndpointDisabledNotice, MerchantNotifier } from '../../lambdas/core/ports';
 import type { AttemptRecord, CreateEndpointOutcome, DeliveryQueue, DeliveryStore, WebhookEndpointStore } from '../../lambdas/core/webhook-ports';
-import { MAX_DELIVERY_ROUNDS, TEST_EVENT_TYPE, type Delivery, type DeliveryMessage, type DeliveryState, type WebhookEndpoint } from '../../lambdas/core/webhooks';
+import { firstRecordOf, MAX_DELIVERY_ROUNDS, TEST_EVENT_TYPE, type Delivery, type DeliveryMessage, type DeliveryState, type NewDelivery, type WebhookEndpoint } from '../../lambdas/core/webhooks';
 import { copy } from './in-memory-request-ports';
 
 /**
@@ -85,17 +85,17 @@ export class InMemoryWebhookEndpointStore implements WebhookEndpointStore {
 }
 
 /**
- * Deliveries in memory. An attempt is recorded only while the delivery is pending in the
- * message's round; a resend starts the next round and, when the caller says what it saw, holds
+ * Deliveries in memory. A delivery's first outcome creates it, once; a later attempt is recorded
+ * only while the delivery is pending in the message's round; a resend starts the next round and, when the caller says what it saw, holds
  * only if nothing happened since. Listings follow the table's keys: a request's deliveries leave
  * out test events (they live under their own event id), an endpoint's come newest first.
  */
 export class InMemoryDeliveryStore implements DeliveryStore {
   private readonly deliveries = new Map<string, Delivery>();
 
-  async createIfAbsent(delivery: Delivery): Promise<boolean> {
+  async recordFirst(delivery: NewDelivery, record: AttemptRecord, at: string): Promise<boolean> {
     if (this.deliveries.has(delivery.id)) return false;
-    this.deliveries.set(delivery.id, copy(delivery));
+    this.deliveries.set(delivery.id, copy(firstRecordOf(delivery, record, at)));
     return true;
   }
 

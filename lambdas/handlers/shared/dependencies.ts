@@ -167,7 +167,7 @@ export const notifierDependencies = /* @__PURE__ */ perContainer(
   }),
 );
 
-const webhookFanOut = /* @__PURE__ */ perContainer(() => new WebhookFanOut({ endpoints: webhookEndpointStore(), deliveries: deliveryStore(), queue: deliveryQueue() }));
+const webhookFanOut = /* @__PURE__ */ perContainer(() => new WebhookFanOut({ endpoints: webhookEndpointStore(), queue: deliveryQueue() }));
 
 // Each side's adapters are built only once a request ends.
 const requestFinishedPublisher = /* @__PURE__ */ everyPublisher([

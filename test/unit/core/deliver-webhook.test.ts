@@ -28,12 +28,15 @@ const message: DeliveryMessage = {
   payload: '{"type":"request.succeeded"}',
 };
 
-/** The use case over in-memory ports: its decisions, without storage or network. */
-function harness(endpoint: WebhookEndpoint, result: PostResult, stored: Partial<Delivery> = {}) {
+/**
+ * The use case over in-memory ports: its decisions, without storage or network. `stored` is the
+ * record the message finds, or `'no record'` for round 1 before its first outcome, as the fan-out leaves it.
+ */
+function harness(endpoint: WebhookEndpoint, result: PostResult, stored: Partial<Delivery> | 'no record' = {}) {
   const endpoints = new InMemoryWebhookEndpointStore();
   endpoints.seed(endpoint);
   const deliveries = new InMemoryDeliveryStore();
-  deliveries.seed({
+  if (stored !== 'no record') deliveries.seed({
     id: message.deliveryId,
     merchantId: message.merchantId,
     endpointId: message.endpointId,
@@ -72,6 +75,7 @@ function harness(endpoint: WebhookEndpoint, result: PostResult, stored: Partial<
   };
   return {
     deps,
+    deliveries,
     notifier,
     redrives,
     transport,
@@ -141,6 +145,76 @@ describe('deliverWebhook', () => {
   });
 });
 
+describe('a delivery without a record: round 1 as the fan-out sent it', () => {
+  it('creates the record with the first attempt\'s outcome, in one write', async () => {
+    const h = harness(endpoint(), { status: 204, latencyMs: 3 }, 'no record');
+    expect(await deliverWebhook(h.deps, received(1))).toMatchObject({ kind: 'delivered' });
+    expect(h.transport.posts).toHaveLength(1);
+    expect(await h.delivery()).toEqual({
+      id: message.deliveryId,
+      merchantId: message.merchantId,
+      endpointId: message.endpointId,
+      subjectId: message.subjectId,
+      eventType: message.eventType,
+      eventTimestamp: message.eventTimestamp,
+      state: 'succeeded',
+      round: 1,
+      attempts: [expect.objectContaining({ attempt: 1, status: 204 })],
+      createdAt: NOW.toISOString(),
+      updatedAt: NOW.toISOString(),
+    });
+  });
+
+  it('creates it pending, due at its retry, when the first attempt fails', async () => {
+    const h = harness(endpoint(), { status: 500, latencyMs: 3 }, 'no record');
+    expect(await deliverWebhook(h.deps, received(1))).toMatchObject({ kind: 'retry', delaySeconds: 5 });
+    expect(h.delays()).toEqual([5]);
+    expect(await h.delivery()).toMatchObject({ state: 'pending', round: 1, attempts: [{ attempt: 1, status: 500 }], nextAttemptAt: '2026-03-10T12:00:05.000Z' });
+  });
+
+  it('creates it dropped, with the reason, when the endpoint was disabled before the first attempt', async () => {
+    const h = harness(endpoint({ status: 'disabled', disabledReason: 'paused' }), { status: 204, latencyMs: 3 }, 'no record');
+    expect(await deliverWebhook(h.deps, received(1))).toMatchObject({ kind: 'dropped' });
+    expect(h.transport.posts).toEqual([]);
+    expect(await h.delivery()).toMatchObject({ state: 'dropped', round: 1, attempts: [], reason: expect.stringContaining('paused') });
+  });
+
+  it('posts nothing for a later round whose record is gone', async () => {
+    const h = harness(endpoint(), { status: 204, latencyMs: 3 }, 'no record');
+    expect(await deliverWebhook(h.deps, { ...received(1), message: { ...message, round: 2 } })).toMatchObject({ kind: 'dropped', reason: expect.stringMatching(/no longer exists/) });
+    expect(h.transport.posts).toEqual([]);
+    expect(await h.delivery()).toBeUndefined();
+  });
+
+  it('lets a repeated fan-out\'s copy of round 1 post nothing once the first copy has attempted it, whatever became of that attempt', async () => {
+    const h = harness(endpoint(), { status: 500, latencyMs: 3 }, 'no record');
+    await deliverWebhook(h.deps, received(1));
+    const afterFirst = await h.delivery();
+
+    expect(await deliverWebhook(h.deps, received(1))).toMatchObject({ kind: 'dropped', reason: expect.stringMatching(/another message/) });
+    expect(h.transport.posts).toHaveLength(1);
+    expect(h.delays()).toEqual([5]);
+    expect(await h.delivery()).toEqual(afterFirst);
+    // The first copy goes on with its schedule.
+    expect(await deliverWebhook(h.deps, received(2))).toMatchObject({ kind: 'retry' });
+    expect(h.transport.posts).toHaveLength(2);
+  });
+
+  it('keeps only the first outcome when two copies both found no record, and the other copy stops', async () => {
+    const h = harness(endpoint(), { status: 500, latencyMs: 3 }, 'no record');
+    await deliverWebhook(h.deps, received(1));
+    const afterFirst = await h.delivery();
+    // The second copy read before the first one's write landed.
+    const staleRead = Object.assign(Object.create(h.deliveries) as InMemoryDeliveryStore, { get: async () => undefined });
+
+    expect(await deliverWebhook({ ...h.deps, deliveries: staleRead }, received(1))).toMatchObject({ kind: 'dropped', reason: expect.stringMatching(/is over/) });
+    // It posted (under the same webhook-id, which receivers dedupe on) but schedules no retries of its own.
+    expect(h.transport.posts).toHaveLength(2);
+    expect(h.delays()).toEqual([5]);
+    expect(await h.delivery()).toEqual(afterFirst);
+  });
+});
+
 describe('bounds on a delivery', () => {
   it('clamps Retry-After: 86400 so the visibility never passes 12 hours from the receipt, less the time spent', async () => {
     const h = harness(endpoint(), { status: 429, retryAfter: '86400', latencyMs: 3 });
@@ -157,14 +231,15 @@ describe('bounds on a delivery', () => {
   });
 
   it('keeps the last 20 attempts, each with at most 1 KB of the response body', async () => {
-    const old = Array.from({ length: ATTEMPT_LOG_LIMIT }, (_, i) => ({ at: NOW.toISOString(), attempt: i + 1, status: 500, latencyMs: 1 }));
-    const h = harness(endpoint(), { status: 500, latencyMs: 3, responseBody: 'é'.repeat(2048) }, { attempts: old });
+    // Twenty attempts take three rounds: a round has at most eight.
+    const old = Array.from({ length: ATTEMPT_LOG_LIMIT }, (_, i) => ({ at: NOW.toISOString(), attempt: (i % 8) + 1, status: 500, latencyMs: 1 }));
+    const h = harness(endpoint(), { status: 500, latencyMs: 3, responseBody: 'é'.repeat(2048) }, { attempts: old, round: 3 });
 
-    await deliverWebhook(h.deps, received(2));
+    await deliverWebhook(h.deps, { ...received(2), message: { ...message, round: 3 } });
 
     const { attempts } = (await h.delivery())!;
     expect(attempts).toHaveLength(ATTEMPT_LOG_LIMIT);
-    expect(attempts[0]!.attempt).toBe(2);
+    expect(attempts[0]).toEqual(old[1]);
     expect(Buffer.byteLength(attempts.at(-1)!.responseBody!, 'utf8')).toBeLessThanOrEqual(RESPONSE_EXCERPT_BYTES);
     expect(attempts.at(-1)!.responseBody).toMatch(/^é+$/);
   });
