@@ -28,7 +28,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
           })),
         }),
       );
-      // The deliveries are stored: a failed entry is found again by the sweeper, but the caller should know.
+      // A delivery has no record before its first attempt, so no sweeper finds an unsent one: the caller must fail and run again.
       if (Failed.length > 0) throw new Error(`${Failed.length} delivery messages were not sent: ${Failed[0]?.Message ?? Failed[0]?.Code}`);
     }
   }

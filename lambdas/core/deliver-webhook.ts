@@ -149,7 +149,7 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
   // The record first: a message whose round is over, or that an operator redrove, must not POST unrecorded.
   const delivery = await deps.deliveries.get(message.deliveryId);
   if (!delivery) {
-    // The fan-out writes nothing: no record is round 1 before its first outcome. A later round's record is never removed but by expiry.
+    // The fan-out writes nothing, so no record means round 1 before its first outcome; every later round was started on a record.
     if (message.round !== 1) return { kind: 'dropped', reason: 'the delivery no longer exists' };
   } else {
     if (delivery.round !== message.round) return superseded(message);
@@ -168,7 +168,7 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
   const { attempt, result } = await attemptDelivery(deps, endpoint, { id: message.deliveryId, traceId: message.traceId }, body, received.receiveCount);
   const attempts = appendAttempt(delivery?.attempts ?? [], attempt);
   const at = now().toISOString();
-  const outcome = { message, existing: delivery !== undefined, firstAttemptAt: attempt.at };
+  const outcome = { message, existing, firstAttemptAt: attempt.at };
 
   if (isSuccess(result)) {
     await record(deps, outcome, { attempts, state: 'succeeded' }, at);

@@ -16,8 +16,15 @@ export const RECOVERY_LIMIT = 10_000;
 const DELIVERY_PASSES = 50;
 /**
  * A request that finished this long before the table's last change may not have told its
- * endpoints yet: the worker announces after the terminal write, and a failed announcement waits
- * for its message to come back (the requests queue hides it for 6 minutes).
+ * endpoints yet, so it is announced again:
+ * - the worker announces after the terminal write, and a failed announcement waits for its
+ *   message to come back (the requests queue hides it for 6 minutes);
+ * - a delivery has no record until its first attempt ends, so one whose message was still in the
+ *   lost queue is known only from its request: 15 minutes covers every first attempt that waited
+ *   less than that behind others (a poller takes a message within seconds, an attempt lasts at
+ *   most 10 s). Announcing again sends round 1's messages again; the deliver worker posts only
+ *   those that find no record, the others finding their delivery finished or taken over by the
+ *   new round this start gives every pending one.
  */
 export const REANNOUNCE_WINDOW_MS = 15 * 60_000;
 // Every time a sweeper compares with is before this, so "overdue by a while" becomes "pending at all".
@@ -53,11 +60,14 @@ export interface RecoveryReport {
  * - `processing` requests had their worker in that process: their leases are ended first (this
  *   runtime started the table's only server, so no other worker can hold one), then they are
  *   re-enqueued and the next claim takes them over as an abandoned attempt.
- * - requests that finished shortly before the table's last change are re-enqueued too: the
- *   worker announces an end (webhook fan-out, notifications) after writing it, so the process may
- *   have died in between. The worker's claim finds them finished and only repeats the
- *   announcement, which skips whatever was already done.
- * - pending deliveries start a new round at once, due now, as the delivery sweeper would.
+ * - requests that finished shortly before the table's last change (`REANNOUNCE_WINDOW_MS`) are
+ *   re-enqueued too: the worker announces an end (webhook fan-out, notifications) after writing
+ *   it, so the process may have died in between, and a delivery whose first attempt had not ended
+ *   lived only in the lost queue. The worker's claim finds them finished and only repeats the
+ *   announcement: notifications skip what was sent, and the deliver worker posts nothing for a
+ *   delivery that already has a record in round 1.
+ * - pending deliveries (recorded ones) start a new round at once, due now, as the delivery
+ *   sweeper would.
  *
  * A second message for the same work is harmless: claims and delivery rounds are conditional.
  */
