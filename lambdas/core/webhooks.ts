@@ -256,9 +256,9 @@ const EVENT_CODES: Record<WebhookEventType, string> = {
 };
 
 /**
- * The delivery id, which is also the `webhook-id` header: derived from what it carries, so that a
- * repeated fan-out's messages name the delivery the first one's made (the deliver worker finds its
- * record and does not post again), and reversible, so that an id alone locates it.
+ * The delivery id, which is also the `webhook-id` header: derived from what it carries, so that
+ * every fan-out of one event names the same delivery (the deliver worker finds its record and does
+ * not post again), and reversible, so that an id alone locates it.
  *
  * @example deliveryIdOf('req_01j…', 'ep_01j…', 'request.succeeded') === 'dlv_req_01j….ep_01j….succeeded'
  */
