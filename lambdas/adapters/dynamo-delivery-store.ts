@@ -25,8 +25,6 @@ export class DynamoDeliveryStore implements DeliveryStore {
 
   async recordFirst(delivery: NewDelivery, record: AttemptRecord, at: string): Promise<boolean> {
     const item = deliveryToItem(firstRecordOf(delivery, record, at));
-    // Created finished, it never enters the sweeper's index; created pending, it is due at its retry.
-    if (record.state !== 'pending') for (const attribute of indexKeys.statusAttributes) delete item[attribute];
     return unlessConditionFails(
       async () => {
         await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));

@@ -280,8 +280,9 @@ export function deliveryToItem(delivery: Delivery): Item {
     ...delivery,
     [GSI1PK]: indexKeys.endpointDeliveries(delivery.endpointId),
     [GSI1SK]: timeOrdered(delivery.createdAt, delivery.id),
-    // A delivery is created pending: it enters the sweeper's index until an attempt finishes it.
-    ...indexKeys.pendingDelivery(delivery.id, delivery.nextAttemptAt ?? delivery.createdAt),
+    // Written by its first attempt's outcome: still pending, it is in the sweeper's index until an
+    // attempt finishes it; already finished, it never enters it.
+    ...(delivery.state === 'pending' ? indexKeys.pendingDelivery(delivery.id, delivery.nextAttemptAt ?? delivery.createdAt) : {}),
   };
 }
 
