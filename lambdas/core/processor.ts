@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from './schema';
 import type { WalletLedger } from './wallet';
 
 /** Structured logging for a processor; every line carries the request id and attempt. */
@@ -53,7 +53,7 @@ export interface Processor<P = Record<string, unknown>, R = unknown> {
   readonly timeoutMs: number;
   /** Seconds a client should wait before polling again, from the work's usual duration. */
   readonly expectedSeconds?: number;
-  readonly schema: z.ZodType<P>;
+  readonly schema: z.ZodMiniType<P>;
   run(payload: P, context: ProcessorContext): Promise<R>;
 }
 

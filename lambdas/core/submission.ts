@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from './schema';
+import type { SchemaError } from './schema';
 import { ValidationError, type FieldError } from './errors';
 
 /** Requests bodies above this size are refused with 413 (SQS messages and DynamoDB items must stay well below their limits). */
@@ -12,21 +13,21 @@ export function isValidIdempotencyKey(key: string): boolean {
 }
 
 export const submissionSchema = z.strictObject({
-  type: z.string({ error: 'type is required and must be a string' }).min(1, 'type must not be empty').max(100),
+  type: z.string({ error: 'type is required and must be a string' }).check(z.minLength(1, 'type must not be empty'), z.maxLength(100)),
   payload: z.record(z.string(), z.unknown(), { error: 'payload must be a JSON object' }),
-  notify: z
-    .strictObject({
-      sms: z.string().optional(),
-      email: z.string().optional(),
-    })
-    .optional(),
-  webhookEvents: z.boolean().optional(),
+  notify: z.optional(
+    z.strictObject({
+      sms: z.optional(z.string()),
+      email: z.optional(z.string()),
+    }),
+  ),
+  webhookEvents: z.optional(z.boolean()),
 });
 
 export type Submission = z.infer<typeof submissionSchema>;
 
 /** Turns zod's issues into problem `errors[]` entries: one per rejected field, with its path. */
-export function fieldErrorsOf(error: z.ZodError): FieldError[] {
+export function fieldErrorsOf(error: SchemaError): FieldError[] {
   return error.issues.flatMap((issue) => {
     const base = issue.path.map(String);
     // zod reports unknown keys once, on the parent; a client needs each offending field by name.
@@ -42,7 +43,7 @@ function pointer(segments: readonly string[]): string {
 }
 
 /** Validates a parsed body against a schema, throwing a ValidationError that names every bad field. */
-export function validate<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+export function validate<T>(schema: z.ZodMiniType<T>, body: unknown, what: string): T {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
   const errors = fieldErrorsOf(parsed.error);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import * as z from 'zod';
 import type { HeraldRequest } from './request';
+import * as z from './schema';
 
 /**
  * Webhook endpoints, the events Herald sends them and the deliveries that carry one event to one
@@ -99,23 +99,22 @@ export function subscribes(endpoint: EndpointSettings, type: WebhookEventType): 
 
 const eventTypesSchema = z
   .array(z.enum(REQUEST_EVENT_TYPES, { error: `must be one of ${REQUEST_EVENT_TYPES.join(', ')}` }))
-  .min(1, 'must name at least one event type')
-  .max(REQUEST_EVENT_TYPES.length);
+  .check(z.minLength(1, 'must name at least one event type'), z.maxLength(REQUEST_EVENT_TYPES.length));
 
 export const createEndpointSchema = z.strictObject({
   url: z.string({ error: 'url is required and must be a string' }),
-  description: z.string().max(500).optional(),
-  eventTypes: eventTypesSchema.optional(),
+  description: z.optional(z.string().check(z.maxLength(500))),
+  eventTypes: z.optional(eventTypesSchema),
 });
 
 export const updateEndpointSchema = z
   .strictObject({
-    url: z.string().optional(),
-    description: z.string().max(500).nullable().optional(),
-    eventTypes: eventTypesSchema.nullable().optional(),
-    disabled: z.boolean().optional(),
+    url: z.optional(z.string()),
+    description: z.optional(z.nullable(z.string().check(z.maxLength(500)))),
+    eventTypes: z.optional(z.nullable(eventTypesSchema)),
+    disabled: z.optional(z.boolean()),
   })
-  .refine((patch) => Object.keys(patch).length > 0, 'name at least one of url, description, eventTypes, disabled');
+  .check(z.refine((patch) => Object.keys(patch).length > 0, 'name at least one of url, description, eventTypes, disabled'));
 
 export const recoverSchema = z.strictObject({
   since: z.iso.datetime({ offset: true, error: 'since must be an ISO 8601 date-time' }),

@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import * as z from 'zod';
 import { RetryableError, type Processor } from '../core/processor';
+import * as z from '../core/schema';
 
 /** Waits `payload.ms` milliseconds and reports it: the smallest real unit of slow work. */
 export const demoSleep: Processor<{ ms: number }, { sleptMs: number }> = {
   type: 'demo.sleep',
   timeoutMs: 30_000,
   expectedSeconds: 1,
-  schema: z.looseObject({ ms: z.number().int().min(0).max(25_000).default(0) }),
+  schema: z.looseObject({ ms: z._default(z.number().check(z.int(), z.gte(0), z.lte(25_000)), 0) }),
   async run({ ms }, { signal }) {
     const started = Date.now();
     await sleep(ms, undefined, { signal });
@@ -20,7 +20,7 @@ export const demoFail: Processor<Record<string, unknown>, never> = {
   type: 'demo.fail',
   timeoutMs: 5_000,
   expectedSeconds: 1,
-  schema: z.looseObject({ message: z.string().max(500).optional() }),
+  schema: z.looseObject({ message: z.optional(z.string().check(z.maxLength(500))) }),
   async run(payload, { attempt }) {
     const message = typeof payload.message === 'string' ? payload.message : 'demo.fail always fails';
     throw new RetryableError(`${message} (attempt ${attempt})`, 'demo_failure');

@@ -1,14 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import * as z from 'zod';
 import { PermanentError, RetryableError, type Processor } from '../core/processor';
+import * as z from '../core/schema';
 
 /** Orders above this total are refused: the business rule that makes a permanent failure. */
 export const ORDER_LIMIT_CENTS = 1_000_000;
 
 const item = z.strictObject({
-  sku: z.string().min(1).max(64),
-  quantity: z.number().int().min(1).max(1_000),
-  unitPriceCents: z.number().int().min(0).max(100_000_000),
+  sku: z.string().check(z.minLength(1), z.maxLength(64)),
+  quantity: z.number().check(z.int(), z.gte(1), z.lte(1_000)),
+  unitPriceCents: z.number().check(z.int(), z.gte(0), z.lte(100_000_000)),
 });
 
 /**
@@ -16,26 +16,28 @@ const item = z.strictObject({
  * fails for a transient reason, how many first attempts fail, and until when its upstream is down.
  */
 const simulation = z.strictObject({
-  durationMs: z.number().int().min(0).max(25_000).default(0),
-  transientFailureRate: z.number().min(0).max(1).default(0),
-  failFirstAttempts: z.number().int().min(0).max(20).default(0),
-  unavailableUntil: z.iso.datetime().optional(),
+  durationMs: z._default(z.number().check(z.int(), z.gte(0), z.lte(25_000)), 0),
+  transientFailureRate: z._default(z.number().check(z.gte(0), z.lte(1)), 0),
+  failFirstAttempts: z._default(z.number().check(z.int(), z.gte(0), z.lte(20)), 0),
+  unavailableUntil: z.optional(z.iso.datetime()),
 });
 
 const orderSchema = z
   .strictObject({
-    orderId: z.string().min(1).max(64),
-    currency: z.string().regex(/^[A-Z]{3}$/, 'currency must be an ISO 4217 code such as EUR'),
-    items: z.array(item).min(1).max(100),
-    simulate: simulation.default({ durationMs: 0, transientFailureRate: 0, failFirstAttempts: 0 }),
+    orderId: z.string().check(z.minLength(1), z.maxLength(64)),
+    currency: z.string().check(z.regex(/^[A-Z]{3}$/, 'currency must be an ISO 4217 code such as EUR')),
+    items: z.array(item).check(z.minLength(1), z.maxLength(100)),
+    simulate: z._default(simulation, { durationMs: 0, transientFailureRate: 0, failFirstAttempts: 0 }),
   })
-  .superRefine((order, ctx) => {
-    const seen = new Set<string>();
-    order.items.forEach((line, index) => {
-      if (seen.has(line.sku)) ctx.addIssue({ code: 'custom', path: ['items', index, 'sku'], message: `SKU ${line.sku} appears twice` });
-      seen.add(line.sku);
-    });
-  });
+  .check(
+    z.superRefine((order, ctx) => {
+      const seen = new Set<string>();
+      order.items.forEach((line, index) => {
+        if (seen.has(line.sku)) ctx.addIssue({ code: 'custom', path: ['items', index, 'sku'], message: `SKU ${line.sku} appears twice` });
+        seen.add(line.sku);
+      });
+    }),
+  );
 
 export type Order = z.infer<typeof orderSchema>;
 

@@ -1,8 +1,8 @@
-import * as z from 'zod';
 import { WALLET_ID_PATTERN, type WalletLedger } from '../core/wallet';
 import { CompensatedError, PermanentError, RetryableError, type Processor, type ProcessorContext } from '../core/processor';
+import * as z from '../core/schema';
 
-const walletId = z.string().regex(WALLET_ID_PATTERN, 'a wallet id is 1 to 64 letters, digits or _.:-');
+const walletId = z.string().check(z.regex(WALLET_ID_PATTERN, 'a wallet id is 1 to 64 letters, digits or _.:-'));
 
 const step = z.discriminatedUnion('kind', [
   /** Pays the debited amount into another wallet (a merchant, an escrow). Undone by taking it back. */
@@ -13,16 +13,16 @@ const step = z.discriminatedUnion('kind', [
    */
   z.strictObject({
     kind: z.literal('check'),
-    name: z.string().min(1).max(64),
-    outcome: z.enum(['pass', 'refuse']).default('pass'),
-    failFirstAttempts: z.number().int().min(0).max(20).default(0),
+    name: z.string().check(z.minLength(1), z.maxLength(64)),
+    outcome: z._default(z.enum(['pass', 'refuse']), 'pass'),
+    failFirstAttempts: z._default(z.number().check(z.int(), z.gte(0), z.lte(20)), 0),
   }),
 ]);
 
 const debitSchema = z.strictObject({
   walletId,
-  amountCents: z.number().int().min(1).max(100_000_000),
-  steps: z.array(step).max(10).default([]),
+  amountCents: z.number().check(z.int(), z.gte(1), z.lte(100_000_000)),
+  steps: z._default(z.array(step).check(z.maxLength(10)), []),
 });
 
 export type WalletDebit = z.infer<typeof debitSchema>;
