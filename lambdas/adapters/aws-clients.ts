@@ -1,8 +1,23 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { tracer } from './tracing';
+
+// The SQS and SNS modules load with this one, as DynamoDB's do, except in the bundle of a function
+// whose grants give it no queue or no topic: there the bundler makes the constant `omitted`
+// (lib/constructs/functions.ts) and leaves the dead `require` out, so its initialisation never
+// pays for a client it could not use.
+const sqsSdk =
+  process.env.HERALD_SQS_SDK !== 'omitted' ? (require('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs')) : undefined;
+const snsSdk =
+  process.env.HERALD_SNS_SDK !== 'omitted' ? (require('@aws-sdk/client-sns') as typeof import('@aws-sdk/client-sns')) : undefined;
+
+/** The SDK module of a service, or an error naming why this bundle has none. */
+export function sdkOf<T>(sdk: T | undefined, service: 'SQS' | 'SNS'): T {
+  if (!sdk) throw new Error(`This function is bundled without the ${service} client: its grants give it no ${service} access`);
+  return sdk;
+}
 
 /**
  * One client per service per process, created on first use so that a warm Lambda reuses its
@@ -26,12 +41,12 @@ export function dynamoClient(): DynamoDBDocumentClient {
 export function sqsClient(): SQSClient {
   // The regional endpoint is always right for our own queues; following the QueueUrl's host
   // instead only breaks emulators whose queue URLs use made-up host names.
-  sqs ??= tracer.captureAWSv3Client(new SQSClient({ useQueueUrlAsEndpoint: false }));
+  sqs ??= tracer.captureAWSv3Client(new (sdkOf(sqsSdk, 'SQS').SQSClient)({ useQueueUrlAsEndpoint: false }));
   return sqs;
 }
 
 export function snsClient(): SNSClient {
-  sns ??= tracer.captureAWSv3Client(new SNSClient({}));
+  sns ??= tracer.captureAWSv3Client(new (sdkOf(snsSdk, 'SNS').SNSClient)({}));
   return sns;
 }
 

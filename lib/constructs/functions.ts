@@ -167,10 +167,20 @@ export const XRAY_SDK_FUNCTIONS: ReadonlySet<FunctionName> = new Set<FunctionNam
 
 /**
  * Constants esbuild writes into a function's bundle: code behind a constant that is false there
- * is left out of the bundle, `require` included (see lambdas/adapters/tracing.ts).
+ * is left out of the bundle, `require` included (see lambdas/adapters/tracing.ts and
+ * lambdas/adapters/aws-clients.ts). The SQS and SNS clients follow the function's grants: a
+ * function that may not call a service does not load its client at initialisation (about 20 ms of
+ * CPU each on top of DynamoDB's, `npm run bench:coldstart`), and could not use it anyway.
  */
 export function bundleConstants(name: FunctionName): Record<string, string> {
-  return { 'process.env.HERALD_XRAY_SDK': JSON.stringify(XRAY_SDK_FUNCTIONS.has(name) ? 'bundled' : 'omitted') };
+  const { grants } = functions[name];
+  const callsSqs = Object.keys(grants.queues ?? {}).length > 0;
+  const callsSns = (grants.publishesTo?.length ?? 0) > 0 || (grants.managesSubscriptionsOf?.length ?? 0) > 0 || grants.sendsSms === true;
+  return {
+    'process.env.HERALD_XRAY_SDK': JSON.stringify(XRAY_SDK_FUNCTIONS.has(name) ? 'bundled' : 'omitted'),
+    'process.env.HERALD_SQS_SDK': JSON.stringify(callsSqs ? 'loaded' : 'omitted'),
+    'process.env.HERALD_SNS_SDK': JSON.stringify(callsSns ? 'loaded' : 'omitted'),
+  };
 }
 
 /** The environment variables naming the resources a function's grants cover, and only those. */

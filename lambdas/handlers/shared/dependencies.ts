@@ -1,6 +1,6 @@
 import { ENV, defaults, retryScheduleOf, webhookDefaults, type QueueName } from '../../../lib/topology';
 import { version } from '../../../package.json';
-import { dynamoClient, requiredEnv, snsClient, sqsClient } from '../../adapters/aws-clients';
+import { dynamoClient, requiredEnv, sdkOf, snsClient, sqsClient } from '../../adapters/aws-clients';
 import { DynamoStatusTokenSecretStore } from '../../adapters/status-token-secret-store';
 import { DynamoMerchantQuotas } from '../../adapters/dynamo-merchant-quotas';
 import { DynamoMerchantStore } from '../../adapters/dynamo-merchant-store';
@@ -13,9 +13,6 @@ import { DynamoDeliveryStore } from '../../adapters/dynamo-delivery-store';
 import { DynamoWebhookEndpointStore } from '../../adapters/dynamo-webhook-endpoint-store';
 import { HttpWebhookTransport } from '../../adapters/http-webhook-sender';
 import { OutboxSmsSender } from '../../adapters/outbox-sms-sender';
-import { SnsNotificationTopic, SnsSmsSender } from '../../adapters/sns-notifier';
-import { SqsDeliveryQueue } from '../../adapters/sqs-delivery-queue';
-import { SqsRequestQueue } from '../../adapters/sqs-request-queue';
 import { SsrfGuard, systemResolver, type Resolver } from '../../adapters/ssrf-guard';
 import { endpointDisabledAnnouncer } from '../../core/endpoint-disabled-notice';
 import { WebhookFanOut } from '../../core/fan-out-webhooks';
@@ -26,6 +23,18 @@ import { parseSmsCountries } from '../../core/notify-targets';
 import { webhookHostPolicy } from '../../core/webhook-url';
 import { processorRegistry, type ProcessorRegistry } from '../../processors/registry';
 import { logger } from './observability';
+
+// The SQS and SNS adapters load with this module, as the DynamoDB ones do, except in the bundle of
+// a function granted no queue or no topic (see aws-clients.ts): there the require is dead code.
+const sqsAdapters =
+  process.env.HERALD_SQS_SDK !== 'omitted'
+    ? {
+        ...(require('../../adapters/sqs-request-queue') as typeof import('../../adapters/sqs-request-queue')),
+        ...(require('../../adapters/sqs-delivery-queue') as typeof import('../../adapters/sqs-delivery-queue')),
+      }
+    : undefined;
+const snsAdapters =
+  process.env.HERALD_SNS_SDK !== 'omitted' ? (require('../../adapters/sns-notifier') as typeof import('../../adapters/sns-notifier')) : undefined;
 
 /**
  * The composition root of every handler: which adapter implements which port, built from the
@@ -95,7 +104,7 @@ export function processors(): ProcessorRegistry {
 // Requests and merchants.
 export const requestStore = /* @__PURE__ */ perContainer(() => new DynamoRequestStore(dynamoClient(), requiredEnv(ENV.tableName), settings.requestRetentionDays()));
 export const merchantStore = /* @__PURE__ */ perContainer(() => new DynamoMerchantStore(dynamoClient(), requiredEnv(ENV.tableName)));
-export const requestQueue = /* @__PURE__ */ perContainer(() => new SqsRequestQueue(sqsClient(), requiredEnv(ENV.requestsQueueUrl)));
+export const requestQueue = /* @__PURE__ */ perContainer(() => new (sdkOf(sqsAdapters, 'SQS').SqsRequestQueue)(sqsClient(), requiredEnv(ENV.requestsQueueUrl)));
 export const merchantQuotaStore = /* @__PURE__ */ perContainer(() => new DynamoMerchantQuotas(dynamoClient(), requiredEnv(ENV.tableName)));
 
 /** The quotas submit counts against, when the deployment sets them. */
@@ -117,7 +126,7 @@ export const webhookEndpointStore = /* @__PURE__ */ perContainer(
     new DynamoWebhookEndpointStore(dynamoClient(), requiredEnv(ENV.tableName), webhookDefaults.endpointCacheSeconds, process.env[ENV.secretsTableName]),
 );
 export const deliveryStore = /* @__PURE__ */ perContainer(() => new DynamoDeliveryStore(dynamoClient(), requiredEnv(ENV.tableName)));
-export const deliveryQueue = /* @__PURE__ */ perContainer(() => new SqsDeliveryQueue(sqsClient(), requiredEnv(ENV.deliveriesQueueUrl)));
+export const deliveryQueue = /* @__PURE__ */ perContainer(() => new (sdkOf(sqsAdapters, 'SQS').SqsDeliveryQueue)(sqsClient(), requiredEnv(ENV.deliveriesQueueUrl)));
 
 let resolver: Resolver = systemResolver;
 
@@ -153,14 +162,14 @@ export const notificationLedger = /* @__PURE__ */ perContainer(
 function smsSender(): SmsSender {
   const outboxUrl = process.env[ENV.smsOutboxUrl];
   if (outboxUrl) return new OutboxSmsSender(outboxUrl);
-  return new SnsSmsSender(snsClient(), process.env[ENV.smsSenderId] || undefined);
+  return new (sdkOf(snsAdapters, 'SNS').SnsSmsSender)(snsClient(), process.env[ENV.smsSenderId] || undefined);
 }
 
 export const notifierDependencies = /* @__PURE__ */ perContainer(
   (): NotifierDependencies => ({
     ledger: notificationLedger(),
     sms: smsSender(),
-    topic: new SnsNotificationTopic(snsClient(), requiredEnv(ENV.notificationsTopicArn), process.env[ENV.smsSenderId] || undefined),
+    topic: new (sdkOf(snsAdapters, 'SNS').SnsNotificationTopic)(snsClient(), requiredEnv(ENV.notificationsTopicArn), process.env[ENV.smsSenderId] || undefined),
     recipients: new DynamoRecipientSubscriptions(dynamoClient(), requiredEnv(ENV.tableName)),
     contacts: new DynamoOperationsContacts(dynamoClient(), requiredEnv(ENV.tableName)),
     log: (message, extra) => logger.warn(message, extra ?? {}),
