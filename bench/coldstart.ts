@@ -110,6 +110,7 @@ async function withSdkBundled(name: FunctionName, outdir: string): Promise<strin
     bundle: true,
     minify: true,
     sourcemap: true,
+    sourcesContent: false,
     platform: 'node',
     target: 'node24',
     format: 'cjs',
