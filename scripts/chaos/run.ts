@@ -11,7 +11,7 @@
  *
  * Then it checks every invariant and prints one line:
  *
- *   requests=300 lost=0 double_effects=0 undelivered=0 duplicates=14 dlq=3 elapsed=100s
+ *   requests=300 lost=0 double_effects=0 undelivered=0 duplicates=16 dlq=3 elapsed=96s
  *
  * and exits 1 if any invariant broke (details go to stderr). See docs/operations.md.
  */
