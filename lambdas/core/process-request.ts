@@ -88,16 +88,15 @@ export async function processRequest(deps: ProcessDependencies, message: Receive
     const exhausted = await deps.store.exhaust(claim.current, terms.maxAttempts, generation, now());
     if (exhausted) {
       deps.logger.warn('Attempts exhausted by abandoned attempts; the request failed', { requestId: exhausted.id, attempts: exhausted.attempts });
-      await deps.events.requestFinished(exhausted);
-      return toDeadLetter(deps, message, exhausted);
+      return announceThenDeadLetter(deps, message, exhausted);
     }
   }
   if (claim.outcome === 'lost') {
     // The worker that finished it may have died before telling anyone: finishing the fan-out is idempotent.
     const current = claim.current;
-    if (current && (current.status === 'succeeded' || current.status === 'failed')) await deps.events.requestFinished(current);
     // A message of a request whose attempts ran out belongs in the DLQ, where an operator's redrive finds it.
-    if (current && failedByExhaustion(current)) return toDeadLetter(deps, message, current);
+    if (current && failedByExhaustion(current)) return announceThenDeadLetter(deps, message, current);
+    if (current && (current.status === 'succeeded' || current.status === 'failed')) await deps.events.requestFinished(current);
     return { kind: 'skipped', reason: claim.reason };
   }
   const claimed = claim.request;
@@ -124,8 +123,7 @@ export async function processRequest(deps: ProcessDependencies, message: Receive
     const redriveGeneration = await deps.redrives.generation(deps.queueName);
     const finished = await deps.store.finishAttempt(claimed, 'failed', { error, reason, steps, redriveGeneration }, now());
     if (!finished) return superseded();
-    await deps.events.requestFinished(finished);
-    return toDeadLetter(deps, message, finished);
+    return announceThenDeadLetter(deps, message, finished);
   }
   const delaySeconds = backoffDelaySeconds(deps.retry, message.receiveCount, deps.random, deps.retryScale);
   const nextAttemptAt = new Date(now().getTime() + delaySeconds * 1000).toISOString();
@@ -149,6 +147,18 @@ function outOfAttempts(current: HeraldRequest, maxAttempts: number): boolean {
 async function toDeadLetter(deps: ProcessDependencies, message: ReceivedRequest, request: HeraldRequest): Promise<ProcessOutcome> {
   await deps.queue.delayRedelivery(message.receiptHandle, 0);
   return { kind: 'exhausted', request };
+}
+
+/**
+ * The message is made visible before the end is announced: if the announcement fails (a webhook
+ * fan-out that could not send), the message is back at once rather than after the queue's
+ * visibility timeout, and its next receive, finding the request failed, announces again and
+ * carries on to the DLQ.
+ */
+async function announceThenDeadLetter(deps: ProcessDependencies, message: ReceivedRequest, request: HeraldRequest): Promise<ProcessOutcome> {
+  const outcome = await toDeadLetter(deps, message, request);
+  await deps.events.requestFinished(request);
+  return outcome;
 }
 
 /**
