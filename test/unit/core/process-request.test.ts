@@ -114,6 +114,18 @@ describe('processRequest', () => {
     expect((await store.get('req_1'))?.history.at(-1)?.reason).toMatch(/^attempts-exhausted after 5 attempts/);
   });
 
+  it('lets the message of an exhausted request go to the DLQ at once even when announcing its end fails', async () => {
+    const { deps, store, queue } = setup();
+    store.seed(accepted('test.flaky', { attempts: 4 }));
+    const failing = { ...deps, events: { requestFinished: async () => Promise.reject(new Error('the deliveries queue refused the batch')) } };
+
+    await expect(processRequest(failing, message('test.flaky', 5))).rejects.toThrow('the deliveries queue refused the batch');
+
+    // Visible again at once: its next receive moves it to the DLQ instead of waiting out the visibility timeout.
+    expect(queue.delays).toEqual([{ receiptHandle: 'rh-1', seconds: 0 }]);
+    expect(await store.get('req_1')).toMatchObject({ status: 'failed', attempts: 5 });
+  });
+
   it('drops the outcome of an attempt whose lease another worker took over meanwhile', async () => {
     const { deps, store, events } = setup();
     const late = new Date(NOW.getTime() + 60 * 60_000);
