@@ -48,7 +48,6 @@ const COST_BUDGET = 8;
  * figure prices what INFO would add.
  */
 const PLATFORM_LOG_BYTES_PER_INVOCATION = 360 + 3 * 26;
-const PLATFORM_LINES_INGESTED = false;
 const LOG_EVENT_OVERHEAD_BYTES = 26;
 /** X-Ray's default sampling rule records the first request each second and 5 % of the rest. */
 const XRAY_SAMPLED_SHARE = 0.05;
@@ -178,7 +177,7 @@ function report(run: Run): void {
   const invocations = run.invocations.length;
   const functionLogBytes = [...run.logBytes].filter(([name]) => name !== '(outside)').reduce((sum, [, bytes]) => sum + bytes, 0);
   const platformLogBytes = invocations * PLATFORM_LOG_BYTES_PER_INVOCATION;
-  const logBytes = functionLogBytes + (PLATFORM_LINES_INGESTED ? platformLogBytes : 0);
+  const logBytes = functionLogBytes;
   const tracedShare = values.tracing ? XRAY_SAMPLED_SHARE : 0;
 
   const costs: [string, number][] = [

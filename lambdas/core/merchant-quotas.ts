@@ -1,4 +1,5 @@
 import { HeraldError } from './errors';
+import type { HeraldRequest } from './request';
 
 /**
  * Per-merchant quotas, so that one merchant cannot starve the workers, fill the DLQ or spend the
@@ -22,6 +23,14 @@ export interface MerchantQuotas {
   /** Takes one SMS of the day unless `limit` are taken; false when none is left. */
   reserveSms(merchantId: string, day: string, limit: number, now: Date): Promise<boolean>;
   returnSms(merchantId: string, day: string): Promise<void>;
+}
+
+/**
+ * Gives back the in-flight slot of a request that ended or was cancelled, if it took one: a
+ * request accepted while the quota was off costs no release, whatever the setting is now.
+ */
+export async function releaseSlotOf(quotas: Pick<MerchantQuotas, 'releaseInFlight'>, request: Pick<HeraldRequest, 'id' | 'merchantId' | 'holdsQuotaSlot'>): Promise<void> {
+  if (request.holdsQuotaSlot) await quotas.releaseInFlight(request.merchantId, request.id);
 }
 
 /** A quota is used up: answered 429 with the seconds after which trying again may succeed. */

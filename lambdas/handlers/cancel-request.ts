@@ -1,6 +1,7 @@
 import { cancelRequest } from '../core/cancel-request';
 import { assertRequestId } from '../core/ids';
 import { etagOf, presentRequest } from '../core/request';
+import { releaseSlotOf } from '../core/merchant-quotas';
 import { merchantQuotaStore, requestStore } from './shared/dependencies';
 import { httpRoute, json, merchantIdOf } from './shared/http';
 
@@ -11,6 +12,6 @@ export const handler = httpRoute(async (event) => {
   assertRequestId(id);
   const cancelled = await cancelRequest(requestStore(), merchantId, id);
   // A cancelled request never reaches the worker, whose finish would otherwise give its slot back.
-  if (cancelled.holdsQuotaSlot) await merchantQuotaStore().releaseInFlight(merchantId, cancelled.id);
+  await releaseSlotOf(merchantQuotaStore(), cancelled);
   return json(200, presentRequest(cancelled), { ETag: etagOf(cancelled), 'Cache-Control': 'no-store' });
 });

@@ -74,6 +74,27 @@ async function redeliver(record: SQSRecord, requestId: string): Promise<SQSRecor
   return again!;
 }
 
+/** Runs the use case once on a received message with one processor standing in for every type, announcing nothing. */
+function processOnce(processor: Processor<any, unknown>, requestId: string, record: SQSRecord) {
+  return processRequest(
+    {
+      store,
+      queue: new SqsRequestQueue(sqs, queue.url),
+      events: { requestFinished: async () => undefined },
+      redrives,
+      queueName: 'requests',
+      processorFor: () => processor,
+      services: { wallets: ledger },
+      retry: queues.requests.retry,
+      maxReceiveCount: queues.requests.deadLetter.maxReceiveCount,
+      retryScale: 0,
+      remainingTimeMs: () => 60_000,
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    },
+    { requestId, type: 'demo.sleep', receiveCount: 1, receiptHandle: record.receiptHandle },
+  );
+}
+
 async function request(id: string): Promise<HeraldRequest> {
   return (await store.get(id))!;
 }
@@ -210,23 +231,7 @@ describe('the process worker', () => {
     const [record] = await receiveFor(sqs, queue, id);
     const huge: Processor<{ ms: number }, string> = { ...demoSleep, run: async () => 'x'.repeat(300 * 1024) };
 
-    const outcome = await processRequest(
-      {
-        store,
-        queue: new SqsRequestQueue(sqs, queue.url),
-        events: { requestFinished: async () => undefined },
-        redrives,
-        queueName: 'requests',
-        processorFor: () => huge,
-        services: { wallets: ledger },
-        retry: queues.requests.retry,
-        maxReceiveCount: queues.requests.deadLetter.maxReceiveCount,
-        retryScale: 0,
-        remainingTimeMs: () => 60_000,
-        logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
-      },
-      { requestId: id, type: 'demo.sleep', receiveCount: 1, receiptHandle: record!.receiptHandle },
-    );
+    const outcome = await processOnce(huge, id, record!);
 
     expect(outcome.kind).toBe('failed');
     const failed = await request(id);
@@ -510,23 +515,7 @@ describe('payloads and results too large to keep inline', () => {
       ...demoSleep,
       run: async (payload: { filler?: string }) => ({ echoed: `${payload.filler}!` }),
     } as never;
-    const outcome = await processRequest(
-      {
-        store,
-        queue: new SqsRequestQueue(sqs, queue.url),
-        events: { requestFinished: async () => undefined },
-        redrives,
-        queueName: 'requests',
-        processorFor: () => echo,
-        services: { wallets: ledger },
-        retry: queues.requests.retry,
-        maxReceiveCount: queues.requests.deadLetter.maxReceiveCount,
-        retryScale: 0,
-        remainingTimeMs: () => 60_000,
-        logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
-      },
-      { requestId: id, type: 'demo.sleep', receiveCount: 1, receiptHandle: record!.receiptHandle },
-    );
+    const outcome = await processOnce(echo, id, record!);
     await acknowledge(sqs, queue.url, record!);
 
     expect(outcome).toMatchObject({ kind: 'succeeded', request: { result: { echoed: `${filler}!` } } });

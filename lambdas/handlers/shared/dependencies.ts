@@ -4,7 +4,7 @@ import { dynamoClient, requiredEnv, sdkOf, snsClient, sqsClient } from '../../ad
 import { DynamoStatusTokenSecretStore } from '../../adapters/status-token-secret-store';
 import { DynamoMerchantQuotas } from '../../adapters/dynamo-merchant-quotas';
 import { DynamoMerchantStore } from '../../adapters/dynamo-merchant-store';
-import type { MerchantQuotaLimits, MerchantQuotas } from '../../core/merchant-quotas';
+import { releaseSlotOf, type MerchantQuotaLimits, type MerchantQuotas } from '../../core/merchant-quotas';
 import { DynamoNotificationLedger, DynamoOperationsContacts, DynamoRecipientSubscriptions } from '../../adapters/dynamo-notification-store';
 import { DynamoRedriveLog } from '../../adapters/dynamo-redrive-log';
 import { DynamoRequestStore } from '../../adapters/dynamo-request-store';
@@ -180,8 +180,7 @@ const webhookFanOut = /* @__PURE__ */ perContainer(() => new WebhookFanOut({ end
 
 // Each side's adapters are built only once a request ends.
 const requestFinishedPublisher = /* @__PURE__ */ everyPublisher([
-  // Only a request that took a slot gives one back, whatever the quota's setting is now.
-  { requestFinished: async (request) => (request.holdsQuotaSlot ? merchantQuotaStore().releaseInFlight(request.merchantId, request.id) : undefined) },
+  { requestFinished: (request) => releaseSlotOf(merchantQuotaStore(), request) },
   { requestFinished: (request) => notifyRequestFinished(notifierDependencies(), request) },
   { requestFinished: (request) => webhookFanOut().requestFinished(request) },
 ]);
