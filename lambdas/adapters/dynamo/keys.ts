@@ -4,6 +4,7 @@ import type { NotificationRecord, NotificationSlot, OperationsContacts, Recipien
 import { isTerminal, type HeraldRequest, type RequestStatus } from '../../core/request';
 import type { LedgerEntry, Wallet } from '../../core/wallet';
 import { TEST_EVENT_TYPE, type Delivery, type EndpointSettings, type WebhookEndpoint, type WebhookEventType } from '../../core/webhooks';
+import { asDocumentValue } from './document-values';
 
 /**
  * The map of the single table: every partition key, sort key and index key format, and how each
@@ -146,6 +147,8 @@ export function requestToItem(request: HeraldRequest): Item {
   return {
     ...keys.request(request.id),
     ...request,
+    ...(request.payload !== undefined ? { payload: asDocumentValue(request.payload) } : {}),
+    ...(request.result !== undefined ? { result: asDocumentValue(request.result) } : {}),
     [GSI1PK]: indexKeys.merchantRequests(request.merchantId),
     [GSI1SK]: timeOrdered(request.createdAt, request.id),
     ...(isTerminal(request.status) ? {} : indexKeys.requestStatus(request.id, request.status, sweepTimeOf(request))),
