@@ -125,7 +125,7 @@ export const webhookEndpointStore = /* @__PURE__ */ perContainer(
   () =>
     new DynamoWebhookEndpointStore(dynamoClient(), requiredEnv(ENV.tableName), webhookDefaults.endpointCacheSeconds, process.env[ENV.secretsTableName]),
 );
-export const deliveryStore = /* @__PURE__ */ perContainer(() => new DynamoDeliveryStore(dynamoClient(), requiredEnv(ENV.tableName)));
+export const deliveryStore = /* @__PURE__ */ perContainer(() => new DynamoDeliveryStore(dynamoClient(), requiredEnv(ENV.tableName), settings.requestRetentionDays()));
 export const deliveryQueue = /* @__PURE__ */ perContainer(() => new (sdkOf(sqsAdapters, 'SQS').SqsDeliveryQueue)(sqsClient(), requiredEnv(ENV.deliveriesQueueUrl)));
 
 let resolver: Resolver = systemResolver;
