@@ -6,6 +6,8 @@ import { freePort } from './free-port';
 
 export const PROJECT_ROOT = resolve(__dirname, '..', '..');
 const EMULATOR_DIR = join(PROJECT_ROOT, '.dynamodb-local');
+/** Runs DynamoDB Local with its connector bound to 127.0.0.1 (the emulator itself offers no such option). */
+const LOOPBACK_LAUNCHER = join(__dirname, 'DynamoDbLocalOnLoopback.java');
 
 /** Raised when the local runtime cannot start; its message is meant for a terminal, not a stack trace. */
 export class LocalSetupError extends Error {}
@@ -17,8 +19,10 @@ export interface DynamoDbLocal {
 
 /**
  * Starts DynamoDB Local (AWS's own emulator, a Java program) as a child process on a free
- * loopback port, in memory or in `dataDir`, and resolves once it answers. `-sharedDb` makes the
- * data independent of the credentials and region a client uses.
+ * port of 127.0.0.1 and nowhere else, in memory or in `dataDir`, and resolves once it answers.
+ * It has no authentication, so it must not be reachable from the network: its own main class
+ * listens on every interface, and the launcher beside this file binds it to loopback instead.
+ * `-sharedDb` makes the data independent of the credentials and region a client uses.
  */
 export async function startDynamoDbLocal(options: { dataDir?: string; heapMb?: number } = {}): Promise<DynamoDbLocal> {
   assertJava();
@@ -33,8 +37,9 @@ export async function startDynamoDbLocal(options: { dataDir?: string; heapMb?: n
     [
       `-Xmx${options.heapMb ?? 256}m`,
       `-Djava.library.path=${join(EMULATOR_DIR, 'DynamoDBLocal_lib')}`,
-      '-jar',
+      '-cp',
       jar,
+      LOOPBACK_LAUNCHER,
       '-port',
       String(port),
       '-sharedDb',
@@ -53,11 +58,17 @@ export async function startDynamoDbLocal(options: { dataDir?: string; heapMb?: n
   };
 }
 
+/** The launcher is a single-file source program, which needs a JDK's compiler module, not a runtime alone. */
 function assertJava(): void {
-  const probe = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  const probe = spawnSync('java', ['--list-modules'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
     throw new LocalSetupError(
-      'Java 17+ is required for DynamoDB Local and was not found; install it with: sudo apt-get install -y openjdk-17-jre-headless',
+      'A Java 17+ JDK is required for DynamoDB Local and was not found; install it with: sudo apt-get install -y openjdk-17-jdk-headless',
+    );
+  }
+  if (!/^jdk\.compiler@/m.test(probe.stdout)) {
+    throw new LocalSetupError(
+      'DynamoDB Local is started by a Java source launcher, which needs a JDK (a Java runtime alone has no compiler); install it with: sudo apt-get install -y openjdk-17-jdk-headless',
     );
   }
 }
