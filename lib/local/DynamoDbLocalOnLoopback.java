@@ -3,8 +3,8 @@
 // no option for the address, and it has no authentication either: on any other interface anyone
 // on the network could read the tables and write API keys.
 //
-// The JDK runs this file as a single-file source program (`java -cp DynamoDBLocal.jar <this
-// file> …`), so there is nothing to build. The Jetty server is a private field of
+// dynamodb-local.ts compiles it once with the JDK's javac and runs it with the emulator's jar on
+// the class path. The Jetty server is a private field of
 // DynamoDBProxyServer, set up (but not yet listening) by the time createServerFromCommandLineArgs
 // returns; the connector's host is set before start() binds it.
 import com.amazonaws.services.dynamodbv2.local.main.ServerRunner;
