@@ -108,9 +108,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   try {
     let endpoints = options.endpoints;
     if (!endpoints) {
-      const [dynamodb, fauxqs] = await Promise.all([startDynamoDbLocal({ dataDir: options.dataDir }), startFauxqs()]);
-      stops.push(dynamodb.stop, fauxqs.stop);
-      endpoints = { dynamodb: dynamodb.endpoint, sqs: fauxqs.endpoint, sns: fauxqs.endpoint };
+      const [dynamodb, fauxqs] = await Promise.allSettled([startDynamoDbLocal({ dataDir: options.dataDir }), startFauxqs()]);
+      // One may start while the other fails: it is stopped too, or its process outlives the runtime.
+      for (const started of [dynamodb, fauxqs]) if (started.status === 'fulfilled') stops.push(started.value.stop);
+      if (dynamodb.status === 'rejected') throw dynamodb.reason;
+      if (fauxqs.status === 'rejected') throw fauxqs.reason;
+      endpoints = { dynamodb: dynamodb.value.endpoint, sqs: fauxqs.value.endpoint, sns: fauxqs.value.endpoint };
     }
     const resources = await provision(endpoints, options.names ?? localResourceNames());
     configureHandlerEnvironment(endpoints, resources, options);
