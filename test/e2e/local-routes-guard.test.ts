@@ -1,8 +1,11 @@
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Browser } from 'playwright-core';
 import type { OutboxMessage } from '../../lib/local/outbox';
 import type { LocalRuntime } from '../../lib/local/runtime';
-import { startTestRuntime } from '../support/local-runtime';
+import { launchBrowser } from '../support/browser';
+import { eventually, startTestRuntime } from '../support/local-runtime';
 
 /**
  * The console and the `/local/*` routes, as a web page in the developer's browser would try
@@ -191,6 +194,66 @@ describe('a console path segment the console cannot use', () => {
     const answer = await send('POST', '/local/console/redrive/deliveries', { origin: ownOrigin() });
     expect(answer.status).toBe(200);
     expect(answer.json()).toMatchObject({ queue: 'deliveries' });
+  });
+});
+
+describe('in a real browser (Chromium)', () => {
+  let browser: Browser;
+  let attacker: Server;
+  let attackerUrl: string;
+
+  beforeAll(async () => {
+    // rebind.test resolves to this machine, as an attacker's name does after DNS rebinding.
+    browser = await launchBrowser(['--host-resolver-rules=MAP rebind.test 127.0.0.1']);
+    // Another origin on this machine (another port): a page the developer happens to open.
+    attacker = createServer((_, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(`<!doctype html><title>cat pictures</title>
+        <iframe name="sink"></iframe>
+        <form id="redrive" method="POST" target="sink" enctype="text/plain" action="${runtime.url}/local/console/redrive/requests">
+          <input name="x" value="y"></form>
+        <script>
+          fetch(${JSON.stringify(`${runtime.url}/local/outbox/sms`)}, {
+            method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' },
+            body: JSON.stringify({ to: '+15555550100', text: 'sent by a web page' }),
+          }).finally(() => { document.title = 'posted'; });
+        </script>`);
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+    attackerUrl = `http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`;
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => attacker?.close(resolve));
+  });
+
+  it('refuses a foreign page\'s text/plain fetch and form POST with 403, and records nothing', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(attackerUrl);
+      await page.waitForFunction('document.title === "posted"');
+      await page.evaluate('document.getElementById("redrive").submit()');
+      const sink = page.frame({ name: 'sink' })!;
+      await eventually(async () => ((await sink.content()).includes('cross-site-request') ? true : undefined), 20_000);
+      expect(await sink.content()).toContain('"status":403');
+      expect((await outbox()).map((message) => message.text)).not.toContain('sent by a web page');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('answers 421 to a page under a rebound name, to its own reads as well', async () => {
+    const page = await browser.newPage();
+    try {
+      const answer = await page.goto(`http://rebind.test:${runtime.port}/`);
+      expect(answer!.status()).toBe(421);
+      // Same-origin in the browser's eyes, so it could read the answer: there is nothing to read.
+      const read = (await page.evaluate(`fetch('/local/outbox').then((r) => r.status)`)) as number;
+      expect(read).toBe(421);
+    } finally {
+      await page.close();
+    }
   });
 });
 
