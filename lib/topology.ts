@@ -116,6 +116,8 @@ export interface Grants {
    * scope that to, so it is a grant of its own, given only where an SMS is sent.
    */
   readonly sendsSms?: boolean;
+  /** Updates the merchant's count of waiting calls (`Prefer: wait`), and no other item or attribute. */
+  readonly countsWaitingCalls?: boolean;
 }
 
 export const functions: Record<FunctionName, FunctionSpec> = {
@@ -140,8 +142,7 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     memoryMb: 256,
     // `Prefer: wait=N` holds the answer up to defaults.waiting.maxSeconds.
     timeoutSeconds: 25,
-    // Writes only the merchant's count of waiting calls.
-    grants: { table: 'readWrite' },
+    grants: { table: 'read', countsWaitingCalls: true },
   },
   process: {
     entry: 'lambdas/handlers/process-requests.ts',

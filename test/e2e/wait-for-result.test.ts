@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { LocalRuntime } from '../../lib/local/runtime';
 import { apiClient, eventually, startTestRuntime } from '../support/local-runtime';
 
@@ -111,5 +113,36 @@ describe('Prefer: respond-async, wait on POST /v1/requests', () => {
     expect([first.status, replay.status]).toEqual([200, 200]);
     expect(replay.body!.id).toBe(first.body!.id);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
+  });
+});
+
+describe('herald requests wait', () => {
+  const run = promisify(execFile);
+  const herald = (...args: string[]) =>
+    run(process.execPath, ['bin/herald.cjs', ...args, '--local'], { cwd: process.cwd(), env: { ...process.env, PORT: String(runtime.port) }, timeout: 30_000 });
+
+  it('waits until the request finishes, shows it and exits 0 when it succeeded', async () => {
+    const { body } = await submitSleep(1_500);
+    const { stdout } = await herald('requests', 'wait', body!.id, '--json');
+    expect(JSON.parse(stdout)).toMatchObject({ id: body!.id, status: 'succeeded' });
+  });
+
+  it('exits 1 when the timeout passes first, showing the request as it is', async () => {
+    const { body } = await submitSleep(10_000);
+    const failure = await herald('requests', 'wait', body!.id, '--timeout', '1', '--json').then(
+      () => undefined,
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect(failure?.code).toBe(1);
+    expect(JSON.parse(failure!.stdout).status).toMatch(/accepted|processing/);
+  });
+
+  it('refuses a timeout that is not whole seconds with a usage error', async () => {
+    const failure = await herald('requests', 'wait', 'req_x', '--timeout', 'soon').then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure?.code).toBe(2);
+    expect(failure?.stderr).toContain('--timeout must be whole seconds');
   });
 });
