@@ -6,6 +6,7 @@ import { isTerminal, type HeraldRequest, type RequestStatus } from '../../core/r
 import type { LedgerEntry, Wallet } from '../../core/wallet';
 import { TEST_EVENT_TYPE, type Delivery, type EndpointSettings, type WebhookEndpoint, type WebhookEventType } from '../../core/webhooks';
 import { allShards, shardOf } from './shards';
+import { asDocumentValue } from './document-values';
 
 /**
  * The map of the single table: every partition key, sort key and index key format, and how each
@@ -86,6 +87,8 @@ export const keys = {
   requestsInFlight: (merchantId: string): Key => ({ pk: merchantPartition(merchantId), sk: 'QUOTA#in-flight' }),
   /** A merchant's SMS count of one UTC day (`YYYY-MM-DD`), expired by TTL two days later. */
   smsOfDay: (merchantId: string, day: string): Key => ({ pk: merchantPartition(merchantId), sk: `QUOTA#sms#${day}` }),
+  /** A merchant's calls waiting on a request (`Prefer: wait`): a set of `<untilMs>:<callId>` members. */
+  waitingCalls: (merchantId: string): Key => ({ pk: merchantPartition(merchantId), sk: 'QUOTA#waiting-calls' }),
   redrive: (queue: string): Key => ({ pk: `REDRIVE#${queue}`, sk: 'REDRIVE' }),
   /** The one secret behind every request's status token (lambdas/core/status-token.ts). */
   statusTokenSecret: (): Key => ({ pk: 'CONFIG#status-token-secret', sk: 'CONFIG' }),
@@ -181,6 +184,8 @@ export function requestToItem(request: HeraldRequest): Item {
   return {
     ...keys.request(request.id),
     ...request,
+    ...(request.payload !== undefined ? { payload: asDocumentValue(request.payload) } : {}),
+    ...(request.result !== undefined ? { result: asDocumentValue(request.result) } : {}),
     ...indexKeys.requestListing(request.merchantId, request.createdAt, request.id),
     ...(isTerminal(request.status) ? {} : indexKeys.requestStatus(request.id, request.status, sweepTimeOf(request))),
   };

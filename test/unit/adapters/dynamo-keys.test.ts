@@ -1,3 +1,4 @@
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   deliveryFromItem,
   deliveryToItem,
@@ -33,7 +34,15 @@ describe('the keys module', () => {
     const item = requestToItem(request);
     // FNV-1a of 'req_1' is 0xce9abdaf: shard 15 of the 16 list shards, 47 of the 128 status shards.
     expect(item).toMatchObject({ ...keys.request('req_1'), gsi1pk: 'MER#mer_a#15', gsi1sk: '2026-11-30T12:00:00.000Z#req_1', gsi2pk: 'STATUS#accepted#47' });
-    expect(requestFromItem({ ...item, expiresAt: 123 })).toEqual(request);
+    // As DynamoDB holds it: the item goes through the SDK's marshaller and back.
+    const stored = unmarshall(marshall(item, { removeUndefinedValues: true }));
+    expect(requestFromItem({ ...stored, expiresAt: 123 })).toEqual(request);
+  });
+
+  it('writes a payload whose member is named constructor as the map it is', () => {
+    const payload = { constructor: { name: 'String' }, list: [{ constructor: 1 }] };
+    const item = marshall(requestToItem({ ...request, payload }), { removeUndefinedValues: true });
+    expect(item.payload).toEqual({ M: { constructor: { M: { name: { S: 'String' } } }, list: { L: [{ M: { constructor: { N: '1' } } }] } } });
   });
 
   it('leaves a finished request out of the sweepers index', () => {
