@@ -239,6 +239,7 @@ export const routes: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/requests/{id}/cancel', function: 'cancel', authorized: true },
   { method: 'POST', path: '/v1/webhooks', function: 'webhooks', authorized: true },
   { method: 'GET', path: '/v1/webhooks', function: 'webhooks', authorized: true },
+  { method: 'POST', path: '/v1/webhooks/filter-test', function: 'webhooks', authorized: true },
   { method: 'GET', path: '/v1/webhooks/{id}', function: 'webhooks', authorized: true },
   { method: 'PATCH', path: '/v1/webhooks/{id}', function: 'webhooks', authorized: true },
   { method: 'DELETE', path: '/v1/webhooks/{id}', function: 'webhooks', authorized: true },

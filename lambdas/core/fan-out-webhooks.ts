@@ -5,8 +5,8 @@ import {
   deliveryIdOf,
   eventTypeOf,
   MAX_INLINE_PAYLOAD_BYTES,
-  requestEventBody,
-  subscribes,
+  requestEvent,
+  takesEvent,
   type Delivery,
   type DeliveryMessage,
 } from './webhooks';
@@ -36,13 +36,15 @@ export class WebhookFanOut implements RequestEventPublisher {
     if (request.webhookEvents === false) return;
     const type = eventTypeOf(request);
     if (!type) return;
+    const timestamp = request.updatedAt;
+    const event = requestEvent(request, type, timestamp);
+    // A filtered-out event costs nothing further: no message, so no delivery record either.
     const endpoints = (await this.deps.endpoints.listCached(request.merchantId)).filter(
-      (endpoint) => endpoint.status === 'enabled' && subscribes(endpoint, type),
+      (endpoint) => endpoint.status === 'enabled' && takesEvent(endpoint, event),
     );
     if (endpoints.length === 0) return;
 
-    const timestamp = request.updatedAt;
-    const payload = requestEventBody(request, type, timestamp);
+    const payload = JSON.stringify(event);
     const inline = Buffer.byteLength(payload) <= MAX_INLINE_PAYLOAD_BYTES;
     await this.deps.queue.send(
       endpoints.map((endpoint) => ({

@@ -64,6 +64,7 @@ export const webhookEndpoints = {
       url: input.url,
       ...(input.description !== undefined ? { description: input.description } : {}),
       ...(input.eventTypes ? { eventTypes: [...new Set(input.eventTypes)] } : {}),
+      ...(input.filter !== undefined ? { filter: input.filter } : {}),
       status: 'enabled',
       secret: { secret: generateSigningSecret(), createdAt: at },
       version: 1,
@@ -88,9 +89,10 @@ export const webhookEndpoints = {
     const current = await owned(deps, merchantId, id);
     if (patch.url !== undefined && patch.url !== current.url) await deps.checkUrl(patch.url);
     const at = clock(deps).toISOString();
-    const { description: _d, eventTypes: _e, disabledReason: _r, disabledAt: _a, failingSince: _f, ...rest } = current;
+    const { description: _d, eventTypes: _e, filter: _x, disabledReason: _r, disabledAt: _a, failingSince: _f, ...rest } = current;
     const description = patch.description === undefined ? current.description : (patch.description ?? undefined);
     const eventTypes = patch.eventTypes === undefined ? current.eventTypes : (patch.eventTypes ?? undefined);
+    const filter = patch.filter === undefined ? current.filter : (patch.filter ?? undefined);
     const disabled = patch.disabled ?? current.status === 'disabled';
     const stayDisabled = disabled && current.status === 'disabled';
     const next: WebhookEndpoint = {
@@ -98,6 +100,7 @@ export const webhookEndpoints = {
       url: patch.url ?? current.url,
       ...(description !== undefined ? { description } : {}),
       ...(eventTypes ? { eventTypes: [...new Set(eventTypes)] } : {}),
+      ...(filter !== undefined ? { filter } : {}),
       status: disabled ? 'disabled' : 'enabled',
       ...(stayDisabled
         ? { disabledReason: current.disabledReason ?? 'disabled by the merchant', disabledAt: current.disabledAt ?? at }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { HeraldRequest } from './request';
 import * as z from './schema';
+import { matchesFilter, parseFilter, type WebhookFilter } from './webhook-filter';
 
 /**
  * Webhook endpoints, the events Herald sends them and the deliveries that carry one event to one
@@ -35,6 +36,8 @@ export interface WebhookEndpoint {
   readonly description?: string;
   /** Absent: every event type. */
   readonly eventTypes?: readonly RequestEventType[];
+  /** Conditions on the event body (lambdas/core/webhook-filter.ts); absent: every event of its types. */
+  readonly filter?: WebhookFilter;
   readonly status: EndpointStatus;
   readonly disabledReason?: string;
   readonly disabledAt?: string;
@@ -61,6 +64,7 @@ export interface EndpointView {
   readonly url: string;
   readonly description?: string;
   readonly eventTypes: readonly string[];
+  readonly filter?: WebhookFilter;
   readonly disabled: boolean;
   readonly disabledReason?: string;
   readonly disabledAt?: string;
@@ -75,6 +79,7 @@ export function presentEndpoint(endpoint: EndpointSettings & { readonly secret?:
     url: endpoint.url,
     ...(endpoint.description !== undefined ? { description: endpoint.description } : {}),
     eventTypes: endpoint.eventTypes ?? [...REQUEST_EVENT_TYPES],
+    ...(endpoint.filter ? { filter: endpoint.filter } : {}),
     disabled: endpoint.status === 'disabled',
     ...(endpoint.disabledReason ? { disabledReason: endpoint.disabledReason } : {}),
     ...(endpoint.disabledAt ? { disabledAt: endpoint.disabledAt } : {}),
@@ -97,6 +102,24 @@ export function subscribes(endpoint: EndpointSettings, type: WebhookEventType): 
   return endpoint.eventTypes === undefined || endpoint.eventTypes.includes(type);
 }
 
+/** Whether an endpoint takes an event: its type is one the endpoint asks for and its body passes the endpoint's filter. */
+export function takesEvent(endpoint: EndpointSettings, event: RequestEvent): boolean {
+  return subscribes(endpoint, event.type) && (endpoint.filter === undefined || matchesFilter(endpoint.filter, event));
+}
+
+/** A filter from a request body: validated and bounded (`parseFilter`), or undefined when absent. */
+const filterSchema = z.unknown().check(
+  z.superRefine((value, ctx) => {
+    try {
+      parseFilter(value, '');
+    } catch (error) {
+      for (const issue of (error as { errors?: { path: string; message: string }[] }).errors ?? []) {
+        ctx.issues.push({ code: 'custom', message: issue.message, input: value, path: issue.path.split('/').slice(1) });
+      }
+    }
+  }),
+) as z.ZodMiniType<WebhookFilter>;
+
 const eventTypesSchema = z
   .array(z.enum(REQUEST_EVENT_TYPES, { error: `must be one of ${REQUEST_EVENT_TYPES.join(', ')}` }))
   .check(z.minLength(1, 'must name at least one event type'), z.maxLength(REQUEST_EVENT_TYPES.length));
@@ -105,6 +128,7 @@ export const createEndpointSchema = z.strictObject({
   url: z.string({ error: 'url is required and must be a string' }),
   description: z.optional(z.string().check(z.maxLength(500))),
   eventTypes: z.optional(eventTypesSchema),
+  filter: z.optional(filterSchema),
 });
 
 export const updateEndpointSchema = z
@@ -112,9 +136,10 @@ export const updateEndpointSchema = z
     url: z.optional(z.string()),
     description: z.optional(z.nullable(z.string().check(z.maxLength(500)))),
     eventTypes: z.optional(z.nullable(eventTypesSchema)),
+    filter: z.optional(z.nullable(filterSchema)),
     disabled: z.optional(z.boolean()),
   })
-  .check(z.refine((patch) => Object.keys(patch).length > 0, 'name at least one of url, description, eventTypes, disabled'));
+  .check(z.refine((patch) => Object.keys(patch).length > 0, 'name at least one of url, description, eventTypes, filter, disabled'));
 
 export const recoverSchema = z.strictObject({
   since: z.iso.datetime({ offset: true, error: 'since must be an ISO 8601 date-time' }),
@@ -280,9 +305,15 @@ export function eventTypeOf(request: HeraldRequest): RequestEventType | undefine
   return undefined;
 }
 
-/** The body of a request event, as receivers get it. */
-export function requestEventBody(request: HeraldRequest, type: RequestEventType, timestamp: string): string {
-  return JSON.stringify({
+/** A request event as receivers get it in full, and as filters see it. */
+export interface RequestEvent {
+  readonly type: RequestEventType;
+  readonly timestamp: string;
+  readonly data: Record<string, unknown>;
+}
+
+export function requestEvent(request: HeraldRequest, type: RequestEventType, timestamp: string): RequestEvent {
+  return {
     type,
     timestamp,
     data: {
@@ -294,7 +325,12 @@ export function requestEventBody(request: HeraldRequest, type: RequestEventType,
       createdAt: request.createdAt,
       updatedAt: request.updatedAt,
     },
-  });
+  };
+}
+
+/** The body of a request event, as receivers get it. */
+export function requestEventBody(request: HeraldRequest, type: RequestEventType, timestamp: string): string {
+  return JSON.stringify(requestEvent(request, type, timestamp));
 }
 
 /** The body of a `webhook.test` event: the same for every attempt of one test delivery. */

@@ -1,6 +1,7 @@
 import { webhookDefaults } from '../../lib/topology';
 import { NotFoundError } from '../core/errors';
 import { webhookEndpoints as use, type ManageWebhooksDependencies } from '../core/manage-webhooks';
+import { testFilter } from '../core/webhook-filter';
 import {
   deliveryQueue,
   deliveryStore,
@@ -13,6 +14,8 @@ import {
 import { empty, httpRoute, json, jsonBodyOf, merchantIdOf, type HttpEvent, type HttpResult } from './shared/http';
 
 const MAX_BODY_BYTES = 16 * 1024;
+/** A filter test carries a sample event, which may hold a whole result: more room than an endpoint's settings. */
+const MAX_FILTER_TEST_BYTES = 64 * 1024;
 const LIST_LIMIT = 100;
 
 type Route = (deps: ManageWebhooksDependencies, merchantId: string, event: HttpEvent, traceId: string) => Promise<HttpResult>;
@@ -28,6 +31,7 @@ const routes: Record<string, Route> = {
     return json(201, endpoint, { Location: `/v1/webhooks/${endpoint.id}` });
   },
   'GET /v1/webhooks': async (deps, merchantId) => json(200, { data: await use.list(deps, merchantId) }),
+  'POST /v1/webhooks/filter-test': async (_deps, _merchantId, event) => json(200, testFilter(jsonBodyOf(event, MAX_FILTER_TEST_BYTES))),
   'GET /v1/webhooks/{id}': async (deps, merchantId, event) => json(200, await use.get(deps, merchantId, id(event))),
   'PATCH /v1/webhooks/{id}': async (deps, merchantId, event) => json(200, await use.update(deps, merchantId, id(event), body(event))),
   'DELETE /v1/webhooks/{id}': async (deps, merchantId, event) => {

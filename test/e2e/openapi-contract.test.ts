@@ -50,6 +50,7 @@ const UNREACHABLE = new Set([
   'POST /v1/webhooks/{id}/recover 500',
   'GET /v1/requests/{id}/deliveries 500',
   'POST /v1/deliveries/{id}/retry 500',
+  'POST /v1/webhooks/filter-test 500',
 ]);
 
 const seen = new Set<string>();
@@ -344,6 +345,19 @@ describe('docs/openapi.yaml', () => {
     expect((await call('POST', `/v1/webhooks/${broken}/recover`, { apiKey, body: { since, pad: 'x'.repeat(17 * 1024) } })).status).toBe(413);
     expect((await call('POST', `/v1/webhooks/${unknown}/recover`, { apiKey, body: { since } })).status).toBe(404);
     expect((await call('POST', `/v1/webhooks/${broken}/recover`, { apiKey: null, body: { since } })).status).toBe(401);
+  });
+
+  it('describes the payload filter dry run', async () => {
+    const filter = { 'data.type': { $eq: 'order.process' }, 'data.result.total': { $gte: 100 } };
+    const event = { type: 'request.succeeded', data: { type: 'order.process', result: { total: 40 } } };
+    const failed = await call('POST', '/v1/webhooks/filter-test', { body: { filter, event } });
+    expect(failed.body).toEqual({ matches: false, failedAt: 'data.result.total' });
+    const matched = await call('POST', '/v1/webhooks/filter-test', { body: { filter, event: { ...event, data: { type: 'order.process', result: { total: 100 } } } } });
+    expect(matched.body).toEqual({ matches: true });
+    expect((await call('POST', '/v1/webhooks/filter-test', { body: { filter: { 'data.type': { $like: 'x' } }, event } })).status).toBe(400);
+    expect((await call('POST', '/v1/webhooks/filter-test', { body: { filter, event }, apiKey: null })).status).toBe(401);
+    expect((await call('POST', '/v1/webhooks/filter-test', { body: { filter, event: { blob: 'x'.repeat(70_000) } } })).status).toBe(413);
+    expect((await call('POST', '/v1/webhooks/filter-test', { body: 'filter=1', headers: { 'content-type': 'text/plain' } })).status).toBe(415);
   });
 
   it('describes the status stream', async () => {

@@ -1,0 +1,127 @@
+import { Webhook } from 'standardwebhooks';
+import { dynamoClient } from '../../lambdas/adapters/aws-clients';
+import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
+import type { LocalRuntime } from '../../lib/local/runtime';
+import { apiClient, eventually, startTestRuntime } from '../support/local-runtime';
+import { startReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver';
+
+/**
+ * The endpoint features beyond plain delivery, through the whole local runtime: real HTTP
+ * receivers on loopback, the real handlers, DynamoDB Local and fauxqs.
+ */
+const RETRY_SCALE = 0.0001;
+
+let runtime: LocalRuntime;
+const receivers: WebhookReceiver[] = [];
+
+beforeAll(async () => {
+  runtime = await startTestRuntime('webhook-features', { retryScale: RETRY_SCALE });
+});
+
+afterAll(async () => {
+  await Promise.all(receivers.map((receiver) => receiver.close()));
+  await runtime?.stop();
+});
+
+async function receiver(...args: Parameters<typeof startReceiver>): Promise<WebhookReceiver> {
+  const started = await startReceiver(...args);
+  receivers.push(started);
+  return started;
+}
+
+let merchants = 0;
+/** A merchant of its own per test, so one test's endpoints never receive another's events. */
+async function newMerchant() {
+  const store = new DynamoMerchantStore(dynamoClient(), runtime.resources.tableName);
+  const merchant = await store.createMerchant({ name: `Feature merchant ${++merchants}` });
+  const { key } = await store.createApiKey(merchant.id);
+  return { id: merchant.id, api: apiClient(runtime, key) };
+}
+
+type Api = ReturnType<typeof apiClient>;
+
+async function register(api: Api, url: string, extra: Record<string, unknown> = {}) {
+  const created = await api('POST', '/v1/webhooks', { body: { url, ...extra } });
+  expect(created.status).toBe(201);
+  return created.body as { id: string; secret: string; [key: string]: unknown };
+}
+
+async function finishRequest(api: Api, type: 'demo.sleep' | 'demo.fail', key: string, payload: Record<string, unknown> = {}) {
+  const submitted = await api('POST', '/v1/requests', {
+    body: { type, payload: type === 'demo.sleep' ? { ms: 1, ...payload } : payload },
+    headers: { 'idempotency-key': key },
+  });
+  expect(submitted.status).toBe(202);
+  const id = submitted.body!.id as string;
+  await eventually(async () => {
+    const polled = await api('GET', `/v1/requests/${id}`);
+    return polled.body?.status === 'succeeded' || polled.body?.status === 'failed' ? true : undefined;
+  }, 30_000);
+  return id;
+}
+
+async function deliveriesOf(api: Api, requestId: string) {
+  const listed = await api('GET', `/v1/requests/${requestId}/deliveries`);
+  expect(listed.status).toBe(200);
+  return listed.body!.data as { id: string; state: string; endpointId: string; attempts: Record<string, unknown>[] }[];
+}
+
+const headersOf = (received: ReceivedWebhook) => {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(received.headers)) headers[name] = String(value);
+  return headers;
+};
+
+describe('payload filters', () => {
+  it('sends nothing, and records no delivery, for an event the filter refuses, and sends what it takes', async () => {
+    const { api } = await newMerchant();
+    const failuresOnly = await receiver();
+    const everything = await receiver();
+    const filtered = await register(api, failuresOnly.url, { filter: { 'data.status': { $eq: 'failed' }, 'data.type': { $startsWith: 'demo.' } } });
+    expect(filtered.filter).toEqual({ 'data.status': { $eq: 'failed' }, 'data.type': { $startsWith: 'demo.' } });
+    const control = await register(api, everything.url);
+
+    const succeededId = await finishRequest(api, 'demo.sleep', 'filter-succeeded');
+    await everything.waitFor(1);
+    const recorded = await eventually(async () => {
+      const listed = await deliveriesOf(api, succeededId);
+      return listed.length > 0 && listed.every((d) => d.state === 'succeeded') ? listed : undefined;
+    });
+    expect(recorded.map((d) => d.endpointId)).toEqual([control.id]);
+
+    // The failed request's event is sent after the succeeded one's fan-out, so had the first gone to
+    // the filtered endpoint it would have arrived there before this one.
+    const failedId = await finishRequest(api, 'demo.fail', 'filter-failed');
+    const [received] = await failuresOnly.waitFor(1);
+    expect(JSON.parse(received!.body)).toMatchObject({ type: 'request.failed', data: { id: failedId } });
+    expect(failuresOnly.received).toHaveLength(1);
+  });
+
+  it('refuses a filter with an unknown operator with a problem naming its path, and stores nothing', async () => {
+    const { api } = await newMerchant();
+    const refused = await api('POST', '/v1/webhooks', { body: { url: 'http://127.0.0.1:9/hook', filter: { 'data.total': { $between: [1, 2] } } } });
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(refused.body).toMatchObject({ status: 400, errors: [{ path: '/filter/data.total', message: expect.stringContaining('unknown operator $between') }] });
+    expect((await api('GET', '/v1/webhooks')).body!.data).toEqual([]);
+  });
+
+  it('changes and clears a filter with PATCH', async () => {
+    const { api } = await newMerchant();
+    const endpoint = await register(api, 'http://127.0.0.1:9/hook');
+    const changed = await api('PATCH', `/v1/webhooks/${endpoint.id}`, { body: { filter: { $or: [{ 'data.type': { $eq: 'a' } }, { 'data.type': { $eq: 'b' } }] } } });
+    expect(changed.status).toBe(200);
+    expect(changed.body!.filter).toEqual({ $or: [{ 'data.type': { $eq: 'a' } }, { 'data.type': { $eq: 'b' } }] });
+    const cleared = await api('PATCH', `/v1/webhooks/${endpoint.id}`, { body: { filter: null } });
+    expect(cleared.body!.filter).toBeUndefined();
+  });
+
+  it('answers a dry run with where the event failed', async () => {
+    const { api } = await newMerchant();
+    const answer = await api('POST', '/v1/webhooks/filter-test', {
+      body: { filter: { $and: [{ type: { $eq: 'request.succeeded' } }, { 'data.result.total': { $gte: 100 } }] }, event: { type: 'request.succeeded', data: { result: { total: 99 } } } },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({ matches: false, failedAt: '$and[1].data.result.total' });
+  });
+});
