@@ -55,6 +55,8 @@ export const ENV = {
   /** Seconds after which an enqueue mark is distrusted and the request is re-enqueued anyway. */
   sweepStaleEnqueueAfterSeconds: 'HERALD_SWEEP_STALE_ENQUEUE_AFTER_SECONDS',
   deliveriesQueueUrl: 'HERALD_DELIVERIES_QUEUE_URL',
+  /** The API's public base URL, from which thin webhook events link to their request (the stack sets the HTTP API's URL). */
+  publicApiUrl: 'HERALD_PUBLIC_API_URL',
   /** Comma-separated exact hosts webhooks may target; when set, every other host is refused (https and public addresses still required). */
   allowedWebhookHosts: 'HERALD_ALLOWED_WEBHOOK_HOSTS',
   /** Local runtime only: comma-separated hosts of receivers on this machine, allowed plain http and loopback addresses. The stack refuses it. */

@@ -15,13 +15,15 @@ import {
   newDeliveryOf,
   type AttemptRecord,
   type Delivery,
-  requestEventBody,
+  eventBodyFor,
+  requestEvent,
   testEventBody,
   TEST_EVENT_TYPE,
   type AttemptErrorCode,
   type DeliveryAttempt,
   type DeliveryMessage,
   type RequestEventType,
+  type RequestUrlOf,
   type WebhookEndpoint,
 } from './webhooks';
 
@@ -97,6 +99,8 @@ export interface DeliverDependencies extends AttemptDependencies {
   readonly queue: DeliveryQueue;
   readonly notifier: MerchantNotifier;
   readonly loadRequest: (id: string) => Promise<HeraldRequest | undefined>;
+  /** Where thin events tell receivers to fetch the request. */
+  readonly requestUrlOf?: RequestUrlOf;
   readonly schedule: RetrySchedule;
   /** The queue's maxReceiveCount: the attempt on this receive is the last one. */
   readonly maxAttempts: number;
@@ -162,7 +166,7 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
   const endpoint = await deps.endpoints.getCached(message.merchantId, message.endpointId);
   if (!endpoint) return drop(deps, message, existing, 'the endpoint was deleted');
   if (endpoint.status === 'disabled') return drop(deps, message, existing, `the endpoint is disabled (${endpoint.disabledReason ?? 'no reason given'})`);
-  const body = message.payload ?? (await rebuildBody(deps, message));
+  const body = message.payload ?? (await rebuildBody(deps, endpoint, message));
   if (body === undefined) return drop(deps, message, existing, 'the request no longer exists');
 
   const { attempt, result } = await attemptDelivery(deps, endpoint, { id: message.deliveryId, traceId: message.traceId }, body, received.receiveCount);
@@ -245,11 +249,12 @@ export function retryAfterSeconds(value: string, now = Date.now()): number | und
   return Number.isNaN(date) ? undefined : Math.max(Math.ceil((date - now) / 1000), 0);
 }
 
-async function rebuildBody(deps: DeliverDependencies, message: DeliveryMessage): Promise<string | undefined> {
+/** The body of a message that does not carry it (too large, or a later round): in the endpoint's payload mode now. */
+async function rebuildBody(deps: DeliverDependencies, endpoint: WebhookEndpoint, message: DeliveryMessage): Promise<string | undefined> {
   if (message.eventType === TEST_EVENT_TYPE) return testEventBody(message.endpointId, message.subjectId, message.eventTimestamp);
   const request = await deps.loadRequest(message.subjectId);
   if (!request) return undefined;
-  return requestEventBody(request, message.eventType as RequestEventType, message.eventTimestamp);
+  return eventBodyFor(endpoint, requestEvent(request, message.eventType as RequestEventType, message.eventTimestamp), deps.requestUrlOf);
 }
 
 async function drop(deps: DeliverDependencies, message: DeliveryMessage, existing: boolean, reason: string): Promise<DeliverOutcome> {

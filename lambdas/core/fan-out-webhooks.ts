@@ -4,8 +4,10 @@ import type { DeliveryQueue, WebhookEndpointStore } from './webhook-ports';
 import {
   deliveryIdOf,
   eventTypeOf,
+  eventBodyFor,
   MAX_INLINE_PAYLOAD_BYTES,
   requestEvent,
+  type RequestUrlOf,
   takesEvent,
   type Delivery,
   type DeliveryMessage,
@@ -14,6 +16,8 @@ import {
 export interface WebhookFanOutDependencies {
   readonly endpoints: WebhookEndpointStore;
   readonly queue: DeliveryQueue;
+  /** Where thin events tell receivers to fetch the request. */
+  readonly requestUrlOf?: RequestUrlOf;
 }
 
 /**
@@ -44,10 +48,12 @@ export class WebhookFanOut implements RequestEventPublisher {
     );
     if (endpoints.length === 0) return;
 
-    const payload = JSON.stringify(event);
-    const inline = Buffer.byteLength(payload) <= MAX_INLINE_PAYLOAD_BYTES;
+    const full = JSON.stringify(event);
     await this.deps.queue.send(
-      endpoints.map((endpoint) => ({
+      endpoints.map((endpoint) => {
+        const payload = eventBodyFor(endpoint, event, this.deps.requestUrlOf, full);
+        const inline = Buffer.byteLength(payload) <= MAX_INLINE_PAYLOAD_BYTES;
+        return {
         deliveryId: deliveryIdOf(request.id, endpoint.id, type),
         merchantId: request.merchantId,
         endpointId: endpoint.id,
@@ -57,7 +63,8 @@ export class WebhookFanOut implements RequestEventPublisher {
         round: 1,
         ...(inline ? { payload } : {}),
         ...(request.traceId ? { traceId: request.traceId } : {}),
-      })),
+        };
+      }),
     );
   }
 }

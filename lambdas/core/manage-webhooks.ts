@@ -65,6 +65,7 @@ export const webhookEndpoints = {
       ...(input.description !== undefined ? { description: input.description } : {}),
       ...(input.eventTypes ? { eventTypes: [...new Set(input.eventTypes)] } : {}),
       ...(input.filter !== undefined ? { filter: input.filter } : {}),
+      ...(input.payloadMode === 'thin' ? { payloadMode: input.payloadMode } : {}),
       status: 'enabled',
       secret: { secret: generateSigningSecret(), createdAt: at },
       version: 1,
@@ -101,6 +102,7 @@ export const webhookEndpoints = {
       ...(description !== undefined ? { description } : {}),
       ...(eventTypes ? { eventTypes: [...new Set(eventTypes)] } : {}),
       ...(filter !== undefined ? { filter } : {}),
+      ...(patch.payloadMode !== undefined ? { payloadMode: patch.payloadMode } : {}),
       status: disabled ? 'disabled' : 'enabled',
       ...(stayDisabled
         ? { disabledReason: current.disabledReason ?? 'disabled by the merchant', disabledAt: current.disabledAt ?? at }

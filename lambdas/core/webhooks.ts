@@ -29,6 +29,10 @@ export interface SigningSecret {
 
 export type EndpointStatus = 'enabled' | 'disabled';
 
+/** What an endpoint's events carry: the whole request event, or only what identifies it and where to fetch it. */
+export const PAYLOAD_MODES = ['full', 'thin'] as const;
+export type PayloadMode = (typeof PAYLOAD_MODES)[number];
+
 export interface WebhookEndpoint {
   readonly id: string;
   readonly merchantId: string;
@@ -38,6 +42,8 @@ export interface WebhookEndpoint {
   readonly eventTypes?: readonly RequestEventType[];
   /** Conditions on the event body (lambdas/core/webhook-filter.ts); absent: every event of its types. */
   readonly filter?: WebhookFilter;
+  /** Absent: `full`. */
+  readonly payloadMode?: PayloadMode;
   readonly status: EndpointStatus;
   readonly disabledReason?: string;
   readonly disabledAt?: string;
@@ -65,6 +71,7 @@ export interface EndpointView {
   readonly description?: string;
   readonly eventTypes: readonly string[];
   readonly filter?: WebhookFilter;
+  readonly payloadMode: PayloadMode;
   readonly disabled: boolean;
   readonly disabledReason?: string;
   readonly disabledAt?: string;
@@ -80,6 +87,7 @@ export function presentEndpoint(endpoint: EndpointSettings & { readonly secret?:
     ...(endpoint.description !== undefined ? { description: endpoint.description } : {}),
     eventTypes: endpoint.eventTypes ?? [...REQUEST_EVENT_TYPES],
     ...(endpoint.filter ? { filter: endpoint.filter } : {}),
+    payloadMode: endpoint.payloadMode ?? 'full',
     disabled: endpoint.status === 'disabled',
     ...(endpoint.disabledReason ? { disabledReason: endpoint.disabledReason } : {}),
     ...(endpoint.disabledAt ? { disabledAt: endpoint.disabledAt } : {}),
@@ -107,6 +115,8 @@ export function takesEvent(endpoint: EndpointSettings, event: RequestEvent): boo
   return subscribes(endpoint, event.type) && (endpoint.filter === undefined || matchesFilter(endpoint.filter, event));
 }
 
+const payloadModeSchema = z.enum(PAYLOAD_MODES, { error: `must be one of ${PAYLOAD_MODES.join(', ')}` });
+
 /** A filter from a request body: validated and bounded (`parseFilter`), or undefined when absent. */
 const filterSchema = z.unknown().check(
   z.superRefine((value, ctx) => {
@@ -129,6 +139,7 @@ export const createEndpointSchema = z.strictObject({
   description: z.optional(z.string().check(z.maxLength(500))),
   eventTypes: z.optional(eventTypesSchema),
   filter: z.optional(filterSchema),
+  payloadMode: z.optional(payloadModeSchema),
 });
 
 export const updateEndpointSchema = z
@@ -137,9 +148,10 @@ export const updateEndpointSchema = z
     description: z.optional(z.nullable(z.string().check(z.maxLength(500)))),
     eventTypes: z.optional(z.nullable(eventTypesSchema)),
     filter: z.optional(z.nullable(filterSchema)),
+    payloadMode: z.optional(payloadModeSchema),
     disabled: z.optional(z.boolean()),
   })
-  .check(z.refine((patch) => Object.keys(patch).length > 0, 'name at least one of url, description, eventTypes, filter, disabled'));
+  .check(z.refine((patch) => Object.keys(patch).length > 0, 'name at least one of url, description, eventTypes, filter, payloadMode, disabled'));
 
 export const recoverSchema = z.strictObject({
   since: z.iso.datetime({ offset: true, error: 'since must be an ISO 8601 date-time' }),
@@ -331,6 +343,27 @@ export function requestEvent(request: HeraldRequest, type: RequestEventType, tim
 /** The body of a request event, as receivers get it. */
 export function requestEventBody(request: HeraldRequest, type: RequestEventType, timestamp: string): string {
   return JSON.stringify(requestEvent(request, type, timestamp));
+}
+
+/** Where a request can be fetched with the merchant's API key: the API's `GET /v1/requests/{id}`. */
+export type RequestUrlOf = (requestId: string) => string;
+/** The link where no public API URL is known: the path, relative to the API the merchant calls. */
+export const requestPathOf: RequestUrlOf = (requestId) => `/v1/requests/${requestId}`;
+
+/**
+ * A thin event (Stripe's name): what identifies the event and its request, its times, and the
+ * URL to fetch the request from, never its payload, result or error, so a receiver that must not
+ * hold that data fetches it with its own key when it needs it.
+ */
+export function thinRequestEvent(event: RequestEvent, requestUrlOf: RequestUrlOf) {
+  const { id, type, status, createdAt, updatedAt } = event.data as Record<string, string>;
+  return { type: event.type, timestamp: event.timestamp, data: { id, type, status, createdAt, updatedAt, url: requestUrlOf(id!) } };
+}
+
+/** The body an endpoint gets for a request event, in its payload mode. */
+export function eventBodyFor(endpoint: Pick<EndpointSettings, 'payloadMode'>, event: RequestEvent, requestUrlOf: RequestUrlOf = requestPathOf, fullBody?: string): string {
+  if (endpoint.payloadMode === 'thin') return JSON.stringify(thinRequestEvent(event, requestUrlOf));
+  return fullBody ?? JSON.stringify(event);
 }
 
 /** The body of a `webhook.test` event: the same for every attempt of one test delivery. */

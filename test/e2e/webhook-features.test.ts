@@ -125,3 +125,41 @@ describe('payload filters', () => {
     expect(answer.body).toEqual({ matches: false, failedAt: '$and[1].data.result.total' });
   });
 });
+
+describe('thin events', () => {
+  it('sends a thin endpoint the event without payload or result, with the URL that fetches the request, signed as usual', async () => {
+    const { api } = await newMerchant();
+    const thinHook = await receiver();
+    const fullHook = await receiver();
+    const thin = await register(api, thinHook.url, { payloadMode: 'thin' });
+    expect(thin.payloadMode).toBe('thin');
+    await register(api, fullHook.url);
+    const requestId = await finishRequest(api, 'demo.sleep', 'thin-1', { secretNote: 'not for the receiver' });
+
+    const [received] = await thinHook.waitFor(1);
+    const event = new Webhook(thin.secret).verify(received!.body, headersOf(received!)) as Record<string, any>;
+    expect(event).toEqual({
+      type: 'request.succeeded',
+      timestamp: expect.any(String),
+      data: { id: requestId, type: 'demo.sleep', status: 'succeeded', createdAt: expect.any(String), updatedAt: expect.any(String), url: `${runtime.url}/v1/requests/${requestId}` },
+    });
+    expect(received!.body).not.toContain('sleptMs');
+    expect(received!.body).not.toContain('not for the receiver');
+
+    // The link works with the merchant's key, and holds the result the event left out.
+    const fetched = await api('GET', new URL(event.data.url).pathname);
+    expect(fetched.body).toMatchObject({ id: requestId, status: 'succeeded', result: { sleptMs: expect.any(Number) } });
+    const [full] = await fullHook.waitFor(1);
+    expect(JSON.parse(full!.body).data.result).toEqual(fetched.body!.result);
+  });
+
+  it('switches an endpoint between full and thin with PATCH and refuses an unknown mode', async () => {
+    const { api } = await newMerchant();
+    const endpoint = await register(api, 'http://127.0.0.1:9/hook');
+    expect(endpoint.payloadMode).toBe('full');
+    expect((await api('PATCH', `/v1/webhooks/${endpoint.id}`, { body: { payloadMode: 'thin' } })).body!.payloadMode).toBe('thin');
+    const refused = await api('PATCH', `/v1/webhooks/${endpoint.id}`, { body: { payloadMode: 'slim' } });
+    expect(refused.status).toBe(400);
+    expect(refused.body!.errors).toEqual([{ path: '/payloadMode', message: 'must be one of full, thin' }]);
+  });
+});

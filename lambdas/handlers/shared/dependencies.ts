@@ -176,7 +176,15 @@ export const notifierDependencies = /* @__PURE__ */ perContainer(
   }),
 );
 
-const webhookFanOut = /* @__PURE__ */ perContainer(() => new WebhookFanOut({ endpoints: webhookEndpointStore(), queue: deliveryQueue() }));
+/**
+ * Where thin events link to: `GET /v1/requests/{id}` under the API's public URL, or the path
+ * alone where no URL is configured.
+ */
+export function requestUrlOf(requestId: string): string {
+  return `${(process.env[ENV.publicApiUrl] ?? '').replace(/\/+$/, '')}/v1/requests/${requestId}`;
+}
+
+const webhookFanOut = /* @__PURE__ */ perContainer(() => new WebhookFanOut({ endpoints: webhookEndpointStore(), queue: deliveryQueue(), requestUrlOf }));
 
 // Each side's adapters are built only once a request ends.
 const requestFinishedPublisher = /* @__PURE__ */ everyPublisher([
