@@ -1,4 +1,4 @@
-import { Webhook } from 'standardwebhooks';
+import { signWith } from './webhook-signatures';
 import type { RetrySchedule } from './retry-schedule';
 import { backoffDelaySeconds } from './backoff';
 import type { MerchantNotifier } from './ports';
@@ -44,14 +44,15 @@ export interface WebhookTransport {
 
 /**
  * Standard Webhooks headers for one attempt: `webhook-id` (the delivery id, the same on every
- * attempt so receivers can dedupe), the attempt's timestamp, and one `v1,` signature per active
- * secret, space-separated, so a receiver holding either secret verifies during a rotation.
+ * attempt so receivers can dedupe), the attempt's timestamp, and one signature per active secret
+ * (`v1,` for a `whsec_` secret, `v1a,` for a `whsk_` key), space-separated, so a receiver holding
+ * either secret or public key verifies during a rotation.
  */
 export function signatureHeaders(secrets: readonly string[], id: string, at: Date, body: string): Record<string, string> {
   return {
     'webhook-id': id,
     'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-    'webhook-signature': secrets.map((secret) => new Webhook(secret).sign(id, at, body)).join(' '),
+    'webhook-signature': secrets.map((secret) => signWith(secret, id, at, body)).join(' '),
   };
 }
 

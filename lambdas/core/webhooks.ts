@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { HeraldRequest } from './request';
 import * as z from './schema';
 import { matchesFilter, parseFilter, type WebhookFilter } from './webhook-filter';
+import { generateKeyPair, publishedKeyOf, SIGNATURE_SCHEMES, type PublishedKey, type SignatureScheme } from './webhook-signatures';
 
 /**
  * Webhook endpoints, the events Herald sends them and the deliveries that carry one event to one
@@ -44,6 +45,12 @@ export interface WebhookEndpoint {
   readonly filter?: WebhookFilter;
   /** Absent: `full`. */
   readonly payloadMode?: PayloadMode;
+  /** Absent: `v1`. Chosen at registration: rotation keeps the scheme. */
+  readonly signatureScheme?: SignatureScheme;
+  /** `v1a` only: the public half of the current secret key (`whpk_…`); public, so kept with the settings. */
+  readonly publicKey?: string;
+  /** `v1a` only: the rotated-out key's public half, published until the old key stops signing. */
+  readonly previousPublicKey?: { readonly key: string; readonly expiresAt: string };
   readonly status: EndpointStatus;
   readonly disabledReason?: string;
   readonly disabledAt?: string;
@@ -72,6 +79,8 @@ export interface EndpointView {
   readonly eventTypes: readonly string[];
   readonly filter?: WebhookFilter;
   readonly payloadMode: PayloadMode;
+  readonly signatureScheme: SignatureScheme;
+  readonly publicKey?: string;
   readonly disabled: boolean;
   readonly disabledReason?: string;
   readonly disabledAt?: string;
@@ -88,13 +97,31 @@ export function presentEndpoint(endpoint: EndpointSettings & { readonly secret?:
     eventTypes: endpoint.eventTypes ?? [...REQUEST_EVENT_TYPES],
     ...(endpoint.filter ? { filter: endpoint.filter } : {}),
     payloadMode: endpoint.payloadMode ?? 'full',
+    signatureScheme: endpoint.signatureScheme ?? 'v1',
+    ...(endpoint.publicKey ? { publicKey: endpoint.publicKey } : {}),
     disabled: endpoint.status === 'disabled',
     ...(endpoint.disabledReason ? { disabledReason: endpoint.disabledReason } : {}),
     ...(endpoint.disabledAt ? { disabledAt: endpoint.disabledAt } : {}),
     createdAt: endpoint.createdAt,
     updatedAt: endpoint.updatedAt,
-    ...(options.withSecret && endpoint.secret ? { secret: endpoint.secret.secret } : {}),
+    // A v1a secret key never leaves Herald: the merchant gets the public key instead.
+    ...(options.withSecret && endpoint.secret && endpoint.signatureScheme !== 'v1a' ? { secret: endpoint.secret.secret } : {}),
   };
+}
+
+/** A fresh signing secret of an endpoint's scheme, and for `v1a` the public key that goes with it. */
+export function newSigningSecret(scheme: SignatureScheme | undefined, createdAt: string): { secret: SigningSecret; publicKey?: string } {
+  if (scheme !== 'v1a') return { secret: { secret: generateSigningSecret(), createdAt } };
+  const pair = generateKeyPair();
+  return { secret: { secret: pair.secretKey, createdAt }, publicKey: pair.publicKey };
+}
+
+/** The public keys a `v1a` endpoint signs with now: the current one, and the rotated-out one until it expires. */
+export function publishedKeysOf(endpoint: EndpointSettings, now: Date): PublishedKey[] {
+  if (endpoint.signatureScheme !== 'v1a' || !endpoint.publicKey) return [];
+  const previous = endpoint.previousPublicKey;
+  const keepPrevious = previous !== undefined && previous.expiresAt > now.toISOString();
+  return [publishedKeyOf(endpoint.publicKey), ...(keepPrevious ? [publishedKeyOf(previous.key, previous.expiresAt)] : [])];
 }
 
 /** The secrets that sign right now: the current one, and the previous one until it expires. */
@@ -140,6 +167,7 @@ export const createEndpointSchema = z.strictObject({
   eventTypes: z.optional(eventTypesSchema),
   filter: z.optional(filterSchema),
   payloadMode: z.optional(payloadModeSchema),
+  signatureScheme: z.optional(z.enum(SIGNATURE_SCHEMES, { error: `must be one of ${SIGNATURE_SCHEMES.join(', ')}` })),
 });
 
 export const updateEndpointSchema = z

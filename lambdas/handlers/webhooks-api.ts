@@ -48,8 +48,17 @@ const routes: Record<string, Route> = {
   'POST /v1/deliveries/{id}/retry': async (deps, merchantId, event) => json(202, await use.retryDelivery(deps, merchantId, id(event))),
 };
 
+/** Public routes, answered without an API key. */
+const publicRoutes: Record<string, (deps: ManageWebhooksDependencies, event: HttpEvent) => Promise<HttpResult>> = {
+  // Keys change only on rotation, and an old one stays valid for a day: a short cache spares the table.
+  'GET /v1/webhook-keys/{merchantId}': async (deps, event) =>
+    json(200, await use.publicKeys(deps, event.pathParameters?.merchantId ?? ''), { 'Cache-Control': 'public, max-age=300' }),
+};
+
 /** The merchant's webhook API: endpoints, secrets, test events, delivery logs, retries and recovery. */
 export const handler = httpRoute(async (event, { traceId }) => {
+  const publicRoute = publicRoutes[event.routeKey];
+  if (publicRoute) return publicRoute(dependencies(), event);
   const merchantId = merchantIdOf(event);
   const route = routes[event.routeKey];
   if (!route) throw new NotFoundError(`No route ${event.routeKey}`);

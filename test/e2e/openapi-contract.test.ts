@@ -51,6 +51,7 @@ const UNREACHABLE = new Set([
   'GET /v1/requests/{id}/deliveries 500',
   'POST /v1/deliveries/{id}/retry 500',
   'POST /v1/webhooks/filter-test 500',
+  'GET /v1/webhook-keys/{merchantId} 500',
 ]);
 
 const seen = new Set<string>();
@@ -74,6 +75,12 @@ async function newMerchantKey(): Promise<string> {
   const store = new DynamoMerchantStore(dynamoClient(), runtime.resources.tableName);
   const merchant = await store.createMerchant({ name: `Contract merchant ${++merchants}` });
   return (await store.createApiKey(merchant.id)).key;
+}
+
+/** The merchant an API key belongs to, as the operator's store knows it. */
+async function merchantOf(apiKey: string): Promise<string> {
+  const store = new DynamoMerchantStore(dynamoClient(), runtime.resources.tableName);
+  return (await store.findActiveApiKey(apiKey))!.merchantId;
 }
 
 async function receiver(...args: Parameters<typeof startReceiver>): Promise<WebhookReceiver> {
@@ -358,6 +365,17 @@ describe('docs/openapi.yaml', () => {
     expect((await call('POST', '/v1/webhooks/filter-test', { body: { filter, event }, apiKey: null })).status).toBe(401);
     expect((await call('POST', '/v1/webhooks/filter-test', { body: { filter, event: { blob: 'x'.repeat(70_000) } } })).status).toBe(413);
     expect((await call('POST', '/v1/webhooks/filter-test', { body: 'filter=1', headers: { 'content-type': 'text/plain' } })).status).toBe(415);
+  });
+
+  it('describes the public keys of v1a endpoints', async () => {
+    const apiKey = await newMerchantKey();
+    const created = await call('POST', '/v1/webhooks', { apiKey, body: { url: 'http://127.0.0.1:9/hook', signatureScheme: 'v1a', payloadMode: 'thin' } });
+    expect(created.status).toBe(201);
+    const merchantId = await merchantOf(apiKey);
+    expect((await call('POST', `/v1/webhooks/${created.body.id}/rotate-secret`, { apiKey })).status).toBe(200);
+    const keys = await call('GET', `/v1/webhook-keys/${merchantId}`, { apiKey: null });
+    expect(keys.body.keys).toHaveLength(2);
+    expect((await call('GET', '/v1/webhook-keys/not-a-merchant', { apiKey: null })).status).toBe(404);
   });
 
   it('describes the status stream', async () => {

@@ -1,3 +1,4 @@
+import { createPublicKey, generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
@@ -161,5 +162,78 @@ describe('thin events', () => {
     const refused = await api('PATCH', `/v1/webhooks/${endpoint.id}`, { body: { payloadMode: 'slim' } });
     expect(refused.status).toBe(400);
     expect(refused.body!.errors).toEqual([{ path: '/payloadMode', message: 'must be one of full, thin' }]);
+  });
+});
+
+describe('asymmetric signatures (v1a)', () => {
+  /** What a receiver does by the spec's text: verify each `v1a,` signature of `id.timestamp.body` with an ed25519 public key. */
+  function verifiesWith(publicKey: KeyObject, received: ReceivedWebhook): boolean {
+    const id = String(received.headers['webhook-id']);
+    const timestamp = String(received.headers['webhook-timestamp']);
+    const signed = Buffer.from(`${id}.${timestamp}.${received.body}`, 'utf8');
+    return String(received.headers['webhook-signature'])
+      .split(' ')
+      .filter((entry) => entry.startsWith('v1a,'))
+      .some((entry) => verify(null, signed, publicKey, Buffer.from(entry.slice('v1a,'.length), 'base64')));
+  }
+  const fromWhpk = (whpk: string) => createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(whpk.slice('whpk_'.length), 'base64').toString('base64url') }, format: 'jwk' });
+  const fromJwk = (jwk: Record<string, string>) => createPublicKey({ key: { kty: jwk.kty!, crv: jwk.crv!, x: jwk.x! }, format: 'jwk' });
+
+  async function publishedKeys(merchantId: string) {
+    const response = await fetch(`${runtime.url}/v1/webhook-keys/${merchantId}`);
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { keys: Record<string, string>[] }).keys;
+  }
+
+  it('signs with a key whose public half, published without an API key, verifies it; any other key fails', async () => {
+    const { id: merchantId, api } = await newMerchant();
+    const hook = await receiver();
+    const endpoint = await register(api, hook.url, { signatureScheme: 'v1a' });
+    expect(endpoint.signatureScheme).toBe('v1a');
+    expect(endpoint.publicKey).toMatch(/^whpk_[A-Za-z0-9+/]{43}=$/);
+    expect(endpoint.secret).toBeUndefined();
+
+    const keys = await publishedKeys(merchantId);
+    expect(keys).toEqual([expect.objectContaining({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig', whpk: endpoint.publicKey })]);
+
+    await finishRequest(api, 'demo.sleep', 'v1a-1');
+    const [received] = await hook.waitFor(1);
+    expect(String(received!.headers['webhook-signature'])).toMatch(/^v1a,[A-Za-z0-9+/]{86}==$/);
+    expect(verifiesWith(fromJwk(keys[0]!), received!)).toBe(true);
+    expect(verifiesWith(fromWhpk(endpoint.publicKey as string), received!)).toBe(true);
+    expect(verifiesWith(generateKeyPairSync('ed25519').publicKey, received!)).toBe(false);
+    // The same signature over a changed body fails too.
+    expect(verifiesWith(fromJwk(keys[0]!), { ...received!, body: received!.body.replace('succeeded', 'failed') })).toBe(false);
+  });
+
+  it('keeps signing with the rotated-out key, and publishing it, for its overlap', async () => {
+    const { id: merchantId, api } = await newMerchant();
+    const hook = await receiver();
+    const endpoint = await register(api, hook.url, { signatureScheme: 'v1a' });
+    const rotated = await api('POST', `/v1/webhooks/${endpoint.id}/rotate-secret`);
+    expect(rotated.status).toBe(200);
+    expect(rotated.body).toMatchObject({ signatureScheme: 'v1a', publicKey: expect.stringMatching(/^whpk_/), previousSecretExpiresAt: expect.any(String) });
+    expect(rotated.body!.secret).toBeUndefined();
+    expect(rotated.body!.publicKey).not.toBe(endpoint.publicKey);
+
+    const keys = await publishedKeys(merchantId);
+    expect(keys.map((key) => key.whpk)).toEqual([rotated.body!.publicKey, endpoint.publicKey]);
+    expect(keys[1]!.expiresAt).toBe(rotated.body!.previousSecretExpiresAt);
+
+    await finishRequest(api, 'demo.sleep', 'v1a-rotated');
+    const [received] = await hook.waitFor(1);
+    expect(String(received!.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    expect(verifiesWith(fromWhpk(endpoint.publicKey as string), received!)).toBe(true);
+    expect(verifiesWith(fromWhpk(rotated.body!.publicKey as string), received!)).toBe(true);
+  });
+
+  it('keeps v1 endpoints on HMAC and publishes no key for them', async () => {
+    const { id: merchantId, api } = await newMerchant();
+    const endpoint = await register(api, 'http://127.0.0.1:9/hook');
+    expect(endpoint).toMatchObject({ signatureScheme: 'v1', secret: expect.stringMatching(/^whsec_/) });
+    expect(await publishedKeys(merchantId)).toEqual([]);
+    const refused = await api('POST', '/v1/webhooks', { body: { url: 'http://127.0.0.1:9/hook', signatureScheme: 'v2' } });
+    expect(refused.status).toBe(400);
+    expect(refused.body!.errors).toEqual([{ path: '/signatureScheme', message: 'must be one of v1, v1a' }]);
   });
 });

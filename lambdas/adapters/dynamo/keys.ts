@@ -258,9 +258,9 @@ export function endpointFromItem(item: Item): EndpointSettings {
     version: item.version,
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
-    ...present<EndpointSettings, 'description' | 'eventTypes' | 'filter' | 'payloadMode' | 'disabledReason' | 'disabledAt' | 'failingSince' | 'lastSuccessAt'>(
+    ...present<EndpointSettings, 'description' | 'eventTypes' | 'filter' | 'payloadMode' | 'signatureScheme' | 'publicKey' | 'previousPublicKey' | 'disabledReason' | 'disabledAt' | 'failingSince' | 'lastSuccessAt'>(
       item,
-      ['description', 'eventTypes', 'filter', 'payloadMode', 'disabledReason', 'disabledAt', 'failingSince', 'lastSuccessAt'],
+      ['description', 'eventTypes', 'filter', 'payloadMode', 'signatureScheme', 'publicKey', 'previousPublicKey', 'disabledReason', 'disabledAt', 'failingSince', 'lastSuccessAt'],
     ),
   };
 }
