@@ -5,7 +5,7 @@ import type { MerchantNotifier } from './ports';
 import type { HeraldRequest } from './request';
 import type { RedriveLog } from './redrive';
 import { deliveryMessageOf } from './fan-out-webhooks';
-import type { DeliveryQueue, DeliveryStore, WebhookEndpointStore } from './webhook-ports';
+import type { DeliveryQueue, DeliveryRateLimiter, DeliveryStore, WebhookEndpointStore } from './webhook-ports';
 import {
   activeSecrets,
   appendAttempt,
@@ -114,7 +114,17 @@ export interface DeliverDependencies extends AttemptDependencies {
   readonly redrives: RedriveLog;
   /** The queue the message came from, as the redrive log names it. */
   readonly queueName: string;
+  /** Paces endpoints that set `rateLimitPerSecond`; never called for those that do not. */
+  readonly rateLimiter?: DeliveryRateLimiter;
+  readonly sleep?: (ms: number) => Promise<void>;
 }
+
+/**
+ * How long a worker waits in place for a rate-limited endpoint's slot. The deliver function's
+ * timeout (30 s) must hold this wait and the attempt's own 10 s; a slot further ahead is waited
+ * for on a new, delayed message instead, so no worker idles for long.
+ */
+export const RATE_WAIT_IN_WORKER_MS = 10_000;
 
 export interface ReceivedDelivery {
   readonly message: DeliveryMessage;
@@ -139,7 +149,8 @@ export type DeliverOutcome =
   | { readonly kind: 'retry'; readonly attempt: DeliveryAttempt; readonly delaySeconds: number }
   | { readonly kind: 'dead'; readonly attempt: DeliveryAttempt }
   | { readonly kind: 'gone'; readonly attempt: DeliveryAttempt }
-  | { readonly kind: 'dropped'; readonly reason: string };
+  | { readonly kind: 'dropped'; readonly reason: string }
+  | { readonly kind: 'waiting'; readonly until: string };
 
 /**
  * Delivers one message once: prepare (endpoint, body) → call (sign, re-check, POST) → handle
@@ -151,6 +162,8 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
   const now = deps.now ?? (() => new Date());
   const receivedAt = received.receivedAt ?? now();
   const { message } = received;
+  // Waiting for a rate limit moves the attempt to a new message; its receive count starts over.
+  const attemptNumber = received.receiveCount + (message.attemptOffset ?? 0);
   // The record first: a message whose round is over, or that an operator redrove, must not POST unrecorded.
   const delivery = await deps.deliveries.get(message.deliveryId);
   if (!delivery) {
@@ -160,7 +173,7 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
     if (delivery.round !== message.round) return superseded(message);
     if (delivery.state === 'dead') return startRedrivenRound(deps, delivery, message);
     if (delivery.state !== 'pending') return { kind: 'dropped', reason: `the delivery is already ${delivery.state}` };
-    if (isCopyBehind(delivery, received)) return { kind: 'dropped', reason: `round 1 of ${message.deliveryId} is already being attempted by another message` };
+    if (isCopyBehind(delivery, attemptNumber)) return { kind: 'dropped', reason: `round 1 of ${message.deliveryId} is already being attempted by another message` };
   }
 
   const existing = delivery !== undefined;
@@ -170,7 +183,16 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
   const body = message.payload ?? (await rebuildBody(deps, endpoint, message));
   if (body === undefined) return drop(deps, message, existing, 'the request no longer exists');
 
-  const { attempt, result } = await attemptDelivery(deps, endpoint, { id: message.deliveryId, traceId: message.traceId }, body, received.receiveCount);
+  let waitedMs: number | undefined;
+  if (endpoint.rateLimitPerSecond !== undefined && deps.rateLimiter) {
+    const paced = await waitForSlot(deps, endpoint.id, endpoint.rateLimitPerSecond, message, attemptNumber);
+    if ('kind' in paced) return paced;
+    waitedMs = paced.waitedMs;
+  }
+
+  const sent = await attemptDelivery(deps, endpoint, { id: message.deliveryId, traceId: message.traceId }, body, attemptNumber);
+  const { result } = sent;
+  const attempt = waitedMs ? { ...sent.attempt, waitedMs } : sent.attempt;
   const attempts = appendAttempt(delivery?.attempts ?? [], attempt);
   const at = now().toISOString();
   const outcome = { message, existing, firstAttemptAt: attempt.at };
@@ -185,9 +207,9 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
     await disableEndpoint(deps, endpoint, 'the endpoint answered 410 Gone', at);
     return { kind: 'gone', attempt };
   }
-  if (received.receiveCount >= deps.maxAttempts) {
+  if (attemptNumber >= deps.maxAttempts) {
     const redriveGeneration = await deps.redrives.generation(deps.queueName);
-    const reason = `no success after ${received.receiveCount} attempts`;
+    const reason = `no success after ${attemptNumber} attempts`;
     if (!(await record(deps, outcome, { attempts, state: 'dead', reason, redriveGeneration }, at))) return superseded(message);
     // Visible again at once, so SQS moves it to the DLQ on the next receive.
     await deps.queue.delayRedelivery(received.receiptHandle, 0);
@@ -197,7 +219,7 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
   }
   const spentSeconds = Math.ceil((now().getTime() - receivedAt.getTime()) / 1000);
   const delaySeconds = Math.min(
-    retryDelaySeconds(deps, received.receiveCount, result),
+    retryDelaySeconds(deps, attemptNumber, result),
     Math.max(VISIBILITY_LIMIT_SECONDS - VISIBILITY_MARGIN_SECONDS - spentSeconds, 0),
   );
   const nextAttemptAt = new Date(now().getTime() + delaySeconds * 1000).toISOString();
@@ -295,10 +317,38 @@ async function record(deps: DeliverDependencies, target: OutcomeTarget, entry: A
  * receive means the first copy is retrying it. Only round 1 has such copies (every later round is
  * started by one conditional write and one message), and its log holds only its own attempts.
  */
-function isCopyBehind(delivery: Delivery, received: ReceivedDelivery): boolean {
+function isCopyBehind(delivery: Delivery, attemptNumber: number): boolean {
   if (delivery.round !== 1) return false;
   const latest = delivery.attempts.at(-1);
-  return latest !== undefined && latest.attempt >= received.receiveCount;
+  return latest !== undefined && latest.attempt >= attemptNumber;
+}
+
+/**
+ * Takes the endpoint's next slot and waits for it in place, or, when no slot comes within
+ * `RATE_WAIT_IN_WORKER_MS`, sends the message again delayed until one may, carrying the attempts
+ * made so far and when the wait began, and lets this one go. Either way the wait is no attempt:
+ * nothing is posted, recorded or counted until the slot, and the attempt then notes how long it waited.
+ */
+async function waitForSlot(
+  deps: DeliverDependencies,
+  endpointId: string,
+  perSecond: number,
+  message: DeliveryMessage,
+  attemptNumber: number,
+): Promise<{ readonly waitedMs: number } | DeliverOutcome> {
+  const now = () => (deps.now ?? (() => new Date()))().getTime();
+  const started = now();
+  const waitingSince = message.waitingSince ? Date.parse(message.waitingSince) : started;
+  const reservation = await deps.rateLimiter!.reserve(endpointId, perSecond, started, RATE_WAIT_IN_WORKER_MS);
+  if (reservation.kind === 'later') {
+    const until = new Date(reservation.retryAt).toISOString();
+    await deps.queue.send([{ ...message, attemptOffset: attemptNumber - 1, waitingSince: new Date(waitingSince).toISOString(), notBefore: until }]);
+    return { kind: 'waiting', until };
+  }
+  // From the clock now, not from before the reservation: the write itself may have taken a while.
+  const wait = reservation.at - now();
+  if (wait > 0) await (deps.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(wait);
+  return { waitedMs: Math.max(now() - waitingSince, 0) };
 }
 
 function superseded(message: DeliveryMessage): DeliverOutcome {

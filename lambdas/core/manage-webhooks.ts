@@ -71,6 +71,7 @@ export const webhookEndpoints = {
       ...(input.eventTypes ? { eventTypes: [...new Set(input.eventTypes)] } : {}),
       ...(input.filter !== undefined ? { filter: input.filter } : {}),
       ...(input.payloadMode === 'thin' ? { payloadMode: input.payloadMode } : {}),
+      ...(input.rateLimitPerSecond !== undefined ? { rateLimitPerSecond: input.rateLimitPerSecond } : {}),
       ...(input.signatureScheme === 'v1a' ? { signatureScheme: 'v1a' as const, publicKey: signing.publicKey! } : {}),
       status: 'enabled',
       secret: signing.secret,
@@ -96,10 +97,11 @@ export const webhookEndpoints = {
     const current = await owned(deps, merchantId, id);
     if (patch.url !== undefined && patch.url !== current.url) await deps.checkUrl(patch.url);
     const at = clock(deps).toISOString();
-    const { description: _d, eventTypes: _e, filter: _x, disabledReason: _r, disabledAt: _a, failingSince: _f, ...rest } = current;
+    const { description: _d, eventTypes: _e, filter: _x, rateLimitPerSecond: _l, disabledReason: _r, disabledAt: _a, failingSince: _f, ...rest } = current;
     const description = patch.description === undefined ? current.description : (patch.description ?? undefined);
     const eventTypes = patch.eventTypes === undefined ? current.eventTypes : (patch.eventTypes ?? undefined);
     const filter = patch.filter === undefined ? current.filter : (patch.filter ?? undefined);
+    const rateLimitPerSecond = patch.rateLimitPerSecond === undefined ? current.rateLimitPerSecond : (patch.rateLimitPerSecond ?? undefined);
     const disabled = patch.disabled ?? current.status === 'disabled';
     const stayDisabled = disabled && current.status === 'disabled';
     const next: WebhookEndpoint = {
@@ -108,6 +110,7 @@ export const webhookEndpoints = {
       ...(description !== undefined ? { description } : {}),
       ...(eventTypes ? { eventTypes: [...new Set(eventTypes)] } : {}),
       ...(filter !== undefined ? { filter } : {}),
+      ...(rateLimitPerSecond !== undefined ? { rateLimitPerSecond } : {}),
       ...(patch.payloadMode !== undefined ? { payloadMode: patch.payloadMode } : {}),
       status: disabled ? 'disabled' : 'enabled',
       ...(stayDisabled

@@ -41,6 +41,8 @@ export interface WebhookEndpoint {
   readonly description?: string;
   /** Absent: every event type. */
   readonly eventTypes?: readonly RequestEventType[];
+  /** Deliveries per second this endpoint takes at most, across every worker; absent: no limit. */
+  readonly rateLimitPerSecond?: number;
   /** Conditions on the event body (lambdas/core/webhook-filter.ts); absent: every event of its types. */
   readonly filter?: WebhookFilter;
   /** Absent: `full`. */
@@ -79,6 +81,7 @@ export interface EndpointView {
   readonly eventTypes: readonly string[];
   readonly filter?: WebhookFilter;
   readonly payloadMode: PayloadMode;
+  readonly rateLimitPerSecond?: number;
   readonly signatureScheme: SignatureScheme;
   readonly publicKey?: string;
   readonly disabled: boolean;
@@ -97,6 +100,7 @@ export function presentEndpoint(endpoint: EndpointSettings & { readonly secret?:
     eventTypes: endpoint.eventTypes ?? [...REQUEST_EVENT_TYPES],
     ...(endpoint.filter ? { filter: endpoint.filter } : {}),
     payloadMode: endpoint.payloadMode ?? 'full',
+    ...(endpoint.rateLimitPerSecond !== undefined ? { rateLimitPerSecond: endpoint.rateLimitPerSecond } : {}),
     signatureScheme: endpoint.signatureScheme ?? 'v1',
     ...(endpoint.publicKey ? { publicKey: endpoint.publicKey } : {}),
     disabled: endpoint.status === 'disabled',
@@ -142,6 +146,12 @@ export function takesEvent(endpoint: EndpointSettings, event: RequestEvent): boo
   return subscribes(endpoint, event.type) && (endpoint.filter === undefined || matchesFilter(endpoint.filter, event));
 }
 
+/** The highest per-endpoint rate: above it a limit would not protect any receiver Herald's own concurrency could reach. */
+export const MAX_RATE_LIMIT_PER_SECOND = 1000;
+const rateLimitSchema = z
+  .number({ error: 'must be a whole number of deliveries per second' })
+  .check(z.int('must be a whole number of deliveries per second'), z.gte(1, 'must be at least 1'), z.lte(MAX_RATE_LIMIT_PER_SECOND, `must be at most ${MAX_RATE_LIMIT_PER_SECOND}`));
+
 const payloadModeSchema = z.enum(PAYLOAD_MODES, { error: `must be one of ${PAYLOAD_MODES.join(', ')}` });
 
 /** A filter from a request body: validated and bounded (`parseFilter`), or undefined when absent. */
@@ -167,6 +177,7 @@ export const createEndpointSchema = z.strictObject({
   eventTypes: z.optional(eventTypesSchema),
   filter: z.optional(filterSchema),
   payloadMode: z.optional(payloadModeSchema),
+  rateLimitPerSecond: z.optional(rateLimitSchema),
   signatureScheme: z.optional(z.enum(SIGNATURE_SCHEMES, { error: `must be one of ${SIGNATURE_SCHEMES.join(', ')}` })),
 });
 
@@ -177,9 +188,10 @@ export const updateEndpointSchema = z
     eventTypes: z.optional(z.nullable(eventTypesSchema)),
     filter: z.optional(z.nullable(filterSchema)),
     payloadMode: z.optional(payloadModeSchema),
+    rateLimitPerSecond: z.optional(z.nullable(rateLimitSchema)),
     disabled: z.optional(z.boolean()),
   })
-  .check(z.refine((patch) => Object.keys(patch).length > 0, 'name at least one of url, description, eventTypes, filter, payloadMode, disabled'));
+  .check(z.refine((patch) => Object.keys(patch).length > 0, 'name at least one of url, description, eventTypes, filter, payloadMode, rateLimitPerSecond, disabled'));
 
 export const recoverSchema = z.strictObject({
   since: z.iso.datetime({ offset: true, error: 'since must be an ISO 8601 date-time' }),
@@ -241,6 +253,8 @@ export interface DeliveryAttempt {
   readonly error?: AttemptErrorCode;
   readonly errorMessage?: string;
   readonly latencyMs: number;
+  /** How long the attempt waited for the endpoint's rate limit (`rateLimitPerSecond`) before it went out. */
+  readonly waitedMs?: number;
   /** The first bytes of the response body, at most `RESPONSE_EXCERPT_BYTES`. */
   readonly responseBody?: string;
 }
@@ -442,6 +456,15 @@ export interface DeliveryMessage {
   /** The signed body; absent when too large for a message, then rebuilt from the request. */
   readonly payload?: string;
   readonly traceId?: string;
+  /**
+   * Attempts this round had before the message was sent again to wait for the endpoint's rate
+   * limit: the attempt number is this plus the receive count, so waiting costs no attempt.
+   */
+  readonly attemptOffset?: number;
+  /** When the attempt began waiting for the rate limit, across messages. */
+  readonly waitingSince?: string;
+  /** The message is to be received no earlier than this (SQS DelaySeconds, at most 15 minutes). */
+  readonly notBefore?: string;
 }
 
 /** Bodies above this stay out of the message (SQS takes 256 KiB with attributes); the worker rebuilds them. */

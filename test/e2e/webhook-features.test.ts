@@ -237,3 +237,54 @@ describe('asymmetric signatures (v1a)', () => {
     expect(refused.body!.errors).toEqual([{ path: '/signatureScheme', message: 'must be one of v1, v1a' }]);
   });
 });
+
+describe('per-endpoint delivery rate', () => {
+  it('delivers a burst of 20 at rateLimitPerSecond 2 no faster than 2 a second, every one of them, each on its first attempt with its wait logged', async () => {
+    const { api } = await newMerchant();
+    const hook = await receiver();
+    const endpoint = await register(api, hook.url, { rateLimitPerSecond: 2 });
+    expect(endpoint.rateLimitPerSecond).toBe(2);
+
+    // Submitted at once, not polled: the requests end close together, so their events make a burst.
+    const ids = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const submitted = await api('POST', '/v1/requests', { body: { type: 'demo.sleep', payload: { ms: 1 } }, headers: { 'idempotency-key': `rate-${i}` } });
+        expect(submitted.status).toBe(202);
+        return submitted.body!.id as string;
+      }),
+    );
+    const arrivals = (await hook.waitFor(20, 60_000)).map((received) => received.receivedAt).sort((a, b) => a - b);
+
+    // At 2 a second, any k + 1 consecutive arrivals span at least k half-seconds, whatever the
+    // window. One half-second of slack: a post that leaves late (a busy event loop, a slow
+    // connect) lands closer to the next one, which left on time, without the rate being exceeded.
+    for (const k of [4, 10, 19]) {
+      for (let i = 0; i + k < arrivals.length; i++) expect(arrivals[i + k]! - arrivals[i]!).toBeGreaterThanOrEqual((k - 1) * 500);
+    }
+    const ids20 = new Set(hook.received.map((received) => JSON.parse(received.body).data.id));
+    expect(ids20).toEqual(new Set(ids));
+
+    const deliveries = await eventually(async () => {
+      const all = (await Promise.all(ids.map((id) => deliveriesOf(api, id)))).flat();
+      return all.length === 20 && all.every((d) => d.state === 'succeeded') ? all : undefined;
+    });
+    // Waiting is no attempt: every delivery went out on its first, and most of them waited for it.
+    expect(deliveries.every((d) => d.attempts.length === 1 && d.attempts[0]!.attempt === 1)).toBe(true);
+    const waits = deliveries.map((d) => (d.attempts[0]!.waitedMs as number | undefined) ?? 0).sort((a, b) => a - b);
+    // The last of a burst waits for the nineteen slots before it; how many waited at all depends on
+    // how close together the requests ended.
+    expect(waits[19]).toBeGreaterThanOrEqual(500);
+    expect(waits.filter((w) => w > 0).length).toBeGreaterThan(0);
+  }, 90_000);
+
+  it('refuses a rate that is not a whole number from 1 to 1000, and clears one with null', async () => {
+    const { api } = await newMerchant();
+    const refused = await api('POST', '/v1/webhooks', { body: { url: 'http://127.0.0.1:9/hook', rateLimitPerSecond: 0.5 } });
+    expect(refused.status).toBe(400);
+    expect(refused.body!.errors).toEqual([{ path: '/rateLimitPerSecond', message: 'must be a whole number of deliveries per second' }]);
+    const endpoint = await register(api, 'http://127.0.0.1:9/hook', { rateLimitPerSecond: 5 });
+    expect((await api('PATCH', `/v1/webhooks/${endpoint.id}`, { body: { rateLimitPerSecond: 1001 } })).status).toBe(400);
+    const cleared = await api('PATCH', `/v1/webhooks/${endpoint.id}`, { body: { rateLimitPerSecond: null } });
+    expect(cleared.body!.rateLimitPerSecond).toBeUndefined();
+  });
+});

@@ -10,6 +10,7 @@ import { DynamoRedriveLog } from '../../adapters/dynamo-redrive-log';
 import { DynamoRequestStore } from '../../adapters/dynamo-request-store';
 import { DynamoWalletLedger } from '../../adapters/dynamo-wallet-ledger';
 import { DynamoDeliveryStore } from '../../adapters/dynamo-delivery-store';
+import { DynamoDeliveryRateLimiter } from '../../adapters/dynamo-delivery-rate-limiter';
 import { DynamoWebhookEndpointStore } from '../../adapters/dynamo-webhook-endpoint-store';
 import { HttpWebhookTransport } from '../../adapters/http-webhook-sender';
 import { OutboxSmsSender } from '../../adapters/outbox-sms-sender';
@@ -125,6 +126,7 @@ export const webhookEndpointStore = /* @__PURE__ */ perContainer(
   () =>
     new DynamoWebhookEndpointStore(dynamoClient(), requiredEnv(ENV.tableName), webhookDefaults.endpointCacheSeconds, process.env[ENV.secretsTableName]),
 );
+export const deliveryRateLimiter = /* @__PURE__ */ perContainer(() => new DynamoDeliveryRateLimiter(dynamoClient(), requiredEnv(ENV.tableName)));
 export const deliveryStore = /* @__PURE__ */ perContainer(() => new DynamoDeliveryStore(dynamoClient(), requiredEnv(ENV.tableName)));
 export const deliveryQueue = /* @__PURE__ */ perContainer(() => new (sdkOf(sqsAdapters, 'SQS').SqsDeliveryQueue)(sqsClient(), requiredEnv(ENV.deliveriesQueueUrl)));
 
