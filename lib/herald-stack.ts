@@ -154,7 +154,10 @@ export class HeraldStack extends Stack {
 
     this.rateLimit =
       props.merchantRateLimit !== undefined ? new MerchantRateLimit(this, 'MerchantRateLimit', { api: this.intake.api, limit: props.merchantRateLimit }) : undefined;
-    this.output('ApiUrl', this.rateLimit?.url ?? this.intake.url, 'Base URL of the HTTP API');
+    const apiUrl = this.rateLimit?.url ?? this.intake.url;
+    this.output('ApiUrl', apiUrl, 'Base URL of the HTTP API');
+    // Thin webhook events link to their request under the API's URL; only the functions that build events need it.
+    for (const name of ['process', 'deliver'] as const) this.functions.get(name).addEnvironment(ENV.publicApiUrl, apiUrl);
     for (const [output, url] of new RequestEventStream(this, 'RequestEventStream', { functions: this.functions }).urls) {
       this.output(output, url.url, 'Base URL of GET /v1/requests/{id}/events (server-sent events, same API key)');
     }

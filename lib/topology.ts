@@ -55,6 +55,8 @@ export const ENV = {
   /** Seconds after which an enqueue mark is distrusted and the request is re-enqueued anyway. */
   sweepStaleEnqueueAfterSeconds: 'HERALD_SWEEP_STALE_ENQUEUE_AFTER_SECONDS',
   deliveriesQueueUrl: 'HERALD_DELIVERIES_QUEUE_URL',
+  /** The API's public base URL, from which thin webhook events link to their request (the stack sets the HTTP API's URL). */
+  publicApiUrl: 'HERALD_PUBLIC_API_URL',
   /** Comma-separated exact hosts webhooks may target; when set, every other host is refused (https and public addresses still required). */
   allowedWebhookHosts: 'HERALD_ALLOWED_WEBHOOK_HOSTS',
   /** Local runtime only: comma-separated hosts of receivers on this machine, allowed plain http and loopback addresses. The stack refuses it. */
@@ -243,6 +245,7 @@ export const routes: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/requests/{id}/cancel', function: 'cancel', authorized: true },
   { method: 'POST', path: '/v1/webhooks', function: 'webhooks', authorized: true },
   { method: 'GET', path: '/v1/webhooks', function: 'webhooks', authorized: true },
+  { method: 'POST', path: '/v1/webhooks/filter-test', function: 'webhooks', authorized: true },
   { method: 'GET', path: '/v1/webhooks/{id}', function: 'webhooks', authorized: true },
   { method: 'PATCH', path: '/v1/webhooks/{id}', function: 'webhooks', authorized: true },
   { method: 'DELETE', path: '/v1/webhooks/{id}', function: 'webhooks', authorized: true },
@@ -252,6 +255,8 @@ export const routes: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/webhooks/{id}/recover', function: 'webhooks', authorized: true },
   { method: 'GET', path: '/v1/requests/{id}/deliveries', function: 'webhooks', authorized: true },
   { method: 'POST', path: '/v1/deliveries/{id}/retry', function: 'webhooks', authorized: true },
+  // Public by design, like any JWKS: public keys let receivers verify v1a signatures without an API key.
+  { method: 'GET', path: '/v1/webhook-keys/{merchantId}', function: 'webhooks', authorized: false },
   // Public by design: the unguessable token in the path is the capability, and the page shows no merchant data.
   { method: 'GET', path: '/v1/status/{token}', function: 'statusPage', authorized: false },
 ];

@@ -90,6 +90,8 @@ export const keys = {
   /** A merchant's calls waiting on a request (`Prefer: wait`): a set of `<untilMs>:<callId>` members. */
   waitingCalls: (merchantId: string): Key => ({ pk: merchantPartition(merchantId), sk: 'QUOTA#waiting-calls' }),
   redrive: (queue: string): Key => ({ pk: `REDRIVE#${queue}`, sk: 'REDRIVE' }),
+  /** An endpoint's delivery rate: when its next delivery may go out (lambdas/adapters/dynamo-delivery-rate-limiter.ts). */
+  deliveryRate: (endpointId: string): Key => ({ pk: `RATE#${endpointId}`, sk: 'RATE' }),
   /** The one secret behind every request's status token (lambdas/core/status-token.ts). */
   statusTokenSecret: (): Key => ({ pk: 'CONFIG#status-token-secret', sk: 'CONFIG' }),
 } as const;
@@ -297,9 +299,9 @@ export function endpointFromItem(item: Item): EndpointSettings {
     version: item.version,
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
-    ...present<EndpointSettings, 'description' | 'eventTypes' | 'disabledReason' | 'disabledAt' | 'failingSince' | 'lastSuccessAt'>(
+    ...present<EndpointSettings, 'description' | 'eventTypes' | 'rateLimitPerSecond' | 'filter' | 'payloadMode' | 'signatureScheme' | 'publicKey' | 'previousPublicKey' | 'disabledReason' | 'disabledAt' | 'failingSince' | 'lastSuccessAt'>(
       item,
-      ['description', 'eventTypes', 'disabledReason', 'disabledAt', 'failingSince', 'lastSuccessAt'],
+      ['description', 'eventTypes', 'rateLimitPerSecond', 'filter', 'payloadMode', 'signatureScheme', 'publicKey', 'previousPublicKey', 'disabledReason', 'disabledAt', 'failingSince', 'lastSuccessAt'],
     ),
   };
 }
