@@ -394,7 +394,7 @@ async function main(): Promise<void> {
       refuseAt.forEach((at, i) => {
         if (submitted === at) {
           faultChain = faultChain.then(() =>
-            herald.up ? herald.call('POST', '/local/faults', MERCHANT_A.key, JSON.stringify({ refuseRequestSendsMs: 3_000 })).then(() => log(`queue refusing sends (${i + 1})`)) : undefined,
+            herald.up ? herald.call('POST', '/local/faults', MERCHANT_A.key, JSON.stringify({ refuseRequestSendsMs: 3_000 }), { origin: herald.url }).then(() => log(`queue refusing sends (${i + 1})`)) : undefined,
           );
         }
       });

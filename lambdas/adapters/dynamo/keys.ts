@@ -85,6 +85,8 @@ export const keys = {
   requestsInFlight: (merchantId: string): Key => ({ pk: merchantPartition(merchantId), sk: 'QUOTA#in-flight' }),
   /** A merchant's SMS count of one UTC day (`YYYY-MM-DD`), expired by TTL two days later. */
   smsOfDay: (merchantId: string, day: string): Key => ({ pk: merchantPartition(merchantId), sk: `QUOTA#sms#${day}` }),
+  /** A merchant's calls waiting on a request (`Prefer: wait`): a set of `<untilMs>:<callId>` members. */
+  waitingCalls: (merchantId: string): Key => ({ pk: merchantPartition(merchantId), sk: 'QUOTA#waiting-calls' }),
   redrive: (queue: string): Key => ({ pk: `REDRIVE#${queue}`, sk: 'REDRIVE' }),
   /** The one secret behind every request's status token (lambdas/core/status-token.ts). */
   statusTokenSecret: (): Key => ({ pk: 'CONFIG#status-token-secret', sk: 'CONFIG' }),
