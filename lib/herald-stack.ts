@@ -56,7 +56,10 @@ export interface HeraldStackProps extends StackProps {
    * price of one merchant's backlog not holding every worker. @default 100
    */
   readonly maxRequestsInFlight?: number;
-  /** Requests with `notify.sms` per merchant per UTC day; beyond it submit answers 429. 0: no daily cap. @default 100 */
+  /**
+   * SMS per merchant per UTC day, those its requests ask for and those to its operations contacts
+   * alike; beyond it submit answers 429 and operations SMS are not sent. 0: no daily cap. @default 100
+   */
   readonly maxSmsPerDay?: number;
   /** Registers the demo processors `demo.sleep` and `demo.fail`. @default false */
   readonly demoProcessors?: boolean;

@@ -84,6 +84,29 @@ describe('SMS countries', () => {
   });
 });
 
+describe('premium-rate numbers', () => {
+  // Each is in its country's premium-rate range (UK 09, North America 900, the ITU's +979).
+  it.each(['+449098790000', '+19002345678', '+979123456789'])('refuses %s at submit even where every country is allowed', async (sms) => {
+    const response = await withEnvironment({ [ENV.smsAllowedCountries]: '*' }, () => submit({ type: 'order.process', payload: order, notify: { sms } }));
+    expect(response.status).toBe(400);
+    expect(response.headers['Content-Type']).toBe('application/problem+json');
+    expect(response.body!.errors).toEqual([{ path: '/notify/sms', message: 'premium-rate numbers cannot receive SMS notifications' }]);
+  });
+
+  it('refuses one as an operations contact, in a country the operator lists', async () => {
+    const response = await withEnvironment({ [ENV.smsAllowedCountries]: 'GB' }, () =>
+      invoke(contactsHandler, apiEvent({ method: 'PUT', path: '/v1/notifications', body: { sms: '+449098790000', events: ['request.failed'] }, merchantId: 'mer_guard' })),
+    );
+    expect(response.status).toBe(400);
+    expect(response.body!.errors).toEqual([{ path: '/sms', message: 'premium-rate numbers cannot receive SMS notifications' }]);
+  });
+
+  it('still accepts a mobile number of the same country', async () => {
+    const response = await withEnvironment({ [ENV.smsAllowedCountries]: 'GB' }, () => submit({ type: 'order.process', payload: order, notify: { sms: '+447400123456' } }));
+    expect(response.status).toBe(202);
+  });
+});
+
 describe('demo processors', () => {
   it('are unknown types at submit unless the deployment turns them on', async () => {
     const off = await withEnvironment({ [ENV.demoProcessors]: 'false' }, () => submit({ type: 'demo.sleep', payload: { ms: 1 } }));
