@@ -52,11 +52,14 @@ export interface HeraldStackProps extends StackProps {
   readonly merchantRateLimit?: number;
   /**
    * Requests per merchant accepted but not yet finished; beyond it submit answers 429. 0 counts
-   * nothing. Off by default: counting costs two calls and up to 8 write units per request
-   * (docs/stack.md). @default 0
+   * nothing. Counting costs two calls and up to 8 write units per request (docs/stack.md), the
+   * price of one merchant's backlog not holding every worker. @default 100
    */
   readonly maxRequestsInFlight?: number;
-  /** Requests with `notify.sms` per merchant per UTC day; beyond it submit answers 429. 0: no daily cap. @default 100 */
+  /**
+   * SMS per merchant per UTC day, those its requests ask for and those to its operations contacts
+   * alike; beyond it submit answers 429 and operations SMS are not sent. 0: no daily cap. @default 100
+   */
   readonly maxSmsPerDay?: number;
   /** Registers the demo processors `demo.sleep` and `demo.fail`. @default false */
   readonly demoProcessors?: boolean;

@@ -281,10 +281,11 @@ export const schedules: Record<string, ScheduleSpec> = {
 };
 
 /**
- * Per-merchant quotas a deployment gets unless the operator chooses others. 0 counts nothing:
- * the in-flight quota is opt-in, since it costs a write at every submit and every finish.
+ * Per-merchant quotas a deployment gets unless the operator chooses others (0 counts nothing).
+ * The in-flight quota costs a write at every submit and every finish, and is on all the same:
+ * without it one merchant's backlog holds the workers every other merchant waits for.
  */
-export const merchantQuotaDefaults = { requestsInFlight: 0, smsPerDay: 100 } as const;
+export const merchantQuotaDefaults = { requestsInFlight: 100, smsPerDay: 100 } as const;
 
 /**
  * The per-merchant request limit (stack prop and context `merchantRateLimit`, locally

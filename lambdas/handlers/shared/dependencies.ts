@@ -173,6 +173,7 @@ export const notifierDependencies = /* @__PURE__ */ perContainer(
   (): NotifierDependencies => ({
     ledger: notificationLedger(),
     sms: smsSender(),
+    smsQuota: { store: merchantQuotaStore(), perDay: () => settings.merchantQuotas()?.smsPerDay },
     topic: new (sdkOf(snsAdapters, 'SNS').SnsNotificationTopic)(snsClient(), requiredEnv(ENV.notificationsTopicArn), process.env[ENV.smsSenderId] || undefined),
     recipients: new DynamoRecipientSubscriptions(dynamoClient(), requiredEnv(ENV.tableName)),
     contacts: new DynamoOperationsContacts(dynamoClient(), requiredEnv(ENV.tableName)),
