@@ -218,7 +218,7 @@ const upperSnake = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2')
  * Node's parser explains an unknown option in terms of its own API ("To specify a positional
  * argument starting with a '-' …"); an operator needs the option's name and the nearest one.
  */
-function argumentMistake(error: Error & { code?: string }, known: readonly string[]): string {
+export function argumentMistake(error: Error & { code?: string }, known: readonly string[]): string {
   const unknown = error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'(-[^']*)'/.exec(error.message)?.[1] : undefined;
   if (!unknown) return error.message;
   const flags = known.map((name) => `--${name}`);

@@ -22,6 +22,7 @@ const commands: Record<string, { summary: string; load: () => Command }> = {
   queues: { summary: 'show each queue and its dead-letter queue with their depths', load: () => require('./queues').run },
   redrive: { summary: "move a queue's dead letters back to it (requests reopen for a new round)", load: () => require('./redrive').run },
   wallets: { summary: 'credit a wallet for the wallet.debit saga; show its balance', load: () => require('./wallets').run },
+  processors: { summary: 'create a new request type from the template: processor, schema and test', load: () => require('./processors').run },
 };
 
 export const COMMAND_NAMES = Object.keys(commands);
