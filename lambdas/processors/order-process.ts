@@ -55,6 +55,7 @@ export interface OrderReceipt {
  */
 export const orderProcess: Processor<Order, OrderReceipt> = {
   type: 'order.process',
+  displayName: 'Order processing',
   timeoutMs: 30_000,
   expectedSeconds: 1,
   schema: orderSchema,

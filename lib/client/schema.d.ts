@@ -91,12 +91,14 @@ export interface paths {
         /**
          * A request's public status page (the statusUrl)
          * @description The page behind a request's `statusUrl`, for the merchant to hand to its customer. **No API
-         *     key**: the unguessable token is the capability. It shows the status, the type and the
-         *     times only — no payload, result, error, history or merchant data. A browser (an `Accept`
-         *     that lists `text/html` before `application/json`) gets a small accessible HTML page that
-         *     refreshes itself every 5 s until the request is finished; anything else gets JSON. Both
-         *     are sent with `Referrer-Policy: no-referrer` and `Cache-Control: no-store`. A token that
-         *     names nothing (altered, forged, or its request has expired) is a `404`.
+         *     key**: the unguessable token is the capability. It shows the status, the type (and its
+         *     display name) and the times only — no payload, result, error, history or merchant data. A
+         *     browser (an `Accept` that lists `text/html` before `application/json`) gets a small
+         *     accessible HTML page, its times in the reader's time zone, that refreshes itself every 5 s
+         *     until the request is finished; anything else gets JSON. Both are sent with
+         *     `Referrer-Policy: no-referrer` and `Cache-Control: no-store`. A token that names nothing
+         *     (altered, forged, or its request has expired) is a `404`: a problem document, or for a
+         *     browser an HTML page that says so.
          */
         get: operations["getPublicStatus"];
         put?: never;
@@ -455,6 +457,8 @@ export interface components {
         PublicStatus: {
             status: components["schemas"]["RequestStatus"];
             type: string;
+            /** @description What the request is, in words for the customer (the processor's display name; the type when it has none) */
+            displayName: string;
             createdAt: components["schemas"]["Timestamp"];
             updatedAt: components["schemas"]["Timestamp"];
         };
@@ -1148,7 +1152,17 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            404: components["responses"]["NotFound"];
+            /** @description No request has this token (`not-found`); a browser gets a page that says so */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
+                };
+            };
             500: components["responses"]["InternalError"];
         };
     };
