@@ -21,6 +21,11 @@ export interface paths {
          *     however often and however concurrently it is sent; the same key with another body is a
          *     `422`. Keys are scoped per merchant and bound to their request for as long as it is kept (its retention). Nothing is stored for a
          *     refused request, so a corrected retry may reuse its key.
+         *
+         *     With `Prefer: respond-async, wait=N` (RFC 7240, N ≤ 20) the answer is held until the
+         *     request finishes or N seconds pass: `200` with the finished request when it ended in
+         *     time, else the usual `202`; `Preference-Applied` says what was honoured. A replay of a
+         *     finished request with this preference is answered `200` at once.
          */
         post: operations["submitRequest"];
         delete?: never;
@@ -36,7 +41,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Poll one request */
+        /**
+         * Poll one request, or wait for it to change
+         * @description With `Prefer: wait=N` (RFC 7240, N ≤ 20; a longer wait is served up to 20 s) the answer is
+         *     held until the request differs from the copy named by `If-None-Match` (or, without one,
+         *     from its state when the call arrived) or N seconds pass: a long-poll instead of a polling
+         *     loop. A change is answered within a second of its write. After N seconds without a change
+         *     the answer is `304` (with `If-None-Match`) or the unchanged request. A merchant holds at
+         *     most 10 waiting calls at once; calls beyond are answered at once without
+         *     `Preference-Applied`. A malformed preference is ignored, as RFC 7240 asks.
+         */
         get: operations["getRequest"];
         put?: never;
         post?: never;
@@ -869,6 +883,11 @@ export interface components {
         WebhookTimestampHeader: string;
         /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">` per signing secret, space-separated (two while a rotated-out secret is valid) */
         WebhookSignatureHeader: string;
+        /**
+         * @description RFC 7240 preferences: `wait=N` (seconds, at most 20 served) and, on submit,
+         *     `respond-async`. Unknown or malformed preferences are ignored.
+         */
+        PreferWait: string;
         /** @description 1–255 printable ASCII characters, unique per logical request. Required unless `X-Request-ID` is sent. */
         IdempotencyKey: string;
         /** @description The client's request id; the idempotency key when `Idempotency-Key` is absent, and the trace id when usable. */
@@ -880,6 +899,10 @@ export interface components {
     };
     requestBodies: never;
     headers: {
+        /** @description The preferences of `Prefer` that were honoured (RFC 7240), e.g. `wait=10` */
+        "Preference-Applied": string;
+        /** @description `Prefer`: the answer depends on the preference */
+        Vary: string;
         /** @description The trace id of this call, on every response */
         "X-Request-ID": string;
         /** @description Where to poll the request */
@@ -944,6 +967,11 @@ export interface operations {
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
                 /** @description The client's request id; the idempotency key when `Idempotency-Key` is absent, and the trace id when usable. */
                 "X-Request-ID"?: components["parameters"]["XRequestIdAsKey"];
+                /**
+                 * @description RFC 7240 preferences: `wait=N` (seconds, at most 20 served) and, on submit,
+                 *     `respond-async`. Unknown or malformed preferences are ignored.
+                 */
+                Prefer?: components["parameters"]["PreferWait"];
             };
             path?: never;
             cookie?: never;
@@ -965,12 +993,30 @@ export interface operations {
             };
         };
         responses: {
+            /**
+             * @description Only with `Prefer: wait=N`: the request finished within the wait; the body is what
+             *     `GET /v1/requests/{id}` answers.
+             */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
+                    "Preference-Applied": components["headers"]["Preference-Applied"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Request"];
+                };
+            };
             /** @description Accepted (or the replay of an accepted request with the same key and body) */
             202: {
                 headers: {
                     Location: components["headers"]["Location"];
                     "Retry-After": components["headers"]["Retry-After"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "Preference-Applied": components["headers"]["Preference-Applied"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -1040,6 +1086,11 @@ export interface operations {
             header?: {
                 /** @description The `ETag` of the last response; unchanged → `304` with no body */
                 "If-None-Match"?: string;
+                /**
+                 * @description RFC 7240 preferences: `wait=N` (seconds, at most 20 served) and, on submit,
+                 *     `respond-async`. Unknown or malformed preferences are ignored.
+                 */
+                Prefer?: components["parameters"]["PreferWait"];
                 /** @description Trace id to use for this call (1–128 of `A–Z a–z 0–9 . _ : -`); otherwise Herald makes one. */
                 "X-Request-ID"?: components["parameters"]["XRequestId"];
             };
@@ -1056,6 +1107,8 @@ export interface operations {
                     ETag: components["headers"]["ETag"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "Retry-After": components["headers"]["Retry-After"];
+                    "Preference-Applied": components["headers"]["Preference-Applied"];
+                    Vary: components["headers"]["Vary"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -1063,12 +1116,14 @@ export interface operations {
                     "application/json": components["schemas"]["Request"];
                 };
             };
-            /** @description Unchanged since the `ETag` sent in `If-None-Match`; no body */
+            /** @description Unchanged since the `ETag` sent in `If-None-Match` (for the whole wait, with `Prefer: wait`); no body */
             304: {
                 headers: {
                     ETag: components["headers"]["ETag"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "Retry-After": components["headers"]["Retry-After"];
+                    "Preference-Applied": components["headers"]["Preference-Applied"];
+                    Vary: components["headers"]["Vary"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
