@@ -5,7 +5,8 @@
  *   npm start -- --data-dir .herald-data   # keep the table across restarts
  *   npm start -- --bundled         # run the handler bundles `cdk synth` writes, as deployed
  *
- * PORT sets the HTTP port (3000), HERALD_LOCAL_API_KEY the demo merchant's API key,
+ * PORT sets the HTTP port (3000), HERALD_LOCAL_API_KEY the demo merchant's API key
+ * (LOCAL_DEMO_API_KEY, fixed so that the README's commands work as pasted),
  * HERALD_RETRY_SCALE how much retry delays shrink (0.01).
  */
 import { execFileSync } from 'node:child_process';
@@ -58,10 +59,13 @@ async function main(): Promise<void> {
       `  SQS and SNS    ${runtime.endpoints.sqs}`,
       `  outbox         ${runtime.url}/local/outbox (every SMS and email Herald would send; nothing leaves this machine)`,
       '',
-      'Try:',
-      `  curl -s -X POST ${runtime.url}/v1/requests -H "Authorization: Bearer ${runtime.apiKey}" \\`,
+      'Try, in another terminal:',
+      `  BASE=${runtime.url}`,
+      `  KEY=${runtime.apiKey}`,
+      `  curl -s -X POST $BASE/v1/requests -H "Authorization: Bearer $KEY" \\`,
       `    -H "Idempotency-Key: demo-1" -H "Content-Type: application/json" \\`,
       `    -d '{"type":"demo.sleep","payload":{"ms":500}}'`,
+      `  npm run herald -- tail --local${runtime.port === 3000 ? '' : ` --port ${runtime.port}`}`,
       '',
       'Press Ctrl+C to stop.',
     ].join('\n'),

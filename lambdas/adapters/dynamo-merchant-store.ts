@@ -1,10 +1,10 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { generateApiKey, hashApiKey } from '../core/api-keys';
 import type { ApiKeyRecord, Merchant } from '../core/merchant';
 import { NotFoundError } from '../core/errors';
 import { ulid } from 'ulid';
 import { unlessConditionFails } from './dynamo/conditions';
-import { apiKeyFromItem, apiKeyToItems, keys, merchantFromItem, merchantToItem } from './dynamo/keys';
+import { apiKeyFromItem, apiKeyToItems, keys, merchantFromItem, merchantIdOfKey, merchantToItem } from './dynamo/keys';
 
 /** Merchants and their API keys. Keys are stored only as SHA-256 digests. */
 export class DynamoMerchantStore {
@@ -28,6 +28,31 @@ export class DynamoMerchantStore {
       }),
     );
     return merchant;
+  }
+
+  /**
+   * The ids of up to `limit` merchants, by scanning the whole table (at most `maxPages` pages of
+   * 1 MB): fine on the local runtime's small table, which is the only place `herald tail` uses
+   * it; a deployed table is never scanned.
+   */
+  async scanMerchantIds(limit: number, maxPages = 20): Promise<string[]> {
+    const ids: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    for (let page = 0; page < maxPages && ids.length < limit; page++) {
+      const { Items = [], LastEvaluatedKey } = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'sk = :merchant',
+          ProjectionExpression: 'pk, sk',
+          ExpressionAttributeValues: { ':merchant': keys.merchant('').sk },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of Items) ids.push(merchantIdOfKey(item.pk as string));
+      startKey = LastEvaluatedKey;
+      if (!startKey) break;
+    }
+    return ids.slice(0, limit);
   }
 
   async getMerchant(id: string): Promise<Merchant | undefined> {

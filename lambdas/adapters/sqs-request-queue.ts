@@ -10,11 +10,12 @@ export class SqsRequestQueue implements RequestQueue {
     private readonly queueUrl: string,
   ) {}
 
-  async enqueue(message: RequestMessage, traceId?: string): Promise<void> {
+  async enqueue(message: RequestMessage, traceId?: string, delaySeconds?: number): Promise<void> {
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
         MessageBody: JSON.stringify(message),
+        ...(delaySeconds ? { DelaySeconds: delaySeconds } : {}),
         ...(traceId ? { MessageAttributes: { [TRACE_ID_ATTRIBUTE]: { DataType: 'String', StringValue: traceId } } } : {}),
       }),
     );

@@ -76,7 +76,8 @@ export interface RequestMessage {
 }
 
 export interface RequestQueue {
-  enqueue(message: RequestMessage, traceId?: string): Promise<void>;
+  /** Sends the message; with `delaySeconds` (≤ 900, SQS's bound) no worker receives it before then. */
+  enqueue(message: RequestMessage, traceId?: string, delaySeconds?: number): Promise<void>;
   /** Hides a received message for `seconds`: how a retry waits out its backoff without a timer. */
   delayRedelivery(receiptHandle: string, seconds: number): Promise<void>;
 }

@@ -49,6 +49,11 @@ export interface ProcessorContext {
  */
 export interface Processor<P = Record<string, unknown>, R = unknown> {
   readonly type: string;
+  /**
+   * What the customer-facing status page calls this work ("Order processing"): the type is an
+   * internal name a customer should not have to read. The type is shown when absent.
+   */
+  readonly displayName?: string;
   /** The longest one attempt may take; the lease and the abort signal are sized from it. */
   readonly timeoutMs: number;
   /** Seconds a client should wait before polling again, from the work's usual duration. */

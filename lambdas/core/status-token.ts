@@ -67,10 +67,26 @@ export function requestIdOfStatusToken(token: string, secret: Uint8Array): strin
 export interface PublicStatus {
   readonly status: RequestStatus;
   readonly type: string;
+  /** What the customer reads for the type: the processor's display name, else the type. */
+  readonly displayName: string;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
 
-export function presentPublicStatus(request: Pick<HeraldRequest, 'status' | 'type' | 'createdAt' | 'updatedAt'>): PublicStatus {
-  return { status: request.status, type: request.type, createdAt: request.createdAt, updatedAt: request.updatedAt };
+/**
+ * The facts a status page may show, and nothing more: no payload, result, error or merchant.
+ *
+ * @example presentPublicStatus(request, 'Order processing').displayName === 'Order processing'
+ */
+export function presentPublicStatus(
+  request: Pick<HeraldRequest, 'status' | 'type' | 'createdAt' | 'updatedAt'>,
+  displayName?: string,
+): PublicStatus {
+  return {
+    status: request.status,
+    type: request.type,
+    displayName: displayName ?? request.type,
+    createdAt: request.createdAt,
+    updatedAt: request.updatedAt,
+  };
 }

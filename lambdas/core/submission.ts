@@ -22,7 +22,14 @@ export const submissionSchema = z.strictObject({
     }),
   ),
   webhookEvents: z.optional(z.boolean()),
+  notBefore: z.optional(z.iso.datetime({ offset: true, error: 'notBefore must be an ISO 8601 date-time such as 2030-01-01T12:00:00Z' })),
 });
+
+/**
+ * How far ahead `notBefore` may lie: SQS delays a message by at most 15 minutes, and a start
+ * further out would need a scheduler Herald does not have.
+ */
+export const MAX_START_DELAY_SECONDS = 900;
 
 export type Submission = z.infer<typeof submissionSchema>;
 

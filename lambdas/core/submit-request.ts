@@ -10,7 +10,7 @@ import { fingerprint } from './fingerprint';
 import type { RequestQueue, RequestStore } from './ports';
 import { isTerminal, type HeraldRequest } from './request';
 import { requestIdFor } from './request-id';
-import { fieldErrorsOf, isValidIdempotencyKey, submissionSchema, validate } from './submission';
+import { fieldErrorsOf, isValidIdempotencyKey, MAX_START_DELAY_SECONDS, submissionSchema, validate } from './submission';
 import { validateNotifyTargets, type SmsCountries } from './notify-targets';
 import { IN_FLIGHT_RETRY_AFTER_SECONDS, QuotaExceededError, smsDay, type MerchantQuotaLimits, type MerchantQuotas } from './merchant-quotas';
 
@@ -73,6 +73,7 @@ export async function submitRequest(deps: SubmitDependencies, input: SubmitInput
 
   const now = (deps.now ?? (() => new Date()))();
   const at = now.toISOString();
+  const startDelaySeconds = startDelayOf(submission.notBefore, now);
   const id = requestIdFor(deps.requestIdKey, input.merchantId, key);
   const response = { id, status: 'accepted' };
   let request: HeraldRequest = {
@@ -88,7 +89,9 @@ export async function submitRequest(deps: SubmitDependencies, input: SubmitInput
     ...(notify ? { notify } : {}),
     webhookEvents: submission.webhookEvents ?? true,
     // Recorded optimistically so the happy path costs one write; cleared if SendMessage fails.
-    enqueuedAt: at,
+    // A delayed message counts as sent when it becomes visible, so the sweeper does not take a
+    // request waiting for its start for one whose message was lost.
+    enqueuedAt: startDelaySeconds ? new Date(now.getTime() + startDelaySeconds * 1000).toISOString() : at,
     history: [{ from: null, to: 'accepted', at, attempt: 0 }],
     createdAt: at,
     updatedAt: at,
@@ -110,10 +113,10 @@ export async function submitRequest(deps: SubmitDependencies, input: SubmitInput
     // given back only once the original has finished. Its SMS was counted again, so that goes back.
     await (isTerminal(existing.status) ? quotas.releaseAll() : quotas.releaseSms());
     if (created.fingerprint !== bodyFingerprint) throw new IdempotencyKeyReusedError(key);
-    if (!existing.enqueuedAt && existing.status === 'accepted') await enqueue(deps, existing, input.traceId, true);
+    if (!existing.enqueuedAt && existing.status === 'accepted') await enqueue(deps, existing, input.traceId, true, startDelaySeconds);
     return { id: existing.id, body: { id: existing.id, status: 'accepted' }, expectedSeconds: processor.expectedSeconds, replayed: true };
   }
-  await enqueue(deps, request, input.traceId, false);
+  await enqueue(deps, request, input.traceId, false, startDelaySeconds);
   return { id, body: response, expectedSeconds: processor.expectedSeconds, replayed: false };
 }
 
@@ -157,9 +160,23 @@ async function takeQuotas(deps: SubmitDependencies, request: HeraldRequest, now:
   };
 }
 
-async function enqueue(deps: SubmitDependencies, request: HeraldRequest, traceId: string | undefined, markAfter: boolean) {
+/**
+ * Seconds until `notBefore`, whole and rounded up; 0 for a time already past. A time beyond
+ * `MAX_START_DELAY_SECONDS` is refused rather than started early.
+ */
+function startDelayOf(notBefore: string | undefined, now: Date): number {
+  if (notBefore === undefined) return 0;
+  const seconds = Math.ceil((Date.parse(notBefore) - now.getTime()) / 1000);
+  if (seconds > MAX_START_DELAY_SECONDS) {
+    const message = `notBefore may lie at most ${MAX_START_DELAY_SECONDS} seconds (15 minutes) ahead; it is ${seconds} seconds ahead`;
+    throw new ValidationError(`The request body is invalid: ${message}`, [{ path: '/notBefore', message }]);
+  }
+  return Math.max(0, seconds);
+}
+
+async function enqueue(deps: SubmitDependencies, request: HeraldRequest, traceId: string | undefined, markAfter: boolean, delaySeconds = 0) {
   try {
-    await deps.queue.enqueue({ requestId: request.id, merchantId: request.merchantId, type: request.type }, traceId ?? request.traceId);
+    await deps.queue.enqueue({ requestId: request.id, merchantId: request.merchantId, type: request.type }, traceId ?? request.traceId, delaySeconds);
   } catch (cause) {
     // The request is stored: the client's retry with the same key, or the sweeper, enqueues it later.
     if (!markAfter) await deps.store.markNotEnqueued(request.id).catch(() => undefined);

@@ -5,6 +5,7 @@ import * as z from '../core/schema';
 /** Waits `payload.ms` milliseconds and reports it: the smallest real unit of slow work. */
 export const demoSleep: Processor<{ ms: number }, { sleptMs: number }> = {
   type: 'demo.sleep',
+  displayName: 'Demo task',
   timeoutMs: 30_000,
   expectedSeconds: 1,
   schema: z.looseObject({ ms: z._default(z.number().check(z.int(), z.gte(0), z.lte(25_000)), 0) }),
@@ -18,6 +19,7 @@ export const demoSleep: Processor<{ ms: number }, { sleptMs: number }> = {
 /** Always fails with a transient error, so retries, backoff and the DLQ can be watched. */
 export const demoFail: Processor<Record<string, unknown>, never> = {
   type: 'demo.fail',
+  displayName: 'Demo task that fails',
   timeoutMs: 5_000,
   expectedSeconds: 1,
   schema: z.looseObject({ message: z.optional(z.string().check(z.maxLength(500))) }),

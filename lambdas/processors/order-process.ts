@@ -90,7 +90,7 @@ const processOrder: Processor<Order, OrderReceipt>['run'] = async (order, { atte
 };
 
 function orderProcessor(schema: z.ZodMiniType<Order>): Processor<Order, OrderReceipt> {
-  return { type: 'order.process', timeoutMs: 30_000, expectedSeconds: 1, schema, run: processOrder };
+  return { type: 'order.process', displayName: 'Order processing', timeoutMs: 30_000, expectedSeconds: 1, schema, run: processOrder };
 }
 
 /** `order.process` as a deployment without demo processors runs it: a `simulate` block is a 400. */

@@ -79,6 +79,7 @@ interface Action {
  */
 export const walletDebit: Processor<WalletDebit, WalletDebitResult> = {
   type: 'wallet.debit',
+  displayName: 'Payment',
   timeoutMs: 10_000,
   expectedSeconds: 1,
   schema: debitSchema,

@@ -22,6 +22,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { LOCAL_CREDENTIALS, type LocalEndpoints } from '../local/provision';
 import type { LocalRuntimeDescription } from '../local/runtime';
 import { ENV, queues, SERVICE_NAME, type QueueName } from '../topology';
+import { didYouMean } from './suggest';
 
 /** The options every command accepts for choosing its target; merge them into a command's own `parseArgs` options. */
 export const targetOptions = {
@@ -214,6 +215,17 @@ function withClients(
 const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 const upperSnake = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 
+/**
+ * Node's parser explains an unknown option in terms of its own API ("To specify a positional
+ * argument starting with a '-' …"); an operator needs the option's name and the nearest one.
+ */
+export function argumentMistake(error: Error & { code?: string }, known: readonly string[]): string {
+  const unknown = error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'(-[^']*)'/.exec(error.message)?.[1] : undefined;
+  if (!unknown) return error.message;
+  const flags = known.map((name) => `--${name}`);
+  return `Unknown option "${unknown}".${didYouMean(unknown.split('=')[0]!, flags)}`;
+}
+
 /** Options every command takes besides its target: `--json` and `--help`. */
 export const commonOptions = {
   json: { type: 'boolean' },
@@ -248,7 +260,7 @@ export async function withTarget<T extends NonNullable<ParseArgsConfig['options'
   try {
     parsed = parseArgs({ args: [...argv], options: { ...options, ...targetOptions, ...commonOptions }, strict: true, allowPositionals: true });
   } catch (error) {
-    throw new CliUsageError(`${(error as Error).message}\n\n${usage}\n\n${TARGET_USAGE}`);
+    throw new CliUsageError(`${argumentMistake(error as Error & { code?: string }, Object.keys({ ...options, ...targetOptions, ...commonOptions }))}\n\n${usage}\n\n${TARGET_USAGE}`);
   }
   if (parsed.values.help) {
     printHelp(`${usage}\n\n${TARGET_USAGE}\n\n${COMMON_USAGE}`, parsed.values.json === true);

@@ -6,8 +6,11 @@
  * Every command takes `--json` (one JSON document on stdout, nothing else) and `--help`.
  * Exit codes: 0 ok, 1 failed, 2 usage (a mistake in the command line).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CliUsageError, COMMON_USAGE, EXIT_CODES, printHelp } from './context';
 import { jsonText, printError } from './output';
+import { didYouMean } from './suggest';
 
 type Command = (argv: string[]) => Promise<void>;
 
@@ -20,13 +23,28 @@ const commands: Record<string, { summary: string; load: () => Command }> = {
   queues: { summary: 'show each queue and its dead-letter queue with their depths', load: () => require('./queues').run },
   redrive: { summary: "move a queue's dead letters back to it (requests reopen for a new round)", load: () => require('./redrive').run },
   wallets: { summary: 'credit a wallet for the wallet.debit saga; show its balance', load: () => require('./wallets').run },
+  processors: { summary: 'create a new request type from the template: processor, schema and test', load: () => require('./processors').run },
 };
 
 export const COMMAND_NAMES = Object.keys(commands);
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, { summary }]) => `  ${name.padEnd(12)} ${summary}`);
-  return ['Usage: herald <command> [options]', '', 'Commands:', ...lines, '', 'Run `herald <command> --help` for its options.', '', COMMON_USAGE].join('\n');
+  return [
+    'Usage: herald <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run `herald <command> --help` for its options; `herald --version` prints the version.',
+    '',
+    COMMON_USAGE,
+  ].join('\n');
+}
+
+/** The version in the project's package.json, which the CLI ships with. */
+export function heraldVersion(): string {
+  return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 async function dispatch(argv: readonly string[]): Promise<void> {
@@ -34,7 +52,17 @@ async function dispatch(argv: readonly string[]): Promise<void> {
   const command = name ? commands[name] : undefined;
   if (!command) {
     if (!name) throw new CliUsageError(usage());
-    if (!['help', '--help', '-h', '--json'].includes(name)) throw new CliUsageError(`Unknown command "${name}"\n\n${usage()}`);
+    if (name === '--version' || name === '-v' || name === 'version') {
+      console.log(argv.includes('--json') ? JSON.stringify({ version: heraldVersion() }) : `herald ${heraldVersion()}`);
+      return;
+    }
+    if (!['help', '--help', '-h', '--json'].includes(name)) {
+      const kind = name.startsWith('-') ? 'option' : 'command';
+      throw new CliUsageError(
+        `Unknown ${kind} "${name}".${didYouMean(name, name.startsWith('-') ? ['--help', '--version', '--json'] : COMMAND_NAMES)} ` +
+          `Commands: ${COMMAND_NAMES.join(', ')}; \`herald --help\` describes them.`,
+      );
+    }
     printHelp(usage(), argv.includes('--json'));
     return;
   }

@@ -4,9 +4,11 @@
  *
  * The table is the only source every target has, so tail polls it once a second through the
  * stores' own reads. With `--merchant` it reads that merchant's newest requests each round, so
- * it sees every transition of them. Without, it learns merchants from the requests it finds
- * waiting or in progress, and then follows those merchants the same way; a merchant none of
- * whose requests was ever caught unfinished stays out of view until one is.
+ * it sees every transition of them. Without, on the local runtime, it lists every merchant
+ * (a scan of a small table) and follows each the same way, so a request that ends within
+ * milliseconds is printed too. On AWS, where a scan would read the whole table, it learns
+ * merchants from the requests it finds waiting or in progress instead; a merchant none of whose
+ * requests was ever caught unfinished stays out of view until one is, and says so at start.
  *
  * Bounds (each poll): the newest `TAIL_LIMITS.requestsPerMerchant` requests of at most
  * `TAIL_LIMITS.merchants` merchants, `TAIL_LIMITS.inFlight` unfinished requests per status, and
@@ -15,6 +17,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
 import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
+import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
 import { isTerminal, type HeraldRequest, type HistoryEntry } from '../../lambdas/core/request';
 import type { Delivery, DeliveryAttempt } from '../../lambdas/core/webhooks';
 import { defaults } from '../topology';
@@ -25,7 +28,9 @@ export const USAGE = `Usage: herald tail [--merchant ID] [--interval SECONDS] [-
 
 Follows request transitions and webhook delivery attempts live, one line each, until Ctrl+C
 (or for --duration seconds). --json prints one JSON object per line.
-  --merchant ID         only this merchant's requests (and every one of them)
+  --merchant ID         only this merchant's requests (and every one of them); without it,
+                        the local runtime's every merchant, and on AWS the merchants whose
+                        requests tail catches unfinished
   --interval SECONDS    how often the table is read (default 1)
   --duration SECONDS    stop after this long (default: run until interrupted)`;
 
@@ -74,6 +79,8 @@ export interface TailSources {
   unfinished(limit: number): Promise<readonly HeraldRequest[]>;
   get(id: string): Promise<HeraldRequest | undefined>;
   deliveriesOf(requestId: string): Promise<readonly Delivery[]>;
+  /** Every merchant, where listing them is cheap (the local runtime); absent on AWS. */
+  allMerchants?(limit: number): Promise<readonly string[]>;
 }
 
 const rowKey = (row: { at: string; to?: string; attempt: number; step?: string }) => `${row.at}|${row.to ?? ''}|${row.attempt}|${row.step ?? ''}`;
@@ -103,6 +110,9 @@ export class ActivityFeed {
     const add = (request: HeraldRequest | undefined) => {
       if (request && (!this.merchantId || request.merchantId === this.merchantId)) found.set(request.id, request);
     };
+    if (!this.merchantId && this.sources.allMerchants) {
+      for (const merchantId of await this.sources.allMerchants(TAIL_LIMITS.merchants)) this.rememberMerchant(merchantId);
+    }
     if (!this.merchantId) {
       for (const request of await this.sources.unfinished(TAIL_LIMITS.inFlight)) {
         add(request);
@@ -226,6 +236,8 @@ export async function run(argv: string[]): Promise<void> {
     const intervalMs = seconds(values.interval, 'interval', 1)! * 1000;
     const duration = seconds(values.duration, 'duration');
     const requests = new DynamoRequestStore(target.dynamo, target.tableName, defaults.requestRetentionDays);
+    const merchants = new DynamoMerchantStore(target.dynamo, target.tableName);
+    const followsEveryone = values.merchant === undefined && target.kind === 'local';
     const deliveries = new DynamoDeliveryStore(target.dynamo, target.tableName);
     // Far-future bounds turn the sweeper's queries into "every unfinished request", oldest first.
     const everything = '9999';
@@ -238,6 +250,7 @@ export async function run(argv: string[]): Promise<void> {
         ],
         get: (id) => requests.get(id),
         deliveriesOf: (id) => deliveries.listForSubject(id),
+        ...(followsEveryone ? { allMerchants: (limit: number) => merchants.scanMerchantIds(limit) } : {}),
       },
       new Date().toISOString(),
       values.merchant === undefined ? undefined : String(values.merchant),
@@ -246,7 +259,13 @@ export async function run(argv: string[]): Promise<void> {
     let interrupted = false;
     const onSignal = () => (interrupted = true);
     process.once('SIGINT', onSignal);
-    printError(`Following ${target.description}${values.merchant ? ` for ${values.merchant}` : ''}; Ctrl+C to stop.`);
+    printError(`Following ${target.description}${values.merchant ? ` for ${values.merchant}` : followsEveryone ? ' for every merchant' : ''}; Ctrl+C to stop.`);
+    if (values.merchant === undefined && !followsEveryone) {
+      printError(
+        'Without --merchant, tail follows the merchants whose requests it finds waiting or in progress: a request that ' +
+          'ends between two reads of a merchant not yet followed is missed. Pass --merchant ID to follow every request of one merchant.',
+      );
+    }
     try {
       while (!interrupted && Date.now() < stopAt) {
         for (const line of await feed.poll()) (values.json ? printJson(line) : printText(formatTailLine(line)));

@@ -32,6 +32,11 @@ import { SqsEventSource } from './sqs-event-source';
 import { localResourceNames } from '../topology';
 
 export const DEMO_MERCHANT_ID = 'mer_local_demo';
+/**
+ * The demo merchant's key when none is chosen: fixed, so the README's commands work as pasted.
+ * It only ever opens a runtime listening on 127.0.0.1; a deployed stack has no demo merchant.
+ */
+export const LOCAL_DEMO_API_KEY = 'hrld_local_demo_key_0123456789';
 /** Scales every retry delay down so that demos see retries and DLQs in seconds, not hours. */
 export const LOCAL_RETRY_SCALE = 0.01;
 const API_KEY_PATTERN = /^[A-Za-z0-9_-]{20,}$/;
@@ -41,7 +46,7 @@ export interface LocalRuntimeOptions {
   readonly port?: number;
   /** Keep the table on disk here across restarts; in memory when absent. */
   readonly dataDir?: string;
-  /** The demo merchant's API key; a random one when absent. */
+  /** The demo merchant's API key; `LOCAL_DEMO_API_KEY` when absent. */
   readonly apiKey?: string;
   readonly retryScale?: number;
   /** Reuse running endpoints instead of starting embedded ones (tests share one pair per run). */
@@ -97,7 +102,7 @@ export interface LocalRuntime {
  * Handlers learn their endpoints and resource names through the environment only.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
-  const apiKey = options.apiKey ?? `hrld_${randomBytes(32).toString('base64url')}`;
+  const apiKey = options.apiKey ?? LOCAL_DEMO_API_KEY;
   if (!API_KEY_PATTERN.test(apiKey)) {
     throw new LocalSetupError('HERALD_LOCAL_API_KEY must be 20 or more URL-safe characters (A-Z, a-z, 0-9, "_" and "-")');
   }

@@ -1,4 +1,6 @@
+import type { Browser } from 'playwright-core';
 import type { LocalRuntime } from '../../lib/local/runtime';
+import { launchBrowser } from '../support/browser';
 import { apiClient, eventually, startTestRuntime } from '../support/local-runtime';
 
 let runtime: LocalRuntime;
@@ -40,7 +42,8 @@ describe('the statusUrl of an accepted request', () => {
     });
     expect(done.response.status).toBe(200);
     expect(done.response.headers.get('referrer-policy')).toBe('no-referrer');
-    expect(Object.keys(done.body).sort()).toEqual(['createdAt', 'status', 'type', 'updatedAt']);
+    expect(Object.keys(done.body).sort()).toEqual(['createdAt', 'displayName', 'status', 'type', 'updatedAt']);
+    expect(done.body.displayName).toBe('Demo task');
     const text = JSON.stringify(done.body);
     for (const leak of [id, runtime.merchantId, PAYLOAD_MARK, 'sleptMs', 'payload', 'merchant', 'history']) expect(text).not.toContain(leak);
   });
@@ -54,7 +57,9 @@ describe('the statusUrl of an accepted request', () => {
     expect(page).toMatch(/<html lang="en">/);
     expect(page).toMatch(/<meta http-equiv="refresh" content="\d+">/);
     expect(page).toMatch(/role="status"/);
-    expect(page).toContain('demo.sleep');
+    // The customer reads the processor's display name, not the internal type.
+    expect(page).toContain('<dd>Demo task</dd>');
+    expect(page).not.toContain('demo.sleep');
     for (const leak of [id, runtime.merchantId, PAYLOAD_MARK, 'payload', 'merchant']) expect(page).not.toContain(leak);
 
     const finished = await eventually(async () => {
@@ -72,6 +77,49 @@ describe('the statusUrl of an accepted request', () => {
       const response = await visit(url);
       expect(response.status).toBe(404);
       expect(response.headers.get('content-type')).toBe('application/problem+json');
+    }
+  });
+
+  it('answers a browser holding a forged or expired link with a page that says so, not a problem document', async () => {
+    const response = await visit(`${runtime.url}/v1/status/not-a-token`, 'text/html,application/xhtml+xml,*/*;q=0.8');
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+    const page = await response.text();
+    expect(page).toContain('<h1>This status link does not work</h1>');
+    expect(page).not.toContain('problem');
+  });
+});
+
+describe('the status page in a browser', () => {
+  let browser: Browser;
+
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+
+  afterAll(() => browser?.close());
+
+  it("shows the request's times in the reader's time zone, under the page's own CSP", async () => {
+    const { statusUrl } = await submitted('page-5', 1);
+    const context = await browser.newContext({ timezoneId: 'Asia/Tokyo', locale: 'en-GB' });
+    try {
+      const tab = await context.newPage();
+      const blocked: string[] = [];
+      tab.on('console', (message) => message.type() === 'error' && blocked.push(message.text()));
+      await tab.goto(statusUrl);
+      const received = tab.locator('time').first();
+      const utc = (await received.getAttribute('datetime'))!;
+      // Tokyo is UTC+9 all year: the expected text is computed here, not read from the page.
+      const tokyo = new Date(Date.parse(utc) + 9 * 3_600_000);
+      const two = (n: number) => String(n).padStart(2, '0');
+      const day = `${tokyo.getUTCDate()} ${tokyo.toLocaleString('en-GB', { month: 'short', timeZone: 'UTC' })} ${tokyo.getUTCFullYear()}`;
+      const time = `${two(tokyo.getUTCHours())}:${two(tokyo.getUTCMinutes())}:${two(tokyo.getUTCSeconds())}`;
+      expect(await received.textContent()).toBe(`${day}, ${time}`);
+      expect(await received.getAttribute('title')).toMatch(/ UTC$/);
+      expect(blocked).toEqual([]);
+    } finally {
+      await context.close();
     }
   });
 });

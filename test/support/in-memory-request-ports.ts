@@ -214,7 +214,7 @@ export function copy<T>(value: T): T {
 
 /** The requests queue: what was sent, and the waits asked of received messages. */
 export class InMemoryRequestQueue implements RequestQueue {
-  readonly sent: { readonly message: RequestMessage; readonly traceId?: string }[] = [];
+  readonly sent: { readonly message: RequestMessage; readonly traceId?: string; readonly delaySeconds?: number }[] = [];
   readonly delays: { readonly receiptHandle: string; readonly seconds: number }[] = [];
   private refusals = 0;
 
@@ -223,12 +223,12 @@ export class InMemoryRequestQueue implements RequestQueue {
     this.refusals = count;
   }
 
-  async enqueue(message: RequestMessage, traceId?: string): Promise<void> {
+  async enqueue(message: RequestMessage, traceId?: string, delaySeconds?: number): Promise<void> {
     if (this.refusals > 0) {
       this.refusals--;
       throw new Error('The queue refused the message');
     }
-    this.sent.push({ message: copy(message), ...(traceId ? { traceId } : {}) });
+    this.sent.push({ message: copy(message), ...(traceId ? { traceId } : {}), ...(delaySeconds ? { delaySeconds } : {}) });
   }
 
   async delayRedelivery(receiptHandle: string, seconds: number): Promise<void> {

@@ -40,6 +40,9 @@ const requestPartition = (requestId: string) => `REQ#${requestId}`;
 /** Index sort keys end in the id, so that equal times still order and a page can resume after one. */
 const timeOrdered = (time: string, id: string) => `${time}#${id}`;
 
+/** The merchant id in a merchant partition key (`MER#<id>`). */
+export const merchantIdOfKey = (pk: string): string => pk.slice('MER#'.length);
+
 export const keys = {
   request: (id: string): Key => ({ pk: requestPartition(id), sk: 'REQ' }),
   merchant: (id: string): Key => ({ pk: merchantPartition(id), sk: 'MER' }),

@@ -38,6 +38,15 @@ describe('status tokens', () => {
       updatedAt: '2026-01-01T00:00:01.000Z',
       ...({ merchantId: 'mer_1', payload: { card: '4242' }, id } as object),
     });
-    expect(Object.keys(shown).sort()).toEqual(['createdAt', 'status', 'type', 'updatedAt']);
+    expect(Object.keys(shown).sort()).toEqual(['createdAt', 'displayName', 'status', 'type', 'updatedAt']);
+    expect(shown.displayName).toBe('order.process');
+  });
+
+  it("names the work by the processor's display name when it has one", () => {
+    const shown = presentPublicStatus(
+      { status: 'succeeded', type: 'order.process', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:01.000Z' },
+      'Order processing',
+    );
+    expect(shown).toMatchObject({ type: 'order.process', displayName: 'Order processing' });
   });
 });

@@ -112,4 +112,32 @@ describe('submitRequest', () => {
     expect(queue.sent.map((sent) => sent.message.requestId)).toEqual([storedId]);
     expect((await store.get(storedId!))?.enqueuedAt).toEqual(expect.any(String));
   });
+
+  it('holds a request with notBefore back until then: the message is delayed and counts as sent from that time', async () => {
+    const { deps, store, queue } = setup();
+    const accepted = await submitRequest(deps, { merchantId: 'mer_a', idempotencyKey: 'later', body: { ...body(), notBefore: '2026-03-10T12:01:30Z' } });
+
+    expect(queue.sent).toEqual([expect.objectContaining({ delaySeconds: 90 })]);
+    expect(await store.get(accepted.id)).toMatchObject({ status: 'accepted', enqueuedAt: '2026-03-10T12:01:30.000Z' });
+  });
+
+  it('starts a request whose notBefore has passed at once', async () => {
+    const { deps, queue } = setup();
+    await submitRequest(deps, { merchantId: 'mer_a', idempotencyKey: 'past', body: { ...body(), notBefore: '2026-03-10T11:00:00+01:00' } });
+    expect(queue.sent[0]).not.toHaveProperty('delaySeconds');
+  });
+
+  it('refuses a notBefore more than 15 minutes ahead, storing nothing', async () => {
+    const { deps, store, queue } = setup();
+    const refused = submitRequest(deps, { merchantId: 'mer_a', idempotencyKey: 'far', body: { ...body(), notBefore: '2026-03-10T12:15:01Z' } });
+    await expect(refused).rejects.toMatchObject({ errors: [{ path: '/notBefore', message: expect.stringContaining('at most 900 seconds') }] });
+    expect(store.size).toBe(0);
+    expect(queue.sent).toEqual([]);
+  });
+
+  it('refuses a notBefore that is not a date-time, naming the field', async () => {
+    const { deps } = setup();
+    const refused = submitRequest(deps, { merchantId: 'mer_a', idempotencyKey: 'bad', body: { ...body(), notBefore: 'in a minute' } });
+    await expect(refused).rejects.toMatchObject({ errors: [{ path: '/notBefore', message: expect.stringContaining('ISO 8601') }] });
+  });
 });
