@@ -15,6 +15,8 @@ export class SqsRequestQueue implements RequestQueue {
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
         MessageBody: JSON.stringify(message),
+        // The merchant is the tenant (the topology's tenantField): one merchant's burst is served after the quiet merchants' work.
+        MessageGroupId: message.merchantId,
         ...(traceId ? { MessageAttributes: { [TRACE_ID_ATTRIBUTE]: { DataType: 'String', StringValue: traceId } } } : {}),
       }),
     );

@@ -1,6 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import type { RetrySchedule } from './retry-schedule';
 import { backoffDelaySeconds } from './backoff';
+import { countsAsFailure, type EndpointCircuits } from './circuit-breaker';
 import type { MerchantNotifier } from './ports';
 import type { HeraldRequest } from './request';
 import type { RedriveLog } from './redrive';
@@ -109,6 +110,8 @@ export interface DeliverDependencies extends AttemptDependencies {
   readonly redrives: RedriveLog;
   /** The queue the message came from, as the redrive log names it. */
   readonly queueName: string;
+  /** This process's per-endpoint circuits; without them every delivery POSTs. */
+  readonly circuits?: EndpointCircuits;
 }
 
 export interface ReceivedDelivery {
@@ -134,6 +137,10 @@ export type DeliverOutcome =
   | { readonly kind: 'retry'; readonly attempt: DeliveryAttempt; readonly delaySeconds: number }
   | { readonly kind: 'dead'; readonly attempt: DeliveryAttempt }
   | { readonly kind: 'gone'; readonly attempt: DeliveryAttempt }
+  /** The endpoint's circuit was open: no POST; the delivery goes on a new message after `delaySeconds`, and this one is acknowledged. */
+  | { readonly kind: 'skipped'; readonly attempt: DeliveryAttempt; readonly delaySeconds: number }
+  /** A dead delivery's own message on its way to the DLQ (see `attemptsBefore`): made visible again until SQS moves it. */
+  | { readonly kind: 'toDeadLetters' }
   | { readonly kind: 'dropped'; readonly reason: string };
 
 /**
@@ -153,7 +160,7 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
     if (message.round !== 1) return { kind: 'dropped', reason: 'the delivery no longer exists' };
   } else {
     if (delivery.round !== message.round) return superseded(message);
-    if (delivery.state === 'dead') return startRedrivenRound(deps, delivery, message);
+    if (delivery.state === 'dead') return startRedrivenRound(deps, delivery, received);
     if (delivery.state !== 'pending') return { kind: 'dropped', reason: `the delivery is already ${delivery.state}` };
     if (isCopyBehind(delivery, received)) return { kind: 'dropped', reason: `round 1 of ${message.deliveryId} is already being attempted by another message` };
   }
@@ -165,7 +172,12 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
   const body = message.payload ?? (await rebuildBody(deps, message));
   if (body === undefined) return drop(deps, message, existing, 'the request no longer exists');
 
-  const { attempt, result } = await attemptDelivery(deps, endpoint, { id: message.deliveryId, traceId: message.traceId }, body, received.receiveCount);
+  const attemptNumber = attemptNumberOf(received);
+  const gate = deps.circuits?.decide(endpoint.id, now().getTime());
+  if (gate?.kind === 'skip') return skip(deps, { message, existing, firstAttemptAt: now().toISOString() }, delivery, attemptNumber, gate);
+
+  const { attempt, result } = await attemptDelivery(deps, endpoint, { id: message.deliveryId, traceId: message.traceId }, body, attemptNumber);
+  deps.circuits?.record(endpoint.id, countsAsFailure(result), now().getTime());
   const attempts = appendAttempt(delivery?.attempts ?? [], attempt);
   const at = now().toISOString();
   const outcome = { message, existing, firstAttemptAt: attempt.at };
@@ -180,9 +192,9 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
     await disableEndpoint(deps, endpoint, 'the endpoint answered 410 Gone', at);
     return { kind: 'gone', attempt };
   }
-  if (received.receiveCount >= deps.maxAttempts) {
+  if (attemptNumber >= deps.maxAttempts) {
     const redriveGeneration = await deps.redrives.generation(deps.queueName);
-    const reason = `no success after ${received.receiveCount} attempts`;
+    const reason = `no success after ${attemptNumber} attempts`;
     if (!(await record(deps, outcome, { attempts, state: 'dead', reason, redriveGeneration }, at))) return superseded(message);
     // Visible again at once, so SQS moves it to the DLQ on the next receive.
     await deps.queue.delayRedelivery(received.receiptHandle, 0);
@@ -192,7 +204,7 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
   }
   const spentSeconds = Math.ceil((now().getTime() - receivedAt.getTime()) / 1000);
   const delaySeconds = Math.min(
-    retryDelaySeconds(deps, received.receiveCount, result),
+    retryDelaySeconds(deps, attemptNumber, result),
     Math.max(VISIBILITY_LIMIT_SECONDS - VISIBILITY_MARGIN_SECONDS - spentSeconds, 0),
   );
   const nextAttemptAt = new Date(now().getTime() + delaySeconds * 1000).toISOString();
@@ -203,14 +215,63 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
   return { kind: 'retry', attempt, delaySeconds };
 }
 
+/** The attempt this receive makes: the receive count, after the attempts earlier messages of the round made. */
+export function attemptNumberOf(received: Pick<ReceivedDelivery, 'message' | 'receiveCount'>): number {
+  return (received.message.attemptsBefore ?? 0) + received.receiveCount;
+}
+
+/** The most a skipped delivery waits on its new message: SQS's limit on a message's delay. */
+export const MAX_SKIP_DELAY_SECONDS = 900;
+
+/**
+ * The endpoint's circuit is open: no POST. The skip is written to the attempt log (so the delivery
+ * shows why nothing happened) and the delivery goes on a new message due after the circuit's
+ * wait, spread by up to a tenth so the waiting deliveries do not all come back at one instant.
+ * The new message carries the attempts made so far, so the skip spends none of them.
+ */
+async function skip(
+  deps: DeliverDependencies,
+  target: OutcomeTarget,
+  delivery: Delivery | undefined,
+  attemptNumber: number,
+  gate: { readonly retryAt: number; readonly failures: number },
+): Promise<DeliverOutcome> {
+  const nowMs = (deps.now ?? (() => new Date()))().getTime();
+  const waitSeconds = Math.max(Math.ceil((gate.retryAt - nowMs) / 1000), 1);
+  const spread = Math.floor(waitSeconds * 0.1 * (deps.random ?? Math.random)());
+  const delaySeconds = Math.min(waitSeconds + spread, MAX_SKIP_DELAY_SECONDS);
+  const at = new Date(nowMs).toISOString();
+  const attempt: DeliveryAttempt = {
+    at,
+    attempt: attemptNumber,
+    error: 'circuit_open',
+    errorMessage: `not sent: the endpoint failed ${gate.failures} times in a row; rescheduled after ${delaySeconds} s`,
+    latencyMs: 0,
+  };
+  const nextAttemptAt = new Date(nowMs + delaySeconds * 1000).toISOString();
+  const attempts = appendAttempt(delivery?.attempts ?? [], attempt);
+  if (!(await record(deps, target, { attempts, state: 'pending', nextAttemptAt }, at))) return superseded(target.message);
+  await deps.queue.send([{ ...target.message, attemptsBefore: attemptNumber - 1 }], { delaySeconds });
+  return { kind: 'skipped', attempt, delaySeconds };
+}
+
 /**
  * A message for a dead delivery in its own round came back from the DLQ (an operator's redrive)
  * or is a stray copy. Only a redrive begun after the delivery died sends it again, and then as a
  * recorded new round on a new message (bounded by `MAX_DELIVERY_ROUNDS`); this one is acknowledged.
+ * A message that a skip sent has fewer receives than the DLQ wants when its delivery dies; it is
+ * made visible again until SQS moves it, so that every dead delivery's message reaches the DLQ.
  */
-async function startRedrivenRound(deps: DeliverDependencies, dead: Delivery, message: DeliveryMessage): Promise<DeliverOutcome> {
+async function startRedrivenRound(deps: DeliverDependencies, dead: Delivery, received: ReceivedDelivery): Promise<DeliverOutcome> {
+  const { message } = received;
   const generation = await deps.redrives.generation(deps.queueName);
-  if (generation <= (dead.deadAtRedrive ?? 0)) return { kind: 'dropped', reason: 'the delivery is dead and no redrive began since' };
+  if (generation <= (dead.deadAtRedrive ?? 0)) {
+    if (message.attemptsBefore && received.receiveCount < deps.maxAttempts) {
+      await deps.queue.delayRedelivery(received.receiptHandle, 0);
+      return { kind: 'toDeadLetters' };
+    }
+    return { kind: 'dropped', reason: 'the delivery is dead and no redrive began since' };
+  }
   const at = (deps.now ?? (() => new Date()))().toISOString();
   const next = await deps.deliveries.resend(dead.id, at, { round: dead.round, state: 'dead' });
   if (!next) return { kind: 'dropped', reason: `the delivery was not sent again: it changed meanwhile or had its ${MAX_DELIVERY_ROUNDS} rounds` };
@@ -291,8 +352,9 @@ async function record(deps: DeliverDependencies, target: OutcomeTarget, entry: A
  */
 function isCopyBehind(delivery: Delivery, received: ReceivedDelivery): boolean {
   if (delivery.round !== 1) return false;
-  const latest = delivery.attempts.at(-1);
-  return latest !== undefined && latest.attempt >= received.receiveCount;
+  // A skip records the attempt it did not make; the message it sent makes that attempt.
+  const latest = delivery.attempts.findLast((attempt) => attempt.error !== 'circuit_open');
+  return latest !== undefined && latest.attempt >= attemptNumberOf(received);
 }
 
 function superseded(message: DeliveryMessage): DeliverOutcome {

@@ -137,7 +137,9 @@ export type AttemptErrorCode =
   | 'dns'
   | 'tls'
   | 'unsafe_address'
-  | 'network';
+  | 'network'
+  /** No POST was made: the endpoint's circuit was open, and the delivery was rescheduled. */
+  | 'circuit_open';
 
 /** Attempts a delivery's log keeps: the latest ones, across rounds, so the item never outgrows its bound. */
 export const ATTEMPT_LOG_LIMIT = 20;
@@ -345,6 +347,12 @@ export interface DeliveryMessage {
   /** The signed body; absent when too large for a message, then rebuilt from the request. */
   readonly payload?: string;
   readonly traceId?: string;
+  /**
+   * Attempts this round made on earlier messages: set when an open circuit rescheduled the
+   * delivery on a new message, whose receive count starts again at 1. The attempt number is this
+   * plus the receive count, so a skip spends none of the attempts before the DLQ.
+   */
+  readonly attemptsBefore?: number;
 }
 
 /** Bodies above this stay out of the message (SQS takes 256 KiB with attributes); the worker rebuilds them. */
@@ -360,7 +368,8 @@ export function parseDeliveryMessage(body: string): DeliveryMessage | undefined 
       typeof parsed.subjectId === 'string' &&
       typeof parsed.eventType === 'string' &&
       typeof parsed.eventTimestamp === 'string' &&
-      typeof parsed.round === 'number'
+      typeof parsed.round === 'number' &&
+      (parsed.attemptsBefore === undefined || (Number.isInteger(parsed.attemptsBefore) && parsed.attemptsBefore >= 0))
     ) {
       return parsed as DeliveryMessage;
     }

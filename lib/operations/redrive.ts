@@ -188,6 +188,7 @@ async function moveInBatches(
         WaitTimeSeconds: 1,
         VisibilityTimeout: options.visibilityTimeoutSeconds ?? 60,
         MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['MessageGroupId'],
       }),
     );
     if (Messages.length === 0) break;
@@ -197,6 +198,8 @@ async function moveInBatches(
         Entries: Messages.map((message, index) => ({
           Id: String(index),
           MessageBody: message.Body ?? '',
+          // The tenant goes back with the message, so fair queues still tell whose it is.
+          ...(message.Attributes?.MessageGroupId ? { MessageGroupId: message.Attributes.MessageGroupId } : {}),
           ...(message.MessageAttributes ? { MessageAttributes: copyAttributes(message.MessageAttributes) } : {}),
         })),
       }),

@@ -181,10 +181,13 @@ export class InMemoryDeliveryStore implements DeliveryStore {
 /** The deliveries queue: what was sent, and the waits asked of received messages. */
 export class InMemoryDeliveryQueue implements DeliveryQueue {
   readonly sent: DeliveryMessage[] = [];
+  /** The delay each sent message was sent with (undefined: none), in the order of `sent`. */
+  readonly sentDelays: (number | undefined)[] = [];
   readonly delays: { readonly receiptHandle: string; readonly seconds: number }[] = [];
 
-  async send(messages: readonly DeliveryMessage[]): Promise<void> {
+  async send(messages: readonly DeliveryMessage[], options: { readonly delaySeconds?: number } = {}): Promise<void> {
     this.sent.push(...messages.map(copy));
+    this.sentDelays.push(...messages.map(() => options.delaySeconds));
   }
 
   async delayRedelivery(receiptHandle: string, seconds: number): Promise<void> {
