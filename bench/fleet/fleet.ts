@@ -11,6 +11,7 @@ import { sweepPendingDeliveries } from '../../lambdas/core/sweep-pending-deliver
 import { sweepStuckRequests } from '../../lambdas/core/sweep-stuck-requests';
 import type { DeliveryQueue } from '../../lambdas/core/webhook-ports';
 import { deliveryIdOf, generateSigningSecret, type DeliveryMessage } from '../../lambdas/core/webhooks';
+import { FAIR_QUEUE_RULE } from '../../lib/local/fair-queue';
 import { defaults, queueRetrySchedule, queues, schedules, webhookDefaults } from '../../lib/topology';
 import { InMemoryRedriveLog, InMemoryRequestStore } from '../../test/support/in-memory-request-ports';
 import { InMemoryDeliveryStore, InMemoryWebhookEndpointStore, RecordingMerchantNotifier } from '../../test/support/in-memory-webhook-ports';
@@ -156,11 +157,13 @@ export async function runFleet(options: RunOptions): Promise<RunResult> {
     visibilityTimeoutSeconds: requestSpec.visibilityTimeoutSeconds,
     maxReceiveCount: requestSpec.deadLetter.maxReceiveCount,
     fair: options.fairness,
+    minInFlight: FAIR_QUEUE_RULE.minInFlight * options.scale,
   });
   const deliveryQueue = new SimQueue<DeliveryMessage>(clock, {
     visibilityTimeoutSeconds: deliverySpec.visibilityTimeoutSeconds,
     maxReceiveCount: deliverySpec.deadLetter.maxReceiveCount,
     fair: options.fairness,
+    minInFlight: FAIR_QUEUE_RULE.minInFlight * options.scale,
   });
   const inFlightRequests = new Map<string, SimMessage<RequestMessage>>();
   const inFlightDeliveries = new Map<string, SimMessage<DeliveryMessage>>();

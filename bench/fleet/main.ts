@@ -1,5 +1,6 @@
+import { fork } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { quantile, runFleet, SCENARIOS, type RunOptions, type ScenarioName } from './fleet';
+import { quantile, runFleet, SCENARIOS, type RunOptions, type RunResult, type ScenarioName } from './fleet';
 
 /**
  * `npm run sim:fleet -- --scenario <name> [--seed S] [--no-fairness]`: one scenario of the fleet
@@ -15,6 +16,8 @@ async function main(): Promise<void> {
       'no-breaker': { type: 'boolean', default: false },
       scale: { type: 'string', default: '0.1' },
       'traffic-seconds': { type: 'string' },
+      // Internal: this process runs the fault-free baseline for its parent and reports it back.
+      'baseline-for-parent': { type: 'boolean', default: false },
     },
   });
   const scenario = values.scenario as ScenarioName;
@@ -32,9 +35,15 @@ async function main(): Promise<void> {
     scale,
     ...(values['traffic-seconds'] ? { trafficSeconds: Number(values['traffic-seconds']) } : {}),
   };
+  if (values['baseline-for-parent']) {
+    process.send!(await runFleet({ ...options, fault: false }));
+    return;
+  }
   const started = Date.now();
+  // The baseline runs in a second process beside the faulty run: the two use both cores.
+  const baselineRun = options.fault ? baselineInChild() : undefined;
   const run = await runFleet(options);
-  const baseline = options.fault ? await runFleet({ ...options, fault: false }) : run;
+  const baseline = baselineRun ? await baselineRun : run;
   const p50 = quantile(run.healthyLatencies, 0.5);
   const p99 = quantile(run.healthyLatencies, 0.99);
   const baselineP99 = quantile(baseline.healthyLatencies, 0.99);
@@ -47,6 +56,15 @@ async function main(): Promise<void> {
     `(scale ${scale}, fairness ${options.fairness ? 'on' : 'off'}, breaker ${options.breaker ? 'on' : 'off'}, seed ${seed}; ` +
       `${run.deadLettered} dead-lettered; ${Math.round(run.simulatedSeconds)} s simulated; ${((Date.now() - started) / 1000).toFixed(1)} s real)`,
   );
+}
+
+function baselineInChild(): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(process.argv[1]!, [...process.argv.slice(2), '--baseline-for-parent'], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.once('message', (result) => resolve(result as RunResult));
+    child.once('error', reject);
+    child.once('exit', (code) => code !== 0 && reject(new Error(`the baseline run exited with ${code}`)));
+  });
 }
 
 main().catch((error: unknown) => {

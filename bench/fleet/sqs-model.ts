@@ -1,4 +1,4 @@
-import { TenantLoad } from '../../lib/local/fair-queue';
+import { FAIR_QUEUE_RULE, TenantLoad } from '../../lib/local/fair-queue';
 import type { VirtualClock } from './virtual-time';
 
 /** One message as the model keeps it: the body stays an object (the use cases get it parsed). */
@@ -22,7 +22,7 @@ export interface SimMessage<B> {
  */
 export class SimQueue<B> {
   readonly deadLetters: SimMessage<B>[] = [];
-  readonly load = new TenantLoad();
+  readonly load: TenantLoad;
   private readonly visible: SimMessage<B>[] = [];
   private head = 0;
   /** Noisy tenants' messages set aside by fair receives, in arrival order per tenant. */
@@ -36,8 +36,16 @@ export class SimQueue<B> {
 
   constructor(
     private readonly clock: VirtualClock,
-    private readonly settings: { readonly visibilityTimeoutSeconds: number; readonly maxReceiveCount: number; readonly fair: boolean },
-  ) {}
+    private readonly settings: {
+      readonly visibilityTimeoutSeconds: number;
+      readonly maxReceiveCount: number;
+      readonly fair: boolean;
+      /** AWS's minimum of 30 in-flight messages, for a fleet of this size (see docs/scale.md). */
+      readonly minInFlight?: number;
+    },
+  ) {
+    this.load = new TenantLoad({ ...FAIR_QUEUE_RULE, minInFlight: settings.minInFlight ?? FAIR_QUEUE_RULE.minInFlight });
+  }
 
   /** Called whenever a message becomes visible: the event source's cue to poll. */
   whenVisible(listener: () => void): void {

@@ -29,7 +29,7 @@ export class TenantLoad {
   private readonly busy = new Map<string, Decaying>();
   private readonly totalBusy: Decaying = { value: 0, at: 0 };
 
-  constructor(private readonly rule = FAIR_QUEUE_RULE) {}
+  constructor(private readonly rule: { readonly [K in keyof typeof FAIR_QUEUE_RULE]: number } = FAIR_QUEUE_RULE) {}
 
   /** A message of `tenant` was handed to a consumer. */
   received(tenant: string): void {
