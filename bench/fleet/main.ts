@@ -14,7 +14,7 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '1' },
       'no-fairness': { type: 'boolean', default: false },
       'no-breaker': { type: 'boolean', default: false },
-      scale: { type: 'string', default: '0.1' },
+      scale: { type: 'string', default: '0.05' },
       'traffic-seconds': { type: 'string' },
       // Internal: this process runs the fault-free baseline for its parent and reports it back.
       'baseline-for-parent': { type: 'boolean', default: false },
