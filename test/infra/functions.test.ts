@@ -104,6 +104,7 @@ describe.each(names)('the %s function', name => {
     const writes = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
     const granted = [...new Set(actionsOf(name).filter(action => writes.includes(action)))];
     if (spec.grants.table === 'readWrite') expect(granted.sort()).toEqual([...writes].sort());
+    else if (spec.grants.countsWaitingCalls) expect(granted).toEqual(['dynamodb:UpdateItem']);
     else expect(granted).toEqual([]);
   });
 
@@ -124,9 +125,18 @@ describe.each(names)('the %s function', name => {
   });
 });
 
-it('lets the status function read the table and nothing else of the data', () => {
+it('lets the status function read the table, and write nothing but the calls attribute of merchant items', () => {
   const dataStatements = statementsOf('status').filter(s => ![s.Action].flat().every(a => /^(logs|xray):/.test(a)));
-  for (const statement of dataStatements) {
+  const [waiting, ...others] = [
+    ...dataStatements.filter(s => [s.Action].flat().includes('dynamodb:UpdateItem')),
+    ...dataStatements.filter(s => ![s.Action].flat().includes('dynamodb:UpdateItem')),
+  ];
+  expect(waiting!.Action).toBe('dynamodb:UpdateItem');
+  expect(waiting!.Condition).toEqual({
+    'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['MER#*'] },
+    'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'calls'] },
+  });
+  for (const statement of others) {
     expect([statement.Action].flat().every(action => action.startsWith('dynamodb:'))).toBe(true);
     expect(statement.Resource).toEqual([tableRef, { 'Fn::Join': ['', [tableRef, '/index/*']] }]);
   }
