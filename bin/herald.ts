@@ -2,7 +2,9 @@ import { App, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { defaultThrottle, HeraldStack, type HeraldStackProps } from '../lib/herald-stack';
-import { parseRetryDelays, type RetryOverride } from '../lib/topology';
+import { parseRetryDelays, queues, type QueueName, type RetryOverride } from '../lib/topology';
+
+const QUEUE_NAMES = Object.keys(queues) as QueueName[];
 
 /**
  * The CDK app. Operators choose per deployment through context, e.g.
@@ -47,6 +49,15 @@ const retryContext = (prefix: string): RetryOverride | undefined => {
   return { ...(delays !== undefined ? { delaysSeconds: parseRetryDelays(delays) } : {}), ...(maxAttempts !== undefined ? { maxAttempts } : {}) };
 };
 
+/** `<queue>Concurrency` and `<queue>ReservedConcurrency` per queue, e.g. `-c deliveriesConcurrency=600`. */
+const perQueueContext = (suffix: string): Partial<Record<QueueName, number>> | undefined => {
+  const entries = QUEUE_NAMES.flatMap((name) => {
+    const value = numberContext(`${name}${suffix}`);
+    return value === undefined ? [] : [[name, value] as const];
+  });
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+};
+
 new HeraldStack(app, context('stackName') ?? 'Herald', {
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   description: 'Herald: asynchronous request-reply and signed webhooks',
@@ -73,6 +84,8 @@ new HeraldStack(app, context('stackName') ?? 'Herald', {
   merchantRateLimit: numberContext('merchantRateLimit'),
   maxRequestsInFlight: numberContext('maxRequestsInFlight'),
   maxSmsPerDay: numberContext('maxSmsPerDay'),
+  workerConcurrency: perQueueContext('Concurrency'),
+  reservedConcurrency: perQueueContext('ReservedConcurrency'),
 });
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

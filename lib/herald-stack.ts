@@ -98,6 +98,13 @@ export interface HeraldStackProps extends StackProps {
   readonly deliveryRetry?: RetryOverride;
   /** Consecutive dead deliveries after which an endpoint is disabled. @default topology `webhookDefaults` (5) */
   readonly webhookDeadStreakLimit?: number;
+  /**
+   * Concurrent consumers per queue (Lambda's event source maximum concurrency, 2 to 1,000); size
+   * them for the traffic with docs/scale.md. @default topology `queues` (requests 10, deliveries 50)
+   */
+  readonly workerConcurrency?: Partial<Record<QueueName, number>>;
+  /** Concurrency reserved for each queue's consumer, at least its worker concurrency. @default none reserved */
+  readonly reservedConcurrency?: Partial<Record<QueueName, number>>;
 }
 
 export const defaultThrottle: ApiThrottle = { rateLimit: 50, burstLimit: 100 };
@@ -140,7 +147,12 @@ export class HeraldStack extends Stack {
       logLevel: props.logLevel ?? 'INFO',
       tracing: props.tracing === true,
     });
-    new Processing(this, 'Processing', { functions: this.functions, queues: this.queues });
+    new Processing(this, 'Processing', {
+      functions: this.functions,
+      queues: this.queues,
+      ...(props.workerConcurrency ? { workerConcurrency: props.workerConcurrency } : {}),
+      ...(props.reservedConcurrency ? { reservedConcurrency: props.reservedConcurrency } : {}),
+    });
     new Schedules(this, 'Schedules', { functions: this.functions });
     this.intake = new Intake(this, 'Intake', {
       functions: this.functions,

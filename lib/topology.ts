@@ -320,6 +320,12 @@ export interface QueueSpec {
   readonly retentionDays: number;
   readonly deadLetter: { readonly maxReceiveCount: number; readonly retentionDays: number };
   readonly retry: RetrySchedule;
+  /**
+   * The message field whose value is sent as the `MessageGroupId`: the queue's tenant. SQS fair
+   * queues serve a tenant holding more than its share of the in-flight messages after the quiet
+   * ones; the local event source applies the same rule (docs/scale.md, Fairness).
+   */
+  readonly tenantField: 'merchantId' | 'endpointId';
 }
 
 /** Exponential backoff for transient processor failures: 2 s, 4 s, 8 s, 16 s … capped at 5 min, full jitter. */
@@ -361,6 +367,14 @@ export const webhookDefaults = {
   /** A pending delivery whose next attempt is this overdue has lost its message: the sweeper re-enqueues it. */
   sweepGraceSeconds: 15 * 60,
   sweepBatchLimit: 100,
+  /**
+   * The per-endpoint circuit breaker (lambdas/core/circuit-breaker.ts): after this many timeouts
+   * or 5xx in a row a delivering instance reschedules the endpoint's deliveries without a POST
+   * for the cool-down, then lets one probe through; each failed probe doubles the cool-down up to
+   * the maximum. A skipped delivery goes back on a new message (SQS takes up to 900 s of delay),
+   * so skips never spend the attempts that lead to the DLQ.
+   */
+  circuitBreaker: { failureThreshold: 3, coolDownSeconds: 30, maxCoolDownSeconds: 600 },
 } as const;
 
 export const queues: Record<QueueName, QueueSpec> = {
@@ -374,6 +388,7 @@ export const queues: Record<QueueName, QueueSpec> = {
     // SQS moves a message to the DLQ on the receive after maxReceiveCount, so the count is the attempt budget.
     deadLetter: { maxReceiveCount: requestRetrySchedule.maxAttempts, retentionDays: 14 },
     retry: requestRetrySchedule,
+    tenantField: 'merchantId',
   },
   deliveries: {
     consumer: 'deliver',
@@ -387,6 +402,7 @@ export const queues: Record<QueueName, QueueSpec> = {
     // The receive count is the attempt number: the eighth failure leaves the message for the DLQ.
     deadLetter: { maxReceiveCount: webhookRetrySchedule.maxAttempts, retentionDays: 14 },
     retry: webhookRetrySchedule,
+    tenantField: 'endpointId',
   },
 };
 

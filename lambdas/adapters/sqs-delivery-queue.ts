@@ -17,7 +17,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
     private readonly queueUrl: string,
   ) {}
 
-  async send(messages: readonly DeliveryMessage[]): Promise<void> {
+  async send(messages: readonly DeliveryMessage[], options: { readonly delaySeconds?: number } = {}): Promise<void> {
     for (let start = 0; start < messages.length; start += BATCH_SIZE) {
       const batch = messages.slice(start, start + BATCH_SIZE);
       const { Failed = [] } = await this.client.send(
@@ -26,7 +26,13 @@ export class SqsDeliveryQueue implements DeliveryQueue {
           Entries: batch.map((message, i) => ({
             Id: String(i),
             MessageBody: JSON.stringify(message),
-            ...(message.notBefore ? { DelaySeconds: delaySecondsUntil(message.notBefore) } : {}),
+            // The endpoint is the tenant (the topology's tenantField): a failing endpoint's backlog is served after the healthy ones'.
+            MessageGroupId: message.endpointId,
+            ...(options.delaySeconds
+              ? { DelaySeconds: options.delaySeconds }
+              : message.notBefore
+                ? { DelaySeconds: delaySecondsUntil(message.notBefore) }
+                : {}),
             ...(message.traceId
               ? { MessageAttributes: { [TRACE_ID_ATTRIBUTE]: { DataType: 'String', StringValue: message.traceId } } }
               : {}),

@@ -16,6 +16,8 @@ export class SqsRequestQueue implements RequestQueue {
         QueueUrl: this.queueUrl,
         MessageBody: JSON.stringify(message),
         ...(delaySeconds ? { DelaySeconds: delaySeconds } : {}),
+        // The merchant is the tenant (the topology's tenantField): one merchant's burst is served after the quiet merchants' work.
+        MessageGroupId: message.merchantId,
         ...(traceId ? { MessageAttributes: { [TRACE_ID_ATTRIBUTE]: { DataType: 'String', StringValue: traceId } } } : {}),
       }),
     );

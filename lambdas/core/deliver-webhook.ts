@@ -1,6 +1,7 @@
 import { signWith } from './webhook-signatures';
 import type { RetrySchedule } from './retry-schedule';
 import { backoffDelaySeconds } from './backoff';
+import { countsAsFailure, type EndpointCircuits } from './circuit-breaker';
 import type { MerchantNotifier } from './ports';
 import type { HeraldRequest } from './request';
 import type { RedriveLog } from './redrive';
@@ -117,6 +118,8 @@ export interface DeliverDependencies extends AttemptDependencies {
   /** Paces endpoints that set `rateLimitPerSecond`; never called for those that do not. */
   readonly rateLimiter?: DeliveryRateLimiter;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** This process's per-endpoint circuits; without them every delivery POSTs. */
+  readonly circuits?: EndpointCircuits;
 }
 
 /**
@@ -149,6 +152,10 @@ export type DeliverOutcome =
   | { readonly kind: 'retry'; readonly attempt: DeliveryAttempt; readonly delaySeconds: number }
   | { readonly kind: 'dead'; readonly attempt: DeliveryAttempt }
   | { readonly kind: 'gone'; readonly attempt: DeliveryAttempt }
+  /** The endpoint's circuit was open: no POST; the delivery goes on a new message after `delaySeconds`, and this one is acknowledged. */
+  | { readonly kind: 'skipped'; readonly attempt: DeliveryAttempt; readonly delaySeconds: number }
+  /** A dead delivery's own message on its way to the DLQ (see `attemptsBefore`): made visible again until SQS moves it. */
+  | { readonly kind: 'toDeadLetters' }
   | { readonly kind: 'dropped'; readonly reason: string }
   | { readonly kind: 'waiting'; readonly until: string };
 
@@ -163,7 +170,7 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
   const receivedAt = received.receivedAt ?? now();
   const { message } = received;
   // Waiting for a rate limit moves the attempt to a new message; its receive count starts over.
-  const attemptNumber = received.receiveCount + (message.attemptOffset ?? 0);
+  const attemptNumber = attemptNumberOf(received);
   // The record first: a message whose round is over, or that an operator redrove, must not POST unrecorded.
   const delivery = await deps.deliveries.get(message.deliveryId);
   if (!delivery) {
@@ -171,7 +178,7 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
     if (message.round !== 1) return { kind: 'dropped', reason: 'the delivery no longer exists' };
   } else {
     if (delivery.round !== message.round) return superseded(message);
-    if (delivery.state === 'dead') return startRedrivenRound(deps, delivery, message);
+    if (delivery.state === 'dead') return startRedrivenRound(deps, delivery, received);
     if (delivery.state !== 'pending') return { kind: 'dropped', reason: `the delivery is already ${delivery.state}` };
     if (isCopyBehind(delivery, attemptNumber)) return { kind: 'dropped', reason: `round 1 of ${message.deliveryId} is already being attempted by another message` };
   }
@@ -183,6 +190,9 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
   const body = message.payload ?? (await rebuildBody(deps, endpoint, message));
   if (body === undefined) return drop(deps, message, existing, 'the request no longer exists');
 
+  const gate = deps.circuits?.decide(endpoint.id, now().getTime());
+  if (gate?.kind === 'skip') return skip(deps, { message, existing, firstAttemptAt: now().toISOString() }, delivery, attemptNumber, gate);
+
   let waitedMs: number | undefined;
   if (endpoint.rateLimitPerSecond !== undefined && deps.rateLimiter) {
     const paced = await waitForSlot(deps, endpoint.id, endpoint.rateLimitPerSecond, message, attemptNumber);
@@ -193,6 +203,7 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
   const sent = await attemptDelivery(deps, endpoint, { id: message.deliveryId, traceId: message.traceId }, body, attemptNumber);
   const { result } = sent;
   const attempt = waitedMs ? { ...sent.attempt, waitedMs } : sent.attempt;
+  deps.circuits?.record(endpoint.id, countsAsFailure(result), now().getTime());
   const attempts = appendAttempt(delivery?.attempts ?? [], attempt);
   const at = now().toISOString();
   const outcome = { message, existing, firstAttemptAt: attempt.at };
@@ -230,14 +241,63 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
   return { kind: 'retry', attempt, delaySeconds };
 }
 
+/** The attempt this receive makes: the receive count, after the attempts earlier messages of the round made. */
+export function attemptNumberOf(received: Pick<ReceivedDelivery, 'message' | 'receiveCount'>): number {
+  return (received.message.attemptsBefore ?? 0) + received.receiveCount;
+}
+
+/** The most a skipped delivery waits on its new message: SQS's limit on a message's delay. */
+export const MAX_SKIP_DELAY_SECONDS = 900;
+
+/**
+ * The endpoint's circuit is open: no POST. The skip is written to the attempt log (so the delivery
+ * shows why nothing happened) and the delivery goes on a new message due after the circuit's
+ * wait, spread by up to a tenth so the waiting deliveries do not all come back at one instant.
+ * The new message carries the attempts made so far, so the skip spends none of them.
+ */
+async function skip(
+  deps: DeliverDependencies,
+  target: OutcomeTarget,
+  delivery: Delivery | undefined,
+  attemptNumber: number,
+  gate: { readonly retryAt: number; readonly failures: number },
+): Promise<DeliverOutcome> {
+  const nowMs = (deps.now ?? (() => new Date()))().getTime();
+  const waitSeconds = Math.max(Math.ceil((gate.retryAt - nowMs) / 1000), 1);
+  const spread = Math.floor(waitSeconds * 0.1 * (deps.random ?? Math.random)());
+  const delaySeconds = Math.min(waitSeconds + spread, MAX_SKIP_DELAY_SECONDS);
+  const at = new Date(nowMs).toISOString();
+  const attempt: DeliveryAttempt = {
+    at,
+    attempt: attemptNumber,
+    error: 'circuit_open',
+    errorMessage: `not sent: the endpoint failed ${gate.failures} times in a row; rescheduled after ${delaySeconds} s`,
+    latencyMs: 0,
+  };
+  const nextAttemptAt = new Date(nowMs + delaySeconds * 1000).toISOString();
+  const attempts = appendAttempt(delivery?.attempts ?? [], attempt);
+  if (!(await record(deps, target, { attempts, state: 'pending', nextAttemptAt }, at))) return superseded(target.message);
+  await deps.queue.send([{ ...target.message, attemptsBefore: attemptNumber - 1 }], { delaySeconds });
+  return { kind: 'skipped', attempt, delaySeconds };
+}
+
 /**
  * A message for a dead delivery in its own round came back from the DLQ (an operator's redrive)
  * or is a stray copy. Only a redrive begun after the delivery died sends it again, and then as a
  * recorded new round on a new message (bounded by `MAX_DELIVERY_ROUNDS`); this one is acknowledged.
+ * A message that a skip sent has fewer receives than the DLQ wants when its delivery dies; it is
+ * made visible again until SQS moves it, so that every dead delivery's message reaches the DLQ.
  */
-async function startRedrivenRound(deps: DeliverDependencies, dead: Delivery, message: DeliveryMessage): Promise<DeliverOutcome> {
+async function startRedrivenRound(deps: DeliverDependencies, dead: Delivery, received: ReceivedDelivery): Promise<DeliverOutcome> {
+  const { message } = received;
   const generation = await deps.redrives.generation(deps.queueName);
-  if (generation <= (dead.deadAtRedrive ?? 0)) return { kind: 'dropped', reason: 'the delivery is dead and no redrive began since' };
+  if (generation <= (dead.deadAtRedrive ?? 0)) {
+    if (message.attemptsBefore && received.receiveCount < deps.maxAttempts) {
+      await deps.queue.delayRedelivery(received.receiptHandle, 0);
+      return { kind: 'toDeadLetters' };
+    }
+    return { kind: 'dropped', reason: 'the delivery is dead and no redrive began since' };
+  }
   const at = (deps.now ?? (() => new Date()))().toISOString();
   const next = await deps.deliveries.resend(dead.id, at, { round: dead.round, state: 'dead' });
   if (!next) return { kind: 'dropped', reason: `the delivery was not sent again: it changed meanwhile or had its ${MAX_DELIVERY_ROUNDS} rounds` };
@@ -319,7 +379,8 @@ async function record(deps: DeliverDependencies, target: OutcomeTarget, entry: A
  */
 function isCopyBehind(delivery: Delivery, attemptNumber: number): boolean {
   if (delivery.round !== 1) return false;
-  const latest = delivery.attempts.at(-1);
+  // A skip records the attempt it did not make; the message it sent makes that attempt.
+  const latest = delivery.attempts.findLast((attempt) => attempt.error !== 'circuit_open');
   return latest !== undefined && latest.attempt >= attemptNumber;
 }
 
@@ -342,7 +403,7 @@ async function waitForSlot(
   const reservation = await deps.rateLimiter!.reserve(endpointId, perSecond, started, RATE_WAIT_IN_WORKER_MS);
   if (reservation.kind === 'later') {
     const until = new Date(reservation.retryAt).toISOString();
-    await deps.queue.send([{ ...message, attemptOffset: attemptNumber - 1, waitingSince: new Date(waitingSince).toISOString(), notBefore: until }]);
+    await deps.queue.send([{ ...message, attemptsBefore: attemptNumber - 1, waitingSince: new Date(waitingSince).toISOString(), notBefore: until }]);
     return { kind: 'waiting', until };
   }
   // From the clock now, not from before the reservation: the write itself may have taken a while.

@@ -81,8 +81,8 @@ export interface DeliveryRateLimiter {
 }
 
 export interface DeliveryQueue {
-  /** Sends messages in batches of ten; throws if any could not be sent. */
-  send(messages: readonly DeliveryMessage[]): Promise<void>;
+  /** Sends messages in batches of ten, hidden for `delaySeconds` (at most 900) when given; throws if any could not be sent. */
+  send(messages: readonly DeliveryMessage[], options?: { readonly delaySeconds?: number }): Promise<void>;
   /** Hides a received message for `seconds`: the wait before its next attempt. */
   delayRedelivery(receiptHandle: string, seconds: number): Promise<void>;
 }

@@ -214,7 +214,9 @@ export type AttemptErrorCode =
   | 'dns'
   | 'tls'
   | 'unsafe_address'
-  | 'network';
+  | 'network'
+  /** No POST was made: the endpoint's circuit was open, and the delivery was rescheduled. */
+  | 'circuit_open';
 
 /** Attempts a delivery's log keeps: the latest ones, across rounds, so the item never outgrows its bound. */
 export const ATTEMPT_LOG_LIMIT = 20;
@@ -457,10 +459,12 @@ export interface DeliveryMessage {
   readonly payload?: string;
   readonly traceId?: string;
   /**
-   * Attempts this round had before the message was sent again to wait for the endpoint's rate
-   * limit: the attempt number is this plus the receive count, so waiting costs no attempt.
+   * Attempts this round made on earlier messages: set when an open circuit or the endpoint's rate
+   * limit put the delivery on a new message, whose receive count starts again at 1. The attempt
+   * number is this plus the receive count, so a skip or a wait spends none of the attempts before
+   * the DLQ.
    */
-  readonly attemptOffset?: number;
+  readonly attemptsBefore?: number;
   /** When the attempt began waiting for the rate limit, across messages. */
   readonly waitingSince?: string;
   /** The message is to be received no earlier than this (SQS DelaySeconds, at most 15 minutes). */
@@ -480,7 +484,8 @@ export function parseDeliveryMessage(body: string): DeliveryMessage | undefined 
       typeof parsed.subjectId === 'string' &&
       typeof parsed.eventType === 'string' &&
       typeof parsed.eventTimestamp === 'string' &&
-      typeof parsed.round === 'number'
+      typeof parsed.round === 'number' &&
+      (parsed.attemptsBefore === undefined || (Number.isInteger(parsed.attemptsBefore) && parsed.attemptsBefore >= 0))
     ) {
       return parsed as DeliveryMessage;
     }

@@ -1,4 +1,5 @@
 import { webhookDefaults } from '../../lib/topology';
+import { EndpointCircuits } from '../core/circuit-breaker';
 import { deliverWebhook } from '../core/deliver-webhook';
 import { parseDeliveryMessage } from '../core/webhooks';
 import {
@@ -17,10 +18,16 @@ import {
 import { countMetric, METRIC } from './shared/observability';
 import { redeliver, sqsConsumer } from './shared/sqs-consumer';
 
+// One set of circuits per warm instance: each instance learns an endpoint's failures itself (docs/scale.md, Fairness).
+const circuits = new EndpointCircuits({
+  ...webhookDefaults.circuitBreaker,
+  probeTimeoutSeconds: Math.ceil(webhookDefaults.attemptTimeoutMs / 1000),
+});
+
 /**
  * Consumes the deliveries queue: one signed POST per message, retries by visibility timeout.
  * Records run concurrently, each bounded by its own attempt timeout, so one endpoint that never
- * answers costs its neighbours nothing.
+ * answers costs its neighbours nothing; an endpoint that keeps failing is skipped while its circuit is open.
  */
 export const handler = sqsConsumer({ describe: 'delivery', parse: parseDeliveryMessage }, async ({ message, receiveCount, receiptHandle, log }) => {
   const schedule = settings.retrySchedule('deliveries');
@@ -43,6 +50,7 @@ export const handler = sqsConsumer({ describe: 'delivery', parse: parseDeliveryM
       redrives: redriveLog(),
       queueName: 'deliveries',
       rateLimiter: deliveryRateLimiter(),
+      circuits,
     },
     { message, receiveCount, receiptHandle },
   );
@@ -56,6 +64,11 @@ export const handler = sqsConsumer({ describe: 'delivery', parse: parseDeliveryM
       countMetric(METRIC.deliveriesFailed);
       countMetric(METRIC.deliveriesDead);
       log.warn('Delivery attempts exhausted; the message goes to the DLQ', { ...about, status: outcome.attempt.status, error: outcome.attempt.error });
+      return redeliver('dead');
+    case 'skipped':
+      log.info('Delivery skipped: the endpoint circuit is open', { ...about, delaySeconds: outcome.delaySeconds, attempt: outcome.attempt.attempt });
+      return;
+    case 'toDeadLetters':
       return redeliver('dead');
     case 'dropped':
       return;

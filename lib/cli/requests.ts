@@ -1,13 +1,16 @@
 /**
  * `herald requests show <request id>`: everything stored about one request, whichever merchant
- * owns it: status, attempts, lease, enqueue mark, payload, result or error, and its history.
+ * owns it: status, attempts, lease, enqueue mark, payload, result or error, its history, and its
+ * webhook deliveries with every attempt (skips by an open circuit included).
  * `herald requests wait <request id> [--timeout S]`: waits until it finishes, then shows it; the
  * exit code says how it ended (0 succeeded, 1 failed, cancelled or still running at the timeout).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
 import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
 import { WAIT_READ_INTERVALS_MS } from '../../lambdas/core/await-request-status';
 import { isTerminal, type HeraldRequest } from '../../lambdas/core/request';
+import type { Delivery } from '../../lambdas/core/webhooks';
 import { defaults } from '../topology';
 import { CliFailedError, CliUsageError, withTarget } from './context';
 import { printJson, printText, withoutControls } from './output';
@@ -45,6 +48,7 @@ export async function run(argv: string[]): Promise<void> {
       printJson(request, 2);
       return outcome();
     }
+    const deliveries = await new DynamoDeliveryStore(target.dynamo, target.tableName).listForSubject(id);
     // Every value but the CLI's own words may come from a merchant: each is kept to one plain line.
     const line = (label: string, value: unknown) => (value === undefined ? [] : [`  ${label.padEnd(12)} ${withoutControls(value)}`]);
     printText(
@@ -67,8 +71,24 @@ export async function run(argv: string[]): Promise<void> {
         ...request.history.map(
           (h) => `    ${h.at}  ${h.from ?? '-'} → ${h.to}  attempt ${h.attempt}${h.step ? `  step ${withoutControls(h.step)}` : ''}${h.reason ? `  ${withoutControls(h.reason)}` : ''}`,
         ),
+        ...deliveryLines(deliveries),
       ].join('\n'),
     );
     outcome();
   });
+}
+
+/** A request's deliveries and their attempts, as `requests show` prints them. */
+export function deliveryLines(deliveries: readonly Delivery[]): string[] {
+  if (deliveries.length === 0) return [];
+  return [
+    '  deliveries',
+    ...deliveries.flatMap((delivery) => [
+      `    ${delivery.endpointId}  ${delivery.eventType}  ${delivery.state}  round ${delivery.round}${delivery.nextAttemptAt && delivery.state === 'pending' ? `  next ${delivery.nextAttemptAt}` : ''}`,
+      ...delivery.attempts.map(
+        (a) =>
+          `      ${a.at}  #${a.attempt}  ${a.status !== undefined ? `HTTP ${a.status}` : (a.error ?? 'no answer')}  ${a.latencyMs} ms${a.errorMessage ? `  ${withoutControls(a.errorMessage)}` : ''}`,
+      ),
+    ]),
+  ];
 }

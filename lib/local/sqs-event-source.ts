@@ -1,20 +1,32 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { functions, type QueueName, type QueueSpec } from '../topology';
+import { TenantLoad } from './fair-queue';
 import { lambdaContext, loadHandler } from './lambda-context';
 
 type SqsHandler = (event: SQSEvent, context: unknown) => Promise<SQSBatchResponse | void>;
+
+/** Batches' worth of noisy tenants' messages the event source holds back at most. */
+const MAX_HELD_BATCHES = 10;
 
 /**
  * Emulates Lambda's SQS event source mapping for one queue: long-polls, hands the consumer the
  * same event Lambda would (records with receipt handles, attributes incl. ApproximateReceiveCount,
  * message attributes, eventSourceARN), deletes what succeeded, and leaves the reported
  * `batchItemFailures` on the queue so SQS retries them and dead-letters them after maxReceiveCount.
+ *
+ * Fair queues: fauxqs serves in arrival order, so the event source applies AWS's rule itself
+ * (./fair-queue.ts). A received message of a noisy tenant is held back while the queue may
+ * still hold quiet tenants' messages, and handed over once a receive comes back empty, once
+ * `MAX_HELD_BATCHES` batches are held, or once it has been held for a third of its visibility
+ * timeout (it must be handled before it reappears).
  */
 export class SqsEventSource {
   private running = false;
   private loops: Promise<void>[] = [];
   private inFlight = 0;
+  private readonly load = new TenantLoad();
+  private held: { readonly message: Message; readonly tenant: string; readonly receivedAt: number }[] = [];
 
   constructor(
     private readonly client: SQSClient,
@@ -23,6 +35,8 @@ export class SqsEventSource {
     private readonly queueUrl: string,
     private readonly queueArn: string,
     private readonly pollers = Math.min(spec.maxConcurrency, 4),
+    /** Apply the fair-queue rule (off: arrival order, as fauxqs serves). */
+    private readonly fair = true,
   ) {}
 
   start(): void {
@@ -45,6 +59,10 @@ export class SqsEventSource {
     const handler = loadHandler<SqsHandler>(functions[this.spec.consumer]);
     while (this.running) {
       let messages: Message[] = [];
+      if (this.held.length >= MAX_HELD_BATCHES * this.spec.batchSize) {
+        await this.handOver(handler, this.fairBatch([]));
+        continue;
+      }
       try {
         const received = await this.client.send(
           new ReceiveMessageCommand({
@@ -63,18 +81,64 @@ export class SqsEventSource {
         await new Promise((resolve) => setTimeout(resolve, 500));
         continue;
       }
-      if (messages.length === 0) continue;
-      this.inFlight++;
-      try {
-        await this.invoke(handler, messages);
-      } catch (error) {
-        // Like Lambda's event source mapping, a failed delete never stops the polling: the
-        // undeleted messages come back after their visibility timeout.
-        console.error(`[${this.queueName}] deleting a handled batch failed: ${(error as Error).message}`);
-      } finally {
-        this.inFlight--;
-      }
+      await this.handOver(handler, this.fairBatch(messages));
     }
+  }
+
+  private async handOver(handler: SqsHandler, batch: { message: Message; tenant: string }[]): Promise<void> {
+    if (batch.length === 0) return;
+    this.inFlight++;
+    const tenants = batch.map((entry) => entry.tenant);
+    tenants.forEach((tenant) => this.load.received(tenant));
+    const started = Date.now();
+    try {
+      await this.invoke(
+        handler,
+        batch.map((entry) => entry.message),
+      );
+    } catch (error) {
+      // Like Lambda's event source mapping, a failed delete never stops the polling: the
+      // undeleted messages come back after their visibility timeout.
+      console.error(`[${this.queueName}] deleting a handled batch failed: ${(error as Error).message}`);
+    } finally {
+      this.inFlight--;
+      const now = Date.now();
+      tenants.forEach((tenant) => this.load.settled(tenant, now - started, now));
+    }
+  }
+
+  /** The batch to hand over now from what was just received and what is held back; the rest stays held. */
+  private fairBatch(received: Message[]): { message: Message; tenant: string }[] {
+    const now = Date.now();
+    const waiting = [...this.held, ...received.map((message) => ({ message, tenant: this.tenantOf(message), receivedAt: now }))];
+    if (!this.fair) {
+      this.held = [];
+      return waiting;
+    }
+    const overdueAfter = (this.spec.visibilityTimeoutSeconds * 1000) / 3;
+    const overdue = waiting.filter((entry) => now - entry.receivedAt >= overdueAfter).slice(0, this.spec.batchSize);
+    const rest = waiting.filter((entry) => !overdue.includes(entry));
+    const room = this.spec.batchSize - overdue.length;
+    const { quiet, noisy } = this.load.choose(rest, (entry) => entry.tenant, room, now);
+    // SQS looks at the whole queue; fauxqs shows it a receive at a time. So noisy tenants' messages
+    // wait while the queue may hold more (the last receive brought some) and the hold has room.
+    const lookFurther = received.length > 0 && waiting.length - quiet.length < MAX_HELD_BATCHES * this.spec.batchSize;
+    const batch = [...overdue, ...quiet, ...(lookFurther ? [] : noisy)];
+    const taken = new Set(batch);
+    this.held = waiting.filter((entry) => !taken.has(entry));
+    return batch;
+  }
+
+  private tenantOf(message: Message): string {
+    const group = message.Attributes?.MessageGroupId;
+    if (group) return group;
+    try {
+      const value = (JSON.parse(message.Body ?? '') as Record<string, unknown>)[this.spec.tenantField];
+      if (typeof value === 'string') return value;
+    } catch {
+      // A body that is not JSON is its own tenant, as a message without a group id is on AWS.
+    }
+    return message.MessageId ?? '';
   }
 
   private async invoke(handler: SqsHandler, messages: Message[]): Promise<void> {

@@ -213,6 +213,7 @@ async function moveInBatches(
           WaitTimeSeconds: 1,
           VisibilityTimeout: options.visibilityTimeoutSeconds ?? 60,
           MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: ['MessageGroupId'],
         }),
       );
       const movable = Messages.filter((message) => movedBy(message) !== generation);
@@ -224,6 +225,8 @@ async function moveInBatches(
           Entries: movable.map((message, index) => ({
             Id: String(index),
             MessageBody: message.Body ?? '',
+            // The tenant goes back with the message, so fair queues still tell whose it is.
+            ...(message.Attributes?.MessageGroupId ? { MessageGroupId: message.Attributes.MessageGroupId } : {}),
             MessageAttributes: stampedAttributes(message.MessageAttributes ?? {}, generation),
           })),
         }),

@@ -110,10 +110,11 @@ export class InMemoryDeliveryStore implements DeliveryStore {
 
   async listForEndpoint(endpointId: string, query: { readonly since?: string; readonly limit: number }): Promise<Delivery[]> {
     const position = (delivery: Delivery) => `${delivery.createdAt}#${delivery.id}`;
-    return this.all()
+    return [...this.deliveries.values()]
       .filter((delivery) => delivery.endpointId === endpointId && (query.since === undefined || position(delivery) >= query.since))
       .sort((a, b) => position(b).localeCompare(position(a)))
-      .slice(0, query.limit);
+      .slice(0, query.limit)
+      .map(copy);
   }
 
   async pageForEndpoint(endpointId: string, query: { readonly since: string; readonly limit: number; readonly after?: string }) {
@@ -162,10 +163,12 @@ export class InMemoryDeliveryStore implements DeliveryStore {
 
   async findOverdue(before: string, limit: number): Promise<Delivery[]> {
     const due = (delivery: Delivery) => `${delivery.nextAttemptAt ?? delivery.createdAt}#${delivery.id}`;
-    return this.all()
+    // Selected before copying, so that a store holding a fleet's deliveries sweeps in linear time without cloning them all.
+    return [...this.deliveries.values()]
       .filter((delivery) => delivery.state === 'pending' && due(delivery) < before)
       .sort((a, b) => due(a).localeCompare(due(b)))
-      .slice(0, limit);
+      .slice(0, limit)
+      .map(copy);
   }
 
   /** Puts a delivery in a given state, as a test's arrange step; nothing is checked. */
@@ -181,10 +184,13 @@ export class InMemoryDeliveryStore implements DeliveryStore {
 /** The deliveries queue: what was sent, and the waits asked of received messages. */
 export class InMemoryDeliveryQueue implements DeliveryQueue {
   readonly sent: DeliveryMessage[] = [];
+  /** The delay each sent message was sent with (undefined: none), in the order of `sent`. */
+  readonly sentDelays: (number | undefined)[] = [];
   readonly delays: { readonly receiptHandle: string; readonly seconds: number }[] = [];
 
-  async send(messages: readonly DeliveryMessage[]): Promise<void> {
+  async send(messages: readonly DeliveryMessage[], options: { readonly delaySeconds?: number } = {}): Promise<void> {
     this.sent.push(...messages.map(copy));
+    this.sentDelays.push(...messages.map(() => options.delaySeconds));
   }
 
   async delayRedelivery(receiptHandle: string, seconds: number): Promise<void> {

@@ -330,12 +330,12 @@ describe('deliverWebhook at a rate-limited endpoint', () => {
     expect(rate.asked).toEqual([{ endpointId: 'ep_1', perSecond: 2 }]);
     expect(h.transport.posts).toHaveLength(0);
     expect(await h.delivery()).toBeUndefined();
-    expect(h.queue.sent).toEqual([{ ...message, attemptOffset: 2, waitingSince: NOW.toISOString(), notBefore: '2026-03-10T12:01:00.000Z' }]);
+    expect(h.queue.sent).toEqual([{ ...message, attemptsBefore: 2, waitingSince: NOW.toISOString(), notBefore: '2026-03-10T12:01:00.000Z' }]);
   });
 
   it('numbers the attempt of a delayed message after the attempts before the wait, and logs how long it waited', async () => {
     const h = harness(endpoint({ rateLimitPerSecond: 2 }), { status: 500, latencyMs: 1 }, 'no record');
-    const waited = { ...message, attemptOffset: 2, waitingSince: '2026-03-10T11:59:00.000Z' };
+    const waited = { ...message, attemptsBefore: 2, waitingSince: '2026-03-10T11:59:00.000Z' };
     const outcome = await deliverWebhook({ ...h.deps, rateLimiter: limiter({ kind: 'slot', at: NOW.getTime() }) }, { message: waited, receiveCount: 1, receiptHandle: 'rh' });
     expect(outcome).toMatchObject({ kind: 'retry', attempt: { attempt: 3, waitedMs: 60_000 } });
     expect(await h.delivery()).toMatchObject({ attempts: [{ attempt: 3, status: 500, waitedMs: 60_000 }] });

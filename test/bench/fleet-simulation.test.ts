@@ -1,0 +1,23 @@
+import { runFleet } from '../../bench/fleet/fleet';
+
+// A small fleet (1 % of the traffic and of the worker pools) for four simulated minutes, the
+// endpoint fault included: what `npm run sim:fleet` runs at full length, in seconds.
+const small = { seed: 7, scale: 0.01, trafficSeconds: 240, fairness: true } as const;
+
+describe('the fleet simulation, small', () => {
+  it('accounts for every request and delivery of a fault-free run: none lost, none delivered twice', async () => {
+    const run = await runFleet({ ...small, scenario: 'baseline', breaker: true, fault: false });
+    expect(run.requests).toBeGreaterThan(3_000);
+    expect(run.lost).toBe(0);
+    expect(run.duplicates).toBe(0);
+    expect(run.healthyLatencies.length).toBeGreaterThan(run.requests);
+  }, 180_000);
+
+  it('loses nothing while the busiest endpoint hangs, and the circuit breaker spends less worker time on it than posting every delivery would', async () => {
+    const withBreaker = await runFleet({ ...small, scenario: 'noisy-endpoint', breaker: true, fault: true });
+    const without = await runFleet({ ...small, scenario: 'noisy-endpoint', breaker: false, fault: true });
+    expect(withBreaker.lost).toBe(0);
+    expect(without.lost).toBe(0);
+    expect(withBreaker.workerSecondsOnBad).toBeLessThan(without.workerSecondsOnBad / 2);
+  }, 300_000);
+});
