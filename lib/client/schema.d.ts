@@ -95,6 +95,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhook-keys/{merchantId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The public keys that verify a merchant's v1a webhook signatures (JSON Web Key Set)
+         * @description Public, no API key: receivers fetch it to verify `v1a,` signatures. One key per `v1a`
+         *     endpoint of the merchant, and beside it a rotated-out key until `expiresAt`, while it still
+         *     signs. A merchant with no `v1a` endpoint, or none at all, has an empty set.
+         *     Cacheable for 5 minutes.
+         */
+        get: operations["getWebhookPublicKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/status/{token}": {
         parameters: {
             query?: never;
@@ -190,6 +213,27 @@ export interface paths {
          *     is shown: store it. A merchant may have at most 20 endpoints.
          */
         post: operations["createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/filter-test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Try a payload filter on a sample event (a dry run)
+         * @description Validates the filter as registration does (the same 400 problems) and evaluates it on the
+         *     event, sending and storing nothing.
+         */
+        post: operations["testWebhookFilter"];
         delete?: never;
         options?: never;
         head?: never;
@@ -641,6 +685,10 @@ export interface components {
             description?: string;
             /** @description The events the endpoint hears about; absent means all of them */
             eventTypes?: components["schemas"]["RequestEventType"][];
+            filter?: components["schemas"]["WebhookFilter"];
+            payloadMode?: components["schemas"]["PayloadMode"];
+            signatureScheme?: components["schemas"]["SignatureScheme"];
+            rateLimitPerSecond?: components["schemas"]["RateLimitPerSecond"];
         };
         WebhookEndpointPatch: {
             url?: string;
@@ -648,6 +696,11 @@ export interface components {
             description?: string | null;
             /** @description `null` removes the filter: every event again */
             eventTypes?: components["schemas"]["RequestEventType"][] | null;
+            /** @description `null` removes the payload filter */
+            filter?: components["schemas"]["WebhookFilter"] | null;
+            payloadMode?: components["schemas"]["PayloadMode"];
+            /** @description `null` removes the limit */
+            rateLimitPerSecond?: components["schemas"]["RateLimitPerSecond"] | null;
             /** @description `true` stops deliveries; `false` re-enables the endpoint */
             disabled?: boolean;
         };
@@ -656,6 +709,11 @@ export interface components {
             url: string;
             description?: string;
             eventTypes: components["schemas"]["RequestEventType"][];
+            filter?: components["schemas"]["WebhookFilter"];
+            payloadMode: components["schemas"]["PayloadMode"];
+            signatureScheme: components["schemas"]["SignatureScheme"];
+            rateLimitPerSecond?: components["schemas"]["RateLimitPerSecond"];
+            publicKey?: components["schemas"]["WebhookPublicKey"];
             disabled: boolean;
             /** @description Present while disabled: by the merchant, a `410 Gone`, too many dead deliveries in a row, or days of failures */
             disabledReason?: string;
@@ -663,15 +721,116 @@ export interface components {
             createdAt: components["schemas"]["Timestamp"];
             updatedAt: components["schemas"]["Timestamp"];
         };
+        /**
+         * @description Deliveries per second the endpoint takes at most, across every worker; absent: no limit.
+         *     Deliveries beyond it wait (never dropped, never a failed attempt); the attempt's
+         *     `waitedMs` says how long
+         */
+        RateLimitPerSecond: number;
+        /**
+         * @description `v1`: HMAC-SHA256 with a `whsec_` secret Herald shows the merchant. `v1a`: ed25519 with a
+         *     `whsk_` secret key Herald keeps; the merchant gets the `whpk_` public key, also published at
+         *     `GET /v1/webhook-keys/{merchantId}`. Chosen at registration; rotation keeps it.
+         * @default v1
+         * @enum {string}
+         */
+        SignatureScheme: "v1" | "v1a";
+        /** @description `v1a` endpoints only: `whpk_` and the base64 of the raw 32-byte ed25519 public key */
+        WebhookPublicKey: string;
+        WebhookKeySet: {
+            keys: {
+                /** @constant */
+                kty: "OKP";
+                /** @constant */
+                crv: "Ed25519";
+                /** @constant */
+                alg: "EdDSA";
+                /** @constant */
+                use: "sig";
+                /** @description A digest of the key: names it, and nothing else */
+                kid: string;
+                /** @description The public key, base64url (RFC 8037) */
+                x: string;
+                whpk: components["schemas"]["WebhookPublicKey"];
+                /** @description On a rotated-out key, the end of its overlap */
+                expiresAt?: components["schemas"]["Timestamp"];
+            }[];
+        };
+        /**
+         * @description `full`: the event carries the request's result or error. `thin`: only the event type, its
+         *     timestamp and the request's id, type, status, createdAt, updatedAt and `url` (its
+         *     `GET /v1/requests/{id}`), never its payload, result or error (docs/webhooks.md)
+         * @default full
+         * @enum {string}
+         */
+        PayloadMode: "full" | "thin";
+        /**
+         * @description Conditions on the event body (docs/webhooks.md, payload filters). Keys are dot paths into
+         *     the event (`data.type`, `data.result.total`) whose values are operator objects
+         *     (`$eq $neq $in $nin $gt $gte $lt $lte $exists $startsWith`), or `$and` / `$or` (lists of
+         *     1 to 20 filters) and `$not` (one filter); every key of one object must hold. Bounds: 4096
+         *     bytes as JSON, 5 levels of `$and`/`$or`/`$not`, 50 conditions, paths of at most 10
+         *     segments of `[A-Za-z0-9_-]` and 200 characters, 100 values per `$in`/`$nin`, strings of
+         *     at most 256 characters.
+         * @example {
+         *       "data.type": {
+         *         "$in": [
+         *           "order.process",
+         *           "wallet.debit"
+         *         ]
+         *       },
+         *       "data.result.total": {
+         *         "$gte": 100
+         *       }
+         *     }
+         */
+        WebhookFilter: {
+            $and?: components["schemas"]["WebhookFilter"][];
+            $or?: components["schemas"]["WebhookFilter"][];
+            $not?: components["schemas"]["WebhookFilter"];
+        } & {
+            [key: string]: components["schemas"]["WebhookFilterConditions"];
+        };
+        WebhookFilterConditions: {
+            $eq?: components["schemas"]["WebhookFilterScalar"];
+            $neq?: components["schemas"]["WebhookFilterScalar"];
+            $in?: components["schemas"]["WebhookFilterScalar"][];
+            $nin?: components["schemas"]["WebhookFilterScalar"][];
+            $gt?: number | string;
+            $gte?: number | string;
+            $lt?: number | string;
+            $lte?: number | string;
+            $exists?: boolean;
+            $startsWith?: string;
+        };
+        WebhookFilterScalar: string | number | boolean | null;
+        FilterTest: {
+            filter: components["schemas"]["WebhookFilter"];
+            /** @description An event body as an endpoint would receive it in full */
+            event: Record<string, never>;
+        };
+        FilterTestResult: {
+            matches: boolean;
+            /**
+             * @description Present when `matches` is false: where the first failing condition sits in the filter,
+             *     in the filter's own order: its dot path (`data.type`), behind `$and[<i>].` inside an
+             *     `$and`; an `$or` none of whose branches holds is `$or`, a `$not` whose filter holds is `$not`
+             * @example $and[1].data.result.total
+             */
+            failedAt?: string;
+        };
         /** @description An endpoint as reads and changes show it; its secret never appears here */
         WebhookEndpoint: components["schemas"]["WebhookEndpointFields"] & {
             secret?: never;
         };
-        /** @description An endpoint right after it was registered, with the secret that signs its events */
-        WebhookEndpointWithSecret: components["schemas"]["WebhookEndpointFields"] & {
+        /**
+         * @description An endpoint right after it was registered or rotated: a `v1` endpoint with the secret that
+         *     signs its events, a `v1a` endpoint with its public key (its secret key never leaves Herald)
+         */
+        WebhookEndpointWithSecret: components["schemas"]["WebhookEndpointFields"] & ({
             /** @description `whsec_` and the base64 of 32 random bytes, as Standard Webhooks libraries take it */
-            secret: string;
-        };
+            secret?: string;
+        } | unknown | unknown);
         RotatedWebhookEndpoint: components["schemas"]["WebhookEndpointWithSecret"] & {
             /** @description Until then the previous secret signs too */
             previousSecretExpiresAt: components["schemas"]["Timestamp"];
@@ -687,10 +846,15 @@ export interface components {
             attempt: number;
             /** @description The receiver's HTTP status (only 2xx is success) */
             status?: number;
-            /** @enum {string} */
-            error?: "timeout" | "connect_timeout" | "connection_refused" | "connection_reset" | "dns" | "tls" | "unsafe_address" | "network";
+            /**
+             * @description `circuit_open`: no POST was made; the endpoint failed too often in a row and the delivery was rescheduled (docs/scale.md)
+             * @enum {string}
+             */
+            error?: "timeout" | "connect_timeout" | "connection_refused" | "connection_reset" | "dns" | "tls" | "unsafe_address" | "network" | "circuit_open";
             errorMessage?: string;
             latencyMs: number;
+            /** @description How long the attempt waited for the endpoint's `rateLimitPerSecond` before it went out */
+            waitedMs?: number;
             /** @description The first 2 KiB of the receiver's response body */
             responseBody?: string;
         };
@@ -1180,6 +1344,44 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
+    getWebhookPublicKeys: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Trace id to use for this call (1–128 of `A–Z a–z 0–9 . _ : -`); otherwise Herald makes one. */
+                "X-Request-ID"?: components["parameters"]["XRequestId"];
+            };
+            path: {
+                merchantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The keys */
+            200: {
+                headers: {
+                    "Cache-Control"?: "public, max-age=300";
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookKeySet"];
+                };
+            };
+            /** @description Not a merchant id (`not-found`) */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
     getPublicStatus: {
         parameters: {
             query?: never;
@@ -1381,6 +1583,77 @@ export interface operations {
                 };
             };
             413: components["responses"]["WebhookBodyTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    testWebhookFilter: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Trace id to use for this call (1–128 of `A–Z a–z 0–9 . _ : -`); otherwise Herald makes one. */
+                "X-Request-ID"?: components["parameters"]["XRequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "filter": {
+                 *         "data.type": {
+                 *           "$eq": "order.process"
+                 *         },
+                 *         "data.result.total": {
+                 *           "$gte": 100
+                 *         }
+                 *       },
+                 *       "event": {
+                 *         "type": "request.succeeded",
+                 *         "timestamp": "2026-01-01T00:00:00Z",
+                 *         "data": {
+                 *           "type": "order.process",
+                 *           "result": {
+                 *             "total": 40
+                 *           }
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["FilterTest"];
+            };
+        };
+        responses: {
+            /** @description Whether the event matches, and where it failed when it does not */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "matches": false,
+                     *       "failedAt": "data.result.total"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FilterTestResult"];
+                };
+            };
+            400: components["responses"]["WebhookBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The body is larger than 64 KiB (`payload-too-large`) */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
         };
