@@ -135,7 +135,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // Read four times a second locally, where a table read costs nothing, so demos feel live.
     gateway.addResponder(requestEventStream({ ...DEFAULT_STREAM_LIMITS, pollIntervalMs: 250 }));
     const rateLimit = options.merchantRateLimit ?? (process.env[ENV.merchantRateLimit] ? Number(process.env[ENV.merchantRateLimit]) : undefined);
-    if (rateLimit !== undefined) gateway.limitRequestsPerKey(new MerchantRateLimiter(rateLimit));
+    if (rateLimit !== undefined) gateway.limitRequestsPerMerchant(new MerchantRateLimiter(rateLimit));
     const requestedPort = options.port ?? Number(process.env.PORT ?? 3000);
     let port: number;
     try {
