@@ -52,6 +52,7 @@ new HeraldStack(app, context('stackName') ?? 'Herald', {
   description: 'Herald: asynchronous request-reply and signed webhooks',
   alarmEmail: context('alarmEmail'),
   allowedWebhookHosts: context('allowedWebhookHosts'),
+  publicBaseUrl: context('publicBaseUrl'),
   smsSenderId: context('smsSenderId'),
   smsAllowedCountries: context('smsAllowedCountries')?.split(','),
   // Context from the command line is a string: only the word true turns them on.
@@ -71,6 +72,9 @@ new HeraldStack(app, context('stackName') ?? 'Herald', {
   deliveryRetry: retryContext('delivery'),
   webhookDeadStreakLimit: numberContext('webhookDeadStreakLimit'),
   merchantRateLimit: numberContext('merchantRateLimit'),
+  ...(context('apiOriginDomainName') || context('apiOriginCertificateArn')
+    ? { apiOriginDomain: { domainName: context('apiOriginDomainName') ?? '', certificateArn: context('apiOriginCertificateArn') ?? '' } }
+    : {}),
   maxRequestsInFlight: numberContext('maxRequestsInFlight'),
   maxSmsPerDay: numberContext('maxSmsPerDay'),
 });

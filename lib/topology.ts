@@ -66,6 +66,12 @@ export const ENV = {
   /** Per-merchant quotas (stack props `maxRequestsInFlight`, `maxSmsPerDay`); unset: no quota (the local runtime's default). */
   maxRequestsInFlight: 'HERALD_MAX_REQUESTS_IN_FLIGHT',
   maxSmsPerDay: 'HERALD_MAX_SMS_PER_DAY',
+  /**
+   * The public base URL clients reach Herald at (stack output `PublicBaseUrl`: the front door's URL,
+   * or the stack prop `publicBaseUrl`); `statusUrl` is built on it, never on request headers.
+   * The local runtime sets its own address unless told otherwise.
+   */
+  publicBaseUrl: 'HERALD_PUBLIC_BASE_URL',
   /** Local runtime only: requests per API key per `merchantRateLimit.windowSeconds`; unset, no limit. On AWS the WAF rule counts. */
   merchantRateLimit: 'HERALD_MERCHANT_RATE_LIMIT',
   /** Consecutive dead deliveries after which an endpoint is disabled. */

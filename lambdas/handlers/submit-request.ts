@@ -26,7 +26,7 @@ export const handler = httpRoute(async (event, { traceId }) => {
   logger.info(accepted.replayed ? 'Request replayed' : 'Request accepted', { requestId: accepted.id, merchantId });
   // A replay is the same request answered again: counting it would inflate intake on client retries.
   if (!accepted.replayed) countMetric(METRIC.requestsAccepted);
-  return json(202, { ...accepted.body, statusUrl: await statusUrlOf(event, accepted.id) }, {
+  return json(202, { ...accepted.body, statusUrl: await statusUrlOf(accepted.id) }, {
     Location: `/v1/requests/${accepted.id}`,
     'Retry-After': String(accepted.expectedSeconds ?? defaults.retryAfterSeconds),
     ...(accepted.replayed ? { 'Idempotent-Replayed': 'true' } : {}),

@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { provisionForTest } from '../support/endpoints';
+import { provisionForTest, TEST_PUBLIC_BASE_URL } from '../support/endpoints';
 import { apiEvent, invoke } from '../support/api-events';
 
 let handlers: { submit: unknown; status: unknown };
@@ -46,11 +46,28 @@ describe('POST /v1/requests', () => {
     expect(response.body).toEqual({
       id: expect.stringMatching(/^req_[0-9a-z]{26}$/),
       status: 'accepted',
-      statusUrl: expect.stringMatching(/^http:\/\/localhost\/v1\/status\/[A-Za-z0-9_-]{40,}$/),
+      statusUrl: expect.stringMatching(/^https:\/\/herald\.test\/v1\/status\/[A-Za-z0-9_-]{40,}$/),
     });
     expect(response.headers.Location).toBe(`/v1/requests/${response.body!.id}`);
     expect(Number(response.headers['Retry-After'])).toBeGreaterThan(0);
     expect(await visibleMessages()).toBe(before + 1);
+  });
+
+  it('builds statusUrl on the configured public base URL, whatever Host, X-Forwarded-Proto and the API domain say', async () => {
+    const event = apiEvent({
+      method: 'POST',
+      path: '/v1/requests',
+      headers: { 'idempotency-key': 'hostile-link', 'x-forwarded-proto': 'javascript:alert(1)//', host: 'evil.example', 'x-forwarded-host': 'evil.example' },
+      body: { type: 'demo.sleep', payload: { ms: 1 } },
+      merchantId: 'mer_a',
+    });
+    (event.requestContext as { domainName: string }).domainName = 'abc123.execute-api.us-east-1.amazonaws.com';
+    const response = await invoke(handlers.submit, event);
+
+    expect(response.status).toBe(202);
+    const statusUrl = response.body!.statusUrl as string;
+    expect(statusUrl.startsWith(`${TEST_PUBLIC_BASE_URL}/v1/status/`)).toBe(true);
+    for (const injected of ['javascript', 'evil.example', 'execute-api']) expect(statusUrl).not.toContain(injected);
   });
 
   it('returns the original response when the same key is replayed, without enqueueing again', async () => {
