@@ -72,6 +72,7 @@ new HeraldStack(app, context('stackName') ?? 'Herald', {
   deliveryRetry: retryContext('delivery'),
   webhookDeadStreakLimit: numberContext('webhookDeadStreakLimit'),
   merchantRateLimit: numberContext('merchantRateLimit'),
+  eventStreamConcurrency: numberContext('eventStreamConcurrency'),
   ...(context('apiOriginDomainName') || context('apiOriginCertificateArn')
     ? { apiOriginDomain: { domainName: context('apiOriginDomainName') ?? '', certificateArn: context('apiOriginCertificateArn') ?? '' } }
     : {}),

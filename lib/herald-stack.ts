@@ -72,6 +72,12 @@ export interface HeraldStackProps extends StackProps {
    * `merchantRateLimit`, the HTTP API's otherwise)
    */
   readonly publicBaseUrl?: string;
+  /**
+   * Instances reserved for the event stream function, which are also the most streams all
+   * merchants together hold open (each stream holds one for up to 5 minutes). The account must
+   * keep 10 unreserved. @default topology `functions.events.reservedConcurrency` (50)
+   */
+  readonly eventStreamConcurrency?: number;
   /** Registers the demo processors `demo.sleep` and `demo.fail`. @default false */
   readonly demoProcessors?: boolean;
   /** Subscribed by email to the alarm topic. @default no subscription */
@@ -150,6 +156,7 @@ export class HeraldStack extends Stack {
       logRetention,
       logLevel: props.logLevel ?? 'INFO',
       tracing: props.tracing === true,
+      ...(props.eventStreamConcurrency !== undefined ? { reservedConcurrency: { events: props.eventStreamConcurrency } } : {}),
     });
     new Processing(this, 'Processing', { functions: this.functions, queues: this.queues });
     new Schedules(this, 'Schedules', { functions: this.functions });

@@ -106,10 +106,17 @@ export interface FunctionSpec {
   readonly timeoutSeconds: number;
   /** Least privilege: exactly what this function may do; the stack grants this and nothing more. */
   readonly grants: Grants;
+  /** Instances kept for this function alone, which are also the most it may run at once. @default none (the account's pool) */
+  readonly reservedConcurrency?: number;
 }
 
 export interface Grants {
   readonly table?: 'read' | 'readWrite';
+  /**
+   * Partition key prefixes of the table whose items it may put and delete, where it otherwise
+   * only reads (IAM `dynamodb:LeadingKeys`): a public function writes its own bookkeeping and nothing else.
+   */
+  readonly tableWritesUnder?: readonly string[];
   /** The webhook signing secrets' table: only the functions that manage or sign with them. */
   readonly secrets?: 'read' | 'readWrite';
   /** Queues it sends to (`send`) or whose messages it changes and deletes as their consumer (`consume`). */
@@ -208,7 +215,11 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     memoryMb: 256,
     // One stream lasts at most DEFAULT_STREAM_LIMITS.maxDurationMs (5 min); then the client reconnects.
     timeoutSeconds: 330,
-    grants: { table: 'read' },
+    // Writes nothing but the stream slot leases (eventStreams below), a partition of their own.
+    grants: { table: 'read', tableWritesUnder: ['STREAMS#'] },
+    // A public URL whose every call may hold an instance for 330 s: capped so that streams can
+    // never take the account's concurrency from the API and the workers (stack prop eventStreamConcurrency).
+    reservedConcurrency: 50,
   },
   statusPage: {
     entry: 'lambdas/handlers/get-status-page.ts',
@@ -263,6 +274,13 @@ export const routes: readonly RouteSpec[] = [
  * function URL in RESPONSE_STREAM mode (the stack outputs its base URL); the local runtime
  * serves them on its own port beside the API. The handler checks the API key itself.
  */
+/**
+ * Bounds of the event streams beside each stream's own (`DEFAULT_STREAM_LIMITS`): open streams a
+ * merchant may hold at once (one more is a 429), each held by a lease that outlives a stream's
+ * longest life by `leaseMarginSeconds`, so a stream whose function was cut off frees its slot.
+ */
+export const eventStreams = { maxOpenPerMerchant: 5, leaseMarginSeconds: 30 } as const;
+
 export const streamingRoutes = [{ method: 'GET', path: '/v1/requests/{id}/events', function: 'events', output: 'RequestEventsUrl' }] as const;
 
 export interface ScheduleSpec {

@@ -37,6 +37,8 @@ export interface FunctionsProps {
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** X-Ray active tracing of every function (stack prop `tracing`). */
   readonly tracing: boolean;
+  /** Reserved concurrency instead of the topology's, per function (stack prop `eventStreamConcurrency`). */
+  readonly reservedConcurrency?: Partial<Record<FunctionName, number>>;
 }
 
 /**
@@ -82,6 +84,7 @@ export class Functions extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: spec.memoryMb,
       timeout: Duration.seconds(spec.timeoutSeconds),
+      ...reservedConcurrencyOf(name, spec, props),
       ...(props.tracing ? { tracing: Tracing.ACTIVE } : {}),
       role,
       logGroup,
@@ -119,6 +122,15 @@ export class Functions extends Construct {
     const { grants } = spec;
     if (grants.table === 'read') props.table.grantReadData(fn);
     if (grants.table === 'readWrite') props.table.grantReadWriteData(fn);
+    if (grants.tableWritesUnder?.length) {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+          resources: [props.table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': grants.tableWritesUnder.map((prefix) => `${prefix}*`) } },
+        }),
+      );
+    }
     if (grants.secrets === 'read') props.secretsTable.grantReadData(fn);
     if (grants.secrets === 'readWrite') props.secretsTable.grantReadWriteData(fn);
     for (const [queueName, access] of Object.entries(grants.queues ?? {}) as [QueueName, string][]) {
@@ -158,6 +170,13 @@ export class Functions extends Construct {
       );
     }
   }
+}
+
+function reservedConcurrencyOf(name: FunctionName, spec: FunctionSpec, props: FunctionsProps): { reservedConcurrentExecutions?: number } {
+  const reserved = props.reservedConcurrency?.[name] ?? spec.reservedConcurrency;
+  if (reserved === undefined) return {};
+  if (!Number.isInteger(reserved) || reserved < 1) throw new RangeError(`The reserved concurrency of ${name} must be a whole number of 1 or more, got ${reserved}`);
+  return { reservedConcurrentExecutions: reserved };
 }
 
 /**

@@ -32,6 +32,9 @@ const GSI1SK = 'gsi1sk';
 const GSI2PK = 'gsi2pk';
 const GSI2SK = 'gsi2sk';
 
+/** The partition key prefix of the event stream slots, the only items the stream function may write (lib/topology.ts). */
+export const EVENT_STREAM_SLOT_PREFIX = 'STREAMS#';
+
 const merchantPartition = (merchantId: string) => `MER#${merchantId}`;
 const requestPartition = (requestId: string) => `REQ#${requestId}`;
 /** Index sort keys end in the id, so that equal times still order and a page can resume after one. */
@@ -86,6 +89,11 @@ export const keys = {
   smsOfDay: (merchantId: string, day: string): Key => ({ pk: merchantPartition(merchantId), sk: `QUOTA#sms#${day}` }),
   redrive: (queue: string): Key => ({ pk: `REDRIVE#${queue}`, sk: 'REDRIVE' }),
   /** The one secret behind every request's status token (lambdas/core/status-token.ts). */
+  /**
+   * One of a merchant's `eventStreams.maxOpenPerMerchant` event stream slots, held by a lease. A
+   * partition of its own (EVENT_STREAM_SLOT_PREFIX), so the stream function's write grant names it alone.
+   */
+  eventStreamSlot: (merchantId: string, slot: number): Key => ({ pk: `${EVENT_STREAM_SLOT_PREFIX}${merchantId}`, sk: `SLOT#${slot}` }),
   statusTokenSecret: (): Key => ({ pk: 'CONFIG#status-token-secret', sk: 'CONFIG' }),
 } as const;
 
