@@ -83,6 +83,17 @@ export const ENV = {
   deliveryMaxAttempts: 'HERALD_DELIVERY_MAX_ATTEMPTS',
 } as const;
 
+/**
+ * Partition keys that IAM conditions name (`dynamodb:LeadingKeys`): the grants below and the
+ * adapters' keys module (lambdas/adapters/dynamo/keys.ts) spell them from here, once.
+ */
+export const keyPartitions = {
+  /** Followed by the merchant id: a merchant's event stream slots, in the table. */
+  eventStreamSlots: 'STREAMS#',
+  /** The status token secret's one item, in the secrets table. */
+  statusTokenSecret: 'CONFIG#status-token-secret',
+} as const;
+
 export type FunctionName =
   | 'authorizer'
   | 'submit'
@@ -119,6 +130,12 @@ export interface Grants {
   readonly tableWritesUnder?: readonly string[];
   /** The webhook signing secrets' table: only the functions that manage or sign with them. */
   readonly secrets?: 'read' | 'readWrite';
+  /**
+   * The status token secret's one item in the secrets table, and nothing else of that table:
+   * `create` reads it and makes it on the first submit, `read` only reads it. Every other
+   * function, the two that hold the signing secrets included, is denied it.
+   */
+  readonly statusTokenSecret?: 'read' | 'create';
   /** Queues it sends to (`send`) or whose messages it changes and deletes as their consumer (`consume`). */
   readonly queues?: Partial<Record<QueueName, 'send' | 'consume' | 'sendAndConsume'>>;
   readonly publishesTo?: readonly (keyof typeof topics)[];
@@ -144,7 +161,8 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     description: 'POST /v1/requests: stores an idempotent request and enqueues it',
     memoryMb: 256,
     timeoutSeconds: 10,
-    grants: { table: 'readWrite', queues: { requests: 'send' } },
+    // The status token secret signs the statusUrl of every 202.
+    grants: { table: 'readWrite', queues: { requests: 'send' }, statusTokenSecret: 'create' },
   },
   status: {
     entry: 'lambdas/handlers/get-request-status.ts',
@@ -216,7 +234,7 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     // One stream lasts at most DEFAULT_STREAM_LIMITS.maxDurationMs (5 min); then the client reconnects.
     timeoutSeconds: 330,
     // Writes nothing but the stream slot leases (eventStreams below), a partition of their own.
-    grants: { table: 'read', tableWritesUnder: ['STREAMS#'] },
+    grants: { table: 'read', tableWritesUnder: [keyPartitions.eventStreamSlots] },
     // A public URL whose every call may hold an instance for 330 s: capped so that streams can
     // never take the account's concurrency from the API and the workers (stack prop eventStreamConcurrency).
     reservedConcurrency: 50,
@@ -226,7 +244,7 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     description: "GET /v1/status/{token}: a request's public status page (no API key: the token is the capability)",
     memoryMb: 256,
     timeoutSeconds: 10,
-    grants: { table: 'read' },
+    grants: { table: 'read', statusTokenSecret: 'read' },
   },
   sweepDeliveries: {
     entry: 'lambdas/handlers/sweep-pending-deliveries.ts',

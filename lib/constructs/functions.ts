@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import {
   ENV,
   functions,
+  keyPartitions,
   METRICS_NAMESPACE,
   SERVICE_NAME,
   type FunctionName,
@@ -19,6 +20,9 @@ import { SMS_PUBLISH_SID } from './nag-acknowledgements';
 import { pascalCase, upperSnakeCase } from './naming';
 import type { Notifications } from './notifications';
 import type { WorkQueues } from './work-queues';
+
+/** Marks the statement that lets a function read (or make) the status token secret. */
+export const STATUS_TOKEN_SECRET_SID = 'StatusTokenSecret';
 
 /** Marks the statement that denies publishing to any topic that is not Herald's. */
 export const FOREIGN_TOPICS_DENY_SID = 'DenyPublishToForeignTopics';
@@ -131,6 +135,28 @@ export class Functions extends Construct {
         }),
       );
     }
+    if (grants.statusTokenSecret) {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          sid: STATUS_TOKEN_SECRET_SID,
+          actions: grants.statusTokenSecret === 'create' ? ['dynamodb:GetItem', 'dynamodb:PutItem'] : ['dynamodb:GetItem'],
+          resources: [props.secretsTable.tableArn],
+          conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [keyPartitions.statusTokenSecret] } },
+        }),
+      );
+    } else if (grants.secrets) {
+      // The signing secrets' holders may not read the status token secret beside them: whoever
+      // reads it can mint a status link to any request. They never scan the table either.
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.DENY,
+          actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+          resources: [props.secretsTable.tableArn],
+          conditions: { 'ForAnyValue:StringEquals': { 'dynamodb:LeadingKeys': [keyPartitions.statusTokenSecret] } },
+        }),
+      );
+      fn.addToRolePolicy(new PolicyStatement({ effect: Effect.DENY, actions: ['dynamodb:Scan'], resources: [props.secretsTable.tableArn] }));
+    }
     if (grants.secrets === 'read') props.secretsTable.grantReadData(fn);
     if (grants.secrets === 'readWrite') props.secretsTable.grantReadWriteData(fn);
     for (const [queueName, access] of Object.entries(grants.queues ?? {}) as [QueueName, string][]) {
@@ -211,7 +237,7 @@ function resourceEnvironment(spec: FunctionSpec, props: FunctionsProps): Record<
   const environment: Record<string, string> = {};
   const { grants } = spec;
   if (grants.table) environment[ENV.tableName] = props.table.tableName;
-  if (grants.secrets) environment[ENV.secretsTableName] = props.secretsTable.tableName;
+  if (grants.secrets || grants.statusTokenSecret) environment[ENV.secretsTableName] = props.secretsTable.tableName;
   for (const queueName of Object.keys(grants.queues ?? {}) as QueueName[]) {
     environment[queueUrlVariable(queueName)] = props.queues.get(queueName).queue.queueUrl;
   }

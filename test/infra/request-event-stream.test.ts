@@ -2,8 +2,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { HeraldStack } from '../../lib/herald-stack';
-import { EVENT_STREAM_SLOT_PREFIX } from '../../lambdas/adapters/dynamo/keys';
-import { routes } from '../../lib/topology';
+import { keys } from '../../lambdas/adapters/dynamo/keys';
+import { keyPartitions, routes } from '../../lib/topology';
 
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 const stack = new HeraldStack(app, 'Herald');
@@ -38,9 +38,10 @@ describe('the request event stream on AWS', () => {
     expect(writes).toEqual([
       expect.objectContaining({
         Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
-        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${EVENT_STREAM_SLOT_PREFIX}*`] } },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${keyPartitions.eventStreamSlots}*`] } },
       }),
     ]);
+    expect(keys.eventStreamSlot('mer_1', 0).pk.startsWith(keyPartitions.eventStreamSlots)).toBe(true);
     expect(statements.flatMap((statement) => [statement.Action].flat())).toEqual(expect.arrayContaining(['dynamodb:GetItem']));
   });
 

@@ -1,13 +1,17 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { provisionForTest, TEST_PUBLIC_BASE_URL } from '../support/endpoints';
 import { apiEvent, invoke } from '../support/api-events';
 
 let handlers: { submit: unknown; status: unknown };
+let tables: { main: string; secrets: string };
 let queueUrl: string;
 let sqs: SQSClient;
 
 beforeAll(async () => {
   const resources = await provisionForTest('submit');
+  tables = { main: resources.tableName, secrets: resources.secretsTableName };
   queueUrl = resources.queues.requests.url;
   sqs = new SQSClient({ endpoint: resources.endpoints.sqs });
   handlers = {
@@ -51,6 +55,16 @@ describe('POST /v1/requests', () => {
     expect(response.headers.Location).toBe(`/v1/requests/${response.body!.id}`);
     expect(Number(response.headers['Retry-After'])).toBeGreaterThan(0);
     expect(await visibleMessages()).toBe(before + 1);
+  });
+
+  it('keeps the status token secret in the secrets table, not in the table every function reads', async () => {
+    expect((await submit({ type: 'demo.sleep', payload: { ms: 1 } }, { 'idempotency-key': 'secret-home' })).status).toBe(202);
+    const key = { pk: 'CONFIG#status-token-secret', sk: 'CONFIG' };
+    const documents = dynamoClient();
+    const inSecrets = await documents.send(new GetCommand({ TableName: tables.secrets, Key: key, ConsistentRead: true }));
+    const inMain = await documents.send(new GetCommand({ TableName: tables.main, Key: key, ConsistentRead: true }));
+    expect(Buffer.from(String(inSecrets.Item?.secret), 'base64')).toHaveLength(32);
+    expect(inMain.Item).toBeUndefined();
   });
 
   it('builds statusUrl on the configured public base URL, whatever Host, X-Forwarded-Proto and the API domain say', async () => {

@@ -1,4 +1,5 @@
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
+import { keyPartitions } from '../../../lib/topology';
 import type { ApiKeyRecord, Merchant } from '../../core/merchant';
 import type { NotificationRecord, NotificationSlot, OperationsContacts, RecipientSubscription } from '../../core/notifications';
 import { isTerminal, type HeraldRequest, type RequestStatus } from '../../core/request';
@@ -31,9 +32,6 @@ const GSI1PK = 'gsi1pk';
 const GSI1SK = 'gsi1sk';
 const GSI2PK = 'gsi2pk';
 const GSI2SK = 'gsi2sk';
-
-/** The partition key prefix of the event stream slots, the only items the stream function may write (lib/topology.ts). */
-export const EVENT_STREAM_SLOT_PREFIX = 'STREAMS#';
 
 const merchantPartition = (merchantId: string) => `MER#${merchantId}`;
 const requestPartition = (requestId: string) => `REQ#${requestId}`;
@@ -91,10 +89,11 @@ export const keys = {
   /** The one secret behind every request's status token (lambdas/core/status-token.ts). */
   /**
    * One of a merchant's `eventStreams.maxOpenPerMerchant` event stream slots, held by a lease. A
-   * partition of its own (EVENT_STREAM_SLOT_PREFIX), so the stream function's write grant names it alone.
+   * partition of its own, so the stream function's write grant names it alone (lib/topology.ts).
    */
-  eventStreamSlot: (merchantId: string, slot: number): Key => ({ pk: `${EVENT_STREAM_SLOT_PREFIX}${merchantId}`, sk: `SLOT#${slot}` }),
-  statusTokenSecret: (): Key => ({ pk: 'CONFIG#status-token-secret', sk: 'CONFIG' }),
+  eventStreamSlot: (merchantId: string, slot: number): Key => ({ pk: `${keyPartitions.eventStreamSlots}${merchantId}`, sk: `SLOT#${slot}` }),
+  /** In the secrets table: only the functions granted `statusTokenSecret` may read it (lib/topology.ts). */
+  statusTokenSecret: (): Key => ({ pk: keyPartitions.statusTokenSecret, sk: 'CONFIG' }),
 } as const;
 
 /** The table key of an item, e.g. of an index entry, which projects keys only. */

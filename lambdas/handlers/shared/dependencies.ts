@@ -118,8 +118,8 @@ export function merchantQuotas(): { store: MerchantQuotas; limits: MerchantQuota
 export const walletLedger = /* @__PURE__ */ perContainer(() => new DynamoWalletLedger(dynamoClient(), requiredEnv(ENV.tableName)));
 /** The redrive generations the worker compares a failed request with. */
 export const redriveLog = /* @__PURE__ */ perContainer(() => new DynamoRedriveLog(dynamoClient(), requiredEnv(ENV.tableName)));
-/** The secret behind status tokens, read once per container. */
-export const statusTokenSecrets = /* @__PURE__ */ perContainer(() => new DynamoStatusTokenSecretStore(dynamoClient(), requiredEnv(ENV.tableName)));
+/** The secret behind status tokens, in the secrets table, read once per container. */
+export const statusTokenSecrets = /* @__PURE__ */ perContainer(() => new DynamoStatusTokenSecretStore(dynamoClient(), requiredEnv(ENV.secretsTableName)));
 
 /** The event stream slots of every merchant (`eventStreams.maxOpenPerMerchant` each). */
 export const streamSlots = /* @__PURE__ */ perContainer(() => new DynamoStreamSlots(dynamoClient(), requiredEnv(ENV.tableName), eventStreams.maxOpenPerMerchant));
