@@ -9,7 +9,10 @@ import { statusUrlOf } from './shared/status-url';
 /** POST /v1/requests: accept a request once per idempotency key, answer 202 at once. */
 export const handler = httpRoute(async (event, { traceId }) => {
   const merchantId = merchantIdOf(event);
-  const idempotencyKey = headerOf(event, 'idempotency-key') ?? headerOf(event, 'x-request-id');
+  // X-Request-ID stands in for a missing Idempotency-Key (DESIGN.md section 5, docs/security.md),
+  // never silently: the 202 names the header the key was taken from.
+  const keySource = headerOf(event, 'idempotency-key') !== undefined ? 'Idempotency-Key' : headerOf(event, 'x-request-id') !== undefined ? 'X-Request-ID' : undefined;
+  const idempotencyKey = keySource ? headerOf(event, keySource) : undefined;
   const accepted = await submitRequest(
     {
       store: requestStore(),
@@ -30,5 +33,6 @@ export const handler = httpRoute(async (event, { traceId }) => {
     Location: `/v1/requests/${accepted.id}`,
     'Retry-After': String(accepted.expectedSeconds ?? defaults.retryAfterSeconds),
     ...(accepted.replayed ? { 'Idempotent-Replayed': 'true' } : {}),
+    ...(keySource ? { 'Idempotency-Key-Source': keySource } : {}),
   });
 });

@@ -57,6 +57,18 @@ describe('POST /v1/requests', () => {
     expect(await visibleMessages()).toBe(before + 1);
   });
 
+  it('says which header the idempotency key came from, so X-Request-ID as the key is never silent', async () => {
+    const byKey = await submit({ type: 'demo.sleep', payload: { ms: 1 } }, { 'idempotency-key': 'source-1', 'x-request-id': 'trace-source-1' });
+    const byRequestId = await submit({ type: 'demo.sleep', payload: { ms: 1 } }, { 'x-request-id': 'source-2' });
+    const replayed = await submit({ type: 'demo.sleep', payload: { ms: 1 } }, { 'idempotency-key': 'source-2' });
+
+    expect([byKey.status, byRequestId.status, replayed.status]).toEqual([202, 202, 202]);
+    expect(byKey.headers['Idempotency-Key-Source']).toBe('Idempotency-Key');
+    expect(byRequestId.headers['Idempotency-Key-Source']).toBe('X-Request-ID');
+    // The same key under either header names the same request.
+    expect(replayed.body!.id).toBe(byRequestId.body!.id);
+  });
+
   it('keeps the status token secret in the secrets table, not in the table every function reads', async () => {
     expect((await submit({ type: 'demo.sleep', payload: { ms: 1 } }, { 'idempotency-key': 'secret-home' })).status).toBe(202);
     const key = { pk: 'CONFIG#status-token-secret', sk: 'CONFIG' };
