@@ -146,6 +146,8 @@ export interface Grants {
    * scope that to, so it is a grant of its own, given only where an SMS is sent.
    */
   readonly sendsSms?: boolean;
+  /** Updates the merchant's count of waiting calls (`Prefer: wait`), and no other item or attribute. */
+  readonly countsWaitingCalls?: boolean;
 }
 
 export const functions: Record<FunctionName, FunctionSpec> = {
@@ -160,7 +162,8 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     entry: 'lambdas/handlers/submit-request.ts',
     description: 'POST /v1/requests: stores an idempotent request and enqueues it',
     memoryMb: 256,
-    timeoutSeconds: 10,
+    // `Prefer: respond-async, wait=N` holds the answer up to defaults.waiting.maxSeconds.
+    timeoutSeconds: 25,
     // The status token secret signs the statusUrl of every 202.
     grants: { table: 'readWrite', queues: { requests: 'send' }, statusTokenSecret: 'create' },
   },
@@ -168,8 +171,9 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     entry: 'lambdas/handlers/get-request-status.ts',
     description: 'GET /v1/requests/{id}: the status of one request',
     memoryMb: 256,
-    timeoutSeconds: 10,
-    grants: { table: 'read' },
+    // `Prefer: wait=N` holds the answer up to defaults.waiting.maxSeconds.
+    timeoutSeconds: 25,
+    grants: { table: 'read', countsWaitingCalls: true },
   },
   process: {
     entry: 'lambdas/handlers/process-requests.ts',
@@ -506,6 +510,12 @@ export const defaults = {
   sweepStaleEnqueueAfterSeconds: 15 * 60,
   /** Requests of each kind one sweeper run handles at most. */
   sweepBatchLimit: 100,
+  /**
+   * `Prefer: wait=N` on GET /v1/requests/{id} and POST /v1/requests: the longest wait served (a
+   * longer one is cut to it; API Gateway's HTTP API ends an integration at 30 s), and how many
+   * such calls one merchant may hold at once (more are answered without waiting).
+   */
+  waiting: { maxSeconds: 20, callsPerMerchant: 10 },
 } as const;
 
 /** Physical names used by the local runtime; on AWS, CloudFormation names the resources. */

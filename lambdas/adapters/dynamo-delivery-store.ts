@@ -5,7 +5,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { table } from '../../lib/topology';
+import { defaults, table } from '../../lib/topology';
 import type { AttemptRecord, DeliveryStore } from '../core/webhook-ports';
 import { firstRecordOf, MAX_DELIVERY_ROUNDS, parseDeliveryId, type Delivery, type DeliveryState, type NewDelivery } from '../core/webhooks';
 import { unlessConditionFails } from './dynamo/conditions';
@@ -16,15 +16,26 @@ import { deliveryFromItem, deliveryToItem, indexKeys, keys, tableKeyOf, type Ite
  * Deliveries next to the request they announce, so a request's deliveries are one query. The
  * index on (merchant, createdAt) doubles as the endpoint's delivery log, and the status index
  * holds pending deliveries by due time (`keys.delivery`, `indexKeys` in `dynamo/keys.ts`).
+ *
+ * A delivery expires with its request: every write that records an outcome, or starts a new
+ * round, sets its TTL `retentionDays` after that moment, so it outlives the request it announces
+ * (which expires `retentionDays` after it finished, before any delivery began) and every queue
+ * message that could still name it (SQS keeps a message at most 14 days).
  */
 export class DynamoDeliveryStore implements DeliveryStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly retentionDays: number = defaults.requestRetentionDays,
   ) {}
 
+  /** The TTL of a delivery whose latest outcome or round began at `at`. */
+  private expiryAfter(at: string): number {
+    return Math.floor(Date.parse(at) / 1000) + this.retentionDays * 86_400;
+  }
+
   async recordFirst(delivery: NewDelivery, record: AttemptRecord, at: string): Promise<boolean> {
-    const item = deliveryToItem(firstRecordOf(delivery, record, at));
+    const item = { ...deliveryToItem(firstRecordOf(delivery, record, at)), expiresAt: this.expiryAfter(at) };
     return unlessConditionFails(
       async () => {
         await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
@@ -97,9 +108,9 @@ export class DynamoDeliveryStore implements DeliveryStore {
   async record(id: string, round: number, record: AttemptRecord, at: string): Promise<boolean> {
     const parts = parseDeliveryId(id);
     if (!parts) return false;
-    const sets = ['#state = :state', 'updatedAt = :at'];
+    const sets = ['#state = :state', 'updatedAt = :at', 'expiresAt = :expiresAt'];
     const removes: string[] = [];
-    const values: Record<string, unknown> = { ':state': record.state, ':at': at, ':round': round, ':pending': 'pending' };
+    const values: Record<string, unknown> = { ':state': record.state, ':at': at, ':round': round, ':pending': 'pending', ':expiresAt': this.expiryAfter(at) };
     if (record.attempts) {
       // The caller read the log and trimmed it: the item holds at most ATTEMPT_LOG_LIMIT attempts.
       sets.push('attempts = :attempts');
@@ -164,13 +175,14 @@ export class DynamoDeliveryStore implements DeliveryStore {
             TableName: this.tableName,
             Key: keys.delivery(parts.subjectId, parts.endpointId, parts.eventType),
             UpdateExpression:
-              'SET #state = :pending, round = round + :one, nextAttemptAt = :at, updatedAt = :at, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk REMOVE reason',
+              'SET #state = :pending, round = round + :one, nextAttemptAt = :at, updatedAt = :at, expiresAt = :expiresAt, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk REMOVE reason',
             ConditionExpression: ['attribute_exists(pk)', 'round < :maxRounds', ...unchanged].join(' AND '),
             ExpressionAttributeNames: { '#state': 'state' },
             ExpressionAttributeValues: {
               ':pending': 'pending',
               ':one': 1,
               ':at': at,
+              ':expiresAt': this.expiryAfter(at),
               ':maxRounds': MAX_DELIVERY_ROUNDS,
               ...Object.fromEntries(Object.entries(indexKeys.pendingDelivery(id, at)).map(([attribute, value]) => [`:${attribute}`, value])),
               ...(expected === undefined ? {} : { ':expected': expected.round, ':expectedState': state }),

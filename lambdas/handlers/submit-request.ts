@@ -1,18 +1,25 @@
 import { defaults } from '../../lib/topology';
+import { awaitRequestStatus } from '../core/await-request-status';
 import { submitRequest } from '../core/submit-request';
 import { MAX_BODY_BYTES } from '../core/submission';
+import { preferenceApplied } from '../core/wait-preference';
 import { merchantQuotas, processors, requestQueue, requestStore, settings } from './shared/dependencies';
 import { headerOf, httpRoute, jsonBodyOf, json, merchantIdOf } from './shared/http';
 import { countMetric, logger, METRIC } from './shared/observability';
 import { statusUrlOf } from './shared/status-url';
+import { awaitDependencies, newCallId, waitPreferenceOf } from './shared/waiting';
 
-/** POST /v1/requests: accept a request once per idempotency key, answer 202 at once. */
+/**
+ * POST /v1/requests: accept a request once per idempotency key, answer 202 at once, or, with
+ * `Prefer: respond-async, wait=N`, 200 with the finished request when it ends within N seconds.
+ */
 export const handler = httpRoute(async (event, { traceId }) => {
   const merchantId = merchantIdOf(event);
   // X-Request-ID stands in for a missing Idempotency-Key (DESIGN.md section 5, docs/security.md),
-  // never silently: the 202 names the header the key was taken from.
+  // never silently: the answer names the header the key was taken from.
   const keySource = headerOf(event, 'idempotency-key') !== undefined ? 'Idempotency-Key' : headerOf(event, 'x-request-id') !== undefined ? 'X-Request-ID' : undefined;
   const idempotencyKey = keySource ? headerOf(event, keySource) : undefined;
+  const preference = waitPreferenceOf(event);
   const accepted = await submitRequest(
     {
       store: requestStore(),
@@ -29,10 +36,38 @@ export const handler = httpRoute(async (event, { traceId }) => {
   logger.info(accepted.replayed ? 'Request replayed' : 'Request accepted', { requestId: accepted.id, merchantId });
   // A replay is the same request answered again: counting it would inflate intake on client retries.
   if (!accepted.replayed) countMetric(METRIC.requestsAccepted);
-  return json(202, { ...accepted.body, statusUrl: await statusUrlOf(accepted.id) }, {
-    Location: `/v1/requests/${accepted.id}`,
-    'Retry-After': String(accepted.expectedSeconds ?? defaults.retryAfterSeconds),
+  const location = `/v1/requests/${accepted.id}`;
+  const replayed: Record<string, string> = {
     ...(accepted.replayed ? { 'Idempotent-Replayed': 'true' } : {}),
     ...(keySource ? { 'Idempotency-Key-Source': keySource } : {}),
+  };
+
+  if (preference.waitSeconds > 0) {
+    const status = await awaitRequestStatus(awaitDependencies(), {
+      merchantId,
+      id: accepted.id,
+      waitSeconds: preference.waitSeconds,
+      until: 'terminal',
+      callId: newCallId(),
+    });
+    if (!status.notModified && status.retryAfterSeconds === undefined) {
+      const applied = preferenceApplied({ waitSeconds: preference.waitSeconds });
+      return json(200, status.view, { Location: location, ETag: status.etag, Vary: 'Prefer', ...(applied ? { 'Preference-Applied': applied } : {}), ...replayed });
+    }
+    const applied = preferenceApplied({ respondAsync: preference.respondAsync, waitSeconds: status.waited ? preference.waitSeconds : 0 });
+    return json(202, { ...accepted.body, statusUrl: await statusUrlOf(accepted.id) }, {
+      Location: location,
+      'Retry-After': String(status.retryAfterSeconds ?? accepted.expectedSeconds ?? defaults.retryAfterSeconds),
+      Vary: 'Prefer',
+      ...(applied ? { 'Preference-Applied': applied } : {}),
+      ...replayed,
+    });
+  }
+
+  return json(202, { ...accepted.body, statusUrl: await statusUrlOf(accepted.id) }, {
+    Location: location,
+    'Retry-After': String(accepted.expectedSeconds ?? defaults.retryAfterSeconds),
+    ...(preference.respondAsync ? { 'Preference-Applied': 'respond-async' } : {}),
+    ...replayed,
   });
 });

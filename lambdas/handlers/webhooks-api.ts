@@ -5,6 +5,7 @@ import {
   deliveryQueue,
   deliveryStore,
   requestStore,
+  settings,
   ssrfGuard,
   USER_AGENT,
   webhookEndpointStore,
@@ -68,7 +69,8 @@ function dependencies(): ManageWebhooksDependencies {
     limits: {
       maxEndpointsPerMerchant: webhookDefaults.maxEndpointsPerMerchant,
       previousSecretHours: webhookDefaults.previousSecretHours,
-      recoverMaxDays: webhookDefaults.recoverMaxDays,
+      // Deliveries expire requestRetentionDays after their last outcome: a window past that would find fewer than it promises.
+      recoverMaxDays: Math.min(webhookDefaults.recoverMaxDays, settings.requestRetentionDays()),
     },
   };
 }

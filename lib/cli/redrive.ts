@@ -12,8 +12,10 @@ export { progressBar, redrive, type Progress, type RedriveOptions, type RedriveR
 
 export const USAGE = `Usage: herald redrive <${Object.keys(queues).join('|')}> [--max N] [--dry-run] [--json] <target>
 
-Moves the messages of a queue's dead-letter queue back to the queue. A request whose attempts
-ran out reopens (failed → accepted, a new round of attempts) when its message arrives.
+Moves the messages of a queue's dead-letter queue back to the queue, at most as many as it held
+when the run began; a message that fails again and comes back during the run waits for the next
+redrive. A request whose attempts ran out reopens (failed → accepted, a new round of attempts)
+when its message arrives.
   --max N     move at most N messages (in batches, also on AWS)
   --dry-run   say how many would move and show the first ones; move nothing
 A progress bar shows on a terminal (stderr), none when piped.`;
@@ -56,5 +58,6 @@ export function formatReport(queueName: string, report: RedriveReport): string {
   }
   const how = report.mode === 'move-task' ? `by an SQS move task (${report.taskStatus})` : 'in batches';
   const refused = report.failed > 0 ? `; ${report.failed} refused by the queue stay in the DLQ` : '';
-  return `Moved ${report.moved} of ${report.waiting} message(s) from the ${queueName} DLQ back to the queue ${how}${refused} (redrive ${report.generation}).`;
+  const cameBack = report.cameBack ? `; ${report.cameBack} came back to the DLQ during the run and wait for the next redrive` : '';
+  return `Moved ${report.moved} of ${report.waiting} message(s) from the ${queueName} DLQ back to the queue ${how}${refused}${cameBack} (redrive ${report.generation}).`;
 }

@@ -1,23 +1,48 @@
 /**
  * `herald requests show <request id>`: everything stored about one request, whichever merchant
  * owns it: status, attempts, lease, enqueue mark, payload, result or error, and its history.
+ * `herald requests wait <request id> [--timeout S]`: waits until it finishes, then shows it; the
+ * exit code says how it ended (0 succeeded, 1 failed, cancelled or still running at the timeout).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
+import { WAIT_READ_INTERVALS_MS } from '../../lambdas/core/await-request-status';
+import { isTerminal, type HeraldRequest } from '../../lambdas/core/request';
 import { defaults } from '../topology';
 import { CliFailedError, CliUsageError, withTarget } from './context';
 
-export const USAGE = 'Usage: herald requests show <request id> [--json] <target>';
+export const USAGE = 'Usage: herald requests show <request id> [--json] <target>\n       herald requests wait <request id> [--timeout <seconds, default 60>] [--json] <target>';
+
+/** Reads the request until it is finished or `timeoutSeconds` pass, as a long-poll does. */
+async function waitForEnd(store: DynamoRequestStore, id: string, timeoutSeconds: number): Promise<HeraldRequest | undefined> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  let interval: number = WAIT_READ_INTERVALS_MS.first;
+  for (;;) {
+    const request = await store.get(id);
+    if (!request || isTerminal(request.status) || Date.now() >= deadline) return request;
+    await sleep(Math.min(interval, Math.max(deadline - Date.now(), 0)));
+    interval = Math.min(interval * WAIT_READ_INTERVALS_MS.growth, WAIT_READ_INTERVALS_MS.max);
+  }
+}
 
 export async function run(argv: string[]): Promise<void> {
-  await withTarget(argv, { json: { type: 'boolean' } }, USAGE, async (target, { values, positionals }) => {
+  await withTarget(argv, { json: { type: 'boolean' }, timeout: { type: 'string' } }, USAGE, async (target, { values, positionals }) => {
     const [action, id, ...rest] = positionals;
-    if (action !== 'show' || !id || rest.length) throw new CliUsageError(USAGE);
+    if ((action !== 'show' && action !== 'wait') || !id || rest.length) throw new CliUsageError(USAGE);
+    const timeoutSeconds = values.timeout === undefined ? 60 : Number(values.timeout);
+    if (action !== 'wait' && values.timeout !== undefined) throw new CliUsageError(USAGE);
+    if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 0 || timeoutSeconds > 86_400) throw new CliUsageError(`--timeout must be whole seconds from 0 to 86400\n${USAGE}`);
     const store = new DynamoRequestStore(target.dynamo, target.tableName, defaults.requestRetentionDays);
-    const request = await store.get(id);
+    const request = action === 'wait' ? await waitForEnd(store, id, timeoutSeconds) : await store.get(id);
     if (!request) throw new CliFailedError(`No request ${id} in ${target.description}`);
+    const outcome = () => {
+      if (action === 'wait' && request.status !== 'succeeded') {
+        throw new CliFailedError(isTerminal(request.status) ? `Request ${id} ended ${request.status}` : `Request ${id} is still ${request.status} after ${timeoutSeconds} s`);
+      }
+    };
     if (values.json) {
       console.log(JSON.stringify(request, null, 2));
-      return;
+      return outcome();
     }
     const line = (label: string, value: unknown) => (value === undefined ? [] : [`  ${label.padEnd(12)} ${value}`]);
     console.log(
@@ -40,5 +65,6 @@ export async function run(argv: string[]): Promise<void> {
         ...request.history.map((h) => `    ${h.at}  ${h.from ?? '-'} → ${h.to}  attempt ${h.attempt}${h.reason ? `  ${h.reason}` : ''}`),
       ].join('\n'),
     );
+    outcome();
   });
 }

@@ -157,6 +157,19 @@ export class Functions extends Construct {
       );
       fn.addToRolePolicy(new PolicyStatement({ effect: Effect.DENY, actions: ['dynamodb:Scan'], resources: [props.secretsTable.tableArn] }));
     }
+    if (grants.countsWaitingCalls && grants.table !== 'readWrite') {
+      // One item per merchant, one attribute: IAM holds the function to exactly that write.
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:UpdateItem'],
+          resources: [props.table.tableArn],
+          conditions: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['MER#*'] },
+            'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'calls'] },
+          },
+        }),
+      );
+    }
     if (grants.secrets === 'read') props.secretsTable.grantReadData(fn);
     if (grants.secrets === 'readWrite') props.secretsTable.grantReadWriteData(fn);
     for (const [queueName, access] of Object.entries(grants.queues ?? {}) as [QueueName, string][]) {

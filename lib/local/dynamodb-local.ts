@@ -1,11 +1,20 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { delimiter, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './free-port';
 
 export const PROJECT_ROOT = resolve(__dirname, '..', '..');
 const EMULATOR_DIR = join(PROJECT_ROOT, '.dynamodb-local');
+/** Runs DynamoDB Local with its connector bound to 127.0.0.1 (the emulator itself offers no such option). */
+const LOOPBACK_LAUNCHER = join(__dirname, 'DynamoDbLocalOnLoopback.java');
+const LAUNCHER_CLASS = 'DynamoDbLocalOnLoopback';
+/** Start-up takes 3–6 s on a quiet machine; on a loaded one (tests in parallel) far longer. */
+const START_TIMEOUT_MS = 120_000;
+/** The launcher is compiled on this machine, so a Java runtime alone (no javac) is not enough. */
+const INSTALL_JDK = 'install a JDK with: sudo apt-get install -y openjdk-17-jdk-headless';
 
 /** Raised when the local runtime cannot start; its message is meant for a terminal, not a stack trace. */
 export class LocalSetupError extends Error {}
@@ -17,8 +26,10 @@ export interface DynamoDbLocal {
 
 /**
  * Starts DynamoDB Local (AWS's own emulator, a Java program) as a child process on a free
- * loopback port, in memory or in `dataDir`, and resolves once it answers. `-sharedDb` makes the
- * data independent of the credentials and region a client uses.
+ * port of 127.0.0.1 and nowhere else, in memory or in `dataDir`, and resolves once it answers.
+ * It has no authentication, so it must not be reachable from the network: its own main class
+ * listens on every interface, and the launcher beside this file binds it to loopback instead.
+ * `-sharedDb` makes the data independent of the credentials and region a client uses.
  */
 export async function startDynamoDbLocal(options: { dataDir?: string; heapMb?: number } = {}): Promise<DynamoDbLocal> {
   assertJava();
@@ -26,6 +37,7 @@ export async function startDynamoDbLocal(options: { dataDir?: string; heapMb?: n
   if (!existsSync(jar)) {
     throw new LocalSetupError('DynamoDB Local is missing: run `npm ci` (or `node scripts/fetch-dynamodb-local.mjs`) to fetch it');
   }
+  const launcher = await compiledLauncher(jar);
   const port = await freePort();
   const storage = options.dataDir ? ['-dbPath', ensureDir(options.dataDir)] : ['-inMemory'];
   const child = spawn(
@@ -33,8 +45,9 @@ export async function startDynamoDbLocal(options: { dataDir?: string; heapMb?: n
     [
       `-Xmx${options.heapMb ?? 256}m`,
       `-Djava.library.path=${join(EMULATOR_DIR, 'DynamoDBLocal_lib')}`,
-      '-jar',
-      jar,
+      '-cp',
+      `${jar}${delimiter}${launcher}`,
+      LAUNCHER_CLASS,
       '-port',
       String(port),
       '-sharedDb',
@@ -56,10 +69,35 @@ export async function startDynamoDbLocal(options: { dataDir?: string; heapMb?: n
 function assertJava(): void {
   const probe = spawnSync('java', ['-version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
-    throw new LocalSetupError(
-      'Java 17+ is required for DynamoDB Local and was not found; install it with: sudo apt-get install -y openjdk-17-jre-headless',
-    );
+    throw new LocalSetupError(`Java 17+ is required for DynamoDB Local and was not found; ${INSTALL_JDK}`);
   }
+}
+
+/**
+ * The launcher's class folder, compiled once per version of its source and of the emulator into
+ * the emulator's (ignored) folder: compiling on every start (`java <file>.java`) would add seconds
+ * to each one. Compiled beside its final place and renamed, so that two starts at once (tests and
+ * `npm start`) never run a half-written class.
+ */
+async function compiledLauncher(jar: string): Promise<string> {
+  const version = createHash('sha256').update(readFileSync(LOOPBACK_LAUNCHER)).update(String(statSync(jar).size)).digest('hex').slice(0, 16);
+  const folder = join(EMULATOR_DIR, 'launcher', version);
+  if (existsSync(join(folder, `${LAUNCHER_CLASS}.class`))) return folder;
+  const staging = `${folder}.${process.pid}.tmp`;
+  mkdirSync(staging, { recursive: true });
+  try {
+    await promisify(execFile)('javac', ['-nowarn', '-cp', jar, '-d', staging, LOOPBACK_LAUNCHER]);
+    renameSync(staging, folder);
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    // Another start compiled it first: its folder is as good as ours.
+    if (existsSync(join(folder, `${LAUNCHER_CLASS}.class`))) return folder;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new LocalSetupError(`DynamoDB Local is started through a small Java launcher that needs javac, which was not found; ${INSTALL_JDK}`);
+    }
+    throw new LocalSetupError(`Compiling the DynamoDB Local launcher failed: ${(error as { stderr?: string }).stderr ?? String(error)}`);
+  }
+  return folder;
 }
 
 function ensureDir(dir: string): string {
@@ -69,7 +107,7 @@ function ensureDir(dir: string): string {
 }
 
 async function waitUntilListening(endpoint: string, child: ChildProcess, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new LocalSetupError(`DynamoDB Local exited with code ${child.exitCode}: ${stderr()}`);
     try {
@@ -81,7 +119,7 @@ async function waitUntilListening(endpoint: string, child: ChildProcess, stderr:
     }
   }
   child.kill('SIGKILL');
-  throw new LocalSetupError(`DynamoDB Local did not start within 60 s: ${stderr()}`);
+  throw new LocalSetupError(`DynamoDB Local did not start within ${START_TIMEOUT_MS / 1000} s: ${stderr()}`);
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {

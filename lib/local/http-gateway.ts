@@ -10,6 +10,7 @@ import { AUTHORIZATION_FORMAT, bearerTokenOf } from '../../lambdas/core/api-keys
 import { AUTHORIZER_CACHE_TTL_SECONDS, functions, routes, streamingRoutes, type RouteSpec } from '../topology';
 import { lambdaContext, loadHandler } from './lambda-context';
 import type { MerchantRateLimiter } from './merchant-rate-limiter';
+import { LocalRouteGuard } from './local-route-guard';
 
 type RouteHandler = (event: APIGatewayProxyEventV2, context: unknown) => Promise<APIGatewayProxyStructuredResultV2>;
 type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEventV2) => Promise<APIGatewaySimpleAuthorizerWithContextResult<Record<string, unknown>>>;
@@ -40,6 +41,8 @@ export class HttpGateway {
   private server?: Server;
   private readonly responders: LocalResponder[] = [];
   private rateLimiter?: MerchantRateLimiter;
+  private localRouteGuard?: LocalRouteGuard;
+  private port?: number;
 
   constructor(
     private readonly localRoutes: LocalRoute,
@@ -55,7 +58,13 @@ export class HttpGateway {
     this.rateLimiter = limiter;
   }
 
-  listen(port: number, host = '127.0.0.1'): Promise<number> {
+  /** Serves the console and the `/local/*` routes only to requests that pass the guard (see LocalRouteGuard). */
+  guardLocalRoutes(guard: LocalRouteGuard): void {
+    this.localRouteGuard = guard;
+  }
+
+  /** Listens on 127.0.0.1 only: the console and `/local/*` routes carry the demo key's powers and no authentication of their own. */
+  listen(port: number): Promise<number> {
     const server = createServer((req, res) => {
       this.serve(req, res).catch((error) => {
         console.error('Local gateway error', error);
@@ -66,10 +75,11 @@ export class HttpGateway {
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, host, () => {
+      server.listen(port, '127.0.0.1', () => {
         server.off('error', reject);
         const address = server.address();
-        resolve(typeof address === 'object' && address ? address.port : port);
+        this.port = typeof address === 'object' && address ? address.port : port;
+        resolve(this.port);
       });
     });
   }
@@ -95,6 +105,10 @@ export class HttpGateway {
     } catch {
       // A request target no URL parser accepts: API Gateway answers such requests itself, with a 400.
       return send(res, 400, { 'Content-Type': 'application/json' }, JSON.stringify({ message: 'Bad Request' }));
+    }
+    if (this.localRouteGuard && LocalRouteGuard.covers(url.pathname)) {
+      const refused = this.localRouteGuard.check(req, this.port!);
+      if (refused) return send(res, refused.status, refused.headers, refused.body);
     }
     const method = (req.method ?? 'GET').toUpperCase();
     const match = this.match(method, url.pathname);

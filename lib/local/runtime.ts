@@ -13,6 +13,7 @@ import { recoverAtStart, type RecoveryDependencies, type RecoveryReport } from '
 import { LocalSetupError, startDynamoDbLocal } from './dynamodb-local';
 import { startFauxqs } from './fauxqs';
 import { HttpGateway, type LocalRoute } from './http-gateway';
+import { LocalRouteGuard } from './local-route-guard';
 import { MerchantRateLimiter } from './merchant-rate-limiter';
 import { LocalOutbox, TopicTap } from './outbox';
 import {
@@ -112,9 +113,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   try {
     let endpoints = options.endpoints;
     if (!endpoints) {
-      const [dynamodb, fauxqs] = await Promise.all([startDynamoDbLocal({ dataDir: options.dataDir }), startFauxqs()]);
-      stops.push(dynamodb.stop, fauxqs.stop);
-      endpoints = { dynamodb: dynamodb.endpoint, sqs: fauxqs.endpoint, sns: fauxqs.endpoint };
+      const [dynamodb, fauxqs] = await Promise.allSettled([startDynamoDbLocal({ dataDir: options.dataDir }), startFauxqs()]);
+      // One may start while the other fails: it is stopped too, or its process outlives the runtime.
+      for (const started of [dynamodb, fauxqs]) if (started.status === 'fulfilled') stops.push(started.value.stop);
+      if (dynamodb.status === 'rejected') throw dynamodb.reason;
+      if (fauxqs.status === 'rejected') throw fauxqs.reason;
+      endpoints = { dynamodb: dynamodb.value.endpoint, sqs: fauxqs.value.endpoint, sns: fauxqs.value.endpoint };
     }
     const resources = await provision(endpoints, options.names ?? localResourceNames());
     configureHandlerEnvironment(endpoints, resources, options);
@@ -137,6 +141,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const outbox = new LocalOutbox();
     const faults = options.chaos ? enableChaos(options.chaos, resources.queues.requests.url) : undefined;
     const gateway = new HttpGateway(localRoutes(endpoints, resources, outbox, faults), options.authorizerCacheTtlSeconds);
+    // New every run, so a page that once learnt it cannot use it against the next run.
+    const consoleToken = randomBytes(32).toString('base64url');
+    gateway.guardLocalRoutes(new LocalRouteGuard(consoleToken));
     // Read four times a second locally, where a table read costs nothing, so demos feel live.
     gateway.addResponder(requestEventStream({ ...DEFAULT_STREAM_LIMITS, pollIntervalMs: 250 }));
     const rateLimit = options.merchantRateLimit ?? (process.env[ENV.merchantRateLimit] ? Number(process.env[ENV.merchantRateLimit]) : undefined);
@@ -155,6 +162,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const operatorConsole = localConsole({
       apiUrl: `http://127.0.0.1:${port}`,
       apiKey,
+      consoleToken,
       merchantId: DEMO_MERCHANT_ID,
       resources,
       sqs,

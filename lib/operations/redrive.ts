@@ -10,11 +10,20 @@
  * sent. Interrupting it leaves each message in the DLQ, in the queue, or (between send and
  * delete) briefly in both; the worker's conditional claim keeps a duplicate's effect single.
  *
+ * A run is bounded by what it found: it moves at most the messages waiting in the DLQ when it
+ * began (and never more than `--max`), then stops. A request that fails again at once after its
+ * reopening is back in the DLQ within seconds; moving it again would feed it to the worker over
+ * and over (each time announcing its end again) for as long as the run found messages. So every
+ * message a run moves carries the run's generation in a message attribute, and a message that
+ * comes back with it is set aside: it is hidden until the run ends, then made visible again, and
+ * waits there for the next redrive.
+ *
  * Before moving anything it records a redrive generation in the table: that is how the worker
  * knows a request that ended `failed` after exhausting its attempts was redriven and reopens it
  * (see lambdas/core/redrive.ts), also for messages a move task moved without us seeing them.
  */
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
@@ -57,6 +66,8 @@ export interface RedriveReport {
   readonly moved: number;
   /** Messages the queue refused; they stay in the DLQ. */
   readonly failed: number;
+  /** Messages this run moved that came back to the DLQ while it ran: they stay for the next redrive. */
+  readonly cameBack?: number;
   readonly generation?: number;
   /** Dry run: the request ids (or message ids) of the first messages that would move. */
   readonly sample?: readonly string[];
@@ -106,7 +117,7 @@ export async function redrive(target: RedriveTarget, options: RedriveOptions = {
     const task = await followMoveTask(target, options, progress);
     return { mode: 'move-task', waiting, generation, ...task };
   }
-  const moved = await moveInBatches(target, options, planned, progress);
+  const moved = await moveInBatches(target, options, planned, generation, progress);
   return { mode: 'batches', waiting, generation, ...moved };
 }
 
@@ -169,55 +180,101 @@ async function followMoveTask(
   }
 }
 
-/** Receive → send → delete, ten at a time; a message is deleted from the DLQ only once the queue has it. */
+/**
+ * The message attribute a batch redrive stamps on every message it moves: the run's generation.
+ * Attributes travel with a message into the DLQ, so a run recognises its own messages coming back.
+ */
+export const REDRIVE_GENERATION_ATTRIBUTE = 'Herald-Redrive-Generation';
+
+/**
+ * Receive → send → delete, ten at a time; a message is deleted from the DLQ only once the queue has
+ * it. Stops once `planned` messages were moved or refused, when the DLQ has nothing visible left,
+ * or when a receive brings only messages this run already moved: those are hidden by the receive,
+ * so what remains visible is either gone or unreachable for now, and waiting for it could last as
+ * long as messages keep failing.
+ */
 async function moveInBatches(
   target: RedriveTarget,
   options: RedriveOptions,
   planned: number,
+  generation: number,
   progress: Progress,
-): Promise<{ moved: number; failed: number }> {
+): Promise<{ moved: number; failed: number; cameBack: number }> {
   let moved = 0;
   let failed = 0;
+  const setAside: Message[] = [];
   progress.update(0, planned);
-  while (options.max === undefined || moved + failed < options.max) {
-    const want = Math.min(10, options.max === undefined ? 10 : options.max - moved - failed);
-    const { Messages = [] } = await target.sqs.send(
-      new ReceiveMessageCommand({
+  try {
+    while (moved + failed < planned) {
+      const { Messages = [] } = await target.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: target.deadLetterUrl,
+          MaxNumberOfMessages: Math.min(10, planned - moved - failed),
+          WaitTimeSeconds: 1,
+          VisibilityTimeout: options.visibilityTimeoutSeconds ?? 60,
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      const movable = Messages.filter((message) => movedBy(message) !== generation);
+      setAside.push(...Messages.filter((message) => movedBy(message) === generation));
+      if (movable.length === 0) break;
+      const sent = await target.sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: target.queueUrl,
+          Entries: movable.map((message, index) => ({
+            Id: String(index),
+            MessageBody: message.Body ?? '',
+            MessageAttributes: stampedAttributes(message.MessageAttributes ?? {}, generation),
+          })),
+        }),
+      );
+      const delivered = (sent.Successful ?? []).map((entry) => movable[Number(entry.Id)]!);
+      failed += sent.Failed?.length ?? 0;
+      if (delivered.length > 0) {
+        await target.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: target.deadLetterUrl,
+            Entries: delivered.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+          }),
+        );
+      }
+      moved += delivered.length;
+      progress.update(moved, planned);
+      // Refused messages stay hidden until their visibility timeout ends; stop rather than spin on them.
+      if (delivered.length === 0) break;
+    }
+  } finally {
+    await release(target, setAside);
+  }
+  progress.finish();
+  return { moved, failed, cameBack: setAside.length };
+}
+
+/** The generation of the batch redrive that last moved this message, if one did. */
+function movedBy(message: Message): number | undefined {
+  const stamp = message.MessageAttributes?.[REDRIVE_GENERATION_ATTRIBUTE]?.StringValue;
+  return stamp === undefined ? undefined : Number(stamp);
+}
+
+/** Makes the messages a run set aside visible again at once, so the next redrive finds them. */
+async function release(target: RedriveTarget, messages: readonly Message[]): Promise<void> {
+  for (let start = 0; start < messages.length; start += 10) {
+    await target.sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
         QueueUrl: target.deadLetterUrl,
-        MaxNumberOfMessages: want,
-        WaitTimeSeconds: 1,
-        VisibilityTimeout: options.visibilityTimeoutSeconds ?? 60,
-        MessageAttributeNames: ['All'],
-      }),
-    );
-    if (Messages.length === 0) break;
-    const sent = await target.sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: target.queueUrl,
-        Entries: Messages.map((message, index) => ({
+        Entries: messages.slice(start, start + 10).map((message, index) => ({
           Id: String(index),
-          MessageBody: message.Body ?? '',
-          ...(message.MessageAttributes ? { MessageAttributes: copyAttributes(message.MessageAttributes) } : {}),
+          ReceiptHandle: message.ReceiptHandle!,
+          VisibilityTimeout: 0,
         })),
       }),
     );
-    const delivered = (sent.Successful ?? []).map((entry) => Messages[Number(entry.Id)]!);
-    failed += sent.Failed?.length ?? 0;
-    if (delivered.length > 0) {
-      await target.sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: target.deadLetterUrl,
-          Entries: delivered.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
-        }),
-      );
-    }
-    moved += delivered.length;
-    progress.update(moved, Math.max(planned, moved));
-    // Refused messages stay hidden until their visibility timeout ends; stop rather than spin on them.
-    if (delivered.length === 0) break;
   }
-  progress.finish();
-  return { moved, failed };
+}
+
+/** The message's own attributes, with this run's generation stamped over any earlier run's. */
+function stampedAttributes(attributes: Record<string, MessageAttributeValue>, generation: number): Record<string, MessageAttributeValue> {
+  return { ...copyAttributes(attributes), [REDRIVE_GENERATION_ATTRIBUTE]: { DataType: 'Number', StringValue: String(generation) } };
 }
 
 /** Message attributes as SendMessage takes them: the received form also carries empty list members SQS refuses. */

@@ -7,7 +7,11 @@
  * and for good (2 %); receivers answering 500, 429 with Retry-After, hanging past the attempt
  * timeout, resetting the connection or being down for a while; the runtime killed with SIGKILL
  * (at least 3 times) and started again on the same directory; the requests queue refusing sends
- * for a few seconds. Retries follow a short schedule from the environment, so a run takes minutes.
+ * for a few seconds; an operator redriving both dead-letter queues, without `--max`, halfway
+ * through the submissions and again as soon as the settling finds a request dead-lettered, while
+ * requests keep failing (a request that exhausts its attempts fails every round, so a redriven
+ * one is soon back in the DLQ). Retries follow a short schedule from the environment, so a run
+ * takes minutes.
  *
  * Then it checks every invariant and prints one line:
  *
@@ -370,6 +374,7 @@ async function main(): Promise<void> {
     const crashAt = Array.from({ length: opts.crashes }, (_, i) => Math.floor(((i + 0.5 + (draw(opts.seed, 'crash', i) - 0.5) * 0.6) / opts.crashes) * 0.8 * opts.requests));
     const refuseAt = [0.3, 0.6].map((share, i) => Math.floor((share + draw(opts.seed, 'refuse', i) * 0.1) * opts.requests));
     const downAt = receivers.map((_, i) => Math.floor(draw(opts.seed, 'down', i) * 0.8 * opts.requests));
+    const redriveAt = Math.max(1, Math.floor((0.5 + draw(opts.seed, 'redrive', 0) * 0.1) * opts.requests));
     let submitted = 0;
     let crashes = 0;
     let faultChain = Promise.resolve();
@@ -389,13 +394,14 @@ async function main(): Promise<void> {
       refuseAt.forEach((at, i) => {
         if (submitted === at) {
           faultChain = faultChain.then(() =>
-            herald.up ? herald.call('POST', '/local/faults', MERCHANT_A.key, JSON.stringify({ refuseRequestSendsMs: 3_000 })).then(() => log(`queue refusing sends (${i + 1})`)) : undefined,
+            herald.up ? herald.call('POST', '/local/faults', MERCHANT_A.key, JSON.stringify({ refuseRequestSendsMs: 3_000 }), { origin: herald.url }).then(() => log(`queue refusing sends (${i + 1})`)) : undefined,
           );
         }
       });
       receivers.forEach((receiver, i) => {
         if (submitted === downAt[i]) void receiver.down(2_000 + Math.floor(draw(opts.seed, 'downtime', i) * 3_000));
       });
+      if (submitted === redriveAt) faultChain = faultChain.then(() => (herald.up ? redriveWhileFailing(herald.port, 1, broken, log) : undefined));
     };
 
     // Clients: each takes the next operation, submits until Herald answers 202 (a refused or
@@ -447,6 +453,7 @@ async function main(): Promise<void> {
     // it; halfway through the wait, one redrive pass of both dead-letter queues.
     const deadline = Date.now() + opts.settleSeconds * 1000;
     let redriven = false;
+    let redrivenWhileFailing = false;
     let statuses = new Map<string, string>();
     for (;;) {
       statuses = await statusesOf(herald, operations);
@@ -454,6 +461,12 @@ async function main(): Promise<void> {
       const missing = undeliveredOf(operations, statuses, receivers);
       if (unfinished.length === 0 && missing.length === 0) break;
       if (Date.now() > deadline) break;
+      // The second redrive fault: as soon as a request that ran out of attempts is dead-lettered.
+      if (!redrivenWhileFailing && herald.up && ((await deadLetterDepths(herald)).requests ?? 0) > 0) {
+        redrivenWhileFailing = true;
+        await redriveWhileFailing(herald.port, 2, broken, log);
+        continue;
+      }
       if (!redriven && Date.now() > deadline - (opts.settleSeconds * 1000) / 2) {
         redriven = true;
         log(`redrive pass: ${unfinished.length} unfinished, ${missing.length} undelivered`);
@@ -566,23 +579,51 @@ function undeliveredOf(operations: readonly Operation[], statuses: Map<string, s
   return missing;
 }
 
-/**
- * Moves what a dead-letter queue holds now back, with the operator's own command. `--max` bounds
- * the pass: a request that fails again lands in the DLQ again and must not be moved in a loop.
- */
-async function redrive(port: number, queue: string, max: number): Promise<void> {
-  await new Promise<void>((resolveRun) => {
-    const child = spawn(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['bin/herald-cli.ts', 'redrive', queue, '--max', String(max), '--local', '--port', String(port)], {
-      cwd: PROJECT_ROOT,
-      stdio: 'ignore',
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+interface RedriveRun {
+  /** False when the command had to be killed: it did not end by itself. */
+  readonly ended: boolean;
+  /** The command's `--json` report. */
+  readonly report?: { readonly waiting: number; readonly moved: number; readonly cameBack?: number };
+}
+
+/** The operator's own command, `herald redrive <queue> … --json`, against the runtime, given at most a minute. */
+async function redrive(port: number, queue: string, max?: number): Promise<RedriveRun> {
+  return new Promise<RedriveRun>((resolveRun) => {
+    const args = ['bin/herald-cli.ts', 'redrive', queue, ...(max !== undefined ? ['--max', String(max)] : []), '--json', '--local', '--port', String(port)];
+    const child = spawn(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+    let output = '';
+    let killed = false;
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, 60_000);
     child.on('exit', () => {
       clearTimeout(timer);
-      resolveRun();
+      let report: RedriveRun['report'];
+      try {
+        report = JSON.parse(output) as RedriveRun['report'];
+      } catch {
+        // No report: the command failed (e.g. the runtime went down under it).
+      }
+      resolveRun({ ended: !killed, ...(report ? { report } : {}) });
     });
-    child.on('error', () => resolveRun());
+    child.on('error', () => resolveRun({ ended: true }));
   });
+}
+
+/**
+ * The fault: both dead-letter queues redriven whole, as an operator would, while requests that
+ * ran out of attempts keep failing. Each run must end by itself, having moved no more than it
+ * found; the reopened requests fail again and wait in the DLQ, which the final checks allow.
+ */
+async function redriveWhileFailing(port: number, pass: number, broken: string[], log: (line: string) => void): Promise<void> {
+  for (const queue of ['requests', 'deliveries']) {
+    const run = await redrive(port, queue);
+    if (!run.ended) broken.push(`redrive ${pass} of ${queue} did not end by itself within a minute`);
+    else if (run.report && run.report.moved > run.report.waiting) broken.push(`redrive ${pass} of ${queue} moved ${run.report.moved} of ${run.report.waiting} waiting`);
+    log(`redrive ${pass} of ${queue} while failing: ${run.report ? `moved ${run.report.moved} of ${run.report.waiting}, ${run.report.cameBack ?? 0} came back` : 'no report'}`);
+  }
 }
 
 async function deadLetters(herald: Herald): Promise<number> {

@@ -1,8 +1,10 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { request as httpRequest } from 'node:http';
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
+import { keys as itemKeys } from '../../lambdas/adapters/dynamo/keys';
+import { RequestBodies } from '../../lambdas/adapters/dynamo/request-bodies';
 import { JSON_BODY_LIMITS } from '../../lambdas/core/json-body';
 import { MAX_BODY_BYTES } from '../../lambdas/core/submission';
 import type { LocalRuntime } from '../../lib/local/runtime';
@@ -325,7 +327,65 @@ const queries: [string, Hostile][] = ['limit=-1', 'limit=abc', 'limit=100000', '
   { method: 'GET', path: `/v1/requests?${query}`, status: 400, type: 'validation-failed' },
 ]);
 
-const table: [string, Hostile][] = [...malformed, ...mediaTypes, ...sizes, ...nesting, ...numbers, ...strings, ...wrongTypes, ...unicode, ...contacts, ...ssrf, ...ids, ...tenants, ...keys, ...queries];
+/** Numbers that would not be read back as sent: beyond ±(2^53 − 1), below 1E-130, or with more digits than a double keeps. */
+const unstorableNumbers = [
+  '1e20',
+  '9007199254740993',
+  '123456789012345678901234567890',
+  '-1e100',
+  '9.99e125',
+  '9007199254740992',
+  '-9007199254740992',
+  '18446744073709551616',
+  '-9223372036854775808',
+  '1e16',
+  '-1E+21',
+  '99999999999999999999999999999999999999',
+  '9007199254740991.5',
+  '1e-140',
+  '-1e-300',
+  '4.9e-324',
+  '2.2250738585072014e-308',
+  '1.00000000000000001',
+  '0.1000000000000000000001',
+  '3.14159265358979323846264338327950288',
+  '123456789.123456789123',
+  '-0.000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001',
+];
+const numberPaths: [string, Hostile][] = [
+  ...unstorableNumbers.map((n): [string, Hostile] => [`the number ${n.slice(0, 40)} in a demo.fail payload`, submit(`{"type":"demo.fail","payload":{"n":${n}}}`, 400, 'validation-failed')]),
+  ['1e20 in a list in the payload', submit('{"type":"demo.fail","payload":{"list":[1,2,1e20]}}', 400, 'validation-failed')],
+  ['-1e100 three objects deep', submit('{"type":"demo.fail","payload":{"a":{"b":{"c":-1e100}}}}', 400, 'validation-failed')],
+  ['9007199254740993 as demo.sleep ms', submit('{"type":"demo.sleep","payload":{"ms":9007199254740993}}', 400, 'validation-failed')],
+  ['a 30-digit integer in a list of lists', submit('{"type":"demo.fail","payload":{"m":[[0],[123456789012345678901234567890]]}}', 400, 'validation-failed')],
+  ['1e20 as the whole body', submit('1e20', 400, 'validation-failed')],
+  ['1e20 in a webhook body', { method: 'POST', path: '/v1/webhooks', body: '{"url":"http://localhost:9/x","description":"d","n":1e20}', headers: JSON_TYPE, status: 400, type: 'validation-failed' }],
+  ['9007199254740993 in notification contacts', { method: 'PUT', path: '/v1/notifications', body: '{"events":[],"n":9007199254740993}', headers: JSON_TYPE, status: 400, type: 'validation-failed' }],
+];
+
+/** Member names DynamoDB refuses, or that could not be read back: empty, over 255 characters, or __proto__. */
+const memberNames: [string, Hostile][] = [
+  ['an empty member name in the payload', submit('{"type":"demo.fail","payload":{"":1}}', 400, 'validation-failed')],
+  ['an empty member name two levels down', submit('{"type":"demo.fail","payload":{"a":{"":"x"}}}', 400, 'validation-failed')],
+  ['an empty member name in an object in a list', submit('{"type":"demo.fail","payload":{"list":[{"ok":1},{"":null}]}}', 400, 'validation-failed')],
+  ['an empty member name at the top of the body', submit('{"type":"demo.fail","payload":{},"":1}', 400, 'validation-failed')],
+  ['an empty member name written as an escape', submit('{"type":"demo.fail","payload":{"\u0000":1,"":2}}', 400, 'validation-failed')],
+  ['a member name of 70 KB', submit(`{"type":"demo.fail","payload":{"${'k'.repeat(70 * 1024)}":1}}`, 400, 'validation-failed')],
+  ['a member name of 256 characters', submit(`{"type":"demo.fail","payload":{"${'k'.repeat(256)}":1}}`, 400, 'validation-failed')],
+  ['a member name of 1,000 characters, nested', submit(`{"type":"demo.fail","payload":{"a":[{"${'n'.repeat(1_000)}":true}]}}`, 400, 'validation-failed')],
+  ['a member name of 256 emoji', submit(`{"type":"demo.fail","payload":{"${'😀'.repeat(256)}":1}}`, 400, 'validation-failed')],
+  ['a member name of 256 escaped characters', submit(`{"type":"demo.fail","payload":{"${'\\u00e9'.repeat(256)}":1}}`, 400, 'validation-failed')],
+  ['__proto__ holding an object', submit('{"type":"demo.fail","payload":{"__proto__":{"polluted":true}}}', 400, 'validation-failed')],
+  ['__proto__ holding a number', submit('{"type":"demo.fail","payload":{"__proto__":1}}', 400, 'validation-failed')],
+  ['__proto__ holding null', submit('{"type":"demo.fail","payload":{"__proto__":null}}', 400, 'validation-failed')],
+  ['__proto__ spelled with escapes', submit('{"type":"demo.fail","payload":{"\u005f\u005fproto\u005f\u005f":{"x":1}}}', 400, 'validation-failed')],
+  ['__proto__ deep in a list', submit('{"type":"demo.fail","payload":{"a":[[{"b":{"__proto__":[]}}]]}}', 400, 'validation-failed')],
+  ['__proto__ at the top of the body', submit('{"type":"demo.fail","payload":{},"__proto__":{"type":"x"}}', 400, 'validation-failed')],
+  ['__proto__ in a webhook body', { method: 'POST', path: '/v1/webhooks', body: '{"url":"http://localhost:9/x","__proto__":{"status":"disabled"}}', headers: JSON_TYPE, status: 400, type: 'validation-failed' }],
+  ['an empty member name in notification contacts', { method: 'PUT', path: '/v1/notifications', body: '{"events":[],"":1}', headers: JSON_TYPE, status: 400, type: 'validation-failed' }],
+];
+
+const table: [string, Hostile][] = [...malformed, ...mediaTypes, ...sizes, ...nesting, ...numbers, ...numberPaths, ...memberNames, ...strings, ...wrongTypes, ...unicode, ...contacts, ...ssrf, ...ids, ...tenants, ...keys, ...queries];
 
 async function snapshot(): Promise<{ items: number; messages: number[] }> {
   const { Count = 0 } = await dynamo.send(new ScanCommand({ TableName: runtime.resources.tableName, Select: 'COUNT' }));
@@ -392,5 +452,62 @@ describe('hostile input', () => {
     });
     expect(atDepth.status).toBe(202);
     expect((await api('GET', `/v1/requests/${atDepth.body!.id}`)).status).toBe(200);
+  });
+});
+
+/**
+ * Payloads a hostile client sends that are valid JSON Herald accepts: each must be stored and read
+ * back as sent (member order aside, which JSON leaves without meaning). Member names that other
+ * layers read as types, numbers at the edges of the accepted range, and names DynamoDB
+ * expressions or attribute values would treat specially.
+ */
+const acceptedHostile: [string, string][] = [
+  ['constructor holding a number', '{"constructor":1}'],
+  ['constructor named Map', '{"constructor":{"name":"Map"}}'],
+  ['constructor named Set', '{"constructor":{"name":"Set"}}'],
+  ['constructor named String', '{"constructor":{"name":"String"}}'],
+  ['constructor named Boolean', '{"constructor":{"name":"Boolean"}}'],
+  ['constructor named Uint8Array', '{"constructor":{"name":"Uint8Array"}}'],
+  ['constructor named Number', '{"constructor":{"name":"Number"},"n":5}'],
+  ['constructor named Object with a prototype', '{"constructor":{"name":"Object","prototype":null}}'],
+  ['constructor named Buffer, deep in a list', '{"list":[{"a":{"constructor":{"name":"Buffer"}}}]}'],
+  ['constructor holding a string', '{"constructor":"String"}'],
+  ['toString, valueOf and hasOwnProperty as members', '{"toString":1,"valueOf":{"x":[]},"hasOwnProperty":"yes","isPrototypeOf":null}'],
+  ['prototype as a member', '{"prototype":{"constructor":{"name":"Set"}}}'],
+  ['members shaped like DynamoDB attribute values', '{"S":"x","N":"1","M":{"L":[{"NULL":true}],"BOOL":false},"SS":["a"],"B":"AA=="}'],
+  ['members shaped like expression placeholders', '{"#name":1,":value":2,"a.b":3,"c[0]":4,"size(x)":5}'],
+  ['the largest accepted integers', '{"max":9007199254740991,"min":-9007199254740991}'],
+  ['the smallest accepted magnitudes', '{"tiny":1e-130,"negativeTiny":-1e-130}'],
+  ['numbers a double keeps exactly', '{"a":0.1,"b":0.30000000000000004,"c":1.5e-7,"d":1E+15,"e":3.141592653589793,"f":-0.5}'],
+  ['zeros written every way', '{"a":0,"b":-0,"c":0.0,"d":0e10}'],
+  ['numbers written with trailing zeros and exponents', '{"a":1.50,"b":15e-1,"c":100E-2}'],
+  ['a member name of 255 characters', `{"${'k'.repeat(255)}":1}`],
+  ['a member name of 255 emoji', `{"${'😀'.repeat(255)}":true}`],
+  ['a member name of one NUL character', '{"\\u0000":"nul"}'],
+  ['member names of spaces and punctuation', '{" ":1,"  ":2,"-":3,"~0/1":4}'],
+  ['empty strings, lists and objects', '{"s":"","l":[],"o":{},"n":null,"nested":[[],[{}],[""]]}'],
+  ['a payload stored apart, with a constructor member', `{"constructor":{"name":"String"},"pad":"${'x'.repeat(6_000)}"}`],
+];
+
+/** JSON text with every object's members in name order: equal texts mean equal JSON values. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_, member: unknown) =>
+    member !== null && typeof member === 'object' && !Array.isArray(member)
+      ? Object.fromEntries(Object.entries(member).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : member,
+  );
+}
+
+describe('accepted hostile payloads', () => {
+  it.each(acceptedHostile)('stores %s and reads it back as sent', async (_, payloadText) => {
+    const response = await send(submit(`{"type":"demo.fail","payload":${payloadText}}`, 202, ''));
+    expect(response.status).toBe(202);
+    const { id } = JSON.parse(response.body) as { id: string };
+
+    const documents = DynamoDBDocumentClient.from(dynamo);
+    const { Item } = await documents.send(new GetCommand({ TableName: runtime.resources.tableName, Key: itemKeys.request(id), ConsistentRead: true }));
+    const stored = await new RequestBodies(documents, runtime.resources.tableName, 30).withPayload(Item!);
+
+    expect(canonical(stored.payload)).toBe(canonical(JSON.parse(payloadText)));
   });
 });

@@ -235,6 +235,13 @@ describe('docs/openapi.yaml', () => {
       return response.body.status === 'succeeded' ? response : undefined;
     });
     expect(finished.headers.get('retry-after')).toBeNull();
+
+    // A submit that waits for its end, and a long-poll that sees it unchanged.
+    const waited = await call('POST', '/v1/requests', { body: { type: 'demo.sleep', payload: { ms: 1 } }, headers: { 'idempotency-key': 'oa-wait', prefer: 'respond-async, wait=10' } });
+    expect(waited.status).toBe(200);
+    expect(waited.headers.get('preference-applied')).toBe('wait=10');
+    const unchanged = await call('GET', `/v1/requests/${waited.body.id}`, { headers: { prefer: 'wait=1', 'if-none-match': waited.headers.get('etag')! } });
+    expect([200, 304]).toContain(unchanged.status);
   });
 
   it('describes setting the operations contacts', async () => {

@@ -110,7 +110,8 @@ describe.each(names)('the %s function', name => {
         { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': spec.grants.tableWritesUnder.map(prefix => `${prefix}*`) } },
       ]);
       expect(granted.sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem']);
-    } else expect(granted).toEqual([]);
+    } else if (spec.grants.countsWaitingCalls) expect(granted).toEqual(['dynamodb:UpdateItem']);
+    else expect(granted).toEqual([]);
   });
 
   it('sends to a queue only with a send grant', () => {
@@ -130,9 +131,18 @@ describe.each(names)('the %s function', name => {
   });
 });
 
-it('lets the status function read the table and nothing else of the data', () => {
+it('lets the status function read the table, and write nothing but the calls attribute of merchant items', () => {
   const dataStatements = statementsOf('status').filter(s => ![s.Action].flat().every(a => /^(logs|xray):/.test(a)));
-  for (const statement of dataStatements) {
+  const [waiting, ...others] = [
+    ...dataStatements.filter(s => [s.Action].flat().includes('dynamodb:UpdateItem')),
+    ...dataStatements.filter(s => ![s.Action].flat().includes('dynamodb:UpdateItem')),
+  ];
+  expect(waiting!.Action).toBe('dynamodb:UpdateItem');
+  expect(waiting!.Condition).toEqual({
+    'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['MER#*'] },
+    'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'calls'] },
+  });
+  for (const statement of others) {
     expect([statement.Action].flat().every(action => action.startsWith('dynamodb:'))).toBe(true);
     expect(statement.Resource).toEqual([tableRef, { 'Fn::Join': ['', [tableRef, '/index/*']] }]);
   }

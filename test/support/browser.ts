@@ -17,8 +17,11 @@ export function chromiumPath(): string {
   }
 }
 
-/** A headless Chromium that never reaches for the network on its own (it stalls on a closed one otherwise). */
-export function launchBrowser(): Promise<Browser> {
+/**
+ * A headless Chromium that never reaches for the network on its own (it stalls on a closed one
+ * otherwise); `extraArgs` are added to its command line (e.g. `--host-resolver-rules`).
+ */
+export function launchBrowser(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath(),
     args: [
@@ -30,6 +33,7 @@ export function launchBrowser(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }

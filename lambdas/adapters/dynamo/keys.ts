@@ -5,6 +5,7 @@ import type { NotificationRecord, NotificationSlot, OperationsContacts, Recipien
 import { isTerminal, type HeraldRequest, type RequestStatus } from '../../core/request';
 import type { LedgerEntry, Wallet } from '../../core/wallet';
 import { TEST_EVENT_TYPE, type Delivery, type EndpointSettings, type WebhookEndpoint, type WebhookEventType } from '../../core/webhooks';
+import { asDocumentValue } from './document-values';
 
 /**
  * The map of the single table: every partition key, sort key and index key format, and how each
@@ -85,6 +86,8 @@ export const keys = {
   requestsInFlight: (merchantId: string): Key => ({ pk: merchantPartition(merchantId), sk: 'QUOTA#in-flight' }),
   /** A merchant's SMS count of one UTC day (`YYYY-MM-DD`), expired by TTL two days later. */
   smsOfDay: (merchantId: string, day: string): Key => ({ pk: merchantPartition(merchantId), sk: `QUOTA#sms#${day}` }),
+  /** A merchant's calls waiting on a request (`Prefer: wait`): a set of `<untilMs>:<callId>` members. */
+  waitingCalls: (merchantId: string): Key => ({ pk: merchantPartition(merchantId), sk: 'QUOTA#waiting-calls' }),
   redrive: (queue: string): Key => ({ pk: `REDRIVE#${queue}`, sk: 'REDRIVE' }),
   /** The one secret behind every request's status token (lambdas/core/status-token.ts). */
   /**
@@ -153,6 +156,8 @@ export function requestToItem(request: HeraldRequest): Item {
   return {
     ...keys.request(request.id),
     ...request,
+    ...(request.payload !== undefined ? { payload: asDocumentValue(request.payload) } : {}),
+    ...(request.result !== undefined ? { result: asDocumentValue(request.result) } : {}),
     [GSI1PK]: indexKeys.merchantRequests(request.merchantId),
     [GSI1SK]: timeOrdered(request.createdAt, request.id),
     ...(isTerminal(request.status) ? {} : indexKeys.requestStatus(request.id, request.status, sweepTimeOf(request))),

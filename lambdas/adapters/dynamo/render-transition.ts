@@ -1,5 +1,6 @@
 import { isTerminal } from '../../core/request';
 import type { Transition } from '../../core/request-lifecycle';
+import { asDocumentValue } from './document-values';
 import { indexKeys, keys, RESULT_REF, sweepTimeOf, type Item, type Key } from './keys';
 
 /** One UpdateItem's parts, ready to send with a table name. */
@@ -54,7 +55,7 @@ export function renderTransition(id: string, transition: Transition, stored: { r
   };
   for (const [attribute, value] of Object.entries(transition.set)) {
     if (value === undefined || (attribute === 'result' && stored.resultRef !== undefined)) continue;
-    assign(attribute, value);
+    assign(attribute, attribute === 'result' ? asDocumentValue(value) : value);
   }
   if (stored.resultRef !== undefined) assign(RESULT_REF, stored.resultRef);
   values[':history'] = transition.history.rows;

@@ -1,6 +1,7 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { HeraldRequest } from '../../core/request';
 import { epochSecondsNow } from './conditions';
+import { asDocumentValue } from './document-values';
 import { keys, PAYLOAD_REF, requestFromItem, RESULT_REF, type Item } from './keys';
 
 /**
@@ -33,13 +34,13 @@ export class RequestBodies {
   async putPayload(requestId: string, fingerprint: string, payload: unknown): Promise<void> {
     const expiresAt = epochSecondsNow() + 2 * this.retentionDays * DAY_SECONDS;
     await this.client.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...keys.requestPayload(requestId, fingerprint), payload, expiresAt } }),
+      new PutCommand({ TableName: this.tableName, Item: { ...keys.requestPayload(requestId, fingerprint), payload: asDocumentValue(payload), expiresAt } }),
     );
   }
 
   async putResult(requestId: string, attempt: number, result: unknown): Promise<void> {
     const expiresAt = epochSecondsNow() + (this.retentionDays + 1) * DAY_SECONDS;
-    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.requestResult(requestId, attempt), result, expiresAt } }));
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.requestResult(requestId, attempt), result: asDocumentValue(result), expiresAt } }));
   }
 
   /** The request with its payload, read from its own item when stored apart (the worker's claim). */

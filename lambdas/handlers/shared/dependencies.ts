@@ -4,6 +4,7 @@ import { dynamoClient, requiredEnv, sdkOf, snsClient, sqsClient } from '../../ad
 import { DynamoStatusTokenSecretStore } from '../../adapters/status-token-secret-store';
 import { DynamoStreamSlots } from '../../adapters/dynamo-stream-slots';
 import { DynamoMerchantQuotas } from '../../adapters/dynamo-merchant-quotas';
+import { DynamoWaitingCalls } from '../../adapters/dynamo-waiting-calls';
 import { DynamoMerchantStore } from '../../adapters/dynamo-merchant-store';
 import { releaseSlotOf, type MerchantQuotaLimits, type MerchantQuotas } from '../../core/merchant-quotas';
 import { DynamoNotificationLedger, DynamoOperationsContacts, DynamoRecipientSubscriptions } from '../../adapters/dynamo-notification-store';
@@ -107,6 +108,7 @@ export const requestStore = /* @__PURE__ */ perContainer(() => new DynamoRequest
 export const merchantStore = /* @__PURE__ */ perContainer(() => new DynamoMerchantStore(dynamoClient(), requiredEnv(ENV.tableName)));
 export const requestQueue = /* @__PURE__ */ perContainer(() => new (sdkOf(sqsAdapters, 'SQS').SqsRequestQueue)(sqsClient(), requiredEnv(ENV.requestsQueueUrl)));
 export const merchantQuotaStore = /* @__PURE__ */ perContainer(() => new DynamoMerchantQuotas(dynamoClient(), requiredEnv(ENV.tableName)));
+export const waitingCalls = /* @__PURE__ */ perContainer(() => new DynamoWaitingCalls(dynamoClient(), requiredEnv(ENV.tableName)));
 
 /** The quotas submit counts against, when the deployment sets them. */
 export function merchantQuotas(): { store: MerchantQuotas; limits: MerchantQuotaLimits } | undefined {
@@ -129,7 +131,7 @@ export const webhookEndpointStore = /* @__PURE__ */ perContainer(
   () =>
     new DynamoWebhookEndpointStore(dynamoClient(), requiredEnv(ENV.tableName), webhookDefaults.endpointCacheSeconds, process.env[ENV.secretsTableName]),
 );
-export const deliveryStore = /* @__PURE__ */ perContainer(() => new DynamoDeliveryStore(dynamoClient(), requiredEnv(ENV.tableName)));
+export const deliveryStore = /* @__PURE__ */ perContainer(() => new DynamoDeliveryStore(dynamoClient(), requiredEnv(ENV.tableName), settings.requestRetentionDays()));
 export const deliveryQueue = /* @__PURE__ */ perContainer(() => new (sdkOf(sqsAdapters, 'SQS').SqsDeliveryQueue)(sqsClient(), requiredEnv(ENV.deliveriesQueueUrl)));
 
 let resolver: Resolver = systemResolver;

@@ -31,11 +31,16 @@ export interface ConsoleOptions {
   /** Base URL of this runtime's API, and the demo merchant's key to call it with. */
   readonly apiUrl: string;
   readonly apiKey: string;
+  /** The per-run token the page sends with every action (see LocalRouteGuard). */
+  readonly consoleToken: string;
   readonly merchantId: string;
   readonly resources: ProvisionedResources;
   readonly sqs: SQSClient;
   readonly outbox: LocalOutbox;
 }
+
+/** Where console.html takes the per-run token; the page's script sends it back with every action. */
+const TOKEN_PLACEHOLDER = '{{consoleToken}}';
 
 const ASSETS: Record<string, { file: string; type: string }> = {
   '/': { file: 'console.html', type: 'text/html; charset=utf-8' },
@@ -84,11 +89,12 @@ export function localConsole(options: ConsoleOptions): { responder: LocalRespond
   const responder: LocalResponder = async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://local').pathname;
     const method = req.method ?? 'GET';
-    const asset = ASSETS[path];
+    const asset = Object.hasOwn(ASSETS, path) ? ASSETS[path] : undefined;
     if (asset && method === 'GET') {
       // Read per request: the files are small, and an edit shows on the next reload.
+      const content = readFileSync(join(__dirname, asset.file), 'utf8');
       res.writeHead(200, { 'Content-Type': asset.type, 'Cache-Control': 'no-store' });
-      res.end(readFileSync(join(__dirname, asset.file)));
+      res.end(asset.file === 'console.html' ? content.replace(TOKEN_PLACEHOLDER, options.consoleToken) : content);
       return true;
     }
     if (!path.startsWith('/local/console/')) return false;
@@ -98,7 +104,7 @@ export function localConsole(options: ConsoleOptions): { responder: LocalRespond
     }
     const action = await act(options, method, path.slice('/local/console'.length));
     if (!action) return false;
-    res.writeHead(action.status, { 'Content-Type': 'application/json' });
+    res.writeHead(action.status, { 'Content-Type': isProblem(action.body) ? 'application/problem+json' : 'application/json' });
     res.end(JSON.stringify(action.body));
     void broadcast();
     return true;
@@ -147,26 +153,39 @@ async function buildSnapshot(options: ConsoleOptions) {
   };
 }
 
-/** The console's buttons and its request detail, each one an API call or a CLI operation. */
+/**
+ * The console's buttons and its request detail, each one an API call or a CLI operation. A path
+ * segment that is not valid percent-encoding, or names no queue of its own (`__proto__`,
+ * `toString` are properties of every object), is a 404 like any unknown id.
+ */
 async function act(options: ConsoleOptions, method: string, path: string): Promise<{ status: number; body: unknown } | undefined> {
   let match: RegExpExecArray | null;
   if (method === 'GET' && (match = /^\/requests\/([^/]+)$/.exec(path))) {
-    const id = encodeURIComponent(decodeURIComponent(match[1]!));
-    const [request, deliveries] = await Promise.all([api(options, 'GET', `/v1/requests/${id}`), api(options, 'GET', `/v1/requests/${id}/deliveries`)]);
+    const id = decodeSegment(match[1]!);
+    if (id === undefined) return notFound(`No request has the id ${match[1]}: it is not valid percent-encoding`);
+    const encoded = encodeURIComponent(id);
+    const [request, deliveries] = await Promise.all([api(options, 'GET', `/v1/requests/${encoded}`), api(options, 'GET', `/v1/requests/${encoded}/deliveries`)]);
     if (request.status !== 200) return request;
     return { status: 200, body: { ...request.body, deliveryLog: deliveries.body?.data ?? [] } };
   }
   if (method === 'POST' && (match = /^\/deliveries\/([^/]+)\/retry$/.exec(path))) {
-    return api(options, 'POST', `/v1/deliveries/${match[1]}/retry`);
+    const id = decodeSegment(match[1]!);
+    if (id === undefined) return notFound(`No delivery has the id ${match[1]}: it is not valid percent-encoding`);
+    return api(options, 'POST', `/v1/deliveries/${encodeURIComponent(id)}/retry`);
   }
   if (method === 'POST' && (match = /^\/webhooks\/([^/]+)\/recover$/.exec(path))) {
+    const id = decodeSegment(match[1]!);
+    if (id === undefined) return notFound(`No webhook endpoint has the id ${match[1]}: it is not valid percent-encoding`);
     // Everything the endpoint missed that the API lets a merchant recover: the last 14 days, less a minute of slack.
     const since = new Date(Date.now() - (14 * 24 * 60 - 1) * 60_000).toISOString();
-    return api(options, 'POST', `/v1/webhooks/${match[1]}/recover`, { since });
+    return api(options, 'POST', `/v1/webhooks/${encodeURIComponent(id)}/recover`, { since });
   }
   if (method === 'POST' && (match = /^\/redrive\/([^/]+)$/.exec(path))) {
-    const queueName = match[1] as QueueName;
-    if (!(queueName in queues)) return { status: 404, body: { message: `No queue named ${queueName}` } };
+    const name = decodeSegment(match[1]!);
+    if (name === undefined || !Object.hasOwn(queues, name)) {
+      return notFound(`No queue is named ${name ?? match[1]}; the queues are ${Object.keys(queues).join(', ')}`);
+    }
+    const queueName = name as QueueName;
     const urls = options.resources.queues[queueName];
     const report = await redrive({
       sqs: options.sqs,
@@ -180,4 +199,21 @@ async function act(options: ConsoleOptions, method: string, path: string): Promi
     return { status: 200, body: { queue: queueName, ...report } };
   }
   return undefined;
+}
+
+/** A percent-encoded path segment, decoded; undefined when it is not valid percent-encoding (`%ff`, a cut-off `%E0%A4%A`). */
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+function notFound(detail: string): { status: 404; body: Record<string, unknown> } {
+  return { status: 404, body: { type: 'https://herald.dev/problems/not-found', title: 'Not found', status: 404, detail } };
+}
+
+function isProblem(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && typeof (body as { type?: unknown }).type === 'string';
 }

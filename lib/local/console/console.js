@@ -5,6 +5,8 @@
 'use strict';
 
 const STATUSES = ['accepted', 'processing', 'succeeded', 'failed', 'cancelled'];
+// This run's token, which the runtime wrote into the page: it accepts no action without it (or this page's own Origin).
+const CONSOLE_TOKEN = document.querySelector('meta[name="herald-console-token"]').content;
 const state = { snapshot: undefined, filter: 'all', expanded: new Map() };
 
 /** Builds an element: el('td', { className: 'x' }, 'text', child, …). */
@@ -27,7 +29,7 @@ const time = (iso) => (iso ? new Date(iso).toLocaleTimeString(undefined, { hour1
 async function post(path, button) {
   button.disabled = true;
   try {
-    const response = await fetch(path, { method: 'POST' });
+    const response = await fetch(path, { method: 'POST', headers: { 'x-herald-console-token': CONSOLE_TOKEN } });
     const body = await response.json().catch(() => ({}));
     button.title = response.ok ? 'done' : body.detail || body.message || `failed (${response.status})`;
   } finally {

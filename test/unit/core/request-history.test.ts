@@ -4,6 +4,25 @@ import { failedByExhaustion, shouldReopen } from '../../../lambdas/core/redrive'
 const row = (attempt: number): HistoryEntry => ({ from: 'accepted', to: 'processing', at: new Date(attempt * 1000).toISOString(), attempt });
 
 describe('appendHistory', () => {
+  // docs/data-model.md states the bound: 50 rows, the first 25 and the latest 25.
+  it('keeps all 50 rows at exactly the documented limit', () => {
+    let history: HistoryEntry[] = [];
+    for (let i = 1; i <= 50; i++) history = appendHistory(history, row(i));
+    expect(history).toHaveLength(50);
+    expect(history[0]!.attempt).toBe(1);
+    expect(history[49]!.attempt).toBe(50);
+  });
+
+  it('drops exactly the 26th row when a 51st arrives, keeping the first 25 and the latest 25', () => {
+    let history: HistoryEntry[] = [];
+    for (let i = 1; i <= 51; i++) history = appendHistory(history, row(i));
+    expect(history).toHaveLength(50);
+    expect(history.map((h) => h.attempt)).toEqual([
+      ...Array.from({ length: 25 }, (_, i) => i + 1),
+      ...Array.from({ length: 25 }, (_, i) => i + 27),
+    ]);
+  });
+
   it('keeps every row up to the limit', () => {
     let history: HistoryEntry[] = [];
     for (let i = 1; i <= HISTORY_LIMIT; i++) history = appendHistory(history, row(i));
