@@ -3,6 +3,7 @@
  * bytes and dollars, measured on the local runtime.
  *
  *   npm run bench:lifecycle -- [--requests 500] [--concurrency 1] [--payload-kb 1,100] [--tracing]
+ *                              [--heat-requests 500] [--heat-merchants 50]
  *
  * The reference workload, once per payload size: a submit of a `demo.sleep` request (0 ms of
  * work) whose body is about that many KB, one webhook endpoint answering 204, no SMS or email,
@@ -16,6 +17,13 @@
  * clients stretch every measured duration by the invocations running beside it, which a Lambda
  * instance never sees. Prices: bench/support/aws-prices.ts. Budgets: 7 calls and $8.00 per million.
  * A benchmark, not a test: it prints figures and asserts nothing.
+ *
+ * Then the partition-heat meter (bench/support/partition-heat.ts), in a phase of its own since
+ * its reads slow the handlers down: the same lifecycle of 1 KB requests, once spread evenly over
+ * many merchants with one endpoint each, once from one merchant alone, and for each the partition
+ * key values every DynamoDB read and write lands on, in the table and in each index, grouped by
+ * key shape, and the request rate the hottest value allows at 1,000 write and 3,000 read units a
+ * second. Last, the other ceilings as configured, at the durations measured above.
  */
 import './support/deployed-logging';
 import './support/quiet';
@@ -25,7 +33,11 @@ import { parseArgs } from 'node:util';
 import { invokingFunction, recordInvocations, type Invocation } from '../lib/local/lambda-context';
 import { startLocalRuntime, type LocalRuntime } from '../lib/local/runtime';
 import { functions, queues, type FunctionName } from '../lib/topology';
-import { meterAwsCalls, type MeteredCall } from './support/aws-call-meter';
+import { DynamoMerchantStore } from '../lambdas/adapters/dynamo-merchant-store';
+import { dynamoClient } from '../lambdas/adapters/aws-clients';
+import { defaultThrottle } from '../lib/herald-stack';
+import { meterAwsCalls, stopMeteringAwsCalls, type MeteredCall } from './support/aws-call-meter';
+import { heatByShape, meterPartitionHeat, type ShapeHeat } from './support/partition-heat';
 import { startWebhookSink, type WebhookSink } from './support/webhook-sink';
 import { PRICES, PRICES_READ, PRICES_REGION } from './support/aws-prices';
 
@@ -36,8 +48,14 @@ const { values } = parseArgs({
     'payload-kb': { type: 'string', default: '1,100' },
     // Prices what the stack's `tracing=true` adds; off, as a default deployment is.
     tracing: { type: 'boolean', default: false },
+    'heat-requests': { type: 'string', default: '500' },
+    'heat-merchants': { type: 'string', default: '50' },
   },
 });
+/** Clients of the heat phase: its durations are not measured, only where its reads and writes land. */
+const HEAT_CONCURRENCY = 8;
+/** Lambda's default concurrency quota per account and region, shared by every function. */
+const ACCOUNT_CONCURRENCY = 1_000;
 
 const CALL_BUDGET = 7;
 const COST_BUDGET = 8;
@@ -66,8 +84,8 @@ interface Run {
 let sink: WebhookSink;
 
 /** Submit, wait for the webhook, poll once: the reference workload for one request. */
-async function lifecycle(runtime: LocalRuntime, payloadKb: number): Promise<void> {
-  const headers = { authorization: `Bearer ${runtime.apiKey}`, 'content-type': 'application/json' };
+async function lifecycle(runtime: LocalRuntime, payloadKb: number, apiKey = runtime.apiKey): Promise<string> {
+  const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
   const filler = 'x'.repeat(Math.max(0, payloadKb * 1024 - 80));
   const submitted = await fetch(`${runtime.url}/v1/requests`, {
     method: 'POST',
@@ -80,6 +98,7 @@ async function lifecycle(runtime: LocalRuntime, payloadKb: number): Promise<void
   const polled = await fetch(`${runtime.url}/v1/requests/${id}`, { headers });
   if (polled.status !== 200) throw new Error(`poll answered ${polled.status}`);
   await polled.arrayBuffer();
+  return id;
 }
 
 /** Counts what the handlers write to stdout and stderr, by function, without showing it. */
@@ -231,6 +250,126 @@ function report(run: Run): void {
   console.log(lines.join('\n'));
 }
 
+/** A merchant with its own API key and one endpoint at the sink, for the many-merchant workload. */
+async function extraMerchant(runtime: LocalRuntime, n: number): Promise<string> {
+  const merchants = new DynamoMerchantStore(dynamoClient(), runtime.resources.tableName);
+  const merchant = await merchants.createMerchant({ name: `Heat merchant ${n}` });
+  const { key } = await merchants.createApiKey(merchant.id);
+  await registerSink(runtime, key);
+  return key;
+}
+
+async function registerSink(runtime: LocalRuntime, apiKey: string): Promise<void> {
+  const registered = await fetch(`${runtime.url}/v1/webhooks`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ url: sink.url }),
+  });
+  if (registered.status !== 201) throw new Error(`registering the receiver: ${registered.status} ${await registered.text()}`);
+}
+
+/** Runs `requests` lifecycles of 1 KB spread evenly over `apiKeys` under the heat meter. */
+async function heatOf(runtime: LocalRuntime, apiKeys: readonly string[], requests: number): Promise<ShapeHeat[]> {
+  const meter = meterPartitionHeat({ main: runtime.resources.tableName, secrets: runtime.resources.secretsTableName });
+  const invocations: Invocation[] = [];
+  const stopRecording = recordInvocations((invocation) => invocations.push(invocation));
+  const logs = captureLogs();
+  const submitted = new Set<string>();
+  try {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: HEAT_CONCURRENCY }, async () => {
+        while (next < requests) submitted.add(await lifecycle(runtime, 1, apiKeys[next++ % apiKeys.length]));
+      }),
+    );
+    let seen = -1;
+    while (seen !== invocations.length || runtime.busy()) {
+      seen = invocations.length;
+      await sleep(500);
+    }
+  } finally {
+    logs.restore();
+    stopRecording();
+    meter.stop();
+  }
+  return heatByShape(meter.samples, requests, submitted);
+}
+
+const rate = (value: number) => (Number.isFinite(value) ? Math.floor(value).toLocaleString('en-US') : 'unbounded');
+const units = (value: number) => (value >= 0.1 ? value.toFixed(2) : value.toFixed(3));
+
+/** The shape that sets the ceiling: the first that is not one request's own key. */
+const limitingOf = (heat: readonly ShapeHeat[]) => heat.find((shape) => !shape.ownKeys)!;
+
+function hottestOf(heat: readonly ShapeHeat[]): string {
+  const worst = limitingOf(heat);
+  const perRequest = worst.binding === 'write' ? worst.writeUnitsPerRequest : worst.readUnitsPerRequest;
+  return `${worst.place} ${worst.shape}, ${units(perRequest)} ${worst.binding} units per request`;
+}
+
+function heatTable(title: string, heat: readonly ShapeHeat[]): string[] {
+  return [
+    title,
+    `  ${'where'.padEnd(14)}${'key shape'.padEnd(34)}${'values'.padStart(7)}${'WCU/req'.padStart(10)}${'RCU/req'.padStart(10)}${'ceiling req/s'.padStart(16)}`,
+    ...heat.map(
+      (shape) =>
+        `  ${shape.place.padEnd(14)}${shape.shape.padEnd(34)}${String(shape.values).padStart(7)}${units(shape.writeUnitsPerRequest).padStart(10)}${units(shape.readUnitsPerRequest).padStart(10)}${(shape.ownKeys ? "(request's own)" : rate(shape.ceiling)).padStart(16)}`,
+    ),
+  ];
+}
+
+/** The ceilings other than DynamoDB's partitions, as configured, at the durations `run` measured. */
+function otherCeilings(run: Run): [string, number][] {
+  const n = run.requests;
+  const byFunction = new Map<FunctionName, Invocation[]>();
+  for (const invocation of run.invocations) byFunction.set(invocation.functionName, [...(byFunction.get(invocation.functionName) ?? []), invocation]);
+  const meanSeconds = (list: readonly Invocation[]) => list.reduce((sum, i) => sum + i.durationMs, 0) / list.length / 1000;
+  const ceilings: [string, number][] = [];
+  const apiPerRequest = run.apiRequests / n;
+  ceilings.push([`API stage rate (${defaultThrottle.rateLimit} API requests/s, burst ${defaultThrottle.burstLimit}; ${fixed(apiPerRequest)} API requests per request)`, defaultThrottle.rateLimit / apiPerRequest]);
+  for (const [name, spec] of Object.entries(queues)) {
+    const list = byFunction.get(spec.consumer);
+    if (!list?.length) continue;
+    const perWorker = n / list.length / meanSeconds(list);
+    ceilings.push([`${name} workers (${spec.maxConcurrency} concurrent × ${fixed(perWorker, 1)} requests/s each: ${fixed(n / list.length, 1)} per batch, ${fixed(meanSeconds(list) * 1000, 1)} ms)`, spec.maxConcurrency * perWorker]);
+  }
+  const busySecondsPerRequest = [...byFunction.values()].reduce((sum, list) => sum + (list.length / n) * meanSeconds(list), 0);
+  ceilings.push([`Lambda account concurrency (${ACCOUNT_CONCURRENCY.toLocaleString('en-US')}, the default quota; ${fixed(busySecondsPerRequest * 1000, 1)} ms of functions per request)`, ACCOUNT_CONCURRENCY / busySecondsPerRequest]);
+  return ceilings;
+}
+
+async function reportHeat(runtime: LocalRuntime, measured: Run): Promise<void> {
+  const requests = Number(values['heat-requests']);
+  const merchants = Number(values['heat-merchants']);
+  const keys = [];
+  for (let n = 0; n < merchants; n++) keys.push(await extraMerchant(runtime, n));
+  const many = await heatOf(runtime, keys, requests);
+  const one = await heatOf(runtime, [runtime.apiKey], requests);
+  const manyCeiling = limitingOf(many).ceiling;
+  const oneCeiling = limitingOf(one).ceiling;
+  const ceilings: [string, number][] = [[`DynamoDB partitions (many merchants)`, manyCeiling], ...otherCeilings(measured)];
+  const lowest = [...ceilings].sort((a, b) => a[1] - b[1])[0]!;
+  const lines = [
+    '',
+    `=== Partition heat: ${requests} requests of 1 KB (submit, ${queues.requests.consumer}, one webhook (204), one poll), ${HEAT_CONCURRENCY} clients ===`,
+    'Per key shape, the units per request on its hottest single value, and the requests a second that value allows',
+    'at 1,000 write units and 3,000 read units a second per partition key value (index entries written, moved or deleted included);',
+    "a request's own key (REQ#<its id>) takes the same units at any rate and sets no ceiling.",
+    '',
+    ...heatTable(`many merchants: ${requests} requests spread evenly over ${merchants} merchants, one endpoint each`, many),
+    '',
+    ...heatTable(`one merchant alone: ${requests} requests, one endpoint`, one),
+    '',
+    `DynamoDB ceiling: ${Math.floor(manyCeiling)} requests/s (hottest: ${hottestOf(many)})`,
+    `one merchant ceiling: ${Math.floor(oneCeiling)} requests/s (hottest: ${hottestOf(one)})`,
+    '',
+    `Other ceilings as configured, at the durations measured above (${measured.payloadKb} KB run)`,
+    ...ceilings.slice(1).map(([label, value]) => `  ${label.padEnd(110)}${rate(value).padStart(10)} requests/s`),
+    `lowest ceiling: ${lowest[0]}, ${rate(lowest[1])} requests/s`,
+  ];
+  console.log(lines.join('\n'));
+}
+
 async function main(): Promise<void> {
   const requests = Number(values.requests);
   const concurrency = Number(values.concurrency);
@@ -253,7 +392,14 @@ async function main(): Promise<void> {
       silenced.restore();
     }
     console.log(`Lifecycle benchmark on the local runtime (DynamoDB Local + fauxqs), ${concurrency} concurrent clients`);
-    for (const payloadKb of sizes) report(await measure(runtime, calls, payloadKb, requests, concurrency));
+    const runs: Run[] = [];
+    for (const payloadKb of sizes) {
+      const run = await measure(runtime, calls, payloadKb, requests, concurrency);
+      report(run);
+      runs.push(run);
+    }
+    stopMeteringAwsCalls();
+    if (Number(values['heat-requests']) > 0) await reportHeat(runtime, runs[0]!);
     console.log('');
   } finally {
     receiver.close();

@@ -29,10 +29,10 @@ let calls = new Map<string, number>();
 
 const payloads: Record<string, (i: number) => { type: string; payload: Record<string, unknown> }> = {
   order: (i) => ({ type: 'order.process', payload: { orderId: `o-${i}`, currency: 'EUR', items: [{ sku: 'tea', quantity: 2, unitPriceCents: 450 }] } }),
-  debit: (i) => ({ type: 'wallet.debit', payload: { walletId: `w-${i % 50}`, amountCents: 1, steps: [{ kind: 'credit', walletId: `shop-${i % 50}` }] } }),
+  debit: (i) => ({ type: 'wallet.debit', payload: { walletId: `w-${i % 50}`, amountCents: 1, steps: [{ kind: 'credit', walletId: `shop-${i % 50}`, amountCents: 1 }] } }),
   refused: (i) => ({
     type: 'wallet.debit',
-    payload: { walletId: `w-${i % 50}`, amountCents: 1, steps: [{ kind: 'credit', walletId: `shop-${i % 50}` }, { kind: 'check', name: 'fraud', outcome: 'refuse' }] },
+    payload: { walletId: `w-${i % 50}`, amountCents: 1, steps: [{ kind: 'credit', walletId: `shop-${i % 50}`, amountCents: 1 }, { kind: 'check', name: 'fraud', outcome: 'refuse' }] },
   }),
 };
 

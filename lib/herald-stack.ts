@@ -59,11 +59,14 @@ export interface HeraldStackProps extends StackProps {
   readonly apiOriginDomain?: { readonly domainName: string; readonly certificateArn: string };
   /**
    * Requests per merchant accepted but not yet finished; beyond it submit answers 429. 0 counts
-   * nothing. Off by default: counting costs two calls and up to 8 write units per request
-   * (docs/stack.md). @default 0
+   * nothing. Counting costs two calls and up to 8 write units per request (docs/stack.md), the
+   * price of one merchant's backlog not holding every worker. @default 100
    */
   readonly maxRequestsInFlight?: number;
-  /** Requests with `notify.sms` per merchant per UTC day; beyond it submit answers 429. 0: no daily cap. @default 100 */
+  /**
+   * SMS per merchant per UTC day, those its requests ask for and those to its operations contacts
+   * alike; beyond it submit answers 429 and operations SMS are not sent. 0: no daily cap. @default 100
+   */
   readonly maxSmsPerDay?: number;
   /**
    * The base URL clients reach Herald at, when it is not the stack's own (`ApiUrl`), e.g. a
@@ -195,6 +198,8 @@ export class HeraldStack extends Stack {
     const publicBaseUrl = props.publicBaseUrl !== undefined ? parsePublicBaseUrl(props.publicBaseUrl, 'publicBaseUrl') : apiUrl;
     this.functions.get('submit').addEnvironment(ENV.publicBaseUrl, publicBaseUrl);
     this.output('PublicBaseUrl', publicBaseUrl, 'Base URL of the links Herald hands out (statusUrl)');
+    // Thin webhook events link to their request under the API's URL; only the functions that build events need it.
+    for (const name of ['process', 'deliver'] as const) this.functions.get(name).addEnvironment(ENV.publicApiUrl, publicBaseUrl);
     for (const [output, url] of new RequestEventStream(this, 'RequestEventStream', { functions: this.functions }).urls) {
       this.output(output, url.url, 'Base URL of GET /v1/requests/{id}/events (server-sent events, same API key)');
     }

@@ -55,6 +55,8 @@ export const ENV = {
   /** Seconds after which an enqueue mark is distrusted and the request is re-enqueued anyway. */
   sweepStaleEnqueueAfterSeconds: 'HERALD_SWEEP_STALE_ENQUEUE_AFTER_SECONDS',
   deliveriesQueueUrl: 'HERALD_DELIVERIES_QUEUE_URL',
+  /** The API's public base URL, from which thin webhook events link to their request (the stack sets the HTTP API's URL). */
+  publicApiUrl: 'HERALD_PUBLIC_API_URL',
   /** Comma-separated exact hosts webhooks may target; when set, every other host is refused (https and public addresses still required). */
   allowedWebhookHosts: 'HERALD_ALLOWED_WEBHOOK_HOSTS',
   /** Local runtime only: comma-separated hosts of receivers on this machine, allowed plain http and loopback addresses. The stack refuses it. */
@@ -278,6 +280,7 @@ export const routes: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/requests/{id}/cancel', function: 'cancel', authorized: true },
   { method: 'POST', path: '/v1/webhooks', function: 'webhooks', authorized: true },
   { method: 'GET', path: '/v1/webhooks', function: 'webhooks', authorized: true },
+  { method: 'POST', path: '/v1/webhooks/filter-test', function: 'webhooks', authorized: true },
   { method: 'GET', path: '/v1/webhooks/{id}', function: 'webhooks', authorized: true },
   { method: 'PATCH', path: '/v1/webhooks/{id}', function: 'webhooks', authorized: true },
   { method: 'DELETE', path: '/v1/webhooks/{id}', function: 'webhooks', authorized: true },
@@ -287,6 +290,8 @@ export const routes: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/webhooks/{id}/recover', function: 'webhooks', authorized: true },
   { method: 'GET', path: '/v1/requests/{id}/deliveries', function: 'webhooks', authorized: true },
   { method: 'POST', path: '/v1/deliveries/{id}/retry', function: 'webhooks', authorized: true },
+  // Public by design, like any JWKS: public keys let receivers verify v1a signatures without an API key.
+  { method: 'GET', path: '/v1/webhook-keys/{merchantId}', function: 'webhooks', authorized: false },
   // Public by design: the unguessable token in the path is the capability, and the page shows no merchant data.
   { method: 'GET', path: '/v1/status/{token}', function: 'statusPage', authorized: false },
 ];
@@ -318,10 +323,11 @@ export const schedules: Record<string, ScheduleSpec> = {
 };
 
 /**
- * Per-merchant quotas a deployment gets unless the operator chooses others. 0 counts nothing:
- * the in-flight quota is opt-in, since it costs a write at every submit and every finish.
+ * Per-merchant quotas a deployment gets unless the operator chooses others (0 counts nothing).
+ * The in-flight quota costs a write at every submit and every finish, and is on all the same:
+ * without it one merchant's backlog holds the workers every other merchant waits for.
  */
-export const merchantQuotaDefaults = { requestsInFlight: 0, smsPerDay: 100 } as const;
+export const merchantQuotaDefaults = { requestsInFlight: 100, smsPerDay: 100 } as const;
 
 /**
  * The per-merchant request limit (stack prop and context `merchantRateLimit`, locally
@@ -476,10 +482,27 @@ export const table = {
    * replaces the index on deploy (docs/stack.md).
    */
   indexes: {
-    /** A merchant's requests, newest first: gsi1pk = MER#<merchantId>, gsi1sk = createdAt#id. */
+    /** A merchant's requests, newest first: gsi1pk = MER#<merchantId>#<shard>, gsi1sk = createdAt#id. */
     byMerchant: { name: 'byMerchant', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'KEYS_ONLY' },
-    /** Requests by status for the sweeper: gsi2pk = STATUS#<status>, gsi2sk = updatedAt#id. */
+    /** Open work for the sweepers: gsi2pk = STATUS#<status>#<shard> or DLV#pending#<shard>, gsi2sk = sweep time#id. */
     byStatus: { name: 'byStatus', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'KEYS_ONLY' },
+  },
+  /**
+   * How many partition key values each shared index key is spread over (docs/data-model.md,
+   * docs/scale.md). DynamoDB serves 1,000 write units a second per value: a request writes its
+   * byStatus shard about twice per status it passes, its merchant's list shard once, and its
+   * endpoint's delivery-log shard once, so these counts put the table's ceiling above 20,000
+   * requests a second and one merchant's above 5,000. Readers query every shard, so each list
+   * page and each sweep costs one query per shard. Changing a count moves where new items land:
+   * readers would miss items written under the old count, so it is a migration, not a setting.
+   */
+  shards: {
+    /** `STATUS#accepted`, `STATUS#processing` and `DLV#pending`: every open item of the service. */
+    byStatus: 128,
+    /** `MER#<merchantId>`: every request of one merchant. */
+    merchantRequests: 16,
+    /** `WH#<endpointId>`: every delivery to one endpoint. */
+    endpointDeliveries: 16,
   },
 } as const;
 

@@ -131,7 +131,7 @@ function transactionWriteUnits(input: Record<string, unknown>): number | undefin
 }
 
 /** An item's size by DynamoDB's rules: each attribute's name plus its value, marshalled or not. */
-function itemBytes(item: Record<string, unknown>): number {
+export function itemBytes(item: Record<string, unknown>): number {
   return Object.entries(item).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + valueBytes(value), 0);
 }
 

@@ -11,6 +11,7 @@ import { firstRecordOf, MAX_DELIVERY_ROUNDS, parseDeliveryId, type Delivery, typ
 import { unlessConditionFails } from './dynamo/conditions';
 import { batchGetInOrder } from './dynamo/batch-get';
 import { deliveryFromItem, deliveryToItem, indexKeys, keys, tableKeyOf, type Item } from './dynamo/keys';
+import { readPartitions } from './dynamo/shard-reads';
 
 /**
  * Deliveries next to the request they announce, so a request's deliveries are one query. The
@@ -71,38 +72,58 @@ export class DynamoDeliveryStore implements DeliveryStore {
     return Items.map(deliveryFromItem);
   }
 
-  /** The index holds keys only: the log's page is fetched by key, in index order; a delivery gone meanwhile is left out. */
+  /**
+   * The log is spread over the endpoint's byMerchant shards: each shard gives its newest `limit`
+   * entries, the newest `limit` of them all are fetched by key (the index holds keys only) in
+   * index order; a delivery gone meanwhile is left out.
+   */
   async listForEndpoint(endpointId: string, query: { since?: string; limit: number }): Promise<Delivery[]> {
     const index = table.indexes.byMerchant;
-    const { Items = [] } = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: index.name,
-        KeyConditionExpression: query.since ? '#pk = :pk AND #sk >= :since' : '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': index.partitionKey, ...(query.since ? { '#sk': index.sortKey } : {}) },
-        ExpressionAttributeValues: { ':pk': indexKeys.endpointDeliveries(endpointId), ...(query.since ? { ':since': query.since } : {}) },
-        ScanIndexForward: false,
-        Limit: query.limit,
-      }),
-    );
-    return this.fetchDeliveries(Items);
+    const pages = await readPartitions(indexKeys.endpointDeliveryPartitions(endpointId), async (partition) => {
+      const { Items = [] } = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index.name,
+          KeyConditionExpression: query.since ? '#pk = :pk AND #sk >= :since' : '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': index.partitionKey, ...(query.since ? { '#sk': index.sortKey } : {}) },
+          ExpressionAttributeValues: { ':pk': partition, ...(query.since ? { ':since': query.since } : {}) },
+          ScanIndexForward: false,
+          Limit: query.limit,
+        }),
+      );
+      return Items;
+    });
+    const newest = bySortKey(pages.flatMap((items) => items ?? []), index.sortKey).reverse().slice(0, query.limit);
+    return this.fetchDeliveries(newest);
   }
 
+  /**
+   * Oldest first across the endpoint's shards. The position `after` is the sort key of the last
+   * delivery of the previous page: entries are ordered by it in every shard, so it resumes all
+   * of them at once.
+   */
   async pageForEndpoint(endpointId: string, query: { since: string; limit: number; after?: string }): Promise<{ deliveries: Delivery[]; next?: string }> {
     const index = table.indexes.byMerchant;
-    const { Items = [], LastEvaluatedKey } = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: index.name,
-        KeyConditionExpression: '#pk = :pk AND #sk >= :since',
-        ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
-        ExpressionAttributeValues: { ':pk': indexKeys.endpointDeliveries(endpointId), ':since': query.since },
-        Limit: query.limit,
-        ...(query.after ? { ExclusiveStartKey: JSON.parse(query.after) as Record<string, unknown> } : {}),
-      }),
-    );
-    const deliveries = await this.fetchDeliveries(Items);
-    return { deliveries, ...(LastEvaluatedKey ? { next: JSON.stringify(LastEvaluatedKey) } : {}) };
+    // A position is always at or after `since`; a page resumes strictly after it.
+    const from = query.after && query.after >= query.since ? { condition: '#sk > :from', value: query.after } : { condition: '#sk >= :from', value: query.since };
+    const pages = await readPartitions(indexKeys.endpointDeliveryPartitions(endpointId), async (partition) => {
+      const { Items = [], LastEvaluatedKey } = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index.name,
+          KeyConditionExpression: `#pk = :pk AND ${from.condition}`,
+          ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
+          ExpressionAttributeValues: { ':pk': partition, ':from': from.value },
+          Limit: query.limit,
+        }),
+      );
+      return { items: Items, more: LastEvaluatedKey !== undefined };
+    });
+    const merged = bySortKey(pages.flatMap((page) => page?.items ?? []), index.sortKey);
+    const oldest = merged.slice(0, query.limit);
+    const more = merged.length > oldest.length || pages.some((page) => page?.more);
+    const deliveries = await this.fetchDeliveries(oldest);
+    return { deliveries, ...(more && oldest.length > 0 ? { next: String(oldest[oldest.length - 1]![index.sortKey]) } : {}) };
   }
 
   async record(id: string, round: number, record: AttemptRecord, at: string): Promise<boolean> {
@@ -198,25 +219,31 @@ export class DynamoDeliveryStore implements DeliveryStore {
   }
 
   /**
-   * Pending deliveries due before `before`. The index lags the table and holds keys only: what
-   * the fetch returns is checked again, so a delivery finished or rescheduled since the index
-   * read is not returned (the sweeper's conditional resend guards the rest).
+   * Pending deliveries due before `before`, the oldest first. Every shard of the pending index
+   * gives its oldest `limit` keys (side by side, bounded); the oldest `limit` of them all are
+   * fetched. The index lags the table and holds keys only: what the fetch returns is checked
+   * again, so a delivery finished or rescheduled since the index read is not returned (the
+   * sweeper's conditional resend guards the rest).
    */
   async findOverdue(before: string, limit: number): Promise<Delivery[]> {
     const index = table.indexes.byStatus;
-    const { Items = [] } = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: index.name,
-        KeyConditionExpression: '#pk = :pk AND #sk < :before',
-        ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
-        ExpressionAttributeValues: { ':pk': indexKeys.pendingDeliveries, ':before': before },
-        Limit: limit,
-      }),
-    );
-    const items = await batchGetInOrder(this.client, this.tableName, Items.map(tableKeyOf), { consistentRead: true });
+    const pages = await readPartitions(indexKeys.pendingDeliveryPartitions(), async (partition) => {
+      const { Items = [] } = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index.name,
+          KeyConditionExpression: '#pk = :pk AND #sk < :before',
+          ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
+          ExpressionAttributeValues: { ':pk': partition, ':before': before },
+          Limit: limit,
+        }),
+      );
+      return Items;
+    });
+    const oldest = bySortKey(pages.flatMap((items) => items ?? []), index.sortKey).slice(0, limit);
+    const items = await batchGetInOrder(this.client, this.tableName, oldest.map(tableKeyOf), { consistentRead: true });
     return items
-      .filter((item): item is Item => item?.[index.partitionKey] === indexKeys.pendingDeliveries && String(item[index.sortKey]) < before)
+      .filter((item, at): item is Item => item !== undefined && item[index.partitionKey] === oldest[at]![index.partitionKey] && String(item[index.sortKey]) < before)
       .map(deliveryFromItem);
   }
 
@@ -224,4 +251,9 @@ export class DynamoDeliveryStore implements DeliveryStore {
     const items = await batchGetInOrder(this.client, this.tableName, indexItems.map(tableKeyOf));
     return items.filter((item): item is Item => item !== undefined).map(deliveryFromItem);
   }
+}
+
+/** Index entries in ascending order of their sort key. */
+function bySortKey(items: Item[], sortKey: string): Item[] {
+  return items.sort((a, b) => (String(a[sortKey]) < String(b[sortKey]) ? -1 : String(a[sortKey]) > String(b[sortKey]) ? 1 : 0));
 }

@@ -3,6 +3,10 @@ import type { DeliveryQueue } from '../core/webhook-ports';
 import type { DeliveryMessage } from '../core/webhooks';
 import { TRACE_ID_ATTRIBUTE } from './sqs-request-queue';
 
+/** SQS delays a message by at most 15 minutes; a longer wait is served by sending it again then. */
+const MAX_DELAY_SECONDS = 900;
+const delaySecondsUntil = (at: string) => Math.min(Math.max(Math.ceil((Date.parse(at) - Date.now()) / 1000), 0), MAX_DELAY_SECONDS);
+
 /** SendMessageBatch takes at most ten entries. */
 const BATCH_SIZE = 10;
 
@@ -22,6 +26,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
           Entries: batch.map((message, i) => ({
             Id: String(i),
             MessageBody: JSON.stringify(message),
+            ...(message.notBefore ? { DelaySeconds: delaySecondsUntil(message.notBefore) } : {}),
             ...(message.traceId
               ? { MessageAttributes: { [TRACE_ID_ATTRIBUTE]: { DataType: 'String', StringValue: message.traceId } } }
               : {}),

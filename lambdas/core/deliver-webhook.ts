@@ -1,11 +1,11 @@
-import { Webhook } from 'standardwebhooks';
+import { signWith } from './webhook-signatures';
 import type { RetrySchedule } from './retry-schedule';
 import { backoffDelaySeconds } from './backoff';
 import type { MerchantNotifier } from './ports';
 import type { HeraldRequest } from './request';
 import type { RedriveLog } from './redrive';
 import { deliveryMessageOf } from './fan-out-webhooks';
-import type { DeliveryQueue, DeliveryStore, WebhookEndpointStore } from './webhook-ports';
+import type { DeliveryQueue, DeliveryRateLimiter, DeliveryStore, WebhookEndpointStore } from './webhook-ports';
 import {
   activeSecrets,
   appendAttempt,
@@ -15,13 +15,15 @@ import {
   newDeliveryOf,
   type AttemptRecord,
   type Delivery,
-  requestEventBody,
+  eventBodyFor,
+  requestEvent,
   testEventBody,
   TEST_EVENT_TYPE,
   type AttemptErrorCode,
   type DeliveryAttempt,
   type DeliveryMessage,
   type RequestEventType,
+  type RequestUrlOf,
   type WebhookEndpoint,
 } from './webhooks';
 
@@ -42,14 +44,15 @@ export interface WebhookTransport {
 
 /**
  * Standard Webhooks headers for one attempt: `webhook-id` (the delivery id, the same on every
- * attempt so receivers can dedupe), the attempt's timestamp, and one `v1,` signature per active
- * secret, space-separated, so a receiver holding either secret verifies during a rotation.
+ * attempt so receivers can dedupe), the attempt's timestamp, and one signature per active secret
+ * (`v1,` for a `whsec_` secret, `v1a,` for a `whsk_` key), space-separated, so a receiver holding
+ * either secret or public key verifies during a rotation.
  */
 export function signatureHeaders(secrets: readonly string[], id: string, at: Date, body: string): Record<string, string> {
   return {
     'webhook-id': id,
     'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-    'webhook-signature': secrets.map((secret) => new Webhook(secret).sign(id, at, body)).join(' '),
+    'webhook-signature': secrets.map((secret) => signWith(secret, id, at, body)).join(' '),
   };
 }
 
@@ -97,6 +100,8 @@ export interface DeliverDependencies extends AttemptDependencies {
   readonly queue: DeliveryQueue;
   readonly notifier: MerchantNotifier;
   readonly loadRequest: (id: string) => Promise<HeraldRequest | undefined>;
+  /** Where thin events tell receivers to fetch the request. */
+  readonly requestUrlOf?: RequestUrlOf;
   readonly schedule: RetrySchedule;
   /** The queue's maxReceiveCount: the attempt on this receive is the last one. */
   readonly maxAttempts: number;
@@ -109,7 +114,17 @@ export interface DeliverDependencies extends AttemptDependencies {
   readonly redrives: RedriveLog;
   /** The queue the message came from, as the redrive log names it. */
   readonly queueName: string;
+  /** Paces endpoints that set `rateLimitPerSecond`; never called for those that do not. */
+  readonly rateLimiter?: DeliveryRateLimiter;
+  readonly sleep?: (ms: number) => Promise<void>;
 }
+
+/**
+ * How long a worker waits in place for a rate-limited endpoint's slot. The deliver function's
+ * timeout (30 s) must hold this wait and the attempt's own 10 s; a slot further ahead is waited
+ * for on a new, delayed message instead, so no worker idles for long.
+ */
+export const RATE_WAIT_IN_WORKER_MS = 10_000;
 
 export interface ReceivedDelivery {
   readonly message: DeliveryMessage;
@@ -134,7 +149,8 @@ export type DeliverOutcome =
   | { readonly kind: 'retry'; readonly attempt: DeliveryAttempt; readonly delaySeconds: number }
   | { readonly kind: 'dead'; readonly attempt: DeliveryAttempt }
   | { readonly kind: 'gone'; readonly attempt: DeliveryAttempt }
-  | { readonly kind: 'dropped'; readonly reason: string };
+  | { readonly kind: 'dropped'; readonly reason: string }
+  | { readonly kind: 'waiting'; readonly until: string };
 
 /**
  * Delivers one message once: prepare (endpoint, body) → call (sign, re-check, POST) → handle
@@ -146,6 +162,8 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
   const now = deps.now ?? (() => new Date());
   const receivedAt = received.receivedAt ?? now();
   const { message } = received;
+  // Waiting for a rate limit moves the attempt to a new message; its receive count starts over.
+  const attemptNumber = received.receiveCount + (message.attemptOffset ?? 0);
   // The record first: a message whose round is over, or that an operator redrove, must not POST unrecorded.
   const delivery = await deps.deliveries.get(message.deliveryId);
   if (!delivery) {
@@ -155,17 +173,26 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
     if (delivery.round !== message.round) return superseded(message);
     if (delivery.state === 'dead') return startRedrivenRound(deps, delivery, message);
     if (delivery.state !== 'pending') return { kind: 'dropped', reason: `the delivery is already ${delivery.state}` };
-    if (isCopyBehind(delivery, received)) return { kind: 'dropped', reason: `round 1 of ${message.deliveryId} is already being attempted by another message` };
+    if (isCopyBehind(delivery, attemptNumber)) return { kind: 'dropped', reason: `round 1 of ${message.deliveryId} is already being attempted by another message` };
   }
 
   const existing = delivery !== undefined;
   const endpoint = await deps.endpoints.getCached(message.merchantId, message.endpointId);
   if (!endpoint) return drop(deps, message, existing, 'the endpoint was deleted');
   if (endpoint.status === 'disabled') return drop(deps, message, existing, `the endpoint is disabled (${endpoint.disabledReason ?? 'no reason given'})`);
-  const body = message.payload ?? (await rebuildBody(deps, message));
+  const body = message.payload ?? (await rebuildBody(deps, endpoint, message));
   if (body === undefined) return drop(deps, message, existing, 'the request no longer exists');
 
-  const { attempt, result } = await attemptDelivery(deps, endpoint, { id: message.deliveryId, traceId: message.traceId }, body, received.receiveCount);
+  let waitedMs: number | undefined;
+  if (endpoint.rateLimitPerSecond !== undefined && deps.rateLimiter) {
+    const paced = await waitForSlot(deps, endpoint.id, endpoint.rateLimitPerSecond, message, attemptNumber);
+    if ('kind' in paced) return paced;
+    waitedMs = paced.waitedMs;
+  }
+
+  const sent = await attemptDelivery(deps, endpoint, { id: message.deliveryId, traceId: message.traceId }, body, attemptNumber);
+  const { result } = sent;
+  const attempt = waitedMs ? { ...sent.attempt, waitedMs } : sent.attempt;
   const attempts = appendAttempt(delivery?.attempts ?? [], attempt);
   const at = now().toISOString();
   const outcome = { message, existing, firstAttemptAt: attempt.at };
@@ -180,9 +207,9 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
     await disableEndpoint(deps, endpoint, 'the endpoint answered 410 Gone', at);
     return { kind: 'gone', attempt };
   }
-  if (received.receiveCount >= deps.maxAttempts) {
+  if (attemptNumber >= deps.maxAttempts) {
     const redriveGeneration = await deps.redrives.generation(deps.queueName);
-    const reason = `no success after ${received.receiveCount} attempts`;
+    const reason = `no success after ${attemptNumber} attempts`;
     if (!(await record(deps, outcome, { attempts, state: 'dead', reason, redriveGeneration }, at))) return superseded(message);
     // Visible again at once, so SQS moves it to the DLQ on the next receive.
     await deps.queue.delayRedelivery(received.receiptHandle, 0);
@@ -192,7 +219,7 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
   }
   const spentSeconds = Math.ceil((now().getTime() - receivedAt.getTime()) / 1000);
   const delaySeconds = Math.min(
-    retryDelaySeconds(deps, received.receiveCount, result),
+    retryDelaySeconds(deps, attemptNumber, result),
     Math.max(VISIBILITY_LIMIT_SECONDS - VISIBILITY_MARGIN_SECONDS - spentSeconds, 0),
   );
   const nextAttemptAt = new Date(now().getTime() + delaySeconds * 1000).toISOString();
@@ -245,11 +272,12 @@ export function retryAfterSeconds(value: string, now = Date.now()): number | und
   return Number.isNaN(date) ? undefined : Math.max(Math.ceil((date - now) / 1000), 0);
 }
 
-async function rebuildBody(deps: DeliverDependencies, message: DeliveryMessage): Promise<string | undefined> {
+/** The body of a message that does not carry it (too large, or a later round): in the endpoint's payload mode now. */
+async function rebuildBody(deps: DeliverDependencies, endpoint: WebhookEndpoint, message: DeliveryMessage): Promise<string | undefined> {
   if (message.eventType === TEST_EVENT_TYPE) return testEventBody(message.endpointId, message.subjectId, message.eventTimestamp);
   const request = await deps.loadRequest(message.subjectId);
   if (!request) return undefined;
-  return requestEventBody(request, message.eventType as RequestEventType, message.eventTimestamp);
+  return eventBodyFor(endpoint, requestEvent(request, message.eventType as RequestEventType, message.eventTimestamp), deps.requestUrlOf);
 }
 
 async function drop(deps: DeliverDependencies, message: DeliveryMessage, existing: boolean, reason: string): Promise<DeliverOutcome> {
@@ -289,10 +317,38 @@ async function record(deps: DeliverDependencies, target: OutcomeTarget, entry: A
  * receive means the first copy is retrying it. Only round 1 has such copies (every later round is
  * started by one conditional write and one message), and its log holds only its own attempts.
  */
-function isCopyBehind(delivery: Delivery, received: ReceivedDelivery): boolean {
+function isCopyBehind(delivery: Delivery, attemptNumber: number): boolean {
   if (delivery.round !== 1) return false;
   const latest = delivery.attempts.at(-1);
-  return latest !== undefined && latest.attempt >= received.receiveCount;
+  return latest !== undefined && latest.attempt >= attemptNumber;
+}
+
+/**
+ * Takes the endpoint's next slot and waits for it in place, or, when no slot comes within
+ * `RATE_WAIT_IN_WORKER_MS`, sends the message again delayed until one may, carrying the attempts
+ * made so far and when the wait began, and lets this one go. Either way the wait is no attempt:
+ * nothing is posted, recorded or counted until the slot, and the attempt then notes how long it waited.
+ */
+async function waitForSlot(
+  deps: DeliverDependencies,
+  endpointId: string,
+  perSecond: number,
+  message: DeliveryMessage,
+  attemptNumber: number,
+): Promise<{ readonly waitedMs: number } | DeliverOutcome> {
+  const now = () => (deps.now ?? (() => new Date()))().getTime();
+  const started = now();
+  const waitingSince = message.waitingSince ? Date.parse(message.waitingSince) : started;
+  const reservation = await deps.rateLimiter!.reserve(endpointId, perSecond, started, RATE_WAIT_IN_WORKER_MS);
+  if (reservation.kind === 'later') {
+    const until = new Date(reservation.retryAt).toISOString();
+    await deps.queue.send([{ ...message, attemptOffset: attemptNumber - 1, waitingSince: new Date(waitingSince).toISOString(), notBefore: until }]);
+    return { kind: 'waiting', until };
+  }
+  // From the clock now, not from before the reservation: the write itself may have taken a while.
+  const wait = reservation.at - now();
+  if (wait > 0) await (deps.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(wait);
+  return { waitedMs: Math.max(now() - waitingSince, 0) };
 }
 
 function superseded(message: DeliveryMessage): DeliverOutcome {

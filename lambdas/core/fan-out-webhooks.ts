@@ -4,9 +4,11 @@ import type { DeliveryQueue, WebhookEndpointStore } from './webhook-ports';
 import {
   deliveryIdOf,
   eventTypeOf,
+  eventBodyFor,
   MAX_INLINE_PAYLOAD_BYTES,
-  requestEventBody,
-  subscribes,
+  requestEvent,
+  type RequestUrlOf,
+  takesEvent,
   type Delivery,
   type DeliveryMessage,
 } from './webhooks';
@@ -14,6 +16,8 @@ import {
 export interface WebhookFanOutDependencies {
   readonly endpoints: WebhookEndpointStore;
   readonly queue: DeliveryQueue;
+  /** Where thin events tell receivers to fetch the request. */
+  readonly requestUrlOf?: RequestUrlOf;
 }
 
 /**
@@ -36,16 +40,20 @@ export class WebhookFanOut implements RequestEventPublisher {
     if (request.webhookEvents === false) return;
     const type = eventTypeOf(request);
     if (!type) return;
+    const timestamp = request.updatedAt;
+    const event = requestEvent(request, type, timestamp);
+    // A filtered-out event costs nothing further: no message, so no delivery record either.
     const endpoints = (await this.deps.endpoints.listCached(request.merchantId)).filter(
-      (endpoint) => endpoint.status === 'enabled' && subscribes(endpoint, type),
+      (endpoint) => endpoint.status === 'enabled' && takesEvent(endpoint, event),
     );
     if (endpoints.length === 0) return;
 
-    const timestamp = request.updatedAt;
-    const payload = requestEventBody(request, type, timestamp);
-    const inline = Buffer.byteLength(payload) <= MAX_INLINE_PAYLOAD_BYTES;
+    const full = JSON.stringify(event);
     await this.deps.queue.send(
-      endpoints.map((endpoint) => ({
+      endpoints.map((endpoint) => {
+        const payload = eventBodyFor(endpoint, event, this.deps.requestUrlOf, full);
+        const inline = Buffer.byteLength(payload) <= MAX_INLINE_PAYLOAD_BYTES;
+        return {
         deliveryId: deliveryIdOf(request.id, endpoint.id, type),
         merchantId: request.merchantId,
         endpointId: endpoint.id,
@@ -55,7 +63,8 @@ export class WebhookFanOut implements RequestEventPublisher {
         round: 1,
         ...(inline ? { payload } : {}),
         ...(request.traceId ? { traceId: request.traceId } : {}),
-      })),
+        };
+      }),
     );
   }
 }

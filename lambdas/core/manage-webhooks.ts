@@ -6,13 +6,15 @@ import { deliveryMessageOf } from './fan-out-webhooks';
 import type { HeraldRequest } from './request';
 import { validate } from './submission';
 import type { DeliveryQueue, DeliveryStore, WebhookEndpointStore } from './webhook-ports';
+import type { PublishedKey } from './webhook-signatures';
 import {
   createEndpointSchema,
   MAX_DELIVERY_ROUNDS,
   deliveryIdOf,
-  generateSigningSecret,
+  newSigningSecret,
   presentDelivery,
   presentEndpoint,
+  publishedKeysOf,
   recoverSchema,
   testEventBody,
   TEST_EVENT_TYPE,
@@ -47,6 +49,8 @@ export interface ManageWebhooksDependencies extends AttemptDependencies {
   };
 }
 
+const MERCHANT_ID_PATTERN = /^mer_[A-Za-z0-9_-]{1,64}$/;
+
 const clock = (deps: { now?: () => Date }) => (deps.now ?? (() => new Date()))();
 
 /**
@@ -58,14 +62,19 @@ export const webhookEndpoints = {
     const input = validate(createEndpointSchema, body, 'webhook endpoint');
     await deps.checkUrl(input.url);
     const at = clock(deps).toISOString();
+    const signing = newSigningSecret(input.signatureScheme, at);
     const endpoint: WebhookEndpoint = {
       id: `ep_${ulid().toLowerCase()}`,
       merchantId,
       url: input.url,
       ...(input.description !== undefined ? { description: input.description } : {}),
       ...(input.eventTypes ? { eventTypes: [...new Set(input.eventTypes)] } : {}),
+      ...(input.filter !== undefined ? { filter: input.filter } : {}),
+      ...(input.payloadMode === 'thin' ? { payloadMode: input.payloadMode } : {}),
+      ...(input.rateLimitPerSecond !== undefined ? { rateLimitPerSecond: input.rateLimitPerSecond } : {}),
+      ...(input.signatureScheme === 'v1a' ? { signatureScheme: 'v1a' as const, publicKey: signing.publicKey! } : {}),
       status: 'enabled',
-      secret: { secret: generateSigningSecret(), createdAt: at },
+      secret: signing.secret,
       version: 1,
       createdAt: at,
       updatedAt: at,
@@ -88,9 +97,11 @@ export const webhookEndpoints = {
     const current = await owned(deps, merchantId, id);
     if (patch.url !== undefined && patch.url !== current.url) await deps.checkUrl(patch.url);
     const at = clock(deps).toISOString();
-    const { description: _d, eventTypes: _e, disabledReason: _r, disabledAt: _a, failingSince: _f, ...rest } = current;
+    const { description: _d, eventTypes: _e, filter: _x, rateLimitPerSecond: _l, disabledReason: _r, disabledAt: _a, failingSince: _f, ...rest } = current;
     const description = patch.description === undefined ? current.description : (patch.description ?? undefined);
     const eventTypes = patch.eventTypes === undefined ? current.eventTypes : (patch.eventTypes ?? undefined);
+    const filter = patch.filter === undefined ? current.filter : (patch.filter ?? undefined);
+    const rateLimitPerSecond = patch.rateLimitPerSecond === undefined ? current.rateLimitPerSecond : (patch.rateLimitPerSecond ?? undefined);
     const disabled = patch.disabled ?? current.status === 'disabled';
     const stayDisabled = disabled && current.status === 'disabled';
     const next: WebhookEndpoint = {
@@ -98,6 +109,9 @@ export const webhookEndpoints = {
       url: patch.url ?? current.url,
       ...(description !== undefined ? { description } : {}),
       ...(eventTypes ? { eventTypes: [...new Set(eventTypes)] } : {}),
+      ...(filter !== undefined ? { filter } : {}),
+      ...(rateLimitPerSecond !== undefined ? { rateLimitPerSecond } : {}),
+      ...(patch.payloadMode !== undefined ? { payloadMode: patch.payloadMode } : {}),
       status: disabled ? 'disabled' : 'enabled',
       ...(stayDisabled
         ? { disabledReason: current.disabledReason ?? 'disabled by the merchant', disabledAt: current.disabledAt ?? at }
@@ -119,16 +133,30 @@ export const webhookEndpoints = {
     if (!(await deps.endpoints.delete(merchantId, id))) throw notFound(id);
   },
 
+  /**
+   * The public keys of a merchant's `v1a` endpoints, as a JSON Web Key Set: public by design, so
+   * receivers verify without an API key. An unknown merchant has no keys, like one without v1a
+   * endpoints, so the answer tells nobody which merchants exist.
+   */
+  async publicKeys(deps: ManageWebhooksDependencies, merchantId: string): Promise<{ keys: PublishedKey[] }> {
+    if (!MERCHANT_ID_PATTERN.test(merchantId)) throw new NotFoundError('No such merchant id');
+    const now = clock(deps);
+    return { keys: (await deps.endpoints.listCached(merchantId)).flatMap((endpoint) => publishedKeysOf(endpoint, now)) };
+  },
+
   /** A new secret; the previous one keeps signing next to it for `previousSecretHours`. */
   async rotateSecret(deps: ManageWebhooksDependencies, merchantId: string, id: string): Promise<EndpointView> {
     const current = await owned(deps, merchantId, id);
     const now = clock(deps);
     const at = now.toISOString();
     const expiresAt = new Date(now.getTime() + deps.limits.previousSecretHours * 3_600_000).toISOString();
+    const signing = newSigningSecret(current.signatureScheme, at);
     const next: WebhookEndpoint = {
       ...current,
-      secret: { secret: generateSigningSecret(), createdAt: at },
+      secret: signing.secret,
       previousSecret: { secret: current.secret.secret, createdAt: current.secret.createdAt, expiresAt },
+      // A v1a receiver verifies with public keys: the old one stays published while it still signs.
+      ...(signing.publicKey ? { publicKey: signing.publicKey, ...(current.publicKey ? { previousPublicKey: { key: current.publicKey, expiresAt } } : {}) } : {}),
       version: current.version + 1,
       updatedAt: at,
     };

@@ -11,6 +11,7 @@ import {
   type NotificationEventType,
   type OperationsEventType,
 } from './notification-templates';
+import { smsDay, type MerchantQuotas } from './merchant-quotas';
 import type { EndpointDisabledNotice } from './ports';
 import type { HeraldRequest } from './request';
 
@@ -112,7 +113,10 @@ export interface OperationsContactsStore {
   put(contacts: OperationsContacts): Promise<void>;
 }
 
-/** SNS refused a notification for good (an invalid or opted-out number, say): retrying cannot help. */
+/**
+ * A notification refused for good: by SNS (an invalid or opted-out number, say), or by the
+ * merchant's SMS quota of the day. Retrying cannot help.
+ */
 export class NotificationRejectedError extends HeraldError {
   override readonly name = 'NotificationRejectedError';
 
@@ -206,9 +210,21 @@ export function mayHaveNotifications(request: Pick<HeraldRequest, 'notify' | 'st
   return Boolean(request.notify?.sms || request.notify?.email) || request.status === 'failed';
 }
 
+/**
+ * The merchant's SMS of the day, the same count submit takes a `notify.sms` request from: an SMS
+ * to its operations contacts takes one too, so `maxSmsPerDay` bounds every SMS Herald sends for
+ * the merchant, not only those its requests ask for.
+ */
+export interface SmsQuota {
+  readonly store: Pick<MerchantQuotas, 'reserveSms' | 'returnSms'>;
+  /** Read at each send, so a changed setting applies to the next SMS; undefined counts nothing. */
+  perDay(): number | undefined;
+}
+
 export interface NotifierDependencies {
   readonly ledger: NotificationLedger;
   readonly sms: SmsSender;
+  readonly smsQuota?: SmsQuota;
   readonly topic: NotificationTopic;
   readonly recipients: RecipientSubscriptions;
   readonly contacts: OperationsContactsStore;
@@ -336,13 +352,34 @@ function operationsJobs(
     jobs.push({
       slot: { ...emailSlot, channel: 'sms' },
       to: maskPhoneNumber(contacts.sms),
-      send: async () => {
-        await deps.topic.publishToOperations(contacts.merchantId, event, 'sms', { text: messages.sms });
-        return 'sent';
-      },
+      send: () => withinSmsQuota(deps, contacts.merchantId, () => deps.topic.publishToOperations(contacts.merchantId, event, 'sms', { text: messages.sms })),
     });
   }
   return jobs;
+}
+
+/**
+ * Sends one SMS on the merchant's count of the day, or refuses it for good once the count is
+ * used up (the ledger records why). A send that fails gives its SMS back, so the retry counts once.
+ */
+async function withinSmsQuota(deps: NotifierDependencies, merchantId: string, send: () => Promise<void>): Promise<'sent'> {
+  const limit = deps.smsQuota?.perDay();
+  if (!deps.smsQuota || limit === undefined) {
+    await send();
+    return 'sent';
+  }
+  const now = (deps.now ?? (() => new Date()))();
+  const { day } = smsDay(now);
+  if (!(await deps.smsQuota.store.reserveSms(merchantId, day, limit, now))) {
+    throw new NotificationRejectedError(`The merchant has used its ${limit} SMS of today (UTC); none is sent until midnight UTC`);
+  }
+  try {
+    await send();
+  } catch (error) {
+    await deps.smsQuota.store.returnSms(merchantId, day).catch(() => undefined);
+    throw error;
+  }
+  return 'sent';
 }
 
 /** Subscribes an address the first time it is used; afterwards only asks whether it has confirmed yet. */

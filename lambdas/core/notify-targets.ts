@@ -58,7 +58,7 @@ function contactErrors(targets: { sms?: unknown; email?: unknown }, prefix: stri
   if (sms !== undefined && !(typeof sms === 'string' && E164.test(sms) && isPossiblePhoneNumber(sms))) {
     errors.push({ path: `${prefix}/sms`, message: 'must be a valid phone number in E.164 form, e.g. +15551234567' });
   } else if (typeof sms === 'string') {
-    const refusal = smsCountryRefusal(sms, smsCountries);
+    const refusal = premiumRateRefusal(sms) ?? smsCountryRefusal(sms, smsCountries);
     if (refusal) errors.push({ path: `${prefix}/sms`, message: refusal });
   }
   // RFC 5321 caps a deliverable address at 254 characters; a longer one could only bloat the item.
@@ -66,6 +66,16 @@ function contactErrors(targets: { sms?: unknown; email?: unknown }, prefix: stri
     errors.push({ path: `${prefix}/email`, message: `must be a valid email address of at most ${MAX_EMAIL_LENGTH} characters` });
   }
   return errors;
+}
+
+/**
+ * A text to a premium-rate number earns its owner money on every message: the heart of SMS
+ * pumping. Refused wherever it is, whatever countries the operator allows; the numbering plans
+ * bundled here carry each country's premium-rate ranges.
+ */
+function premiumRateRefusal(number: string): string | undefined {
+  if (parsePhoneNumberWithError(number).getType() !== 'PREMIUM_RATE') return undefined;
+  return 'premium-rate numbers cannot receive SMS notifications';
 }
 
 /** Why an SMS to this number is not allowed, or undefined when it is. */

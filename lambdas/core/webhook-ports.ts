@@ -69,6 +69,17 @@ export interface DeliveryStore {
   findOverdue(before: string, limit: number): Promise<Delivery[]>;
 }
 
+/** A slot taken (`at`, ms since the epoch), or none within the horizon: then try again at `retryAt`. */
+export type RateReservation = { readonly kind: 'slot'; readonly at: number } | { readonly kind: 'later'; readonly retryAt: number };
+
+export interface DeliveryRateLimiter {
+  /**
+   * Takes the endpoint's next delivery slot at `perSecond`, shared by every worker, if it comes
+   * within `horizonMs` of `now` (ms since the epoch).
+   */
+  reserve(endpointId: string, perSecond: number, now: number, horizonMs: number): Promise<RateReservation>;
+}
+
 export interface DeliveryQueue {
   /** Sends messages in batches of ten; throws if any could not be sent. */
   send(messages: readonly DeliveryMessage[]): Promise<void>;

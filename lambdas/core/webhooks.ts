@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { HeraldRequest } from './request';
 import * as z from './schema';
+import { matchesFilter, parseFilter, type WebhookFilter } from './webhook-filter';
+import { generateKeyPair, publishedKeyOf, SIGNATURE_SCHEMES, type PublishedKey, type SignatureScheme } from './webhook-signatures';
 
 /**
  * Webhook endpoints, the events Herald sends them and the deliveries that carry one event to one
@@ -28,6 +30,10 @@ export interface SigningSecret {
 
 export type EndpointStatus = 'enabled' | 'disabled';
 
+/** What an endpoint's events carry: the whole request event, or only what identifies it and where to fetch it. */
+export const PAYLOAD_MODES = ['full', 'thin'] as const;
+export type PayloadMode = (typeof PAYLOAD_MODES)[number];
+
 export interface WebhookEndpoint {
   readonly id: string;
   readonly merchantId: string;
@@ -35,6 +41,18 @@ export interface WebhookEndpoint {
   readonly description?: string;
   /** Absent: every event type. */
   readonly eventTypes?: readonly RequestEventType[];
+  /** Deliveries per second this endpoint takes at most, across every worker; absent: no limit. */
+  readonly rateLimitPerSecond?: number;
+  /** Conditions on the event body (lambdas/core/webhook-filter.ts); absent: every event of its types. */
+  readonly filter?: WebhookFilter;
+  /** Absent: `full`. */
+  readonly payloadMode?: PayloadMode;
+  /** Absent: `v1`. Chosen at registration: rotation keeps the scheme. */
+  readonly signatureScheme?: SignatureScheme;
+  /** `v1a` only: the public half of the current secret key (`whpk_…`); public, so kept with the settings. */
+  readonly publicKey?: string;
+  /** `v1a` only: the rotated-out key's public half, published until the old key stops signing. */
+  readonly previousPublicKey?: { readonly key: string; readonly expiresAt: string };
   readonly status: EndpointStatus;
   readonly disabledReason?: string;
   readonly disabledAt?: string;
@@ -61,6 +79,11 @@ export interface EndpointView {
   readonly url: string;
   readonly description?: string;
   readonly eventTypes: readonly string[];
+  readonly filter?: WebhookFilter;
+  readonly payloadMode: PayloadMode;
+  readonly rateLimitPerSecond?: number;
+  readonly signatureScheme: SignatureScheme;
+  readonly publicKey?: string;
   readonly disabled: boolean;
   readonly disabledReason?: string;
   readonly disabledAt?: string;
@@ -75,13 +98,34 @@ export function presentEndpoint(endpoint: EndpointSettings & { readonly secret?:
     url: endpoint.url,
     ...(endpoint.description !== undefined ? { description: endpoint.description } : {}),
     eventTypes: endpoint.eventTypes ?? [...REQUEST_EVENT_TYPES],
+    ...(endpoint.filter ? { filter: endpoint.filter } : {}),
+    payloadMode: endpoint.payloadMode ?? 'full',
+    ...(endpoint.rateLimitPerSecond !== undefined ? { rateLimitPerSecond: endpoint.rateLimitPerSecond } : {}),
+    signatureScheme: endpoint.signatureScheme ?? 'v1',
+    ...(endpoint.publicKey ? { publicKey: endpoint.publicKey } : {}),
     disabled: endpoint.status === 'disabled',
     ...(endpoint.disabledReason ? { disabledReason: endpoint.disabledReason } : {}),
     ...(endpoint.disabledAt ? { disabledAt: endpoint.disabledAt } : {}),
     createdAt: endpoint.createdAt,
     updatedAt: endpoint.updatedAt,
-    ...(options.withSecret && endpoint.secret ? { secret: endpoint.secret.secret } : {}),
+    // A v1a secret key never leaves Herald: the merchant gets the public key instead.
+    ...(options.withSecret && endpoint.secret && endpoint.signatureScheme !== 'v1a' ? { secret: endpoint.secret.secret } : {}),
   };
+}
+
+/** A fresh signing secret of an endpoint's scheme, and for `v1a` the public key that goes with it. */
+export function newSigningSecret(scheme: SignatureScheme | undefined, createdAt: string): { secret: SigningSecret; publicKey?: string } {
+  if (scheme !== 'v1a') return { secret: { secret: generateSigningSecret(), createdAt } };
+  const pair = generateKeyPair();
+  return { secret: { secret: pair.secretKey, createdAt }, publicKey: pair.publicKey };
+}
+
+/** The public keys a `v1a` endpoint signs with now: the current one, and the rotated-out one until it expires. */
+export function publishedKeysOf(endpoint: EndpointSettings, now: Date): PublishedKey[] {
+  if (endpoint.signatureScheme !== 'v1a' || !endpoint.publicKey) return [];
+  const previous = endpoint.previousPublicKey;
+  const keepPrevious = previous !== undefined && previous.expiresAt > now.toISOString();
+  return [publishedKeyOf(endpoint.publicKey), ...(keepPrevious ? [publishedKeyOf(previous.key, previous.expiresAt)] : [])];
 }
 
 /** The secrets that sign right now: the current one, and the previous one until it expires. */
@@ -97,6 +141,32 @@ export function subscribes(endpoint: EndpointSettings, type: WebhookEventType): 
   return endpoint.eventTypes === undefined || endpoint.eventTypes.includes(type);
 }
 
+/** Whether an endpoint takes an event: its type is one the endpoint asks for and its body passes the endpoint's filter. */
+export function takesEvent(endpoint: EndpointSettings, event: RequestEvent): boolean {
+  return subscribes(endpoint, event.type) && (endpoint.filter === undefined || matchesFilter(endpoint.filter, event));
+}
+
+/** The highest per-endpoint rate: above it a limit would not protect any receiver Herald's own concurrency could reach. */
+export const MAX_RATE_LIMIT_PER_SECOND = 1000;
+const rateLimitSchema = z
+  .number({ error: 'must be a whole number of deliveries per second' })
+  .check(z.int('must be a whole number of deliveries per second'), z.gte(1, 'must be at least 1'), z.lte(MAX_RATE_LIMIT_PER_SECOND, `must be at most ${MAX_RATE_LIMIT_PER_SECOND}`));
+
+const payloadModeSchema = z.enum(PAYLOAD_MODES, { error: `must be one of ${PAYLOAD_MODES.join(', ')}` });
+
+/** A filter from a request body: validated and bounded (`parseFilter`), or undefined when absent. */
+const filterSchema = z.unknown().check(
+  z.superRefine((value, ctx) => {
+    try {
+      parseFilter(value, '');
+    } catch (error) {
+      for (const issue of (error as { errors?: { path: string; message: string }[] }).errors ?? []) {
+        ctx.issues.push({ code: 'custom', message: issue.message, input: value, path: issue.path.split('/').slice(1) });
+      }
+    }
+  }),
+) as z.ZodMiniType<WebhookFilter>;
+
 const eventTypesSchema = z
   .array(z.enum(REQUEST_EVENT_TYPES, { error: `must be one of ${REQUEST_EVENT_TYPES.join(', ')}` }))
   .check(z.minLength(1, 'must name at least one event type'), z.maxLength(REQUEST_EVENT_TYPES.length));
@@ -105,6 +175,10 @@ export const createEndpointSchema = z.strictObject({
   url: z.string({ error: 'url is required and must be a string' }),
   description: z.optional(z.string().check(z.maxLength(500))),
   eventTypes: z.optional(eventTypesSchema),
+  filter: z.optional(filterSchema),
+  payloadMode: z.optional(payloadModeSchema),
+  rateLimitPerSecond: z.optional(rateLimitSchema),
+  signatureScheme: z.optional(z.enum(SIGNATURE_SCHEMES, { error: `must be one of ${SIGNATURE_SCHEMES.join(', ')}` })),
 });
 
 export const updateEndpointSchema = z
@@ -112,9 +186,12 @@ export const updateEndpointSchema = z
     url: z.optional(z.string()),
     description: z.optional(z.nullable(z.string().check(z.maxLength(500)))),
     eventTypes: z.optional(z.nullable(eventTypesSchema)),
+    filter: z.optional(z.nullable(filterSchema)),
+    payloadMode: z.optional(payloadModeSchema),
+    rateLimitPerSecond: z.optional(z.nullable(rateLimitSchema)),
     disabled: z.optional(z.boolean()),
   })
-  .check(z.refine((patch) => Object.keys(patch).length > 0, 'name at least one of url, description, eventTypes, disabled'));
+  .check(z.refine((patch) => Object.keys(patch).length > 0, 'name at least one of url, description, eventTypes, filter, payloadMode, rateLimitPerSecond, disabled'));
 
 export const recoverSchema = z.strictObject({
   since: z.iso.datetime({ offset: true, error: 'since must be an ISO 8601 date-time' }),
@@ -176,6 +253,8 @@ export interface DeliveryAttempt {
   readonly error?: AttemptErrorCode;
   readonly errorMessage?: string;
   readonly latencyMs: number;
+  /** How long the attempt waited for the endpoint's rate limit (`rateLimitPerSecond`) before it went out. */
+  readonly waitedMs?: number;
   /** The first bytes of the response body, at most `RESPONSE_EXCERPT_BYTES`. */
   readonly responseBody?: string;
 }
@@ -280,9 +359,15 @@ export function eventTypeOf(request: HeraldRequest): RequestEventType | undefine
   return undefined;
 }
 
-/** The body of a request event, as receivers get it. */
-export function requestEventBody(request: HeraldRequest, type: RequestEventType, timestamp: string): string {
-  return JSON.stringify({
+/** A request event as receivers get it in full, and as filters see it. */
+export interface RequestEvent {
+  readonly type: RequestEventType;
+  readonly timestamp: string;
+  readonly data: Record<string, unknown>;
+}
+
+export function requestEvent(request: HeraldRequest, type: RequestEventType, timestamp: string): RequestEvent {
+  return {
     type,
     timestamp,
     data: {
@@ -294,7 +379,33 @@ export function requestEventBody(request: HeraldRequest, type: RequestEventType,
       createdAt: request.createdAt,
       updatedAt: request.updatedAt,
     },
-  });
+  };
+}
+
+/** The body of a request event, as receivers get it. */
+export function requestEventBody(request: HeraldRequest, type: RequestEventType, timestamp: string): string {
+  return JSON.stringify(requestEvent(request, type, timestamp));
+}
+
+/** Where a request can be fetched with the merchant's API key: the API's `GET /v1/requests/{id}`. */
+export type RequestUrlOf = (requestId: string) => string;
+/** The link where no public API URL is known: the path, relative to the API the merchant calls. */
+export const requestPathOf: RequestUrlOf = (requestId) => `/v1/requests/${requestId}`;
+
+/**
+ * A thin event (Stripe's name): what identifies the event and its request, its times, and the
+ * URL to fetch the request from, never its payload, result or error, so a receiver that must not
+ * hold that data fetches it with its own key when it needs it.
+ */
+export function thinRequestEvent(event: RequestEvent, requestUrlOf: RequestUrlOf) {
+  const { id, type, status, createdAt, updatedAt } = event.data as Record<string, string>;
+  return { type: event.type, timestamp: event.timestamp, data: { id, type, status, createdAt, updatedAt, url: requestUrlOf(id!) } };
+}
+
+/** The body an endpoint gets for a request event, in its payload mode. */
+export function eventBodyFor(endpoint: Pick<EndpointSettings, 'payloadMode'>, event: RequestEvent, requestUrlOf: RequestUrlOf = requestPathOf, fullBody?: string): string {
+  if (endpoint.payloadMode === 'thin') return JSON.stringify(thinRequestEvent(event, requestUrlOf));
+  return fullBody ?? JSON.stringify(event);
 }
 
 /** The body of a `webhook.test` event: the same for every attempt of one test delivery. */
@@ -345,6 +456,15 @@ export interface DeliveryMessage {
   /** The signed body; absent when too large for a message, then rebuilt from the request. */
   readonly payload?: string;
   readonly traceId?: string;
+  /**
+   * Attempts this round had before the message was sent again to wait for the endpoint's rate
+   * limit: the attempt number is this plus the receive count, so waiting costs no attempt.
+   */
+  readonly attemptOffset?: number;
+  /** When the attempt began waiting for the rate limit, across messages. */
+  readonly waitingSince?: string;
+  /** The message is to be received no earlier than this (SQS DelaySeconds, at most 15 minutes). */
+  readonly notBefore?: string;
 }
 
 /** Bodies above this stay out of the message (SQS takes 256 KiB with attributes); the worker rebuilds them. */

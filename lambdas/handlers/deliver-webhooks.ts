@@ -7,6 +7,8 @@ import {
   merchantNotifier,
   redriveLog,
   requestStore,
+  requestUrlOf,
+  deliveryRateLimiter,
   settings,
   USER_AGENT,
   webhookEndpointStore,
@@ -30,6 +32,7 @@ export const handler = sqsConsumer({ describe: 'delivery', parse: parseDeliveryM
       transport: webhookTransport(),
       notifier: merchantNotifier(),
       loadRequest: (id) => requestStore().get(id),
+      requestUrlOf,
       userAgent: USER_AGENT,
       schedule,
       maxAttempts: schedule.maxAttempts,
@@ -39,6 +42,7 @@ export const handler = sqsConsumer({ describe: 'delivery', parse: parseDeliveryM
       log: (msg, extra) => log.info(msg, extra ?? {}),
       redrives: redriveLog(),
       queueName: 'deliveries',
+      rateLimiter: deliveryRateLimiter(),
     },
     { message, receiveCount, receiptHandle },
   );
@@ -54,6 +58,9 @@ export const handler = sqsConsumer({ describe: 'delivery', parse: parseDeliveryM
       log.warn('Delivery attempts exhausted; the message goes to the DLQ', { ...about, status: outcome.attempt.status, error: outcome.attempt.error });
       return redeliver('dead');
     case 'dropped':
+      return;
+    case 'waiting':
+      log.info('Delivery waits for its endpoint\'s rate limit on a delayed message', { ...about, until: outcome.until });
       return;
     default:
       if (outcome.kind === 'delivered') countMetric(METRIC.deliveriesSucceeded);

@@ -1,6 +1,7 @@
 import { webhookDefaults } from '../../lib/topology';
 import { NotFoundError } from '../core/errors';
 import { webhookEndpoints as use, type ManageWebhooksDependencies } from '../core/manage-webhooks';
+import { testFilter } from '../core/webhook-filter';
 import {
   deliveryQueue,
   deliveryStore,
@@ -14,6 +15,8 @@ import {
 import { empty, httpRoute, json, jsonBodyOf, merchantIdOf, type HttpEvent, type HttpResult } from './shared/http';
 
 const MAX_BODY_BYTES = 16 * 1024;
+/** A filter test carries a sample event, which may hold a whole result: more room than an endpoint's settings. */
+const MAX_FILTER_TEST_BYTES = 64 * 1024;
 const LIST_LIMIT = 100;
 
 type Route = (deps: ManageWebhooksDependencies, merchantId: string, event: HttpEvent, traceId: string) => Promise<HttpResult>;
@@ -29,6 +32,7 @@ const routes: Record<string, Route> = {
     return json(201, endpoint, { Location: `/v1/webhooks/${endpoint.id}` });
   },
   'GET /v1/webhooks': async (deps, merchantId) => json(200, { data: await use.list(deps, merchantId) }),
+  'POST /v1/webhooks/filter-test': async (_deps, _merchantId, event) => json(200, testFilter(jsonBodyOf(event, MAX_FILTER_TEST_BYTES))),
   'GET /v1/webhooks/{id}': async (deps, merchantId, event) => json(200, await use.get(deps, merchantId, id(event))),
   'PATCH /v1/webhooks/{id}': async (deps, merchantId, event) => json(200, await use.update(deps, merchantId, id(event), body(event))),
   'DELETE /v1/webhooks/{id}': async (deps, merchantId, event) => {
@@ -45,8 +49,17 @@ const routes: Record<string, Route> = {
   'POST /v1/deliveries/{id}/retry': async (deps, merchantId, event) => json(202, await use.retryDelivery(deps, merchantId, id(event))),
 };
 
+/** Public routes, answered without an API key. */
+const publicRoutes: Record<string, (deps: ManageWebhooksDependencies, event: HttpEvent) => Promise<HttpResult>> = {
+  // Keys change only on rotation, and an old one stays valid for a day: a short cache spares the table.
+  'GET /v1/webhook-keys/{merchantId}': async (deps, event) =>
+    json(200, await use.publicKeys(deps, event.pathParameters?.merchantId ?? ''), { 'Cache-Control': 'public, max-age=300' }),
+};
+
 /** The merchant's webhook API: endpoints, secrets, test events, delivery logs, retries and recovery. */
 export const handler = httpRoute(async (event, { traceId }) => {
+  const publicRoute = publicRoutes[event.routeKey];
+  if (publicRoute) return publicRoute(dependencies(), event);
   const merchantId = merchantIdOf(event);
   const route = routes[event.routeKey];
   if (!route) throw new NotFoundError(`No route ${event.routeKey}`);

@@ -22,24 +22,37 @@ const simulation = z.strictObject({
   unavailableUntil: z.optional(z.iso.datetime()),
 });
 
-const orderSchema = z
-  .strictObject({
-    orderId: z.string().check(z.minLength(1), z.maxLength(64)),
-    currency: z.string().check(z.regex(/^[A-Z]{3}$/, 'currency must be an ISO 4217 code such as EUR')),
-    items: z.array(item).check(z.minLength(1), z.maxLength(100)),
-    simulate: z._default(simulation, { durationMs: 0, transientFailureRate: 0, failFirstAttempts: 0 }),
-  })
-  .check(
-    z.superRefine((order, ctx) => {
-      const seen = new Set<string>();
-      order.items.forEach((line, index) => {
-        if (seen.has(line.sku)) ctx.addIssue({ code: 'custom', path: ['items', index, 'sku'], message: `SKU ${line.sku} appears twice` });
-        seen.add(line.sku);
-      });
-    }),
-  );
+/** The checks every order passes, whichever fields it may carry. */
+const noRepeatedSku = z.superRefine((order: { items: readonly { sku: string }[] }, ctx) => {
+  const seen = new Set<string>();
+  order.items.forEach((line, index) => {
+    if (seen.has(line.sku)) ctx.addIssue({ code: 'custom', path: ['items', index, 'sku'], message: `SKU ${line.sku} appears twice` });
+    seen.add(line.sku);
+  });
+});
 
-export type Order = z.infer<typeof orderSchema>;
+const orderFields = {
+  orderId: z.string().check(z.minLength(1), z.maxLength(64)),
+  currency: z.string().check(z.regex(/^[A-Z]{3}$/, 'currency must be an ISO 4217 code such as EUR')),
+  items: z.array(item).check(z.minLength(1), z.maxLength(100)),
+};
+
+/** Where demo processors are on: the fault switches are honoured. */
+const orderWithFaultsSchema = z.strictObject({ ...orderFields, simulate: z.optional(simulation) }).check(noRepeatedSku);
+
+/**
+ * In a deployment that runs no demo processors, one merchant's `simulate.durationMs` would hold a
+ * shared worker for 25 s an order: the switches are refused by name rather than ignored, so a
+ * client learns why its payload is bad.
+ */
+const productionOrderSchema: z.ZodMiniType<Order> = z
+  .strictObject({
+    ...orderFields,
+    simulate: z.optional(z.never({ error: 'simulate (fault switches) is accepted only where demo processors are on' })),
+  })
+  .check(noRepeatedSku);
+
+export type Order = z.infer<typeof orderWithFaultsSchema>;
 
 export interface OrderReceipt {
   readonly orderId: string;
@@ -48,34 +61,39 @@ export interface OrderReceipt {
   readonly totalCents: number;
 }
 
+const NO_SIMULATION: z.infer<typeof simulation> = { durationMs: 0, transientFailureRate: 0, failFirstAttempts: 0 };
+
 /**
  * Processes an order: the payload is validated at submit (lines, quantities, prices, unique
- * SKUs), the work takes `simulate.durationMs` and fails transiently as `simulate` says, and an
- * order over the limit is refused for good.
+ * SKUs), the work takes `simulate.durationMs` and fails transiently as `simulate` says (only
+ * where demo processors are on), and an order over the limit is refused for good.
  */
-export const orderProcess: Processor<Order, OrderReceipt> = {
-  type: 'order.process',
-  timeoutMs: 30_000,
-  expectedSeconds: 1,
-  schema: orderSchema,
-  async run(order, { attempt, signal, logger }) {
-    const { simulate } = order;
-    if (simulate.durationMs > 0) await sleep(simulate.durationMs, undefined, { signal });
-    if (attempt <= simulate.failFirstAttempts) {
-      throw new RetryableError(`The order service is unavailable (attempt ${attempt} of the first ${simulate.failFirstAttempts} that fail)`, 'order_service_unavailable');
-    }
-    if (simulate.unavailableUntil && Date.now() < Date.parse(simulate.unavailableUntil)) {
-      throw new RetryableError(`The order service is unavailable until ${simulate.unavailableUntil}`, 'order_service_unavailable');
-    }
-    if (Math.random() < simulate.transientFailureRate) {
-      throw new RetryableError('The order service timed out', 'order_service_timeout');
-    }
-    const totalCents = order.items.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
-    if (totalCents > ORDER_LIMIT_CENTS) {
-      throw new PermanentError(`The order total ${totalCents} exceeds the limit of ${ORDER_LIMIT_CENTS} cents`, 'order_limit_exceeded');
-    }
-    const itemCount = order.items.reduce((sum, line) => sum + line.quantity, 0);
-    logger.info('Order processed', { orderId: order.orderId, totalCents });
-    return { orderId: order.orderId, currency: order.currency, itemCount, totalCents };
-  },
+const processOrder: Processor<Order, OrderReceipt>['run'] = async (order, { attempt, signal, logger }) => {
+  const simulate = order.simulate ?? NO_SIMULATION;
+  if (simulate.durationMs > 0) await sleep(simulate.durationMs, undefined, { signal });
+  if (attempt <= simulate.failFirstAttempts) {
+    throw new RetryableError(`The order service is unavailable (attempt ${attempt} of the first ${simulate.failFirstAttempts} that fail)`, 'order_service_unavailable');
+  }
+  if (simulate.unavailableUntil && Date.now() < Date.parse(simulate.unavailableUntil)) {
+    throw new RetryableError(`The order service is unavailable until ${simulate.unavailableUntil}`, 'order_service_unavailable');
+  }
+  if (Math.random() < simulate.transientFailureRate) {
+    throw new RetryableError('The order service timed out', 'order_service_timeout');
+  }
+  const totalCents = order.items.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
+  if (totalCents > ORDER_LIMIT_CENTS) {
+    throw new PermanentError(`The order total ${totalCents} exceeds the limit of ${ORDER_LIMIT_CENTS} cents`, 'order_limit_exceeded');
+  }
+  const itemCount = order.items.reduce((sum, line) => sum + line.quantity, 0);
+  logger.info('Order processed', { orderId: order.orderId, totalCents });
+  return { orderId: order.orderId, currency: order.currency, itemCount, totalCents };
 };
+
+function orderProcessor(schema: z.ZodMiniType<Order>): Processor<Order, OrderReceipt> {
+  return { type: 'order.process', timeoutMs: 30_000, expectedSeconds: 1, schema, run: processOrder };
+}
+
+/** `order.process` as a deployment without demo processors runs it: a `simulate` block is a 400. */
+export const orderProcess = orderProcessor(productionOrderSchema);
+/** `order.process` for demos and chaos runs (demo processors on): `simulate` shapes each attempt. */
+export const orderProcessWithFaults = orderProcessor(orderWithFaultsSchema);

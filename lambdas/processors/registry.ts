@@ -1,5 +1,5 @@
 import { demoFail, demoSleep } from './demo';
-import { orderProcess } from './order-process';
+import { orderProcess, orderProcessWithFaults } from './order-process';
 import type { Processor } from '../core/processor';
 import { walletDebit } from './wallet-debit';
 
@@ -8,12 +8,14 @@ import { walletDebit } from './wallet-debit';
  * here; submit validates payloads against its schema and the worker dispatches on `type`.
  */
 const business: readonly Processor<any, unknown>[] = [orderProcess, walletDebit];
+/** The business processors where demos run: `order.process` honours its fault switches (`simulate`). */
+const businessWithFaults: readonly Processor<any, unknown>[] = [orderProcessWithFaults, walletDebit];
 /**
  * Demo processors burn worker time and fill the DLQ on request (`demo.sleep` holds a worker 25 s,
  * `demo.fail` always fails): on locally, off in a deployment unless the operator turns them on.
  */
 const demos: readonly Processor<any, unknown>[] = [demoSleep, demoFail];
-const registered: readonly Processor<any, unknown>[] = [...demos, ...business];
+const registered: readonly Processor<any, unknown>[] = [...demos, ...businessWithFaults];
 
 const byType = new Map(registered.map((p) => [p.type, p]));
 export const processors: ReadonlyMap<string, Processor<any, unknown>> = byType;

@@ -4,9 +4,11 @@ import * as z from '../core/schema';
 
 const walletId = z.string().check(z.regex(WALLET_ID_PATTERN, 'a wallet id is 1 to 64 letters, digits or _.:-'));
 
+const cents = z.number().check(z.int(), z.gte(1), z.lte(100_000_000));
+
 const step = z.discriminatedUnion('kind', [
-  /** Pays the debited amount into another wallet (a merchant, an escrow). Undone by taking it back. */
-  z.strictObject({ kind: z.literal('credit'), walletId }),
+  /** Pays its share of the debited amount into another wallet (a merchant, an escrow). Undone by taking it back. */
+  z.strictObject({ kind: z.literal('credit'), walletId, amountCents: cents }),
   /**
    * A step with no balance effect of its own (fraud check, stock reservation): it passes, or
    * refuses for good, and its first `failFirstAttempts` attempts fail transiently.
@@ -19,11 +21,29 @@ const step = z.discriminatedUnion('kind', [
   }),
 ]);
 
-const debitSchema = z.strictObject({
-  walletId,
-  amountCents: z.number().check(z.int(), z.gte(1), z.lte(100_000_000)),
-  steps: z._default(z.array(step).check(z.maxLength(10)), []),
+/**
+ * The saga moves money between the merchant's own wallets and creates none: the credits share out
+ * exactly what is debited, so a completed saga (or a compensated one) leaves the sum of the
+ * merchant's balances as it found it.
+ */
+const creditsMatchDebit = z.superRefine((debit: { amountCents: number; steps: readonly z.infer<typeof step>[] }, ctx) => {
+  const credited = debit.steps.reduce((sum, s) => (s.kind === 'credit' ? sum + s.amountCents : sum), 0);
+  if (credited !== debit.amountCents) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['steps'],
+      message: `the credit steps' amountCents sum to ${credited}; they must sum to the debited amountCents, ${debit.amountCents}`,
+    });
+  }
 });
+
+const debitSchema = z
+  .strictObject({
+    walletId,
+    amountCents: cents,
+    steps: z.array(step).check(z.maxLength(10)),
+  })
+  .check(creditsMatchDebit);
 
 export type WalletDebit = z.infer<typeof debitSchema>;
 
@@ -43,7 +63,8 @@ interface Action {
 }
 
 /**
- * The wallet saga: debit a wallet, then run the listed steps. If a later step refuses for good,
+ * The wallet saga: debit a wallet, then run the listed steps, whose credits pay the debited
+ * amount out in the shares they name (summing to it, checked at submit). If a later step refuses for good,
  * the completed steps are undone in reverse order (the debit refunded last) and the request ends
  * `failed` with `compensated: true`. Every balance change is one ledger entry keyed by
  * (request id, step), so a step replayed by a duplicate message or a later attempt changes
@@ -125,20 +146,21 @@ function plan(debit: WalletDebit, context: ProcessorContext, ledger: WalletLedge
     const position = index + 1;
     if (step.kind === 'credit') {
       const entry = `${position}-credit`;
+      const share = step.amountCents;
       actions.push({
         name: `credit ${step.walletId}`,
         entry,
         async run() {
-          const outcome = await ledger.apply(merchantId, { reference, entry, walletId: step.walletId, amountCents: amount });
-          return outcome.outcome === 'applied' ? `credited ${amount} to ${step.walletId}` : `credit of ${amount} to ${step.walletId} already applied`;
+          const outcome = await ledger.apply(merchantId, { reference, entry, walletId: step.walletId, amountCents: share });
+          return outcome.outcome === 'applied' ? `credited ${share} to ${step.walletId}` : `credit of ${share} to ${step.walletId} already applied`;
         },
         async undo(reason) {
-          const outcome = await ledger.apply(merchantId, { reference, entry: `undo-${entry}`, walletId: step.walletId, amountCents: -amount, note: reason });
+          const outcome = await ledger.apply(merchantId, { reference, entry: `undo-${entry}`, walletId: step.walletId, amountCents: -share, note: reason });
           if (outcome.outcome === 'insufficient-funds' || outcome.outcome === 'unknown-wallet') {
             // The money has moved on from that wallet; the undo waits (and retries) rather than go negative.
-            throw new RetryableError(`Cannot take ${amount} back from wallet ${step.walletId} yet`, 'compensation_blocked');
+            throw new RetryableError(`Cannot take ${share} back from wallet ${step.walletId} yet`, 'compensation_blocked');
           }
-          return outcome.outcome === 'applied' ? `took ${amount} back from ${step.walletId}` : `taking ${amount} back from ${step.walletId} already applied`;
+          return outcome.outcome === 'applied' ? `took ${share} back from ${step.walletId}` : `taking ${share} back from ${step.walletId} already applied`;
         },
       });
     } else {

@@ -40,6 +40,7 @@ export const TARGET_USAGE = `Target (one of):
   --region REGION      AWS region for --stack and --table (else the SDK's default chain)`;
 
 import type { QueueUrls } from '../operations/queue-depths';
+import { printJson, printText } from './output';
 export type { QueueUrls };
 
 /** A resolved target: resource names and ready clients. Call `close()` when done. */
@@ -226,7 +227,8 @@ Exit codes: 0 ok, 1 failed, 2 usage (a mistake in the command line)`;
 
 /** Prints help text, or with `--json` the same text as `{"usage": …}` so scripts never meet prose on stdout. */
 export function printHelp(text: string, json: boolean): void {
-  console.log(json ? JSON.stringify({ usage: text }) : text);
+  if (json) printJson({ usage: text });
+  else printText(text);
 }
 
 /**

@@ -7,6 +7,7 @@ import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-stor
 import type { ApiKeyRecord } from '../../lambdas/core/merchant';
 import { AUTHORIZER_CACHE_TTL_SECONDS } from '../topology';
 import { CliFailedError, CliUsageError, withTarget } from './context';
+import { printJson, printText } from './output';
 
 export const USAGE = `Usage: herald keys create --merchant ID [--json] <target>
        herald keys list --merchant ID [--json] <target>
@@ -25,7 +26,7 @@ export async function run(argv: string[]): Promise<void> {
     const merchants = new DynamoMerchantStore(target.dynamo, target.tableName);
     if (!(await merchants.getMerchant(merchantId))) throw new CliFailedError(`No merchant ${merchantId} in ${target.description}`);
     const [action, ...rest] = positionals;
-    const print = (json: unknown, text: string) => console.log(values.json ? JSON.stringify(json) : text);
+    const print = (json: unknown, text: string) => (values.json ? printJson(json) : printText(text));
 
     switch (action) {
       case 'create': {

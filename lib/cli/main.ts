@@ -7,6 +7,7 @@
  * Exit codes: 0 ok, 1 failed, 2 usage (a mistake in the command line).
  */
 import { CliUsageError, COMMON_USAGE, EXIT_CODES, printHelp } from './context';
+import { jsonText, printError } from './output';
 
 type Command = (argv: string[]) => Promise<void>;
 
@@ -49,8 +50,8 @@ export async function runHerald(argv: readonly string[]): Promise<number> {
     const usageError = error instanceof CliUsageError;
     const message = error instanceof Error ? error.message : String(error);
     // Errors go to stderr in every mode, so stdout under --json holds only the answer.
-    if (argv.includes('--json')) console.error(JSON.stringify({ error: { kind: usageError ? 'usage' : 'failed', message } }));
-    else console.error(`herald: ${message}`);
+    if (argv.includes('--json')) printError(jsonText({ error: { kind: usageError ? 'usage' : 'failed', message } }));
+    else printError(`herald: ${message}`);
     return usageError ? EXIT_CODES.usage : EXIT_CODES.failed;
   }
 }

@@ -6,6 +6,7 @@
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
 import { CliFailedError, CliUsageError, withTarget } from './context';
 import { describeKey } from './keys';
+import { printJson, printText, withoutControls } from './output';
 
 export const USAGE = `Usage: herald merchants create --name NAME [--email EMAIL] [--json] <target>
        herald merchants show <merchant id> [--json] <target>`;
@@ -29,12 +30,12 @@ export async function run(argv: string[]): Promise<void> {
         const merchant = await merchants.createMerchant({ name, ...(email ? { email } : {}) });
         const { key, record } = await merchants.createApiKey(merchant.id);
         if (values.json) {
-          console.log(JSON.stringify({ merchantId: merchant.id, name: merchant.name, apiKey: key, keyId: record.keyId }));
+          printJson({ merchantId: merchant.id, name: merchant.name, apiKey: key, keyId: record.keyId });
           return;
         }
-        console.log(
+        printText(
           [
-            `Created merchant ${merchant.id} (${merchant.name}) in ${target.description}.`,
+            `Created merchant ${merchant.id} (${withoutControls(merchant.name)}) in ${target.description}.`,
             `  merchant id  ${merchant.id}`,
             `  API key      ${key}`,
             `  key id       ${record.keyId}`,
@@ -54,11 +55,11 @@ export async function run(argv: string[]): Promise<void> {
         if (!merchant) throw new CliFailedError(`No merchant ${id} in ${target.description}`);
         const keys = await merchants.listApiKeys(id);
         if (values.json) {
-          console.log(JSON.stringify({ ...merchant, keys: keys.map(({ keyHash: _hash, ...key }) => key) }));
+          printJson({ ...merchant, keys: keys.map(({ keyHash: _hash, ...key }) => key) });
           return;
         }
-        console.log(`${merchant.id}  ${merchant.name}${merchant.email ? ` <${merchant.email}>` : ''}  created ${merchant.createdAt}`);
-        for (const key of keys) console.log(`  ${describeKey(key)}`);
+        printText(`${merchant.id}  ${withoutControls(merchant.name)}${merchant.email ? ` <${withoutControls(merchant.email)}>` : ''}  created ${merchant.createdAt}`);
+        for (const key of keys) printText(`  ${describeKey(key)}`);
         return;
       }
       throw new CliUsageError(USAGE);

@@ -4,6 +4,7 @@
  */
 import { queueDepths } from '../operations/queue-depths';
 import { CliUsageError, withTarget } from './context';
+import { printJson, printText } from './output';
 
 export const USAGE = 'Usage: herald queues [--json] <target>';
 
@@ -12,12 +13,12 @@ export async function run(argv: string[]): Promise<void> {
     if (positionals.length) throw new CliUsageError(USAGE);
     const depths = await queueDepths(target.sqs, target.queues);
     if (values.json) {
-      console.log(JSON.stringify(depths));
+      printJson(depths);
       return;
     }
-    if (depths.length === 0) console.log(`${target.description} names no queues`);
+    if (depths.length === 0) printText(`${target.description} names no queues`);
     for (const { queue, depth, deadLetters } of depths) {
-      console.log(`${queue.padEnd(12)} ${String(depth).padStart(6)} waiting${deadLetters === undefined ? '' : `  ${String(deadLetters).padStart(6)} dead-lettered`}`);
+      printText(`${queue.padEnd(12)} ${String(depth).padStart(6)} waiting${deadLetters === undefined ? '' : `  ${String(deadLetters).padStart(6)} dead-lettered`}`);
     }
   });
 }

@@ -7,6 +7,7 @@ import { DynamoRedriveLog } from '../../lambdas/adapters/dynamo-redrive-log';
 import { progressBar, redrive, type RedriveReport } from '../operations/redrive';
 import { queues, type QueueName } from '../topology';
 import { CliFailedError, CliUsageError, withTarget } from './context';
+import { printJson, printText, withoutControls } from './output';
 
 export { progressBar, redrive, type Progress, type RedriveOptions, type RedriveReport, type RedriveTarget } from '../operations/redrive';
 
@@ -47,13 +48,14 @@ export async function run(argv: string[]): Promise<void> {
       { ...(max !== undefined ? { max } : {}), dryRun: values['dry-run'] === true },
       values.json ? undefined : progressBar(),
     );
-    console.log(values.json ? JSON.stringify({ queue: queueName, ...report }) : formatReport(queueName, report));
+    if (values.json) printJson({ queue: queueName, ...report });
+    else printText(formatReport(queueName, report));
   });
 }
 
 export function formatReport(queueName: string, report: RedriveReport): string {
   if (report.mode === 'dry-run') {
-    const sample = report.sample?.length ? `\nFirst messages: ${report.sample.join(', ')}` : '';
+    const sample = report.sample?.length ? `\nFirst messages: ${report.sample.map(withoutControls).join(', ')}` : '';
     return `Dry run: ${report.waiting} message(s) in the ${queueName} DLQ; nothing was moved.${sample}`;
   }
   const how = report.mode === 'move-task' ? `by an SQS move task (${report.taskStatus})` : 'in batches';

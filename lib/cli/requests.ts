@@ -10,6 +10,7 @@ import { WAIT_READ_INTERVALS_MS } from '../../lambdas/core/await-request-status'
 import { isTerminal, type HeraldRequest } from '../../lambdas/core/request';
 import { defaults } from '../topology';
 import { CliFailedError, CliUsageError, withTarget } from './context';
+import { printJson, printText, withoutControls } from './output';
 
 export const USAGE = 'Usage: herald requests show <request id> [--json] <target>\n       herald requests wait <request id> [--timeout <seconds, default 60>] [--json] <target>';
 
@@ -41,13 +42,14 @@ export async function run(argv: string[]): Promise<void> {
       }
     };
     if (values.json) {
-      console.log(JSON.stringify(request, null, 2));
+      printJson(request, 2);
       return outcome();
     }
-    const line = (label: string, value: unknown) => (value === undefined ? [] : [`  ${label.padEnd(12)} ${value}`]);
-    console.log(
+    // Every value but the CLI's own words may come from a merchant: each is kept to one plain line.
+    const line = (label: string, value: unknown) => (value === undefined ? [] : [`  ${label.padEnd(12)} ${withoutControls(value)}`]);
+    printText(
       [
-        `${request.id}  ${request.type}  ${request.status}`,
+        `${request.id}  ${withoutControls(request.type)}  ${request.status}`,
         ...line('merchant', request.merchantId),
         ...line('key', request.idempotencyKey),
         ...line('trace id', request.traceId),
@@ -62,7 +64,9 @@ export async function run(argv: string[]): Promise<void> {
         ...line('result', request.result === undefined ? undefined : JSON.stringify(request.result)),
         ...line('error', request.error ? `${request.error.code}: ${request.error.message}${request.error.retryable ? ' (retryable)' : ''}` : undefined),
         '  history',
-        ...request.history.map((h) => `    ${h.at}  ${h.from ?? '-'} → ${h.to}  attempt ${h.attempt}${h.reason ? `  ${h.reason}` : ''}`),
+        ...request.history.map(
+          (h) => `    ${h.at}  ${h.from ?? '-'} → ${h.to}  attempt ${h.attempt}${h.step ? `  step ${withoutControls(h.step)}` : ''}${h.reason ? `  ${withoutControls(h.reason)}` : ''}`,
+        ),
       ].join('\n'),
     );
     outcome();

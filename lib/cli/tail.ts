@@ -19,6 +19,7 @@ import { isTerminal, type HeraldRequest, type HistoryEntry } from '../../lambdas
 import type { Delivery, DeliveryAttempt } from '../../lambdas/core/webhooks';
 import { defaults } from '../topology';
 import { CliUsageError, withTarget } from './context';
+import { printError, printJson, printText, withoutControls } from './output';
 
 export const USAGE = `Usage: herald tail [--merchant ID] [--interval SECONDS] [--duration SECONDS] [--json] <target>
 
@@ -197,13 +198,17 @@ function deliveryLine(delivery: Delivery, attempt: DeliveryAttempt): TailLine {
   };
 }
 
-/** One line for a terminal: time, what, and the few fields that tell the story. */
+/**
+ * One line for a terminal: time, what, and the few fields that tell the story. Step names,
+ * reasons and delivery errors carry what merchants and their receivers wrote: each is kept to
+ * one line without control characters.
+ */
 export function formatTailLine(line: TailLine): string {
   if (line.kind === 'transition') {
-    const change = line.step ? `step ${line.step}` : `${line.from ?? '-'} → ${line.to}`;
-    return `${line.at}  ${line.requestId}  ${line.type}  ${change}  attempt ${line.attempt}${line.reason ? `  ${line.reason}` : ''}`;
+    const change = line.step ? `step ${withoutControls(line.step)}` : `${line.from ?? '-'} → ${line.to}`;
+    return `${line.at}  ${line.requestId}  ${withoutControls(line.type)}  ${change}  attempt ${line.attempt}${line.reason ? `  ${withoutControls(line.reason)}` : ''}`;
   }
-  const outcome = line.status !== undefined ? `HTTP ${line.status}` : (line.error ?? 'no answer');
+  const outcome = line.status !== undefined ? `HTTP ${line.status}` : withoutControls(line.error ?? 'no answer');
   return `${line.at}  ${line.deliveryId}  ${line.eventType} → ${line.endpointId}  attempt ${line.attempt}  ${outcome}  ${line.latencyMs} ms  ${line.state}`;
 }
 
@@ -241,10 +246,10 @@ export async function run(argv: string[]): Promise<void> {
     let interrupted = false;
     const onSignal = () => (interrupted = true);
     process.once('SIGINT', onSignal);
-    console.error(`Following ${target.description}${values.merchant ? ` for ${values.merchant}` : ''}; Ctrl+C to stop.`);
+    printError(`Following ${target.description}${values.merchant ? ` for ${values.merchant}` : ''}; Ctrl+C to stop.`);
     try {
       while (!interrupted && Date.now() < stopAt) {
-        for (const line of await feed.poll()) console.log(values.json ? JSON.stringify(line) : formatTailLine(line));
+        for (const line of await feed.poll()) (values.json ? printJson(line) : printText(formatTailLine(line)));
         await sleep(Math.max(0, Math.min(intervalMs, stopAt - Date.now())));
       }
     } finally {

@@ -14,6 +14,7 @@ import { DynamoWalletLedger } from '../../lambdas/adapters/dynamo-wallet-ledger'
 import { WALLET_ID_PATTERN, type WalletLedger } from '../../lambdas/core/wallet';
 import { DEMO_MERCHANT_ID } from '../local/runtime';
 import { CliFailedError, CliUsageError, withTarget } from './context';
+import { printJson, printText } from './output';
 
 export const USAGE = `Usage:
   herald wallets credit <wallet-id> <amount-cents> --merchant ID [--reference REF] [--json] <target>
@@ -50,9 +51,9 @@ export async function run(argv: string[]): Promise<void> {
     const ledger = new DynamoWalletLedger(target.dynamo, target.tableName);
     if (action === 'show' && amount === undefined) {
       const wallet = await ledger.wallet(merchantId, walletId);
-      if (values.json) console.log(JSON.stringify(wallet ?? { merchantId, walletId, exists: false }));
+      if (values.json) printJson(wallet ?? { merchantId, walletId, exists: false });
       else
-        console.log(
+        printText(
           wallet
             ? `${walletId} (merchant ${merchantId}): ${wallet.balanceCents} cents (updated ${wallet.updatedAt})`
             : `${walletId} (merchant ${merchantId}): no such wallet`,
@@ -65,10 +66,10 @@ export async function run(argv: string[]): Promise<void> {
     const reference = (values.reference as string | undefined) ?? randomUUID();
     const { applied, balanceCents } = await creditWallet(ledger, merchantId, walletId, amountCents, reference);
     if (values.json) {
-      console.log(JSON.stringify({ merchantId, walletId, amountCents, reference, applied, balanceCents }));
+      printJson({ merchantId, walletId, amountCents, reference, applied, balanceCents });
       return;
     }
-    console.log(
+    printText(
       applied
         ? `Credited ${amountCents} cents to ${walletId} of merchant ${merchantId} (reference ${reference}); balance ${balanceCents} cents`
         : `Reference ${reference} was already credited to ${walletId} of merchant ${merchantId}; nothing changed; balance ${balanceCents} cents`,

@@ -18,6 +18,7 @@ import {
 } from '../topology';
 import { SMS_PUBLISH_SID } from './nag-acknowledgements';
 import { pascalCase, upperSnakeCase } from './naming';
+import { tableStatements } from './table-access';
 import type { Notifications } from './notifications';
 import type { WorkQueues } from './work-queues';
 
@@ -44,6 +45,9 @@ export interface FunctionsProps {
   /** Reserved concurrency instead of the topology's, per function (stack prop `eventStreamConcurrency`). */
   readonly reservedConcurrency?: Partial<Record<FunctionName, number>>;
 }
+
+/** The protocols of the subscriptions Herald makes: email recipients and operations contacts by email or SMS. */
+export const SUBSCRIBED_PROTOCOLS = ['email', 'sms'] as const;
 
 /**
  * One Lambda function per topology entry, each with exactly the grants its spec lists and the
@@ -118,14 +122,13 @@ export class Functions extends Construct {
         define: bundleConstants(name),
       },
     });
-    this.grant(fn, spec, props);
+    this.grant(fn, name, spec, props);
     return fn;
   }
 
-  private grant(fn: NodejsFunction, spec: FunctionSpec, props: FunctionsProps): void {
+  private grant(fn: NodejsFunction, name: FunctionName, spec: FunctionSpec, props: FunctionsProps): void {
     const { grants } = spec;
-    if (grants.table === 'read') props.table.grantReadData(fn);
-    if (grants.table === 'readWrite') props.table.grantReadWriteData(fn);
+    if (grants.table) for (const statement of tableStatements(props.table, name, grants.table)) fn.addToRolePolicy(statement);
     if (grants.tableWritesUnder?.length) {
       fn.addToRolePolicy(
         new PolicyStatement({
@@ -181,8 +184,17 @@ export class Functions extends Construct {
     for (const topicName of grants.publishesTo ?? []) props.notifications.get(topicName).grantPublish(fn);
     for (const topicName of grants.managesSubscriptionsOf ?? []) {
       const { topicArn } = props.notifications.get(topicName);
+      // Only the protocols Herald subscribes: an https, lambda or sqs subscriber would receive every
+      // merchant's notices, so such a Subscribe is refused even if a caller were tricked into it.
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['sns:Subscribe'],
+          resources: [topicArn],
+          conditions: { StringEquals: { 'sns:Protocol': [...SUBSCRIBED_PROTOCOLS] } },
+        }),
+      );
       // Listing finds the subscription an address already has, to share it (see SnsNotificationTopic).
-      fn.addToRolePolicy(new PolicyStatement({ actions: ['sns:Subscribe', 'sns:ListSubscriptionsByTopic'], resources: [topicArn] }));
+      fn.addToRolePolicy(new PolicyStatement({ actions: ['sns:ListSubscriptionsByTopic'], resources: [topicArn] }));
       // A subscription's ARN is its topic's ARN and an id SNS picks: only a wildcard after the topic names them.
       fn.addToRolePolicy(
         new PolicyStatement({

@@ -174,6 +174,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     process.env[ENV.publicBaseUrl] = parsePublicBaseUrl(options.publicBaseUrl ?? CONFIGURED_PUBLIC_BASE_URL ?? `http://127.0.0.1:${port}`, ENV.publicBaseUrl);
     // SMS cannot leave this machine: the notifier hands them to the outbox this gateway serves.
     process.env[ENV.smsOutboxUrl] = `http://127.0.0.1:${port}/local/outbox/sms`;
+    process.env[ENV.publicApiUrl] = `http://127.0.0.1:${port}`;
     const tap = await TopicTap.start(endpoints, resources.topicArns.notifications, outbox);
     stops.push(() => tap.stop());
     const recovered = (options.recoverAtStart ?? (options.dataDir !== undefined && !options.endpoints))

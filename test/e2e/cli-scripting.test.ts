@@ -145,3 +145,64 @@ describe('herald --json for scripts', () => {
     expect(lines.every((line) => line.kind === 'transition' && line.merchantId === runtime.merchantId)).toBe(true);
   });
 });
+
+describe('what a merchant wrote, on the operator\'s terminal', () => {
+  // A window title (OSC 0), a screen clear (CSI 2J), a clipboard write (OSC 52), an 8-bit CSI (C1), a DEL and a line of its own.
+  const HOSTILE = 'x\u001b]0;owned\u0007\u001b[2J\u001b]52;c;ZXZpbA==\u0007\u009b31m\u007f\r\nFORGED';
+  const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+  let requestId: string;
+
+  /** A saga whose check step, named by the merchant, refuses: the name lands in a step and in a reason. */
+  async function hostileSaga(key: string): Promise<string> {
+    const submitted = await apiClient(runtime)('POST', '/v1/requests', {
+      body: {
+        type: 'wallet.debit',
+        payload: { walletId: 'w-term', amountCents: 10, steps: [{ kind: 'credit', walletId: 'w-term-shop', amountCents: 10 }, { kind: 'check', name: HOSTILE, outcome: 'refuse' }] },
+      },
+      headers: { 'idempotency-key': key },
+    });
+    expect(submitted.status).toBe(202);
+    const id = submitted.body!.id as string;
+    await eventually(async () => ((await apiClient(runtime)('GET', `/v1/requests/${id}`)).body?.status === 'failed' ? true : undefined));
+    return id;
+  }
+
+  beforeAll(async () => {
+    expect((await herald('wallets', 'credit', 'w-term', '100', '--merchant', runtime.merchantId, '--local')).code).toBe(0);
+    requestId = await hostileSaga('terminal-1');
+  });
+
+  it('requests show prints its step names and reasons without a control character, each on its own line', async () => {
+    const shown = await herald('requests', 'show', requestId, '--local');
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).not.toMatch(CONTROL);
+    expect(shown.stdout).toContain('step check x]0;owned[2J]52;c;ZXZpbA==31mFORGED');
+    expect(shown.stdout.split('\n').some((line) => line.startsWith('FORGED'))).toBe(false);
+  });
+
+  it('requests show --json keeps the text as written, escaped so that no terminal reads it', async () => {
+    const shown = await herald('requests', 'show', requestId, '--json', '--local');
+    expect(shown.stdout).not.toMatch(CONTROL);
+    const steps = (parsed(shown).history as { step?: string }[]).map((row) => row.step);
+    expect(steps).toContain(`check ${HOSTILE}`);
+  });
+
+  it('tail prints them without a control character, in text and in JSON', async () => {
+    // One tail at a time: each captures this process's console while it runs.
+    const tailWhile = async (json: boolean, key: string) => {
+      const tailing = herald('tail', '--merchant', runtime.merchantId, ...(json ? ['--json'] : []), '--interval', '0.2', '--duration', '4', '--local');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const id = await hostileSaga(key);
+      return { id, run: await tailing };
+    };
+    const { id, run: lines } = await tailWhile(false, 'terminal-2');
+    const { id: jsonId, run: objects } = await tailWhile(true, 'terminal-3');
+
+    expect(lines.stdout).toContain(`${id}  wallet.debit  step check x]0;owned[2J]52;c;ZXZpbA==31mFORGED`);
+    expect(lines.stdout).not.toMatch(CONTROL);
+    expect(lines.stdout.split('\n').some((line) => line.startsWith('FORGED'))).toBe(false);
+    expect(objects.stdout).not.toMatch(CONTROL);
+    const ofRequest = objects.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { requestId: string; step?: string });
+    expect(ofRequest.filter((line) => line.requestId === jsonId).map((line) => line.step)).toContain(`check ${HOSTILE}`);
+  });
+});

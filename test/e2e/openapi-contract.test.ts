@@ -50,6 +50,8 @@ const UNREACHABLE = new Set([
   'POST /v1/webhooks/{id}/recover 500',
   'GET /v1/requests/{id}/deliveries 500',
   'POST /v1/deliveries/{id}/retry 500',
+  'POST /v1/webhooks/filter-test 500',
+  'GET /v1/webhook-keys/{merchantId} 500',
 ]);
 
 const seen = new Set<string>();
@@ -73,6 +75,12 @@ async function newMerchantKey(): Promise<string> {
   const store = new DynamoMerchantStore(dynamoClient(), runtime.resources.tableName);
   const merchant = await store.createMerchant({ name: `Contract merchant ${++merchants}` });
   return (await store.createApiKey(merchant.id)).key;
+}
+
+/** The merchant an API key belongs to, as the operator's store knows it. */
+async function merchantOf(apiKey: string): Promise<string> {
+  const store = new DynamoMerchantStore(dynamoClient(), runtime.resources.tableName);
+  return (await store.findActiveApiKey(apiKey))!.merchantId;
 }
 
 async function receiver(...args: Parameters<typeof startReceiver>): Promise<WebhookReceiver> {
@@ -351,6 +359,30 @@ describe('docs/openapi.yaml', () => {
     expect((await call('POST', `/v1/webhooks/${broken}/recover`, { apiKey, body: { since, pad: 'x'.repeat(17 * 1024) } })).status).toBe(413);
     expect((await call('POST', `/v1/webhooks/${unknown}/recover`, { apiKey, body: { since } })).status).toBe(404);
     expect((await call('POST', `/v1/webhooks/${broken}/recover`, { apiKey: null, body: { since } })).status).toBe(401);
+  });
+
+  it('describes the payload filter dry run', async () => {
+    const filter = { 'data.type': { $eq: 'order.process' }, 'data.result.total': { $gte: 100 } };
+    const event = { type: 'request.succeeded', data: { type: 'order.process', result: { total: 40 } } };
+    const failed = await call('POST', '/v1/webhooks/filter-test', { body: { filter, event } });
+    expect(failed.body).toEqual({ matches: false, failedAt: 'data.result.total' });
+    const matched = await call('POST', '/v1/webhooks/filter-test', { body: { filter, event: { ...event, data: { type: 'order.process', result: { total: 100 } } } } });
+    expect(matched.body).toEqual({ matches: true });
+    expect((await call('POST', '/v1/webhooks/filter-test', { body: { filter: { 'data.type': { $like: 'x' } }, event } })).status).toBe(400);
+    expect((await call('POST', '/v1/webhooks/filter-test', { body: { filter, event }, apiKey: null })).status).toBe(401);
+    expect((await call('POST', '/v1/webhooks/filter-test', { body: { filter, event: { blob: 'x'.repeat(70_000) } } })).status).toBe(413);
+    expect((await call('POST', '/v1/webhooks/filter-test', { body: 'filter=1', headers: { 'content-type': 'text/plain' } })).status).toBe(415);
+  });
+
+  it('describes the public keys of v1a endpoints', async () => {
+    const apiKey = await newMerchantKey();
+    const created = await call('POST', '/v1/webhooks', { apiKey, body: { url: 'http://127.0.0.1:9/hook', signatureScheme: 'v1a', payloadMode: 'thin' } });
+    expect(created.status).toBe(201);
+    const merchantId = await merchantOf(apiKey);
+    expect((await call('POST', `/v1/webhooks/${created.body.id}/rotate-secret`, { apiKey })).status).toBe(200);
+    const keys = await call('GET', `/v1/webhook-keys/${merchantId}`, { apiKey: null });
+    expect(keys.body.keys).toHaveLength(2);
+    expect((await call('GET', '/v1/webhook-keys/not-a-merchant', { apiKey: null })).status).toBe(404);
   });
 
   it('describes the status stream', async () => {

@@ -75,7 +75,9 @@ describe('recovery at start', () => {
   it('re-enqueues every unfinished request and pending delivery at once when it starts on the same directory', async () => {
     receiverHealthy = true;
     const restarted = await start();
-    const line = await eventually(async () => restarted.lines.find((l) => l.startsWith('Recovered at start:')), 30_000);
+    // Recovery queries every shard of the status index for each kind of open work (several
+    // hundred queries): on a busy machine that alone takes tens of seconds.
+    const line = await eventually(async () => restarted.lines.find((l) => l.startsWith('Recovered at start:')), 90_000);
     const [, requests, deliveries] = /(\d+) requests and (\d+) deliveries/.exec(line)!;
     expect(Number(requests)).toBeGreaterThan(0);
     expect(Number(deliveries)).toBeGreaterThan(0);

@@ -50,7 +50,7 @@ describe('the wallet saga through the API and the CLI', () => {
     expect(await herald('show', 'w-shared-name')).toMatch(/^w-shared-name \(merchant mer_local_demo\): no such wallet$/);
     const stolen = await api('POST', '/v1/requests', {
       headers: { 'idempotency-key': 'saga-steal' },
-      body: { type: 'wallet.debit', payload: { walletId: 'w-shared-name', amountCents: 10 } },
+      body: { type: 'wallet.debit', payload: { walletId: 'w-shared-name', amountCents: 10, steps: [{ kind: 'credit', walletId: 'w-loot', amountCents: 10 }] } },
     });
     expect(await finished(stolen.body!.id)).toMatchObject({ status: 'failed', error: { code: 'unknown_wallet', message: 'Wallet w-shared-name does not exist' } });
     expect(await herald('show', 'w-shared-name', '--merchant', 'mer_saga_other')).toMatch(/: 40 cents/);
@@ -63,7 +63,7 @@ describe('the wallet saga through the API and the CLI', () => {
   it('pays a shop, and refunds both sides when a later step refuses', async () => {
     const paid = await api('POST', '/v1/requests', {
       headers: { 'idempotency-key': 'saga-paid' },
-      body: { type: 'wallet.debit', payload: { walletId: 'w-erin', amountCents: 300, steps: [{ kind: 'credit', walletId: 'w-cafe' }, { kind: 'check', name: 'stock' }] } },
+      body: { type: 'wallet.debit', payload: { walletId: 'w-erin', amountCents: 300, steps: [{ kind: 'credit', walletId: 'w-cafe', amountCents: 300 }, { kind: 'check', name: 'stock' }] } },
     });
     expect(await finished(paid.body!.id)).toMatchObject({ status: 'succeeded', result: { debitedCents: 300, steps: ['debit', 'credit w-cafe', 'check stock'] } });
     expect(await herald('show', 'w-erin')).toMatch(/: 700 cents/);
@@ -73,7 +73,7 @@ describe('the wallet saga through the API and the CLI', () => {
       headers: { 'idempotency-key': 'saga-refused' },
       body: {
         type: 'wallet.debit',
-        payload: { walletId: 'w-erin', amountCents: 200, steps: [{ kind: 'credit', walletId: 'w-cafe' }, { kind: 'check', name: 'fraud-screen', outcome: 'refuse' }] },
+        payload: { walletId: 'w-erin', amountCents: 200, steps: [{ kind: 'credit', walletId: 'w-cafe', amountCents: 200 }, { kind: 'check', name: 'fraud-screen', outcome: 'refuse' }] },
       },
     });
     const failed = await finished(refused.body!.id);

@@ -28,8 +28,9 @@ it('lets the worker and the notifications route subscribe to the topic, and chan
   for (const name of ['process', 'notifications'] as const) {
     const statements = statementsOf(name);
     expect(statements).toContainEqual(
-      expect.objectContaining({ Action: ['sns:Subscribe', 'sns:ListSubscriptionsByTopic'], Resource: { Ref: topicId } }),
+      expect.objectContaining({ Action: 'sns:Subscribe', Resource: { Ref: topicId }, Condition: { StringEquals: { 'sns:Protocol': ['email', 'sms'] } } }),
     );
+    expect(statements).toContainEqual(expect.objectContaining({ Action: 'sns:ListSubscriptionsByTopic', Resource: { Ref: topicId } }));
     expect(statements).toContainEqual(
       expect.objectContaining({
         Action: ['sns:GetSubscriptionAttributes', 'sns:SetSubscriptionAttributes', 'sns:Unsubscribe'],

@@ -92,8 +92,8 @@ describe('the demo processors', () => {
 });
 
 describe('the per-merchant quotas', () => {
-  it('reach the submit function with their defaults in a default synth: SMS capped, in-flight not counted', () => {
-    expect(synth().environmentOf('submit')).toMatchObject({ [ENV.maxRequestsInFlight]: '0', [ENV.maxSmsPerDay]: '100' });
+  it('reach the submit function with their defaults in a default synth: 100 requests in flight and 100 SMS a day per merchant', () => {
+    expect(synth().environmentOf('submit')).toMatchObject({ [ENV.maxRequestsInFlight]: '100', [ENV.maxSmsPerDay]: '100' });
   });
 
   it('reach the submit function as the operator sets them, and refuse what is not a whole number', () => {

@@ -33,6 +33,12 @@ let keys = 0;
 const submit = (body: object, merchantId = 'mer_guard') =>
   invoke(submitHandler, apiEvent({ method: 'POST', path: '/v1/requests', headers: { 'idempotency-key': `guard-${++keys}` }, body, merchantId }));
 
+/** How many requests a merchant has stored, as its list shows them. */
+async function listed(merchantId: string): Promise<number> {
+  const response = await invoke(listHandler, apiEvent({ method: 'GET', path: '/v1/requests', merchantId }));
+  return (response.body!.items as unknown[]).length;
+}
+
 const order = { orderId: 'o-1', currency: 'EUR', items: [{ sku: 'tea', quantity: 1, unitPriceCents: 100 }] };
 
 describe('SMS countries', () => {
@@ -78,6 +84,29 @@ describe('SMS countries', () => {
   });
 });
 
+describe('premium-rate numbers', () => {
+  // Each is in its country's premium-rate range (UK 09, North America 900, the ITU's +979).
+  it.each(['+449098790000', '+19002345678', '+979123456789'])('refuses %s at submit even where every country is allowed', async (sms) => {
+    const response = await withEnvironment({ [ENV.smsAllowedCountries]: '*' }, () => submit({ type: 'order.process', payload: order, notify: { sms } }));
+    expect(response.status).toBe(400);
+    expect(response.headers['Content-Type']).toBe('application/problem+json');
+    expect(response.body!.errors).toEqual([{ path: '/notify/sms', message: 'premium-rate numbers cannot receive SMS notifications' }]);
+  });
+
+  it('refuses one as an operations contact, in a country the operator lists', async () => {
+    const response = await withEnvironment({ [ENV.smsAllowedCountries]: 'GB' }, () =>
+      invoke(contactsHandler, apiEvent({ method: 'PUT', path: '/v1/notifications', body: { sms: '+449098790000', events: ['request.failed'] }, merchantId: 'mer_guard' })),
+    );
+    expect(response.status).toBe(400);
+    expect(response.body!.errors).toEqual([{ path: '/sms', message: 'premium-rate numbers cannot receive SMS notifications' }]);
+  });
+
+  it('still accepts a mobile number of the same country', async () => {
+    const response = await withEnvironment({ [ENV.smsAllowedCountries]: 'GB' }, () => submit({ type: 'order.process', payload: order, notify: { sms: '+447400123456' } }));
+    expect(response.status).toBe(202);
+  });
+});
+
 describe('demo processors', () => {
   it('are unknown types at submit unless the deployment turns them on', async () => {
     const off = await withEnvironment({ [ENV.demoProcessors]: 'false' }, () => submit({ type: 'demo.sleep', payload: { ms: 1 } }));
@@ -86,6 +115,30 @@ describe('demo processors', () => {
 
     const on = await withEnvironment({ [ENV.demoProcessors]: 'true' }, () => submit({ type: 'demo.sleep', payload: { ms: 1 } }));
     expect(on.status).toBe(202);
+  });
+
+  it.each([
+    ['durationMs', { durationMs: 25_000 }],
+    ['unavailableUntil', { unavailableUntil: '2099-01-01T00:00:00Z' }],
+    ['transientFailureRate', { transientFailureRate: 1 }],
+    ['failFirstAttempts', { failFirstAttempts: 20 }],
+    ['an empty block', {}],
+  ])('leave order.process no fault switch while off: simulate with %s is a 400 naming simulate, storing nothing', async (_name, simulate) => {
+    const before = await listed('mer_faults');
+    const off = await withEnvironment({ [ENV.demoProcessors]: 'false' }, () => submit({ type: 'order.process', payload: { ...order, simulate } }, 'mer_faults'));
+    expect(off.status).toBe(400);
+    expect(off.headers['Content-Type']).toBe('application/problem+json');
+    expect(off.body!.errors).toEqual([{ path: '/payload/simulate', message: 'simulate (fault switches) is accepted only where demo processors are on' }]);
+    expect(await listed('mer_faults')).toBe(before);
+  });
+
+  it('leave order.process itself in service while off, and its fault switches to demos while on', async () => {
+    const plain = await withEnvironment({ [ENV.demoProcessors]: 'false' }, () => submit({ type: 'order.process', payload: order }));
+    expect(plain.status).toBe(202);
+    const demo = await withEnvironment({ [ENV.demoProcessors]: 'true' }, () =>
+      submit({ type: 'order.process', payload: { ...order, simulate: { failFirstAttempts: 1 } } }),
+    );
+    expect(demo.status).toBe(202);
   });
 });
 

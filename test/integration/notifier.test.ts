@@ -7,6 +7,8 @@ import {
   DynamoRecipientSubscriptions,
 } from '../../lambdas/adapters/dynamo-notification-store';
 import { SnsNotificationTopic } from '../../lambdas/adapters/sns-notifier';
+import { DynamoMerchantQuotas } from '../../lambdas/adapters/dynamo-merchant-quotas';
+import { smsDay } from '../../lambdas/core/merchant-quotas';
 import {
   NotificationRejectedError,
   notifyRequestFinished,
@@ -25,6 +27,7 @@ let deps: Omit<NotifierDependencies, 'sms'>;
 let ledger: DynamoNotificationLedger;
 let clients: { dynamo: DynamoDBDocumentClient; sns: SNSClient };
 let topicArn: string;
+let tableName: string;
 
 beforeAll(async () => {
   const resources = await provisionForTest('notifier');
@@ -33,6 +36,7 @@ beforeAll(async () => {
     sns: new SNSClient({ endpoint: resources.endpoints.sns }),
   };
   topicArn = resources.topicArns.notifications;
+  tableName = resources.tableName;
   ledger = new DynamoNotificationLedger(clients.dynamo, resources.tableName, 30);
   deps = {
     ledger,
@@ -187,4 +191,29 @@ it('shares one subscription between a request recipient and the operations conta
   // Merchant A drops the address: only its clause goes; the subscription stays for the others.
   await setOperationsContacts(deps, 'mer_shared_a', { events: [] });
   expect(await policyOf(subscription!.SubscriptionArn!)).toEqual({ $or: [operations('mer_shared_b'), { recipient: [address] }] });
+});
+
+it("counts SMS to the operations contacts against the merchant's SMS of the day, the count submit takes from", async () => {
+  const merchantId = 'mer_sms_quota';
+  const quotas = new DynamoMerchantQuotas(clients.dynamo, tableName);
+  await setOperationsContacts(deps, merchantId, { sms: '+15555550150', events: ['request.failed'] });
+  const withQuota = { ...deps, sms: smsSender().sender, smsQuota: { store: quotas, perDay: () => 1 } };
+  const failures = Array.from({ length: 6 }, (): HeraldRequest => ({
+    ...finishedRequest(undefined),
+    merchantId,
+    status: 'failed',
+    error: { code: 'demo_failure', message: 'failed on purpose', retryable: true },
+  }));
+
+  for (const request of failures) await notifyRequestFinished(withQuota, request);
+
+  const sms = (await Promise.all(failures.map((request) => ledger.listForRequest(request.id)))).flat().filter((record) => record.channel === 'sms');
+  expect(sms.map((record) => [record.audience, record.state])).toEqual([
+    ['operations', 'sent'],
+    ...Array.from({ length: 5 }, () => ['operations', 'failed']),
+  ]);
+  expect(sms[5]).toMatchObject({ reason: 'The merchant has used its 1 SMS of today (UTC); none is sent until midnight UTC', retryable: false });
+  // One count for every SMS: a request asking for an SMS today finds none left either.
+  const now = new Date();
+  expect(await quotas.reserveSms(merchantId, smsDay(now).day, 1, now)).toBe(false);
 });

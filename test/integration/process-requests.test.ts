@@ -120,7 +120,7 @@ const order = (simulate: Record<string, unknown> = {}, unitPriceCents = 1_250) =
 describe('the process worker', () => {
   it('runs the processor once when two copies of a message arrive at the same time, and again later', async () => {
     await fund('w-dup', 1_000);
-    const id = await submit('wallet.debit', { walletId: 'w-dup', amountCents: 300, steps: [{ kind: 'credit', walletId: 'w-dup-shop' }] });
+    const id = await submit('wallet.debit', { walletId: 'w-dup', amountCents: 300, steps: [{ kind: 'credit', walletId: 'w-dup-shop', amountCents: 300 }] });
     const [first] = await receiveFor(sqs, queue, id);
     await duplicate(sqs, queue.url, first!);
     const [second] = await receiveFor(sqs, queue, id);
@@ -284,7 +284,7 @@ describe('the wallet.debit saga', () => {
     walletId,
     amountCents: 400,
     steps: [
-      { kind: 'credit', walletId: shop },
+      { kind: 'credit', walletId: shop, amountCents: 400 },
       { kind: 'check', name: 'fraud-screen', outcome: 'refuse' },
     ],
   });
@@ -352,7 +352,7 @@ describe('the wallet.debit saga', () => {
 
   it('refuses a debit the wallet cannot cover, leaving the balance alone and nothing to compensate', async () => {
     await fund('w-carol', 100);
-    const id = await submit('wallet.debit', { walletId: 'w-carol', amountCents: 500, steps: [{ kind: 'credit', walletId: 'w-shop-3' }] });
+    const id = await submit('wallet.debit', { walletId: 'w-carol', amountCents: 500, steps: [{ kind: 'credit', walletId: 'w-shop-3', amountCents: 500 }] });
     const [record] = await receiveFor(sqs, queue, id);
 
     expect(await deliver([record!])).toEqual([]);
@@ -368,7 +368,7 @@ describe('the wallet.debit saga', () => {
     await fund('w-victim', 10_000, 'mer_victim');
     const id = await submit(
       'wallet.debit',
-      { walletId: 'w-victim', amountCents: 2_500, steps: [{ kind: 'credit', walletId: 'w-thief' }] },
+      { walletId: 'w-victim', amountCents: 2_500, steps: [{ kind: 'credit', walletId: 'w-thief', amountCents: 2_500 }] },
       'mer_thief',
     );
     const [record] = await receiveFor(sqs, queue, id);
@@ -388,7 +388,7 @@ describe('the wallet.debit saga', () => {
   it("credits the submitting merchant's own wallet when a step names a wallet id another merchant also uses", async () => {
     await fund('w-payer', 1_000, 'mer_payer');
     await fund('w-till', 50, 'mer_other');
-    const id = await submit('wallet.debit', { walletId: 'w-payer', amountCents: 300, steps: [{ kind: 'credit', walletId: 'w-till' }] }, 'mer_payer');
+    const id = await submit('wallet.debit', { walletId: 'w-payer', amountCents: 300, steps: [{ kind: 'credit', walletId: 'w-till', amountCents: 300 }] }, 'mer_payer');
     const [record] = await receiveFor(sqs, queue, id);
 
     expect(await deliver([record!])).toEqual([]);
@@ -404,7 +404,7 @@ describe('the wallet.debit saga', () => {
     const id = await submit('wallet.debit', {
       walletId: 'w-dave',
       amountCents: 250,
-      steps: [{ kind: 'credit', walletId: 'w-shop-4' }, { kind: 'check', name: 'stock', failFirstAttempts: 1 }],
+      steps: [{ kind: 'credit', walletId: 'w-shop-4', amountCents: 250 }, { kind: 'check', name: 'stock', failFirstAttempts: 1 }],
     });
     const [record] = await receiveFor(sqs, queue, id);
     expect(await deliver([record!])).toEqual([record!.messageId]);

@@ -8,7 +8,7 @@ export interface Statement {
   readonly Effect: string;
   readonly Action: string | string[];
   readonly Resource: unknown;
-  readonly Condition?: Record<string, unknown>;
+  readonly Condition?: Record<string, Record<string, unknown>>;
 }
 
 type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;

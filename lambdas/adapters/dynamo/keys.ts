@@ -1,10 +1,11 @@
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
-import { keyPartitions } from '../../../lib/topology';
+import { keyPartitions, table } from '../../../lib/topology';
 import type { ApiKeyRecord, Merchant } from '../../core/merchant';
 import type { NotificationRecord, NotificationSlot, OperationsContacts, RecipientSubscription } from '../../core/notifications';
 import { isTerminal, type HeraldRequest, type RequestStatus } from '../../core/request';
 import type { LedgerEntry, Wallet } from '../../core/wallet';
 import { TEST_EVENT_TYPE, type Delivery, type EndpointSettings, type WebhookEndpoint, type WebhookEventType } from '../../core/webhooks';
+import { allShards, shardOf } from './shards';
 import { asDocumentValue } from './document-values';
 
 /**
@@ -89,6 +90,8 @@ export const keys = {
   /** A merchant's calls waiting on a request (`Prefer: wait`): a set of `<untilMs>:<callId>` members. */
   waitingCalls: (merchantId: string): Key => ({ pk: merchantPartition(merchantId), sk: 'QUOTA#waiting-calls' }),
   redrive: (queue: string): Key => ({ pk: `REDRIVE#${queue}`, sk: 'REDRIVE' }),
+  /** An endpoint's delivery rate: when its next delivery may go out (lambdas/adapters/dynamo-delivery-rate-limiter.ts). */
+  deliveryRate: (endpointId: string): Key => ({ pk: `RATE#${endpointId}`, sk: 'RATE' }),
   /** The one secret behind every request's status token (lambdas/core/status-token.ts). */
   /**
    * One of a merchant's `eventStreams.maxOpenPerMerchant` event stream slots, held by a lease. A
@@ -104,36 +107,69 @@ export function tableKeyOf(item: Item): Key {
   return { pk: String(item.pk), sk: String(item.sk) };
 }
 
-/** Index keys: byMerchant (gsi1) lists a merchant's requests and an endpoint's deliveries; byStatus (gsi2) feeds the sweepers. */
+/**
+ * Index keys: byMerchant (gsi1) lists a merchant's requests and an endpoint's deliveries; byStatus
+ * (gsi2) feeds the sweepers. Every partition key that many items share carries a shard number
+ * from a hash of the item's own id (`shards.ts`, counts in `table.shards` of the topology), so no
+ * single value takes more than its share of the writes; readers ask every partition a `…Partitions`
+ * function returns and merge by sort key. Those lists end with the key's unsharded value, under
+ * which a table written before the shards holds its entries: they stay readable until they leave.
+ */
 export const indexKeys = {
-  /** byMerchant partition of a merchant's requests, newest first by `createdAt#id`. */
-  merchantRequests: (merchantId: string) => merchantPartition(merchantId),
-  /** byMerchant position of one request: where a page resumes. */
-  requestListPosition: (merchantId: string, createdAt: string, id: string): Item => ({
-    ...keys.request(id),
-    [GSI1PK]: merchantPartition(merchantId),
+  /** byMerchant partition of a merchant's requests in one shard, newest first by `createdAt#id`. */
+  merchantRequests: (merchantId: string, shard: number) => `${merchantPartition(merchantId)}#${shard}`,
+  /** Every byMerchant partition a merchant's list reads. */
+  merchantRequestPartitions: (merchantId: string): string[] =>
+    withUnsharded(merchantPartition(merchantId), table.shards.merchantRequests, (shard) => indexKeys.merchantRequests(merchantId, shard)),
+  /** byMerchant keys of one request: its merchant's list shard, from the request's id. */
+  requestListing: (merchantId: string, createdAt: string, id: string) => ({
+    [GSI1PK]: indexKeys.merchantRequests(merchantId, shardOf(id, table.shards.merchantRequests)),
     [GSI1SK]: timeOrdered(createdAt, id),
   }),
+  /** A byMerchant sort key: what a page of the merged list resumes after, in every shard at once. */
+  listPosition: (createdAt: string, id: string) => timeOrdered(createdAt, id),
   /** Splits a byMerchant sort key back into its time and id. */
   parsePosition(sortKey: string): { createdAt: string; id: string } {
     const at = sortKey.lastIndexOf('#');
     return { createdAt: sortKey.slice(0, at), id: sortKey.slice(at + 1) };
   },
-  /** byMerchant partition that doubles as an endpoint's delivery log. */
-  endpointDeliveries: (endpointId: string) => `WH#${endpointId}`,
-  /** byStatus partition of the non-terminal requests in one status. */
-  requestsInStatus: (status: RequestStatus) => `STATUS#${status}`,
-  /** byStatus partition of every pending delivery, sorted by when its next attempt is due. */
-  pendingDeliveries: 'DLV#pending',
+  /** byMerchant partition of one shard of an endpoint's delivery log. */
+  endpointDeliveries: (endpointId: string, shard: number) => `WH#${endpointId}#${shard}`,
+  /** Every byMerchant partition an endpoint's delivery log reads. */
+  endpointDeliveryPartitions: (endpointId: string): string[] =>
+    withUnsharded(`WH#${endpointId}`, table.shards.endpointDeliveries, (shard) => indexKeys.endpointDeliveries(endpointId, shard)),
+  /** byStatus partition of one shard of the non-terminal requests in one status. */
+  requestsInStatus: (status: RequestStatus, shard: number) => `STATUS#${status}#${shard}`,
+  /** Every byStatus partition of a status: what a sweeper queries. */
+  statusPartitions: (status: RequestStatus): string[] =>
+    withUnsharded(`STATUS#${status}`, table.shards.byStatus, (shard) => indexKeys.requestsInStatus(status, shard)),
+  /** byStatus partition of one shard of the pending deliveries, sorted by when the next attempt is due. */
+  pendingDeliveries: (shard: number) => `DLV#pending#${shard}`,
+  /** Every byStatus partition of pending deliveries. */
+  pendingDeliveryPartitions: (): string[] => withUnsharded('DLV#pending', table.shards.byStatus, (shard) => indexKeys.pendingDeliveries(shard)),
   /** byStatus keys of a non-terminal request, sorted by the time the sweeper should look at it. */
   requestStatus: (id: string, status: RequestStatus, at: string) => ({
-    [GSI2PK]: indexKeys.requestsInStatus(status),
+    [GSI2PK]: indexKeys.requestsInStatus(status, shardOf(id, table.shards.byStatus)),
     [GSI2SK]: timeOrdered(at, id),
   }),
-  pendingDelivery: (id: string, due: string) => ({ [GSI2PK]: indexKeys.pendingDeliveries, [GSI2SK]: timeOrdered(due, id) }),
+  /** byStatus keys of a pending delivery, in the shard of its id. */
+  pendingDelivery: (id: string, due: string) => ({
+    [GSI2PK]: indexKeys.pendingDeliveries(shardOf(id, table.shards.byStatus)),
+    [GSI2SK]: timeOrdered(due, id),
+  }),
+  /** byMerchant keys of a delivery in its endpoint's log, in the shard of the delivery's id. */
+  deliveryLogEntry: (endpointId: string, createdAt: string, id: string) => ({
+    [GSI1PK]: indexKeys.endpointDeliveries(endpointId, shardOf(id, table.shards.endpointDeliveries)),
+    [GSI1SK]: timeOrdered(createdAt, id),
+  }),
   /** The attributes to remove when an item leaves the sweepers' sparse index. */
   statusAttributes: [GSI2PK, GSI2SK] as const,
 } as const;
+
+/** Every shard's value of a key, then its unsharded value. */
+function withUnsharded(unsharded: string, count: number, sharded: (shard: number) => string): string[] {
+  return [...allShards(count).map(sharded), unsharded];
+}
 
 /**
  * When the sweeper should look at a request: a `processing` one when its lease ends, an
@@ -158,8 +194,7 @@ export function requestToItem(request: HeraldRequest): Item {
     ...request,
     ...(request.payload !== undefined ? { payload: asDocumentValue(request.payload) } : {}),
     ...(request.result !== undefined ? { result: asDocumentValue(request.result) } : {}),
-    [GSI1PK]: indexKeys.merchantRequests(request.merchantId),
-    [GSI1SK]: timeOrdered(request.createdAt, request.id),
+    ...indexKeys.requestListing(request.merchantId, request.createdAt, request.id),
     ...(isTerminal(request.status) ? {} : indexKeys.requestStatus(request.id, request.status, sweepTimeOf(request))),
   };
 }
@@ -270,9 +305,9 @@ export function endpointFromItem(item: Item): EndpointSettings {
     version: item.version,
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
-    ...present<EndpointSettings, 'description' | 'eventTypes' | 'disabledReason' | 'disabledAt' | 'failingSince' | 'lastSuccessAt'>(
+    ...present<EndpointSettings, 'description' | 'eventTypes' | 'rateLimitPerSecond' | 'filter' | 'payloadMode' | 'signatureScheme' | 'publicKey' | 'previousPublicKey' | 'disabledReason' | 'disabledAt' | 'failingSince' | 'lastSuccessAt'>(
       item,
-      ['description', 'eventTypes', 'disabledReason', 'disabledAt', 'failingSince', 'lastSuccessAt'],
+      ['description', 'eventTypes', 'rateLimitPerSecond', 'filter', 'payloadMode', 'signatureScheme', 'publicKey', 'previousPublicKey', 'disabledReason', 'disabledAt', 'failingSince', 'lastSuccessAt'],
     ),
   };
 }
@@ -290,8 +325,7 @@ export function deliveryToItem(delivery: Delivery): Item {
   return {
     ...keys.delivery(delivery.subjectId, delivery.endpointId, delivery.eventType),
     ...delivery,
-    [GSI1PK]: indexKeys.endpointDeliveries(delivery.endpointId),
-    [GSI1SK]: timeOrdered(delivery.createdAt, delivery.id),
+    ...indexKeys.deliveryLogEntry(delivery.endpointId, delivery.createdAt, delivery.id),
     // Written by its first attempt's outcome: still pending, it is in the sweeper's index until an
     // attempt finishes it; already finished, it never enters it.
     ...(delivery.state === 'pending' ? indexKeys.pendingDelivery(delivery.id, delivery.nextAttemptAt ?? delivery.createdAt) : {}),

@@ -3,11 +3,16 @@ import { table } from '../../../lib/topology';
 import type { ListPosition, RequestListing, RequestPage, RequestReader } from '../../core/ports';
 import type { HeraldRequest, RequestStatus } from '../../core/request';
 import { BATCH_GET_MAX_KEYS, batchGetInOrder } from './batch-get';
+import { readPartitions } from './shard-reads';
 import { indexKeys, keys, requestFromItem, tableKeyOf, type Item } from './keys';
 import type { RequestBodies } from './request-bodies';
 
-/** Queries one page of a filtered list may take before answering with a short page and a cursor. */
-const LIST_MAX_QUERIES = 5;
+/**
+ * Rounds one page of a filtered list may take before answering with a short page and a cursor;
+ * each round queries every shard of the merchant's list once.
+ */
+const LIST_MAX_ROUNDS = 5;
+const SORT_KEY = table.indexes.byMerchant.sortKey;
 /** Index keys read per query while filtering by status: one BatchGetItem fetches them all. */
 const LIST_FILTERED_READ = BATCH_GET_MAX_KEYS;
 
@@ -36,58 +41,62 @@ export class DynamoRequestQueries implements RequestReader, RequestListing {
   }
 
   /**
-   * A merchant's requests, newest first. The index holds keys only, so each page fetches its
-   * requests by key (BatchGetItem) after the query. A status filter is applied to the fetched
-   * items, since the index no longer carries the status: a page may then take several queries,
-   * capped per call, and a short page still carries a cursor to continue from. A request the
-   * index lists but the table no longer holds (expired meanwhile) is left out.
+   * A merchant's requests, newest first. They are spread over the shards of byMerchant, so each
+   * round queries every shard (side by side, bounded) for its newest entries before the position
+   * reached, merges them by sort key and fetches the page's requests by key (BatchGetItem: the
+   * index holds keys only). One position, the sort key of the last request returned, resumes
+   * every shard: the list is ordered by it across shards. A status filter is applied to the
+   * fetched items, since the index no longer carries the status: a page may then take several
+   * rounds, capped per call, and a short page still carries a cursor to continue from. A request
+   * the index lists but the table no longer holds (expired meanwhile) is left out.
    */
   async listForMerchant(merchantId: string, query: { status?: RequestStatus; limit: number; after?: ListPosition }): Promise<RequestPage> {
-    const index = table.indexes.byMerchant;
+    const partitions = indexKeys.merchantRequestPartitions(merchantId);
     const found: HeraldRequest[] = [];
-    let startKey: Item | undefined = query.after
-      ? indexKeys.requestListPosition(merchantId, query.after.createdAt, query.after.id)
-      : undefined;
-    for (let round = 0; round < LIST_MAX_QUERIES; round++) {
+    let before: string | undefined = query.after ? indexKeys.listPosition(query.after.createdAt, query.after.id) : undefined;
+    for (let round = 0; round < LIST_MAX_ROUNDS; round++) {
       const room = query.limit - found.length;
-      const { Items = [], LastEvaluatedKey } = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: index.name,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': index.partitionKey },
-          ExpressionAttributeValues: { ':pk': indexKeys.merchantRequests(merchantId) },
-          ScanIndexForward: false,
-          // One more than room tells whether another page exists; that one is not fetched.
-          Limit: query.status ? LIST_FILTERED_READ : room + 1,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      const considered = query.status ? Items : Items.slice(0, room);
+      // One more than room from each shard tells whether another page exists; that one is not fetched.
+      const perShard = query.status ? LIST_FILTERED_READ : room + 1;
+      const pages = await readPartitions(partitions, (partition) => this.newestEntries(partition, perShard, before));
+      const merged = pages
+        .flatMap((page) => page?.items ?? [])
+        .sort((a, b) => (String(a[SORT_KEY]) < String(b[SORT_KEY]) ? 1 : -1));
+      const considered = merged.slice(0, query.status ? LIST_FILTERED_READ : room);
       for (const item of await batchGetInOrder(this.client, this.tableName, considered.map(tableKeyOf))) {
         if (!item) continue;
         const request = requestFromItem(item);
         if (!query.status || request.status === query.status) found.push(request);
       }
-      const unread = Items.length > considered.length;
+      const unread = merged.length > considered.length || pages.some((page) => page?.more);
       if (found.length >= query.limit) {
         const requests = found.slice(0, query.limit);
         const last = requests[requests.length - 1]!;
-        const more = found.length > query.limit || unread || LastEvaluatedKey !== undefined;
+        const more = found.length > query.limit || unread;
         return more ? { requests, next: { createdAt: last.createdAt, id: last.id } } : { requests };
       }
       // Short of the limit (a request expired between the index and the fetch, or the filter
-      // left some out): continue after the last key looked at.
-      const resumeAt = unread ? indexPosition(considered[considered.length - 1]!) : LastEvaluatedKey;
-      if (!resumeAt) return { requests: found };
-      startKey = resumeAt;
+      // left some out): continue after the last entry looked at.
+      if (!unread || considered.length === 0) return { requests: found };
+      before = String(considered[considered.length - 1]![SORT_KEY]);
     }
-    return { requests: found, next: indexKeys.parsePosition(String(startKey![index.sortKey])) };
+    return { requests: found, next: indexKeys.parsePosition(before!) };
   }
-}
 
-/** Exactly the key attributes a query of byMerchant resumes from, whatever else the index item carries. */
-function indexPosition(item: Item): Item {
-  const index = table.indexes.byMerchant;
-  return { ...tableKeyOf(item), [index.partitionKey]: item[index.partitionKey], [index.sortKey]: item[index.sortKey] };
+  /** Up to `limit` entries of one byMerchant partition, newest first, strictly before `before` when given. */
+  private async newestEntries(partition: string, limit: number, before: string | undefined): Promise<{ items: Item[]; more: boolean }> {
+    const index = table.indexes.byMerchant;
+    const { Items = [], LastEvaluatedKey } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: index.name,
+        KeyConditionExpression: before ? '#pk = :pk AND #sk < :before' : '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': index.partitionKey, ...(before ? { '#sk': index.sortKey } : {}) },
+        ExpressionAttributeValues: { ':pk': partition, ...(before ? { ':before': before } : {}) },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return { items: Items, more: LastEvaluatedKey !== undefined };
+  }
 }

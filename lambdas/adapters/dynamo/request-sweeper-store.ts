@@ -5,9 +5,14 @@ import type { HeraldRequest, RequestStatus } from '../../core/request';
 import { unlessConditionFails } from './conditions';
 import { batchGetInOrder } from './batch-get';
 import { indexKeys, keys, requestFromItem, tableKeyOf, type Item } from './keys';
+import { randomStart, readPartitions } from './shard-reads';
 
-/** Queries one sweep may make per status. */
-const SWEEP_MAX_QUERIES = 20;
+/**
+ * Queries one sweep may make per shard of a status; with `table.shards.byStatus` shards and the
+ * unsharded key, a run makes at most (shards + 1) × this many per status, and reads no further
+ * shard once it holds its batch.
+ */
+const SWEEP_MAX_QUERIES_PER_SHARD = 2;
 
 /** What the sweeper reads from the byStatus index, and the one mark it writes. */
 export class DynamoRequestSweeperStore implements StuckRequestStore {
@@ -45,10 +50,12 @@ export class DynamoRequestSweeperStore implements StuckRequestStore {
   }
 
   /**
-   * The index holds keys only: each page of it is fetched by key, and what comes back is checked
-   * again, because the index lags the table. A request that left the status, moved its sweep time
-   * past `before`, or was deleted between the index read and the fetch is not returned; the
-   * conditional writes that follow guard the rest.
+   * Every shard of the status is queried (side by side, bounded; a run starts at a random shard
+   * and starts no further shard once it holds `limit` requests). The index holds keys only: each
+   * page is fetched by key, and what comes back is checked again, because the index lags the
+   * table. A request that left the status, moved its sweep time past `before`, or was deleted
+   * between the index read and the fetch is not returned; the conditional writes that follow
+   * guard the rest. The oldest `limit` of what the shards gave are returned.
    */
   private async queryByStatus(
     status: RequestStatus,
@@ -57,34 +64,44 @@ export class DynamoRequestSweeperStore implements StuckRequestStore {
     matches: (request: HeraldRequest) => boolean = () => true,
   ): Promise<HeraldRequest[]> {
     const index = table.indexes.byStatus;
-    const partition = indexKeys.requestsInStatus(status);
-    const found: HeraldRequest[] = [];
-    let startKey: Item | undefined;
-    let pages = 0;
-    do {
-      const page: { Items?: Item[]; LastEvaluatedKey?: Item } = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: index.name,
-          // The sort key is `<time>#<id>`: comparing it with a bare time selects everything strictly earlier.
-          KeyConditionExpression: '#pk = :pk AND #sk < :before',
-          ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
-          ExpressionAttributeValues: { ':pk': partition, ':before': before },
-          Limit: limit,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      const items = await batchGetInOrder(this.client, this.tableName, (page.Items ?? []).map(tableKeyOf), { consistentRead: true });
-      for (const item of items) {
-        if (!item || item[index.partitionKey] !== partition || !(String(item[index.sortKey]) < before)) continue;
-        const request = requestFromItem(item);
-        if (matches(request)) found.push(request);
-      }
-      startKey = page.LastEvaluatedKey;
-      pages++;
-      // A long healthy backlog is read only to be filtered out: the cap keeps one run short, and
-      // a stuck request behind it is reached as the backlog ahead of it (older rows) drains.
-    } while (startKey && found.length < limit && pages < SWEEP_MAX_QUERIES);
-    return found.slice(0, limit);
+    const partitions = indexKeys.statusPartitions(status);
+    const found: { request: HeraldRequest; sortKey: string }[] = [];
+    await readPartitions(
+      partitions,
+      async (partition) => {
+        let startKey: Item | undefined;
+        let pages = 0;
+        do {
+          const page: { Items?: Item[]; LastEvaluatedKey?: Item } = await this.client.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: index.name,
+              // The sort key is `<time>#<id>`: comparing it with a bare time selects everything strictly earlier.
+              KeyConditionExpression: '#pk = :pk AND #sk < :before',
+              ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
+              ExpressionAttributeValues: { ':pk': partition, ':before': before },
+              Limit: limit,
+              ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+            }),
+          );
+          const items = await batchGetInOrder(this.client, this.tableName, (page.Items ?? []).map(tableKeyOf), { consistentRead: true });
+          for (const item of items) {
+            if (!item || item[index.partitionKey] !== partition || !(String(item[index.sortKey]) < before)) continue;
+            const request = requestFromItem(item);
+            if (!matches(request)) continue;
+            found.push({ request, sortKey: String(item[index.sortKey]) });
+          }
+          startKey = page.LastEvaluatedKey;
+          pages++;
+          // A long healthy backlog is read only to be filtered out: the cap keeps one run short, and
+          // a stuck request behind it is reached as the backlog ahead of it (older rows) drains.
+        } while (startKey && found.length < limit && pages < SWEEP_MAX_QUERIES_PER_SHARD);
+      },
+      { enough: () => found.length >= limit, startAt: randomStart(partitions) },
+    );
+    return found
+      .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0))
+      .slice(0, limit)
+      .map(({ request }) => request);
   }
 }

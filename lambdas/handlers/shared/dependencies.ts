@@ -12,6 +12,7 @@ import { DynamoRedriveLog } from '../../adapters/dynamo-redrive-log';
 import { DynamoRequestStore } from '../../adapters/dynamo-request-store';
 import { DynamoWalletLedger } from '../../adapters/dynamo-wallet-ledger';
 import { DynamoDeliveryStore } from '../../adapters/dynamo-delivery-store';
+import { DynamoDeliveryRateLimiter } from '../../adapters/dynamo-delivery-rate-limiter';
 import { DynamoWebhookEndpointStore } from '../../adapters/dynamo-webhook-endpoint-store';
 import { HttpWebhookTransport } from '../../adapters/http-webhook-sender';
 import { OutboxSmsSender } from '../../adapters/outbox-sms-sender';
@@ -131,6 +132,7 @@ export const webhookEndpointStore = /* @__PURE__ */ perContainer(
   () =>
     new DynamoWebhookEndpointStore(dynamoClient(), requiredEnv(ENV.tableName), webhookDefaults.endpointCacheSeconds, process.env[ENV.secretsTableName]),
 );
+export const deliveryRateLimiter = /* @__PURE__ */ perContainer(() => new DynamoDeliveryRateLimiter(dynamoClient(), requiredEnv(ENV.tableName)));
 export const deliveryStore = /* @__PURE__ */ perContainer(() => new DynamoDeliveryStore(dynamoClient(), requiredEnv(ENV.tableName), settings.requestRetentionDays()));
 export const deliveryQueue = /* @__PURE__ */ perContainer(() => new (sdkOf(sqsAdapters, 'SQS').SqsDeliveryQueue)(sqsClient(), requiredEnv(ENV.deliveriesQueueUrl)));
 
@@ -175,6 +177,7 @@ export const notifierDependencies = /* @__PURE__ */ perContainer(
   (): NotifierDependencies => ({
     ledger: notificationLedger(),
     sms: smsSender(),
+    smsQuota: { store: merchantQuotaStore(), perDay: () => settings.merchantQuotas()?.smsPerDay },
     topic: new (sdkOf(snsAdapters, 'SNS').SnsNotificationTopic)(snsClient(), requiredEnv(ENV.notificationsTopicArn), process.env[ENV.smsSenderId] || undefined),
     recipients: new DynamoRecipientSubscriptions(dynamoClient(), requiredEnv(ENV.tableName)),
     contacts: new DynamoOperationsContacts(dynamoClient(), requiredEnv(ENV.tableName)),
@@ -182,7 +185,15 @@ export const notifierDependencies = /* @__PURE__ */ perContainer(
   }),
 );
 
-const webhookFanOut = /* @__PURE__ */ perContainer(() => new WebhookFanOut({ endpoints: webhookEndpointStore(), queue: deliveryQueue() }));
+/**
+ * Where thin events link to: `GET /v1/requests/{id}` under the API's public URL, or the path
+ * alone where no URL is configured.
+ */
+export function requestUrlOf(requestId: string): string {
+  return `${(process.env[ENV.publicApiUrl] ?? '').replace(/\/+$/, '')}/v1/requests/${requestId}`;
+}
+
+const webhookFanOut = /* @__PURE__ */ perContainer(() => new WebhookFanOut({ endpoints: webhookEndpointStore(), queue: deliveryQueue(), requestUrlOf }));
 
 // Each side's adapters are built only once a request ends.
 const requestFinishedPublisher = /* @__PURE__ */ everyPublisher([

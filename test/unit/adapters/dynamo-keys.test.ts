@@ -25,10 +25,15 @@ const request: HeraldRequest = {
   updatedAt: '2026-11-30T12:00:00.000Z',
 };
 
+// FNV-1a of 'dlv_req_1.ep_1.succeeded' is 0x6b1c8922: shard 34 of 128 pending shards, 2 of 16 log shards.
+const PENDING_SHARD = 34;
+const LOG_SHARD = 2;
+
 describe('the keys module', () => {
   it('reads a request back exactly as written, without its key and index attributes', () => {
     const item = requestToItem(request);
-    expect(item).toMatchObject({ ...keys.request('req_1'), gsi1pk: indexKeys.merchantRequests('mer_a'), gsi2pk: indexKeys.requestsInStatus('accepted') });
+    // FNV-1a of 'req_1' is 0xce9abdaf: shard 15 of the 16 list shards, 47 of the 128 status shards.
+    expect(item).toMatchObject({ ...keys.request('req_1'), gsi1pk: 'MER#mer_a#15', gsi1sk: '2026-11-30T12:00:00.000Z#req_1', gsi2pk: 'STATUS#accepted#47' });
     // As DynamoDB holds it: the item goes through the SDK's marshaller and back.
     const stored = unmarshall(marshall(item, { removeUndefinedValues: true }));
     expect(requestFromItem({ ...stored, expiresAt: 123 })).toEqual(request);
@@ -43,7 +48,7 @@ describe('the keys module', () => {
   it('leaves a finished request out of the sweepers index', () => {
     const item = requestToItem({ ...request, status: 'succeeded' });
     expect(item.gsi2pk).toBeUndefined();
-    expect(item.gsi1pk).toBe(indexKeys.merchantRequests('mer_a'));
+    expect(item.gsi1pk).toBe('MER#mer_a#15');
   });
 
   it('files a test event delivery apart from request partitions', () => {
@@ -66,7 +71,8 @@ describe('the keys module', () => {
       updatedAt: '2026-11-30T12:00:00.000Z',
     };
     const item = deliveryToItem(delivery);
-    expect(item.gsi2pk).toBe(indexKeys.pendingDeliveries);
+    expect(item.gsi2pk).toBe(`DLV#pending#${PENDING_SHARD}`);
+    expect(item.gsi1pk).toBe(`WH#ep_1#${LOG_SHARD}`);
     expect(deliveryFromItem(item)).toEqual(delivery);
   });
 

@@ -314,3 +314,37 @@ describe('the delivery sweeper at the round bound', () => {
     expect(await store.get(message.deliveryId)).toMatchObject({ state: 'dead', reason: expect.stringMatching(/^rounds-exhausted/) });
   });
 });
+
+describe('deliverWebhook at a rate-limited endpoint', () => {
+  /** A limiter that answers as scripted and records what it was asked. */
+  const limiter = (answer: { kind: 'slot'; at: number } | { kind: 'later'; retryAt: number }) => {
+    const asked: { endpointId: string; perSecond: number }[] = [];
+    return { asked, reserve: async (endpointId: string, perSecond: number) => (asked.push({ endpointId, perSecond }), answer) };
+  };
+
+  it('sends the message again delayed when no slot comes soon, posting and recording nothing and spending no attempt', async () => {
+    const h = harness(endpoint({ rateLimitPerSecond: 2 }), { status: 204, latencyMs: 1 }, 'no record');
+    const rate = limiter({ kind: 'later', retryAt: NOW.getTime() + 60_000 });
+    const outcome = await deliverWebhook({ ...h.deps, rateLimiter: rate }, received(3));
+    expect(outcome).toEqual({ kind: 'waiting', until: '2026-03-10T12:01:00.000Z' });
+    expect(rate.asked).toEqual([{ endpointId: 'ep_1', perSecond: 2 }]);
+    expect(h.transport.posts).toHaveLength(0);
+    expect(await h.delivery()).toBeUndefined();
+    expect(h.queue.sent).toEqual([{ ...message, attemptOffset: 2, waitingSince: NOW.toISOString(), notBefore: '2026-03-10T12:01:00.000Z' }]);
+  });
+
+  it('numbers the attempt of a delayed message after the attempts before the wait, and logs how long it waited', async () => {
+    const h = harness(endpoint({ rateLimitPerSecond: 2 }), { status: 500, latencyMs: 1 }, 'no record');
+    const waited = { ...message, attemptOffset: 2, waitingSince: '2026-03-10T11:59:00.000Z' };
+    const outcome = await deliverWebhook({ ...h.deps, rateLimiter: limiter({ kind: 'slot', at: NOW.getTime() }) }, { message: waited, receiveCount: 1, receiptHandle: 'rh' });
+    expect(outcome).toMatchObject({ kind: 'retry', attempt: { attempt: 3, waitedMs: 60_000 } });
+    expect(await h.delivery()).toMatchObject({ attempts: [{ attempt: 3, status: 500, waitedMs: 60_000 }] });
+  });
+
+  it('never asks the limiter about an endpoint without a rate', async () => {
+    const h = harness(endpoint(), { status: 204, latencyMs: 1 }, 'no record');
+    const rate = limiter({ kind: 'later', retryAt: 0 });
+    expect(await deliverWebhook({ ...h.deps, rateLimiter: rate }, received(1))).toMatchObject({ kind: 'delivered' });
+    expect(rate.asked).toEqual([]);
+  });
+});
