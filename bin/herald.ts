@@ -63,6 +63,7 @@ new HeraldStack(app, context('stackName') ?? 'Herald', {
   description: 'Herald: asynchronous request-reply and signed webhooks',
   alarmEmail: context('alarmEmail'),
   allowedWebhookHosts: context('allowedWebhookHosts'),
+  publicBaseUrl: context('publicBaseUrl'),
   smsSenderId: context('smsSenderId'),
   smsAllowedCountries: context('smsAllowedCountries')?.split(','),
   // Context from the command line is a string: only the word true turns them on.
@@ -82,6 +83,10 @@ new HeraldStack(app, context('stackName') ?? 'Herald', {
   deliveryRetry: retryContext('delivery'),
   webhookDeadStreakLimit: numberContext('webhookDeadStreakLimit'),
   merchantRateLimit: numberContext('merchantRateLimit'),
+  eventStreamConcurrency: numberContext('eventStreamConcurrency'),
+  ...(context('apiOriginDomainName') || context('apiOriginCertificateArn')
+    ? { apiOriginDomain: { domainName: context('apiOriginDomainName') ?? '', certificateArn: context('apiOriginCertificateArn') ?? '' } }
+    : {}),
   maxRequestsInFlight: numberContext('maxRequestsInFlight'),
   maxSmsPerDay: numberContext('maxSmsPerDay'),
   workerConcurrency: perQueueContext('Concurrency'),

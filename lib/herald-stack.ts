@@ -14,6 +14,7 @@ import { MerchantRateLimit } from './constructs/rate-limit';
 import { Schedules } from './constructs/schedules';
 import { Storage } from './constructs/storage';
 import { checkWebhookUrl, parseHostList } from '../lambdas/core/webhook-url';
+import { parsePublicBaseUrl } from '../lambdas/core/public-base-url';
 import { WorkQueues } from './constructs/work-queues';
 import {
   defaults,
@@ -51,6 +52,12 @@ export interface HeraldStackProps extends StackProps {
    */
   readonly merchantRateLimit?: number;
   /**
+   * With `merchantRateLimit`: the API's own custom domain, through which the distribution calls
+   * it, since the `execute-api` endpoint is then disabled (it would bypass the WAF). Create a
+   * CNAME from this name to the output `ApiOriginDnsTarget`; the certificate must be in us-east-1.
+   */
+  readonly apiOriginDomain?: { readonly domainName: string; readonly certificateArn: string };
+  /**
    * Requests per merchant accepted but not yet finished; beyond it submit answers 429. 0 counts
    * nothing. Counting costs two calls and up to 8 write units per request (docs/stack.md), the
    * price of one merchant's backlog not holding every worker. @default 100
@@ -61,6 +68,19 @@ export interface HeraldStackProps extends StackProps {
    * alike; beyond it submit answers 429 and operations SMS are not sent. 0: no daily cap. @default 100
    */
   readonly maxSmsPerDay?: number;
+  /**
+   * The base URL clients reach Herald at, when it is not the stack's own (`ApiUrl`), e.g. a
+   * custom domain in front of it: `statusUrl` links are built on it and never on a request's
+   * headers. Output as `PublicBaseUrl`. @default ApiUrl (the CloudFront front door's URL with
+   * `merchantRateLimit`, the HTTP API's otherwise)
+   */
+  readonly publicBaseUrl?: string;
+  /**
+   * Instances reserved for the event stream function, which are also the most streams all
+   * merchants together hold open (each stream holds one for up to 5 minutes). The account must
+   * keep 10 unreserved. @default topology `functions.events.reservedConcurrency` (50)
+   */
+  readonly eventStreamConcurrency?: number;
   /** Registers the demo processors `demo.sleep` and `demo.fail`. @default false */
   readonly demoProcessors?: boolean;
   /** Subscribed by email to the alarm topic. @default no subscription */
@@ -117,7 +137,7 @@ export class HeraldStack extends Stack {
   readonly functions: Functions;
   readonly intake: Intake;
   readonly observability: Observability;
-  readonly rateLimit?: MerchantRateLimit;
+  rateLimit?: MerchantRateLimit;
 
   constructor(scope: Construct, id: string, props: HeraldStackProps = {}) {
     super(scope, id, props);
@@ -146,6 +166,7 @@ export class HeraldStack extends Stack {
       logRetention,
       logLevel: props.logLevel ?? 'INFO',
       tracing: props.tracing === true,
+      ...(props.eventStreamConcurrency !== undefined ? { reservedConcurrency: { events: props.eventStreamConcurrency } } : {}),
     });
     new Processing(this, 'Processing', {
       functions: this.functions,
@@ -158,6 +179,8 @@ export class HeraldStack extends Stack {
       functions: this.functions,
       throttle: props.throttle ?? defaultThrottle,
       logRetention,
+      // Behind the rate limit's front door, the API's own endpoint would be a way around it.
+      disableExecuteApiEndpoint: props.merchantRateLimit !== undefined,
     });
     this.observability = new Observability(this, 'Observability', {
       functions: this.functions,
@@ -167,12 +190,28 @@ export class HeraldStack extends Stack {
       queueAgeAlarmThreshold: props.queueAgeAlarmThreshold ?? Duration.minutes(15),
     });
 
-    this.rateLimit =
-      props.merchantRateLimit !== undefined ? new MerchantRateLimit(this, 'MerchantRateLimit', { api: this.intake.api, limit: props.merchantRateLimit }) : undefined;
+    if (props.merchantRateLimit !== undefined) {
+      if (!props.apiOriginDomain) {
+        throw new Error(
+          'merchantRateLimit needs apiOriginDomain (a custom domain name and its ACM certificate in us-east-1): the execute-api endpoint is disabled so that no request bypasses the WAF, and CloudFront reaches the API through that domain',
+        );
+      }
+      this.rateLimit = new MerchantRateLimit(this, 'MerchantRateLimit', {
+        api: this.intake.api,
+        stage: this.intake.stage,
+        origin: props.apiOriginDomain,
+        limit: props.merchantRateLimit,
+      });
+      this.output('ApiOriginDnsTarget', this.rateLimit.originDomain.regionalDomainName, `Point a CNAME for ${props.apiOriginDomain.domainName} here`);
+    }
     const apiUrl = this.rateLimit?.url ?? this.intake.url;
     this.output('ApiUrl', apiUrl, 'Base URL of the HTTP API');
+    // Links in responses (statusUrl) are built on this, never on the Host a request came with.
+    const publicBaseUrl = props.publicBaseUrl !== undefined ? parsePublicBaseUrl(props.publicBaseUrl, 'publicBaseUrl') : apiUrl;
+    this.functions.get('submit').addEnvironment(ENV.publicBaseUrl, publicBaseUrl);
+    this.output('PublicBaseUrl', publicBaseUrl, 'Base URL of the links Herald hands out (statusUrl)');
     // Thin webhook events link to their request under the API's URL; only the functions that build events need it.
-    for (const name of ['process', 'deliver'] as const) this.functions.get(name).addEnvironment(ENV.publicApiUrl, apiUrl);
+    for (const name of ['process', 'deliver'] as const) this.functions.get(name).addEnvironment(ENV.publicApiUrl, publicBaseUrl);
     for (const [output, url] of new RequestEventStream(this, 'RequestEventStream', { functions: this.functions }).urls) {
       this.output(output, url.url, 'Base URL of GET /v1/requests/{id}/events (server-sent events, same API key)');
     }

@@ -68,6 +68,12 @@ export const ENV = {
   /** Per-merchant quotas (stack props `maxRequestsInFlight`, `maxSmsPerDay`); unset: no quota (the local runtime's default). */
   maxRequestsInFlight: 'HERALD_MAX_REQUESTS_IN_FLIGHT',
   maxSmsPerDay: 'HERALD_MAX_SMS_PER_DAY',
+  /**
+   * The public base URL clients reach Herald at (stack output `PublicBaseUrl`: the front door's URL,
+   * or the stack prop `publicBaseUrl`); `statusUrl` is built on it, never on request headers.
+   * The local runtime sets its own address unless told otherwise.
+   */
+  publicBaseUrl: 'HERALD_PUBLIC_BASE_URL',
   /** Local runtime only: requests per API key per `merchantRateLimit.windowSeconds`; unset, no limit. On AWS the WAF rule counts. */
   merchantRateLimit: 'HERALD_MERCHANT_RATE_LIMIT',
   /** Consecutive dead deliveries after which an endpoint is disabled. */
@@ -77,6 +83,17 @@ export const ENV = {
   requestMaxAttempts: 'HERALD_REQUEST_MAX_ATTEMPTS',
   deliveryRetryDelays: 'HERALD_DELIVERY_RETRY_DELAYS',
   deliveryMaxAttempts: 'HERALD_DELIVERY_MAX_ATTEMPTS',
+} as const;
+
+/**
+ * Partition keys that IAM conditions name (`dynamodb:LeadingKeys`): the grants below and the
+ * adapters' keys module (lambdas/adapters/dynamo/keys.ts) spell them from here, once.
+ */
+export const keyPartitions = {
+  /** Followed by the merchant id: a merchant's event stream slots, in the table. */
+  eventStreamSlots: 'STREAMS#',
+  /** The status token secret's one item, in the secrets table. */
+  statusTokenSecret: 'CONFIG#status-token-secret',
 } as const;
 
 export type FunctionName =
@@ -102,12 +119,25 @@ export interface FunctionSpec {
   readonly timeoutSeconds: number;
   /** Least privilege: exactly what this function may do; the stack grants this and nothing more. */
   readonly grants: Grants;
+  /** Instances kept for this function alone, which are also the most it may run at once. @default none (the account's pool) */
+  readonly reservedConcurrency?: number;
 }
 
 export interface Grants {
   readonly table?: 'read' | 'readWrite';
+  /**
+   * Partition key prefixes of the table whose items it may put and delete, where it otherwise
+   * only reads (IAM `dynamodb:LeadingKeys`): a public function writes its own bookkeeping and nothing else.
+   */
+  readonly tableWritesUnder?: readonly string[];
   /** The webhook signing secrets' table: only the functions that manage or sign with them. */
   readonly secrets?: 'read' | 'readWrite';
+  /**
+   * The status token secret's one item in the secrets table, and nothing else of that table:
+   * `create` reads it and makes it on the first submit, `read` only reads it. Every other
+   * function, the two that hold the signing secrets included, is denied it.
+   */
+  readonly statusTokenSecret?: 'read' | 'create';
   /** Queues it sends to (`send`) or whose messages it changes and deletes as their consumer (`consume`). */
   readonly queues?: Partial<Record<QueueName, 'send' | 'consume' | 'sendAndConsume'>>;
   readonly publishesTo?: readonly (keyof typeof topics)[];
@@ -136,7 +166,8 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     memoryMb: 256,
     // `Prefer: respond-async, wait=N` holds the answer up to defaults.waiting.maxSeconds.
     timeoutSeconds: 25,
-    grants: { table: 'readWrite', queues: { requests: 'send' } },
+    // The status token secret signs the statusUrl of every 202.
+    grants: { table: 'readWrite', queues: { requests: 'send' }, statusTokenSecret: 'create' },
   },
   status: {
     entry: 'lambdas/handlers/get-request-status.ts',
@@ -208,14 +239,18 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     memoryMb: 256,
     // One stream lasts at most DEFAULT_STREAM_LIMITS.maxDurationMs (5 min); then the client reconnects.
     timeoutSeconds: 330,
-    grants: { table: 'read' },
+    // Writes nothing but the stream slot leases (eventStreams below), a partition of their own.
+    grants: { table: 'read', tableWritesUnder: [keyPartitions.eventStreamSlots] },
+    // A public URL whose every call may hold an instance for 330 s: capped so that streams can
+    // never take the account's concurrency from the API and the workers (stack prop eventStreamConcurrency).
+    reservedConcurrency: 50,
   },
   statusPage: {
     entry: 'lambdas/handlers/get-status-page.ts',
     description: "GET /v1/status/{token}: a request's public status page (no API key: the token is the capability)",
     memoryMb: 256,
     timeoutSeconds: 10,
-    grants: { table: 'read' },
+    grants: { table: 'read', statusTokenSecret: 'read' },
   },
   sweepDeliveries: {
     entry: 'lambdas/handlers/sweep-pending-deliveries.ts',
@@ -266,6 +301,13 @@ export const routes: readonly RouteSpec[] = [
  * function URL in RESPONSE_STREAM mode (the stack outputs its base URL); the local runtime
  * serves them on its own port beside the API. The handler checks the API key itself.
  */
+/**
+ * Bounds of the event streams beside each stream's own (`DEFAULT_STREAM_LIMITS`): open streams a
+ * merchant may hold at once (one more is a 429), each held by a lease that outlives a stream's
+ * longest life by `leaseMarginSeconds`, so a stream whose function was cut off frees its slot.
+ */
+export const eventStreams = { maxOpenPerMerchant: 5, leaseMarginSeconds: 30 } as const;
+
 export const streamingRoutes = [{ method: 'GET', path: '/v1/requests/{id}/events', function: 'events', output: 'RequestEventsUrl' }] as const;
 
 export interface ScheduleSpec {

@@ -5,16 +5,18 @@ import { STATUS_TOKEN_SECRET_BYTES } from '../core/status-token';
 import { keys } from './dynamo/keys';
 
 /**
- * The secret behind every status token, kept as one item of the table: encrypted at rest with
- * the table, readable only by functions that may read the table (which already see more than a
- * status page shows), and made once, on the first submit, by a conditional write that two
- * concurrent first submits cannot both win. Each container reads it once and keeps it.
+ * The secret behind every status token, kept as one item of the secrets table (beside the
+ * webhook signing secrets): whoever reads it can mint a status link to any request, so IAM lets
+ * only the submit function (which makes it) and the status page read it, by its key alone. It is
+ * made once, on the first submit, by a conditional write that two concurrent first submits
+ * cannot both win. Each container reads it once and keeps it.
  */
 export class DynamoStatusTokenSecretStore {
   private cached?: Promise<Buffer | undefined>;
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
+    /** The secrets table. */
     private readonly tableName: string,
   ) {}
 

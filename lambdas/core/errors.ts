@@ -100,6 +100,18 @@ export class PayloadTooLargeError extends HeraldError {
   }
 }
 
+/** Every event stream slot of the merchant is held by an open stream. */
+export class StreamLimitReachedError extends HeraldError {
+  override readonly name = 'StreamLimitReachedError';
+
+  constructor(
+    readonly limit: number,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('stream-limit-reached', `This merchant already has ${limit} open event streams, the most it may hold; close one or poll GET /v1/requests/{id}`);
+  }
+}
+
 export class ServiceUnavailableError extends HeraldError {
   override readonly name = 'ServiceUnavailableError';
 

@@ -31,9 +31,14 @@ export interface StreamLimits {
   readonly maxDurationMs: number;
   /** A comment line this often keeps proxies from closing an idle connection. */
   readonly heartbeatMs: number;
+  /**
+   * The `retry:` a client waits before reconnecting after the connection drops: seconds, not the
+   * poll interval, so a stream that ends does not become a reconnect loop.
+   */
+  readonly reconnectMs: number;
 }
 
-export const DEFAULT_STREAM_LIMITS: StreamLimits = { pollIntervalMs: 1_000, maxDurationMs: 5 * 60_000, heartbeatMs: 15_000 };
+export const DEFAULT_STREAM_LIMITS: StreamLimits = { pollIntervalMs: 1_000, maxDurationMs: 5 * 60_000, heartbeatMs: 15_000, reconnectMs: 5_000 };
 
 const eventIdOf = (entry: HistoryEntry) => `${entry.at}/${entry.to}`;
 
@@ -73,6 +78,25 @@ export function formatServerSentEvent(event: RequestEvent): string {
   return `id: ${event.id}\nevent: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`;
 }
 
+/**
+ * True when a client reconnecting with `lastEventId` has seen the whole stream: the request is
+ * finished and nothing follows that event. The edge answers it `204 No Content`, the one answer
+ * that makes a browser's `EventSource` stop reconnecting.
+ */
+export function streamFinishedFor(request: HeraldRequest, lastEventId: string | undefined): boolean {
+  return lastEventId !== undefined && lastEventId !== '' && isTerminal(request.status) && transitionsAfter(request, lastEventId).length === 0;
+}
+
+/**
+ * The open streams a merchant may hold at once: a slot is taken for the life of one stream and
+ * given back when it ends; a lease (`until`) frees a slot whose holder vanished without giving it back.
+ */
+export interface StreamSlots {
+  /** Takes a free slot for the stream, or answers false when every one is held. */
+  acquire(merchantId: string, streamId: string, until: Date): Promise<boolean>;
+  release(merchantId: string, streamId: string): Promise<void>;
+}
+
 /** What the stream writes to; the HTTP edge adapts it to a Lambda response stream or a Node response. */
 export interface EventSink {
   write(text: string): void;
@@ -101,7 +125,7 @@ export async function followRequest(
   const now = deps.now ?? Date.now;
   const deadline = now() + limits.maxDurationMs;
   // Tells the client how soon to reconnect should the connection drop (the EventSource default is ~3 s).
-  sink.write(`retry: ${limits.pollIntervalMs}\n\n`);
+  sink.write(`retry: ${limits.reconnectMs}\n\n`);
   let request: HeraldRequest | undefined = first;
   let last = lastEventId;
   let lastWrite = now();

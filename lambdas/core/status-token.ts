@@ -49,6 +49,9 @@ export function statusTokenOf(requestId: string, secret: Uint8Array): string {
 export function requestIdOfStatusToken(token: string, secret: Uint8Array): string | undefined {
   if (token.length > MAX_TOKEN_CHARS || !/^[A-Za-z0-9_-]+$/.test(token)) return undefined;
   const raw = Buffer.from(token, 'base64url');
+  // The decoder ignores a last character's unused low bits, so 16 spellings of one token would
+  // decode alike; only the one this module writes is a token, and a link has one spelling.
+  if (raw.toString('base64url') !== token) return undefined;
   if (raw.length <= NONCE_BYTES + TAG_BYTES) return undefined;
   const keys = derive(secret);
   const nonce = raw.subarray(0, NONCE_BYTES);

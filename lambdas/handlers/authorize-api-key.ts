@@ -1,5 +1,5 @@
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
-import { bearerTokenOf } from '../core/api-keys';
+import { AUTHORIZATION_FORMAT, bearerTokenOf } from '../core/api-keys';
 import type { AuthorizerContext } from './shared/http';
 import { logger } from './shared/observability';
 import { merchantStore } from './shared/dependencies';
@@ -14,7 +14,7 @@ export const handler = async (
   event: APIGatewayRequestAuthorizerEventV2,
 ): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>> => {
   const token = bearerTokenOf(event.headers?.authorization ?? event.headers?.Authorization ?? event.identitySource?.[0]);
-  if (!token) return refuse('The Authorization header must be "Bearer <api key>"');
+  if (!token) return refuse(AUTHORIZATION_FORMAT);
   const key = await merchantStore().findActiveApiKey(token);
   if (!key) return refuse('The API key is unknown or has been revoked');
   return { isAuthorized: true, context: { merchantId: key.merchantId } };

@@ -1,11 +1,13 @@
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bearerTokenOf } from '../core/api-keys';
-import { NotFoundError, UnauthorizedError } from '../core/errors';
+import { AUTHORIZER_CACHE_TTL_SECONDS, eventStreams } from '../../lib/topology';
+import { AUTHORIZATION_FORMAT, bearerTokenOf, hashApiKey } from '../core/api-keys';
+import { NotFoundError, StreamLimitReachedError, UnauthorizedError } from '../core/errors';
+import { ExpiringCache } from '../core/expiring-cache';
 import { assertRequestId } from '../core/ids';
-import { DEFAULT_STREAM_LIMITS, followRequest, type StreamLimits } from '../core/request-events';
-import { merchantStore, requestStore } from './shared/dependencies';
+import { DEFAULT_STREAM_LIMITS, followRequest, streamFinishedFor, type StreamLimits } from '../core/request-events';
+import { merchantStore, requestStore, streamSlots } from './shared/dependencies';
 import { problemResponse } from './shared/http';
 import { logger } from './shared/observability';
 
@@ -23,7 +25,10 @@ const EVENTS_PATH = /^\/v1\/requests\/([^/]+)\/events\/?$/;
  * GET /v1/requests/{id}/events: the request's transitions as server-sent events until it is
  * terminal. The HTTP API cannot stream, so on AWS this runs behind a Lambda function URL in
  * RESPONSE_STREAM mode; the URL itself is public, so the API key is checked here with the same
- * lookup the authorizer makes, and another merchant's request is a 404 as on the status route.
+ * lookup the authorizer makes (and cached as long), and another merchant's request is a 404 as on
+ * the status route. A merchant holds at most `eventStreams.maxOpenPerMerchant` streams at once
+ * (429 beyond), and a client that reconnects after the terminal event gets a 204, which stops a
+ * browser's EventSource.
  */
 export async function serveRequestEvents(
   event: LambdaFunctionURLEvent,
@@ -34,6 +39,8 @@ export async function serveRequestEvents(
   const traceId = clientTraceId && /^[A-Za-z0-9._:-]{1,128}$/.test(clientTraceId) ? clientTraceId : randomUUID();
   logger.appendKeys({ traceId });
   let started = false;
+  const streamId = randomUUID();
+  let slotHeld: string | undefined;
   try {
     const id = EVENTS_PATH.exec(event.rawPath ?? '')?.[1];
     if (event.requestContext?.http?.method !== 'GET' || !id) {
@@ -45,6 +52,17 @@ export async function serveRequestEvents(
     assertRequestId(id);
     const request = await store.getForMerchant(merchantId, id);
     if (!request) throw new NotFoundError(`No request ${id} exists for this merchant`);
+    const lastEventId = event.headers?.['last-event-id'] ?? event.queryStringParameters?.lastEventId;
+    if (streamFinishedFor(request, lastEventId)) {
+      response.start(204, { 'Cache-Control': 'no-store', 'X-Request-ID': traceId });
+      started = true;
+      return;
+    }
+    const until = new Date(Date.now() + limits.maxDurationMs + eventStreams.leaseMarginSeconds * 1000);
+    if (!(await streamSlots().acquire(merchantId, streamId, until))) {
+      throw new StreamLimitReachedError(eventStreams.maxOpenPerMerchant, Math.ceil(limits.reconnectMs / 1000));
+    }
+    slotHeld = merchantId;
     response.start(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
@@ -53,7 +71,6 @@ export async function serveRequestEvents(
       'X-Accel-Buffering': 'no',
     });
     started = true;
-    const lastEventId = event.headers?.['last-event-id'] ?? event.queryStringParameters?.lastEventId;
     const ended = await followRequest(request, lastEventId, response, { read: () => store.getForMerchant(merchantId, request.id), sleep: (ms) => sleep(ms) }, limits);
     logger.info('Event stream ended', { requestId: request.id, reason: ended });
   } catch (error) {
@@ -67,15 +84,28 @@ export async function serveRequestEvents(
     }
   } finally {
     response.end();
+    if (slotHeld) await streamSlots().release(slotHeld, streamId).catch((error: unknown) => logger.warn('Stream slot not given back; its lease frees it', { error: error as Error }));
   }
 }
 
+/** A key's merchant or why it was refused, kept per container as long as API Gateway keeps an authorizer's answer. */
+const keyChecks = new ExpiringCache<{ merchantId: string } | { refused: string }>(AUTHORIZER_CACHE_TTL_SECONDS * 1000, 10_000);
+
 async function merchantOf(event: LambdaFunctionURLEvent): Promise<string> {
-  const token = bearerTokenOf(event.headers?.authorization);
-  if (!token) throw new UnauthorizedError('An API key is required: send Authorization: Bearer <api key>');
-  const key = await merchantStore().findActiveApiKey(token);
-  if (!key) throw new UnauthorizedError('The API key is unknown or has been revoked');
-  return key.merchantId;
+  const header = event.headers?.authorization;
+  if (!header) throw new UnauthorizedError('An API key is required: send Authorization: Bearer <api key>');
+  const token = bearerTokenOf(header);
+  if (!token) throw new UnauthorizedError(AUTHORIZATION_FORMAT);
+  // Keyed by the digest, so the cache holds no key in the clear.
+  const digest = hashApiKey(token);
+  let check = keyChecks.get(digest);
+  if (!check) {
+    const key = await merchantStore().findActiveApiKey(token);
+    check = key ? { merchantId: key.merchantId } : { refused: 'The API key is unknown or has been revoked' };
+    keyChecks.set(digest, check);
+  }
+  if ('refused' in check) throw new UnauthorizedError(check.refused);
+  return check.merchantId;
 }
 
 /** The Lambda response stream as a StreamingResponse: status and headers go first, as the function URL's prelude. */

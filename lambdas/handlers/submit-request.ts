@@ -15,7 +15,10 @@ import { awaitDependencies, newCallId, waitPreferenceOf } from './shared/waiting
  */
 export const handler = httpRoute(async (event, { traceId }) => {
   const merchantId = merchantIdOf(event);
-  const idempotencyKey = headerOf(event, 'idempotency-key') ?? headerOf(event, 'x-request-id');
+  // X-Request-ID stands in for a missing Idempotency-Key (DESIGN.md section 5, docs/security.md),
+  // never silently: the answer names the header the key was taken from.
+  const keySource = headerOf(event, 'idempotency-key') !== undefined ? 'Idempotency-Key' : headerOf(event, 'x-request-id') !== undefined ? 'X-Request-ID' : undefined;
+  const idempotencyKey = keySource ? headerOf(event, keySource) : undefined;
   const preference = waitPreferenceOf(event);
   const accepted = await submitRequest(
     {
@@ -34,7 +37,10 @@ export const handler = httpRoute(async (event, { traceId }) => {
   // A replay is the same request answered again: counting it would inflate intake on client retries.
   if (!accepted.replayed) countMetric(METRIC.requestsAccepted);
   const location = `/v1/requests/${accepted.id}`;
-  const replayed: Record<string, string> = accepted.replayed ? { 'Idempotent-Replayed': 'true' } : {};
+  const replayed: Record<string, string> = {
+    ...(accepted.replayed ? { 'Idempotent-Replayed': 'true' } : {}),
+    ...(keySource ? { 'Idempotency-Key-Source': keySource } : {}),
+  };
 
   if (preference.waitSeconds > 0) {
     const status = await awaitRequestStatus(awaitDependencies(), {
@@ -49,7 +55,7 @@ export const handler = httpRoute(async (event, { traceId }) => {
       return json(200, status.view, { Location: location, ETag: status.etag, Vary: 'Prefer', ...(applied ? { 'Preference-Applied': applied } : {}), ...replayed });
     }
     const applied = preferenceApplied({ respondAsync: preference.respondAsync, waitSeconds: status.waited ? preference.waitSeconds : 0 });
-    return json(202, { ...accepted.body, statusUrl: await statusUrlOf(event, accepted.id) }, {
+    return json(202, { ...accepted.body, statusUrl: await statusUrlOf(accepted.id) }, {
       Location: location,
       'Retry-After': String(status.retryAfterSeconds ?? accepted.expectedSeconds ?? defaults.retryAfterSeconds),
       Vary: 'Prefer',
@@ -58,7 +64,7 @@ export const handler = httpRoute(async (event, { traceId }) => {
     });
   }
 
-  return json(202, { ...accepted.body, statusUrl: await statusUrlOf(event, accepted.id) }, {
+  return json(202, { ...accepted.body, statusUrl: await statusUrlOf(accepted.id) }, {
     Location: location,
     'Retry-After': String(accepted.expectedSeconds ?? defaults.retryAfterSeconds),
     ...(preference.respondAsync ? { 'Preference-Applied': 'respond-async' } : {}),

@@ -912,7 +912,7 @@ export interface components {
              * Format: uri
              * @enum {string}
              */
-            type: "https://herald.dev/problems/validation-failed" | "https://herald.dev/problems/malformed-json" | "https://herald.dev/problems/idempotency-key-missing" | "https://herald.dev/problems/unknown-request-type" | "https://herald.dev/problems/unauthorized" | "https://herald.dev/problems/not-found" | "https://herald.dev/problems/idempotency-key-reused" | "https://herald.dev/problems/payload-too-large" | "https://herald.dev/problems/unsupported-media-type" | "https://herald.dev/problems/request-not-cancellable" | "https://herald.dev/problems/service-unavailable" | "https://herald.dev/problems/unsafe-webhook-url" | "https://herald.dev/problems/endpoint-limit-reached" | "https://herald.dev/problems/conflict" | "https://herald.dev/problems/quota-exceeded" | "https://herald.dev/problems/rate-limited" | "https://herald.dev/problems/internal-error";
+            type: "https://herald.dev/problems/validation-failed" | "https://herald.dev/problems/malformed-json" | "https://herald.dev/problems/idempotency-key-missing" | "https://herald.dev/problems/unknown-request-type" | "https://herald.dev/problems/unauthorized" | "https://herald.dev/problems/not-found" | "https://herald.dev/problems/idempotency-key-reused" | "https://herald.dev/problems/payload-too-large" | "https://herald.dev/problems/unsupported-media-type" | "https://herald.dev/problems/request-not-cancellable" | "https://herald.dev/problems/service-unavailable" | "https://herald.dev/problems/unsafe-webhook-url" | "https://herald.dev/problems/endpoint-limit-reached" | "https://herald.dev/problems/conflict" | "https://herald.dev/problems/quota-exceeded" | "https://herald.dev/problems/stream-limit-reached" | "https://herald.dev/problems/rate-limited" | "https://herald.dev/problems/internal-error";
             title: string;
             status: number;
             detail: string;
@@ -1054,7 +1054,7 @@ export interface components {
         PreferWait: string;
         /** @description 1–255 printable ASCII characters, unique per logical request. Required unless `X-Request-ID` is sent. */
         IdempotencyKey: string;
-        /** @description The client's request id; the idempotency key when `Idempotency-Key` is absent, and the trace id when usable. */
+        /** @description The client's request id, and the trace id when usable. Kept for clients of the first version of this API: when `Idempotency-Key` is absent it is the idempotency key (the same 1–255 printable ASCII characters), and the `202` says so in `Idempotency-Key-Source`. A client that sends a fresh `X-Request-ID` per attempt gets a new request per attempt: send `Idempotency-Key`. When both are sent, `Idempotency-Key` is the key. */
         XRequestIdAsKey: string;
         /** @description Trace id to use for this call (1–128 of `A–Z a–z 0–9 . _ : -`); otherwise Herald makes one. */
         XRequestId: string;
@@ -1063,6 +1063,8 @@ export interface components {
     };
     requestBodies: never;
     headers: {
+        /** @description The request header the idempotency key was taken from: `Idempotency-Key`, or `X-Request-ID` when `Idempotency-Key` was absent. */
+        "Idempotency-Key-Source": "Idempotency-Key" | "X-Request-ID";
         /** @description The preferences of `Prefer` that were honoured (RFC 7240), e.g. `wait=10` */
         "Preference-Applied": string;
         /** @description `Prefer`: the answer depends on the preference */
@@ -1129,7 +1131,7 @@ export interface operations {
             header?: {
                 /** @description 1–255 printable ASCII characters, unique per logical request. Required unless `X-Request-ID` is sent. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description The client's request id; the idempotency key when `Idempotency-Key` is absent, and the trace id when usable. */
+                /** @description The client's request id, and the trace id when usable. Kept for clients of the first version of this API: when `Idempotency-Key` is absent it is the idempotency key (the same 1–255 printable ASCII characters), and the `202` says so in `Idempotency-Key-Source`. A client that sends a fresh `X-Request-ID` per attempt gets a new request per attempt: send `Idempotency-Key`. When both are sent, `Idempotency-Key` is the key. */
                 "X-Request-ID"?: components["parameters"]["XRequestIdAsKey"];
                 /**
                  * @description RFC 7240 preferences: `wait=N` (seconds, at most 20 served) and, on submit,
@@ -1180,6 +1182,7 @@ export interface operations {
                     Location: components["headers"]["Location"];
                     "Retry-After": components["headers"]["Retry-After"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "Idempotency-Key-Source": components["headers"]["Idempotency-Key-Source"];
                     "Preference-Applied": components["headers"]["Preference-Applied"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
@@ -1326,7 +1329,7 @@ export interface operations {
                 };
                 content: {
                     /**
-                     * @example retry: 1000
+                     * @example retry: 5000
                      *
                      *     id: 2026-05-01T10:00:00.000Z/accepted
                      *     event: accepted
@@ -1339,8 +1342,34 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
+            /**
+             * @description The client reconnected with the `Last-Event-ID` of the terminal event: the stream is over.
+             *     A browser's `EventSource` stops reconnecting on a 204.
+             */
+            204: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            /**
+             * @description The merchant already holds 5 open streams (`stream-limit-reached`, with member `limit`), or,
+             *     where the operator set one, its requests in five minutes are used up (`rate-limited`).
+             *     Retry after `Retry-After` seconds, or poll `GET /v1/requests/{id}`.
+             */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             500: components["responses"]["InternalError"];
         };
     };

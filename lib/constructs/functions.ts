@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import {
   ENV,
   functions,
+  keyPartitions,
   METRICS_NAMESPACE,
   SERVICE_NAME,
   type FunctionName,
@@ -20,6 +21,9 @@ import { pascalCase, upperSnakeCase } from './naming';
 import { tableStatements } from './table-access';
 import type { Notifications } from './notifications';
 import type { WorkQueues } from './work-queues';
+
+/** Marks the statement that lets a function read (or make) the status token secret. */
+export const STATUS_TOKEN_SECRET_SID = 'StatusTokenSecret';
 
 /** Marks the statement that denies publishing to any topic that is not Herald's. */
 export const FOREIGN_TOPICS_DENY_SID = 'DenyPublishToForeignTopics';
@@ -38,6 +42,8 @@ export interface FunctionsProps {
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** X-Ray active tracing of every function (stack prop `tracing`). */
   readonly tracing: boolean;
+  /** Reserved concurrency instead of the topology's, per function (stack prop `eventStreamConcurrency`). */
+  readonly reservedConcurrency?: Partial<Record<FunctionName, number>>;
 }
 
 /** The protocols of the subscriptions Herald makes: email recipients and operations contacts by email or SMS. */
@@ -86,6 +92,7 @@ export class Functions extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: spec.memoryMb,
       timeout: Duration.seconds(spec.timeoutSeconds),
+      ...reservedConcurrencyOf(name, spec, props),
       ...(props.tracing ? { tracing: Tracing.ACTIVE } : {}),
       role,
       logGroup,
@@ -122,6 +129,37 @@ export class Functions extends Construct {
   private grant(fn: NodejsFunction, name: FunctionName, spec: FunctionSpec, props: FunctionsProps): void {
     const { grants } = spec;
     if (grants.table) for (const statement of tableStatements(props.table, name, grants.table)) fn.addToRolePolicy(statement);
+    if (grants.tableWritesUnder?.length) {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+          resources: [props.table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': grants.tableWritesUnder.map((prefix) => `${prefix}*`) } },
+        }),
+      );
+    }
+    if (grants.statusTokenSecret) {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          sid: STATUS_TOKEN_SECRET_SID,
+          actions: grants.statusTokenSecret === 'create' ? ['dynamodb:GetItem', 'dynamodb:PutItem'] : ['dynamodb:GetItem'],
+          resources: [props.secretsTable.tableArn],
+          conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [keyPartitions.statusTokenSecret] } },
+        }),
+      );
+    } else if (grants.secrets) {
+      // The signing secrets' holders may not read the status token secret beside them: whoever
+      // reads it can mint a status link to any request. They never scan the table either.
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.DENY,
+          actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+          resources: [props.secretsTable.tableArn],
+          conditions: { 'ForAnyValue:StringEquals': { 'dynamodb:LeadingKeys': [keyPartitions.statusTokenSecret] } },
+        }),
+      );
+      fn.addToRolePolicy(new PolicyStatement({ effect: Effect.DENY, actions: ['dynamodb:Scan'], resources: [props.secretsTable.tableArn] }));
+    }
     if (grants.countsWaitingCalls && grants.table !== 'readWrite') {
       // One item per merchant, one attribute: IAM holds the function to exactly that write.
       fn.addToRolePolicy(
@@ -185,6 +223,13 @@ export class Functions extends Construct {
   }
 }
 
+function reservedConcurrencyOf(name: FunctionName, spec: FunctionSpec, props: FunctionsProps): { reservedConcurrentExecutions?: number } {
+  const reserved = props.reservedConcurrency?.[name] ?? spec.reservedConcurrency;
+  if (reserved === undefined) return {};
+  if (!Number.isInteger(reserved) || reserved < 1) throw new RangeError(`The reserved concurrency of ${name} must be a whole number of 1 or more, got ${reserved}`);
+  return { reservedConcurrentExecutions: reserved };
+}
+
 /**
  * Functions whose AWS clients are captured for X-Ray. None today: the X-Ray SDK adds about 120 KB
  * and a third of the module initialisation to a bundle, and Herald's functions make one to four
@@ -217,7 +262,7 @@ function resourceEnvironment(spec: FunctionSpec, props: FunctionsProps): Record<
   const environment: Record<string, string> = {};
   const { grants } = spec;
   if (grants.table) environment[ENV.tableName] = props.table.tableName;
-  if (grants.secrets) environment[ENV.secretsTableName] = props.secretsTable.tableName;
+  if (grants.secrets || grants.statusTokenSecret) environment[ENV.secretsTableName] = props.secretsTable.tableName;
   for (const queueName of Object.keys(grants.queues ?? {}) as QueueName[]) {
     environment[queueUrlVariable(queueName)] = props.queues.get(queueName).queue.queueUrl;
   }

@@ -25,6 +25,11 @@ export interface IntakeProps {
   readonly functions: Functions;
   readonly throttle: ApiThrottle;
   readonly logRetention: RetentionDays;
+  /**
+   * Turns off the API's default `execute-api` endpoint, when a front door (the rate limit's
+   * CloudFront distribution) must be the only way in. @default false
+   */
+  readonly disableExecuteApiEndpoint?: boolean;
 }
 
 /** The HTTP API: every topology route, behind the API-key authorizer unless the route is public. */
@@ -40,6 +45,7 @@ export class Intake extends Construct {
       apiName: SERVICE_NAME,
       description: 'Herald: asynchronous requests and their status',
       createDefaultStage: false,
+      disableExecuteApiEndpoint: props.disableExecuteApiEndpoint === true,
     });
     const accessLogGroup = new LogGroup(this, 'AccessLogGroup', { retention: props.logRetention });
     this.stage = this.api.addStage('DefaultStage', {

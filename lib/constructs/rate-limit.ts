@@ -1,5 +1,6 @@
 import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
-import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import { ApiMapping, DomainName, type HttpApi, type HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import {
   AllowedMethods,
   CachePolicy,
@@ -17,8 +18,21 @@ import { CfnWebACL } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { merchantRateLimit, rateLimitProblem, SERVICE_NAME } from '../topology';
 
+/**
+ * The API's own custom domain, which the distribution calls once the `execute-api` endpoint is
+ * off. Its DNS name must point at the stack output `ApiOriginDnsTarget` (a CNAME the operator
+ * creates), and the certificate (ACM, us-east-1 like the stack) must cover it.
+ */
+export interface ApiOriginDomain {
+  readonly domainName: string;
+  readonly certificateArn: string;
+}
+
 export interface MerchantRateLimitProps {
   readonly api: HttpApi;
+  readonly stage: HttpStage;
+  /** Where CloudFront reaches the API: its custom domain, the only way in once `execute-api` is disabled. */
+  readonly origin: ApiOriginDomain;
   /** Requests per API key per `merchantRateLimit.windowSeconds`. */
   readonly limit: number;
 }
@@ -26,13 +40,19 @@ export interface MerchantRateLimitProps {
 /**
  * The per-merchant request limit on AWS: a CloudFront distribution in front of the HTTP API
  * (WAF cannot attach to an HTTP API) with a WAF web ACL whose rate-based rule counts requests per
- * `Authorization` header in a window and answers 429 with `Retry-After` and the same problem
- * document the local gateway returns. WAF counts at the edge, so no Herald function makes an AWS
- * call for it. A web ACL for CloudFront lives in us-east-1, so the stack must be deployed there.
+ * API key in a window and answers 429 with `Retry-After` and the same problem document the local
+ * gateway returns. WAF counts at the edge, so no Herald function makes an AWS call for it. A web
+ * ACL for CloudFront lives in us-east-1, so the stack must be deployed there.
+ *
+ * The distribution must be the only way in: the stack disables the API's `execute-api` endpoint
+ * and the distribution calls the API's own custom domain instead (an origin the WAF sits in front
+ * of; a request straight to it still needs the domain's DNS name and is counted nowhere else, so
+ * keep that name unpublished).
  */
 export class MerchantRateLimit extends Construct {
   readonly distribution: Distribution;
   readonly webAcl: CfnWebACL;
+  readonly originDomain: DomainName;
 
   constructor(scope: Construct, id: string, props: MerchantRateLimitProps) {
     super(scope, id);
@@ -61,7 +81,21 @@ export class MerchantRateLimit extends Construct {
               limit: props.limit,
               evaluationWindowSec: windowSeconds,
               aggregateKeyType: 'CUSTOM_KEYS',
-              customKeys: [{ header: { name: 'authorization', textTransformations: [{ priority: 0, type: 'NONE' }] } }],
+              // One bucket per key, not per spelling of the header: the scheme's case and the
+              // whitespace before the key are folded away (a spelling the API refuses, such as two
+              // spaces, then counts in the key's own bucket). Lower-casing the key itself merges
+              // nothing in practice: keys are 256 random bits.
+              customKeys: [
+                {
+                  header: {
+                    name: 'authorization',
+                    textTransformations: [
+                      { priority: 0, type: 'COMPRESS_WHITE_SPACE' },
+                      { priority: 1, type: 'LOWERCASE' },
+                    ],
+                  },
+                },
+              ],
             },
           },
           action: {
@@ -89,10 +123,16 @@ export class MerchantRateLimit extends Construct {
       queryStringBehavior: CacheQueryStringBehavior.all(),
       cookieBehavior: CacheCookieBehavior.none(),
     });
+    this.originDomain = new DomainName(this, 'OriginDomain', {
+      domainName: props.origin.domainName,
+      certificate: Certificate.fromCertificateArn(this, 'OriginCertificate', props.origin.certificateArn),
+    });
+    new ApiMapping(this, 'OriginMapping', { api: props.api, domainName: this.originDomain, stage: props.stage });
     this.distribution = new Distribution(this, 'Distribution', {
       comment: 'Herald API behind the per-merchant rate limit',
       defaultBehavior: {
-        origin: new HttpOrigin(`${props.api.apiId}.execute-api.${region}.${Stack.of(this).urlSuffix}`, {
+        // Host is not passed on (ALL_VIEWER_EXCEPT_HOST_HEADER): API Gateway picks the API by this name.
+        origin: new HttpOrigin(props.origin.domainName, {
           protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY,
         }),
         allowedMethods: AllowedMethods.ALLOW_ALL,

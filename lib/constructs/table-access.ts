@@ -21,7 +21,6 @@ const REQUESTS = keys.request('*').pk;
 const MERCHANTS = keys.merchant('*').pk;
 /** API keys, found by the digest of the presented key. */
 const API_KEYS = keys.apiKey('*').pk;
-const STATUS_TOKEN_SECRET = keys.statusTokenSecret().pk;
 
 export interface TableKeySpace {
   readonly leadingKeys: readonly string[];
@@ -34,14 +33,14 @@ export interface TableKeySpace {
  */
 export const TABLE_KEY_SPACES: Partial<Record<FunctionName, TableKeySpace>> = {
   authorizer: { leadingKeys: [API_KEYS] },
-  // Stores a request and its payload, counts the merchant's quotas, signs its status URL.
-  submit: { leadingKeys: [REQUESTS, MERCHANTS, STATUS_TOKEN_SECRET] },
+  // Stores a request and its payload, counts the merchant's quotas (the status token secret is in the secrets table).
+  submit: { leadingKeys: [REQUESTS, MERCHANTS] },
   status: { leadingKeys: [REQUESTS] },
   // Queries byMerchant (partition MER#…), then fetches the requests it lists.
   list: { leadingKeys: [MERCHANTS, REQUESTS] },
   // Cancels a request and gives back its in-flight slot.
   cancel: { leadingKeys: [REQUESTS, MERCHANTS] },
-  statusPage: { leadingKeys: [REQUESTS, STATUS_TOKEN_SECRET] },
+  statusPage: { leadingKeys: [REQUESTS] },
   // The merchant's operations contacts.
   notifications: { leadingKeys: [MERCHANTS] },
 };

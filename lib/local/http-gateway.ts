@@ -6,7 +6,8 @@ import type {
 } from 'aws-lambda';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { AUTHORIZER_CACHE_TTL_SECONDS, functions, routes, type RouteSpec } from '../topology';
+import { AUTHORIZATION_FORMAT, bearerTokenOf } from '../../lambdas/core/api-keys';
+import { AUTHORIZER_CACHE_TTL_SECONDS, functions, routes, streamingRoutes, type RouteSpec } from '../topology';
 import { lambdaContext, loadHandler } from './lambda-context';
 import type { MerchantRateLimiter } from './merchant-rate-limiter';
 import { LocalRouteGuard } from './local-route-guard';
@@ -48,8 +49,12 @@ export class HttpGateway {
     private readonly authorizerCacheTtlSeconds = AUTHORIZER_CACHE_TTL_SECONDS,
   ) {}
 
-  /** Limits requests per API key before the authorizer runs, as the stack's WAF rule does on AWS. */
-  limitRequestsPerKey(limiter: MerchantRateLimiter): void {
+  /**
+   * Limits requests per merchant on every route that takes an API key, the event stream
+   * included: the key is read strictly and resolved to its merchant (through the authorizer's
+   * cache) before the route runs, so no spelling of the header and no route escapes the count.
+   */
+  limitRequestsPerMerchant(limiter: MerchantRateLimiter): void {
     this.rateLimiter = limiter;
   }
 
@@ -105,12 +110,25 @@ export class HttpGateway {
       const refused = this.localRouteGuard.check(req, this.port!);
       if (refused) return send(res, refused.status, refused.headers, refused.body);
     }
+    const method = (req.method ?? 'GET').toUpperCase();
+    const match = this.match(method, url.pathname);
+    const streaming = method === 'GET' && STREAMING_PATHS.some((pattern) => pattern.test(url.pathname));
+    // The stream answers before the topology's routes (it writes its own response), so it is
+    // admitted here with them: one key check and one count for every route that takes a key.
+    let admitted: Record<string, unknown> | undefined;
+    if (streaming || match?.route.spec.authorized) {
+      const admission = await this.admit(req, method, url);
+      if ('refusal' in admission) {
+        // Read to the end first, as readBody does: a reset would hide the answer from a client still sending.
+        for await (const _ of req);
+        return send(res, admission.refusal.status, admission.refusal.headers, admission.refusal.body);
+      }
+      admitted = admission.context;
+    }
     for (const responder of this.responders) if (await responder(req, res)) return;
     const local = await this.localRoutes(req);
     if (local) return send(res, local.status, { 'Content-Type': 'application/json' }, JSON.stringify(local.body));
 
-    const method = (req.method ?? 'GET').toUpperCase();
-    const match = this.match(method, url.pathname);
     if (!match) {
       return send(res, 404, { 'Content-Type': 'application/json' }, JSON.stringify({ message: 'Not Found' }));
     }
@@ -119,28 +137,7 @@ export class HttpGateway {
       return send(res, 413, { 'Content-Type': 'application/json' }, JSON.stringify({ message: 'Request Entity Too Large' }));
     }
     const event = toEvent(req, url, match, body);
-    const limited = match.route.spec.authorized && event.headers.authorization ? this.rateLimiter?.check(event.headers.authorization) : undefined;
-    if (limited) return send(res, limited.status, limited.headers, limited.body);
-    if (match.route.spec.authorized) {
-      const authorization = event.headers.authorization;
-      if (!authorization) {
-        // API Gateway answers a missing identity source itself, without invoking the authorizer.
-        return send(
-          res,
-          401,
-          { 'Content-Type': 'application/problem+json', 'WWW-Authenticate': 'Bearer realm="herald"' },
-          JSON.stringify({
-            type: 'https://herald.dev/problems/unauthorized',
-            title: 'Unauthorized',
-            status: 401,
-            detail: 'An API key is required: send Authorization: Bearer <api key>',
-          }),
-        );
-      }
-      const context = await this.authorize(event, authorization);
-      if (!context) return send(res, 403, { 'Content-Type': 'application/json' }, JSON.stringify({ message: 'Forbidden' }));
-      (event.requestContext as unknown as Record<string, unknown>).authorizer = { lambda: context };
-    }
+    if (admitted) (event.requestContext as unknown as Record<string, unknown>).authorizer = { lambda: admitted };
     const spec = functions[match.route.spec.function];
     const handler = loadHandler<RouteHandler>(spec);
     const result = await handler(event, lambdaContext(match.route.spec.function, spec));
@@ -150,25 +147,48 @@ export class HttpGateway {
     send(res, result.statusCode ?? 200, headers, payload);
   }
 
-  private async authorize(event: APIGatewayProxyEventV2, authorization: string): Promise<Record<string, unknown> | undefined> {
+  /**
+   * What API Gateway and the WAF decide before a keyed route runs: a missing header or one that is
+   * not exactly `Bearer <key>` is a 401 problem before any count; otherwise the merchant the
+   * authorizer resolves (a refused key counts under the key itself) takes one request of its
+   * window, and a full window is the 429 the WAF rule answers on AWS.
+   */
+  private async admit(
+    req: IncomingMessage,
+    method: string,
+    url: URL,
+  ): Promise<{ context: Record<string, unknown> } | { refusal: { status: number; headers: Record<string, string>; body: string } }> {
+    const header = req.headers.authorization;
+    // API Gateway answers a missing identity source itself, without invoking the authorizer.
+    if (!header) return { refusal: unauthorized('An API key is required: send Authorization: Bearer <api key>') };
+    const key = bearerTokenOf(header);
+    if (!key) return { refusal: unauthorized(AUTHORIZATION_FORMAT) };
+    const context = await this.authorize(method, url, header);
+    if (!context) return { refusal: { status: 403, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message: 'Forbidden' }) } };
+    const merchantId = typeof context.merchantId === 'string' ? context.merchantId : undefined;
+    const limited = this.rateLimiter?.check(merchantId ? `merchant:${merchantId}` : `key:${key}`);
+    if (limited) return { refusal: limited };
+    return { context };
+  }
+
+  private async authorize(method: string, url: URL, authorization: string): Promise<Record<string, unknown> | undefined> {
     const cached = this.authorizerCache.get(authorization);
     if (cached && cached.expires > Date.now()) return cached.context;
     const authorizer = loadHandler<AuthorizerHandler>(functions.authorizer);
     const result = await authorizer({
       version: '2.0',
       type: 'REQUEST',
-      routeArn: `arn:aws:execute-api:us-east-1:000000000000:local/$default/${event.requestContext.http.method}${event.rawPath}`,
+      routeArn: `arn:aws:execute-api:us-east-1:000000000000:local/$default/${method}${url.pathname}`,
       identitySource: [authorization],
-      routeKey: event.routeKey,
-      rawPath: event.rawPath,
-      rawQueryString: event.rawQueryString,
-      cookies: event.cookies ?? [],
-      headers: event.headers as Record<string, string>,
-      queryStringParameters: (event.queryStringParameters ?? {}) as Record<string, string>,
-      requestContext: event.requestContext,
-      pathParameters: (event.pathParameters ?? {}) as Record<string, string>,
+      routeKey: `${method} ${url.pathname}`,
+      rawPath: url.pathname,
+      rawQueryString: url.search.replace(/^\?/, ''),
+      cookies: [],
+      headers: { authorization },
+      queryStringParameters: Object.fromEntries(url.searchParams),
+      pathParameters: {},
       stageVariables: {},
-    } as APIGatewayRequestAuthorizerEventV2);
+    } as unknown as APIGatewayRequestAuthorizerEventV2);
     const context = result.isAuthorized ? (result.context ?? {}) : undefined;
     if (context && this.authorizerCacheTtlSeconds > 0) {
       this.authorizerCache.set(authorization, { expires: Date.now() + this.authorizerCacheTtlSeconds * 1000, context });
@@ -187,6 +207,17 @@ export class HttpGateway {
     }
     return undefined;
   }
+}
+
+/** The streaming routes' paths (served by a responder, not by the topology's routes). */
+const STREAMING_PATHS: readonly RegExp[] = streamingRoutes.map((route) => compile({ ...route, authorized: true }).pattern);
+
+function unauthorized(detail: string) {
+  return {
+    status: 401,
+    headers: { 'Content-Type': 'application/problem+json', 'WWW-Authenticate': 'Bearer realm="herald"' },
+    body: JSON.stringify({ type: 'https://herald.dev/problems/unauthorized', title: 'Unauthorized', status: 401, detail }),
+  };
 }
 
 /**

@@ -8,11 +8,13 @@ export interface RateLimited {
 }
 
 /**
- * The per-merchant request limit of the local gateway, counted the way the stack's WAF
- * rate-based rule counts on AWS: requests per API key (the `Authorization` header) in a window of
- * `merchantRateLimit.windowSeconds`, before the authorizer runs. Each key's window starts with its
- * first request; when it is full the request is answered 429 with `Retry-After` until it ends.
- * Windows are forgotten once over, so the map holds at most the keys seen in one window.
+ * The per-merchant request limit of the local gateway: requests per merchant in a window of
+ * `merchantRateLimit.windowSeconds`, on every route that takes an API key. The gateway names the
+ * bucket (the merchant its authorizer resolved, or the key itself when it names no merchant), so
+ * no spelling of the header opens another. On AWS the stack's WAF rule counts per normalised
+ * `Authorization` header, one bucket per key (docs/security.md). Each bucket's window starts with
+ * its first request; when it is full the request is answered 429 with `Retry-After` until it
+ * ends. Windows are forgotten once over, so the map holds at most the buckets seen in one window.
  */
 export class MerchantRateLimiter {
   private readonly windows = new Map<string, { readonly endsAt: number; count: number }>();
@@ -25,14 +27,14 @@ export class MerchantRateLimiter {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`The request limit must be a whole number of 1 or more, got ${limit}`);
   }
 
-  /** Counts one request of the key; the 429 to answer when the key's window is already full. */
-  check(authorization: string): RateLimited | undefined {
+  /** Counts one request of the bucket; the 429 to answer when the bucket's window is already full. */
+  check(bucket: string): RateLimited | undefined {
     const now = this.now();
     this.forgetEndedWindows(now);
-    let window = this.windows.get(authorization);
+    let window = this.windows.get(bucket);
     if (!window) {
       window = { endsAt: now + this.windowSeconds * 1000, count: 0 };
-      this.windows.set(authorization, window);
+      this.windows.set(bucket, window);
     }
     if (window.count >= this.limit) return tooManyRequests(Math.max(Math.ceil((window.endsAt - now) / 1000), 1), this.limit, this.windowSeconds);
     window.count += 1;

@@ -28,6 +28,7 @@ import { LocalScheduler } from './scheduler';
 import { requestEventStream } from './request-event-stream';
 import { localConsole } from './console/console-server';
 import { DEFAULT_STREAM_LIMITS } from '../../lambdas/core/request-events';
+import { parsePublicBaseUrl } from '../../lambdas/core/public-base-url';
 import { SqsEventSource } from './sqs-event-source';
 import { localResourceNames } from '../topology';
 
@@ -40,6 +41,8 @@ export const LOCAL_DEMO_API_KEY = 'hrld_local_demo_key_0123456789';
 /** Scales every retry delay down so that demos see retries and DLQs in seconds, not hours. */
 export const LOCAL_RETRY_SCALE = 0.01;
 const API_KEY_PATTERN = /^[A-Za-z0-9_-]{20,}$/;
+/** Read before any runtime writes the variable, so a second runtime in one process gets its own address. */
+const CONFIGURED_PUBLIC_BASE_URL = process.env[ENV.publicBaseUrl] || undefined;
 
 export interface LocalRuntimeOptions {
   /** HTTP port of the API; 0 picks a free one. */
@@ -56,6 +59,8 @@ export interface LocalRuntimeOptions {
   readonly authorizerCacheTtlSeconds?: number;
   /** Hosts of receivers on this machine that webhooks may reach over plain http (local only). @default '127.0.0.1,localhost' */
   readonly localWebhookHosts?: string;
+  /** The base of the links the API hands out (statusUrl); default `HERALD_PUBLIC_BASE_URL`, else the runtime's own address. */
+  readonly publicBaseUrl?: string;
   /** Requests per API key per `merchantRateLimit.windowSeconds` (topology), as the stack's WAF rule allows; default `HERALD_MERCHANT_RATE_LIMIT`, else none. */
   readonly merchantRateLimit?: number;
   /**
@@ -147,7 +152,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // Read four times a second locally, where a table read costs nothing, so demos feel live.
     gateway.addResponder(requestEventStream({ ...DEFAULT_STREAM_LIMITS, pollIntervalMs: 250 }));
     const rateLimit = options.merchantRateLimit ?? (process.env[ENV.merchantRateLimit] ? Number(process.env[ENV.merchantRateLimit]) : undefined);
-    if (rateLimit !== undefined) gateway.limitRequestsPerKey(new MerchantRateLimiter(rateLimit));
+    if (rateLimit !== undefined) gateway.limitRequestsPerMerchant(new MerchantRateLimiter(rateLimit));
     const requestedPort = options.port ?? Number(process.env.PORT ?? 3000);
     let port: number;
     try {
@@ -170,6 +175,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
     gateway.addResponder(operatorConsole.responder);
     stops.push(async () => operatorConsole.stop());
+    // Links handed out (statusUrl) point where this runtime was reached from, never where a request says.
+    process.env[ENV.publicBaseUrl] = parsePublicBaseUrl(options.publicBaseUrl ?? CONFIGURED_PUBLIC_BASE_URL ?? `http://127.0.0.1:${port}`, ENV.publicBaseUrl);
     // SMS cannot leave this machine: the notifier hands them to the outbox this gateway serves.
     process.env[ENV.smsOutboxUrl] = `http://127.0.0.1:${port}/local/outbox/sms`;
     process.env[ENV.publicApiUrl] = `http://127.0.0.1:${port}`;

@@ -8,7 +8,7 @@ import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
 import { provision, type ResourceNames } from '../../lib/local/provision';
 import type { LocalRuntime } from '../../lib/local/runtime';
-import { ENV, routes, streamingRoutes } from '../../lib/topology';
+import { ENV, eventStreams, routes, streamingRoutes } from '../../lib/topology';
 import { sharedEndpoints, uniqueNames } from '../support/endpoints';
 import { eventually, startTestRuntime } from '../support/local-runtime';
 import { startReceiver, type WebhookReceiver } from '../support/webhook-receiver';
@@ -391,6 +391,25 @@ describe('docs/openapi.yaml', () => {
     expect(stream.status).toBe(200);
     expect((await call('GET', `/v1/requests/${done.body.id}/events`, { apiKey: null })).status).toBe(401);
     expect((await call('GET', '/v1/requests/req_00000000000000000000000000/events')).status).toBe(404);
+  });
+
+  it('describes the end of a stream (204) and the per-merchant stream limit (429)', async () => {
+    const ended = await call('POST', '/v1/requests', { body: { type: 'demo.sleep', payload: { ms: 1 } }, headers: { 'idempotency-key': 'oa-events-end' } });
+    const whole = await (await fetch(`${runtime.url}/v1/requests/${ended.body.id}/events`, { headers: { authorization: `Bearer ${runtime.apiKey}` } })).text();
+    const lastEventId = [...whole.matchAll(/^id: (.+)$/gm)].at(-1)![1]!;
+    expect((await call('GET', `/v1/requests/${ended.body.id}/events`, { headers: { 'last-event-id': lastEventId } })).status).toBe(204);
+
+    const running = await call('POST', '/v1/requests', { body: { type: 'demo.sleep', payload: { ms: 20_000 } }, headers: { 'idempotency-key': 'oa-events-busy' } });
+    const controllers = Array.from({ length: eventStreams.maxOpenPerMerchant }, () => new AbortController());
+    try {
+      for (const controller of controllers) {
+        const open = await fetch(`${runtime.url}/v1/requests/${running.body.id}/events`, { headers: { authorization: `Bearer ${runtime.apiKey}` }, signal: controller.signal });
+        expect(open.status).toBe(200);
+      }
+      expect((await call('GET', `/v1/requests/${running.body.id}/events`)).status).toBe(429);
+    } finally {
+      controllers.forEach((controller) => controller.abort());
+    }
   });
 
   it('describes the public status page', async () => {

@@ -57,7 +57,8 @@ beforeAll(async () => {
   receiverUrl = `http://127.0.0.1:${port}/herald`;
   const registered = await herald.POST('/v1/webhooks', { body: { url: receiverUrl } });
   expect(registered.response.status).toBe(201);
-  secret = registered.data!.secret!;
+  // A v1 endpoint answers its secret; the schema's anyOf (secret or publicKey) leaves it untyped.
+  secret = (registered.data as { secret?: string } | undefined)!.secret!;
 
   scratch = mkdtempSync(join(tmpdir(), 'herald-receiver-'));
   writeFileSync(join(scratch, 'receiver.js'), nodeExample());

@@ -1,5 +1,6 @@
 import type { LocalRuntime } from '../../lib/local/runtime';
-import { apiClient, startTestRuntime } from '../support/local-runtime';
+import { eventStreams } from '../../lib/topology';
+import { apiClient, eventually, startTestRuntime } from '../support/local-runtime';
 
 let runtime: LocalRuntime;
 
@@ -59,6 +60,63 @@ describe('GET /v1/requests/{id}/events', () => {
     expect(resumed.events.map((e) => e.event)).toEqual(['processing', 'succeeded']);
     const afterEnd = await readStream(`/v1/requests/${id}/events`, { 'last-event-id': first.events.at(-1)!.id! });
     expect(afterEnd.events).toEqual([]);
+  });
+
+  it('answers 204 to a client reconnecting after the terminal event, so a browser EventSource stops', async () => {
+    const id = await submit('demo.sleep', { ms: 10 }, 'stream-204');
+    const first = await readStream(`/v1/requests/${id}/events`);
+    expect(first.events.at(-1)?.event).toBe('succeeded');
+
+    const byHeader = await readStream(`/v1/requests/${id}/events`, { 'last-event-id': first.events.at(-1)!.id! });
+    const byQuery = await readStream(`/v1/requests/${id}/events?lastEventId=${encodeURIComponent(first.events.at(-1)!.id!)}`);
+    expect([byHeader.response.status, byQuery.response.status]).toEqual([204, 204]);
+    expect(byHeader.text).toBe('');
+  });
+
+  it('tells the client to wait seconds, not a fraction of one, before reconnecting', async () => {
+    const id = await submit('demo.sleep', { ms: 10 }, 'stream-retry');
+    const { text } = await readStream(`/v1/requests/${id}/events`);
+    const retry = Number(/^retry: (\d+)$/m.exec(text)?.[1]);
+    expect(retry).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it(`holds at most ${eventStreams.maxOpenPerMerchant} open streams per merchant: the next is a 429 problem until one closes`, async () => {
+    const id = await submit('demo.sleep', { ms: 20_000 }, 'stream-bound');
+    const open = async () => {
+      const controller = new AbortController();
+      const response = await fetch(`${runtime.url}/v1/requests/${id}/events`, {
+        headers: { authorization: `Bearer ${runtime.apiKey}` },
+        signal: controller.signal,
+      });
+      return { response, close: () => controller.abort() };
+    };
+    const streams = [];
+    try {
+      for (let i = 0; i < eventStreams.maxOpenPerMerchant; i++) streams.push(await open());
+      expect(streams.map((s) => s.response.status)).toEqual(Array(eventStreams.maxOpenPerMerchant).fill(200));
+
+      const refused = await fetch(`${runtime.url}/v1/requests/${id}/events`, { headers: { authorization: `Bearer ${runtime.apiKey}` } });
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('content-type')).toBe('application/problem+json');
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await refused.json()).toMatchObject({
+        type: 'https://herald.dev/problems/stream-limit-reached',
+        limit: eventStreams.maxOpenPerMerchant,
+        detail: expect.stringContaining(`${eventStreams.maxOpenPerMerchant} open event streams`),
+      });
+
+      // A closed stream gives its slot back.
+      streams.shift()!.close();
+      const reopened = await eventually(async () => {
+        const attempt = await open();
+        if (attempt.response.status === 200) return attempt;
+        attempt.close();
+        return undefined;
+      }, 10_000, 200);
+      streams.push(reopened);
+    } finally {
+      for (const stream of streams) stream.close();
+    }
   });
 
   it('applies the status route rules: no key is a 401, a bad key a 401, another merchant\'s request a 404', async () => {

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import type { Browser } from 'playwright-core';
 import type { LocalRuntime } from '../../lib/local/runtime';
 import { launchBrowser } from '../support/browser';
@@ -31,6 +32,38 @@ describe('the statusUrl of an accepted request', () => {
     expect(first.statusUrl).toMatch(new RegExp(`^${runtime.url}/v1/status/[A-Za-z0-9_-]{40,}$`));
     expect(first.statusUrl).not.toContain(first.id);
     expect((await submitted('page-1')).statusUrl).toBe(first.statusUrl);
+  });
+
+  it('is built on the runtime\'s own address, never on a foreign Host or X-Forwarded-Proto the client sends', async () => {
+    const body = JSON.stringify({ type: 'demo.sleep', payload: { ms: 1 } });
+    // Raw HTTP: fetch will not send a Host of the caller's choosing.
+    const answer = await new Promise<{ status: number; body: Record<string, string> }>((resolve, reject) => {
+      const call = httpRequest(
+        `${runtime.url}/v1/requests`,
+        {
+          method: 'POST',
+          headers: {
+            host: 'evil.example:8443',
+            'x-forwarded-proto': 'javascript:alert(1)//',
+            'x-forwarded-host': 'evil.example',
+            authorization: `Bearer ${runtime.apiKey}`,
+            'idempotency-key': 'page-hostile-host',
+            'content-type': 'application/json',
+            'content-length': String(Buffer.byteLength(body)),
+          },
+        },
+        (response) => {
+          let text = '';
+          response.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as Record<string, string> }));
+        },
+      );
+      call.on('error', reject);
+      call.end(body);
+    });
+
+    expect(answer.status).toBe(202);
+    expect(answer.body.statusUrl).toMatch(new RegExp(`^${runtime.url}/v1/status/[A-Za-z0-9_-]{40,}$`));
   });
 
   it('answers JSON without an API key, with only the status, the type and the times', async () => {

@@ -100,11 +100,17 @@ describe.each(names)('the %s function', name => {
     for (const service of services) expect(allowed).toContain(service);
   });
 
-  it('writes to the table only with a readWrite grant', () => {
+  it('writes to the table only with a readWrite grant, or only put and delete under the key prefixes it names', () => {
     const writes = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
     const granted = [...new Set(actionsOf(name).filter(action => writes.includes(action)))];
     if (spec.grants.table === 'readWrite') expect(granted.sort()).toEqual([...writes].sort());
-    else if (spec.grants.countsWaitingCalls) expect(granted).toEqual(['dynamodb:UpdateItem']);
+    else if (spec.grants.tableWritesUnder?.length) {
+      const scoped = statementsOf(name).filter(s => [s.Action].flat().some(action => writes.includes(action)));
+      expect(scoped.map(s => (s as { Condition?: unknown }).Condition)).toEqual([
+        { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': spec.grants.tableWritesUnder.map(prefix => `${prefix}*`) } },
+      ]);
+      expect(granted.sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem']);
+    } else if (spec.grants.countsWaitingCalls) expect(granted).toEqual(['dynamodb:UpdateItem']);
     else expect(granted).toEqual([]);
   });
 

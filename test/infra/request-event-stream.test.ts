@@ -2,7 +2,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { HeraldStack } from '../../lib/herald-stack';
-import { routes } from '../../lib/topology';
+import { keys } from '../../lambdas/adapters/dynamo/keys';
+import { keyPartitions, routes } from '../../lib/topology';
 
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 const stack = new HeraldStack(app, 'Herald');
@@ -28,12 +29,27 @@ describe('the request event stream on AWS', () => {
     expect(outputs.RequestEventsUrl?.Value).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^FunctionsEventsFunctionFunctionUrl/), 'FunctionUrl'] });
   });
 
-  it('may only read the table', () => {
+  it('reads the table and writes nothing but its stream slot leases', () => {
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
       JSON.stringify(policy.Properties.Roles).includes('EventsRole'),
     );
-    const actions = policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat()));
-    expect(actions.some((action: string) => /dynamodb:(Put|Update|Delete|BatchWrite)/.test(action))).toBe(false);
-    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem']));
+    const statements = policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Condition?: unknown }[]);
+    const writes = statements.filter((statement) => [statement.Action].flat().some((action) => /dynamodb:(Put|Update|Delete|BatchWrite)/.test(action)));
+    expect(writes).toEqual([
+      expect.objectContaining({
+        Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${keyPartitions.eventStreamSlots}*`] } },
+      }),
+    ]);
+    expect(keys.eventStreamSlot('mer_1', 0).pk.startsWith(keyPartitions.eventStreamSlots)).toBe(true);
+    expect(statements.flatMap((statement) => [statement.Action].flat())).toEqual(expect.arrayContaining(['dynamodb:GetItem']));
+  });
+
+  it('has reserved concurrency, so streams cannot use up the account\'s', () => {
+    const fn = template.toJSON().Resources[eventsFunction];
+    expect(fn.Properties.ReservedConcurrentExecutions).toBe(50);
+    const other = new HeraldStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Other', { eventStreamConcurrency: 20 });
+    const otherId = Stack.of(other).getLogicalId(other.functions.get('events').node.defaultChild as CfnFunction);
+    expect(Template.fromStack(other).toJSON().Resources[otherId].Properties.ReservedConcurrentExecutions).toBe(20);
   });
 });

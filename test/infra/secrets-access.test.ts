@@ -4,6 +4,7 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
 import { HeraldStack } from '../../lib/herald-stack';
 import { ENV, functions, type FunctionName } from '../../lib/topology';
+import { keys } from '../../lambdas/adapters/dynamo/keys';
 import { statementsOf, type Statement } from '../support/iam-statements';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
@@ -29,7 +30,11 @@ function secretReads(name: FunctionName): Statement[] {
 }
 
 const SECRET_HOLDERS: readonly FunctionName[] = ['webhooks', 'deliver'];
-const others = (Object.keys(functions) as FunctionName[]).filter((name) => !SECRET_HOLDERS.includes(name));
+/** Issue 19: the status token secret sits in the secrets table, read by these two only. */
+const STATUS_TOKEN_READERS: readonly FunctionName[] = ['submit', 'statusPage'];
+const others = (Object.keys(functions) as FunctionName[]).filter((name) => !SECRET_HOLDERS.includes(name) && !STATUS_TOKEN_READERS.includes(name));
+const STATUS_TOKEN_SECRET_KEY = 'CONFIG#status-token-secret';
+const withCondition = (statement: Statement) => statement as Statement & { Condition?: Record<string, Record<string, unknown>> };
 
 describe('the webhook signing secrets table', () => {
   it('is a table of its own, on demand, apart from the main table', () => {
@@ -52,13 +57,41 @@ describe('the webhook signing secrets table', () => {
     expect(environment[ENV.secretsTableName]).toEqual({ Ref: secretsTableId });
   });
 
-  it('is written only by the webhooks function, which registers and rotates the secrets', () => {
+
+  it('is written only by the webhooks function and, under the status token secret\'s key alone, by submit', () => {
     const writers = (Object.keys(functions) as FunctionName[]).filter((name) =>
       statementsOf(stack, resources, name).some(
         (statement) =>
-          statement.Effect === 'Allow' && names(statement).includes(secretsTableId) && actionsOf(statement).includes('dynamodb:PutItem'),
+          statement.Effect === 'Allow' &&
+          names(statement).includes(secretsTableId) &&
+          actionsOf(statement).includes('dynamodb:PutItem') &&
+          !withCondition(statement).Condition,
       ),
     );
     expect(writers).toEqual(['webhooks']);
+  });
+});
+
+describe('the status token secret', () => {
+  it('is the secrets table\'s item, not the main table\'s', () => {
+    expect(keys.statusTokenSecret().pk).toBe(STATUS_TOKEN_SECRET_KEY);
+  });
+
+  it.each(STATUS_TOKEN_READERS)('can be read by the %s function, by its key alone, and no other item of the secrets table', (name) => {
+    const reads = secretReads(name);
+    expect(reads).toHaveLength(1);
+    expect(withCondition(reads[0]!).Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [STATUS_TOKEN_SECRET_KEY] } });
+    expect(actionsOf(reads[0]!)).toEqual(name === 'submit' ? ['dynamodb:GetItem', 'dynamodb:PutItem'] : ['dynamodb:GetItem']);
+    const environment = resources[Stack.of(stack).getLogicalId(stack.functions.get(name).node.defaultChild as CfnFunction)]!.Properties
+      .Environment.Variables as Record<string, unknown>;
+    expect(environment[ENV.secretsTableName]).toEqual({ Ref: secretsTableId });
+  });
+
+  it.each(SECRET_HOLDERS)('is denied to the %s function, which reads the signing secrets beside it, and so is a scan', (name) => {
+    const denies = statementsOf(stack, resources, name).filter((statement) => statement.Effect === 'Deny' && names(statement).includes(secretsTableId));
+    const keyed = denies.find((statement) => actionsOf(statement).includes('dynamodb:GetItem'))!;
+    expect(actionsOf(keyed)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query']));
+    expect(withCondition(keyed).Condition).toEqual({ 'ForAnyValue:StringEquals': { 'dynamodb:LeadingKeys': [STATUS_TOKEN_SECRET_KEY] } });
+    expect(denies.some((statement) => actionsOf(statement).includes('dynamodb:Scan') && !withCondition(statement).Condition)).toBe(true);
   });
 });

@@ -1,13 +1,17 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { provisionForTest } from '../support/endpoints';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoClient } from '../../lambdas/adapters/aws-clients';
+import { provisionForTest, TEST_PUBLIC_BASE_URL } from '../support/endpoints';
 import { apiEvent, invoke } from '../support/api-events';
 
 let handlers: { submit: unknown; status: unknown };
+let tables: { main: string; secrets: string };
 let queueUrl: string;
 let sqs: SQSClient;
 
 beforeAll(async () => {
   const resources = await provisionForTest('submit');
+  tables = { main: resources.tableName, secrets: resources.secretsTableName };
   queueUrl = resources.queues.requests.url;
   sqs = new SQSClient({ endpoint: resources.endpoints.sqs });
   handlers = {
@@ -46,11 +50,50 @@ describe('POST /v1/requests', () => {
     expect(response.body).toEqual({
       id: expect.stringMatching(/^req_[0-9a-z]{26}$/),
       status: 'accepted',
-      statusUrl: expect.stringMatching(/^http:\/\/localhost\/v1\/status\/[A-Za-z0-9_-]{40,}$/),
+      statusUrl: expect.stringMatching(/^https:\/\/herald\.test\/v1\/status\/[A-Za-z0-9_-]{40,}$/),
     });
     expect(response.headers.Location).toBe(`/v1/requests/${response.body!.id}`);
     expect(Number(response.headers['Retry-After'])).toBeGreaterThan(0);
     expect(await visibleMessages()).toBe(before + 1);
+  });
+
+  it('says which header the idempotency key came from, so X-Request-ID as the key is never silent', async () => {
+    const byKey = await submit({ type: 'demo.sleep', payload: { ms: 1 } }, { 'idempotency-key': 'source-1', 'x-request-id': 'trace-source-1' });
+    const byRequestId = await submit({ type: 'demo.sleep', payload: { ms: 1 } }, { 'x-request-id': 'source-2' });
+    const replayed = await submit({ type: 'demo.sleep', payload: { ms: 1 } }, { 'idempotency-key': 'source-2' });
+
+    expect([byKey.status, byRequestId.status, replayed.status]).toEqual([202, 202, 202]);
+    expect(byKey.headers['Idempotency-Key-Source']).toBe('Idempotency-Key');
+    expect(byRequestId.headers['Idempotency-Key-Source']).toBe('X-Request-ID');
+    // The same key under either header names the same request.
+    expect(replayed.body!.id).toBe(byRequestId.body!.id);
+  });
+
+  it('keeps the status token secret in the secrets table, not in the table every function reads', async () => {
+    expect((await submit({ type: 'demo.sleep', payload: { ms: 1 } }, { 'idempotency-key': 'secret-home' })).status).toBe(202);
+    const key = { pk: 'CONFIG#status-token-secret', sk: 'CONFIG' };
+    const documents = dynamoClient();
+    const inSecrets = await documents.send(new GetCommand({ TableName: tables.secrets, Key: key, ConsistentRead: true }));
+    const inMain = await documents.send(new GetCommand({ TableName: tables.main, Key: key, ConsistentRead: true }));
+    expect(Buffer.from(String(inSecrets.Item?.secret), 'base64')).toHaveLength(32);
+    expect(inMain.Item).toBeUndefined();
+  });
+
+  it('builds statusUrl on the configured public base URL, whatever Host, X-Forwarded-Proto and the API domain say', async () => {
+    const event = apiEvent({
+      method: 'POST',
+      path: '/v1/requests',
+      headers: { 'idempotency-key': 'hostile-link', 'x-forwarded-proto': 'javascript:alert(1)//', host: 'evil.example', 'x-forwarded-host': 'evil.example' },
+      body: { type: 'demo.sleep', payload: { ms: 1 } },
+      merchantId: 'mer_a',
+    });
+    (event.requestContext as { domainName: string }).domainName = 'abc123.execute-api.us-east-1.amazonaws.com';
+    const response = await invoke(handlers.submit, event);
+
+    expect(response.status).toBe(202);
+    const statusUrl = response.body!.statusUrl as string;
+    expect(statusUrl.startsWith(`${TEST_PUBLIC_BASE_URL}/v1/status/`)).toBe(true);
+    for (const injected of ['javascript', 'evil.example', 'execute-api']) expect(statusUrl).not.toContain(injected);
   });
 
   it('returns the original response when the same key is replayed, without enqueueing again', async () => {

@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { ENV, localResourceNames } from '../../lib/topology';
 import { provision, type LocalEndpoints, type ProvisionedResources, type ResourceNames } from '../../lib/local/provision';
 
+/** The public base URL the handlers of integration tests build links on. */
+export const TEST_PUBLIC_BASE_URL = 'https://herald.test';
+
 /** The endpoints the global setup started for this test run. */
 export function sharedEndpoints(): LocalEndpoints {
   const dynamodb = process.env.HERALD_TEST_DYNAMODB_ENDPOINT;
@@ -32,6 +35,7 @@ export async function provisionForTest(label: string): Promise<ProvisionedResour
     [ENV.deliveriesQueueUrl]: resources.queues.deliveries.url,
     [ENV.notificationsTopicArn]: resources.topicArns.notifications,
     [ENV.retryScale]: '0',
+    [ENV.publicBaseUrl]: TEST_PUBLIC_BASE_URL,
   });
   return { ...resources, endpoints };
 }

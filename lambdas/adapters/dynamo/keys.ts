@@ -1,5 +1,5 @@
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
-import { table } from '../../../lib/topology';
+import { keyPartitions, table } from '../../../lib/topology';
 import type { ApiKeyRecord, Merchant } from '../../core/merchant';
 import type { NotificationRecord, NotificationSlot, OperationsContacts, RecipientSubscription } from '../../core/notifications';
 import { isTerminal, type HeraldRequest, type RequestStatus } from '../../core/request';
@@ -96,7 +96,13 @@ export const keys = {
   /** An endpoint's delivery rate: when its next delivery may go out (lambdas/adapters/dynamo-delivery-rate-limiter.ts). */
   deliveryRate: (endpointId: string): Key => ({ pk: `RATE#${endpointId}`, sk: 'RATE' }),
   /** The one secret behind every request's status token (lambdas/core/status-token.ts). */
-  statusTokenSecret: (): Key => ({ pk: 'CONFIG#status-token-secret', sk: 'CONFIG' }),
+  /**
+   * One of a merchant's `eventStreams.maxOpenPerMerchant` event stream slots, held by a lease. A
+   * partition of its own, so the stream function's write grant names it alone (lib/topology.ts).
+   */
+  eventStreamSlot: (merchantId: string, slot: number): Key => ({ pk: `${keyPartitions.eventStreamSlots}${merchantId}`, sk: `SLOT#${slot}` }),
+  /** In the secrets table: only the functions granted `statusTokenSecret` may read it (lib/topology.ts). */
+  statusTokenSecret: (): Key => ({ pk: keyPartitions.statusTokenSecret, sk: 'CONFIG' }),
 } as const;
 
 /** The table key of an item, e.g. of an index entry, which projects keys only. */

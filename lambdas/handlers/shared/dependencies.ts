@@ -1,7 +1,8 @@
-import { ENV, defaults, retryScheduleOf, webhookDefaults, type QueueName } from '../../../lib/topology';
+import { ENV, defaults, eventStreams, retryScheduleOf, webhookDefaults, type QueueName } from '../../../lib/topology';
 import { version } from '../../../package.json';
 import { dynamoClient, requiredEnv, sdkOf, snsClient, sqsClient } from '../../adapters/aws-clients';
 import { DynamoStatusTokenSecretStore } from '../../adapters/status-token-secret-store';
+import { DynamoStreamSlots } from '../../adapters/dynamo-stream-slots';
 import { DynamoMerchantQuotas } from '../../adapters/dynamo-merchant-quotas';
 import { DynamoWaitingCalls } from '../../adapters/dynamo-waiting-calls';
 import { DynamoMerchantStore } from '../../adapters/dynamo-merchant-store';
@@ -120,8 +121,11 @@ export function merchantQuotas(): { store: MerchantQuotas; limits: MerchantQuota
 export const walletLedger = /* @__PURE__ */ perContainer(() => new DynamoWalletLedger(dynamoClient(), requiredEnv(ENV.tableName)));
 /** The redrive generations the worker compares a failed request with. */
 export const redriveLog = /* @__PURE__ */ perContainer(() => new DynamoRedriveLog(dynamoClient(), requiredEnv(ENV.tableName)));
-/** The secret behind status tokens, read once per container. */
-export const statusTokenSecrets = /* @__PURE__ */ perContainer(() => new DynamoStatusTokenSecretStore(dynamoClient(), requiredEnv(ENV.tableName)));
+/** The secret behind status tokens, in the secrets table, read once per container. */
+export const statusTokenSecrets = /* @__PURE__ */ perContainer(() => new DynamoStatusTokenSecretStore(dynamoClient(), requiredEnv(ENV.secretsTableName)));
+
+/** The event stream slots of every merchant (`eventStreams.maxOpenPerMerchant` each). */
+export const streamSlots = /* @__PURE__ */ perContainer(() => new DynamoStreamSlots(dynamoClient(), requiredEnv(ENV.tableName), eventStreams.maxOpenPerMerchant));
 
 // Webhooks.
 export const webhookEndpointStore = /* @__PURE__ */ perContainer(

@@ -1,20 +1,21 @@
+import { ENV } from '../../../lib/topology';
+import { parsePublicBaseUrl } from '../../core/public-base-url';
 import { statusTokenOf } from '../../core/status-token';
 import { statusTokenSecrets } from './dependencies';
-import type { HttpEvent } from './http';
 
 /** The path of the public status page; `{token}` is a request's status token. */
 export const STATUS_PAGE_PATH = '/v1/status/';
 
 /**
- * The `statusUrl` of an accepted request: the public status page on the host the client called,
- * addressed by the request's status token. It adds no write per submit: the token is computed
- * from the id (lambdas/core/status-token.ts); only the first submit a table ever sees creates
- * the secret.
+ * The `statusUrl` of an accepted request: the public status page under the configured public
+ * base URL (`HERALD_PUBLIC_BASE_URL`: the stack's front door, or the local runtime's address),
+ * addressed by the request's status token. Nothing of the request shapes it: on AWS the
+ * `execute-api` host would bypass the front door's limits, and a client's `Host` or
+ * `X-Forwarded-Proto` would let it write the link a merchant's customer opens. It adds no write
+ * per submit: the token is computed from the id (lambdas/core/status-token.ts).
  */
-export async function statusUrlOf(event: HttpEvent, requestId: string): Promise<string> {
+export async function statusUrlOf(requestId: string): Promise<string> {
+  const base = parsePublicBaseUrl(process.env[ENV.publicBaseUrl], ENV.publicBaseUrl);
   const token = statusTokenOf(requestId, await statusTokenSecrets().getOrCreate());
-  const host = event.requestContext.domainName;
-  // API Gateway is https only; the local runtime answers plain http on the loopback address.
-  const scheme = event.headers?.['x-forwarded-proto'] ?? (/^(127\.0\.0\.1|localhost)(:\d+)?$/.test(host) ? 'http' : 'https');
-  return `${scheme}://${host}${STATUS_PAGE_PATH}${token}`;
+  return `${base}${STATUS_PAGE_PATH}${token}`;
 }

@@ -1,4 +1,4 @@
-import { followRequest, formatServerSentEvent, transitionsAfter } from '../../../lambdas/core/request-events';
+import { DEFAULT_STREAM_LIMITS, followRequest, formatServerSentEvent, streamFinishedFor, transitionsAfter } from '../../../lambdas/core/request-events';
 import type { HeraldRequest, HistoryEntry } from '../../../lambdas/core/request';
 
 const row = (from: HistoryEntry['from'], to: HistoryEntry['to'], at: string, extra: Partial<HistoryEntry> = {}): HistoryEntry => ({
@@ -73,9 +73,34 @@ describe('followRequest', () => {
       undefined,
       { write: () => undefined, closed: false },
       { read: async () => requestWith(history.slice(0, 2)), sleep: async (ms) => void (clock += ms), now: () => clock },
-      { pollIntervalMs: 1_000, maxDurationMs: 5_000, heartbeatMs: 2_000 },
+      { pollIntervalMs: 1_000, maxDurationMs: 5_000, heartbeatMs: 2_000, reconnectMs: 5_000 },
     );
     expect(ended).toBe('time-limit');
     expect(clock).toBe(5_000);
+  });
+
+  it('tells the client to wait seconds before reconnecting, not the poll interval', async () => {
+    const written: string[] = [];
+    await followRequest(requestWith(history), undefined, { write: (text) => written.push(text), closed: false }, { read: async () => undefined, sleep: async () => undefined }, {
+      ...DEFAULT_STREAM_LIMITS,
+      pollIntervalMs: 250,
+    });
+    const retry = Number(/^retry: (\d+)\n\n$/.exec(written[0]!)?.[1]);
+    expect(retry).toBeGreaterThanOrEqual(1_000);
+  });
+});
+
+describe('streamFinishedFor', () => {
+  const [, , terminal] = transitionsAfter(requestWith(history));
+
+  it('is true for a client that reconnects after the terminal event of a finished request', () => {
+    expect(streamFinishedFor(requestWith(history), terminal!.id)).toBe(true);
+  });
+
+  it('is false while something is left to send, the request runs, or the client never saw an event', () => {
+    const [accepted] = transitionsAfter(requestWith(history));
+    expect(streamFinishedFor(requestWith(history), accepted!.id)).toBe(false);
+    expect(streamFinishedFor(requestWith(history.slice(0, 2)), '2026-01-01T00:00:01.000Z/processing')).toBe(false);
+    expect(streamFinishedFor(requestWith(history), undefined)).toBe(false);
   });
 });

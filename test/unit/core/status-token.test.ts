@@ -26,6 +26,20 @@ describe('status tokens', () => {
     for (const junk of ['', 'abc', id, 'x'.repeat(5000), 'not/base64url!']) expect(requestIdOfStatusToken(junk, secret)).toBeUndefined();
   });
 
+  it('accepts its canonical spelling only: none of the 15 other last characters that decode to the same bytes', () => {
+    // 12 + 30 + 16 = 58 bytes: the last of 78 characters carries 2 data bits and 4 unused ones,
+    // so 15 other characters decode to the same bytes in a lenient decoder.
+    const token = statusTokenOf(id, secret);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const aliases = [...alphabet]
+      .map((last) => token.slice(0, -1) + last)
+      .filter((spelling) => spelling !== token && Buffer.from(spelling, 'base64url').equals(Buffer.from(token, 'base64url')));
+
+    expect(aliases).toHaveLength(15);
+    expect(requestIdOfStatusToken(token, secret)).toBe(id);
+    for (const alias of aliases) expect(requestIdOfStatusToken(alias, secret)).toBeUndefined();
+  });
+
   it('refuses a secret too short to be one', () => {
     expect(() => statusTokenOf(id, randomBytes(8))).toThrow(RangeError);
   });
