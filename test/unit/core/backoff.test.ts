@@ -1,23 +1,11 @@
 import { backoffDelaySeconds, MAX_VISIBILITY_TIMEOUT_SECONDS, maxBackoffSeconds } from '../../../lambdas/core/backoff';
 import { requestRetrySchedule, type RetrySchedule } from '../../../lib/topology';
+import { seededRandom } from '../../../bench/fleet/virtual-time';
 
 const DRAWS = 20_000;
 
-/**
- * A seeded generator (mulberry32) instead of Math.random: the distribution checks below then
- * judge the same 20,000 draws on every run, so they cannot fail by chance.
- */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+// A seeded generator instead of Math.random: the distribution checks below then judge the same
+// 20,000 draws on every run, so they cannot fail by chance.
 function draws(schedule: RetrySchedule, attempt: number, scale = 1): number[] {
   const random = seededRandom(attempt * 7919 + scale);
   return Array.from({ length: DRAWS }, () => backoffDelaySeconds(schedule, attempt, random, scale));
