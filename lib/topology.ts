@@ -83,6 +83,8 @@ export const ENV = {
   requestMaxAttempts: 'HERALD_REQUEST_MAX_ATTEMPTS',
   deliveryRetryDelays: 'HERALD_DELIVERY_RETRY_DELAYS',
   deliveryMaxAttempts: 'HERALD_DELIVERY_MAX_ATTEMPTS',
+  /** Consecutive timeouts or 5xx that open an endpoint's circuit; 0 turns the breaker off (tests of the plain retry path). */
+  circuitFailureThreshold: 'HERALD_CIRCUIT_FAILURE_THRESHOLD',
 } as const;
 
 /**

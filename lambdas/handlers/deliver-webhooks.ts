@@ -1,4 +1,4 @@
-import { webhookDefaults } from '../../lib/topology';
+import { ENV, webhookDefaults } from '../../lib/topology';
 import { EndpointCircuits } from '../core/circuit-breaker';
 import { deliverWebhook } from '../core/deliver-webhook';
 import { parseDeliveryMessage } from '../core/webhooks';
@@ -10,6 +10,7 @@ import {
   requestStore,
   requestUrlOf,
   deliveryRateLimiter,
+  numberFromEnv,
   settings,
   USER_AGENT,
   webhookEndpointStore,
@@ -19,10 +20,26 @@ import { countMetric, METRIC } from './shared/observability';
 import { redeliver, sqsConsumer } from './shared/sqs-consumer';
 
 // One set of circuits per warm instance: each instance learns an endpoint's failures itself (docs/scale.md, Fairness).
-const circuits = new EndpointCircuits({
-  ...webhookDefaults.circuitBreaker,
-  probeTimeoutSeconds: Math.ceil(webhookDefaults.attemptTimeoutMs / 1000),
-});
+// Built on first use, from settings read then: cool-downs scale with the retry delays (the local
+// runtime's demos see them in seconds), and a threshold of 0 turns the breaker off.
+let builtCircuits: EndpointCircuits | null | undefined;
+function circuits(): EndpointCircuits | undefined {
+  if (builtCircuits === undefined) {
+    const { failureThreshold, coolDownSeconds, maxCoolDownSeconds } = webhookDefaults.circuitBreaker;
+    const threshold = numberFromEnv(ENV.circuitFailureThreshold, failureThreshold);
+    const scale = settings.retryScale();
+    builtCircuits =
+      threshold > 0
+        ? new EndpointCircuits({
+            failureThreshold: threshold,
+            coolDownSeconds: coolDownSeconds * scale,
+            maxCoolDownSeconds: maxCoolDownSeconds * scale,
+            probeTimeoutSeconds: Math.ceil(webhookDefaults.attemptTimeoutMs / 1000),
+          })
+        : null;
+  }
+  return builtCircuits ?? undefined;
+}
 
 /**
  * Consumes the deliveries queue: one signed POST per message, retries by visibility timeout.
@@ -50,7 +67,7 @@ export const handler = sqsConsumer({ describe: 'delivery', parse: parseDeliveryM
       redrives: redriveLog(),
       queueName: 'deliveries',
       rateLimiter: deliveryRateLimiter(),
-      circuits,
+      circuits: circuits(),
     },
     { message, receiveCount, receiptHandle },
   );

@@ -17,6 +17,9 @@ const receivers: WebhookReceiver[] = [];
 const notices: EndpointDisabledNotice[] = [];
 
 beforeAll(async () => {
+  // These tests count every attempt of the plain retry path; the circuit breaker, which skips a
+  // failing endpoint's attempts for a while, is tested in test/integration/circuit-breaker.test.ts.
+  process.env[ENV.circuitFailureThreshold] = '0';
   runtime = await startTestRuntime('webhooks', { retryScale: RETRY_SCALE });
   useMerchantNotifier({ endpointDisabled: async (notice) => void notices.push(notice) });
 });

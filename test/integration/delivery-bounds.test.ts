@@ -14,7 +14,7 @@ import {
   RESPONSE_EXCERPT_BYTES,
   type DeliveryMessage,
 } from '../../lambdas/core/webhooks';
-import { queues } from '../../lib/topology';
+import { ENV, queues } from '../../lib/topology';
 import { lambdaContext } from '../support/api-events';
 import { provisionForTest } from '../support/endpoints';
 import { toRecord } from '../support/sqs-records';
@@ -31,6 +31,8 @@ let deliver: (event: unknown, context: unknown) => Promise<{ batchItemFailures: 
 beforeAll(async () => {
   const resources = await provisionForTest('delivery-bounds');
   process.env.HERALD_LOCAL_WEBHOOK_HOSTS = '127.0.0.1';
+  // This file drives every attempt of every round by hand; an open circuit would move them to messages it does not follow.
+  process.env[ENV.circuitFailureThreshold] = '0';
   tableName = resources.tableName;
   queue = { url: resources.queues.deliveries.url, arn: resources.queues.deliveries.arn };
   sqs = new SQSClient({ endpoint: resources.endpoints.sqs });
