@@ -11,7 +11,7 @@ import { firstRecordOf, MAX_DELIVERY_ROUNDS, parseDeliveryId, type Delivery, typ
 import { unlessConditionFails } from './dynamo/conditions';
 import { batchGetInOrder } from './dynamo/batch-get';
 import { deliveryFromItem, deliveryToItem, indexKeys, keys, tableKeyOf, type Item } from './dynamo/keys';
-import { readPartitions } from './dynamo/shard-reads';
+import { queryOpenBefore, readPartitions } from './dynamo/shard-reads';
 
 /**
  * Deliveries next to the request they announce, so a request's deliveries are one query. The
@@ -228,16 +228,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
   async findOverdue(before: string, limit: number): Promise<Delivery[]> {
     const index = table.indexes.byStatus;
     const pages = await readPartitions(indexKeys.pendingDeliveryPartitions(), async (partition) => {
-      const { Items = [] } = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: index.name,
-          KeyConditionExpression: '#pk = :pk AND #sk < :before',
-          ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
-          ExpressionAttributeValues: { ':pk': partition, ':before': before },
-          Limit: limit,
-        }),
-      );
+      const { Items = [] } = await queryOpenBefore(this.client, this.tableName, { partition, before, limit });
       return Items;
     });
     const oldest = bySortKey(pages.flatMap((items) => items ?? []), index.sortKey).slice(0, limit);

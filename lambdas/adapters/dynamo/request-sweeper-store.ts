@@ -1,11 +1,11 @@
-import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { table } from '../../../lib/topology';
 import type { StuckRequestStore } from '../../core/ports';
 import type { HeraldRequest, RequestStatus } from '../../core/request';
 import { unlessConditionFails } from './conditions';
 import { batchGetInOrder } from './batch-get';
 import { indexKeys, keys, requestFromItem, tableKeyOf, type Item } from './keys';
-import { randomStart, readPartitions } from './shard-reads';
+import { queryOpenBefore, randomStart, readPartitions } from './shard-reads';
 
 /**
  * Queries one sweep may make per shard of a status; with `table.shards.byStatus` shards and the
@@ -72,18 +72,7 @@ export class DynamoRequestSweeperStore implements StuckRequestStore {
         let startKey: Item | undefined;
         let pages = 0;
         do {
-          const page: { Items?: Item[]; LastEvaluatedKey?: Item } = await this.client.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              IndexName: index.name,
-              // The sort key is `<time>#<id>`: comparing it with a bare time selects everything strictly earlier.
-              KeyConditionExpression: '#pk = :pk AND #sk < :before',
-              ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
-              ExpressionAttributeValues: { ':pk': partition, ':before': before },
-              Limit: limit,
-              ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-            }),
-          );
+          const page = await queryOpenBefore(this.client, this.tableName, { partition, before, limit, ...(startKey ? { startKey } : {}) });
           const items = await batchGetInOrder(this.client, this.tableName, (page.Items ?? []).map(tableKeyOf), { consistentRead: true });
           for (const item of items) {
             if (!item || item[index.partitionKey] !== partition || !(String(item[index.sortKey]) < before)) continue;

@@ -1,3 +1,7 @@
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { table } from '../../../lib/topology';
+import type { Item } from './keys';
+
 /**
  * Reading every shard of a key: queries run side by side, but never more than
  * `SHARD_QUERY_CONCURRENCY` at once, so a reader of 129 partitions neither waits for them one by
@@ -33,4 +37,28 @@ export async function readPartitions<T>(
 /** A random partition to start from, so that an early stop does not always spare the same shards. */
 export function randomStart(partitions: readonly string[]): number {
   return Math.floor(Math.random() * partitions.length);
+}
+
+/**
+ * One page of a byStatus partition's entries older than `before`: both sweepers read open work
+ * this way. The sort key is `<time>#<id>`, so comparing it with a bare time selects everything
+ * strictly earlier.
+ */
+export async function queryOpenBefore(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  page: { readonly partition: string; readonly before: string; readonly limit: number; readonly startKey?: Item },
+): Promise<{ Items?: Item[]; LastEvaluatedKey?: Item }> {
+  const index = table.indexes.byStatus;
+  return client.send(
+    new QueryCommand({
+      TableName: tableName,
+      IndexName: index.name,
+      KeyConditionExpression: '#pk = :pk AND #sk < :before',
+      ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
+      ExpressionAttributeValues: { ':pk': page.partition, ':before': page.before },
+      Limit: page.limit,
+      ...(page.startKey ? { ExclusiveStartKey: page.startKey } : {}),
+    }),
+  );
 }
