@@ -96,6 +96,8 @@ export const keyPartitions = {
   eventStreamSlots: 'STREAMS#',
   /** The status token secret's one item, in the secrets table. */
   statusTokenSecret: 'CONFIG#status-token-secret',
+  /** The key that seals delivery messages' one item, in the secrets table. */
+  deliveryMessageKey: 'CONFIG#delivery-message-key',
 } as const;
 
 export type FunctionName =
@@ -233,7 +235,7 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 30,
     // Tells the merchant's operations contacts when it disables an endpoint.
     // Signs with the secrets; only the webhooks API writes them.
-    grants: { table: 'readWrite', secrets: 'read', queues: { deliveries: 'consume' }, publishesTo: ['notifications'] },
+    grants: { table: 'readWrite', secrets: 'read', queues: { deliveries: 'sendAndConsume' }, publishesTo: ['notifications'] },
   },
   events: {
     entry: 'lambdas/handlers/stream-request-events.ts',

@@ -336,7 +336,8 @@ export function retryAfterSeconds(value: string, now = Date.now()): number | und
 async function rebuildBody(deps: DeliverDependencies, endpoint: WebhookEndpoint, message: DeliveryMessage): Promise<string | undefined> {
   if (message.eventType === TEST_EVENT_TYPE) return testEventBody(message.endpointId, message.subjectId, message.eventTimestamp);
   const request = await deps.loadRequest(message.subjectId);
-  if (!request) return undefined;
+  // A request of another merchant is never rendered to this merchant's endpoint, whatever the message says.
+  if (!request || request.merchantId !== message.merchantId) return undefined;
   return eventBodyFor(endpoint, requestEvent(request, message.eventType as RequestEventType, message.eventTimestamp), deps.requestUrlOf);
 }
 
