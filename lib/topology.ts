@@ -406,6 +406,12 @@ export const webhookDefaults = {
   /** Total time one attempt may take, and the part of it the connection may take. */
   attemptTimeoutMs: 10_000,
   connectTimeoutMs: 3_000,
+  /**
+   * The first attempt of a delivery waits this long; retries wait `attemptTimeoutMs`
+   * (lambdas/core/attempt-timeout.ts): a hanging endpoint then holds the shared workers for
+   * 3 s, not 10 s, on most of its messages (docs/scale.md, Fairness).
+   */
+  firstAttemptTimeoutMs: 3_000,
   /** Bytes of a receiver's response body kept on the attempt. */
   responseBodyBytes: 2048,
   /** How long a Lambda reuses an endpoint it read: a change reaches deliveries within this time. */

@@ -62,6 +62,7 @@ export const handler = sqsConsumer({ describe: 'delivery', parse: parseDeliveryM
       deliveries: deliveryStore(),
       queue: deliveryQueue(),
       transport: webhookTransport(),
+      firstAttemptTimeoutMs: webhookDefaults.firstAttemptTimeoutMs,
       notifier: merchantNotifier(),
       loadRequest: (id) => requestStore().get(id),
       requestUrlOf,
