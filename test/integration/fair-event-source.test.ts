@@ -5,6 +5,7 @@ import { deliveryIdOf, generateSigningSecret, type DeliveryMessage } from '../..
 import { SqsEventSource } from '../../lib/local/sqs-event-source';
 import { queues } from '../../lib/topology';
 import { provisionForTest } from '../support/endpoints';
+import { sealedDeliveryBody } from '../support/sqs-records';
 import { startReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 let sqs: SQSClient;
@@ -48,11 +49,13 @@ async function sendDeliveries(endpointId: string, from: number, count: number): 
     round: 1,
     payload: '{}',
   }));
-  for (let start = 0; start < messages.length; start += 10) {
+  // Sealed as Herald's own queue adapter seals them: the deliver worker posts nothing else.
+  const bodies = await Promise.all(messages.map((message) => sealedDeliveryBody(message)));
+  for (let start = 0; start < bodies.length; start += 10) {
     await sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: queue.url,
-        Entries: messages.slice(start, start + 10).map((message, i) => ({ Id: String(i), MessageBody: JSON.stringify(message), MessageGroupId: endpointId })),
+        Entries: bodies.slice(start, start + 10).map((body, i) => ({ Id: String(i), MessageBody: body, MessageGroupId: endpointId })),
       }),
     );
   }
