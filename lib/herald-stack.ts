@@ -13,8 +13,8 @@ import { Processing } from './constructs/processing';
 import { MerchantRateLimit } from './constructs/rate-limit';
 import { Schedules } from './constructs/schedules';
 import { Storage } from './constructs/storage';
-import { checkWebhookUrl, parseHostList } from '../lambdas/core/webhook-url';
-import { parsePublicBaseUrl } from '../lambdas/core/public-base-url';
+import { checkWebhookUrl, parseHostList } from '../lambdas/core/webhooks/webhook-url';
+import { parsePublicBaseUrl } from '../lambdas/core/shared/public-base-url';
 import { WorkQueues } from './constructs/work-queues';
 import {
   defaults,

@@ -7,7 +7,7 @@
  * e.g. to read the retry schedules it shares with the stack.
  */
 
-import { parseRetryDelays, withRetryOverride, type RetryOverride, type RetrySchedule } from '../lambdas/core/retry-schedule';
+import { parseRetryDelays, withRetryOverride, type RetryOverride, type RetrySchedule } from '../lambdas/core/shared/retry-schedule';
 
 // The schedule's shape and its checks belong to the domain (the worker computes backoff from
 // them); the topology supplies the numbers and keeps offering both to the stack and the CLI.
@@ -412,7 +412,7 @@ export const webhookDefaults = {
   sweepGraceSeconds: 15 * 60,
   sweepBatchLimit: 100,
   /**
-   * The per-endpoint circuit breaker (lambdas/core/circuit-breaker.ts): after this many timeouts
+   * The per-endpoint circuit breaker (lambdas/core/webhooks/circuit-breaker.ts): after this many timeouts
    * or 5xx in a row a delivering instance reschedules the endpoint's deliveries without a POST
    * for the cool-down, then lets one probe through; each failed probe doubles the cool-down up to
    * the maximum. A skipped delivery goes back on a new message (SQS takes up to 900 s of delay),

@@ -1,5 +1,5 @@
 /**
- * Writes lambdas/core/phone-metadata.json: libphonenumber-js's `min` metadata without the
+ * Writes lambdas/core/notifications/phone-metadata.json: libphonenumber-js's `min` metadata without the
  * formatting rules, which are most of its size (about 50 of 83 KB) and which Herald never uses:
  * it checks a number's possible length, finds its country and keeps it in E.164, and none of
  * those read a format. Run it after upgrading libphonenumber-js:

@@ -6,8 +6,8 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { defaults, table } from '../../lib/topology';
-import type { AttemptRecord, DeliveryStore } from '../core/webhook-ports';
-import { firstRecordOf, MAX_DELIVERY_ROUNDS, parseDeliveryId, type Delivery, type DeliveryState, type NewDelivery } from '../core/webhooks';
+import type { AttemptRecord, DeliveryStore } from '../core/webhooks/ports';
+import { firstRecordOf, MAX_DELIVERY_ROUNDS, parseDeliveryId, type Delivery, type DeliveryState, type NewDelivery } from '../core/webhooks/webhooks';
 import { unlessConditionFails } from './dynamo/conditions';
 import { batchGetInOrder } from './dynamo/batch-get';
 import { deliveryFromItem, deliveryToItem, indexKeys, keys, tableKeyOf, type Item } from './dynamo/keys';

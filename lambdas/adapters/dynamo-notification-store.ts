@@ -9,7 +9,7 @@ import type {
   OperationsContactsStore,
   RecipientSubscription,
   RecipientSubscriptions,
-} from '../core/notifications';
+} from '../core/notifications/notifications';
 import { unlessConditionFails } from './dynamo/conditions';
 import { contactsFromItem, contactsToItem, keys, notificationFromItem, recipientFromItem, recipientToItem } from './dynamo/keys';
 

@@ -11,9 +11,9 @@ import type {
   RequestPage,
   RequestStore,
   StuckRequestStore,
-} from '../core/ports';
-import type { RedriveReopener } from '../core/redrive';
-import type { HeraldRequest, RequestStatus } from '../core/request';
+} from '../core/requests/ports';
+import type { RedriveReopener } from '../core/requests/redrive';
+import type { HeraldRequest, RequestStatus } from '../core/requests/request';
 import { DynamoRequestIntake } from './dynamo/request-intake-store';
 import { DynamoRequestLifecycle } from './dynamo/request-lifecycle-store';
 import { RequestBodies } from './dynamo/request-bodies';

@@ -1,4 +1,4 @@
-import { NotificationRejectedError, type SmsSender } from '../core/notifications';
+import { NotificationRejectedError, type SmsSender } from '../core/notifications/notifications';
 
 /**
  * Hands each SMS to an outbox over HTTP instead of SNS: what the local runtime gives the

@@ -12,14 +12,14 @@ import {
   type MessageAttributeValue,
   type SNSClient,
 } from '@aws-sdk/client-sns';
-import type { EmailMessage, NotificationEventType, OperationsEventType } from '../core/notification-templates';
+import type { EmailMessage, NotificationEventType, OperationsEventType } from '../core/notifications/notification-templates';
 import {
   NotificationRejectedError,
   SubscriptionGoneError,
   type NotificationChannel,
   type NotificationTopic,
   type SmsSender,
-} from '../core/notifications';
+} from '../core/notifications/notifications';
 
 /** Message attributes the topic's filter policies match on. */
 export const NOTIFICATION_ATTRIBUTES = {

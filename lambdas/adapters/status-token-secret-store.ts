@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
-import { STATUS_TOKEN_SECRET_BYTES } from '../core/status-token';
+import { STATUS_TOKEN_SECRET_BYTES } from '../core/requests/status-token';
 import { keys } from './dynamo/keys';
 
 /**

@@ -1,7 +1,7 @@
 import { ENV, webhookDefaults } from '../../lib/topology';
-import { EndpointCircuits } from '../core/circuit-breaker';
-import { deliverWebhook } from '../core/deliver-webhook';
-import { parseDeliveryMessage } from '../core/webhooks';
+import { EndpointCircuits } from '../core/webhooks/circuit-breaker';
+import { deliverWebhook } from '../core/webhooks/deliver-webhook';
+import { parseDeliveryMessage } from '../core/webhooks/webhooks';
 import {
   deliveryQueue,
   deliveryStore,

@@ -4,7 +4,7 @@
  * after the authorizer cache TTL for callers whose decision is cached.
  */
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
-import type { ApiKeyRecord } from '../../lambdas/core/merchant';
+import type { ApiKeyRecord } from '../../lambdas/core/merchants/merchant';
 import { AUTHORIZER_CACHE_TTL_SECONDS } from '../topology';
 import { CliFailedError, CliUsageError, withTarget } from './context';
 import { printJson, printText } from './output';

@@ -27,8 +27,8 @@ import {
 import { LocalScheduler } from './scheduler';
 import { requestEventStream } from './request-event-stream';
 import { localConsole } from './console/console-server';
-import { DEFAULT_STREAM_LIMITS } from '../../lambdas/core/request-events';
-import { parsePublicBaseUrl } from '../../lambdas/core/public-base-url';
+import { DEFAULT_STREAM_LIMITS } from '../../lambdas/core/requests/request-events';
+import { parsePublicBaseUrl } from '../../lambdas/core/shared/public-base-url';
 import { SqsEventSource } from './sqs-event-source';
 import { localResourceNames } from '../topology';
 

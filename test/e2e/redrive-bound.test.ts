@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { HistoryEntry } from '../../lambdas/core/request';
+import type { HistoryEntry } from '../../lambdas/core/requests/request';
 import { run as redriveCommand } from '../../lib/cli/redrive';
 import type { LocalRuntime } from '../../lib/local/runtime';
 import { ENV, queues } from '../../lib/topology';

@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { maxBackoffSeconds } from '../../lambdas/core/backoff';
-import type { HistoryEntry } from '../../lambdas/core/request';
+import { maxBackoffSeconds } from '../../lambdas/core/shared/backoff';
+import type { HistoryEntry } from '../../lambdas/core/requests/request';
 import { run as redriveCommand } from '../../lib/cli/redrive';
 import type { LocalRuntime } from '../../lib/local/runtime';
 import { ENV, queues } from '../../lib/topology';

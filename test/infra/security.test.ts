@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnTopic } from 'aws-cdk-lib/aws-sns';
 import { SsrfGuard } from '../../lambdas/adapters/ssrf-guard';
-import { webhookHostPolicy } from '../../lambdas/core/webhook-url';
+import { webhookHostPolicy } from '../../lambdas/core/webhooks/webhook-url';
 import { processorRegistry } from '../../lambdas/processors/registry';
 import { FOREIGN_TOPICS_DENY_SID } from '../../lib/constructs/functions';
 import { HeraldStack, type HeraldStackProps } from '../../lib/herald-stack';

@@ -2,9 +2,9 @@ import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand,
 import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
 import { DynamoWebhookEndpointStore } from '../../lambdas/adapters/dynamo-webhook-endpoint-store';
-import { EndpointCircuits } from '../../lambdas/core/circuit-breaker';
-import { deliverWebhook, type DeliverDependencies } from '../../lambdas/core/deliver-webhook';
-import { deliveryIdOf, generateSigningSecret, type DeliveryMessage, type WebhookEndpoint } from '../../lambdas/core/webhooks';
+import { EndpointCircuits } from '../../lambdas/core/webhooks/circuit-breaker';
+import { deliverWebhook, type DeliverDependencies } from '../../lambdas/core/webhooks/deliver-webhook';
+import { deliveryIdOf, generateSigningSecret, type DeliveryMessage, type WebhookEndpoint } from '../../lambdas/core/webhooks/webhooks';
 import { ENV, webhookDefaults, webhookRetrySchedule } from '../../lib/topology';
 import { lambdaContext } from '../support/api-events';
 import { provisionForTest } from '../support/endpoints';

@@ -4,7 +4,7 @@ import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
 import { DynamoWebhookEndpointStore } from '../../lambdas/adapters/dynamo-webhook-endpoint-store';
 import { keys } from '../../lambdas/adapters/dynamo/keys';
-import { deliveryMessageOf } from '../../lambdas/core/fan-out-webhooks';
+import { deliveryMessageOf } from '../../lambdas/core/webhooks/fan-out-webhooks';
 import {
   ATTEMPT_LOG_LIMIT,
   DELIVERY_ITEM_BOUND_BYTES,
@@ -13,7 +13,7 @@ import {
   MAX_DELIVERY_ROUNDS,
   RESPONSE_EXCERPT_BYTES,
   type DeliveryMessage,
-} from '../../lambdas/core/webhooks';
+} from '../../lambdas/core/webhooks/webhooks';
 import { ENV, queues } from '../../lib/topology';
 import { lambdaContext } from '../support/api-events';
 import { provisionForTest } from '../support/endpoints';

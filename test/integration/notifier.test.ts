@@ -8,15 +8,15 @@ import {
 } from '../../lambdas/adapters/dynamo-notification-store';
 import { SnsNotificationTopic } from '../../lambdas/adapters/sns-notifier';
 import { DynamoMerchantQuotas } from '../../lambdas/adapters/dynamo-merchant-quotas';
-import { smsDay } from '../../lambdas/core/merchant-quotas';
+import { smsDay } from '../../lambdas/core/merchants/merchant-quotas';
 import {
   NotificationRejectedError,
   notifyRequestFinished,
   setOperationsContacts,
   type NotifierDependencies,
   type SmsSender,
-} from '../../lambdas/core/notifications';
-import type { HeraldRequest } from '../../lambdas/core/request';
+} from '../../lambdas/core/notifications/notifications';
+import type { HeraldRequest } from '../../lambdas/core/requests/request';
 import { provisionForTest } from '../support/endpoints';
 
 /**

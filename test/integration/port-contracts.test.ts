@@ -5,12 +5,12 @@ import { DynamoNotificationLedger } from '../../lambdas/adapters/dynamo-notifica
 import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
 import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
 import { DynamoWebhookEndpointStore } from '../../lambdas/adapters/dynamo-webhook-endpoint-store';
-import type { NotificationLedger, NotificationSlot } from '../../lambdas/core/notifications';
-import type { RequestCancellation, RequestStore } from '../../lambdas/core/ports';
-import { requestIdFor } from '../../lambdas/core/request-id';
-import type { RedriveReopener } from '../../lambdas/core/redrive';
-import type { DeliveryStore, WebhookEndpointStore } from '../../lambdas/core/webhook-ports';
-import { deliveryIdOf, generateSigningSecret, type DeliveryAttempt, type NewDelivery, type WebhookEndpoint } from '../../lambdas/core/webhooks';
+import type { NotificationLedger, NotificationSlot } from '../../lambdas/core/notifications/notifications';
+import type { RequestCancellation, RequestStore } from '../../lambdas/core/requests/ports';
+import { requestIdFor } from '../../lambdas/core/requests/request-id';
+import type { RedriveReopener } from '../../lambdas/core/requests/redrive';
+import type { DeliveryStore, WebhookEndpointStore } from '../../lambdas/core/webhooks/ports';
+import { deliveryIdOf, generateSigningSecret, type DeliveryAttempt, type NewDelivery, type WebhookEndpoint } from '../../lambdas/core/webhooks/webhooks';
 import { provisionForTest } from '../support/endpoints';
 import { InMemoryNotificationLedger } from '../support/in-memory-notification-ports';
 import { InMemoryRequestStore } from '../support/in-memory-request-ports';

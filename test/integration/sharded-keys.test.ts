@@ -8,9 +8,9 @@ import { deliveryToItem, keys, requestToItem, type Item } from '../../lambdas/ad
 import { shardOf } from '../../lambdas/adapters/dynamo/shards';
 import { SqsDeliveryQueue } from '../../lambdas/adapters/sqs-delivery-queue';
 import { SqsRequestQueue } from '../../lambdas/adapters/sqs-request-queue';
-import { sweepPendingDeliveries } from '../../lambdas/core/sweep-pending-deliveries';
-import { sweepStuckRequests } from '../../lambdas/core/sweep-stuck-requests';
-import { deliveryIdOf, type Delivery } from '../../lambdas/core/webhooks';
+import { sweepPendingDeliveries } from '../../lambdas/core/webhooks/sweep-pending-deliveries';
+import { sweepStuckRequests } from '../../lambdas/core/requests/sweep-stuck-requests';
+import { deliveryIdOf, type Delivery } from '../../lambdas/core/webhooks/webhooks';
 import { apiEvent, invoke } from '../support/api-events';
 import { provisionForTest } from '../support/endpoints';
 import { storedRequest } from '../support/request-fixtures';

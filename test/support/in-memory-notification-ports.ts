@@ -1,4 +1,4 @@
-import type { EmailMessage, NotificationEventType, OperationsEventType } from '../../lambdas/core/notification-templates';
+import type { EmailMessage, NotificationEventType, OperationsEventType } from '../../lambdas/core/notifications/notification-templates';
 import {
   SubscriptionGoneError,
   type BeginOutcome,
@@ -13,7 +13,7 @@ import {
   type RecipientSubscription,
   type RecipientSubscriptions,
   type SmsSender,
-} from '../../lambdas/core/notifications';
+} from '../../lambdas/core/notifications/notifications';
 import { copy } from './in-memory-request-ports';
 
 interface StoredSlot extends NotificationRecord {

@@ -13,10 +13,10 @@ import type {
   RequestQueue,
   RequestStore,
   StuckRequestStore,
-} from '../../lambdas/core/ports';
-import type { RedriveLog, RedriveReopener } from '../../lambdas/core/redrive';
-import { isTerminal, type HeraldRequest, type RequestStatus } from '../../lambdas/core/request';
-import { decide, finishEvent, type LifecycleEvent, type LifecyclePolicy, type Transition } from '../../lambdas/core/request-lifecycle';
+} from '../../lambdas/core/requests/ports';
+import type { RedriveLog, RedriveReopener } from '../../lambdas/core/requests/redrive';
+import { isTerminal, type HeraldRequest, type RequestStatus } from '../../lambdas/core/requests/request';
+import { decide, finishEvent, type LifecycleEvent, type LifecyclePolicy, type Transition } from '../../lambdas/core/requests/request-lifecycle';
 
 /**
  * The request ports in memory, for use-case tests that run in milliseconds. They keep the

@@ -1,7 +1,7 @@
-import type { PostResult, WebhookTransport } from '../../lambdas/core/deliver-webhook';
-import type { EndpointDisabledNotice, MerchantNotifier } from '../../lambdas/core/ports';
-import type { AttemptRecord, CreateEndpointOutcome, DeliveryQueue, DeliveryStore, WebhookEndpointStore } from '../../lambdas/core/webhook-ports';
-import { firstRecordOf, MAX_DELIVERY_ROUNDS, TEST_EVENT_TYPE, type Delivery, type DeliveryMessage, type DeliveryState, type NewDelivery, type WebhookEndpoint } from '../../lambdas/core/webhooks';
+import type { PostResult, WebhookTransport } from '../../lambdas/core/webhooks/deliver-webhook';
+import type { EndpointDisabledNotice, MerchantNotifier } from '../../lambdas/core/requests/ports';
+import type { AttemptRecord, CreateEndpointOutcome, DeliveryQueue, DeliveryStore, WebhookEndpointStore } from '../../lambdas/core/webhooks/ports';
+import { firstRecordOf, MAX_DELIVERY_ROUNDS, TEST_EVENT_TYPE, type Delivery, type DeliveryMessage, type DeliveryState, type NewDelivery, type WebhookEndpoint } from '../../lambdas/core/webhooks/webhooks';
 import { copy } from './in-memory-request-ports';
 
 /**

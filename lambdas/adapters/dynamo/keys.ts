@@ -1,10 +1,10 @@
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { keyPartitions, table } from '../../../lib/topology';
-import type { ApiKeyRecord, Merchant } from '../../core/merchant';
-import type { NotificationRecord, NotificationSlot, OperationsContacts, RecipientSubscription } from '../../core/notifications';
-import { isTerminal, type HeraldRequest, type RequestStatus } from '../../core/request';
-import type { LedgerEntry, Wallet } from '../../core/wallet';
-import { TEST_EVENT_TYPE, type Delivery, type EndpointSettings, type WebhookEndpoint, type WebhookEventType } from '../../core/webhooks';
+import type { ApiKeyRecord, Merchant } from '../../core/merchants/merchant';
+import type { NotificationRecord, NotificationSlot, OperationsContacts, RecipientSubscription } from '../../core/notifications/notifications';
+import { isTerminal, type HeraldRequest, type RequestStatus } from '../../core/requests/request';
+import type { LedgerEntry, Wallet } from '../../core/requests/wallet';
+import { TEST_EVENT_TYPE, type Delivery, type EndpointSettings, type WebhookEndpoint, type WebhookEventType } from '../../core/webhooks/webhooks';
 import { allShards, shardOf } from './shards';
 import { asDocumentValue } from './document-values';
 
@@ -95,7 +95,7 @@ export const keys = {
   redrive: (queue: string): Key => ({ pk: `REDRIVE#${queue}`, sk: 'REDRIVE' }),
   /** An endpoint's delivery rate: when its next delivery may go out (lambdas/adapters/dynamo-delivery-rate-limiter.ts). */
   deliveryRate: (endpointId: string): Key => ({ pk: `RATE#${endpointId}`, sk: 'RATE' }),
-  /** The one secret behind every request's status token (lambdas/core/status-token.ts). */
+  /** The one secret behind every request's status token (lambdas/core/requests/status-token.ts). */
   /**
    * One of a merchant's `eventStreams.maxOpenPerMerchant` event stream slots, held by a lease. A
    * partition of its own, so the stream function's write grant names it alone (lib/topology.ts).

@@ -1,4 +1,4 @@
-import { bearerTokenOf } from '../../../lambdas/core/api-keys';
+import { bearerTokenOf } from '../../../lambdas/core/merchants/api-keys';
 
 const key = 'hrld_Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5';
 

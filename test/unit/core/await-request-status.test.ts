@@ -1,6 +1,6 @@
-import { awaitRequestStatus, type AwaitRequestDependencies } from '../../../lambdas/core/await-request-status';
-import type { HeraldRequest, RequestStatus } from '../../../lambdas/core/request';
-import { expiredWaitingCalls, waitingCallMember, type WaitingCalls } from '../../../lambdas/core/waiting-calls';
+import { awaitRequestStatus, type AwaitRequestDependencies } from '../../../lambdas/core/requests/await-request-status';
+import type { HeraldRequest, RequestStatus } from '../../../lambdas/core/requests/request';
+import { expiredWaitingCalls, waitingCallMember, type WaitingCalls } from '../../../lambdas/core/requests/waiting-calls';
 
 const AT = '2026-03-01T10:00:00.000Z';
 

@@ -1,4 +1,4 @@
-import { backoffDelaySeconds, MAX_VISIBILITY_TIMEOUT_SECONDS, maxBackoffSeconds } from '../../../lambdas/core/backoff';
+import { backoffDelaySeconds, MAX_VISIBILITY_TIMEOUT_SECONDS, maxBackoffSeconds } from '../../../lambdas/core/shared/backoff';
 import { requestRetrySchedule, type RetrySchedule } from '../../../lib/topology';
 import { seededRandom } from '../../../bench/fleet/virtual-time';
 

@@ -1,5 +1,5 @@
-import { cancelRequest } from '../../../lambdas/core/cancel-request';
-import { NotFoundError, RequestNotCancellableError } from '../../../lambdas/core/errors';
+import { cancelRequest } from '../../../lambdas/core/requests/cancel-request';
+import { NotFoundError, RequestNotCancellableError } from '../../../lambdas/core/shared/errors';
 import { InMemoryRequestStore } from '../../support/in-memory-request-ports';
 import { storedRequest } from '../../support/request-fixtures';
 

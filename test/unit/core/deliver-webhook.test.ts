@@ -1,10 +1,10 @@
-import { deliverWebhook, VISIBILITY_LIMIT_SECONDS, type DeliverDependencies, type PostResult } from '../../../lambdas/core/deliver-webhook';
-import { sweepPendingDeliveries } from '../../../lambdas/core/sweep-pending-deliveries';
+import { deliverWebhook, VISIBILITY_LIMIT_SECONDS, type DeliverDependencies, type PostResult } from '../../../lambdas/core/webhooks/deliver-webhook';
+import { sweepPendingDeliveries } from '../../../lambdas/core/webhooks/sweep-pending-deliveries';
 import {
   ATTEMPT_LOG_LIMIT,
   MAX_DELIVERY_ROUNDS,
   RESPONSE_EXCERPT_BYTES,
-  generateSigningSecret, type Delivery, type DeliveryMessage, type WebhookEndpoint } from '../../../lambdas/core/webhooks';
+  generateSigningSecret, type Delivery, type DeliveryMessage, type WebhookEndpoint } from '../../../lambdas/core/webhooks/webhooks';
 import { webhookRetrySchedule } from '../../../lib/topology';
 import {
   InMemoryDeliveryQueue,

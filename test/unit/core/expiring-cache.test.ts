@@ -1,4 +1,4 @@
-import { ExpiringCache } from '../../../lambdas/core/expiring-cache';
+import { ExpiringCache } from '../../../lambdas/core/shared/expiring-cache';
 
 describe('ExpiringCache', () => {
   it('answers an entry until its TTL has passed, then forgets it', () => {

@@ -1,7 +1,7 @@
-import { deliverWebhook, type DeliverDependencies } from '../../../lambdas/core/deliver-webhook';
-import { WebhookFanOut } from '../../../lambdas/core/fan-out-webhooks';
-import { processRequest, type ProcessDependencies } from '../../../lambdas/core/process-request';
-import { generateSigningSecret, type DeliveryMessage, type WebhookEndpoint } from '../../../lambdas/core/webhooks';
+import { deliverWebhook, type DeliverDependencies } from '../../../lambdas/core/webhooks/deliver-webhook';
+import { WebhookFanOut } from '../../../lambdas/core/webhooks/fan-out-webhooks';
+import { processRequest, type ProcessDependencies } from '../../../lambdas/core/requests/process-request';
+import { generateSigningSecret, type DeliveryMessage, type WebhookEndpoint } from '../../../lambdas/core/webhooks/webhooks';
 import { requestRetrySchedule, webhookRetrySchedule } from '../../../lib/topology';
 import { InMemoryRedriveLog, InMemoryRequestQueue, InMemoryRequestStore } from '../../support/in-memory-request-ports';
 import {

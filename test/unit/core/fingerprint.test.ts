@@ -1,4 +1,4 @@
-import { canonicalJson, fingerprint } from '../../../lambdas/core/fingerprint';
+import { canonicalJson, fingerprint } from '../../../lambdas/core/shared/fingerprint';
 
 describe('fingerprint', () => {
   it('ignores object key order at every depth', () => {

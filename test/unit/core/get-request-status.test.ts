@@ -1,8 +1,8 @@
-import { NotFoundError } from '../../../lambdas/core/errors';
-import { getRequestStatus, matchesEntityTag, type RequestStatusDependencies } from '../../../lambdas/core/get-request-status';
-import type { NotificationRecord } from '../../../lambdas/core/notifications';
-import type { HeraldRequest } from '../../../lambdas/core/request';
-import type { Delivery } from '../../../lambdas/core/webhooks';
+import { NotFoundError } from '../../../lambdas/core/shared/errors';
+import { getRequestStatus, matchesEntityTag, type RequestStatusDependencies } from '../../../lambdas/core/requests/get-request-status';
+import type { NotificationRecord } from '../../../lambdas/core/notifications/notifications';
+import type { HeraldRequest } from '../../../lambdas/core/requests/request';
+import type { Delivery } from '../../../lambdas/core/webhooks/webhooks';
 
 const AT = '2026-03-01T10:00:00.000Z';
 

@@ -1,5 +1,5 @@
-import { JSON_BODY_LIMITS, parseJsonBody } from '../../../lambdas/core/json-body';
-import { MalformedJsonError, ValidationError } from '../../../lambdas/core/errors';
+import { JSON_BODY_LIMITS, parseJsonBody } from '../../../lambdas/core/shared/json-body';
+import { MalformedJsonError, ValidationError } from '../../../lambdas/core/shared/errors';
 
 const nested = (levels: number) => '['.repeat(levels) + '0' + ']'.repeat(levels);
 

@@ -1,5 +1,5 @@
-import { decodeCursor, encodeCursor, listRequests, MAX_PAGE_SIZE, parseListQuery } from '../../../lambdas/core/list-requests';
-import { ValidationError } from '../../../lambdas/core/errors';
+import { decodeCursor, encodeCursor, listRequests, MAX_PAGE_SIZE, parseListQuery } from '../../../lambdas/core/requests/list-requests';
+import { ValidationError } from '../../../lambdas/core/shared/errors';
 import { InMemoryRequestStore } from '../../support/in-memory-request-ports';
 import { storedRequest } from '../../support/request-fixtures';
 

@@ -1,8 +1,8 @@
 import { Webhook } from 'standardwebhooks';
-import { ConflictError, NotFoundError, ValidationError } from '../../../lambdas/core/errors';
-import { EndpointLimitReachedError, RECOVER_PAGE_SIZE, webhookEndpoints, type ManageWebhooksDependencies } from '../../../lambdas/core/manage-webhooks';
-import type { HeraldRequest } from '../../../lambdas/core/request';
-import { deliveryIdOf, type Delivery } from '../../../lambdas/core/webhooks';
+import { ConflictError, NotFoundError, ValidationError } from '../../../lambdas/core/shared/errors';
+import { EndpointLimitReachedError, RECOVER_PAGE_SIZE, webhookEndpoints, type ManageWebhooksDependencies } from '../../../lambdas/core/webhooks/manage-webhooks';
+import type { HeraldRequest } from '../../../lambdas/core/requests/request';
+import { deliveryIdOf, type Delivery } from '../../../lambdas/core/webhooks/webhooks';
 import { InMemoryDeliveryQueue, InMemoryDeliveryStore, InMemoryWebhookEndpointStore, ScriptedWebhookTransport } from '../../support/in-memory-webhook-ports';
 
 const NOW = new Date('2026-03-10T12:00:00Z');

@@ -7,8 +7,8 @@ import {
   requestEmail,
   requestSms,
   SMS_MAX_GSM7_LENGTH,
-} from '../../../lambdas/core/notification-templates';
-import { maskEmail, maskPhoneNumber, scrubReason } from '../../../lambdas/core/notifications';
+} from '../../../lambdas/core/notifications/notification-templates';
+import { maskEmail, maskPhoneNumber, scrubReason } from '../../../lambdas/core/notifications/notifications';
 
 const request = {
   id: 'req_01jabcdefghjkmnpqrstvwxyz0',

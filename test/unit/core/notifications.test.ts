@@ -4,8 +4,8 @@ import {
   notifyRequestFinished,
   setOperationsContacts,
   type NotifierDependencies,
-} from '../../../lambdas/core/notifications';
-import type { HeraldRequest } from '../../../lambdas/core/request';
+} from '../../../lambdas/core/notifications/notifications';
+import type { HeraldRequest } from '../../../lambdas/core/requests/request';
 import {
   InMemoryNotificationLedger,
   InMemoryNotificationTopic,

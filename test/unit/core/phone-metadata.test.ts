@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { getCountryCallingCode, isPossiblePhoneNumber, parsePhoneNumberWithError, type CountryCode } from 'libphonenumber-js/min';
 import examples from 'libphonenumber-js/examples.mobile.json';
-import type { ValidationError } from '../../../lambdas/core/errors';
-import { validateNotifyTargets } from '../../../lambdas/core/notify-targets';
+import type { ValidationError } from '../../../lambdas/core/shared/errors';
+import { validateNotifyTargets } from '../../../lambdas/core/notifications/notify-targets';
 import { PHONE_METADATA_FILE, trimmedPhoneMetadata } from '../../../scripts/phone-metadata';
 
 /**

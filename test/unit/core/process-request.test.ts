@@ -1,6 +1,6 @@
-import type { Processor } from '../../../lambdas/core/processor';
-import { processRequest, type ProcessDependencies } from '../../../lambdas/core/process-request';
-import type { HeraldRequest } from '../../../lambdas/core/request';
+import type { Processor } from '../../../lambdas/core/requests/processor';
+import { processRequest, type ProcessDependencies } from '../../../lambdas/core/requests/process-request';
+import type { HeraldRequest } from '../../../lambdas/core/requests/request';
 import { requestRetrySchedule } from '../../../lib/topology';
 import { InMemoryRedriveLog, InMemoryRequestQueue, InMemoryRequestStore, RecordingEventPublisher } from '../../support/in-memory-request-ports';
 import { storedRequest } from '../../support/request-fixtures';

@@ -1,4 +1,4 @@
-import { parsePublicBaseUrl } from '../../../lambdas/core/public-base-url';
+import { parsePublicBaseUrl } from '../../../lambdas/core/shared/public-base-url';
 
 describe('the public base URL links are built on', () => {
   it.each([

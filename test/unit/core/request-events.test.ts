@@ -1,5 +1,5 @@
-import { DEFAULT_STREAM_LIMITS, followRequest, formatServerSentEvent, streamFinishedFor, transitionsAfter } from '../../../lambdas/core/request-events';
-import type { HeraldRequest, HistoryEntry } from '../../../lambdas/core/request';
+import { DEFAULT_STREAM_LIMITS, followRequest, formatServerSentEvent, streamFinishedFor, transitionsAfter } from '../../../lambdas/core/requests/request-events';
+import type { HeraldRequest, HistoryEntry } from '../../../lambdas/core/requests/request';
 
 const row = (from: HistoryEntry['from'], to: HistoryEntry['to'], at: string, extra: Partial<HistoryEntry> = {}): HistoryEntry => ({
   from,

@@ -1,5 +1,5 @@
-import type { HeraldRequest } from '../../../lambdas/core/request';
-import { everyPublisher } from '../../../lambdas/core/request-finished';
+import type { HeraldRequest } from '../../../lambdas/core/requests/request';
+import { everyPublisher } from '../../../lambdas/core/requests/request-finished';
 
 const finished: HeraldRequest = {
   id: 'req_1',

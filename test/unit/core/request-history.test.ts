@@ -1,5 +1,5 @@
-import { appendHistory, HISTORY_LIMIT, type HistoryEntry } from '../../../lambdas/core/request';
-import { failedByExhaustion, shouldReopen } from '../../../lambdas/core/redrive';
+import { appendHistory, HISTORY_LIMIT, type HistoryEntry } from '../../../lambdas/core/requests/request';
+import { failedByExhaustion, shouldReopen } from '../../../lambdas/core/requests/redrive';
 
 const row = (attempt: number): HistoryEntry => ({ from: 'accepted', to: 'processing', at: new Date(attempt * 1000).toISOString(), attempt });
 

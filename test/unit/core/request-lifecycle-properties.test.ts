@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import * as z from 'zod';
-import { RetryableError, PermanentError, type Processor } from '../../../lambdas/core/processor';
-import { processRequest, type ProcessDependencies } from '../../../lambdas/core/process-request';
-import { HISTORY_LIMIT, type HeraldRequest } from '../../../lambdas/core/request';
+import { RetryableError, PermanentError, type Processor } from '../../../lambdas/core/requests/processor';
+import { processRequest, type ProcessDependencies } from '../../../lambdas/core/requests/process-request';
+import { HISTORY_LIMIT, type HeraldRequest } from '../../../lambdas/core/requests/request';
 import { requestRetrySchedule } from '../../../lib/topology';
 import { InMemoryRedriveLog, InMemoryRequestQueue, InMemoryRequestStore, RecordingEventPublisher } from '../../support/in-memory-request-ports';
 import { noServices, registryOf } from '../../support/test-processors';

@@ -1,4 +1,4 @@
-import { HISTORY_LIMIT, REQUEST_STATUSES, type HeraldRequest, type RequestStatus } from '../../../lambdas/core/request';
+import { HISTORY_LIMIT, REQUEST_STATUSES, type HeraldRequest, type RequestStatus } from '../../../lambdas/core/requests/request';
 import {
   ATTEMPTS_EXHAUSTED,
   MAX_REASON_CHARS,
@@ -13,7 +13,7 @@ import {
   type LifecycleEventKind,
   type Refusal,
   type Transition,
-} from '../../../lambdas/core/request-lifecycle';
+} from '../../../lambdas/core/requests/request-lifecycle';
 
 const now = new Date('2026-11-30T12:00:00.000Z');
 const at = now.toISOString();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { presentPublicStatus, requestIdOfStatusToken, statusTokenOf } from '../../../lambdas/core/status-token';
+import { presentPublicStatus, requestIdOfStatusToken, statusTokenOf } from '../../../lambdas/core/requests/status-token';
 
 const secret = randomBytes(32);
 const id = 'req_01hx3y4z5a6b7c8d9e0f1g2h3j';

@@ -1,6 +1,6 @@
-import { IdempotencyKeyReusedError, MissingIdempotencyKeyError, ServiceUnavailableError, UnknownRequestTypeError, ValidationError } from '../../../lambdas/core/errors';
-import { REQUEST_ID_PATTERN } from '../../../lambdas/core/ids';
-import { submitRequest, type SubmitDependencies } from '../../../lambdas/core/submit-request';
+import { IdempotencyKeyReusedError, MissingIdempotencyKeyError, ServiceUnavailableError, UnknownRequestTypeError, ValidationError } from '../../../lambdas/core/shared/errors';
+import { REQUEST_ID_PATTERN } from '../../../lambdas/core/requests/ids';
+import { submitRequest, type SubmitDependencies } from '../../../lambdas/core/requests/submit-request';
 import { InMemoryRequestQueue, InMemoryRequestStore } from '../../support/in-memory-request-ports';
 import { echo, registryOf } from '../../support/test-processors';
 

@@ -1,4 +1,4 @@
-import { sweepStuckRequests } from '../../../lambdas/core/sweep-stuck-requests';
+import { sweepStuckRequests } from '../../../lambdas/core/requests/sweep-stuck-requests';
 import { InMemoryRequestQueue, InMemoryRequestStore } from '../../support/in-memory-request-ports';
 import { storedRequest } from '../../support/request-fixtures';
 

@@ -1,4 +1,4 @@
-import { parseWaitPreference, preferenceApplied } from '../../../lambdas/core/wait-preference';
+import { parseWaitPreference, preferenceApplied } from '../../../lambdas/core/requests/wait-preference';
 
 describe('parseWaitPreference (RFC 7240)', () => {
   it.each([

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { ValidationError } from '../../../lambdas/core/errors';
-import { evaluateFilter, FILTER_LIMITS, matchesFilter, parseFilter, testFilter, type WebhookFilter } from '../../../lambdas/core/webhook-filter';
+import { ValidationError } from '../../../lambdas/core/shared/errors';
+import { evaluateFilter, FILTER_LIMITS, matchesFilter, parseFilter, testFilter, type WebhookFilter } from '../../../lambdas/core/webhooks/webhook-filter';
 
 const event = {
   type: 'request.succeeded',

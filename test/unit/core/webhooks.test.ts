@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
-import { retryAfterSeconds, retryDelaySeconds, signatureHeaders } from '../../../lambdas/core/deliver-webhook';
-import { activeSecrets, deliveryIdOf, generateSigningSecret, parseDeliveryId, type WebhookEndpoint } from '../../../lambdas/core/webhooks';
+import { retryAfterSeconds, retryDelaySeconds, signatureHeaders } from '../../../lambdas/core/webhooks/deliver-webhook';
+import { activeSecrets, deliveryIdOf, generateSigningSecret, parseDeliveryId, type WebhookEndpoint } from '../../../lambdas/core/webhooks/webhooks';
 import { webhookRetrySchedule } from '../../../lib/topology';
 
 describe('delivery ids', () => {

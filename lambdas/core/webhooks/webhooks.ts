@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { HeraldRequest } from './request';
-import * as z from './schema';
+import type { HeraldRequest } from '../requests/request';
+import * as z from '../shared/schema';
 import { matchesFilter, parseFilter, type WebhookFilter } from './webhook-filter';
 import { generateKeyPair, publishedKeyOf, SIGNATURE_SCHEMES, type PublishedKey, type SignatureScheme } from './webhook-signatures';
 
@@ -43,7 +43,7 @@ export interface WebhookEndpoint {
   readonly eventTypes?: readonly RequestEventType[];
   /** Deliveries per second this endpoint takes at most, across every worker; absent: no limit. */
   readonly rateLimitPerSecond?: number;
-  /** Conditions on the event body (lambdas/core/webhook-filter.ts); absent: every event of its types. */
+  /** Conditions on the event body (lambdas/core/webhooks/webhook-filter.ts); absent: every event of its types. */
   readonly filter?: WebhookFilter;
   /** Absent: `full`. */
   readonly payloadMode?: PayloadMode;

@@ -1,9 +1,9 @@
-import { NotFoundError } from './errors';
-import { mayHaveNotifications, presentNotifications, withNotificationsTag, type NotificationLedger, type NotificationView } from './notifications';
+import { NotFoundError } from '../shared/errors';
+import { mayHaveNotifications, presentNotifications, withNotificationsTag, type NotificationLedger, type NotificationView } from '../notifications/notifications';
 import type { RequestStore } from './ports';
 import { etagOf, isTerminal, NO_DELIVERIES, presentRequest, type HeraldRequest, type RequestView } from './request';
-import type { DeliveryStore } from './webhook-ports';
-import { summarizeDeliveries, withDeliveriesTag } from './webhooks';
+import type { DeliveryStore } from '../webhooks/ports';
+import { summarizeDeliveries, withDeliveriesTag } from '../webhooks/webhooks';
 
 export interface RequestStatusDependencies {
   readonly requests: Pick<RequestStore, 'getForMerchant'>;

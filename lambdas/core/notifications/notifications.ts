@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { HeraldError } from './errors';
+import { HeraldError } from '../shared/errors';
 import {
   endpointDisabledEmail,
   endpointDisabledSms,
@@ -11,9 +11,9 @@ import {
   type NotificationEventType,
   type OperationsEventType,
 } from './notification-templates';
-import { smsDay, type MerchantQuotas } from './merchant-quotas';
-import type { EndpointDisabledNotice } from './ports';
-import type { HeraldRequest } from './request';
+import { smsDay, type MerchantQuotas } from '../merchants/merchant-quotas';
+import type { EndpointDisabledNotice } from '../requests/ports';
+import type { HeraldRequest } from '../requests/request';
 
 /**
  * SMS and email notifications: who is told what when a request ends or a webhook endpoint is

@@ -1,6 +1,6 @@
 import sift from 'sift';
-import { ValidationError, type FieldError } from './errors';
-import * as z from './schema';
+import { ValidationError, type FieldError } from '../shared/errors';
+import * as z from '../shared/schema';
 
 /**
  * Payload filters: which events an endpoint takes, as conditions on the event body. A filter is an

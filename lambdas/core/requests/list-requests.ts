@@ -1,4 +1,4 @@
-import { ValidationError, type FieldError } from './errors';
+import { ValidationError, type FieldError } from '../shared/errors';
 import type { ListPosition, RequestListing } from './ports';
 import { REQUEST_STATUSES, summarizeRequest, type RequestStatus, type RequestSummary } from './request';
 

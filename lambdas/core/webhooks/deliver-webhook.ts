@@ -1,12 +1,12 @@
 import { signWith } from './webhook-signatures';
-import type { RetrySchedule } from './retry-schedule';
-import { backoffDelaySeconds } from './backoff';
+import type { RetrySchedule } from '../shared/retry-schedule';
+import { backoffDelaySeconds } from '../shared/backoff';
 import { countsAsFailure, type EndpointCircuits } from './circuit-breaker';
-import type { MerchantNotifier } from './ports';
-import type { HeraldRequest } from './request';
-import type { RedriveLog } from './redrive';
+import type { MerchantNotifier } from '../requests/ports';
+import type { HeraldRequest } from '../requests/request';
+import type { RedriveLog } from '../requests/redrive';
 import { deliveryMessageOf } from './fan-out-webhooks';
-import type { DeliveryQueue, DeliveryRateLimiter, DeliveryStore, WebhookEndpointStore } from './webhook-ports';
+import type { DeliveryQueue, DeliveryRateLimiter, DeliveryStore, WebhookEndpointStore } from './ports';
 import {
   activeSecrets,
   appendAttempt,

@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import { HeraldError } from './errors';
+import { HeraldError } from '../shared/errors';
 
 /**
  * The rules a webhook URL must pass before Herald will send anything to it (SSRF): https only,

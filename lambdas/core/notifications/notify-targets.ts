@@ -1,7 +1,7 @@
 import { isPossiblePhoneNumber as isPossibleWith, parsePhoneNumberWithError as parseWith, type MetadataJson, type PhoneNumber } from 'libphonenumber-js/core';
-import { ValidationError, type FieldError } from './errors';
-import * as z from './schema';
-import type { NotifyTargets } from './request';
+import { ValidationError, type FieldError } from '../shared/errors';
+import * as z from '../shared/schema';
+import type { NotifyTargets } from '../requests/request';
 import { OPERATIONS_EVENT_TYPES } from './notification-templates';
 import phoneMetadata from './phone-metadata.json';
 import type { OperationsContactsInput } from './notifications';

@@ -1,5 +1,5 @@
-import { HeraldError } from './errors';
-import type { HeraldRequest } from './request';
+import { HeraldError } from '../shared/errors';
+import type { HeraldRequest } from '../requests/request';
 
 /**
  * Per-merchant quotas, so that one merchant cannot starve the workers, fill the DLQ or spend the

@@ -1,5 +1,5 @@
 import { deliveryMessageOf } from './fan-out-webhooks';
-import type { DeliveryQueue, DeliveryStore } from './webhook-ports';
+import type { DeliveryQueue, DeliveryStore } from './ports';
 import { MAX_DELIVERY_ROUNDS } from './webhooks';
 
 export interface SweepDeliveriesDependencies {

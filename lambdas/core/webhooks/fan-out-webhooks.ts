@@ -1,6 +1,6 @@
-import type { RequestEventPublisher } from './ports';
-import type { HeraldRequest } from './request';
-import type { DeliveryQueue, WebhookEndpointStore } from './webhook-ports';
+import type { RequestEventPublisher } from '../requests/ports';
+import type { HeraldRequest } from '../requests/request';
+import type { DeliveryQueue, WebhookEndpointStore } from './ports';
 import {
   deliveryIdOf,
   eventTypeOf,

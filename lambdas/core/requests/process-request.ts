@@ -1,4 +1,4 @@
-import type { RetrySchedule } from './retry-schedule';
+import type { RetrySchedule } from '../shared/retry-schedule';
 import {
   CompensatedError,
   PermanentError,
@@ -6,7 +6,7 @@ import {
   type ProcessorLogger,
   type ProcessorServices,
 } from './processor';
-import { backoffDelaySeconds } from './backoff';
+import { backoffDelaySeconds } from '../shared/backoff';
 import type { RequestEventPublisher, RequestQueue, RequestStore } from './ports';
 import { failedByExhaustion, shouldReopen, type RedriveLog, type RedriveReopener } from './redrive';
 import type { HeraldRequest, HistoryEntry, RequestError } from './request';

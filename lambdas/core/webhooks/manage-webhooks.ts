@@ -1,11 +1,11 @@
 import { ulid } from 'ulid';
 import { attemptDelivery, isSuccess, type AttemptDependencies } from './deliver-webhook';
-import { ConflictError, HeraldError, NotFoundError, ValidationError } from './errors';
-import { assertDeliveryId, assertEndpointId, assertRequestId } from './ids';
+import { ConflictError, HeraldError, NotFoundError, ValidationError } from '../shared/errors';
+import { assertDeliveryId, assertEndpointId, assertRequestId } from '../requests/ids';
 import { deliveryMessageOf } from './fan-out-webhooks';
-import type { HeraldRequest } from './request';
-import { validate } from './submission';
-import type { DeliveryQueue, DeliveryStore, WebhookEndpointStore } from './webhook-ports';
+import type { HeraldRequest } from '../requests/request';
+import { validate } from '../requests/submission';
+import type { DeliveryQueue, DeliveryStore, WebhookEndpointStore } from './ports';
 import type { PublishedKey } from './webhook-signatures';
 import {
   createEndpointSchema,

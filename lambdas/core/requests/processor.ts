@@ -1,4 +1,4 @@
-import type * as z from './schema';
+import type * as z from '../shared/schema';
 import type { WalletLedger } from './wallet';
 
 /** Structured logging for a processor; every line carries the request id and attempt. */

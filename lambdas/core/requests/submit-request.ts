@@ -5,14 +5,14 @@ import {
   ServiceUnavailableError,
   UnknownRequestTypeError,
   ValidationError,
-} from './errors';
-import { fingerprint } from './fingerprint';
+} from '../shared/errors';
+import { fingerprint } from '../shared/fingerprint';
 import type { RequestQueue, RequestStore } from './ports';
 import { isTerminal, type HeraldRequest } from './request';
 import { requestIdFor } from './request-id';
 import { fieldErrorsOf, isValidIdempotencyKey, MAX_START_DELAY_SECONDS, submissionSchema, validate } from './submission';
-import { validateNotifyTargets, type SmsCountries } from './notify-targets';
-import { IN_FLIGHT_RETRY_AFTER_SECONDS, QuotaExceededError, smsDay, type MerchantQuotaLimits, type MerchantQuotas } from './merchant-quotas';
+import { validateNotifyTargets, type SmsCountries } from '../notifications/notify-targets';
+import { IN_FLIGHT_RETRY_AFTER_SECONDS, QuotaExceededError, smsDay, type MerchantQuotaLimits, type MerchantQuotas } from '../merchants/merchant-quotas';
 
 export interface SubmitDependencies {
   readonly store: RequestStore;

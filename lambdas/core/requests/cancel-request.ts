@@ -1,4 +1,4 @@
-import { NotFoundError, RequestNotCancellableError } from './errors';
+import { NotFoundError, RequestNotCancellableError } from '../shared/errors';
 import type { RequestCancellation } from './ports';
 import type { HeraldRequest } from './request';
 

@@ -1,6 +1,6 @@
-import * as z from './schema';
-import type { SchemaError } from './schema';
-import { ValidationError, type FieldError } from './errors';
+import * as z from '../shared/schema';
+import type { SchemaError } from '../shared/schema';
+import { ValidationError, type FieldError } from '../shared/errors';
 
 /** Requests bodies above this size are refused with 413 (SQS messages and DynamoDB items must stay well below their limits). */
 export const MAX_BODY_BYTES = 256 * 1024;

@@ -1,5 +1,5 @@
-import type { EndpointDisabledNotice } from './ports';
-import type { HeraldRequest } from './request';
+import type { EndpointDisabledNotice } from '../requests/ports';
+import type { HeraldRequest } from '../requests/request';
 
 /**
  * The words Herald sends by SMS and email, one small template per event type. An SMS names the
