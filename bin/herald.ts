@@ -2,7 +2,9 @@ import { App, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { defaultThrottle, HeraldStack, type HeraldStackProps } from '../lib/herald-stack';
-import { parseRetryDelays, queues, type QueueName, type RetryOverride } from '../lib/topology';
+import { parseRetryDelays, type RetryOverride } from '../lambdas/core/shared/retry-schedule';
+import { queues } from '../lib/topology';
+import { type QueueName } from '../lambdas/settings/retry';
 
 const QUEUE_NAMES = Object.keys(queues) as QueueName[];
 

@@ -12,7 +12,10 @@ import { sweepStuckRequests } from '../../lambdas/core/requests/sweep-stuck-requ
 import type { DeliveryQueue } from '../../lambdas/core/webhooks/ports';
 import { deliveryIdOf, generateSigningSecret, type DeliveryMessage } from '../../lambdas/core/webhooks/webhooks';
 import { FAIR_QUEUE_RULE } from '../../lib/local/fair-queue';
-import { defaults, queueRetrySchedule, queues, schedules, webhookDefaults } from '../../lib/topology';
+import { defaults } from '../../lambdas/settings/requests';
+import { queueRetrySchedule } from '../../lambdas/settings/retry';
+import { queues, schedules } from '../../lib/topology';
+import { webhookDefaults } from '../../lambdas/settings/webhooks';
 import { InMemoryRedriveLog, InMemoryRequestStore } from '../../test/support/in-memory-request-ports';
 import { InMemoryDeliveryStore, InMemoryWebhookEndpointStore, RecordingMerchantNotifier } from '../../test/support/in-memory-webhook-ports';
 import { SimEventSource, type RecordVerdict } from './lambda-model';
@@ -155,13 +158,13 @@ export async function runFleet(options: RunOptions): Promise<RunResult> {
   const deliverySpec = queues.deliveries;
   const requestQueue = new SimQueue<RequestMessage>(clock, {
     visibilityTimeoutSeconds: requestSpec.visibilityTimeoutSeconds,
-    maxReceiveCount: requestSpec.deadLetter.maxReceiveCount,
+    maxReceiveCount: requestSpec.retry.maxAttempts,
     fair: options.fairness,
     minInFlight: FAIR_QUEUE_RULE.minInFlight * options.scale,
   });
   const deliveryQueue = new SimQueue<DeliveryMessage>(clock, {
     visibilityTimeoutSeconds: deliverySpec.visibilityTimeoutSeconds,
-    maxReceiveCount: deliverySpec.deadLetter.maxReceiveCount,
+    maxReceiveCount: deliverySpec.retry.maxAttempts,
     fair: options.fairness,
     minInFlight: FAIR_QUEUE_RULE.minInFlight * options.scale,
   });
@@ -219,7 +222,7 @@ export async function runFleet(options: RunOptions): Promise<RunResult> {
     processorFor,
     services: { get wallets(): never { throw new Error('no wallets in the simulation'); } },
     retry: queueRetrySchedule('requests'),
-    maxReceiveCount: requestSpec.deadLetter.maxReceiveCount,
+    maxReceiveCount: requestSpec.retry.maxAttempts,
     retryScale: 1,
     remainingTimeMs: () => 60_000,
     logger: quiet,

@@ -5,7 +5,8 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { defaults, table } from '../../lib/topology';
+import { defaults } from '../settings/requests';
+import { table } from '../settings/storage';
 import type { AttemptRecord, DeliveryStore } from '../core/webhooks/ports';
 import { firstRecordOf, MAX_DELIVERY_ROUNDS, parseDeliveryId, type Delivery, type DeliveryState, type NewDelivery } from '../core/webhooks/webhooks';
 import { unlessConditionFails } from './dynamo/conditions';

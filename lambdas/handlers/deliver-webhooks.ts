@@ -1,4 +1,5 @@
-import { ENV, webhookDefaults } from '../../lib/topology';
+import { ENV } from '../settings/environment';
+import { webhookDefaults } from '../settings/webhooks';
 import { EndpointCircuits } from '../core/webhooks/circuit-breaker';
 import { deliverWebhook } from '../core/webhooks/deliver-webhook';
 import { parseDeliveryMessage } from '../core/webhooks/webhooks';

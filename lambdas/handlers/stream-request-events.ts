@@ -1,7 +1,7 @@
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AUTHORIZER_CACHE_TTL_SECONDS, eventStreams } from '../../lib/topology';
+import { AUTHORIZER_CACHE_TTL_SECONDS, eventStreams } from '../settings/api';
 import { AUTHORIZATION_FORMAT, bearerTokenOf, hashApiKey } from '../core/merchants/api-keys';
 import { NotFoundError, StreamLimitReachedError, UnauthorizedError } from '../core/shared/errors';
 import { ExpiringCache } from '../core/shared/expiring-cache';

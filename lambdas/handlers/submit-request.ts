@@ -1,4 +1,4 @@
-import { defaults } from '../../lib/topology';
+import { defaults } from '../settings/requests';
 import { awaitRequestStatus } from '../core/requests/await-request-status';
 import { submitRequest } from '../core/requests/submit-request';
 import { MAX_BODY_BYTES } from '../core/requests/submission';

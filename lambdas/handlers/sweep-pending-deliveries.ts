@@ -1,6 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { webhookDefaults } from '../../lib/topology';
+import { webhookDefaults } from '../settings/webhooks';
 import { sweepPendingDeliveries } from '../core/webhooks/sweep-pending-deliveries';
 import { deliveryQueue, deliveryStore } from './shared/dependencies';
 import { logger } from './shared/observability';

@@ -1,4 +1,4 @@
-import { webhookDefaults } from '../../lib/topology';
+import { webhookDefaults } from '../settings/webhooks';
 import { NotFoundError } from '../core/shared/errors';
 import { webhookEndpoints as use, type ManageWebhooksDependencies } from '../core/webhooks/manage-webhooks';
 import { testFilter } from '../core/webhooks/webhook-filter';

@@ -5,7 +5,7 @@
  */
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
 import type { ApiKeyRecord } from '../../lambdas/core/merchants/merchant';
-import { AUTHORIZER_CACHE_TTL_SECONDS } from '../topology';
+import { AUTHORIZER_CACHE_TTL_SECONDS } from '../../lambdas/settings/api';
 import { CliFailedError, CliUsageError, withTarget } from './context';
 import { printJson, printText } from './output';
 

@@ -20,7 +20,7 @@ import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-stor
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
 import { isTerminal, type HeraldRequest, type HistoryEntry } from '../../lambdas/core/requests/request';
 import type { Delivery, DeliveryAttempt } from '../../lambdas/core/webhooks/webhooks';
-import { defaults } from '../topology';
+import { defaults } from '../../lambdas/settings/requests';
 import { CliUsageError, withTarget } from './context';
 import { printError, printJson, printText, withoutControls } from './output';
 

@@ -6,16 +6,11 @@ import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLev
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import {
-  ENV,
-  functions,
-  keyPartitions,
-  METRICS_NAMESPACE,
-  SERVICE_NAME,
-  type FunctionName,
-  type FunctionSpec,
-  type QueueName,
-} from '../topology';
+import { ENV } from '../../lambdas/settings/environment';
+import { functions, type FunctionName, type FunctionSpec } from '../topology';
+import { keyPartitions } from '../../lambdas/settings/storage';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/settings/observability';
+import { type QueueName } from '../../lambdas/settings/retry';
 import { SMS_PUBLISH_SID } from './nag-acknowledgements';
 import { pascalCase, upperSnakeCase } from './naming';
 import { tableStatements } from './table-access';

@@ -5,7 +5,8 @@ import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-stor
 import type { EndpointDisabledNotice } from '../../lambdas/core/requests/ports';
 import { useMerchantNotifier, useResolver } from '../../lambdas/handlers/shared/dependencies';
 import type { LocalRuntime } from '../../lib/local/runtime';
-import { ENV, queues } from '../../lib/topology';
+import { ENV } from '../../lambdas/settings/environment';
+import { queues } from '../../lib/topology';
 import { apiClient, eventually, startTestRuntime } from '../support/local-runtime';
 import { startReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
@@ -132,7 +133,7 @@ describe('webhook delivery', () => {
       const hook = await receiver(() => ({ status: 503, body: 'down' }));
       const endpoint = await register(api, hook.url);
       const requestId = await finishRequest(api, 'demo.sleep', 'dead-1');
-      const maxAttempts = queues.deliveries.deadLetter.maxReceiveCount;
+      const maxAttempts = queues.deliveries.retry.maxAttempts;
 
       const [delivery] = await eventually(async () => {
         const listed = await deliveriesOf(api, requestId);

@@ -5,7 +5,9 @@ import { DynamoWebhookEndpointStore } from '../../lambdas/adapters/dynamo-webhoo
 import { EndpointCircuits } from '../../lambdas/core/webhooks/circuit-breaker';
 import { deliverWebhook, type DeliverDependencies } from '../../lambdas/core/webhooks/deliver-webhook';
 import { deliveryIdOf, generateSigningSecret, type DeliveryMessage, type WebhookEndpoint } from '../../lambdas/core/webhooks/webhooks';
-import { ENV, webhookDefaults, webhookRetrySchedule } from '../../lib/topology';
+import { ENV } from '../../lambdas/settings/environment';
+import { webhookDefaults } from '../../lambdas/settings/webhooks';
+import { webhookRetrySchedule } from '../../lambdas/settings/retry';
 import { lambdaContext } from '../support/api-events';
 import { provisionForTest } from '../support/endpoints';
 import {

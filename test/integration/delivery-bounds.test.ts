@@ -14,7 +14,8 @@ import {
   RESPONSE_EXCERPT_BYTES,
   type DeliveryMessage,
 } from '../../lambdas/core/webhooks/webhooks';
-import { ENV, queues } from '../../lib/topology';
+import { ENV } from '../../lambdas/settings/environment';
+import { queues } from '../../lib/topology';
 import { lambdaContext } from '../support/api-events';
 import { provisionForTest } from '../support/endpoints';
 import { toRecord } from '../support/sqs-records';
@@ -54,7 +55,7 @@ async function lastAttemptOf(message: DeliveryMessage): Promise<void> {
   const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }));
   expect(Messages).toHaveLength(1);
   const record = toRecord(Messages[0]!, queue.arn);
-  const last = { ...record, attributes: { ...record.attributes, ApproximateReceiveCount: String(queues.deliveries.deadLetter.maxReceiveCount) } };
+  const last = { ...record, attributes: { ...record.attributes, ApproximateReceiveCount: String(queues.deliveries.retry.maxAttempts) } };
   await deliver({ Records: [last] }, lambdaContext());
   // The worker made it visible again for the DLQ; this queue has no consumer, so take it off by hand.
   for (;;) {

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { table } from '../../lib/topology';
+import { table } from '../../lambdas/settings/storage';
 import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
 import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
 import { deliveryToItem, keys, requestToItem, type Item } from '../../lambdas/adapters/dynamo/keys';

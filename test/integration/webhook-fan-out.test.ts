@@ -6,7 +6,7 @@ import { SqsDeliveryQueue } from '../../lambdas/adapters/sqs-delivery-queue';
 import { WebhookFanOut } from '../../lambdas/core/webhooks/fan-out-webhooks';
 import type { HeraldRequest } from '../../lambdas/core/requests/request';
 import { deliveryIdOf, generateSigningSecret, parseDeliveryMessage, type WebhookEndpoint } from '../../lambdas/core/webhooks/webhooks';
-import { webhookDefaults } from '../../lib/topology';
+import { webhookDefaults } from '../../lambdas/settings/webhooks';
 import { lambdaContext } from '../support/api-events';
 import { toRecord } from '../support/sqs-records';
 import { startReceiver } from '../support/webhook-receiver';

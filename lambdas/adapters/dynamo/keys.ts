@@ -1,5 +1,5 @@
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
-import { keyPartitions, table } from '../../../lib/topology';
+import { keyPartitions, table } from '../../settings/storage';
 import type { ApiKeyRecord, Merchant } from '../../core/merchants/merchant';
 import type { NotificationRecord, NotificationSlot, OperationsContacts, RecipientSubscription } from '../../core/notifications/notifications';
 import { isTerminal, type HeraldRequest, type RequestStatus } from '../../core/requests/request';
@@ -98,10 +98,10 @@ export const keys = {
   /** The one secret behind every request's status token (lambdas/core/requests/status-token.ts). */
   /**
    * One of a merchant's `eventStreams.maxOpenPerMerchant` event stream slots, held by a lease. A
-   * partition of its own, so the stream function's write grant names it alone (lib/topology.ts).
+   * partition of its own, so the stream function's write grant names it alone (the topology's grants).
    */
   eventStreamSlot: (merchantId: string, slot: number): Key => ({ pk: `${keyPartitions.eventStreamSlots}${merchantId}`, sk: `SLOT#${slot}` }),
-  /** In the secrets table: only the functions granted `statusTokenSecret` may read it (lib/topology.ts). */
+  /** In the secrets table: only the functions granted `statusTokenSecret` may read it (the topology's grants). */
   statusTokenSecret: (): Key => ({ pk: keyPartitions.statusTokenSecret, sk: 'CONFIG' }),
 } as const;
 

@@ -1,5 +1,5 @@
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { table } from '../../../lib/topology';
+import { table } from '../../settings/storage';
 import type { ListPosition, RequestListing, RequestPage, RequestReader } from '../../core/requests/ports';
 import type { HeraldRequest, RequestStatus } from '../../core/requests/request';
 import { BATCH_GET_MAX_KEYS, batchGetInOrder } from './batch-get';

@@ -1,5 +1,5 @@
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { table } from '../../../lib/topology';
+import { table } from '../../settings/storage';
 import type { StuckRequestStore } from '../../core/requests/ports';
 import type { HeraldRequest, RequestStatus } from '../../core/requests/request';
 import { unlessConditionFails } from './conditions';

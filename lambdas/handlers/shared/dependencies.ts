@@ -1,4 +1,8 @@
-import { ENV, defaults, eventStreams, retryScheduleOf, webhookDefaults, type QueueName } from '../../../lib/topology';
+import { ENV } from '../../settings/environment';
+import { defaults } from '../../settings/requests';
+import { eventStreams } from '../../settings/api';
+import { retryScheduleOf, type QueueName } from '../../settings/retry';
+import { webhookDefaults } from '../../settings/webhooks';
 import { version } from '../../../package.json';
 import { dynamoClient, requiredEnv, sdkOf, snsClient, sqsClient } from '../../adapters/aws-clients';
 import { DynamoStatusTokenSecretStore } from '../../adapters/status-token-secret-store';
@@ -152,7 +156,7 @@ export function webhookTransport(): HttpWebhookTransport {
   return new HttpWebhookTransport(ssrfGuard(), {
     totalTimeoutMs: webhookDefaults.attemptTimeoutMs,
     connectTimeoutMs: webhookDefaults.connectTimeoutMs,
-    maxResponseBytes: webhookDefaults.responseBodyBytes,
+    maxResponseBytes: webhookDefaults.responseReadBytes,
   });
 }
 

@@ -1,4 +1,4 @@
-import { ENV } from '../../../lib/topology';
+import { ENV } from '../../settings/environment';
 import { parsePublicBaseUrl } from '../../core/shared/public-base-url';
 import { statusTokenOf } from '../../core/requests/status-token';
 import { statusTokenSecrets } from './dependencies';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defaults } from '../../../lib/topology';
+import { defaults } from '../../settings/requests';
 import type { AwaitRequestDependencies } from '../../core/requests/await-request-status';
 import { parseWaitPreference, type WaitPreference } from '../../core/requests/wait-preference';
 import { processorFor } from '../../processors/registry';

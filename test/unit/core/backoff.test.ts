@@ -1,5 +1,6 @@
 import { backoffDelaySeconds, MAX_VISIBILITY_TIMEOUT_SECONDS, maxBackoffSeconds } from '../../../lambdas/core/shared/backoff';
-import { requestRetrySchedule, type RetrySchedule } from '../../../lib/topology';
+import { requestRetrySchedule } from '../../../lambdas/settings/retry';
+import { type RetrySchedule } from '../../../lambdas/core/shared/retry-schedule';
 import { seededRandom } from '../../../bench/fleet/virtual-time';
 
 const DRAWS = 20_000;

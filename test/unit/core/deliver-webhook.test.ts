@@ -5,7 +5,7 @@ import {
   MAX_DELIVERY_ROUNDS,
   RESPONSE_EXCERPT_BYTES,
   generateSigningSecret, type Delivery, type DeliveryMessage, type WebhookEndpoint } from '../../../lambdas/core/webhooks/webhooks';
-import { webhookRetrySchedule } from '../../../lib/topology';
+import { webhookRetrySchedule } from '../../../lambdas/settings/retry';
 import {
   InMemoryDeliveryQueue,
   InMemoryDeliveryStore,

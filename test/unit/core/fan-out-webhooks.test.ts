@@ -2,7 +2,7 @@ import { deliverWebhook, type DeliverDependencies } from '../../../lambdas/core/
 import { WebhookFanOut } from '../../../lambdas/core/webhooks/fan-out-webhooks';
 import { processRequest, type ProcessDependencies } from '../../../lambdas/core/requests/process-request';
 import { generateSigningSecret, type DeliveryMessage, type WebhookEndpoint } from '../../../lambdas/core/webhooks/webhooks';
-import { requestRetrySchedule, webhookRetrySchedule } from '../../../lib/topology';
+import { requestRetrySchedule, webhookRetrySchedule } from '../../../lambdas/settings/retry';
 import { InMemoryRedriveLog, InMemoryRequestQueue, InMemoryRequestStore } from '../../support/in-memory-request-ports';
 import {
   InMemoryDeliveryQueue,

@@ -1,7 +1,7 @@
 import type { Processor } from '../../../lambdas/core/requests/processor';
 import { processRequest, type ProcessDependencies } from '../../../lambdas/core/requests/process-request';
 import type { HeraldRequest } from '../../../lambdas/core/requests/request';
-import { requestRetrySchedule } from '../../../lib/topology';
+import { requestRetrySchedule } from '../../../lambdas/settings/retry';
 import { InMemoryRedriveLog, InMemoryRequestQueue, InMemoryRequestStore, RecordingEventPublisher } from '../../support/in-memory-request-ports';
 import { storedRequest } from '../../support/request-fixtures';
 import { echo, flaky, noServices, refusing, registryOf } from '../../support/test-processors';

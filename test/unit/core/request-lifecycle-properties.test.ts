@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { RetryableError, PermanentError, type Processor } from '../../../lambdas/core/requests/processor';
 import { processRequest, type ProcessDependencies } from '../../../lambdas/core/requests/process-request';
 import { HISTORY_LIMIT, type HeraldRequest } from '../../../lambdas/core/requests/request';
-import { requestRetrySchedule } from '../../../lib/topology';
+import { requestRetrySchedule } from '../../../lambdas/settings/retry';
 import { InMemoryRedriveLog, InMemoryRequestQueue, InMemoryRequestStore, RecordingEventPublisher } from '../../support/in-memory-request-ports';
 import { noServices, registryOf } from '../../support/test-processors';
 

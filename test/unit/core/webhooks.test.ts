@@ -1,7 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { retryAfterSeconds, retryDelaySeconds, signatureHeaders } from '../../../lambdas/core/webhooks/deliver-webhook';
 import { activeSecrets, deliveryIdOf, generateSigningSecret, parseDeliveryId, type WebhookEndpoint } from '../../../lambdas/core/webhooks/webhooks';
-import { webhookRetrySchedule } from '../../../lib/topology';
+import { webhookRetrySchedule } from '../../../lambdas/settings/retry';
 
 describe('delivery ids', () => {
   it('derive from request, endpoint and event type, and lead back to them', () => {
