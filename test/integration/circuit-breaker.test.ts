@@ -15,8 +15,8 @@ import {
   InMemoryDeliveryStore,
   InMemoryWebhookEndpointStore,
   RecordingMerchantNotifier,
-} from '../support/in-memory-webhook-ports';
-import { InMemoryRedriveLog } from '../support/in-memory-request-ports';
+} from '../support/core/webhooks/in-memory-ports';
+import { InMemoryRedriveLog } from '../support/core/requests/in-memory-ports';
 import { toRecord } from '../support/sqs-records';
 import { startReceiver, type Reply, type WebhookReceiver } from '../support/webhook-receiver';
 

@@ -12,9 +12,9 @@ import type { RedriveReopener } from '../../lambdas/core/requests/redrive';
 import type { DeliveryStore, WebhookEndpointStore } from '../../lambdas/core/webhooks/ports';
 import { deliveryIdOf, generateSigningSecret, type DeliveryAttempt, type NewDelivery, type WebhookEndpoint } from '../../lambdas/core/webhooks/webhooks';
 import { provisionForTest } from '../support/endpoints';
-import { InMemoryNotificationLedger } from '../support/in-memory-notification-ports';
-import { InMemoryRequestStore } from '../support/in-memory-request-ports';
-import { InMemoryDeliveryStore, InMemoryWebhookEndpointStore } from '../support/in-memory-webhook-ports';
+import { InMemoryNotificationLedger } from '../support/core/notifications/in-memory-ports';
+import { InMemoryRequestStore } from '../support/core/requests/in-memory-ports';
+import { InMemoryDeliveryStore, InMemoryWebhookEndpointStore } from '../support/core/webhooks/in-memory-ports';
 import { storedRequest } from '../support/request-fixtures';
 
 /**
