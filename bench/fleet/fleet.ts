@@ -10,7 +10,9 @@ import { submitRequest, type SubmitDependencies } from '../../lambdas/core/reque
 import { sweepPendingDeliveries } from '../../lambdas/core/webhooks/sweep-pending-deliveries';
 import { sweepStuckRequests } from '../../lambdas/core/requests/sweep-stuck-requests';
 import type { DeliveryQueue } from '../../lambdas/core/webhooks/ports';
-import { deliveryIdOf, generateSigningSecret, type DeliveryMessage } from '../../lambdas/core/webhooks/webhooks';
+import { deliveryIdOf } from '../../lambdas/core/webhooks/delivery';
+import { generateSigningSecret } from '../../lambdas/core/webhooks/endpoint';
+import { type DeliveryMessage } from '../../lambdas/core/webhooks/delivery-message';
 import { FAIR_QUEUE_RULE } from '../../lib/local/fair-queue';
 import { defaults } from '../../lambdas/settings/requests';
 import { queueRetrySchedule } from '../../lambdas/settings/retry';

@@ -7,7 +7,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { CreateEndpointOutcome, WebhookEndpointStore } from '../core/webhooks/ports';
-import type { EndpointSettings, WebhookEndpoint } from '../core/webhooks/webhooks';
+import type { EndpointSettings, WebhookEndpoint } from '../core/webhooks/endpoint';
 import { unlessConditionFails, unlessTransactionCancelled } from './dynamo/conditions';
 import { endpointFromItem, endpointSecretsToItem, endpointToItem, endpointWithSecrets, keys, type Item } from './dynamo/keys';
 

@@ -3,7 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { PostResult, WebhookTransport } from '../core/webhooks/deliver-webhook';
 import { UnsafeWebhookUrlError } from '../core/webhooks/webhook-url';
-import type { AttemptErrorCode } from '../core/webhooks/webhooks';
+import type { AttemptErrorCode } from '../core/webhooks/delivery';
 import { LookupTimeoutError, type SsrfGuard, type WebhookTarget } from './ssrf-guard';
 
 export interface SendLimits {

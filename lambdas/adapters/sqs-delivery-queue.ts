@@ -1,6 +1,6 @@
 import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DeliveryQueue } from '../core/webhooks/ports';
-import type { DeliveryMessage } from '../core/webhooks/webhooks';
+import type { DeliveryMessage } from '../core/webhooks/delivery-message';
 import { TRACE_ID_ATTRIBUTE } from './sqs-request-queue';
 
 /** SQS delays a message by at most 15 minutes; a longer wait is served by sending it again then. */

@@ -2,7 +2,7 @@ import { ENV } from '../settings/environment';
 import { webhookDefaults } from '../settings/webhooks';
 import { EndpointCircuits } from '../core/webhooks/circuit-breaker';
 import { deliverWebhook } from '../core/webhooks/deliver-webhook';
-import { parseDeliveryMessage } from '../core/webhooks/webhooks';
+import { parseDeliveryMessage } from '../core/webhooks/delivery-message';
 import {
   deliveryQueue,
   deliveryStore,

@@ -16,7 +16,7 @@ export const webhookDefaults = {
   connectTimeoutMs: 3_000,
   /**
    * Bytes of a receiver's response body the transport reads before it stops; the attempt keeps only
-   * the first RESPONSE_EXCERPT_BYTES (1,024) of them (lambdas/core/webhooks/webhooks.ts).
+   * the first RESPONSE_EXCERPT_BYTES (1,024) of them (lambdas/core/webhooks/endpoint.ts).
    */
   responseReadBytes: 2048,
   /** How long a Lambda reuses an endpoint it read: a change reaches deliveries within this time. */

@@ -10,7 +10,7 @@ import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-stor
 import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
 import { WAIT_READ_INTERVALS_MS } from '../../lambdas/core/requests/await-request-status';
 import { isTerminal, type HeraldRequest } from '../../lambdas/core/requests/request';
-import type { Delivery } from '../../lambdas/core/webhooks/webhooks';
+import type { Delivery } from '../../lambdas/core/webhooks/delivery';
 import { defaults } from '../../lambdas/settings/requests';
 import { CliFailedError, CliUsageError, withTarget } from './context';
 import { printJson, printText, withoutControls } from './output';

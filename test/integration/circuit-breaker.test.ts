@@ -4,7 +4,9 @@ import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-stor
 import { DynamoWebhookEndpointStore } from '../../lambdas/adapters/dynamo-webhook-endpoint-store';
 import { EndpointCircuits } from '../../lambdas/core/webhooks/circuit-breaker';
 import { deliverWebhook, type DeliverDependencies } from '../../lambdas/core/webhooks/deliver-webhook';
-import { deliveryIdOf, generateSigningSecret, type DeliveryMessage, type WebhookEndpoint } from '../../lambdas/core/webhooks/webhooks';
+import { deliveryIdOf } from '../../lambdas/core/webhooks/delivery';
+import { generateSigningSecret, type WebhookEndpoint } from '../../lambdas/core/webhooks/endpoint';
+import { type DeliveryMessage } from '../../lambdas/core/webhooks/delivery-message';
 import { ENV } from '../../lambdas/settings/environment';
 import { webhookDefaults } from '../../lambdas/settings/webhooks';
 import { webhookRetrySchedule } from '../../lambdas/settings/retry';

@@ -5,15 +5,9 @@ import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-stor
 import { DynamoWebhookEndpointStore } from '../../lambdas/adapters/dynamo-webhook-endpoint-store';
 import { keys } from '../../lambdas/adapters/dynamo/keys';
 import { deliveryMessageOf } from '../../lambdas/core/webhooks/fan-out-webhooks';
-import {
-  ATTEMPT_LOG_LIMIT,
-  DELIVERY_ITEM_BOUND_BYTES,
-  deliveryIdOf,
-  generateSigningSecret,
-  MAX_DELIVERY_ROUNDS,
-  RESPONSE_EXCERPT_BYTES,
-  type DeliveryMessage,
-} from '../../lambdas/core/webhooks/webhooks';
+import { ATTEMPT_LOG_LIMIT, DELIVERY_ITEM_BOUND_BYTES, deliveryIdOf, MAX_DELIVERY_ROUNDS, RESPONSE_EXCERPT_BYTES } from '../../lambdas/core/webhooks/delivery';
+import { generateSigningSecret } from '../../lambdas/core/webhooks/endpoint';
+import { type DeliveryMessage } from '../../lambdas/core/webhooks/delivery-message';
 import { ENV } from '../../lambdas/settings/environment';
 import { queues } from '../../lib/topology';
 import { lambdaContext } from '../support/api-events';

@@ -10,7 +10,8 @@ import type { RequestCancellation, RequestStore } from '../../lambdas/core/reque
 import { requestIdFor } from '../../lambdas/core/requests/request-id';
 import type { RedriveReopener } from '../../lambdas/core/requests/redrive';
 import type { DeliveryStore, WebhookEndpointStore } from '../../lambdas/core/webhooks/ports';
-import { deliveryIdOf, generateSigningSecret, type DeliveryAttempt, type NewDelivery, type WebhookEndpoint } from '../../lambdas/core/webhooks/webhooks';
+import { deliveryIdOf, type DeliveryAttempt, type NewDelivery } from '../../lambdas/core/webhooks/delivery';
+import { generateSigningSecret, type WebhookEndpoint } from '../../lambdas/core/webhooks/endpoint';
 import { provisionForTest } from '../support/endpoints';
 import { InMemoryNotificationLedger } from '../support/core/notifications/in-memory-ports';
 import { InMemoryRequestStore } from '../support/core/requests/in-memory-ports';

@@ -10,7 +10,7 @@ import { SqsDeliveryQueue } from '../../lambdas/adapters/sqs-delivery-queue';
 import { SqsRequestQueue } from '../../lambdas/adapters/sqs-request-queue';
 import { sweepPendingDeliveries } from '../../lambdas/core/webhooks/sweep-pending-deliveries';
 import { sweepStuckRequests } from '../../lambdas/core/requests/sweep-stuck-requests';
-import { deliveryIdOf, type Delivery } from '../../lambdas/core/webhooks/webhooks';
+import { deliveryIdOf, type Delivery } from '../../lambdas/core/webhooks/delivery';
 import { apiEvent, invoke } from '../support/api-events';
 import { provisionForTest } from '../support/endpoints';
 import { storedRequest } from '../support/request-fixtures';

@@ -5,7 +5,9 @@ import { DynamoWebhookEndpointStore } from '../../lambdas/adapters/dynamo-webhoo
 import { SqsDeliveryQueue } from '../../lambdas/adapters/sqs-delivery-queue';
 import { WebhookFanOut } from '../../lambdas/core/webhooks/fan-out-webhooks';
 import type { HeraldRequest } from '../../lambdas/core/requests/request';
-import { deliveryIdOf, generateSigningSecret, parseDeliveryMessage, type WebhookEndpoint } from '../../lambdas/core/webhooks/webhooks';
+import { deliveryIdOf } from '../../lambdas/core/webhooks/delivery';
+import { generateSigningSecret, type WebhookEndpoint } from '../../lambdas/core/webhooks/endpoint';
+import { parseDeliveryMessage } from '../../lambdas/core/webhooks/delivery-message';
 import { webhookDefaults } from '../../lambdas/settings/webhooks';
 import { lambdaContext } from '../support/api-events';
 import { toRecord } from '../support/sqs-records';

@@ -4,7 +4,8 @@ import type { ApiKeyRecord, Merchant } from '../../core/merchants/merchant';
 import type { NotificationRecord, NotificationSlot, OperationsContacts, RecipientSubscription } from '../../core/notifications/notifications';
 import { isTerminal, type HeraldRequest, type RequestStatus } from '../../core/requests/request';
 import type { LedgerEntry, Wallet } from '../../core/requests/wallet';
-import { TEST_EVENT_TYPE, type Delivery, type EndpointSettings, type WebhookEndpoint, type WebhookEventType } from '../../core/webhooks/webhooks';
+import { TEST_EVENT_TYPE, type EndpointSettings, type WebhookEndpoint, type WebhookEventType } from '../../core/webhooks/endpoint';
+import { type Delivery } from '../../core/webhooks/delivery';
 import { allShards, shardOf } from './shards';
 import { asDocumentValue } from './document-values';
 

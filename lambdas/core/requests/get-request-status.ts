@@ -3,7 +3,7 @@ import { mayHaveNotifications, presentNotifications, withNotificationsTag, type 
 import type { RequestStore } from './ports';
 import { etagOf, isTerminal, NO_DELIVERIES, presentRequest, type HeraldRequest, type RequestView } from './request';
 import type { DeliveryStore } from '../webhooks/ports';
-import { summarizeDeliveries, withDeliveriesTag } from '../webhooks/webhooks';
+import { summarizeDeliveries, withDeliveriesTag } from '../webhooks/delivery-view';
 
 export interface RequestStatusDependencies {
   readonly requests: Pick<RequestStore, 'getForMerchant'>;

@@ -1,5 +1,5 @@
 import { NotFoundError } from '../shared/errors';
-import { parseDeliveryId } from '../webhooks/webhooks';
+import { parseDeliveryId } from '../webhooks/delivery';
 
 /**
  * The shapes of the ids Herald hands out, checked before anything looks one up: an id that

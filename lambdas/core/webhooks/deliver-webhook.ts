@@ -7,26 +7,10 @@ import type { HeraldRequest } from '../requests/request';
 import type { RedriveLog } from '../requests/redrive';
 import { deliveryMessageOf } from './fan-out-webhooks';
 import type { DeliveryQueue, DeliveryRateLimiter, DeliveryStore, WebhookEndpointStore } from './ports';
-import {
-  activeSecrets,
-  appendAttempt,
-  ERROR_MESSAGE_CHARS,
-  excerptOf,
-  MAX_DELIVERY_ROUNDS,
-  newDeliveryOf,
-  type AttemptRecord,
-  type Delivery,
-  eventBodyFor,
-  requestEvent,
-  testEventBody,
-  TEST_EVENT_TYPE,
-  type AttemptErrorCode,
-  type DeliveryAttempt,
-  type DeliveryMessage,
-  type RequestEventType,
-  type RequestUrlOf,
-  type WebhookEndpoint,
-} from './webhooks';
+import { activeSecrets, TEST_EVENT_TYPE, type RequestEventType, type WebhookEndpoint } from './endpoint';
+import { appendAttempt, ATTEMPT_ERROR_MESSAGE_CHARS, excerptOf, MAX_DELIVERY_ROUNDS, newDeliveryOf, type AttemptRecord, type Delivery, type AttemptErrorCode, type DeliveryAttempt } from './delivery';
+import { eventBodyFor, requestEvent, testEventBody, type RequestUrlOf } from './request-event';
+import { type DeliveryMessage } from './delivery-message';
 
 /** What one POST came to: an HTTP status, or an error code when no response arrived. */
 export interface PostResult {
@@ -86,7 +70,7 @@ export async function attemptDelivery(
       attempt,
       ...(result.status !== undefined ? { status: result.status } : {}),
       ...(result.error ? { error: result.error } : {}),
-      ...(result.errorMessage ? { errorMessage: result.errorMessage.slice(0, ERROR_MESSAGE_CHARS) } : {}),
+      ...(result.errorMessage ? { errorMessage: result.errorMessage.slice(0, ATTEMPT_ERROR_MESSAGE_CHARS) } : {}),
       latencyMs: result.latencyMs,
       ...(result.responseBody ? { responseBody: excerptOf(result.responseBody) } : {}),
     },

@@ -1,12 +1,12 @@
 import type { DeliveryStore } from './ports';
-import type { DeliveryAttempt } from './webhooks';
+import type { DeliveryAttempt } from './delivery';
 import type { EndpointDisabledNotice, MerchantNotifier } from '../requests/ports';
 
 /** How many of an endpoint's latest deliveries the notice quotes the last error of. */
 export const NOTICE_LATEST_DELIVERIES = 5;
 
 /** How much of a receiver's error message one line of the notice quotes. */
-const ERROR_MESSAGE_CHARS = 120;
+const NOTICE_ERROR_MESSAGE_CHARS = 120;
 
 export interface AnnounceEndpointDisabledDependencies {
   readonly deliveries: Pick<DeliveryStore, 'listForEndpoint'>;
@@ -47,5 +47,5 @@ export function endpointDisabledAnnouncer(deps: AnnounceEndpointDisabledDependen
  */
 export function describeFailedAttempt(attempt: Pick<DeliveryAttempt, 'at' | 'status' | 'error' | 'errorMessage'>): string {
   const what = attempt.status !== undefined ? `HTTP ${attempt.status}` : (attempt.error ?? 'error');
-  return `${attempt.at} ${what}${attempt.errorMessage ? `: ${attempt.errorMessage.slice(0, ERROR_MESSAGE_CHARS)}` : ''}`;
+  return `${attempt.at} ${what}${attempt.errorMessage ? `: ${attempt.errorMessage.slice(0, NOTICE_ERROR_MESSAGE_CHARS)}` : ''}`;
 }

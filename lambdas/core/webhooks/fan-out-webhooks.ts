@@ -1,17 +1,10 @@
 import type { RequestEventPublisher } from '../requests/ports';
 import type { HeraldRequest } from '../requests/request';
 import type { DeliveryQueue, WebhookEndpointStore } from './ports';
-import {
-  deliveryIdOf,
-  eventTypeOf,
-  eventBodyFor,
-  MAX_INLINE_PAYLOAD_BYTES,
-  requestEvent,
-  type RequestUrlOf,
-  takesEvent,
-  type Delivery,
-  type DeliveryMessage,
-} from './webhooks';
+import { deliveryIdOf, type Delivery } from './delivery';
+import { eventTypeOf, eventBodyFor, requestEvent, type RequestUrlOf } from './request-event';
+import { MAX_INLINE_PAYLOAD_BYTES, type DeliveryMessage } from './delivery-message';
+import { takesEvent } from './endpoint';
 
 export interface WebhookFanOutDependencies {
   readonly endpoints: WebhookEndpointStore;

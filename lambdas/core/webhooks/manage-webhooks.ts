@@ -7,23 +7,11 @@ import type { HeraldRequest } from '../requests/request';
 import { validate } from '../requests/submission';
 import type { DeliveryQueue, DeliveryStore, WebhookEndpointStore } from './ports';
 import type { PublishedKey } from './webhook-signatures';
-import {
-  createEndpointSchema,
-  MAX_DELIVERY_ROUNDS,
-  deliveryIdOf,
-  newSigningSecret,
-  presentDelivery,
-  presentEndpoint,
-  publishedKeysOf,
-  recoverSchema,
-  testEventBody,
-  TEST_EVENT_TYPE,
-  updateEndpointSchema,
-  type Delivery,
-  type EndpointView,
-  type NewDelivery,
-  type WebhookEndpoint,
-} from './webhooks';
+import { createEndpointSchema, recoverSchema, updateEndpointSchema } from './endpoint-schemas';
+import { MAX_DELIVERY_ROUNDS, deliveryIdOf, type Delivery, type NewDelivery } from './delivery';
+import { newSigningSecret, presentEndpoint, publishedKeysOf, TEST_EVENT_TYPE, type EndpointView, type WebhookEndpoint } from './endpoint';
+import { presentDelivery } from './delivery-view';
+import { testEventBody } from './request-event';
 
 export class EndpointLimitReachedError extends HeraldError {
   override readonly name = 'EndpointLimitReachedError';

@@ -1,6 +1,8 @@
-import type { AttemptRecord, Delivery, DeliveryMessage, DeliveryState, EndpointSettings, NewDelivery, WebhookEndpoint } from './webhooks';
+import type { AttemptRecord, Delivery, DeliveryState, NewDelivery } from './delivery';
+import type { DeliveryMessage } from './delivery-message';
+import type { EndpointSettings, WebhookEndpoint } from './endpoint';
 
-export type { AttemptRecord } from './webhooks';
+export type { AttemptRecord } from './delivery';
 
 /**
  * What the webhook use cases need from storage and transport, in domain terms; the DynamoDB and

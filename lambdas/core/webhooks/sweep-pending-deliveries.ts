@@ -1,6 +1,6 @@
 import { deliveryMessageOf } from './fan-out-webhooks';
 import type { DeliveryQueue, DeliveryStore } from './ports';
-import { MAX_DELIVERY_ROUNDS } from './webhooks';
+import { MAX_DELIVERY_ROUNDS } from './delivery';
 
 export interface SweepDeliveriesDependencies {
   readonly deliveries: DeliveryStore;

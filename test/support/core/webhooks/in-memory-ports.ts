@@ -1,7 +1,9 @@
 import type { PostResult, WebhookTransport } from '../../../../lambdas/core/webhooks/deliver-webhook';
 import type { EndpointDisabledNotice, MerchantNotifier } from '../../../../lambdas/core/requests/ports';
 import type { AttemptRecord, CreateEndpointOutcome, DeliveryQueue, DeliveryStore, WebhookEndpointStore } from '../../../../lambdas/core/webhooks/ports';
-import { firstRecordOf, MAX_DELIVERY_ROUNDS, TEST_EVENT_TYPE, type Delivery, type DeliveryMessage, type DeliveryState, type NewDelivery, type WebhookEndpoint } from '../../../../lambdas/core/webhooks/webhooks';
+import { firstRecordOf, MAX_DELIVERY_ROUNDS, type Delivery, type DeliveryState, type NewDelivery } from '../../../../lambdas/core/webhooks/delivery';
+import { TEST_EVENT_TYPE, type WebhookEndpoint } from '../../../../lambdas/core/webhooks/endpoint';
+import { type DeliveryMessage } from '../../../../lambdas/core/webhooks/delivery-message';
 import { copy } from '../requests/in-memory-ports';
 
 /**

@@ -2,7 +2,7 @@ import { NotFoundError } from '../../../../lambdas/core/shared/errors';
 import { getRequestStatus, matchesEntityTag, type RequestStatusDependencies } from '../../../../lambdas/core/requests/get-request-status';
 import type { NotificationRecord } from '../../../../lambdas/core/notifications/notifications';
 import type { HeraldRequest } from '../../../../lambdas/core/requests/request';
-import type { Delivery } from '../../../../lambdas/core/webhooks/webhooks';
+import type { Delivery } from '../../../../lambdas/core/webhooks/delivery';
 
 const AT = '2026-03-01T10:00:00.000Z';
 

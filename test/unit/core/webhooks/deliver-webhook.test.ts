@@ -1,10 +1,8 @@
 import { deliverWebhook, VISIBILITY_LIMIT_SECONDS, type DeliverDependencies, type PostResult } from '../../../../lambdas/core/webhooks/deliver-webhook';
 import { sweepPendingDeliveries } from '../../../../lambdas/core/webhooks/sweep-pending-deliveries';
-import {
-  ATTEMPT_LOG_LIMIT,
-  MAX_DELIVERY_ROUNDS,
-  RESPONSE_EXCERPT_BYTES,
-  generateSigningSecret, type Delivery, type DeliveryMessage, type WebhookEndpoint } from '../../../../lambdas/core/webhooks/webhooks';
+import { ATTEMPT_LOG_LIMIT, MAX_DELIVERY_ROUNDS, RESPONSE_EXCERPT_BYTES, type Delivery } from '../../../../lambdas/core/webhooks/delivery';
+import { generateSigningSecret, type WebhookEndpoint } from '../../../../lambdas/core/webhooks/endpoint';
+import { type DeliveryMessage } from '../../../../lambdas/core/webhooks/delivery-message';
 import { webhookRetrySchedule } from '../../../../lambdas/settings/retry';
 import {
   InMemoryDeliveryQueue,

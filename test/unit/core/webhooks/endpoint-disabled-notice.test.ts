@@ -1,6 +1,6 @@
 import { announceEndpointDisabled, describeFailedAttempt, NOTICE_LATEST_DELIVERIES } from '../../../../lambdas/core/webhooks/endpoint-disabled-notice';
 import type { EndpointDisabledNotice } from '../../../../lambdas/core/requests/ports';
-import type { Delivery, DeliveryAttempt } from '../../../../lambdas/core/webhooks/webhooks';
+import type { Delivery, DeliveryAttempt } from '../../../../lambdas/core/webhooks/delivery';
 
 const notice: EndpointDisabledNotice = {
   merchantId: 'mer_a',

@@ -1,7 +1,8 @@
 import { deliverWebhook, type DeliverDependencies } from '../../../../lambdas/core/webhooks/deliver-webhook';
 import { WebhookFanOut } from '../../../../lambdas/core/webhooks/fan-out-webhooks';
 import { processRequest, type ProcessDependencies } from '../../../../lambdas/core/requests/process-request';
-import { generateSigningSecret, type DeliveryMessage, type WebhookEndpoint } from '../../../../lambdas/core/webhooks/webhooks';
+import { generateSigningSecret, type WebhookEndpoint } from '../../../../lambdas/core/webhooks/endpoint';
+import { type DeliveryMessage } from '../../../../lambdas/core/webhooks/delivery-message';
 import { requestRetrySchedule, webhookRetrySchedule } from '../../../../lambdas/settings/retry';
 import { InMemoryRedriveLog, InMemoryRequestQueue, InMemoryRequestStore } from '../../../support/core/requests/in-memory-ports';
 import {

@@ -2,7 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { ConflictError, NotFoundError, ValidationError } from '../../../../lambdas/core/shared/errors';
 import { EndpointLimitReachedError, RECOVER_PAGE_SIZE, webhookEndpoints, type ManageWebhooksDependencies } from '../../../../lambdas/core/webhooks/manage-webhooks';
 import type { HeraldRequest } from '../../../../lambdas/core/requests/request';
-import { deliveryIdOf, type Delivery } from '../../../../lambdas/core/webhooks/webhooks';
+import { deliveryIdOf, type Delivery } from '../../../../lambdas/core/webhooks/delivery';
 import { InMemoryDeliveryQueue, InMemoryDeliveryStore, InMemoryWebhookEndpointStore, ScriptedWebhookTransport } from '../../../support/core/webhooks/in-memory-ports';
 
 const NOW = new Date('2026-03-10T12:00:00Z');

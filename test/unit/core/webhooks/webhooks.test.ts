@@ -1,6 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { retryAfterSeconds, retryDelaySeconds, signatureHeaders } from '../../../../lambdas/core/webhooks/deliver-webhook';
-import { activeSecrets, deliveryIdOf, generateSigningSecret, parseDeliveryId, type WebhookEndpoint } from '../../../../lambdas/core/webhooks/webhooks';
+import { activeSecrets, generateSigningSecret, type WebhookEndpoint } from '../../../../lambdas/core/webhooks/endpoint';
+import { deliveryIdOf, parseDeliveryId } from '../../../../lambdas/core/webhooks/delivery';
 import { webhookRetrySchedule } from '../../../../lambdas/settings/retry';
 
 describe('delivery ids', () => {
