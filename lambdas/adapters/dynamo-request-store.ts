@@ -1,17 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type {
-  AttemptOutcome,
-  CancelOutcome,
-  ClaimOutcome,
-  ClaimTerms,
-  CreateOutcome,
-  ListPosition,
-  RequestCancellation,
-  RequestListing,
-  RequestPage,
-  RequestStore,
-  StuckRequestStore,
-} from '../core/requests/ports';
+import type { AttemptOutcome, CancelOutcome, ClaimOutcome, ClaimTerms, CreateOutcome, ListPosition, RequestCancellation, RequestListing, RequestPage, RequestStore, StuckRequestStore } from '../core/requests/ports';
 import type { RedriveReopener } from '../core/requests/redrive';
 import type { HeraldRequest, RequestStatus } from '../core/requests/request';
 import { DynamoRequestIntake } from './dynamo/request-intake-store';

@@ -1,4 +1,4 @@
-import { setOperationsContacts } from '../core/notifications/notifications';
+import { setOperationsContacts } from '../core/notifications/operations-contacts';
 import { validateOperationsContacts } from '../core/notifications/notify-targets';
 import { notifierDependencies, settings } from './shared/dependencies';
 import { httpRoute, json, jsonBodyOf, merchantIdOf } from './shared/http';

@@ -2,7 +2,7 @@ import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
-import type { EndpointDisabledNotice } from '../../lambdas/core/requests/ports';
+import type { EndpointDisabledNotice } from '../../lambdas/core/merchants/ports';
 import { useMerchantNotifier, useResolver } from '../../lambdas/handlers/shared/dependencies';
 import type { LocalRuntime } from '../../lib/local/runtime';
 import { ENV } from '../../lambdas/settings/environment';

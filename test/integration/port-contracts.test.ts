@@ -5,7 +5,8 @@ import { DynamoNotificationLedger } from '../../lambdas/adapters/dynamo-notifica
 import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
 import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
 import { DynamoWebhookEndpointStore } from '../../lambdas/adapters/dynamo-webhook-endpoint-store';
-import type { NotificationLedger, NotificationSlot } from '../../lambdas/core/notifications/notifications';
+import type { NotificationLedger } from '../../lambdas/core/notifications/ports';
+import type { NotificationSlot } from '../../lambdas/core/notifications/notification';
 import type { RequestCancellation, RequestStore } from '../../lambdas/core/requests/ports';
 import { requestIdFor } from '../../lambdas/core/requests/request-id';
 import type { RedriveReopener } from '../../lambdas/core/requests/redrive';

@@ -1,7 +1,8 @@
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { keyPartitions, table } from '../../settings/storage';
 import type { ApiKeyRecord, Merchant } from '../../core/merchants/merchant';
-import type { NotificationRecord, NotificationSlot, OperationsContacts, RecipientSubscription } from '../../core/notifications/notifications';
+import type { NotificationRecord, NotificationSlot } from '../../core/notifications/notification';
+import type { OperationsContacts, RecipientSubscription } from '../../core/notifications/ports';
 import { isTerminal, type HeraldRequest, type RequestStatus } from '../../core/requests/request';
 import type { LedgerEntry, Wallet } from '../../core/requests/wallet';
 import { TEST_EVENT_TYPE, type EndpointSettings, type WebhookEndpoint, type WebhookEventType } from '../../core/webhooks/endpoint';

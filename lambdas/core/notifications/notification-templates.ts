@@ -1,4 +1,4 @@
-import type { EndpointDisabledNotice } from '../requests/ports';
+import type { EndpointDisabledNotice } from '../merchants/ports';
 import type { HeraldRequest } from '../requests/request';
 
 /**

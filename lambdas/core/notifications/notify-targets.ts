@@ -4,7 +4,7 @@ import * as z from '../shared/schema';
 import type { NotifyTargets } from '../requests/request';
 import { OPERATIONS_EVENT_TYPES } from './notification-templates';
 import phoneMetadata from './phone-metadata.json';
-import type { OperationsContactsInput } from './notifications';
+import type { OperationsContactsInput } from './operations-contacts';
 
 const E164 = /^\+[1-9]\d{1,14}$/;
 

@@ -1,4 +1,4 @@
-import { getRequestStatus, type RequestStatus, type RequestStatusDependencies, type RequestStatusQuery } from './get-request-status';
+import { getRequestStatus, type RequestStatusReply, type RequestStatusDependencies, type RequestStatusQuery } from './get-request-status';
 import type { WaitingCalls } from './waiting-calls';
 
 export interface AwaitRequestDependencies extends RequestStatusDependencies {
@@ -21,7 +21,7 @@ export interface AwaitRequestQuery extends RequestStatusQuery {
 }
 
 /** A status answer, and whether the wait the client preferred was honoured (false when none was asked or the merchant had too many). */
-export type AwaitedStatus = RequestStatus & { readonly waited: boolean };
+export type AwaitedStatus = RequestStatusReply & { readonly waited: boolean };
 
 /**
  * Time between reads while waiting: short at first, when a request that runs briefly is about to
@@ -69,7 +69,7 @@ export async function awaitRequestStatus(deps: AwaitRequestDependencies, query: 
   return { ...first, waited: true };
 }
 
-function settled(first: RequestStatus, query: AwaitRequestQuery): boolean {
+function settled(first: RequestStatusReply, query: AwaitRequestQuery): boolean {
   const finished = first.retryAfterSeconds === undefined;
   if (query.until === 'terminal') return finished;
   return query.ifNoneMatch ? !first.notModified : finished;

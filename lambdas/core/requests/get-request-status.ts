@@ -1,5 +1,6 @@
 import { NotFoundError } from '../shared/errors';
-import { mayHaveNotifications, presentNotifications, withNotificationsTag, type NotificationLedger, type NotificationView } from '../notifications/notifications';
+import { mayHaveNotifications, presentNotifications, withNotificationsTag, type NotificationView } from '../notifications/notification-view';
+import { type NotificationLedger } from '../notifications/ports';
 import type { RequestStore } from './ports';
 import { etagOf, isTerminal, NO_DELIVERIES, presentRequest, type HeraldRequest, type RequestView } from './request';
 import type { DeliveryStore } from '../webhooks/ports';
@@ -24,7 +25,7 @@ export interface RequestStatusQuery {
 export type RequestStatusView = RequestView & { readonly notifications?: readonly NotificationView[] };
 
 /** What the client asked about, as of now; `view` is absent when the client's copy is still current. */
-export type RequestStatus = {
+export type RequestStatusReply = {
   /** Changes whenever anything the view shows changes: the request, its deliveries, its notifications. */
   readonly etag: string;
   /** Set while the request is not finished: when asking again is worth it. */
@@ -41,7 +42,7 @@ export type RequestStatus = {
  * const status = await getRequestStatus(deps, { merchantId, id, ifNoneMatch: headers['if-none-match'] });
  * if (status.notModified) return empty(304, { ETag: status.etag });
  */
-export async function getRequestStatus(deps: RequestStatusDependencies, query: RequestStatusQuery): Promise<RequestStatus> {
+export async function getRequestStatus(deps: RequestStatusDependencies, query: RequestStatusQuery): Promise<RequestStatusReply> {
   const request = await deps.requests.getForMerchant(query.merchantId, query.id);
   if (!request) throw new NotFoundError(`No request ${query.id} exists for this merchant`);
   // Deliveries exist only once a request has finished with webhook events on.

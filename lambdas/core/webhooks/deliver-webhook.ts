@@ -2,7 +2,7 @@ import { signWith } from './webhook-signatures';
 import type { RetrySchedule } from '../shared/retry-schedule';
 import { backoffDelaySeconds } from '../shared/backoff';
 import { countsAsFailure, type EndpointCircuits } from './circuit-breaker';
-import type { MerchantNotifier } from '../requests/ports';
+import type { MerchantNotifier } from '../merchants/ports';
 import type { HeraldRequest } from '../requests/request';
 import type { RedriveLog } from '../requests/redrive';
 import { deliveryMessageOf } from './fan-out-webhooks';

@@ -1,6 +1,6 @@
 import type { DeliveryStore } from './ports';
 import type { DeliveryAttempt } from './delivery';
-import type { EndpointDisabledNotice, MerchantNotifier } from '../requests/ports';
+import type { EndpointDisabledNotice, MerchantNotifier } from '../merchants/ports';
 
 /** How many of an endpoint's latest deliveries the notice quotes the last error of. */
 export const NOTICE_LATEST_DELIVERIES = 5;

@@ -13,7 +13,7 @@ import {
   ValidationError,
 } from '../../../lambdas/core/shared/errors';
 import { EndpointLimitReachedError } from '../../../lambdas/core/webhooks/manage-webhooks';
-import { NotificationRejectedError, SubscriptionGoneError } from '../../../lambdas/core/notifications/notifications';
+import { NotificationRejectedError, SubscriptionGoneError } from '../../../lambdas/core/notifications/notification-errors';
 import { CompensatedError, PermanentError, RetryableError } from '../../../lambdas/core/requests/processor';
 import { UnsafeWebhookUrlError } from '../../../lambdas/core/webhooks/webhook-url';
 import { PROBLEMS, problemResponse } from '../../../lambdas/handlers/shared/http';

@@ -1,19 +1,7 @@
 import type { EmailMessage, NotificationEventType, OperationsEventType } from '../../../../lambdas/core/notifications/notification-templates';
-import {
-  SubscriptionGoneError,
-  type BeginOutcome,
-  type NotificationChannel,
-  type NotificationLedger,
-  type NotificationRecord,
-  type NotificationSlot,
-  type NotificationState,
-  type NotificationTopic,
-  type OperationsContacts,
-  type OperationsContactsStore,
-  type RecipientSubscription,
-  type RecipientSubscriptions,
-  type SmsSender,
-} from '../../../../lambdas/core/notifications/notifications';
+import { SubscriptionGoneError } from '../../../../lambdas/core/notifications/notification-errors';
+import { type BeginOutcome, type NotificationChannel, type NotificationRecord, type NotificationSlot, type NotificationState } from '../../../../lambdas/core/notifications/notification';
+import { type NotificationLedger, type NotificationTopic, type OperationsContacts, type OperationsContactsStore, type RecipientSubscription, type RecipientSubscriptions, type SmsSender } from '../../../../lambdas/core/notifications/ports';
 import { copy } from '../requests/in-memory-ports';
 
 interface StoredSlot extends NotificationRecord {

@@ -1,19 +1,4 @@
-import type {
-  AttemptOutcome,
-  CancelOutcome,
-  ClaimOutcome,
-  ClaimTerms,
-  CreateOutcome,
-  ListPosition,
-  RequestCancellation,
-  RequestListing,
-  RequestPage,
-  RequestEventPublisher,
-  RequestMessage,
-  RequestQueue,
-  RequestStore,
-  StuckRequestStore,
-} from '../../../../lambdas/core/requests/ports';
+import type { AttemptOutcome, CancelOutcome, ClaimOutcome, ClaimTerms, CreateOutcome, ListPosition, RequestCancellation, RequestListing, RequestPage, RequestEventPublisher, RequestMessage, RequestQueue, RequestStore, StuckRequestStore } from '../../../../lambdas/core/requests/ports';
 import type { RedriveLog, RedriveReopener } from '../../../../lambdas/core/requests/redrive';
 import { isTerminal, type HeraldRequest, type RequestStatus } from '../../../../lambdas/core/requests/request';
 import { decide, finishEvent, type LifecycleEvent, type LifecyclePolicy, type Transition } from '../../../../lambdas/core/requests/request-lifecycle';

@@ -1,5 +1,5 @@
 import type { PostResult, WebhookTransport } from '../../../../lambdas/core/webhooks/deliver-webhook';
-import type { EndpointDisabledNotice, MerchantNotifier } from '../../../../lambdas/core/requests/ports';
+import type { EndpointDisabledNotice, MerchantNotifier } from '../../../../lambdas/core/merchants/ports';
 import type { AttemptRecord, CreateEndpointOutcome, DeliveryQueue, DeliveryStore, WebhookEndpointStore } from '../../../../lambdas/core/webhooks/ports';
 import { firstRecordOf, MAX_DELIVERY_ROUNDS, type Delivery, type DeliveryState, type NewDelivery } from '../../../../lambdas/core/webhooks/delivery';
 import { TEST_EVENT_TYPE, type WebhookEndpoint } from '../../../../lambdas/core/webhooks/endpoint';

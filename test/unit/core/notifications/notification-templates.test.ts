@@ -8,7 +8,7 @@ import {
   requestSms,
   SMS_MAX_GSM7_LENGTH,
 } from '../../../../lambdas/core/notifications/notification-templates';
-import { maskEmail, maskPhoneNumber, scrubReason } from '../../../../lambdas/core/notifications/notifications';
+import { maskEmail, maskPhoneNumber, scrubReason } from '../../../../lambdas/core/notifications/notification-view';
 
 const request = {
   id: 'req_01jabcdefghjkmnpqrstvwxyz0',

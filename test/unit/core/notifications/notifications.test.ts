@@ -1,10 +1,6 @@
-import {
-  NotificationRejectedError,
-  notifyEndpointDisabled,
-  notifyRequestFinished,
-  setOperationsContacts,
-  type NotifierDependencies,
-} from '../../../../lambdas/core/notifications/notifications';
+import { NotificationRejectedError } from '../../../../lambdas/core/notifications/notification-errors';
+import { notifyEndpointDisabled, notifyRequestFinished, type NotifierDependencies } from '../../../../lambdas/core/notifications/notifier';
+import { setOperationsContacts } from '../../../../lambdas/core/notifications/operations-contacts';
 import type { HeraldRequest } from '../../../../lambdas/core/requests/request';
 import {
   InMemoryNotificationLedger,

@@ -1,6 +1,6 @@
 import { NotFoundError } from '../../../../lambdas/core/shared/errors';
 import { getRequestStatus, matchesEntityTag, type RequestStatusDependencies } from '../../../../lambdas/core/requests/get-request-status';
-import type { NotificationRecord } from '../../../../lambdas/core/notifications/notifications';
+import type { NotificationRecord } from '../../../../lambdas/core/notifications/notification';
 import type { HeraldRequest } from '../../../../lambdas/core/requests/request';
 import type { Delivery } from '../../../../lambdas/core/webhooks/delivery';
 

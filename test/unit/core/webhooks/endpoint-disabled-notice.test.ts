@@ -1,5 +1,5 @@
 import { announceEndpointDisabled, describeFailedAttempt, NOTICE_LATEST_DELIVERIES } from '../../../../lambdas/core/webhooks/endpoint-disabled-notice';
-import type { EndpointDisabledNotice } from '../../../../lambdas/core/requests/ports';
+import type { EndpointDisabledNotice } from '../../../../lambdas/core/merchants/ports';
 import type { Delivery, DeliveryAttempt } from '../../../../lambdas/core/webhooks/delivery';
 
 const notice: EndpointDisabledNotice = {
