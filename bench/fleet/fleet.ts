@@ -1,5 +1,6 @@
 import { EndpointCircuits } from '../../lambdas/core/webhooks/circuit-breaker';
-import { deliverWebhook, type DeliverDependencies, type PostResult, type WebhookTransport } from '../../lambdas/core/webhooks/deliver-webhook';
+import { deliverWebhook, type DeliverDependencies } from '../../lambdas/core/webhooks/deliver-webhook';
+import { type PostResult, type WebhookTransport } from '../../lambdas/core/webhooks/webhook-attempt';
 import { WebhookFanOut } from '../../lambdas/core/webhooks/fan-out-webhooks';
 import type { RequestMessage, RequestQueue } from '../../lambdas/core/requests/ports';
 import { processRequest, type ProcessDependencies } from '../../lambdas/core/requests/process-request';

@@ -1,7 +1,7 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
-import type { PostResult, WebhookTransport } from '../core/webhooks/deliver-webhook';
+import type { PostResult, WebhookTransport } from '../core/webhooks/webhook-attempt';
 import { UnsafeWebhookUrlError } from '../core/webhooks/webhook-url';
 import type { AttemptErrorCode } from '../core/webhooks/delivery';
 import { LookupTimeoutError, type SsrfGuard, type WebhookTarget } from './ssrf-guard';

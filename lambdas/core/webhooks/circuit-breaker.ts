@@ -1,4 +1,4 @@
-import type { PostResult } from './deliver-webhook';
+import type { PostResult } from './webhook-attempt';
 
 /**
  * A per-endpoint circuit breaker. An endpoint that keeps timing out or answering 5xx would hold

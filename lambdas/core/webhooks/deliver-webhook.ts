@@ -1,83 +1,17 @@
-import { signWith } from './webhook-signatures';
 import type { RetrySchedule } from '../shared/retry-schedule';
-import { backoffDelaySeconds } from '../shared/backoff';
 import { countsAsFailure, type EndpointCircuits } from './circuit-breaker';
 import type { MerchantNotifier } from '../merchants/ports';
 import type { HeraldRequest } from '../requests/request';
 import type { RedriveLog } from '../requests/redrive';
 import { deliveryMessageOf } from './fan-out-webhooks';
 import type { DeliveryQueue, DeliveryRateLimiter, DeliveryStore, WebhookEndpointStore } from './ports';
-import { activeSecrets, TEST_EVENT_TYPE, type RequestEventType, type WebhookEndpoint } from './endpoint';
-import { appendAttempt, ATTEMPT_ERROR_MESSAGE_CHARS, excerptOf, MAX_DELIVERY_ROUNDS, newDeliveryOf, type AttemptRecord, type Delivery, type AttemptErrorCode, type DeliveryAttempt } from './delivery';
-import { eventBodyFor, requestEvent, testEventBody, type RequestUrlOf } from './request-event';
+import { appendAttempt, MAX_DELIVERY_ROUNDS, type Delivery, type DeliveryAttempt } from './delivery';
+import { type RequestUrlOf } from './request-event';
 import { type DeliveryMessage } from './delivery-message';
-
-/** What one POST came to: an HTTP status, or an error code when no response arrived. */
-export interface PostResult {
-  readonly status?: number;
-  readonly error?: AttemptErrorCode;
-  readonly errorMessage?: string;
-  readonly latencyMs: number;
-  readonly responseBody?: string;
-  readonly retryAfter?: string;
-}
-
-/** Sends one signed POST to a URL, re-checking the URL first (SSRF); never throws for the receiver's faults. */
-export interface WebhookTransport {
-  post(url: string, headers: Record<string, string>, body: string): Promise<PostResult>;
-}
-
-/**
- * Standard Webhooks headers for one attempt: `webhook-id` (the delivery id, the same on every
- * attempt so receivers can dedupe), the attempt's timestamp, and one signature per active secret
- * (`v1,` for a `whsec_` secret, `v1a,` for a `whsk_` key), space-separated, so a receiver holding
- * either secret or public key verifies during a rotation.
- */
-export function signatureHeaders(secrets: readonly string[], id: string, at: Date, body: string): Record<string, string> {
-  return {
-    'webhook-id': id,
-    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-    'webhook-signature': secrets.map((secret) => signWith(secret, id, at, body)).join(' '),
-  };
-}
-
-export interface AttemptDependencies {
-  readonly transport: WebhookTransport;
-  readonly userAgent: string;
-  readonly now?: () => Date;
-}
-
-/** Signs and posts one attempt and says what it came to, as recorded on the delivery. */
-export async function attemptDelivery(
-  deps: AttemptDependencies,
-  endpoint: WebhookEndpoint,
-  delivery: { readonly id: string; readonly traceId?: string },
-  body: string,
-  attempt: number,
-): Promise<{ readonly attempt: DeliveryAttempt; readonly result: PostResult }> {
-  const at = (deps.now ?? (() => new Date()))();
-  const headers = {
-    'content-type': 'application/json',
-    'user-agent': deps.userAgent,
-    ...(delivery.traceId ? { 'x-request-id': delivery.traceId } : {}),
-    ...signatureHeaders(activeSecrets(endpoint, at), delivery.id, at, body),
-  };
-  const result = await deps.transport.post(endpoint.url, headers, body);
-  return {
-    result,
-    attempt: {
-      at: at.toISOString(),
-      attempt,
-      ...(result.status !== undefined ? { status: result.status } : {}),
-      ...(result.error ? { error: result.error } : {}),
-      ...(result.errorMessage ? { errorMessage: result.errorMessage.slice(0, ATTEMPT_ERROR_MESSAGE_CHARS) } : {}),
-      latencyMs: result.latencyMs,
-      ...(result.responseBody ? { responseBody: excerptOf(result.responseBody) } : {}),
-    },
-  };
-}
-
-export const isSuccess = (result: PostResult) => result.status !== undefined && result.status >= 200 && result.status < 300;
+import { type OutcomeTarget, drop, isCopyBehind, rebuildBody, record, superseded, waitForSlot } from './delivery-steps';
+import { checkDeadStreak, checkFailingEndpoint, disableEndpoint } from './endpoint-health';
+import { retryDelaySeconds } from './retry-timing';
+import { type AttemptDependencies, attemptDelivery, isSuccess } from './webhook-attempt';
 
 export interface DeliverDependencies extends AttemptDependencies {
   readonly endpoints: WebhookEndpointStore;
@@ -239,7 +173,7 @@ export const MAX_SKIP_DELAY_SECONDS = 900;
  * wait, spread by up to a tenth so the waiting deliveries do not all come back at one instant.
  * The new message carries the attempts made so far, so the skip spends none of them.
  */
-async function skip(
+export async function skip(
   deps: DeliverDependencies,
   target: OutcomeTarget,
   delivery: Delivery | undefined,
@@ -288,155 +222,4 @@ async function startRedrivenRound(deps: DeliverDependencies, dead: Delivery, rec
   await deps.queue.send([deliveryMessageOf(next)]);
   deps.log('Redriven delivery sent again as a new round', { deliveryId: dead.id, round: next.round, generation });
   return { kind: 'dropped', reason: `redriven: round ${next.round} sent on a new message` };
-}
-
-/**
- * The wait before the next attempt: the schedule's jittered delay, or the receiver's Retry-After
- * on a 429 or 503, kept within [delay, 2 × delay] so that a receiver can slow Herald down but
- * neither hurry it nor park a delivery for days. The caller clamps it further to what is left of
- * SQS's 12-hour visibility limit since the message was received.
- */
-export function retryDelaySeconds(
-  deps: Pick<DeliverDependencies, 'schedule' | 'retryScale' | 'random'>,
-  failedAttempt: number,
-  result: PostResult,
-): number {
-  const delay = backoffDelaySeconds(deps.schedule, failedAttempt, deps.random, deps.retryScale);
-  if ((result.status === 429 || result.status === 503) && result.retryAfter) {
-    const asked = retryAfterSeconds(result.retryAfter);
-    if (asked !== undefined) return Math.min(Math.max(asked, delay), 2 * delay, VISIBILITY_LIMIT_SECONDS);
-  }
-  return delay;
-}
-
-/** `Retry-After` in seconds, from either of its forms (delta-seconds or an HTTP date). */
-export function retryAfterSeconds(value: string, now = Date.now()): number | undefined {
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(Math.ceil((date - now) / 1000), 0);
-}
-
-/** The body of a message that does not carry it (too large, or a later round): in the endpoint's payload mode now. */
-async function rebuildBody(deps: DeliverDependencies, endpoint: WebhookEndpoint, message: DeliveryMessage): Promise<string | undefined> {
-  if (message.eventType === TEST_EVENT_TYPE) return testEventBody(message.endpointId, message.subjectId, message.eventTimestamp);
-  const request = await deps.loadRequest(message.subjectId);
-  if (!request) return undefined;
-  return eventBodyFor(endpoint, requestEvent(request, message.eventType as RequestEventType, message.eventTimestamp), deps.requestUrlOf);
-}
-
-async function drop(deps: DeliverDependencies, message: DeliveryMessage, existing: boolean, reason: string): Promise<DeliverOutcome> {
-  const at = (deps.now ?? (() => new Date()))().toISOString();
-  await record(deps, { message, existing, firstAttemptAt: at }, { state: 'dropped', reason }, at);
-  deps.log('Delivery dropped', { deliveryId: message.deliveryId, reason });
-  return { kind: 'dropped', reason };
-}
-
-/** Where an outcome is written: over the record the worker read, or as the record's creation when it read none. */
-interface OutcomeTarget {
-  readonly message: DeliveryMessage;
-  readonly existing: boolean;
-  /** When the attempt began (or the drop was decided): a created record's `createdAt`. */
-  readonly firstAttemptAt: string;
-}
-
-/**
- * Writes an outcome on the condition that the record is still as the worker read it: pending in
- * the message's round, or, when there was none, still absent. So of two copies of a message that
- * both found no record, only the first outcome is kept, and the other copy stops instead of
- * running a second series of retries beside it.
- */
-async function record(deps: DeliverDependencies, target: OutcomeTarget, entry: AttemptRecord, at: string): Promise<boolean> {
-  const { message } = target;
-  const recorded = target.existing
-    ? await deps.deliveries.record(message.deliveryId, message.round, entry, at)
-    : await deps.deliveries.recordFirst(newDeliveryOf(message, target.firstAttemptAt), entry, at);
-  // Another copy of the message, or a newer round, got there first; the receiver dedupes on webhook-id.
-  if (!recorded) deps.log('Delivery had moved on; attempt not recorded', { deliveryId: message.deliveryId, round: message.round });
-  return recorded;
-}
-
-/**
- * A copy of round 1's message that another copy is ahead of: a repeated fan-out sends round 1
- * again, and finding the delivery pending in round 1 with an attempt at least as far along as this
- * receive means the first copy is retrying it. Only round 1 has such copies (every later round is
- * started by one conditional write and one message), and its log holds only its own attempts.
- */
-function isCopyBehind(delivery: Delivery, attemptNumber: number): boolean {
-  if (delivery.round !== 1) return false;
-  // A skip records the attempt it did not make; the message it sent makes that attempt.
-  const latest = delivery.attempts.findLast((attempt) => attempt.error !== 'circuit_open');
-  return latest !== undefined && latest.attempt >= attemptNumber;
-}
-
-/**
- * Takes the endpoint's next slot and waits for it in place, or, when no slot comes within
- * `RATE_WAIT_IN_WORKER_MS`, sends the message again delayed until one may, carrying the attempts
- * made so far and when the wait began, and lets this one go. Either way the wait is no attempt:
- * nothing is posted, recorded or counted until the slot, and the attempt then notes how long it waited.
- */
-async function waitForSlot(
-  deps: DeliverDependencies,
-  endpointId: string,
-  perSecond: number,
-  message: DeliveryMessage,
-  attemptNumber: number,
-): Promise<{ readonly waitedMs: number } | DeliverOutcome> {
-  const now = () => (deps.now ?? (() => new Date()))().getTime();
-  const started = now();
-  const waitingSince = message.waitingSince ? Date.parse(message.waitingSince) : started;
-  const reservation = await deps.rateLimiter!.reserve(endpointId, perSecond, started, RATE_WAIT_IN_WORKER_MS);
-  if (reservation.kind === 'later') {
-    const until = new Date(reservation.retryAt).toISOString();
-    await deps.queue.send([{ ...message, attemptsBefore: attemptNumber - 1, waitingSince: new Date(waitingSince).toISOString(), notBefore: until }]);
-    return { kind: 'waiting', until };
-  }
-  // From the clock now, not from before the reservation: the write itself may have taken a while.
-  const wait = reservation.at - now();
-  if (wait > 0) await (deps.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(wait);
-  return { waitedMs: Math.max(now() - waitingSince, 0) };
-}
-
-function superseded(message: DeliveryMessage): DeliverOutcome {
-  return { kind: 'dropped', reason: `round ${message.round} of ${message.deliveryId} is over` };
-}
-
-/** Disables an endpoint and tells its merchant, once: a second caller finds it disabled already. */
-export async function disableEndpoint(
-  deps: Pick<DeliverDependencies, 'endpoints' | 'notifier' | 'log'>,
-  endpoint: WebhookEndpoint,
-  reason: string,
-  at: string,
-): Promise<void> {
-  const disabled = await deps.endpoints.disable(endpoint.merchantId, endpoint.id, reason, at);
-  if (!disabled) return;
-  deps.log('Webhook endpoint disabled', { endpointId: endpoint.id, merchantId: endpoint.merchantId, reason });
-  try {
-    await deps.notifier.endpointDisabled({ merchantId: endpoint.merchantId, endpointId: endpoint.id, url: endpoint.url, reason, disabledAt: at });
-  } catch (error) {
-    deps.log('Could not send the endpoint-disabled notice', { endpointId: endpoint.id, error: (error as Error).message });
-  }
-}
-
-async function checkFailingEndpoint(deps: DeliverDependencies, endpoint: WebhookEndpoint, at: string): Promise<void> {
-  const since = endpoint.failingSince ?? (await deps.endpoints.markFailing(endpoint.merchantId, endpoint.id, at))?.failingSince;
-  if (!since) return;
-  const days = (Date.parse(at) - Date.parse(since)) / 86_400_000;
-  if (days >= deps.failingDaysLimit) {
-    await disableEndpoint(deps, endpoint, `every attempt has failed since ${since} (${deps.failingDaysLimit} days)`, at);
-  }
-}
-
-/** Counts dead deliveries back from the newest finished one; a success ends the streak. */
-async function checkDeadStreak(deps: DeliverDependencies, endpoint: WebhookEndpoint, deadId: string, at: string): Promise<void> {
-  const limit = deps.deadStreakLimit;
-  if (limit <= 0) return;
-  const recent = await deps.deliveries.listForEndpoint(endpoint.id, { limit: limit * 3 + 10 });
-  // The index may not show the write that just made this one dead yet.
-  let streak = recent.some((delivery) => delivery.id === deadId) ? 0 : 1;
-  for (const delivery of recent) {
-    const state = delivery.id === deadId ? 'dead' : delivery.state;
-    if (state === 'succeeded') break;
-    if (state === 'dead') streak++;
-  }
-  if (streak >= limit) await disableEndpoint(deps, endpoint, `${streak} consecutive deliveries failed every attempt`, at);
 }

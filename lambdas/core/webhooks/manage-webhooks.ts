@@ -1,5 +1,5 @@
 import { ulid } from 'ulid';
-import { attemptDelivery, isSuccess, type AttemptDependencies } from './deliver-webhook';
+import { attemptDelivery, isSuccess, type AttemptDependencies } from './webhook-attempt';
 import { ConflictError, HeraldError, NotFoundError, ValidationError } from '../shared/errors';
 import { assertDeliveryId, assertEndpointId, assertRequestId } from '../requests/ids';
 import { deliveryMessageOf } from './fan-out-webhooks';

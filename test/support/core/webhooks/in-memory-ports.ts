@@ -1,4 +1,4 @@
-import type { PostResult, WebhookTransport } from '../../../../lambdas/core/webhooks/deliver-webhook';
+import type { PostResult, WebhookTransport } from '../../../../lambdas/core/webhooks/webhook-attempt';
 import type { EndpointDisabledNotice, MerchantNotifier } from '../../../../lambdas/core/merchants/ports';
 import type { AttemptRecord, CreateEndpointOutcome, DeliveryQueue, DeliveryStore, WebhookEndpointStore } from '../../../../lambdas/core/webhooks/ports';
 import { firstRecordOf, MAX_DELIVERY_ROUNDS, type Delivery, type DeliveryState, type NewDelivery } from '../../../../lambdas/core/webhooks/delivery';

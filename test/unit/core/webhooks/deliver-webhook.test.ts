@@ -1,4 +1,5 @@
-import { deliverWebhook, VISIBILITY_LIMIT_SECONDS, type DeliverDependencies, type PostResult } from '../../../../lambdas/core/webhooks/deliver-webhook';
+import { deliverWebhook, VISIBILITY_LIMIT_SECONDS, type DeliverDependencies } from '../../../../lambdas/core/webhooks/deliver-webhook';
+import { type PostResult } from '../../../../lambdas/core/webhooks/webhook-attempt';
 import { sweepPendingDeliveries } from '../../../../lambdas/core/webhooks/sweep-pending-deliveries';
 import { ATTEMPT_LOG_LIMIT, MAX_DELIVERY_ROUNDS, RESPONSE_EXCERPT_BYTES, type Delivery } from '../../../../lambdas/core/webhooks/delivery';
 import { generateSigningSecret, type WebhookEndpoint } from '../../../../lambdas/core/webhooks/endpoint';

@@ -1,5 +1,6 @@
 import { Webhook } from 'standardwebhooks';
-import { retryAfterSeconds, retryDelaySeconds, signatureHeaders } from '../../../../lambdas/core/webhooks/deliver-webhook';
+import { retryAfterSeconds, retryDelaySeconds } from '../../../../lambdas/core/webhooks/retry-timing';
+import { signatureHeaders } from '../../../../lambdas/core/webhooks/webhook-attempt';
 import { activeSecrets, generateSigningSecret, type WebhookEndpoint } from '../../../../lambdas/core/webhooks/endpoint';
 import { deliveryIdOf, parseDeliveryId } from '../../../../lambdas/core/webhooks/delivery';
 import { webhookRetrySchedule } from '../../../../lambdas/settings/retry';
