@@ -13,20 +13,14 @@ import { Processing } from './constructs/processing';
 import { MerchantRateLimit } from './constructs/rate-limit';
 import { Schedules } from './constructs/schedules';
 import { Storage } from './constructs/storage';
-import { checkWebhookUrl, parseHostList } from '../lambdas/core/webhook-url';
-import { parsePublicBaseUrl } from '../lambdas/core/public-base-url';
+import { checkWebhookUrl, parseHostList } from '../lambdas/core/webhooks/webhook-url';
+import { parsePublicBaseUrl } from '../lambdas/core/shared/public-base-url';
 import { WorkQueues } from './constructs/work-queues';
-import {
-  defaults,
-  ENV,
-  merchantQuotaDefaults,
-  queueRetrySchedule,
-  retryScheduleEnvironment,
-  webhookDefaults,
-  type QueueName,
-  type RetryOverride,
-  type RetrySchedule,
-} from './topology';
+import { defaults, merchantQuotaDefaults } from '../lambdas/settings/requests';
+import { ENV } from '../lambdas/settings/environment';
+import { queueRetrySchedule, retryScheduleEnvironment, type QueueName } from '../lambdas/settings/retry';
+import { webhookDefaults } from '../lambdas/settings/webhooks';
+import { type RetryOverride, type RetrySchedule } from '../lambdas/core/shared/retry-schedule';
 
 /** What an operator may choose per deployment; everything structural comes from lib/topology.ts. */
 export interface HeraldStackProps extends StackProps {

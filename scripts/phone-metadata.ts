@@ -1,12 +1,12 @@
 /**
- * Writes lambdas/core/phone-metadata.json: libphonenumber-js's `min` metadata without the
+ * Writes lambdas/core/notifications/phone-metadata.json: libphonenumber-js's `min` metadata without the
  * formatting rules, which are most of its size (about 50 of 83 KB) and which Herald never uses:
  * it checks a number's possible length, finds its country and keeps it in E.164, and none of
  * those read a format. Run it after upgrading libphonenumber-js:
  *
  *   npx tsx scripts/phone-metadata.ts
  *
- * test/unit/core/phone-metadata.test.ts fails while the file differs from what this writes.
+ * test/unit/core/notifications/phone-metadata.test.ts fails while the file differs from what this writes.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,7 +34,7 @@ export function trimmedPhoneMetadata(metadata: CompressedMetadata = min as Compr
   };
 }
 
-export const PHONE_METADATA_FILE = join(__dirname, '..', 'lambdas', 'core', 'phone-metadata.json');
+export const PHONE_METADATA_FILE = join(__dirname, '..', 'lambdas', 'core', 'notifications', 'phone-metadata.json');
 
 if (require.main === module) {
   writeFileSync(PHONE_METADATA_FILE, JSON.stringify(trimmedPhoneMetadata()) + '\n');

@@ -1,20 +1,26 @@
-import { EndpointCircuits } from '../../lambdas/core/circuit-breaker';
-import { deliverWebhook, type DeliverDependencies, type PostResult, type WebhookTransport } from '../../lambdas/core/deliver-webhook';
-import { WebhookFanOut } from '../../lambdas/core/fan-out-webhooks';
-import type { RequestMessage, RequestQueue } from '../../lambdas/core/ports';
-import { processRequest, type ProcessDependencies } from '../../lambdas/core/process-request';
-import type { Processor } from '../../lambdas/core/processor';
-import { isTerminal } from '../../lambdas/core/request';
-import * as z from '../../lambdas/core/schema';
-import { submitRequest, type SubmitDependencies } from '../../lambdas/core/submit-request';
-import { sweepPendingDeliveries } from '../../lambdas/core/sweep-pending-deliveries';
-import { sweepStuckRequests } from '../../lambdas/core/sweep-stuck-requests';
-import type { DeliveryQueue } from '../../lambdas/core/webhook-ports';
-import { deliveryIdOf, generateSigningSecret, type DeliveryMessage } from '../../lambdas/core/webhooks';
+import { EndpointCircuits } from '../../lambdas/core/webhooks/circuit-breaker';
+import { deliverWebhook, type DeliverDependencies } from '../../lambdas/core/webhooks/deliver-webhook';
+import { type PostResult, type WebhookTransport } from '../../lambdas/core/webhooks/webhook-attempt';
+import { WebhookFanOut } from '../../lambdas/core/webhooks/fan-out-webhooks';
+import type { RequestMessage, RequestQueue } from '../../lambdas/core/requests/ports';
+import { processRequest, type ProcessDependencies } from '../../lambdas/core/requests/process-request';
+import type { Processor } from '../../lambdas/core/requests/processor';
+import { isTerminal } from '../../lambdas/core/requests/request';
+import * as z from '../../lambdas/core/shared/schema';
+import { submitRequest, type SubmitDependencies } from '../../lambdas/core/requests/submit-request';
+import { sweepPendingDeliveries } from '../../lambdas/core/webhooks/sweep-pending-deliveries';
+import { sweepStuckRequests } from '../../lambdas/core/requests/sweep-stuck-requests';
+import type { DeliveryQueue } from '../../lambdas/core/webhooks/ports';
+import { deliveryIdOf } from '../../lambdas/core/webhooks/delivery';
+import { generateSigningSecret } from '../../lambdas/core/webhooks/endpoint';
+import { type DeliveryMessage } from '../../lambdas/core/webhooks/delivery-message';
 import { FAIR_QUEUE_RULE } from '../../lib/local/fair-queue';
-import { defaults, queueRetrySchedule, queues, schedules, webhookDefaults } from '../../lib/topology';
-import { InMemoryRedriveLog, InMemoryRequestStore } from '../../test/support/in-memory-request-ports';
-import { InMemoryDeliveryStore, InMemoryWebhookEndpointStore, RecordingMerchantNotifier } from '../../test/support/in-memory-webhook-ports';
+import { defaults } from '../../lambdas/settings/requests';
+import { queueRetrySchedule } from '../../lambdas/settings/retry';
+import { queues, schedules } from '../../lib/topology';
+import { webhookDefaults } from '../../lambdas/settings/webhooks';
+import { InMemoryRedriveLog, InMemoryRequestStore } from '../../test/support/core/requests/in-memory-ports';
+import { InMemoryDeliveryStore, InMemoryWebhookEndpointStore, RecordingMerchantNotifier } from '../../test/support/core/webhooks/in-memory-ports';
 import { LatencyTrace } from './latency-trace';
 import { SimEventSource, type RecordVerdict } from './lambda-model';
 import { SimQueue, type SimMessage } from './sqs-model';
@@ -162,13 +168,13 @@ export async function runFleet(options: RunOptions): Promise<RunResult> {
   const deliverySpec = queues.deliveries;
   const requestQueue = new SimQueue<RequestMessage>(clock, {
     visibilityTimeoutSeconds: requestSpec.visibilityTimeoutSeconds,
-    maxReceiveCount: requestSpec.deadLetter.maxReceiveCount,
+    maxReceiveCount: requestSpec.retry.maxAttempts,
     fair: options.fairness,
     minInFlight: FAIR_QUEUE_RULE.minInFlight * options.scale,
   });
   const deliveryQueue = new SimQueue<DeliveryMessage>(clock, {
     visibilityTimeoutSeconds: deliverySpec.visibilityTimeoutSeconds,
-    maxReceiveCount: deliverySpec.deadLetter.maxReceiveCount,
+    maxReceiveCount: deliverySpec.retry.maxAttempts,
     fair: options.fairness,
     minInFlight: FAIR_QUEUE_RULE.minInFlight * options.scale,
   });
@@ -226,7 +232,7 @@ export async function runFleet(options: RunOptions): Promise<RunResult> {
     processorFor,
     services: { get wallets(): never { throw new Error('no wallets in the simulation'); } },
     retry: queueRetrySchedule('requests'),
-    maxReceiveCount: requestSpec.deadLetter.maxReceiveCount,
+    maxReceiveCount: requestSpec.retry.maxAttempts,
     retryScale: 1,
     remainingTimeMs: () => 60_000,
     logger: quiet,

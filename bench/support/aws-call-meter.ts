@@ -1,6 +1,6 @@
 import { createdClients } from '../../lambdas/adapters/aws-clients';
 import { invokingFunction } from '../../lib/local/lambda-context';
-import { table } from '../../lib/topology';
+import { table } from '../../lambdas/settings/storage';
 
 type Next = (args: { input: Record<string, unknown> }) => Promise<{ output?: Record<string, unknown> }>;
 type Stack = { add(middleware: unknown, options: object): void; remove(name: string): boolean };

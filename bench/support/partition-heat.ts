@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { createdClients } from '../../lambdas/adapters/aws-clients';
 import { invokingFunction } from '../../lib/local/lambda-context';
-import { table } from '../../lib/topology';
+import { table } from '../../lambdas/settings/storage';
 import { itemBytes } from './aws-call-meter';
 
 /**

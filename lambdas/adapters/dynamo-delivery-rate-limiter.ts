@@ -1,5 +1,5 @@
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { DeliveryRateLimiter, RateReservation } from '../core/webhook-ports';
+import type { DeliveryRateLimiter, RateReservation } from '../core/webhooks/ports';
 import { unlessConditionFails } from './dynamo/conditions';
 import { keys } from './dynamo/keys';
 

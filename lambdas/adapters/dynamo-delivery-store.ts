@@ -5,9 +5,10 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { defaults, table } from '../../lib/topology';
-import type { AttemptRecord, DeliveryStore } from '../core/webhook-ports';
-import { firstRecordOf, MAX_DELIVERY_ROUNDS, parseDeliveryId, type Delivery, type DeliveryState, type NewDelivery } from '../core/webhooks';
+import { defaults } from '../settings/requests';
+import { table } from '../settings/storage';
+import type { AttemptRecord, DeliveryStore } from '../core/webhooks/ports';
+import { firstRecordOf, MAX_DELIVERY_ROUNDS, parseDeliveryId, type Delivery, type DeliveryState, type NewDelivery } from '../core/webhooks/delivery';
 import { unlessConditionFails } from './dynamo/conditions';
 import { batchGetInOrder } from './dynamo/batch-get';
 import { deliveryFromItem, deliveryToItem, indexKeys, keys, tableKeyOf, type Item } from './dynamo/keys';

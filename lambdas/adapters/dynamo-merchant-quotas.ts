@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { MerchantQuotas } from '../core/merchant-quotas';
+import type { MerchantQuotas } from '../core/merchants/merchant-quotas';
 import { keys } from './dynamo/keys';
 
 /** An SMS day's counter outlives its day by one, then TTL removes it. */

@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { generateApiKey, hashApiKey } from '../core/api-keys';
-import type { ApiKeyRecord, Merchant } from '../core/merchant';
-import { NotFoundError } from '../core/errors';
+import { generateApiKey, hashApiKey } from '../core/merchants/api-keys';
+import type { ApiKeyRecord, Merchant } from '../core/merchants/merchant';
+import { NotFoundError } from '../core/shared/errors';
 import { ulid } from 'ulid';
 import { unlessConditionFails } from './dynamo/conditions';
 import { apiKeyFromItem, apiKeyToItems, keys, merchantFromItem, merchantIdOfKey, merchantToItem } from './dynamo/keys';

@@ -1,15 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type {
-  BeginOutcome,
-  NotificationLedger,
-  NotificationRecord,
-  NotificationSlot,
-  NotificationState,
-  OperationsContacts,
-  OperationsContactsStore,
-  RecipientSubscription,
-  RecipientSubscriptions,
-} from '../core/notifications';
+import type { BeginOutcome, NotificationRecord, NotificationSlot, NotificationState } from '../core/notifications/notification';
+import type { NotificationLedger, OperationsContacts, OperationsContactsStore, RecipientSubscription, RecipientSubscriptions } from '../core/notifications/ports';
 import { unlessConditionFails } from './dynamo/conditions';
 import { contactsFromItem, contactsToItem, keys, notificationFromItem, recipientFromItem, recipientToItem } from './dynamo/keys';
 

@@ -1,5 +1,5 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { RedriveLog } from '../core/redrive';
+import type { RedriveLog } from '../core/requests/redrive';
 import { keys, redriveGenerationFromItem } from './dynamo/keys';
 
 /** The redrive generation of each queue: one small item per queue, bumped atomically by `begin`. */

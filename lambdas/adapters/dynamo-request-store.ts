@@ -1,19 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type {
-  AttemptOutcome,
-  CancelOutcome,
-  ClaimOutcome,
-  ClaimTerms,
-  CreateOutcome,
-  ListPosition,
-  RequestCancellation,
-  RequestListing,
-  RequestPage,
-  RequestStore,
-  StuckRequestStore,
-} from '../core/ports';
-import type { RedriveReopener } from '../core/redrive';
-import type { HeraldRequest, RequestStatus } from '../core/request';
+import type { AttemptOutcome, CancelOutcome, ClaimOutcome, ClaimTerms, CreateOutcome, ListPosition, RequestCancellation, RequestListing, RequestPage, RequestStore, StuckRequestStore } from '../core/requests/ports';
+import type { RedriveReopener } from '../core/requests/redrive';
+import type { HeraldRequest, RequestStatus } from '../core/requests/request';
 import { DynamoRequestIntake } from './dynamo/request-intake-store';
 import { DynamoRequestLifecycle } from './dynamo/request-lifecycle-store';
 import { RequestBodies } from './dynamo/request-bodies';

@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
-import { DELIVERY_MESSAGE_KEY_BYTES } from '../core/delivery-message-seal';
-import { STATUS_TOKEN_SECRET_BYTES } from '../core/status-token';
+import { DELIVERY_MESSAGE_KEY_BYTES } from '../core/webhooks/delivery-message-seal';
+import { STATUS_TOKEN_SECRET_BYTES } from '../core/requests/status-token';
 import { keys, type Key } from './dynamo/keys';
 
 /**
@@ -72,7 +72,7 @@ export const statusTokenSecretIn = (client: DynamoDBDocumentClient, secretsTable
   new DynamoServiceSecretStore(client, secretsTableName, keys.statusTokenSecret(), STATUS_TOKEN_SECRET_BYTES);
 
 /**
- * The key that seals delivery messages (lambdas/core/delivery-message-seal.ts): read by every
+ * The key that seals delivery messages (lambdas/core/webhooks/delivery-message-seal.ts): read by every
  * function that sends to or consumes the deliveries queue, made by the first that sends.
  */
 export const deliveryMessageKeyIn = (client: DynamoDBDocumentClient, secretsTableName: string) =>

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { StreamSlots } from '../core/request-events';
+import type { StreamSlots } from '../core/requests/request-events';
 import { keys } from './dynamo/keys';
 
 /**

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, ReturnValuesOnConditionCheckFailure } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { expiredWaitingCalls, waitingCallMember, type WaitingCalls } from '../core/waiting-calls';
+import { expiredWaitingCalls, waitingCallMember, type WaitingCalls } from '../core/requests/waiting-calls';
 import { keys } from './dynamo/keys';
 
 /**

@@ -1,5 +1,5 @@
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { BalanceChangeOutcome, LedgerEntry, Wallet, WalletLedger } from '../core/wallet';
+import type { BalanceChangeOutcome, LedgerEntry, Wallet, WalletLedger } from '../core/requests/wallet';
 import { unlessTransactionCancelled } from './dynamo/conditions';
 import { keys, ledgerEntryFromItem, ledgerEntryToItem, walletFromItem, type Item } from './dynamo/keys';
 

@@ -6,8 +6,8 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { CreateEndpointOutcome, WebhookEndpointStore } from '../core/webhook-ports';
-import type { EndpointSettings, WebhookEndpoint } from '../core/webhooks';
+import type { CreateEndpointOutcome, WebhookEndpointStore } from '../core/webhooks/ports';
+import type { EndpointSettings, WebhookEndpoint } from '../core/webhooks/endpoint';
 import { unlessConditionFails, unlessTransactionCancelled } from './dynamo/conditions';
 import { endpointFromItem, endpointSecretsToItem, endpointToItem, endpointWithSecrets, keys, type Item } from './dynamo/keys';
 

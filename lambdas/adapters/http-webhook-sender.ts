@@ -1,9 +1,9 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
-import type { PostResult, WebhookTransport } from '../core/deliver-webhook';
-import { UnsafeWebhookUrlError } from '../core/webhook-url';
-import type { AttemptErrorCode } from '../core/webhooks';
+import type { PostResult, WebhookTransport } from '../core/webhooks/webhook-attempt';
+import { UnsafeWebhookUrlError } from '../core/webhooks/webhook-url';
+import type { AttemptErrorCode } from '../core/webhooks/delivery';
 import { LookupTimeoutError, type SsrfGuard, type WebhookTarget } from './ssrf-guard';
 
 export interface SendLimits {

@@ -1,4 +1,5 @@
-import { NotificationRejectedError, type SmsSender } from '../core/notifications';
+import { NotificationRejectedError } from '../core/notifications/notification-errors';
+import { type SmsSender } from '../core/notifications/ports';
 
 /**
  * Hands each SMS to an outbox over HTTP instead of SNS: what the local runtime gives the

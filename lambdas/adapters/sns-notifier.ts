@@ -12,14 +12,10 @@ import {
   type MessageAttributeValue,
   type SNSClient,
 } from '@aws-sdk/client-sns';
-import type { EmailMessage, NotificationEventType, OperationsEventType } from '../core/notification-templates';
-import {
-  NotificationRejectedError,
-  SubscriptionGoneError,
-  type NotificationChannel,
-  type NotificationTopic,
-  type SmsSender,
-} from '../core/notifications';
+import type { EmailMessage, NotificationEventType, OperationsEventType } from '../core/notifications/notification-templates';
+import { NotificationRejectedError, SubscriptionGoneError } from '../core/notifications/notification-errors';
+import { type NotificationChannel } from '../core/notifications/notification';
+import { type NotificationTopic, type SmsSender } from '../core/notifications/ports';
 
 /** Message attributes the topic's filter policies match on. */
 export const NOTIFICATION_ATTRIBUTES = {

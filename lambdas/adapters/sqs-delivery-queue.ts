@@ -1,7 +1,7 @@
 import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { sealDeliveryMessage } from '../core/delivery-message-seal';
-import type { DeliveryQueue } from '../core/webhook-ports';
-import type { DeliveryMessage } from '../core/webhooks';
+import { sealDeliveryMessage } from '../core/webhooks/delivery-message-seal';
+import type { DeliveryQueue } from '../core/webhooks/ports';
+import type { DeliveryMessage } from '../core/webhooks/delivery-message';
 import { TRACE_ID_ATTRIBUTE } from './sqs-request-queue';
 
 /** SQS delays a message by at most 15 minutes; a longer wait is served by sending it again then. */
@@ -18,7 +18,7 @@ export interface DeliveryMessageKeySource {
 
 /**
  * The transport for deliveries: one message per (event, endpoint), so a slow endpoint delays only
- * its own. Every message goes out sealed (lambdas/core/delivery-message-seal.ts): the deliver
+ * its own. Every message goes out sealed (lambdas/core/webhooks/delivery-message-seal.ts): the deliver
  * worker posts nothing that Herald did not send.
  */
 export class SqsDeliveryQueue implements DeliveryQueue {

@@ -1,5 +1,5 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { RequestMessage, RequestQueue } from '../core/ports';
+import type { RequestMessage, RequestQueue } from '../core/requests/ports';
 
 export const TRACE_ID_ATTRIBUTE = 'X-Request-ID';
 

@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { assertPublicAddress, checkWebhookUrl, UnsafeWebhookUrlError, type CheckedUrl, type WebhookHostPolicy } from '../core/webhook-url';
+import { assertPublicAddress, checkWebhookUrl, UnsafeWebhookUrlError, type CheckedUrl, type WebhookHostPolicy } from '../core/webhooks/webhook-url';
 
 export interface ResolvedAddress {
   readonly address: string;

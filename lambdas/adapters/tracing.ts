@@ -1,5 +1,5 @@
 import type { Tracer } from '@aws-lambda-powertools/tracer';
-import { SERVICE_NAME } from '../../lib/topology';
+import { SERVICE_NAME } from '../settings/observability';
 
 /** What Herald asks of a tracer: capture an AWS client, and say whether traces are written. */
 export type ClientTracer = Pick<Tracer, 'captureAWSv3Client' | 'isTracingEnabled'>;

@@ -1,5 +1,5 @@
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
-import { AUTHORIZATION_FORMAT, bearerTokenOf } from '../core/api-keys';
+import { AUTHORIZATION_FORMAT, bearerTokenOf } from '../core/merchants/api-keys';
 import type { AuthorizerContext } from './shared/http';
 import { logger } from './shared/observability';
 import { merchantStore } from './shared/dependencies';

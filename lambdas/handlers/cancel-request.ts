@@ -1,7 +1,7 @@
-import { cancelRequest } from '../core/cancel-request';
-import { assertRequestId } from '../core/ids';
-import { etagOf, presentRequest } from '../core/request';
-import { releaseSlotOf } from '../core/merchant-quotas';
+import { cancelRequest } from '../core/requests/cancel-request';
+import { assertRequestId } from '../core/requests/ids';
+import { etagOf, presentRequest } from '../core/requests/request';
+import { releaseSlotOf } from '../core/merchants/merchant-quotas';
 import { merchantQuotaStore, requestStore } from './shared/dependencies';
 import { httpRoute, json, merchantIdOf } from './shared/http';
 

@@ -1,8 +1,9 @@
-import { ENV, webhookDefaults } from '../../lib/topology';
-import { EndpointCircuits } from '../core/circuit-breaker';
-import { deliverWebhook } from '../core/deliver-webhook';
-import { isSealedBy } from '../core/delivery-message-seal';
-import { parseDeliveryMessage } from '../core/webhooks';
+import { ENV } from '../settings/environment';
+import { webhookDefaults } from '../settings/webhooks';
+import { EndpointCircuits } from '../core/webhooks/circuit-breaker';
+import { deliverWebhook } from '../core/webhooks/deliver-webhook';
+import { parseDeliveryMessage } from '../core/webhooks/delivery-message';
+import { isSealedBy } from '../core/webhooks/delivery-message-seal';
 import {
   deliveryMessageKey,
   deliveryQueue,

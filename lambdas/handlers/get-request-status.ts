@@ -1,6 +1,6 @@
-import { awaitRequestStatus } from '../core/await-request-status';
-import { assertRequestId } from '../core/ids';
-import { preferenceApplied } from '../core/wait-preference';
+import { awaitRequestStatus } from '../core/requests/await-request-status';
+import { assertRequestId } from '../core/requests/ids';
+import { preferenceApplied } from '../core/requests/wait-preference';
 import { empty, headerOf, httpRoute, json, merchantIdOf } from './shared/http';
 import { awaitDependencies, newCallId, waitPreferenceOf } from './shared/waiting';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { NotFoundError } from '../core/errors';
-import { isTerminal } from '../core/request';
-import { presentPublicStatus, requestIdOfStatusToken, type PublicStatus } from '../core/status-token';
+import { NotFoundError } from '../core/shared/errors';
+import { isTerminal } from '../core/requests/request';
+import { presentPublicStatus, requestIdOfStatusToken, type PublicStatus } from '../core/requests/status-token';
 import { processors, requestStore, statusTokenSecrets } from './shared/dependencies';
 import { headerOf, httpRoute, json, type HttpResult } from './shared/http';
 

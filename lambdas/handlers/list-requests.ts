@@ -1,4 +1,4 @@
-import { listRequests, parseListQuery } from '../core/list-requests';
+import { listRequests, parseListQuery } from '../core/requests/list-requests';
 import { requestStore } from './shared/dependencies';
 import { httpRoute, json, merchantIdOf } from './shared/http';
 

@@ -1,6 +1,6 @@
 import { parseRequestMessage } from '../adapters/sqs-request-queue';
-import { processRequest } from '../core/process-request';
-import type { ProcessorServices } from '../core/processor';
+import { processRequest } from '../core/requests/process-request';
+import type { ProcessorServices } from '../core/requests/processor';
 import { processors, redriveLog, requestEventPublisher, requestQueue, requestStore, settings, walletLedger } from './shared/dependencies';
 import { countMetric, METRIC } from './shared/observability';
 import { redeliver, sqsConsumer } from './shared/sqs-consumer';

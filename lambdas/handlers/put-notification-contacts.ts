@@ -1,5 +1,5 @@
-import { setOperationsContacts } from '../core/notifications';
-import { validateOperationsContacts } from '../core/notify-targets';
+import { setOperationsContacts } from '../core/notifications/operations-contacts';
+import { validateOperationsContacts } from '../core/notifications/notify-targets';
 import { notifierDependencies, settings } from './shared/dependencies';
 import { httpRoute, json, jsonBodyOf, merchantIdOf } from './shared/http';
 

@@ -1,12 +1,12 @@
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AUTHORIZER_CACHE_TTL_SECONDS, eventStreams } from '../../lib/topology';
-import { AUTHORIZATION_FORMAT, bearerTokenOf, hashApiKey } from '../core/api-keys';
-import { NotFoundError, StreamLimitReachedError, UnauthorizedError } from '../core/errors';
-import { ExpiringCache } from '../core/expiring-cache';
-import { assertRequestId } from '../core/ids';
-import { DEFAULT_STREAM_LIMITS, followRequest, streamFinishedFor, type StreamLimits } from '../core/request-events';
+import { AUTHORIZER_CACHE_TTL_SECONDS, eventStreams } from '../settings/api';
+import { AUTHORIZATION_FORMAT, bearerTokenOf, hashApiKey } from '../core/merchants/api-keys';
+import { NotFoundError, StreamLimitReachedError, UnauthorizedError } from '../core/shared/errors';
+import { ExpiringCache } from '../core/shared/expiring-cache';
+import { assertRequestId } from '../core/requests/ids';
+import { DEFAULT_STREAM_LIMITS, followRequest, streamFinishedFor, type StreamLimits } from '../core/requests/request-events';
 import { merchantStore, requestStore, streamSlots } from './shared/dependencies';
 import { problemResponse } from './shared/http';
 import { logger } from './shared/observability';

@@ -1,8 +1,8 @@
-import { defaults } from '../../lib/topology';
-import { awaitRequestStatus } from '../core/await-request-status';
-import { submitRequest } from '../core/submit-request';
-import { MAX_BODY_BYTES } from '../core/submission';
-import { preferenceApplied } from '../core/wait-preference';
+import { defaults } from '../settings/requests';
+import { awaitRequestStatus } from '../core/requests/await-request-status';
+import { submitRequest } from '../core/requests/submit-request';
+import { MAX_BODY_BYTES } from '../core/requests/submission';
+import { preferenceApplied } from '../core/requests/wait-preference';
 import { merchantQuotas, processors, requestQueue, requestStore, settings } from './shared/dependencies';
 import { headerOf, httpRoute, jsonBodyOf, json, merchantIdOf } from './shared/http';
 import { countMetric, logger, METRIC } from './shared/observability';

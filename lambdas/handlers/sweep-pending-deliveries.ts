@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { webhookDefaults } from '../../lib/topology';
-import { sweepPendingDeliveries } from '../core/sweep-pending-deliveries';
+import { webhookDefaults } from '../settings/webhooks';
+import { sweepPendingDeliveries } from '../core/webhooks/sweep-pending-deliveries';
 import { deliveryQueue, deliveryStore } from './shared/dependencies';
 import { logger } from './shared/observability';
 

@@ -1,6 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { sweepStuckRequests } from '../core/sweep-stuck-requests';
+import { sweepStuckRequests } from '../core/requests/sweep-stuck-requests';
 import { requestQueue, requestStore, settings } from './shared/dependencies';
 import { logger } from './shared/observability';
 

@@ -1,7 +1,7 @@
-import { webhookDefaults } from '../../lib/topology';
-import { NotFoundError } from '../core/errors';
-import { webhookEndpoints as use, type ManageWebhooksDependencies } from '../core/manage-webhooks';
-import { testFilter } from '../core/webhook-filter';
+import { webhookDefaults } from '../settings/webhooks';
+import { NotFoundError } from '../core/shared/errors';
+import { webhookEndpoints as use, type ManageWebhooksDependencies } from '../core/webhooks/manage-webhooks';
+import { testFilter } from '../core/webhooks/webhook-filter';
 import {
   deliveryQueue,
   deliveryStore,

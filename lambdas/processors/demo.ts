@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RetryableError, type Processor } from '../core/processor';
-import * as z from '../core/schema';
+import { RetryableError, type Processor } from '../core/requests/processor';
+import * as z from '../core/shared/schema';
 
 /** Waits `payload.ms` milliseconds and reports it: the smallest real unit of slow work. */
 export const demoSleep: Processor<{ ms: number }, { sleptMs: number }> = {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PermanentError, RetryableError, type Processor } from '../core/processor';
-import * as z from '../core/schema';
+import { PermanentError, RetryableError, type Processor } from '../core/requests/processor';
+import * as z from '../core/shared/schema';
 
 /** Orders above this total are refused: the business rule that makes a permanent failure. */
 export const ORDER_LIMIT_CENTS = 1_000_000;

@@ -1,6 +1,6 @@
 import { demoFail, demoSleep } from './demo';
 import { orderProcess, orderProcessWithFaults } from './order-process';
-import type { Processor } from '../core/processor';
+import type { Processor } from '../core/requests/processor';
 import { walletDebit } from './wallet-debit';
 
 /**

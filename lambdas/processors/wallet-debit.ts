@@ -1,6 +1,6 @@
-import { WALLET_ID_PATTERN, type WalletLedger } from '../core/wallet';
-import { CompensatedError, PermanentError, RetryableError, type Processor, type ProcessorContext } from '../core/processor';
-import * as z from '../core/schema';
+import { WALLET_ID_PATTERN, type WalletLedger } from '../core/requests/wallet';
+import { CompensatedError, PermanentError, RetryableError, type Processor, type ProcessorContext } from '../core/requests/processor';
+import * as z from '../core/shared/schema';
 
 const walletId = z.string().check(z.regex(WALLET_ID_PATTERN, 'a wallet id is 1 to 64 letters, digits or _.:-'));
 

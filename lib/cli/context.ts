@@ -21,7 +21,10 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { LOCAL_CREDENTIALS, type LocalEndpoints } from '../local/provision';
 import type { LocalRuntimeDescription } from '../local/runtime';
-import { ENV, queues, SERVICE_NAME, type QueueName } from '../topology';
+import { ENV } from '../../lambdas/settings/environment';
+import { queues } from '../topology';
+import { SERVICE_NAME } from '../../lambdas/settings/observability';
+import { type QueueName } from '../../lambdas/settings/retry';
 import { didYouMean } from './suggest';
 
 /** The options every command accepts for choosing its target; merge them into a command's own `parseArgs` options. */

@@ -4,8 +4,8 @@
  * after the authorizer cache TTL for callers whose decision is cached.
  */
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
-import type { ApiKeyRecord } from '../../lambdas/core/merchant';
-import { AUTHORIZER_CACHE_TTL_SECONDS } from '../topology';
+import type { ApiKeyRecord } from '../../lambdas/core/merchants/merchant';
+import { AUTHORIZER_CACHE_TTL_SECONDS } from '../../lambdas/settings/api';
 import { CliFailedError, CliUsageError, withTarget } from './context';
 import { printJson, printText } from './output';
 

@@ -35,8 +35,8 @@ export function processorNames(type: string): ProcessorNames {
 
 export function processorSource(names: ProcessorNames): string {
   const { type, exportName, typeName, displayName } = names;
-  return `import { PermanentError, RetryableError, type Processor } from '../core/processor';
-import * as z from '../core/schema';
+  return `import { PermanentError, RetryableError, type Processor } from '../core/requests/processor';
+import * as z from '../core/shared/schema';
 
 /** Amounts above this are refused for good: the business rule that makes a permanent failure. */
 export const ${constantName(names)}_LIMIT_CENTS = 1_000_000;
@@ -96,7 +96,7 @@ export const ${exportName}: Processor<${typeName}Payload, ${typeName}Result> = {
 
 export function processorTestSource(names: ProcessorNames): string {
   const { type, fileName, exportName, typeName } = names;
-  return `import { PermanentError, RetryableError, type ProcessorContext } from '../../../lambdas/core/processor';
+  return `import { PermanentError, RetryableError, type ProcessorContext } from '../../../lambdas/core/requests/processor';
 import { ${exportName}, ${constantName(names)}_LIMIT_CENTS, type ${typeName}Payload } from '../../../lambdas/processors/${fileName}';
 import { processorRegistry } from '../../../lambdas/processors/registry';
 import { noServices } from '../../support/test-processors';

@@ -5,7 +5,8 @@
  */
 import { DynamoRedriveLog } from '../../lambdas/adapters/dynamo-redrive-log';
 import { progressBar, redrive, type RedriveReport } from '../operations/redrive';
-import { queues, type QueueName } from '../topology';
+import { queues } from '../topology';
+import { type QueueName } from '../../lambdas/settings/retry';
 import { CliFailedError, CliUsageError, withTarget } from './context';
 import { printJson, printText, withoutControls } from './output';
 

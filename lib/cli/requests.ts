@@ -8,10 +8,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
 import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
-import { WAIT_READ_INTERVALS_MS } from '../../lambdas/core/await-request-status';
-import { isTerminal, type HeraldRequest } from '../../lambdas/core/request';
-import type { Delivery } from '../../lambdas/core/webhooks';
-import { defaults } from '../topology';
+import { WAIT_READ_INTERVALS_MS } from '../../lambdas/core/requests/await-request-status';
+import { isTerminal, type HeraldRequest } from '../../lambdas/core/requests/request';
+import type { Delivery } from '../../lambdas/core/webhooks/delivery';
+import { defaults } from '../../lambdas/settings/requests';
 import { CliFailedError, CliUsageError, withTarget } from './context';
 import { printJson, printText, withoutControls } from './output';
 

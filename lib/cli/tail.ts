@@ -18,9 +18,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
 import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
-import { isTerminal, type HeraldRequest, type HistoryEntry } from '../../lambdas/core/request';
-import type { Delivery, DeliveryAttempt } from '../../lambdas/core/webhooks';
-import { defaults } from '../topology';
+import { isTerminal, type HeraldRequest, type HistoryEntry } from '../../lambdas/core/requests/request';
+import type { Delivery, DeliveryAttempt } from '../../lambdas/core/webhooks/delivery';
+import { defaults } from '../../lambdas/settings/requests';
 import { CliUsageError, withTarget } from './context';
 import { printError, printJson, printText, withoutControls } from './output';
 

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
 import { DynamoWalletLedger } from '../../lambdas/adapters/dynamo-wallet-ledger';
-import { WALLET_ID_PATTERN, type WalletLedger } from '../../lambdas/core/wallet';
+import { WALLET_ID_PATTERN, type WalletLedger } from '../../lambdas/core/requests/wallet';
 import { DEMO_MERCHANT_ID } from '../local/runtime';
 import { CliFailedError, CliUsageError, withTarget } from './context';
 import { printJson, printText } from './output';

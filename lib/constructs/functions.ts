@@ -6,16 +6,11 @@ import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLev
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import {
-  ENV,
-  functions,
-  keyPartitions,
-  METRICS_NAMESPACE,
-  SERVICE_NAME,
-  type FunctionName,
-  type FunctionSpec,
-  type QueueName,
-} from '../topology';
+import { ENV } from '../../lambdas/settings/environment';
+import { functions, type FunctionName, type FunctionSpec } from '../topology';
+import { keyPartitions } from '../../lambdas/settings/storage';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/settings/observability';
+import { type QueueName } from '../../lambdas/settings/retry';
 import { SMS_PUBLISH_SID } from './nag-acknowledgements';
 import { pascalCase, upperSnakeCase } from './naming';
 import { tableStatements } from './table-access';
@@ -162,7 +157,7 @@ export class Functions extends Construct {
       fn.addToRolePolicy(new PolicyStatement({ effect: Effect.DENY, actions: ['dynamodb:Scan'], resources: [props.secretsTable.tableArn] }));
     }
     if (handlesDeliveryMessages(spec)) {
-      // Every sender seals its messages and the consumer checks them (lambdas/core/delivery-message-seal.ts):
+      // Every sender seals its messages and the consumer checks them (lambdas/core/webhooks/delivery-message-seal.ts):
       // each reads the key's one item, and the first sender makes it.
       fn.addToRolePolicy(
         new PolicyStatement({

@@ -11,7 +11,9 @@ import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-ap
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { AUTHORIZER_CACHE_TTL_SECONDS, routes, SERVICE_NAME } from '../topology';
+import { AUTHORIZER_CACHE_TTL_SECONDS } from '../../lambdas/settings/api';
+import { routes } from '../topology';
+import { SERVICE_NAME } from '../../lambdas/settings/observability';
 import type { Functions } from './functions';
 import { pascalCase } from './naming';
 

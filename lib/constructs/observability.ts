@@ -19,7 +19,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { METRICS, METRICS_NAMESPACE, SERVICE_NAME } from '../topology';
+import { METRICS, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/settings/observability';
 import type { Functions } from './functions';
 import { pascalCase } from './naming';
 import type { WorkQueues } from './work-queues';

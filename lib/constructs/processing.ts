@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
-import type { QueueName } from '../topology';
+import type { QueueName } from '../../lambdas/settings/retry';
 import type { Functions } from './functions';
 import type { WorkQueues } from './work-queues';
 

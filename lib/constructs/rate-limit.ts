@@ -16,7 +16,8 @@ import {
 import { HttpOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { CfnWebACL } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { merchantRateLimit, rateLimitProblem, SERVICE_NAME } from '../topology';
+import { merchantRateLimit, rateLimitProblem } from '../../lambdas/settings/api';
+import { SERVICE_NAME } from '../../lambdas/settings/observability';
 
 /**
  * The API's own custom domain, which the distribution calls once the `execute-api` endpoint is

@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { secretsTable as secretsTableSpec, table as tableSpec } from '../topology';
+import { secretsTable as secretsTableSpec, table as tableSpec } from '../../lambdas/settings/storage';
 
 export interface StorageProps {
   readonly removalPolicy: RemovalPolicy;

@@ -1,7 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { functions, queues, type QueueName, type QueueSpec, type RetrySchedule } from '../topology';
+import { functions, queues, type QueueSpec } from '../topology';
+import { type QueueName } from '../../lambdas/settings/retry';
+import { type RetrySchedule } from '../../lambdas/core/shared/retry-schedule';
 import { pascalCase } from './naming';
 
 /** A work queue and the dead-letter queue that keeps what it could not deliver. */
@@ -33,7 +35,7 @@ export class WorkQueues extends Construct {
     for (const [name, topologySpec] of Object.entries(queues) as [QueueName, QueueSpec][]) {
       const retry = props.retrySchedules?.[name];
       const spec: QueueSpec = retry
-        ? { ...topologySpec, retry, deadLetter: { ...topologySpec.deadLetter, maxReceiveCount: retry.maxAttempts } }
+        ? { ...topologySpec, retry }
         : topologySpec;
       const consumerTimeout = functions[spec.consumer].timeoutSeconds;
       if (spec.visibilityTimeoutSeconds < consumerTimeout) {
@@ -53,7 +55,7 @@ export class WorkQueues extends Construct {
         enforceSSL: true,
         visibilityTimeout: Duration.seconds(spec.visibilityTimeoutSeconds),
         retentionPeriod: Duration.days(spec.retentionDays),
-        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: spec.deadLetter.maxReceiveCount },
+        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: spec.retry.maxAttempts },
       });
       byName.set(name, { name, spec, queue, deadLetterQueue });
     }

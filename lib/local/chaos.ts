@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { sqsClient } from '../../lambdas/adapters/aws-clients';
-import { PermanentError, RetryableError, type Processor } from '../../lambdas/core/processor';
+import { PermanentError, RetryableError, type Processor } from '../../lambdas/core/requests/processor';
 import { registerProcessor } from '../../lambdas/processors/registry';
 
 /**

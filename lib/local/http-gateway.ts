@@ -6,8 +6,9 @@ import type {
 } from 'aws-lambda';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { AUTHORIZATION_FORMAT, bearerTokenOf } from '../../lambdas/core/api-keys';
-import { AUTHORIZER_CACHE_TTL_SECONDS, functions, routes, streamingRoutes, type RouteSpec } from '../topology';
+import { AUTHORIZATION_FORMAT, bearerTokenOf } from '../../lambdas/core/merchants/api-keys';
+import { AUTHORIZER_CACHE_TTL_SECONDS } from '../../lambdas/settings/api';
+import { functions, routes, streamingRoutes, type RouteSpec } from '../topology';
 import { lambdaContext, loadHandler } from './lambda-context';
 import type { MerchantRateLimiter } from './merchant-rate-limiter';
 import { LocalRouteGuard } from './local-route-guard';

@@ -1,4 +1,4 @@
-import { merchantRateLimit, rateLimitProblem } from '../topology';
+import { merchantRateLimit, rateLimitProblem } from '../../lambdas/settings/api';
 
 /** What the gateway answers instead of calling the route: 429 with the same problem the WAF rule returns on AWS. */
 export interface RateLimited {

@@ -7,7 +7,8 @@ import {
   type Subscription,
 } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { maskRecipient, type NotificationChannel } from '../../lambdas/core/notifications';
+import { maskRecipient } from '../../lambdas/core/notifications/notification-view';
+import { type NotificationChannel } from '../../lambdas/core/notifications/notification';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalEndpoints } from './provision';
 
 /** One SMS or email Herald would have sent, had it been running on AWS. */

@@ -7,7 +7,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import { queues, retryScheduleOf, secretsTable, table, topics, type QueueName } from '../topology';
+import { queues, topics } from '../topology';
+import { retryScheduleOf, type QueueName } from '../../lambdas/settings/retry';
+import { secretsTable, table } from '../../lambdas/settings/storage';
 
 /** Credentials the embedded endpoints accept; they never leave this machine. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };

@@ -2,10 +2,10 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
 import { indexKeys, keys } from '../../lambdas/adapters/dynamo/keys';
-import type { RequestQueue } from '../../lambdas/core/ports';
-import { sweepPendingDeliveries } from '../../lambdas/core/sweep-pending-deliveries';
-import { sweepStuckRequests } from '../../lambdas/core/sweep-stuck-requests';
-import type { DeliveryQueue, DeliveryStore } from '../../lambdas/core/webhook-ports';
+import type { RequestQueue } from '../../lambdas/core/requests/ports';
+import { sweepPendingDeliveries } from '../../lambdas/core/webhooks/sweep-pending-deliveries';
+import { sweepStuckRequests } from '../../lambdas/core/requests/sweep-stuck-requests';
+import type { DeliveryQueue, DeliveryStore } from '../../lambdas/core/webhooks/ports';
 
 /**
  * The most requests and deliveries one start re-enqueues; anything beyond waits for the sweepers'

@@ -2,7 +2,7 @@ import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import type { StreamLimits } from '../../lambdas/core/request-events';
+import type { StreamLimits } from '../../lambdas/core/requests/request-events';
 import { functions } from '../topology';
 import { PROJECT_ROOT } from './dynamodb-local';
 import type { LocalResponder } from './http-gateway';

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { defaults, ENV, queues, type QueueName } from '../topology';
+import { defaults } from '../../lambdas/settings/requests';
+import { ENV } from '../../lambdas/settings/environment';
+import { queues } from '../topology';
+import { type QueueName } from '../../lambdas/settings/retry';
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
 import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
 import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
@@ -28,8 +31,8 @@ import {
 import { LocalScheduler } from './scheduler';
 import { requestEventStream } from './request-event-stream';
 import { localConsole } from './console/console-server';
-import { DEFAULT_STREAM_LIMITS } from '../../lambdas/core/request-events';
-import { parsePublicBaseUrl } from '../../lambdas/core/public-base-url';
+import { DEFAULT_STREAM_LIMITS } from '../../lambdas/core/requests/request-events';
+import { parsePublicBaseUrl } from '../../lambdas/core/shared/public-base-url';
 import { SqsEventSource } from './sqs-event-source';
 import { localResourceNames } from '../topology';
 

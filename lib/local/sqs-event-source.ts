@@ -1,6 +1,7 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { functions, type QueueName, type QueueSpec } from '../topology';
+import { functions, type QueueSpec } from '../topology';
+import { type QueueName } from '../../lambdas/settings/retry';
 import { TenantLoad } from './fair-queue';
 import { lambdaContext, loadHandler } from './lambda-context';
 

@@ -3,7 +3,7 @@
  * the local console shows it beside its redrive buttons.
  */
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { QueueName } from '../topology';
+import type { QueueName } from '../../lambdas/settings/retry';
 
 /** A queue's URL and its dead-letter queue's, where known. */
 export interface QueueUrls {

@@ -20,7 +20,7 @@
  *
  * Before moving anything it records a redrive generation in the table: that is how the worker
  * knows a request that ended `failed` after exhausting its attempts was redriven and reopens it
- * (see lambdas/core/redrive.ts), also for messages a move task moved without us seeing them.
+ * (see lambdas/core/requests/redrive.ts), also for messages a move task moved without us seeing them.
  */
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -35,7 +35,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RedriveLog } from '../../lambdas/core/redrive';
+import type { RedriveLog } from '../../lambdas/core/requests/redrive';
 import { approximateDepth } from './queue-depths';
 
 export interface RedriveTarget {

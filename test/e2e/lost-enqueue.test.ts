@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { provision, type ResourceNames } from '../../lib/local/provision';
 import type { LocalRuntime } from '../../lib/local/runtime';
-import { ENV } from '../../lib/topology';
+import { ENV } from '../../lambdas/settings/environment';
 import { sharedEndpoints, uniqueNames } from '../support/endpoints';
 import { apiClient, eventually, startTestRuntime } from '../support/local-runtime';
 import { indexKeys, keys } from '../../lambdas/adapters/dynamo/keys';

@@ -1,7 +1,7 @@
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
 import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import type { LocalRuntime } from '../../lib/local/runtime';
-import { merchantRateLimit } from '../../lib/topology';
+import { merchantRateLimit } from '../../lambdas/settings/api';
 import { apiClient, startTestRuntime } from '../support/local-runtime';
 
 let runtime: LocalRuntime;

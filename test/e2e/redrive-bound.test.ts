@@ -1,11 +1,12 @@
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { HistoryEntry } from '../../lambdas/core/request';
+import type { HistoryEntry } from '../../lambdas/core/requests/request';
 import { run as redriveCommand } from '../../lib/cli/redrive';
 import type { LocalRuntime } from '../../lib/local/runtime';
-import { ENV, queues } from '../../lib/topology';
+import { ENV } from '../../lambdas/settings/environment';
+import { queues } from '../../lib/topology';
 import { apiClient, eventually, startTestRuntime } from '../support/local-runtime';
 
-const ATTEMPTS = queues.requests.deadLetter.maxReceiveCount;
+const ATTEMPTS = queues.requests.retry.maxAttempts;
 
 let runtime: LocalRuntime;
 let api: ReturnType<typeof apiClient>;

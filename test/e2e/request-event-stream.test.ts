@@ -1,5 +1,5 @@
 import type { LocalRuntime } from '../../lib/local/runtime';
-import { eventStreams } from '../../lib/topology';
+import { eventStreams } from '../../lambdas/settings/api';
 import { apiClient, eventually, startTestRuntime } from '../support/local-runtime';
 
 let runtime: LocalRuntime;

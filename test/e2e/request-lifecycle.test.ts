@@ -42,7 +42,7 @@ describe('the local runtime', () => {
       headers: { 'idempotency-key': 'e2e-fail-1' },
     });
     const id = submitted.body!.id;
-    const maxAttempts = queues.requests.deadLetter.maxReceiveCount;
+    const maxAttempts = queues.requests.retry.maxAttempts;
 
     const failed = await eventually(async () => {
       const polled = await api('GET', `/v1/requests/${id}`);

@@ -1,9 +1,10 @@
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { maxBackoffSeconds } from '../../lambdas/core/backoff';
-import type { HistoryEntry } from '../../lambdas/core/request';
+import { maxBackoffSeconds } from '../../lambdas/core/shared/backoff';
+import type { HistoryEntry } from '../../lambdas/core/requests/request';
 import { run as redriveCommand } from '../../lib/cli/redrive';
 import type { LocalRuntime } from '../../lib/local/runtime';
-import { ENV, queues } from '../../lib/topology';
+import { ENV } from '../../lambdas/settings/environment';
+import { queues } from '../../lib/topology';
 import { apiClient, eventually, startTestRuntime } from '../support/local-runtime';
 
 const RETRY_SCALE = 0.5;
@@ -119,7 +120,7 @@ describe('chaos', () => {
       expect(history.filter((h) => h.to === 'processing')).toHaveLength(request.attempts);
       expect(history.filter((h) => h.to === 'succeeded' || h.to === 'failed')).toHaveLength(1);
       // Failing 5 attempts in a row at 30 % is rare (0.24 %), and then the request is failed by exhaustion, never refused.
-      if (request.status === 'failed') expect(request).toMatchObject({ attempts: queues.requests.deadLetter.maxReceiveCount, error: { retryable: true } });
+      if (request.status === 'failed') expect(request).toMatchObject({ attempts: queues.requests.retry.maxAttempts, error: { retryable: true } });
     }
     expect(finished.filter((r) => r.status === 'succeeded').length).toBeGreaterThanOrEqual(18);
   });
@@ -137,7 +138,7 @@ describe('herald redrive', () => {
     const id = await submit('order.process', order({ unavailableUntil }));
 
     const failed = await until(id, 'failed');
-    expect(failed).toMatchObject({ attempts: queues.requests.deadLetter.maxReceiveCount, error: { code: 'order_service_unavailable', retryable: true } });
+    expect(failed).toMatchObject({ attempts: queues.requests.retry.maxAttempts, error: { code: 'order_service_unavailable', retryable: true } });
     await eventually(async () => ((await count(deadLetterUrl)) === 1 ? true : undefined));
     // At-least-once: a second copy of the same dead letter must not run the work twice.
     await sqs.send(new SendMessageCommand({ QueueUrl: deadLetterUrl, MessageBody: JSON.stringify({ requestId: id, merchantId: runtime.merchantId, type: 'order.process' }) }));

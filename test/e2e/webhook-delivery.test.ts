@@ -2,10 +2,11 @@ import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/c
 import { Webhook } from 'standardwebhooks';
 import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
-import type { EndpointDisabledNotice } from '../../lambdas/core/ports';
+import type { EndpointDisabledNotice } from '../../lambdas/core/merchants/ports';
 import { useMerchantNotifier, useResolver } from '../../lambdas/handlers/shared/dependencies';
 import type { LocalRuntime } from '../../lib/local/runtime';
-import { ENV, queues } from '../../lib/topology';
+import { ENV } from '../../lambdas/settings/environment';
+import { queues } from '../../lib/topology';
 import { apiClient, eventually, startTestRuntime } from '../support/local-runtime';
 import { sealedDeliveryBody } from '../support/sqs-records';
 import { startReceiver, type WebhookReceiver } from '../support/webhook-receiver';
@@ -133,7 +134,7 @@ describe('webhook delivery', () => {
       const hook = await receiver(() => ({ status: 503, body: 'down' }));
       const endpoint = await register(api, hook.url);
       const requestId = await finishRequest(api, 'demo.sleep', 'dead-1');
-      const maxAttempts = queues.deliveries.deadLetter.maxReceiveCount;
+      const maxAttempts = queues.deliveries.retry.maxAttempts;
 
       const [delivery] = await eventually(async () => {
         const listed = await deliveriesOf(api, requestId);

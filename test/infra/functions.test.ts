@@ -6,7 +6,9 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { queueUrlVariable, topicArnVariable } from '../../lib/constructs/functions';
 import { HeraldStack } from '../../lib/herald-stack';
 import { statementsOf as statementsIn, type Statement } from '../support/iam-statements';
-import { ENV, functions, METRICS_NAMESPACE, SERVICE_NAME, type FunctionName } from '../../lib/topology';
+import { ENV } from '../../lambdas/settings/environment';
+import { functions, type FunctionName } from '../../lib/topology';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/settings/observability';
 
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 const stack = new HeraldStack(app, 'Herald', { allowedWebhookHosts: 'hooks.example.com', requestRetentionDays: 45 });

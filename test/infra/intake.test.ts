@@ -2,7 +2,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { HeraldStack } from '../../lib/herald-stack';
-import { AUTHORIZER_CACHE_TTL_SECONDS, routes } from '../../lib/topology';
+import { AUTHORIZER_CACHE_TTL_SECONDS } from '../../lambdas/settings/api';
+import { routes } from '../../lib/topology';
 
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 const stack = new HeraldStack(app, 'Herald', { throttle: { rateLimit: 25, burstLimit: 40 } });

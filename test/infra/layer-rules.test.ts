@@ -57,6 +57,14 @@ describe('layer rules', () => {
     );
   });
 
+  it.each([
+    ['lambdas-not-lib', 'lambdas/handlers/quote-api.ts', 'lib/local/runtime.ts'],
+    ['settings-import-only-core', 'lambdas/settings/limits.ts', 'lambdas/handlers/quote-api.ts'],
+    ['core-shared-imports-only-shared', 'lambdas/core/shared/money.ts', 'lambdas/core/quote.ts'],
+  ])('names %s when %s imports %s', (name, from, to) => {
+    expect(fixture.violations).toContainEqual(expect.objectContaining({ rule: expect.objectContaining({ name, severity: 'error' }), from, to }));
+  });
+
   it('reports a cycle between two folders', () => {
     const cycles = fixture.folderCycles.filter((violation) => violation.rule.name === 'no-circular-folders');
     expect(cycles.map(({ from, to }) => [from, to].sort().join(' <-> '))).toContain('lambdas/core <-> lambdas/processors');

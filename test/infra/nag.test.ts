@@ -54,7 +54,7 @@ it('leaves a wildcard that no known reason explains for a human to decide', () =
   ]);
 });
 
-it('synthesizes with the checks registered the way bin/herald.ts does', () => {
+it('synthesizes with the checks registered the way bin/cdk-app.ts does', () => {
   const { app } = heraldApp();
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   expect(() => app.synth()).not.toThrow();

@@ -4,7 +4,9 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnTopic } from 'aws-cdk-lib/aws-sns';
 import type { CfnQueue } from 'aws-cdk-lib/aws-sqs';
 import { HeraldStack } from '../../lib/herald-stack';
-import { functions, METRICS, METRICS_NAMESPACE, queues, topics, type FunctionName, type QueueName } from '../../lib/topology';
+import { functions, queues, topics, type FunctionName } from '../../lib/topology';
+import { METRICS, METRICS_NAMESPACE } from '../../lambdas/settings/observability';
+import { type QueueName } from '../../lambdas/settings/retry';
 
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 const stack = new HeraldStack(app, 'Herald', { alarmEmail: 'ops@example.com' });

@@ -3,7 +3,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnQueue } from 'aws-cdk-lib/aws-sqs';
 import { HeraldStack } from '../../lib/herald-stack';
-import { queues, type QueueName } from '../../lib/topology';
+import { queues } from '../../lib/topology';
+import { type QueueName } from '../../lambdas/settings/retry';
 
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 const stack = new HeraldStack(app, 'Herald');

@@ -2,7 +2,8 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { HeraldStack, type HeraldStackProps } from '../../lib/herald-stack';
-import { ENV, merchantRateLimit } from '../../lib/topology';
+import { ENV } from '../../lambdas/settings/environment';
+import { merchantRateLimit } from '../../lambdas/settings/api';
 
 const inUsEast1 = { env: { account: '123456789012', region: 'us-east-1' } };
 

@@ -3,7 +3,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { HeraldStack } from '../../lib/herald-stack';
 import { keys } from '../../lambdas/adapters/dynamo/keys';
-import { keyPartitions, routes } from '../../lib/topology';
+import { keyPartitions } from '../../lambdas/settings/storage';
+import { routes } from '../../lib/topology';
 
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 const stack = new HeraldStack(app, 'Herald');

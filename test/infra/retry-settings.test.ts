@@ -3,7 +3,10 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnQueue } from 'aws-cdk-lib/aws-sqs';
 import { HeraldStack, type HeraldStackProps } from '../../lib/herald-stack';
-import { ENV, queues, webhookDefaults, type FunctionName, type QueueName } from '../../lib/topology';
+import { ENV } from '../../lambdas/settings/environment';
+import { queues, type FunctionName } from '../../lib/topology';
+import { webhookDefaults } from '../../lambdas/settings/webhooks';
+import { type QueueName } from '../../lambdas/settings/retry';
 
 // Skipping bundling keeps these tests fast; such a template must never be deployed.
 function render(props: HeraldStackProps = {}) {
@@ -27,17 +30,17 @@ const tuned = render({
 
 describe('by default', () => {
   it.each(Object.keys(queues) as QueueName[])('dead-letters the %s queue after the topology count', (queue) => {
-    expect(defaults.maxReceiveCount(queue)).toBe(queues[queue].deadLetter.maxReceiveCount);
+    expect(defaults.maxReceiveCount(queue)).toBe(queues[queue].retry.maxAttempts);
   });
 
   it("gives the consumers the topology's schedules and dead-streak limit", () => {
     expect(defaults.environment('process')).toMatchObject({
       [ENV.requestRetryDelays]: queues.requests.retry.delaysSeconds.join(','),
-      [ENV.requestMaxAttempts]: String(queues.requests.deadLetter.maxReceiveCount),
+      [ENV.requestMaxAttempts]: String(queues.requests.retry.maxAttempts),
     });
     expect(defaults.environment('deliver')).toMatchObject({
       [ENV.deliveryRetryDelays]: queues.deliveries.retry.delaysSeconds.join(','),
-      [ENV.deliveryMaxAttempts]: String(queues.deliveries.deadLetter.maxReceiveCount),
+      [ENV.deliveryMaxAttempts]: String(queues.deliveries.retry.maxAttempts),
       [ENV.webhookDeadStreakLimit]: String(webhookDefaults.deadStreakLimit),
     });
   });

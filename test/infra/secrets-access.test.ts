@@ -3,7 +3,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
 import { HeraldStack } from '../../lib/herald-stack';
-import { ENV, functions, type FunctionName } from '../../lib/topology';
+import { ENV } from '../../lambdas/settings/environment';
+import { functions, type FunctionName } from '../../lib/topology';
 import { keys } from '../../lambdas/adapters/dynamo/keys';
 import { statementsOf, type Statement } from '../support/iam-statements';
 

@@ -3,11 +3,12 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnTopic } from 'aws-cdk-lib/aws-sns';
 import { SsrfGuard } from '../../lambdas/adapters/ssrf-guard';
-import { webhookHostPolicy } from '../../lambdas/core/webhook-url';
+import { webhookHostPolicy } from '../../lambdas/core/webhooks/webhook-url';
 import { processorRegistry } from '../../lambdas/processors/registry';
 import { FOREIGN_TOPICS_DENY_SID } from '../../lib/constructs/functions';
 import { HeraldStack, type HeraldStackProps } from '../../lib/herald-stack';
-import { ENV, functions, type FunctionName } from '../../lib/topology';
+import { ENV } from '../../lambdas/settings/environment';
+import { functions, type FunctionName } from '../../lib/topology';
 import { statementsOf } from '../support/iam-statements';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;

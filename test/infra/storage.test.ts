@@ -2,7 +2,7 @@ import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { HeraldStack, type HeraldStackProps } from '../../lib/herald-stack';
-import { table } from '../../lib/topology';
+import { table } from '../../lambdas/settings/storage';
 
 function synth(props?: HeraldStackProps): Template {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });

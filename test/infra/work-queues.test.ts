@@ -22,7 +22,7 @@ describe.each(Object.entries(queues))('the %s queue', name => {
   it('dead-letters a message after the receive count of the topology', () => {
     expect(resource(queueId).Properties.RedrivePolicy).toEqual({
       deadLetterTargetArn: { 'Fn::GetAtt': [deadLetterQueueId, 'Arn'] },
-      maxReceiveCount: spec.deadLetter.maxReceiveCount,
+      maxReceiveCount: spec.retry.maxAttempts,
     });
   });
 

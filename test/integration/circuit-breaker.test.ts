@@ -2,10 +2,14 @@ import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand,
 import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
 import { DynamoWebhookEndpointStore } from '../../lambdas/adapters/dynamo-webhook-endpoint-store';
-import { EndpointCircuits } from '../../lambdas/core/circuit-breaker';
-import { deliverWebhook, type DeliverDependencies } from '../../lambdas/core/deliver-webhook';
-import { deliveryIdOf, generateSigningSecret, type DeliveryMessage, type WebhookEndpoint } from '../../lambdas/core/webhooks';
-import { ENV, webhookDefaults, webhookRetrySchedule } from '../../lib/topology';
+import { EndpointCircuits } from '../../lambdas/core/webhooks/circuit-breaker';
+import { deliverWebhook, type DeliverDependencies } from '../../lambdas/core/webhooks/deliver-webhook';
+import { deliveryIdOf } from '../../lambdas/core/webhooks/delivery';
+import { generateSigningSecret, type WebhookEndpoint } from '../../lambdas/core/webhooks/endpoint';
+import { type DeliveryMessage } from '../../lambdas/core/webhooks/delivery-message';
+import { ENV } from '../../lambdas/settings/environment';
+import { webhookDefaults } from '../../lambdas/settings/webhooks';
+import { webhookRetrySchedule } from '../../lambdas/settings/retry';
 import { lambdaContext } from '../support/api-events';
 import { provisionForTest } from '../support/endpoints';
 import {
@@ -13,8 +17,8 @@ import {
   InMemoryDeliveryStore,
   InMemoryWebhookEndpointStore,
   RecordingMerchantNotifier,
-} from '../support/in-memory-webhook-ports';
-import { InMemoryRedriveLog } from '../support/in-memory-request-ports';
+} from '../support/core/webhooks/in-memory-ports';
+import { InMemoryRedriveLog } from '../support/core/requests/in-memory-ports';
 import { sealedDeliveryBody, toRecord } from '../support/sqs-records';
 import { startReceiver, type Reply, type WebhookReceiver } from '../support/webhook-receiver';
 

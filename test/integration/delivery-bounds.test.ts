@@ -4,17 +4,12 @@ import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
 import { DynamoWebhookEndpointStore } from '../../lambdas/adapters/dynamo-webhook-endpoint-store';
 import { keys } from '../../lambdas/adapters/dynamo/keys';
-import { deliveryMessageOf } from '../../lambdas/core/fan-out-webhooks';
-import {
-  ATTEMPT_LOG_LIMIT,
-  DELIVERY_ITEM_BOUND_BYTES,
-  deliveryIdOf,
-  generateSigningSecret,
-  MAX_DELIVERY_ROUNDS,
-  RESPONSE_EXCERPT_BYTES,
-  type DeliveryMessage,
-} from '../../lambdas/core/webhooks';
-import { ENV, queues } from '../../lib/topology';
+import { deliveryMessageOf } from '../../lambdas/core/webhooks/fan-out-webhooks';
+import { ATTEMPT_LOG_LIMIT, DELIVERY_ITEM_BOUND_BYTES, deliveryIdOf, MAX_DELIVERY_ROUNDS, RESPONSE_EXCERPT_BYTES } from '../../lambdas/core/webhooks/delivery';
+import { generateSigningSecret } from '../../lambdas/core/webhooks/endpoint';
+import { type DeliveryMessage } from '../../lambdas/core/webhooks/delivery-message';
+import { ENV } from '../../lambdas/settings/environment';
+import { queues } from '../../lib/topology';
 import { lambdaContext } from '../support/api-events';
 import { provisionForTest } from '../support/endpoints';
 import { sealedDeliveryBody, toRecord } from '../support/sqs-records';
@@ -54,7 +49,7 @@ async function lastAttemptOf(message: DeliveryMessage): Promise<void> {
   const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }));
   expect(Messages).toHaveLength(1);
   const record = toRecord(Messages[0]!, queue.arn);
-  const last = { ...record, attributes: { ...record.attributes, ApproximateReceiveCount: String(queues.deliveries.deadLetter.maxReceiveCount) } };
+  const last = { ...record, attributes: { ...record.attributes, ApproximateReceiveCount: String(queues.deliveries.retry.maxAttempts) } };
   await deliver({ Records: [last] }, lambdaContext());
   // The worker made it visible again for the DLQ; this queue has no consumer, so take it off by hand.
   for (;;) {

@@ -1,6 +1,6 @@
 import { provisionForTest } from '../support/endpoints';
 import { apiEvent, invoke } from '../support/api-events';
-import { ENV } from '../../lib/topology';
+import { ENV } from '../../lambdas/settings/environment';
 
 let submitHandler: unknown;
 let contactsHandler: unknown;

@@ -1,7 +1,9 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { DynamoWebhookEndpointStore } from '../../lambdas/adapters/dynamo-webhook-endpoint-store';
-import { deliveryIdOf, generateSigningSecret, type DeliveryMessage } from '../../lambdas/core/webhooks';
+import { deliveryIdOf } from '../../lambdas/core/webhooks/delivery';
+import { generateSigningSecret } from '../../lambdas/core/webhooks/endpoint';
+import { type DeliveryMessage } from '../../lambdas/core/webhooks/delivery-message';
 import { SqsEventSource } from '../../lib/local/sqs-event-source';
 import { queues } from '../../lib/topology';
 import { provisionForTest } from '../support/endpoints';

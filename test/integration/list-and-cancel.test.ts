@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { provisionForTest } from '../support/endpoints';
 import { apiEvent, invoke } from '../support/api-events';
-import { encodeCursor } from '../../lambdas/core/list-requests';
+import { encodeCursor } from '../../lambdas/core/requests/list-requests';
 import { keys } from '../../lambdas/adapters/dynamo/keys';
 
 let handlers: { submit: unknown; status: unknown; list: unknown; cancel: unknown };

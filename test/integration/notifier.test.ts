@@ -8,15 +8,12 @@ import {
 } from '../../lambdas/adapters/dynamo-notification-store';
 import { SnsNotificationTopic } from '../../lambdas/adapters/sns-notifier';
 import { DynamoMerchantQuotas } from '../../lambdas/adapters/dynamo-merchant-quotas';
-import { smsDay } from '../../lambdas/core/merchant-quotas';
-import {
-  NotificationRejectedError,
-  notifyRequestFinished,
-  setOperationsContacts,
-  type NotifierDependencies,
-  type SmsSender,
-} from '../../lambdas/core/notifications';
-import type { HeraldRequest } from '../../lambdas/core/request';
+import { smsDay } from '../../lambdas/core/merchants/merchant-quotas';
+import { NotificationRejectedError } from '../../lambdas/core/notifications/notification-errors';
+import { notifyRequestFinished, type NotifierDependencies } from '../../lambdas/core/notifications/notifier';
+import { setOperationsContacts } from '../../lambdas/core/notifications/operations-contacts';
+import { type SmsSender } from '../../lambdas/core/notifications/ports';
+import type { HeraldRequest } from '../../lambdas/core/requests/request';
 import { provisionForTest } from '../support/endpoints';
 
 /**

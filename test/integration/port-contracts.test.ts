@@ -5,16 +5,18 @@ import { DynamoNotificationLedger } from '../../lambdas/adapters/dynamo-notifica
 import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
 import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
 import { DynamoWebhookEndpointStore } from '../../lambdas/adapters/dynamo-webhook-endpoint-store';
-import type { NotificationLedger, NotificationSlot } from '../../lambdas/core/notifications';
-import type { RequestCancellation, RequestStore } from '../../lambdas/core/ports';
-import { requestIdFor } from '../../lambdas/core/request-id';
-import type { RedriveReopener } from '../../lambdas/core/redrive';
-import type { DeliveryStore, WebhookEndpointStore } from '../../lambdas/core/webhook-ports';
-import { deliveryIdOf, generateSigningSecret, type DeliveryAttempt, type NewDelivery, type WebhookEndpoint } from '../../lambdas/core/webhooks';
+import type { NotificationLedger } from '../../lambdas/core/notifications/ports';
+import type { NotificationSlot } from '../../lambdas/core/notifications/notification';
+import type { RequestCancellation, RequestStore } from '../../lambdas/core/requests/ports';
+import { requestIdFor } from '../../lambdas/core/requests/request-id';
+import type { RedriveReopener } from '../../lambdas/core/requests/redrive';
+import type { DeliveryStore, WebhookEndpointStore } from '../../lambdas/core/webhooks/ports';
+import { deliveryIdOf, type DeliveryAttempt, type NewDelivery } from '../../lambdas/core/webhooks/delivery';
+import { generateSigningSecret, type WebhookEndpoint } from '../../lambdas/core/webhooks/endpoint';
 import { provisionForTest } from '../support/endpoints';
-import { InMemoryNotificationLedger } from '../support/in-memory-notification-ports';
-import { InMemoryRequestStore } from '../support/in-memory-request-ports';
-import { InMemoryDeliveryStore, InMemoryWebhookEndpointStore } from '../support/in-memory-webhook-ports';
+import { InMemoryNotificationLedger } from '../support/core/notifications/in-memory-ports';
+import { InMemoryRequestStore } from '../support/core/requests/in-memory-ports';
+import { InMemoryDeliveryStore, InMemoryWebhookEndpointStore } from '../support/core/webhooks/in-memory-ports';
 import { storedRequest } from '../support/request-fixtures';
 
 /**

@@ -1,17 +1,18 @@
 import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { ENV, queues } from '../../lib/topology';
+import { ENV } from '../../lambdas/settings/environment';
+import { queues } from '../../lib/topology';
 import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { DynamoRedriveLog } from '../../lambdas/adapters/dynamo-redrive-log';
 import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
 import { DynamoWalletLedger } from '../../lambdas/adapters/dynamo-wallet-ledger';
 import { SqsRequestQueue } from '../../lambdas/adapters/sqs-request-queue';
-import { processRequest } from '../../lambdas/core/process-request';
-import { HISTORY_LIMIT, type HeraldRequest } from '../../lambdas/core/request';
+import { processRequest } from '../../lambdas/core/requests/process-request';
+import { HISTORY_LIMIT, type HeraldRequest } from '../../lambdas/core/requests/request';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys as keyOf } from '../../lambdas/adapters/dynamo/keys';
-import { fingerprint } from '../../lambdas/core/fingerprint';
-import type { Processor, ProcessorContext } from '../../lambdas/core/processor';
+import { fingerprint } from '../../lambdas/core/shared/fingerprint';
+import type { Processor, ProcessorContext } from '../../lambdas/core/requests/processor';
 import { demoSleep } from '../../lambdas/processors/demo';
 import { walletDebit } from '../../lambdas/processors/wallet-debit';
 import { apiEvent, invoke, lambdaContext } from '../support/api-events';
@@ -86,7 +87,7 @@ function processOnce(processor: Processor<any, unknown>, requestId: string, reco
       processorFor: () => processor,
       services: { wallets: ledger },
       retry: queues.requests.retry,
-      maxReceiveCount: queues.requests.deadLetter.maxReceiveCount,
+      maxReceiveCount: queues.requests.retry.maxAttempts,
       retryScale: 0,
       remainingTimeMs: () => 60_000,
       logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
@@ -427,13 +428,13 @@ describe('a redriven message', () => {
     const unavailableUntil = new Date(Date.now() + 2_500).toISOString();
     const id = await submit('order.process', order({ unavailableUntil }));
     let [record] = await receiveFor(sqs, queue, id);
-    for (let attempt = 1; attempt < queues.requests.deadLetter.maxReceiveCount; attempt++) {
+    for (let attempt = 1; attempt < queues.requests.retry.maxAttempts; attempt++) {
       expect(await deliver([record!])).toEqual([record!.messageId]);
       record = await redeliver(record!, id);
     }
     expect(await deliver([record!])).toEqual([record!.messageId]);
     const exhausted = await request(id);
-    expect(exhausted).toMatchObject({ status: 'failed', attempts: queues.requests.deadLetter.maxReceiveCount, error: { retryable: true } });
+    expect(exhausted).toMatchObject({ status: 'failed', attempts: queues.requests.retry.maxAttempts, error: { retryable: true } });
     await acknowledge(sqs, queue.url, record!);
     await new Promise((resolve) => setTimeout(resolve, Date.parse(unavailableUntil) - Date.now() + 50));
 
@@ -457,7 +458,7 @@ describe('a redriven message', () => {
     expect(done).toMatchObject({ status: 'succeeded', attempts: 1, redriveGeneration: 1 });
     expect(done.enqueuedAt! > exhausted.enqueuedAt!).toBe(true);
     expect(done.history.filter((h) => h.reason === 'redriven')).toEqual([
-      { from: 'failed', to: 'accepted', at: expect.any(String), attempt: queues.requests.deadLetter.maxReceiveCount, reason: 'redriven' },
+      { from: 'failed', to: 'accepted', at: expect.any(String), attempt: queues.requests.retry.maxAttempts, reason: 'redriven' },
     ]);
     expect(transitions(done).slice(-4)).toEqual(['failed', 'accepted', 'processing', 'succeeded']);
   });
@@ -465,7 +466,7 @@ describe('a redriven message', () => {
 
 describe('attempts that die with their worker', () => {
   it('count against the cap: a fresh message then ends the request failed, attempts-exhausted, and goes to the DLQ', async () => {
-    const max = queues.requests.deadLetter.maxReceiveCount;
+    const max = queues.requests.retry.maxAttempts;
     const id = await submit('order.process', order());
     const [original] = await receiveFor(sqs, queue, id);
     await acknowledge(sqs, queue.url, original!);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { DynamoWalletLedger } from '../../lambdas/adapters/dynamo-wallet-ledger';
-import { PermanentError, RetryableError, type ProcessorContext } from '../../lambdas/core/processor';
+import { PermanentError, RetryableError, type ProcessorContext } from '../../lambdas/core/requests/processor';
 import { walletDebit } from '../../lambdas/processors/wallet-debit';
 import { apiEvent, invoke } from '../support/api-events';
 import { provisionForTest } from '../support/endpoints';

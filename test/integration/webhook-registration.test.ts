@@ -1,6 +1,7 @@
 import type { ResolvedAddress } from '../../lambdas/adapters/ssrf-guard';
 import { useResolver } from '../../lambdas/handlers/shared/dependencies';
-import { ENV, webhookDefaults } from '../../lib/topology';
+import { ENV } from '../../lambdas/settings/environment';
+import { webhookDefaults } from '../../lambdas/settings/webhooks';
 import { apiEvent, invoke } from '../support/api-events';
 import { provisionForTest } from '../support/endpoints';
 

@@ -1,6 +1,6 @@
 import { HttpWebhookTransport } from '../../lambdas/adapters/http-webhook-sender';
 import { SsrfGuard } from '../../lambdas/adapters/ssrf-guard';
-import { OPEN_HOST_POLICY } from '../../lambdas/core/webhook-url';
+import { OPEN_HOST_POLICY } from '../../lambdas/core/webhooks/webhook-url';
 import { startReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 const receivers: WebhookReceiver[] = [];

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { ENV, localResourceNames } from '../../lib/topology';
+import { ENV } from '../../lambdas/settings/environment';
+import { localResourceNames } from '../../lib/topology';
 import { provision, type LocalEndpoints, type ProvisionedResources, type ResourceNames } from '../../lib/local/provision';
 
 /** The public base URL the handlers of integration tests build links on. */

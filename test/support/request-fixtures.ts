@@ -1,4 +1,4 @@
-import type { HeraldRequest } from '../../lambdas/core/request';
+import type { HeraldRequest } from '../../lambdas/core/requests/request';
 
 /** A stored request in `accepted`, as submit leaves it; a test overrides what its case is about. */
 export function storedRequest(id: string, overrides: Partial<HeraldRequest> = {}): HeraldRequest {

@@ -9,9 +9,9 @@ import {
 import type { SQSRecord } from 'aws-lambda';
 import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { deliveryMessageKeyIn } from '../../lambdas/adapters/dynamo-service-secret-store';
-import { sealDeliveryMessage } from '../../lambdas/core/delivery-message-seal';
+import { sealDeliveryMessage } from '../../lambdas/core/webhooks/delivery-message-seal';
 import { toSqsRecord } from '../../lib/local/sqs-event-source';
-import { ENV } from '../../lib/topology';
+import { ENV } from '../../lambdas/settings/environment';
 
 /** An SQS message as Lambda's event source hands it to a consumer: the runtime's own conversion. */
 export const toRecord = toSqsRecord;

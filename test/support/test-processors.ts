@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { PermanentError, RetryableError, type Processor, type ProcessorServices } from '../../lambdas/core/processor';
+import { PermanentError, RetryableError, type Processor, type ProcessorServices } from '../../lambdas/core/requests/processor';
 
 /**
  * Small processors for use-case tests: each does one thing the worker must handle (a result, a

@@ -1,10 +1,12 @@
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
-import { keyPartitions, table } from '../../../lib/topology';
-import type { ApiKeyRecord, Merchant } from '../../core/merchant';
-import type { NotificationRecord, NotificationSlot, OperationsContacts, RecipientSubscription } from '../../core/notifications';
-import { isTerminal, type HeraldRequest, type RequestStatus } from '../../core/request';
-import type { LedgerEntry, Wallet } from '../../core/wallet';
-import { TEST_EVENT_TYPE, type Delivery, type EndpointSettings, type WebhookEndpoint, type WebhookEventType } from '../../core/webhooks';
+import { keyPartitions, table } from '../../settings/storage';
+import type { ApiKeyRecord, Merchant } from '../../core/merchants/merchant';
+import type { NotificationRecord, NotificationSlot } from '../../core/notifications/notification';
+import type { OperationsContacts, RecipientSubscription } from '../../core/notifications/ports';
+import { isTerminal, type HeraldRequest, type RequestStatus } from '../../core/requests/request';
+import type { LedgerEntry, Wallet } from '../../core/requests/wallet';
+import { TEST_EVENT_TYPE, type EndpointSettings, type WebhookEndpoint, type WebhookEventType } from '../../core/webhooks/endpoint';
+import { type Delivery } from '../../core/webhooks/delivery';
 import { allShards, shardOf } from './shards';
 import { asDocumentValue } from './document-values';
 
@@ -95,13 +97,13 @@ export const keys = {
   redrive: (queue: string): Key => ({ pk: `REDRIVE#${queue}`, sk: 'REDRIVE' }),
   /** An endpoint's delivery rate: when its next delivery may go out (lambdas/adapters/dynamo-delivery-rate-limiter.ts). */
   deliveryRate: (endpointId: string): Key => ({ pk: `RATE#${endpointId}`, sk: 'RATE' }),
-  /** The one secret behind every request's status token (lambdas/core/status-token.ts). */
+  /** The one secret behind every request's status token (lambdas/core/requests/status-token.ts). */
   /**
    * One of a merchant's `eventStreams.maxOpenPerMerchant` event stream slots, held by a lease. A
-   * partition of its own, so the stream function's write grant names it alone (lib/topology.ts).
+   * partition of its own, so the stream function's write grant names it alone (the topology's grants).
    */
   eventStreamSlot: (merchantId: string, slot: number): Key => ({ pk: `${keyPartitions.eventStreamSlots}${merchantId}`, sk: `SLOT#${slot}` }),
-  /** In the secrets table: only the functions granted `statusTokenSecret` may read it (lib/topology.ts). */
+  /** In the secrets table: only the functions granted `statusTokenSecret` may read it (the topology's grants). */
   statusTokenSecret: (): Key => ({ pk: keyPartitions.statusTokenSecret, sk: 'CONFIG' }),
   /** In the secrets table: granted to the functions that send to or consume the deliveries queue (lib/constructs/functions.ts). */
   deliveryMessageKey: (): Key => ({ pk: keyPartitions.deliveryMessageKey, sk: 'CONFIG' }),

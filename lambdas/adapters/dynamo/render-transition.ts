@@ -1,5 +1,5 @@
-import { isTerminal } from '../../core/request';
-import type { Transition } from '../../core/request-lifecycle';
+import { isTerminal } from '../../core/requests/request';
+import type { Transition } from '../../core/requests/request-lifecycle';
 import { asDocumentValue } from './document-values';
 import { indexKeys, keys, RESULT_REF, sweepTimeOf, type Item, type Key } from './keys';
 

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { HeraldRequest } from '../../core/request';
+import type { HeraldRequest } from '../../core/requests/request';
 import { epochSecondsNow } from './conditions';
 import { asDocumentValue } from './document-values';
 import { keys, PAYLOAD_REF, requestFromItem, RESULT_REF, type Item } from './keys';

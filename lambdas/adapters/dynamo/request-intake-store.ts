@@ -1,6 +1,6 @@
 import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { CreateOutcome, RequestIntake } from '../../core/ports';
-import type { HeraldRequest } from '../../core/request';
+import type { CreateOutcome, RequestIntake } from '../../core/requests/ports';
+import type { HeraldRequest } from '../../core/requests/request';
 import { unlessConditionFails } from './conditions';
 import { storedApart, type RequestBodies } from './request-bodies';
 import { fingerprintFromItem, keys, requestFromItem, submissionToItem } from './keys';

@@ -1,7 +1,7 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { AttemptOutcome, CancelOutcome, ClaimOutcome, ClaimTerms, RequestClaims } from '../../core/ports';
-import type { RedriveReopener } from '../../core/redrive';
-import type { HeraldRequest, RequestStatus } from '../../core/request';
+import type { AttemptOutcome, CancelOutcome, ClaimOutcome, ClaimTerms, RequestClaims } from '../../core/requests/ports';
+import type { RedriveReopener } from '../../core/requests/redrive';
+import type { HeraldRequest, RequestStatus } from '../../core/requests/request';
 import {
   decide,
   describeLoss,
@@ -9,7 +9,7 @@ import {
   type LifecycleEvent,
   type LifecyclePolicy,
   type Transition,
-} from '../../core/request-lifecycle';
+} from '../../core/requests/request-lifecycle';
 import { unlessConditionFails } from './conditions';
 import { keys, requestFromItem, type Item } from './keys';
 import { storedApart, type RequestBodies } from './request-bodies';

@@ -1,7 +1,7 @@
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { table } from '../../../lib/topology';
-import type { ListPosition, RequestListing, RequestPage, RequestReader } from '../../core/ports';
-import type { HeraldRequest, RequestStatus } from '../../core/request';
+import { table } from '../../settings/storage';
+import type { ListPosition, RequestListing, RequestPage, RequestReader } from '../../core/requests/ports';
+import type { HeraldRequest, RequestStatus } from '../../core/requests/request';
 import { BATCH_GET_MAX_KEYS, batchGetInOrder } from './batch-get';
 import { readPartitions } from './shard-reads';
 import { indexKeys, keys, requestFromItem, tableKeyOf, type Item } from './keys';

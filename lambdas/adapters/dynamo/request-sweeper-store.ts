@@ -1,7 +1,7 @@
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { table } from '../../../lib/topology';
-import type { StuckRequestStore } from '../../core/ports';
-import type { HeraldRequest, RequestStatus } from '../../core/request';
+import { table } from '../../settings/storage';
+import type { StuckRequestStore } from '../../core/requests/ports';
+import type { HeraldRequest, RequestStatus } from '../../core/requests/request';
 import { unlessConditionFails } from './conditions';
 import { batchGetInOrder } from './batch-get';
 import { indexKeys, keys, requestFromItem, tableKeyOf, type Item } from './keys';

@@ -1,5 +1,5 @@
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { table } from '../../../lib/topology';
+import { table } from '../../settings/storage';
 import type { Item } from './keys';
 
 /**

@@ -1,4 +1,8 @@
-import { ENV, defaults, eventStreams, retryScheduleOf, webhookDefaults, type QueueName } from '../../../lib/topology';
+import { ENV } from '../../settings/environment';
+import { defaults } from '../../settings/requests';
+import { eventStreams } from '../../settings/api';
+import { retryScheduleOf, type QueueName } from '../../settings/retry';
+import { webhookDefaults } from '../../settings/webhooks';
 import { version } from '../../../package.json';
 import { dynamoClient, requiredEnv, sdkOf, snsClient, sqsClient } from '../../adapters/aws-clients';
 import { deliveryMessageKeyIn, statusTokenSecretIn } from '../../adapters/dynamo-service-secret-store';
@@ -6,7 +10,7 @@ import { DynamoStreamSlots } from '../../adapters/dynamo-stream-slots';
 import { DynamoMerchantQuotas } from '../../adapters/dynamo-merchant-quotas';
 import { DynamoWaitingCalls } from '../../adapters/dynamo-waiting-calls';
 import { DynamoMerchantStore } from '../../adapters/dynamo-merchant-store';
-import { releaseSlotOf, type MerchantQuotaLimits, type MerchantQuotas } from '../../core/merchant-quotas';
+import { releaseSlotOf, type MerchantQuotaLimits, type MerchantQuotas } from '../../core/merchants/merchant-quotas';
 import { DynamoNotificationLedger, DynamoOperationsContacts, DynamoRecipientSubscriptions } from '../../adapters/dynamo-notification-store';
 import { DynamoRedriveLog } from '../../adapters/dynamo-redrive-log';
 import { DynamoRequestStore } from '../../adapters/dynamo-request-store';
@@ -17,13 +21,15 @@ import { DynamoWebhookEndpointStore } from '../../adapters/dynamo-webhook-endpoi
 import { HttpWebhookTransport } from '../../adapters/http-webhook-sender';
 import { OutboxSmsSender } from '../../adapters/outbox-sms-sender';
 import { SsrfGuard, systemResolver, type Resolver } from '../../adapters/ssrf-guard';
-import { endpointDisabledAnnouncer } from '../../core/endpoint-disabled-notice';
-import { WebhookFanOut } from '../../core/fan-out-webhooks';
-import { notifyEndpointDisabled, notifyRequestFinished, type NotifierDependencies, type SmsSender } from '../../core/notifications';
-import type { MerchantNotifier, RequestEventPublisher } from '../../core/ports';
-import { everyPublisher } from '../../core/request-finished';
-import { parseSmsCountries } from '../../core/notify-targets';
-import { webhookHostPolicy } from '../../core/webhook-url';
+import { endpointDisabledAnnouncer } from '../../core/webhooks/endpoint-disabled-notice';
+import { WebhookFanOut } from '../../core/webhooks/fan-out-webhooks';
+import { notifyEndpointDisabled, notifyRequestFinished, type NotifierDependencies } from '../../core/notifications/notifier';
+import { type SmsSender } from '../../core/notifications/ports';
+import type { MerchantNotifier } from '../../core/merchants/ports';
+import type { RequestEventPublisher } from '../../core/requests/ports';
+import { everyPublisher } from '../../core/requests/request-finished';
+import { parseSmsCountries } from '../../core/notifications/notify-targets';
+import { webhookHostPolicy } from '../../core/webhooks/webhook-url';
 import { processorRegistry, type ProcessorRegistry } from '../../processors/registry';
 import { logger } from './observability';
 
@@ -154,7 +160,7 @@ export function webhookTransport(): HttpWebhookTransport {
   return new HttpWebhookTransport(ssrfGuard(), {
     totalTimeoutMs: webhookDefaults.attemptTimeoutMs,
     connectTimeoutMs: webhookDefaults.connectTimeoutMs,
-    maxResponseBytes: webhookDefaults.responseBodyBytes,
+    maxResponseBytes: webhookDefaults.responseReadBytes,
   });
 }
 

@@ -13,9 +13,9 @@ import {
   UnauthorizedError,
   UnsupportedMediaTypeError,
   ValidationError,
-} from '../../core/errors';
-import { QuotaExceededError } from '../../core/merchant-quotas';
-import { parseJsonBody } from '../../core/json-body';
+} from '../../core/shared/errors';
+import { QuotaExceededError } from '../../core/merchants/merchant-quotas';
+import { parseJsonBody } from '../../core/shared/json-body';
 import { flushMetrics, logger } from './observability';
 
 /** What the API-key authorizer puts in the request context (simple responses: `authorizer.lambda`). */

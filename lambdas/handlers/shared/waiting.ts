@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defaults } from '../../../lib/topology';
-import type { AwaitRequestDependencies } from '../../core/await-request-status';
-import { parseWaitPreference, type WaitPreference } from '../../core/wait-preference';
+import { defaults } from '../../settings/requests';
+import type { AwaitRequestDependencies } from '../../core/requests/await-request-status';
+import { parseWaitPreference, type WaitPreference } from '../../core/requests/wait-preference';
 import { processorFor } from '../../processors/registry';
 import { deliveryStore, notificationLedger, requestStore, waitingCalls } from './dependencies';
 import { headerOf, type HttpEvent } from './http';

@@ -7,8 +7,8 @@ import {
   requestFromItem,
   requestToItem,
 } from '../../../lambdas/adapters/dynamo/keys';
-import type { HeraldRequest } from '../../../lambdas/core/request';
-import type { Delivery } from '../../../lambdas/core/webhooks';
+import type { HeraldRequest } from '../../../lambdas/core/requests/request';
+import type { Delivery } from '../../../lambdas/core/webhooks/delivery';
 
 const request: HeraldRequest = {
   id: 'req_1',

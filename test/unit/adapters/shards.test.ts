@@ -1,6 +1,6 @@
 import { indexKeys } from '../../../lambdas/adapters/dynamo/keys';
 import { allShards, fnv1a32, shardOf } from '../../../lambdas/adapters/dynamo/shards';
-import { table } from '../../../lib/topology';
+import { table } from '../../../lambdas/settings/storage';
 
 describe('the shard of an id', () => {
   // The published FNV-1a 32-bit test vectors (Fowler, Noll, Vo: offset basis 0x811c9dc5, prime 0x01000193).

@@ -1,6 +1,6 @@
 import { InvalidParameterException, PublishCommand, ThrottledException, type SNSClient } from '@aws-sdk/client-sns';
 import { SnsSmsSender } from '../../../lambdas/adapters/sns-notifier';
-import { NotificationRejectedError } from '../../../lambdas/core/notifications';
+import { NotificationRejectedError } from '../../../lambdas/core/notifications/notification-errors';
 
 /** SMS cannot be sent from here (nor by the SNS emulator): the client is a stand-in that keeps what it is given. */
 function client(fail?: Error) {

@@ -1,5 +1,5 @@
 import { deliveryLines } from '../../../lib/cli/requests';
-import type { Delivery } from '../../../lambdas/core/webhooks';
+import type { Delivery } from '../../../lambdas/core/webhooks/delivery';
 
 const delivery: Delivery = {
   id: 'dlv_req_1.ep_1.succeeded',

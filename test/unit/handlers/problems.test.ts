@@ -11,11 +11,11 @@ import {
   UnauthorizedError,
   UnknownRequestTypeError,
   ValidationError,
-} from '../../../lambdas/core/errors';
-import { EndpointLimitReachedError } from '../../../lambdas/core/manage-webhooks';
-import { NotificationRejectedError, SubscriptionGoneError } from '../../../lambdas/core/notifications';
-import { CompensatedError, PermanentError, RetryableError } from '../../../lambdas/core/processor';
-import { UnsafeWebhookUrlError } from '../../../lambdas/core/webhook-url';
+} from '../../../lambdas/core/shared/errors';
+import { EndpointLimitReachedError } from '../../../lambdas/core/webhooks/manage-webhooks';
+import { NotificationRejectedError, SubscriptionGoneError } from '../../../lambdas/core/notifications/notification-errors';
+import { CompensatedError, PermanentError, RetryableError } from '../../../lambdas/core/requests/processor';
+import { UnsafeWebhookUrlError } from '../../../lambdas/core/webhooks/webhook-url';
 import { PROBLEMS, problemResponse } from '../../../lambdas/handlers/shared/http';
 
 const clientFacing: readonly HeraldError[] = [

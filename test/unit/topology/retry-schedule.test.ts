@@ -1,14 +1,7 @@
-import {
-  ENV,
-  parseRetryDelays,
-  queueRetrySchedule,
-  queues,
-  requestRetrySchedule,
-  retryScheduleEnvironment,
-  retryScheduleOf,
-  webhookRetrySchedule,
-  withRetryOverride,
-} from '../../../lib/topology';
+import { ENV } from '../../../lambdas/settings/environment';
+import { parseRetryDelays, withRetryOverride } from '../../../lambdas/core/shared/retry-schedule';
+import { queueRetrySchedule, requestRetrySchedule, retryScheduleEnvironment, retryScheduleOf, webhookRetrySchedule } from '../../../lambdas/settings/retry';
+import { queues } from '../../../lib/topology';
 import { settings } from '../../../lambdas/handlers/shared/dependencies';
 
 describe('parseRetryDelays', () => {
@@ -45,7 +38,7 @@ describe('withRetryOverride', () => {
 
 describe('queueRetrySchedule', () => {
   it.each(Object.keys(queues) as (keyof typeof queues)[])('gives the %s queue as many attempts as its maxReceiveCount', (name) => {
-    expect(queueRetrySchedule(name).maxAttempts).toBe(queues[name].deadLetter.maxReceiveCount);
+    expect(queueRetrySchedule(name).maxAttempts).toBe(queues[name].retry.maxAttempts);
   });
 });
 

@@ -1,0 +1,78 @@
+import type { RequestEventPublisher } from '../requests/ports';
+import type { HeraldRequest } from '../requests/request';
+import type { DeliveryQueue, WebhookEndpointStore } from './ports';
+import { deliveryIdOf, type Delivery } from './delivery';
+import { eventTypeOf, eventBodyFor, requestEvent, type RequestUrlOf } from './request-event';
+import { MAX_INLINE_PAYLOAD_BYTES, type DeliveryMessage } from './delivery-message';
+import { takesEvent } from './endpoint';
+
+export interface WebhookFanOutDependencies {
+  readonly endpoints: WebhookEndpointStore;
+  readonly queue: DeliveryQueue;
+  /** Where thin events tell receivers to fetch the request. */
+  readonly requestUrlOf?: RequestUrlOf;
+}
+
+/**
+ * The webhook publisher of the fan-out: one message per enabled endpoint of the merchant whose
+ * filter takes the event, in SendMessageBatch calls, and no write: a delivery's record is created
+ * by its first attempt's outcome (`deliverWebhook`), so until then the queue alone holds it.
+ *
+ * Hence a failed send must fail the fan-out (the queue throws), so that the worker's message comes
+ * back and the fan-out runs again: no sweeper can find a delivery that has no record. Repeating
+ * it is safe: the delivery id is derived from (request, endpoint, event), so a repeated fan-out
+ * sends messages naming the same deliveries, and the deliver worker, which reads the record before
+ * posting, drops a copy whose delivery already succeeded, was attempted in round 1, or moved on; a
+ * copy that finds no record yet posts under the same `webhook-id`, which receivers dedupe on. The
+ * event timestamp is the request's finishing time, so every repetition builds the same body.
+ */
+export class WebhookFanOut implements RequestEventPublisher {
+  constructor(private readonly deps: WebhookFanOutDependencies) {}
+
+  async requestFinished(request: HeraldRequest): Promise<void> {
+    if (request.webhookEvents === false) return;
+    const type = eventTypeOf(request);
+    if (!type) return;
+    const timestamp = request.updatedAt;
+    const event = requestEvent(request, type, timestamp);
+    // A filtered-out event costs nothing further: no message, so no delivery record either.
+    const endpoints = (await this.deps.endpoints.listCached(request.merchantId)).filter(
+      (endpoint) => endpoint.status === 'enabled' && takesEvent(endpoint, event),
+    );
+    if (endpoints.length === 0) return;
+
+    const full = JSON.stringify(event);
+    await this.deps.queue.send(
+      endpoints.map((endpoint) => {
+        const payload = eventBodyFor(endpoint, event, this.deps.requestUrlOf, full);
+        const inline = Buffer.byteLength(payload) <= MAX_INLINE_PAYLOAD_BYTES;
+        return {
+        deliveryId: deliveryIdOf(request.id, endpoint.id, type),
+        merchantId: request.merchantId,
+        endpointId: endpoint.id,
+        subjectId: request.id,
+        eventType: type,
+        eventTimestamp: timestamp,
+        round: 1,
+        ...(inline ? { payload } : {}),
+        ...(request.traceId ? { traceId: request.traceId } : {}),
+        };
+      }),
+    );
+  }
+}
+
+/** The queue message for a delivery's current round; without a payload the worker rebuilds the body. */
+export function deliveryMessageOf(delivery: Delivery, payload?: string): DeliveryMessage {
+  return {
+    deliveryId: delivery.id,
+    merchantId: delivery.merchantId,
+    endpointId: delivery.endpointId,
+    subjectId: delivery.subjectId,
+    eventType: delivery.eventType,
+    eventTimestamp: delivery.eventTimestamp,
+    round: delivery.round,
+    ...(payload !== undefined ? { payload } : {}),
+    ...(delivery.traceId ? { traceId: delivery.traceId } : {}),
+  };
+}
