@@ -239,7 +239,8 @@ function eventSourceCalls(invocations: Invocation[]): MeteredCall[] {
     const bytes = records.reduce((sum, r) => sum + Buffer.byteLength(r.body), 0);
     const common = { functionName, readUnits: 0, writeUnits: 0 };
     calls.push({ ...common, operation: 'sqs:ReceiveMessage (event source)', billedRequests: Math.max(1, Math.ceil(bytes / CHUNK_BYTES)) });
-    if (records.some((r) => !failed.has(r.messageId))) calls.push({ ...common, operation: 'sqs:DeleteMessageBatch (event source)', billedRequests: 1 });
+    const deleted = records.filter((r) => !failed.has(r.messageId)).length;
+    if (deleted > 0) calls.push({ ...common, operation: 'sqs:DeleteMessageBatch (event source)', billedRequests: Math.ceil(deleted / 10) });
   }
   return calls;
 }

@@ -218,12 +218,15 @@ export class SqsEventSource {
     }
     const done = messages.filter((m) => !failed.has(m.MessageId!));
     if (done.length === 0) return;
-    await this.client.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: this.queueUrl,
-        Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-      }),
-    );
+    // DeleteMessageBatch takes 10 entries at most; a batch larger than that is deleted in slices.
+    for (let start = 0; start < done.length; start += 10) {
+      await this.client.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: done.slice(start, start + 10).map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+        }),
+      );
+    }
   }
 }
 
