@@ -25,11 +25,6 @@ interface CacheEntry<T> {
  */
 export class DynamoWebhookEndpointStore implements WebhookEndpointStore {
   private static readonly cache = new Map<string, CacheEntry<unknown>>();
-  /**
-   * Reads under way, by cache key: the records of one batch are handled at once, and without this
-   * each of them would miss the cache and read the same endpoint before the first read lands.
-   */
-  private static readonly loading = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -233,27 +228,13 @@ export class DynamoWebhookEndpointStore implements WebhookEndpointStore {
     const cache = DynamoWebhookEndpointStore.cache;
     const hit = cache.get(key);
     if (hit && hit.expires > Date.now()) return hit.value as T;
-    if (this.cacheSeconds <= 0) return load();
-    const loading = DynamoWebhookEndpointStore.loading;
-    const pending = loading.get(key);
-    if (pending) return pending as Promise<T>;
-    const read: Promise<T> = load()
-      .then((value) => {
-        // A write through this process while the read was under way dropped it: keep nothing stale.
-        if (loading.get(key) === read) cache.set(key, { expires: Date.now() + this.cacheSeconds * 1000, value });
-        return value;
-      })
-      .finally(() => {
-        if (loading.get(key) === read) loading.delete(key);
-      });
-    loading.set(key, read);
-    return read;
+    const value = await load();
+    if (this.cacheSeconds > 0) cache.set(key, { expires: Date.now() + this.cacheSeconds * 1000, value });
+    return value;
   }
 
   private forget(merchantId: string, id: string): void {
-    for (const key of [`${merchantId}#${id}`, `${merchantId}#*`]) {
-      DynamoWebhookEndpointStore.cache.delete(key);
-      DynamoWebhookEndpointStore.loading.delete(key);
-    }
+    DynamoWebhookEndpointStore.cache.delete(`${merchantId}#${id}`);
+    DynamoWebhookEndpointStore.cache.delete(`${merchantId}#*`);
   }
 }
