@@ -3,7 +3,8 @@
  * bytes and dollars, measured on the local runtime.
  *
  *   npm run bench:lifecycle -- [--requests 500] [--concurrency 1] [--payload-kb 1,100] [--tracing]
- *                              [--heat-requests 500] [--heat-merchants 50]
+ *                              [--receiver-ms 100] [--rate 100] [--monthly-requests 10000000]
+ *                              [--cold-ratio 0.01] [--heat-requests 500] [--heat-merchants 50]
  *
  * The reference workload, once per payload size: a submit of a `demo.sleep` request (0 ms of
  * work) whose body is about that many KB, one webhook endpoint answering 204, no SMS or email,
@@ -17,6 +18,17 @@
  * clients stretch every measured duration by the invocations running beside it, which a Lambda
  * instance never sees. Prices: bench/support/aws-prices.ts. Budgets: 7 calls and $8.00 per million.
  * A benchmark, not a test: it prints figures and asserts nothing.
+ *
+ * Beside what the handlers do, every line the bill has (bench/support/bill-lines.ts): API
+ * Gateway's access-log line per API request (the stage's format rendered), the billed init phase
+ * at `--cold-ratio` cold starts per invocation, a receiver that answers after `--receiver-ms`,
+ * the storage and point-in-time recovery of what a request leaves in the table for as long as
+ * it is kept, data transfer out (responses and webhooks), the sweepers' runs and the stack's
+ * fixed monthly lines (alarms, custom metrics, KMS keys, dashboard) over `--monthly-requests`.
+ * The one-at-a-time runs use no batching window (one message a batch either way); then
+ * `--rate` requests a second of 1 KB arrive on the stack's own batching settings, and last the
+ * summary: one request at a time, at the rate, at the largest payload, and the first on
+ * provisioned capacity at 70 % utilisation.
  *
  * Then the partition-heat meter (bench/support/partition-heat.ts), in a phase of its own since
  * its reads slow the handlers down: the same lifecycle of 1 KB requests, once spread evenly over
@@ -40,6 +52,20 @@ import { meterAwsCalls, stopMeteringAwsCalls, type MeteredCall } from './support
 import { heatByShape, meterPartitionHeat, type ShapeHeat } from './support/partition-heat';
 import { startWebhookSink, type WebhookSink } from './support/webhook-sink';
 import { PRICES, PRICES_READ, PRICES_REGION } from './support/aws-prices';
+import {
+  accessLogLineBytes,
+  fixedMonthlyLines,
+  INIT_MS,
+  provisionedDollarsPerMillionUnits,
+  readStackBill,
+  storageDollars,
+  tableFootprint,
+  type Footprint,
+  type MonthlyLine,
+  type StackBill,
+} from './support/bill-lines';
+import { defaults } from '../lambdas/settings/requests';
+import { schedules } from '../lib/topology';
 
 const { values } = parseArgs({
   options: {
@@ -50,8 +76,17 @@ const { values } = parseArgs({
     tracing: { type: 'boolean', default: false },
     'heat-requests': { type: 'string', default: '500' },
     'heat-merchants': { type: 'string', default: '50' },
+    // The receiver's answer time: the deliver function waits for it, and is billed for it.
+    'receiver-ms': { type: 'string', default: '100' },
+    // Requests a second of the sustained phase (1 KB, batching as the stack sets it); 0 skips it.
+    rate: { type: 'string', default: '100' },
+    // The month's traffic the fixed monthly lines are spread over.
+    'monthly-requests': { type: 'string', default: '10000000' },
+    // Share of invocations that start a new instance and pay its init phase.
+    'cold-ratio': { type: 'string', default: '0.01' },
   },
 });
+const PROVISIONED_UTILISATION = 0.7;
 /** Clients of the heat phase: its durations are not measured, only where its reads and writes land. */
 const HEAT_CONCURRENCY = 8;
 /** Lambda's default concurrency quota per account and region, shared by every function. */
@@ -73,7 +108,14 @@ const CHUNK_BYTES = 64 * 1024;
 
 interface Run {
   readonly payloadKb: number;
+  /** Requests a second of a sustained run; undefined for one request at a time. */
+  readonly rate?: number;
+  readonly seconds: number;
   readonly requests: number;
+  /** Bytes that left AWS: API responses to the client and webhooks to the receiver. */
+  readonly transferOutBytes: number;
+  /** What the run's requests left in the table. */
+  readonly footprint: Footprint;
   readonly apiRequests: number;
   readonly calls: MeteredCall[];
   readonly invocations: Invocation[];
@@ -82,6 +124,17 @@ interface Run {
 
 // The endpoint every request's webhook goes to; set once main has started it.
 let sink: WebhookSink;
+// Bytes of the API's responses (status line, headers, body), as they leave AWS toward the client.
+let responseBytes = 0;
+
+const HTTP_STATUS_LINE_BYTES = 'HTTP/1.1 200 OK\r\n'.length + 2;
+
+async function countedBody(response: Response): Promise<ArrayBuffer> {
+  const body = await response.arrayBuffer();
+  responseBytes += HTTP_STATUS_LINE_BYTES + body.byteLength;
+  response.headers.forEach((value, name) => (responseBytes += Buffer.byteLength(`${name}: ${value}\r\n`)));
+  return body;
+}
 
 /** Submit, wait for the webhook, poll once: the reference workload for one request. */
 async function lifecycle(runtime: LocalRuntime, payloadKb: number, apiKey = runtime.apiKey): Promise<string> {
@@ -93,11 +146,12 @@ async function lifecycle(runtime: LocalRuntime, payloadKb: number, apiKey = runt
     body: JSON.stringify({ type: 'demo.sleep', payload: { ms: 0, filler } }),
   });
   if (submitted.status !== 202) throw new Error(`submit answered ${submitted.status}: ${await submitted.text()}`);
-  const { id } = (await submitted.json()) as { id: string };
+  const { id } = JSON.parse(Buffer.from(await countedBody(submitted)).toString('utf8')) as { id: string };
   await sink.arrivalOf(id);
   const polled = await fetch(`${runtime.url}/v1/requests/${id}`, { headers });
   if (polled.status !== 200) throw new Error(`poll answered ${polled.status}`);
-  await polled.arrayBuffer();
+  await countedBody(polled);
+  sink.forget(id);
   return id;
 }
 
@@ -123,21 +177,36 @@ function captureLogs(): { bytes: Map<string, number>; restore(): void } {
   };
 }
 
-async function measure(runtime: LocalRuntime, calls: MeteredCall[], payloadKb: number, requests: number, concurrency: number): Promise<Run> {
+async function measure(runtime: LocalRuntime, calls: MeteredCall[], payloadKb: number, requests: number, concurrency: number, rate?: number): Promise<Run> {
+  const before = await tableFootprint(runtime.resources.tableName);
   calls.length = 0;
+  responseBytes = 0;
+  const sinkBytesBefore = sink.bytesReceived;
   const invocations: Invocation[] = [];
   const stopRecording = recordInvocations((invocation) => invocations.push(invocation));
   const logs = captureLogs();
+  const started = Date.now();
   try {
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < requests) {
-          next++;
-          await lifecycle(runtime, payloadKb);
-        }
-      }),
-    );
+    if (rate) {
+      // Open loop: a request starts every 1/rate s whether or not the earlier ones have finished.
+      const running: Promise<string>[] = [];
+      for (let i = 0; i < requests; i++) {
+        const due = started + (i * 1000) / rate;
+        if (due > Date.now()) await sleep(due - Date.now());
+        running.push(lifecycle(runtime, payloadKb));
+      }
+      await Promise.all(running);
+    } else {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < requests) {
+            next++;
+            await lifecycle(runtime, payloadKb);
+          }
+        }),
+      );
+    }
     // The delivery's outcome is written after the receiver answered: wait for the pipeline to go quiet.
     let seen = -1;
     while (seen !== invocations.length || runtime.busy()) {
@@ -148,7 +217,16 @@ async function measure(runtime: LocalRuntime, calls: MeteredCall[], payloadKb: n
     logs.restore();
     stopRecording();
   }
-  return { payloadKb, requests, apiRequests: requests * 2, calls: [...calls], invocations, logBytes: logs.bytes };
+  const seconds = (Date.now() - started) / 1000;
+  const recorded = [...calls];
+  const after = await tableFootprint(runtime.resources.tableName);
+  const footprint = {
+    requestBytes: after.requestBytes - before.requestBytes,
+    deliveryBytes: after.deliveryBytes - before.deliveryBytes,
+    otherBytes: after.otherBytes - before.otherBytes,
+  };
+  const transferOutBytes = responseBytes + sink.bytesReceived - sinkBytesBefore;
+  return { payloadKb, ...(rate ? { rate } : {}), seconds, requests, transferOutBytes, footprint, apiRequests: requests * 2, calls: recorded, invocations, logBytes: logs.bytes };
 }
 
 const isSqsConsumer = (name: FunctionName) => Object.values(queues).some((q) => q.consumer === name);
@@ -162,7 +240,8 @@ function eventSourceCalls(invocations: Invocation[]): MeteredCall[] {
     const bytes = records.reduce((sum, r) => sum + Buffer.byteLength(r.body), 0);
     const common = { functionName, readUnits: 0, writeUnits: 0 };
     calls.push({ ...common, operation: 'sqs:ReceiveMessage (event source)', billedRequests: Math.max(1, Math.ceil(bytes / CHUNK_BYTES)) });
-    if (records.some((r) => !failed.has(r.messageId))) calls.push({ ...common, operation: 'sqs:DeleteMessageBatch (event source)', billedRequests: 1 });
+    const deleted = records.filter((r) => !failed.has(r.messageId)).length;
+    if (deleted > 0) calls.push({ ...common, operation: 'sqs:DeleteMessageBatch (event source)', billedRequests: Math.ceil(deleted / 10) });
   }
   return calls;
 }
@@ -170,7 +249,23 @@ function eventSourceCalls(invocations: Invocation[]): MeteredCall[] {
 const fixed = (value: number, digits = 2) => value.toFixed(digits);
 const dollars = (value: number) => `$${value.toFixed(2)}`;
 
-function report(run: Run): void {
+/** What the stack bills apart from the requests, read once and shared by every run's report. */
+interface Overheads {
+  readonly stack: StackBill;
+  /** Fixed lines and the sweepers' runs, in dollars a month. */
+  readonly monthly: MonthlyLine[];
+  /** Lambda GB-s per request of the one-at-a-time 1 KB run, once measured. */
+  gbSecondsPerRequestAlone?: number;
+}
+
+interface Priced {
+  readonly perMillion: number;
+  readonly gbSecondsPerRequest: number;
+  /** The same with DynamoDB's units on provisioned capacity at PROVISIONED_UTILISATION. */
+  readonly provisionedPerMillion: number;
+}
+
+function report(run: Run, overheads: Overheads): Priced {
   const n = run.requests;
   const sourceCalls = eventSourceCalls(run.invocations);
   const all = [...run.calls, ...sourceCalls];
@@ -193,6 +288,10 @@ function report(run: Run): void {
   for (const invocation of run.invocations) byFunction.set(invocation.functionName, [...(byFunction.get(invocation.functionName) ?? []), invocation.durationMs]);
   let gbSeconds = 0;
   for (const invocation of run.invocations) gbSeconds += (Math.ceil(invocation.durationMs) / 1000) * (functions[invocation.functionName].memoryMb / 1024);
+  // Many requests at once share this process's one thread, which stretches every duration: a
+  // sustained run is billed no more duration per request than one request at a time was.
+  const stretchedGbSeconds = gbSeconds;
+  if (run.rate && overheads.gbSecondsPerRequestAlone !== undefined) gbSeconds = Math.min(gbSeconds, overheads.gbSecondsPerRequestAlone * n);
   const invocations = run.invocations.length;
   const functionLogBytes = [...run.logBytes].filter(([name]) => name !== '(outside)').reduce((sum, [, bytes]) => sum + bytes, 0);
   const platformLogBytes = invocations * PLATFORM_LOG_BYTES_PER_INVOCATION;
@@ -209,13 +308,22 @@ function report(run: Run): void {
     [`SNS publishes (${fixed(byService('sns:Publish') / n)})`, (byService('sns:Publish') / n) * PRICES.snsPublish.dollars],
     [`CloudWatch Logs ingestion (${fixed(logBytes / n, 0)} B)`, (logBytes / n / 1024 ** 3) * PRICES.logsIngestedGb.dollars],
     [`X-Ray traces (${fixed((invocations / n) * tracedShare, 3)} sampled${values.tracing ? '' : ', tracing off'})`, (invocations / n) * tracedShare * PRICES.xrayTrace.dollars],
+    ...billLines(run, overheads),
   ];
   const perMillion = costs.reduce((sum, [, cost]) => sum + cost, 0) * 1e6;
+  const onDemandUnits = (writeUnits / n) * PRICES.dynamoWriteUnit.dollars + (readUnits / n) * PRICES.dynamoReadUnit.dollars;
+  const provisionedUnits =
+    (writeUnits / n) * provisionedDollarsPerMillionUnits(PRICES.dynamoProvisionedWriteUnitHour, PROVISIONED_UTILISATION) / 1e6 +
+    (readUnits / n) * provisionedDollarsPerMillionUnits(PRICES.dynamoProvisionedReadUnitHour, PROVISIONED_UTILISATION) / 1e6;
+  const provisionedPerMillion = perMillion + (provisionedUnits - onDemandUnits) * 1e6;
   const dominant = [...costs].sort((a, b) => b[1] - a[1])[0]!;
 
   const lines = [
     '',
     `=== ${n} requests, payload about ${run.payloadKb} KB: submit, ${queues.requests.consumer}, one webhook (204), one poll ===`,
+    run.rate
+      ? `  (sustained: ${run.rate} requests/s asked, ${fixed(n / run.seconds, 1)} reached on this machine; batching window ${queues.requests.maxBatchingWindowSeconds} s, batch size ${queues.requests.batchSize}, as the stack sets them)`
+      : `  (one request at a time; receivers answer after ${values['receiver-ms']} ms)`,
     '',
     'AWS calls per request, by handler (event-source receives and deletes per batch, as billed)',
     `  ${'handler'.padEnd(16)}${'service:operation'.padEnd(40)}${'calls'.padStart(7)}${'RCU'.padStart(8)}${'WCU'.padStart(8)}`,
@@ -244,10 +352,92 @@ function report(run: Run): void {
     `Cost per request at ${PRICES_REGION} list prices read ${PRICES_READ}, per million requests`,
     ...costs.map(([label, cost]) => `  ${label.padEnd(52)}${dollars(cost * 1e6).padStart(8)}`),
     `  dominant line: ${dominant[0]}`,
+    ...(deliveryNote ? [deliveryNote] : []),
     `cost per million requests: ${dollars(perMillion)}`,
     `  (budget ${dollars(COST_BUDGET)}; Lambda durations are this machine's against the emulators, not AWS's)`,
   ];
+  if (stretchedGbSeconds > gbSeconds) {
+    lines.splice(lines.indexOf(`cost per million requests: ${dollars(perMillion)}`), 0, `  (Lambda duration: ${fixed(stretchedGbSeconds / n, 4)} GB-s measured with ${fixed(n / run.seconds, 1)} requests/s in one process, billed at the one-at-a-time run's ${fixed(gbSeconds / n, 4)})`);
+  }
   console.log(lines.join('\n'));
+  return { perMillion, provisionedPerMillion, gbSecondsPerRequest: gbSeconds / n };
+}
+
+const GB = 1024 ** 3;
+// Set by billLines for the report it is part of.
+let deliveryNote = '';
+
+/** The lines of the bill beyond what the handlers' calls and invocations cost, per request. */
+function billLines(run: Run, overheads: Overheads): [string, number][] {
+  const n = run.requests;
+  const coldRatio = Number(values['cold-ratio']);
+  const monthlyRequests = Number(values['monthly-requests']);
+  const accessLogBytes = overheads.stack.accessLogFormat ? accessLogLineBytes(overheads.stack.accessLogFormat) : 0;
+  const slowestInit = Math.max(...Object.values(INIT_MS));
+  const initGbSeconds = run.invocations.reduce(
+    (sum, { functionName }) => sum + coldRatio * ((INIT_MS[functionName] ?? slowestInit) / 1000) * (functions[functionName].memoryMb / 1024),
+    0,
+  );
+  const retentionDays = defaults.requestRetentionDays;
+  const pitr = overheads.stack.pitrTables > 0;
+  const kept = storageDollars((run.footprint.requestBytes + run.footprint.deliveryBytes) / n, retentionDays, pitr);
+  const deliveriesMonthly = storageDollars(run.footprint.deliveryBytes / n, 365 / 12, pitr);
+  const storageLabel = `${fixed(run.footprint.requestBytes / n, 0)} B request, ${fixed(run.footprint.deliveryBytes / n, 0)} B deliveries`;
+  const logPrice = PRICES.logsIngestedGb;
+  const lines: [string, number][] = [
+    [`API Gateway access logs (${fixed(run.apiRequests / n)} × ${accessLogBytes} B, read ${logPrice.read})`, ((run.apiRequests / n) * accessLogBytes * logPrice.dollars) / GB],
+    [`Lambda init phase (${coldRatio} cold, ${fixed(initGbSeconds / n, 5)} GB-s, read ${PRICES.lambdaArmGbSecond.read})`, (initGbSeconds / n) * PRICES.lambdaArmGbSecond.dollars],
+    [`DynamoDB storage (${storageLabel}, ${retentionDays} d, read ${PRICES.dynamoStorageGbMonth.read})`, kept.storage],
+    [`DynamoDB point-in-time recovery (${pitr ? `same bytes, ${retentionDays} d` : 'off'}, read ${PRICES.dynamoPitrGbMonth.read})`, kept.pitr],
+    [`Data transfer out (${fixed(run.transferOutBytes / n, 0)} B, read ${PRICES.dataTransferOutGb.read})`, ((run.transferOutBytes / n) * PRICES.dataTransferOutGb.dollars) / GB],
+    ...overheads.monthly.map(
+      (line): [string, number] => [`${line.label}: $${line.dollarsPerMonth.toFixed(2)}/month over ${monthlyRequests.toLocaleString('en-US')} (read ${line.read})`, line.dollarsPerMonth / monthlyRequests],
+    ),
+  ];
+  deliveryNote =
+    deliveriesMonthly.storage > 0
+      ? `  (delivery records have no TTL yet: priced as if they expired with their request after ${retentionDays} d; each further month kept adds ${dollars((deliveriesMonthly.storage + deliveriesMonthly.pitr) * 1e6)} per million requests)`
+      : '';
+  return lines;
+}
+
+/**
+ * The sweepers' runs a month at their schedules, each run measured on the quiet table (an idle
+ * sweep's queries, invocation and duration), priced per month: they cost the same at any traffic.
+ */
+async function measureSweepers(runtime: LocalRuntime, calls: MeteredCall[]): Promise<MonthlyLine[]> {
+  const lines: MonthlyLine[] = [];
+  for (const [name, spec] of Object.entries(schedules)) {
+    calls.length = 0;
+    const invocations: Invocation[] = [];
+    const stopRecording = recordInvocations((invocation) => invocations.push(invocation));
+    const logs = captureLogs();
+    const runs = 3;
+    try {
+      for (let i = 0; i < runs; i++) await runtime.runSchedule(name);
+    } finally {
+      logs.restore();
+      stopRecording();
+    }
+    // DynamoDB bills a query that finds nothing half a read unit (eventually consistent, as index reads are).
+    const own = calls
+      .filter((call) => call.functionName === spec.function)
+      .map((call) => (/Query|Scan/.test(call.operation) ? { ...call, readUnits: Math.max(call.readUnits, 0.5) } : call));
+    const gbSeconds = invocations.reduce((sum, i) => sum + (Math.ceil(i.durationMs) / 1000) * (functions[i.functionName].memoryMb / 1024), 0);
+    const perRun =
+      (invocations.length * PRICES.lambdaRequest.dollars +
+        gbSeconds * PRICES.lambdaArmGbSecond.dollars +
+        own.reduce((sum, c) => sum + c.readUnits * PRICES.dynamoReadUnit.dollars + c.writeUnits * PRICES.dynamoWriteUnit.dollars, 0) +
+        own.filter((c) => c.operation.startsWith('sqs:')).reduce((sum, c) => sum + c.billedRequests * PRICES.sqsRequest.dollars, 0)) /
+      runs;
+    const runsPerMonth = ((365 / 12) * 24 * 60) / spec.everyMinutes;
+    lines.push({
+      label: `${name} runs (${Math.round(runsPerMonth).toLocaleString('en-US')} × ${fixed(own.length / runs, 0)} calls, ${fixed(own.reduce((sum, c) => sum + c.readUnits, 0) / runs, 1)} RCU)`,
+      dollarsPerMonth: perRun * runsPerMonth,
+      read: PRICES.lambdaArmGbSecond.read,
+    });
+  }
+  return lines;
 }
 
 /** A merchant with its own API key and one endpoint at the sink, for the many-merchant workload. */
@@ -374,8 +564,10 @@ async function main(): Promise<void> {
   const requests = Number(values.requests);
   const concurrency = Number(values.concurrency);
   const sizes = values['payload-kb'].split(',').map(Number);
-  const runtime = await startLocalRuntime({ port: 0, schedules: false });
-  const receiver = (sink = await startWebhookSink());
+  const rate = Number(values.rate);
+  const stack = readStackBill();
+  const runtime = await startLocalRuntime({ port: 0, schedules: false, maxBatchingWindowSeconds: 0 });
+  const receiver = (sink = await startWebhookSink({ answerAfterMs: Number(values['receiver-ms']) }));
   try {
     const registered = await fetch(`${runtime.url}/v1/webhooks`, {
       method: 'POST',
@@ -391,16 +583,37 @@ async function main(): Promise<void> {
     } finally {
       silenced.restore();
     }
+    const overheads: Overheads = { stack, monthly: [...fixedMonthlyLines(stack), ...(await measureSweepers(runtime, calls))] };
     console.log(`Lifecycle benchmark on the local runtime (DynamoDB Local + fauxqs), ${concurrency} concurrent clients`);
     const runs: Run[] = [];
+    const priced: Priced[] = [];
     for (const payloadKb of sizes) {
       const run = await measure(runtime, calls, payloadKb, requests, concurrency);
-      report(run);
+      priced.push(report(run, overheads));
+      if (payloadKb === 1) overheads.gbSecondsPerRequestAlone ??= priced.at(-1)!.gbSecondsPerRequest;
       runs.push(run);
+    }
+    let sustained: Priced | undefined;
+    if (rate > 0) {
+      runtime.setBatchingWindow(undefined);
+      sustained = report(await measure(runtime, calls, 1, requests, concurrency, rate), overheads);
+      runtime.setBatchingWindow(0);
     }
     stopMeteringAwsCalls();
     if (Number(values['heat-requests']) > 0) await reportHeat(runtime, runs[0]!);
-    console.log('');
+    const largest = sizes.length > 1 ? sizes.indexOf(Math.max(...sizes)) : -1;
+    const monthly = overheads.monthly.reduce((sum, line) => sum + line.dollarsPerMonth, 0);
+    console.log(
+      [
+        '',
+        `=== Summary (${PRICES_REGION} list prices; fixed lines ${dollars(monthly)} a month over ${Number(values['monthly-requests']).toLocaleString('en-US')} requests) ===`,
+        `cost per million requests: ${dollars(priced[0]!.perMillion)}`,
+        ...(sustained ? [`cost per million requests at ${rate} requests/s: ${dollars(sustained.perMillion)}`] : []),
+        ...(largest >= 0 ? [`cost per million requests at ${sizes[largest]} KB: ${dollars(priced[largest]!.perMillion)}`] : []),
+        `cost per million requests on provisioned capacity at ${PROVISIONED_UTILISATION * 100} % utilisation: ${dollars((sustained ?? priced[0]!).provisionedPerMillion)}${sustained ? ` (the ${rate} requests/s run)` : ''}`,
+        '',
+      ].join('\n'),
+    );
   } finally {
     receiver.close();
     await runtime.stop();

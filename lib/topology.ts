@@ -247,12 +247,22 @@ export interface QueueSpec {
   readonly tenantField: 'merchantId' | 'endpointId';
 }
 
+/**
+ * How long a queue's event source gathers messages before invoking a batch that is not full
+ * (Lambda's smallest window above none). Under sustained traffic batches fill before it ends
+ * (at 100 requests a second, ten messages take 0.1 s) and each receive, batch delete and
+ * invocation serves ten requests; at light traffic each queue hop waits up to this long, so a
+ * request's webhook arrives up to 2 s later (docs/performance.md).
+ */
+export const BATCHING_WINDOW_SECONDS = 1;
+
 export const queues: Record<QueueName, QueueSpec> = {
   requests: {
     consumer: 'process',
-    visibilityTimeoutSeconds: functions.process.timeoutSeconds * 6,
+    // AWS's rule for an event source with a batching window: six times the timeout plus the window.
+    visibilityTimeoutSeconds: functions.process.timeoutSeconds * 6 + BATCHING_WINDOW_SECONDS,
     batchSize: 10,
-    maxBatchingWindowSeconds: 0,
+    maxBatchingWindowSeconds: BATCHING_WINDOW_SECONDS,
     maxConcurrency: 10,
     retentionDays: 4,
     deadLetter: { retentionDays: 14 },
@@ -261,9 +271,9 @@ export const queues: Record<QueueName, QueueSpec> = {
   },
   deliveries: {
     consumer: 'deliver',
-    visibilityTimeoutSeconds: functions.deliver.timeoutSeconds * 6,
+    visibilityTimeoutSeconds: functions.deliver.timeoutSeconds * 6 + BATCHING_WINDOW_SECONDS,
     batchSize: 10,
-    maxBatchingWindowSeconds: 0,
+    maxBatchingWindowSeconds: BATCHING_WINDOW_SECONDS,
     // Delivering is waiting on receivers: a batch holding a receiver that never answers occupies
     // its instance for the 10 s timeout, so isolation comes from running many instances at once.
     maxConcurrency: 50,

@@ -8,20 +8,30 @@ export interface WebhookSink {
   arrivalOf(requestId: string, timeoutMs?: number): Promise<void>;
   /** Forgets an arrival, so a long run keeps no more than the requests still in flight. */
   forget(requestId: string): void;
+  /** Bytes the sink has received (request lines, headers and bodies): what leaves AWS toward receivers. */
+  readonly bytesReceived: number;
   close(): void;
 }
 
 /**
  * Starts the receiver the benchmarks deliver to. It answers before reading the event's id, so
- * the figures measure Herald's delivery and not the receiver's work.
+ * the figures measure Herald's delivery and not the receiver's work; `answerAfterMs` makes it
+ * answer that much later, as a receiver doing work before its 2xx would.
  */
-export async function startWebhookSink(): Promise<WebhookSink> {
+export async function startWebhookSink(options: { answerAfterMs?: number } = {}): Promise<WebhookSink> {
   const arrived = new Set<string>();
   const waiting = new Map<string, () => void>();
+  let bytesReceived = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
+    bytesReceived += `${req.method} ${req.url} HTTP/1.1\r\n`.length + 2;
+    for (let i = 0; i < req.rawHeaders.length; i += 2) bytesReceived += Buffer.byteLength(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`);
+    req.on('data', (chunk: Buffer) => {
+      bytesReceived += chunk.length;
+      chunks.push(chunk);
+    });
+    req.on('end', async () => {
+      if (options.answerAfterMs) await new Promise((resolve) => setTimeout(resolve, options.answerAfterMs));
       res.writeHead(204).end();
       const id = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data?: { id?: string } }).data?.id;
       if (!id) return;
@@ -44,6 +54,9 @@ export async function startWebhookSink(): Promise<WebhookSink> {
       });
     },
     forget: (requestId) => void arrived.delete(requestId),
+    get bytesReceived() {
+      return bytesReceived;
+    },
     close: () => {
       server.closeAllConnections();
       server.close();

@@ -75,6 +75,12 @@ export interface LocalRuntimeOptions {
   readonly deliveryPollers?: number;
   /** Period of every schedule in milliseconds instead of the topology's minutes (tests). */
   readonly schedulePeriodMs?: number;
+  /**
+   * The batching window of every queue's event source instead of the topology's (seconds). A
+   * window adds latency and no cost when requests come one at a time, so a benchmark of that
+   * workload sets 0.
+   */
+  readonly maxBatchingWindowSeconds?: number;
   /** Start the queue consumers (default true); a benchmark of the intake alone turns them off. */
   readonly consumers?: boolean;
   /** Run the schedules on their timers (default true); `runSchedule` works either way. */
@@ -101,6 +107,8 @@ export interface LocalRuntime {
   runSchedule(name: string): Promise<unknown>;
   /** True while any consumer is handling a batch. */
   busy(): boolean;
+  /** Sets every queue's batching window in seconds from the next batch on (undefined: the topology's). */
+  setBatchingWindow(seconds: number | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -144,6 +152,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           resources.queues[name].arn,
           // Deliveries wait on receivers, not on the CPU: more pollers than the CPU-bound queues.
           name === 'deliveries' ? (options.deliveryPollers ?? Math.min(queues[name].maxConcurrency, 8)) : undefined,
+          undefined,
+          options.maxBatchingWindowSeconds ?? queues[name].maxBatchingWindowSeconds,
         ),
     );
     const scheduler = new LocalScheduler(options.schedulePeriodMs);
@@ -206,6 +216,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ...(recovered ? { recovered } : {}),
       runSchedule: (name) => scheduler.runOnce(name),
       busy: () => sources.some((source) => source.busy),
+      setBatchingWindow: (seconds) => sources.forEach((source) => source.setBatchingWindow(seconds)),
       stop: stopAll,
     };
   } catch (error) {

@@ -9,6 +9,10 @@ type SqsHandler = (event: SQSEvent, context: unknown) => Promise<SQSBatchRespons
 
 /** Batches' worth of noisy tenants' messages the event source holds back at most. */
 const MAX_HELD_BATCHES = 10;
+/** Lambda invokes a batch before its records would pass the 6 MB synchronous payload limit. */
+export const MAX_BATCH_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** How long a receive inside a batching window waits before the window is checked again. */
+const WINDOW_POLL_MS = 50;
 
 /**
  * Emulates Lambda's SQS event source mapping for one queue: long-polls, hands the consumer the
@@ -21,6 +25,11 @@ const MAX_HELD_BATCHES = 10;
  * still hold quiet tenants' messages, and handed over once a receive comes back empty, once
  * `MAX_HELD_BATCHES` batches are held, or once it has been held for a third of its visibility
  * timeout (it must be handled before it reappears).
+ *
+ * Batching as AWS documents it for standard queues: with `maxBatchingWindowSeconds` at 0 a
+ * poller invokes with what one receive brought; above 0 it keeps receiving and invokes once the
+ * batch holds `batchSize` records, the window since its first record has passed, or the next
+ * record would take the batch past 6 MB (that record opens the next batch).
  */
 export class SqsEventSource {
   private running = false;
@@ -28,6 +37,10 @@ export class SqsEventSource {
   private inFlight = 0;
   private readonly load = new TenantLoad();
   private held: { readonly message: Message; readonly tenant: string; readonly receivedAt: number }[] = [];
+  /** Pollers filling a batching window with messages already received. */
+  private gathering = 0;
+  /** Records received that did not fit the last batch: they open the next one. */
+  private readonly carried: Message[] = [];
 
   constructor(
     private readonly client: SQSClient,
@@ -38,7 +51,14 @@ export class SqsEventSource {
     private readonly pollers = Math.min(spec.maxConcurrency, 4),
     /** Apply the fair-queue rule (off: arrival order, as fauxqs serves). */
     private readonly fair = true,
+    /** The batching window; the queue's own unless a caller overrides it. */
+    private batchingWindowSeconds = spec.maxBatchingWindowSeconds,
   ) {}
+
+  /** Changes the batching window from the next batch on (undefined: the queue's own). */
+  setBatchingWindow(seconds: number | undefined): void {
+    this.batchingWindowSeconds = seconds ?? this.spec.maxBatchingWindowSeconds;
+  }
 
   start(): void {
     if (this.running) return;
@@ -53,7 +73,7 @@ export class SqsEventSource {
 
   /** Batches being handled right now; a test can wait for the pipeline to go quiet. */
   get busy(): boolean {
-    return this.inFlight > 0;
+    return this.inFlight > 0 || this.gathering > 0 || this.carried.length > 0;
   }
 
   private async poll(): Promise<void> {
@@ -65,17 +85,7 @@ export class SqsEventSource {
         continue;
       }
       try {
-        const received = await this.client.send(
-          new ReceiveMessageCommand({
-            QueueUrl: this.queueUrl,
-            MaxNumberOfMessages: Math.min(this.spec.batchSize, 10),
-            // Short enough that stop() returns promptly, long enough not to spin.
-            WaitTimeSeconds: 1,
-            MessageSystemAttributeNames: ['All'],
-            MessageAttributeNames: ['All'],
-          }),
-        );
-        messages = received.Messages ?? [];
+        messages = await this.nextBatch();
       } catch (error) {
         if (!this.running) return;
         console.error(`[${this.queueName}] receive failed: ${(error as Error).message}`);
@@ -84,6 +94,60 @@ export class SqsEventSource {
       }
       await this.handOver(handler, this.fairBatch(messages));
     }
+  }
+
+  private receive(maxMessages: number, waitTimeSeconds: number): Promise<Message[]> {
+    return this.client
+      .send(
+        new ReceiveMessageCommand({
+          QueueUrl: this.queueUrl,
+          MaxNumberOfMessages: Math.min(maxMessages, 10),
+          WaitTimeSeconds: waitTimeSeconds,
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+        }),
+      )
+      .then((received) => received.Messages ?? []);
+  }
+
+  /** One batch as the event source mapping would invoke it (see the class comment). */
+  private async nextBatch(): Promise<Message[]> {
+    const batch = this.carried.splice(0);
+    // Short enough that stop() returns promptly, long enough not to spin.
+    if (batch.length === 0) batch.push(...(await this.receive(this.spec.batchSize, 1)));
+    const windowMs = this.batchingWindowSeconds * 1000;
+    if (windowMs <= 0 || batch.length === 0) return this.withinLimits(batch);
+    this.gathering++;
+    try {
+      const closesAt = Date.now() + windowMs;
+      while (this.running && batch.length < this.spec.batchSize && this.payloadBytes(batch) <= MAX_BATCH_PAYLOAD_BYTES) {
+        const left = closesAt - Date.now();
+        if (left <= 0) break;
+        const more = await this.receive(this.spec.batchSize - batch.length, left >= 1000 ? 1 : 0);
+        batch.push(...more);
+        if (more.length === 0 && left < 1000) await new Promise((resolve) => setTimeout(resolve, Math.min(left, WINDOW_POLL_MS)));
+      }
+      return this.withinLimits(batch);
+    } finally {
+      this.gathering--;
+    }
+  }
+
+  /** The records one invocation takes (at most `batchSize`, within 6 MB); the rest open the next batch. */
+  private withinLimits(batch: Message[]): Message[] {
+    let bytes = 0;
+    let fits = 0;
+    for (const message of batch) {
+      bytes += Buffer.byteLength(message.Body ?? '');
+      if (fits === this.spec.batchSize || (fits > 0 && bytes > MAX_BATCH_PAYLOAD_BYTES)) break;
+      fits++;
+    }
+    this.carried.push(...batch.slice(fits));
+    return batch.slice(0, fits);
+  }
+
+  private payloadBytes(batch: readonly Message[]): number {
+    return batch.reduce((sum, message) => sum + Buffer.byteLength(message.Body ?? ''), 0);
   }
 
   private async handOver(handler: SqsHandler, batch: { message: Message; tenant: string }[]): Promise<void> {
@@ -155,12 +219,15 @@ export class SqsEventSource {
     }
     const done = messages.filter((m) => !failed.has(m.MessageId!));
     if (done.length === 0) return;
-    await this.client.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: this.queueUrl,
-        Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-      }),
-    );
+    // DeleteMessageBatch takes 10 entries at most; a batch larger than that is deleted in slices.
+    for (let start = 0; start < done.length; start += 10) {
+      await this.client.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: done.slice(start, start + 10).map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+        }),
+      );
+    }
   }
 }
 

@@ -17,6 +17,9 @@ export function startTestRuntime(label: string, options: LocalRuntimeOptions = {
     endpoints: sharedEndpoints(),
     names: uniqueNames(label),
     apiKey: `hrld_test_${label.replace(/[^A-Za-z0-9]/g, '')}_0123456789abcdef`,
+    // The stack's batching window only delays a test's few requests (up to a second a queue hop);
+    // test/integration/event-source-batching.test.ts holds the event source to it.
+    maxBatchingWindowSeconds: 0,
     ...options,
   });
 }
