@@ -172,6 +172,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       resources,
       sqs,
       outbox,
+      requestRetentionDays: defaults.requestRetentionDays,
     });
     gateway.addResponder(operatorConsole.responder);
     stops.push(async () => operatorConsole.stop());
