@@ -8,7 +8,7 @@
  * or the operations `herald` runs (`queueDepths`, `redrive` in lib/operations), so the console, `curl` and `herald` can
  * never disagree. Local only: the stack deploys none of this.
  *
- * Bounds: a snapshot holds the 50 newest requests, 20 endpoints with their 20 newest deliveries
+ * Bounds: a snapshot holds the 25 newest requests, 20 endpoints with their 20 newest deliveries
  * each, and the 50 newest outbox messages; it is rebuilt every 500 ms while a browser is watching
  * and not at all otherwise. Older requests are read a page of 25 at a time (the API's cursor), and
  * a form's body is at most 256 KiB, the API's own bound.
@@ -27,7 +27,7 @@ import type { LocalResponder } from '../http-gateway';
 import type { LocalOutbox } from '../outbox';
 import type { ProvisionedResources } from '../provision';
 
-export const CONSOLE_LIMITS = { requests: 50, requestsPerPage: 25, endpoints: 20, deliveriesPerEndpoint: 20, outbox: 50, refreshMs: 500, formBodyBytes: 256 * 1024 } as const;
+export const CONSOLE_LIMITS = { requestsPerPage: 25, endpoints: 20, deliveriesPerEndpoint: 20, outbox: 50, refreshMs: 500, formBodyBytes: 256 * 1024 } as const;
 
 export interface ConsoleOptions {
   /** Base URL of this runtime's API, and the demo merchant's key to call it with. */
@@ -144,7 +144,7 @@ async function api(options: ConsoleOptions, method: string, path: string, body?:
 
 async function buildSnapshot(options: ConsoleOptions) {
   const [requests, endpoints, depths] = await Promise.all([
-    api(options, 'GET', `/v1/requests?limit=${CONSOLE_LIMITS.requests}`),
+    api(options, 'GET', `/v1/requests?limit=${CONSOLE_LIMITS.requestsPerPage}`),
     api(options, 'GET', '/v1/webhooks'),
     queueDepths(options.sqs, options.resources.queues),
   ]);
@@ -157,7 +157,8 @@ async function buildSnapshot(options: ConsoleOptions) {
   );
   return {
     merchantId: options.merchantId,
-    requests: requests.body?.items ?? [],
+    // The first page of requests, live; older pages are read on demand with its cursor.
+    requests: { items: requests.body?.items ?? [], nextCursor: requests.body?.nextCursor },
     endpoints: withDeliveries,
     queues: depths,
     outbox: options.outbox.list().slice(-CONSOLE_LIMITS.outbox).reverse(),

@@ -317,17 +317,30 @@ function renderFound() {
   found.replaceChildren(item);
 }
 
-/** Reads the page shown again (the first page follows the live snapshot; older pages are read on each change too). */
+const onLivePage = () => state.filter === 'all' && state.cursors.length === 1;
+let pageReads = 0;
+
+/** Reads the page shown again: the first page of all requests comes with each snapshot, any other is read here. */
 async function refreshPage() {
+  const read = ++pageReads;
+  if (onLivePage()) {
+    if (state.snapshot) showPage(state.snapshot.requests);
+    return;
+  }
   const params = new URLSearchParams();
   if (state.filter !== 'all') params.set('status', state.filter);
   const cursor = state.cursors[state.cursors.length - 1];
   if (cursor) params.set('cursor', cursor);
   const response = await fetch(`/local/console/requests?${params}`);
-  if (!response.ok) return;
-  state.page = await response.json();
+  // A later read (another page, another filter) has begun meanwhile: its answer is the one to show.
+  if (!response.ok || read !== pageReads) return;
+  showPage(await response.json());
+}
+
+function showPage(page) {
+  state.page = page;
   // An open request that changed is read again, so its history follows it live too.
-  for (const request of state.page.items) {
+  for (const request of page.items) {
     const open = state.expanded.get(request.id);
     if (open && open.updatedAt !== request.updatedAt) {
       open.updatedAt = request.updatedAt;
@@ -529,9 +542,9 @@ function connect() {
   source.addEventListener('snapshot', (event) => {
     state.snapshot = JSON.parse(event.data);
     connection.textContent = 'live';
-    render();
     // Something changed: the page of requests shown is read again with it.
     void refreshPage();
+    render();
   });
 }
 
