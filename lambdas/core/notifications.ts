@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { HeraldError } from './errors';
+import type { EmailSender } from './email-sender';
 import {
   endpointDisabledEmail,
   endpointDisabledSms,
@@ -224,6 +225,8 @@ export interface SmsQuota {
 export interface NotifierDependencies {
   readonly ledger: NotificationLedger;
   readonly sms: SmsSender;
+  /** Set when the operator enabled direct email: request emails go through it, never through a topic subscription. */
+  readonly email?: EmailSender;
   readonly smsQuota?: SmsQuota;
   readonly topic: NotificationTopic;
   readonly recipients: RecipientSubscriptions;
@@ -278,6 +281,10 @@ export async function notifyRequestFinished(deps: NotifierDependencies, request:
       slot: slot('requester', 'email'),
       to: maskEmail(email),
       send: async () => {
+        if (deps.email) {
+          await deps.email.send({ to: email, email: requestEmail(request) });
+          return 'sent';
+        }
         const confirmed = await ensureRecipient(deps, email);
         // Published even while unconfirmed: SNS drops it for now, and the status says why.
         await deps.topic.publishToRecipient(email, event, requestEmail(request));
