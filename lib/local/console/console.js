@@ -128,7 +128,7 @@ function historyTable(history) {
   return el(
     'table',
     { className: 'fixed' },
-    el('colgroup', {}, el('col', { style: 'width: 110px' }), el('col'), el('col', { style: 'width: 64px' }), el('col')),
+    el('colgroup', {}, el('col', { style: 'width: 110px' }), el('col'), el('col', { style: 'width: 76px' }), el('col')),
     el('thead', {}, el('tr', {}, el('th', {}, 'at'), el('th', {}, 'transition'), el('th', {}, 'attempt'), el('th', {}, 'reason'))),
     el(
       'tbody',
