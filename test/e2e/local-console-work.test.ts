@@ -139,19 +139,25 @@ describe('the local console as a place to work, at 1280×800', () => {
   }, 90_000);
 
   it('pages through every request with the cursor, beyond the first page', async () => {
-    // 1 + 1 + 8 + 1 requests so far; a page holds 25, so add enough for a second page.
-    for (let n = 0; n < 16; n++) {
-      await apiClient(runtime)('POST', '/v1/requests', { body: { type: 'demo.sleep', payload: { ms: 1 } }, headers: { 'idempotency-key': `console-work-page-${n}` } });
+    // More than a page (25) of requests of this test's own, whatever the tests before it left.
+    const submitted: string[] = [];
+    for (let n = 0; n < 26; n++) {
+      const answer = await apiClient(runtime)('POST', '/v1/requests', { body: { type: 'demo.sleep', payload: { ms: 1 } }, headers: { 'idempotency-key': `console-work-page-${n}` } });
+      submitted.push(answer.body!.id as string);
     }
+    // The newest is on the first page once the console has seen it.
+    await page.waitForSelector(`li[data-request-id="${submitted[25]}"]`, { timeout: 30_000 });
     await page.waitForSelector('#older:not([disabled])', { timeout: 30_000 });
     const firstPage = await shownRequestIds();
     expect(firstPage).toHaveLength(25);
     await page.click('#older');
     await page.waitForSelector('#page-number:text("page 2")');
-    await page.waitForFunction(`document.querySelectorAll('#requests > li').length === 2`);
+    // The oldest of this test's requests is past the first page, so the second page holds it.
+    await page.waitForSelector(`li[data-request-id="${submitted[0]}"]`, { timeout: 30_000 });
     const secondPage = await shownRequestIds();
+    expect(secondPage.length).toBeGreaterThan(0);
     expect(secondPage.filter((id) => firstPage.includes(id))).toEqual([]);
     await page.click('#newer');
     await page.waitForSelector('#page-number:text("page 1")');
-  }, 90_000);
+  }, 120_000);
 });
