@@ -62,6 +62,26 @@ describe('the local console as a place to work, at 1280×800', () => {
     expect(formReceiver.received[0]!.headers['webhook-signature']).toMatch(/^v1,/);
   }, 90_000);
 
+  it('disables, enables and rotates an endpoint from its buttons, each result kept on the endpoint', async () => {
+    const endpoint = page.locator(`[data-endpoint-id]:has(code:text-is("${formReceiver.url}"))`);
+    const id = (await endpoint.getAttribute('data-endpoint-id'))!;
+    const message = endpoint.locator(`[data-row-message="endpoint:${id}"]`);
+
+    await endpoint.locator('button[data-action="disable"]').click();
+    await message.locator('text=disabled').waitFor();
+    await endpoint.locator('h3 .badge.disabled').waitFor();
+    expect((await apiClient(runtime)('GET', `/v1/webhooks/${id}`)).body!.disabled).toBe(true);
+
+    await endpoint.locator('button[data-action="enable"]').click();
+    await message.locator('text=enabled').waitFor();
+    await endpoint.locator('h3 .badge.succeeded').waitFor();
+    expect((await apiClient(runtime)('GET', `/v1/webhooks/${id}`)).body!.disabled).toBe(false);
+
+    await endpoint.locator('button[data-action="rotate"]').click();
+    await message.locator('text=/New signing secret whsec_/').waitFor();
+    expect(await message.textContent()).toMatch(/the previous one signs too until \d{4}-\d{2}-\d{2}T/);
+  }, 60_000);
+
   it('shows a request found by id with its payload, idempotency key and notify targets', async () => {
     const submitted = await apiClient(runtime)('POST', '/v1/requests', {
       body: { type: 'demo.sleep', payload: { ms: 5, note: 'find me' }, notify: { email: 'buyer@example.com' } },
