@@ -100,6 +100,8 @@ export const keyPartitions = {
   eventStreamSlots: 'STREAMS#',
   /** The status token secret's one item, in the secrets table. */
   statusTokenSecret: 'CONFIG#status-token-secret',
+  /** The key that seals delivery messages' one item, in the secrets table. */
+  deliveryMessageKey: 'CONFIG#delivery-message-key',
 } as const;
 
 export type FunctionName =
@@ -237,7 +239,7 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 30,
     // Tells the merchant's operations contacts when it disables an endpoint.
     // Signs with the secrets; only the webhooks API writes them.
-    grants: { table: 'readWrite', secrets: 'read', queues: { deliveries: 'consume' }, publishesTo: ['notifications'] },
+    grants: { table: 'readWrite', secrets: 'read', queues: { deliveries: 'sendAndConsume' }, publishesTo: ['notifications'] },
   },
   events: {
     entry: 'lambdas/handlers/stream-request-events.ts',
@@ -408,6 +410,12 @@ export const webhookDefaults = {
   /** Total time one attempt may take, and the part of it the connection may take. */
   attemptTimeoutMs: 10_000,
   connectTimeoutMs: 3_000,
+  /**
+   * The first attempt of a delivery waits this long; retries wait `attemptTimeoutMs`
+   * (lambdas/core/attempt-timeout.ts): a hanging endpoint then holds the shared workers for
+   * 3 s, not 10 s, on most of its messages (docs/scale.md, Fairness).
+   */
+  firstAttemptTimeoutMs: 3_000,
   /** Bytes of a receiver's response body kept on the attempt. */
   responseBodyBytes: 2048,
   /** How long a Lambda reuses an endpoint it read: a change reaches deliveries within this time. */

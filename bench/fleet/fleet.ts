@@ -15,6 +15,7 @@ import { FAIR_QUEUE_RULE } from '../../lib/local/fair-queue';
 import { defaults, queueRetrySchedule, queues, schedules, webhookDefaults } from '../../lib/topology';
 import { InMemoryRedriveLog, InMemoryRequestStore } from '../../test/support/in-memory-request-ports';
 import { InMemoryDeliveryStore, InMemoryWebhookEndpointStore, RecordingMerchantNotifier } from '../../test/support/in-memory-webhook-ports';
+import { LatencyTrace } from './latency-trace';
 import { SimEventSource, type RecordVerdict } from './lambda-model';
 import { SimQueue, type SimMessage } from './sqs-model';
 import { logNormal, seededRandom, VirtualClock } from './virtual-time';
@@ -76,6 +77,8 @@ export interface RunResult {
   readonly workerSecondsOnBad: number;
   readonly deadLettered: number;
   readonly simulatedSeconds: number;
+  /** Where the slowest 1 % of healthy deliveries spent their time (printed with `--trace`). */
+  readonly slowestHealthy: string;
 }
 
 interface Endpoint {
@@ -130,11 +133,12 @@ export async function runFleet(options: RunOptions): Promise<RunResult> {
   let duplicates = 0;
   const submittedAt = new Map<string, number>();
   const latencies: number[] = [];
+  const trace = new LatencyTrace();
 
   const transport: WebhookTransport = {
-    async post(url, headers): Promise<PostResult> {
+    async post(url, headers, _body, postOptions = {}): Promise<PostResult> {
       const endpoint = endpointByUrl.get(url)!;
-      const timeoutMs = webhookDefaults.attemptTimeoutMs;
+      const timeoutMs = Math.min(webhookDefaults.attemptTimeoutMs, postOptions.timeoutMs ?? Number.POSITIVE_INFINITY);
       const hanging = options.fault && options.scenario === 'noisy-endpoint' && endpoint.id === badEndpoint && clock.now >= hangFrom && clock.now < hangUntil;
       const latencyMs = hanging ? timeoutMs : Math.min(logNormal(random, endpoint.medianMs, FLEET.receiverSigma), timeoutMs);
       await clock.sleep(latencyMs);
@@ -145,7 +149,10 @@ export async function runFleet(options: RunOptions): Promise<RunResult> {
       acknowledged.add(webhookId);
       const subject = webhookId.slice(4, webhookId.indexOf('.'));
       const submitted = submittedAt.get(subject);
-      if (submitted !== undefined && !isNoisy(endpoint.merchantId, endpoint.id)) latencies.push((clock.now - submitted) / 1000);
+      if (submitted !== undefined && !isNoisy(endpoint.merchantId, endpoint.id)) {
+        latencies.push((clock.now - submitted) / 1000);
+        trace.answered(subject, webhookId, submitted, clock.now, latencyMs);
+      }
       return { status: 200, latencyMs };
     },
   };
@@ -232,6 +239,7 @@ export async function runFleet(options: RunOptions): Promise<RunResult> {
     deliveries,
     queue: deliveryPort,
     transport,
+    firstAttemptTimeoutMs: webhookDefaults.firstAttemptTimeoutMs,
     notifier: new RecordingMerchantNotifier(),
     loadRequest: (id) => store.get(id),
     userAgent: 'Herald-Fleet-Simulation',
@@ -264,8 +272,10 @@ export async function runFleet(options: RunOptions): Promise<RunResult> {
       const handle = String(message.id);
       inFlightRequests.set(handle, message);
       try {
+        trace.requestReceived(message.body.requestId, clock.now);
         await clock.sleep(FLEET.processCallsMs);
         const outcome = await processRequest(processDeps, { requestId: message.body.requestId, type: message.body.type, receiveCount: message.receiveCount, receiptHandle: handle });
+        trace.requestFinished(message.body.requestId, clock.now);
         return outcome.kind === 'retry' || outcome.kind === 'exhausted' ? 'redeliver' : 'done';
       } finally {
         inFlightRequests.delete(handle);
@@ -283,6 +293,7 @@ export async function runFleet(options: RunOptions): Promise<RunResult> {
       const handle = String(message.id);
       inFlightDeliveries.set(handle, message);
       try {
+        trace.deliveryReceived(message.body.deliveryId, clock.now);
         await clock.sleep(FLEET.deliverCallsMs);
         const outcome = await deliverWebhook(
           { ...deliverDeps, ...(options.breaker ? { circuits: circuitsOf(instance) } : {}) },
@@ -375,6 +386,7 @@ export async function runFleet(options: RunOptions): Promise<RunResult> {
     workerSecondsOnBad: workerMsOnBad / 1000,
     deadLettered,
     simulatedSeconds: clock.now / 1000,
+    slowestHealthy: trace.summary(),
   };
 }
 

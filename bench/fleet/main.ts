@@ -16,6 +16,8 @@ async function main(): Promise<void> {
       'no-breaker': { type: 'boolean', default: false },
       scale: { type: 'string', default: '0.05' },
       'traffic-seconds': { type: 'string' },
+      // Where the slowest healthy deliveries spent their time, for the run and its baseline (stderr).
+      trace: { type: 'boolean', default: false },
       // Internal: this process runs the fault-free baseline for its parent and reports it back.
       'baseline-for-parent': { type: 'boolean', default: false },
     },
@@ -56,6 +58,10 @@ async function main(): Promise<void> {
     `(scale ${scale}, fairness ${options.fairness ? 'on' : 'off'}, breaker ${options.breaker ? 'on' : 'off'}, seed ${seed}; ` +
       `${run.deadLettered} dead-lettered; ${Math.round(run.simulatedSeconds)} s simulated; ${((Date.now() - started) / 1000).toFixed(1)} s real)`,
   );
+  if (values.trace) {
+    console.error(`run: ${run.slowestHealthy}`);
+    if (baselineRun) console.error(`baseline: ${baseline.slowestHealthy}`);
+  }
 }
 
 function baselineInChild(): Promise<RunResult> {

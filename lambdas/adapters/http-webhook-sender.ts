@@ -27,11 +27,12 @@ export class HttpWebhookTransport implements WebhookTransport {
     private readonly limits: SendLimits,
   ) {}
 
-  async post(url: string, headers: Record<string, string>, body: string): Promise<PostResult> {
+  async post(url: string, headers: Record<string, string>, body: string, options: { readonly timeoutMs?: number } = {}): Promise<PostResult> {
     const started = Date.now();
+    const totalTimeoutMs = Math.min(this.limits.totalTimeoutMs, options.timeoutMs ?? Number.POSITIVE_INFINITY);
     let target: WebhookTarget;
     try {
-      target = await this.guard.check(url, this.limits.totalTimeoutMs);
+      target = await this.guard.check(url, totalTimeoutMs);
     } catch (error) {
       if (error instanceof LookupTimeoutError) return { error: 'timeout', errorMessage: error.message, latencyMs: Date.now() - started };
       if (!(error instanceof UnsafeWebhookUrlError)) throw error;
@@ -41,7 +42,7 @@ export class HttpWebhookTransport implements WebhookTransport {
         latencyMs: Date.now() - started,
       };
     }
-    const remainingMs = Math.max(this.limits.totalTimeoutMs - (Date.now() - started), 1);
+    const remainingMs = Math.max(totalTimeoutMs - (Date.now() - started), 1);
     const sent = await sendWebhook(target, headers, body, {
       ...this.limits,
       totalTimeoutMs: remainingMs,

@@ -1,4 +1,5 @@
 import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { sealDeliveryMessage } from '../core/delivery-message-seal';
 import type { DeliveryQueue } from '../core/webhook-ports';
 import type { DeliveryMessage } from '../core/webhooks';
 import { TRACE_ID_ATTRIBUTE } from './sqs-request-queue';
@@ -10,14 +11,26 @@ const delaySecondsUntil = (at: string) => Math.min(Math.max(Math.ceil((Date.pars
 /** SendMessageBatch takes at most ten entries. */
 const BATCH_SIZE = 10;
 
-/** The transport for deliveries: one message per (event, endpoint), so a slow endpoint delays only its own. */
+/** Where the key that seals messages comes from: made by the first sender, then read once per container. */
+export interface DeliveryMessageKeySource {
+  getOrCreate(): Promise<Buffer>;
+}
+
+/**
+ * The transport for deliveries: one message per (event, endpoint), so a slow endpoint delays only
+ * its own. Every message goes out sealed (lambdas/core/delivery-message-seal.ts): the deliver
+ * worker posts nothing that Herald did not send.
+ */
 export class SqsDeliveryQueue implements DeliveryQueue {
   constructor(
     private readonly client: SQSClient,
     private readonly queueUrl: string,
+    private readonly messageKey: DeliveryMessageKeySource,
   ) {}
 
   async send(messages: readonly DeliveryMessage[], options: { readonly delaySeconds?: number } = {}): Promise<void> {
+    if (messages.length === 0) return;
+    const key = await this.messageKey.getOrCreate();
     for (let start = 0; start < messages.length; start += BATCH_SIZE) {
       const batch = messages.slice(start, start + BATCH_SIZE);
       const { Failed = [] } = await this.client.send(
@@ -25,7 +38,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
           QueueUrl: this.queueUrl,
           Entries: batch.map((message, i) => ({
             Id: String(i),
-            MessageBody: JSON.stringify(message),
+            MessageBody: JSON.stringify(sealDeliveryMessage(message, key)),
             // The endpoint is the tenant (the topology's tenantField): a failing endpoint's backlog is served after the healthy ones'.
             MessageGroupId: message.endpointId,
             ...(options.delaySeconds

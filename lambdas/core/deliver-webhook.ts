@@ -1,6 +1,7 @@
 import { signWith } from './webhook-signatures';
 import type { RetrySchedule } from './retry-schedule';
 import { backoffDelaySeconds } from './backoff';
+import { attemptTimeoutMs, type AttemptTimeouts } from './attempt-timeout';
 import { countsAsFailure, type EndpointCircuits } from './circuit-breaker';
 import type { MerchantNotifier } from './ports';
 import type { HeraldRequest } from './request';
@@ -40,7 +41,8 @@ export interface PostResult {
 
 /** Sends one signed POST to a URL, re-checking the URL first (SSRF); never throws for the receiver's faults. */
 export interface WebhookTransport {
-  post(url: string, headers: Record<string, string>, body: string): Promise<PostResult>;
+  /** `timeoutMs` shortens the transport's own attempt timeout, never lengthens it. */
+  post(url: string, headers: Record<string, string>, body: string, options?: { readonly timeoutMs?: number }): Promise<PostResult>;
 }
 
 /**
@@ -57,7 +59,7 @@ export function signatureHeaders(secrets: readonly string[], id: string, at: Dat
   };
 }
 
-export interface AttemptDependencies {
+export interface AttemptDependencies extends AttemptTimeouts {
   readonly transport: WebhookTransport;
   readonly userAgent: string;
   readonly now?: () => Date;
@@ -78,7 +80,8 @@ export async function attemptDelivery(
     ...(delivery.traceId ? { 'x-request-id': delivery.traceId } : {}),
     ...signatureHeaders(activeSecrets(endpoint, at), delivery.id, at, body),
   };
-  const result = await deps.transport.post(endpoint.url, headers, body);
+  const timeoutMs = attemptTimeoutMs(attempt, deps);
+  const result = await (timeoutMs === undefined ? deps.transport.post(endpoint.url, headers, body) : deps.transport.post(endpoint.url, headers, body, { timeoutMs }));
   return {
     result,
     attempt: {
@@ -336,7 +339,8 @@ export function retryAfterSeconds(value: string, now = Date.now()): number | und
 async function rebuildBody(deps: DeliverDependencies, endpoint: WebhookEndpoint, message: DeliveryMessage): Promise<string | undefined> {
   if (message.eventType === TEST_EVENT_TYPE) return testEventBody(message.endpointId, message.subjectId, message.eventTimestamp);
   const request = await deps.loadRequest(message.subjectId);
-  if (!request) return undefined;
+  // A request of another merchant is never rendered to this merchant's endpoint, whatever the message says.
+  if (!request || request.merchantId !== message.merchantId) return undefined;
   return eventBodyFor(endpoint, requestEvent(request, message.eventType as RequestEventType, message.eventTimestamp), deps.requestUrlOf);
 }
 

@@ -469,6 +469,8 @@ export interface DeliveryMessage {
   readonly waitingSince?: string;
   /** The message is to be received no earlier than this (SQS DelaySeconds, at most 15 minutes). */
   readonly notBefore?: string;
+  /** Set by the queue on every send, checked by the worker before anything else (delivery-message-seal.ts). */
+  readonly seal?: string;
 }
 
 /** Bodies above this stay out of the message (SQS takes 256 KiB with attributes); the worker rebuilds them. */

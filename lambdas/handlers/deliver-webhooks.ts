@@ -1,8 +1,10 @@
 import { ENV, webhookDefaults } from '../../lib/topology';
 import { EndpointCircuits } from '../core/circuit-breaker';
 import { deliverWebhook } from '../core/deliver-webhook';
+import { isSealedBy } from '../core/delivery-message-seal';
 import { parseDeliveryMessage } from '../core/webhooks';
 import {
+  deliveryMessageKey,
   deliveryQueue,
   deliveryStore,
   merchantNotifier,
@@ -47,6 +49,12 @@ function circuits(): EndpointCircuits | undefined {
  * answers costs its neighbours nothing; an endpoint that keeps failing is skipped while its circuit is open.
  */
 export const handler = sqsConsumer({ describe: 'delivery', parse: parseDeliveryMessage }, async ({ message, receiveCount, receiptHandle, log }) => {
+  if (!isSealedBy(message, await deliveryMessageKey().get())) {
+    // Not sent by Herald, or changed since: signing it would lend the merchant's secret to a forgery.
+    // Redelivering it would fail the same way, so it is dropped, loudly.
+    log.error('Dropping a delivery message without a valid seal', { deliveryId: message.deliveryId, endpointId: message.endpointId });
+    return;
+  }
   const schedule = settings.retrySchedule('deliveries');
   const outcome = await deliverWebhook(
     {
@@ -54,6 +62,7 @@ export const handler = sqsConsumer({ describe: 'delivery', parse: parseDeliveryM
       deliveries: deliveryStore(),
       queue: deliveryQueue(),
       transport: webhookTransport(),
+      firstAttemptTimeoutMs: webhookDefaults.firstAttemptTimeoutMs,
       notifier: merchantNotifier(),
       loadRequest: (id) => requestStore().get(id),
       requestUrlOf,

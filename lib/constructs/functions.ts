@@ -24,6 +24,7 @@ import type { WorkQueues } from './work-queues';
 
 /** Marks the statement that lets a function read (or make) the status token secret. */
 export const STATUS_TOKEN_SECRET_SID = 'StatusTokenSecret';
+export const DELIVERY_MESSAGE_KEY_SID = 'DeliveryMessageKey';
 
 /** Marks the statement that denies publishing to any topic that is not Herald's. */
 export const FOREIGN_TOPICS_DENY_SID = 'DenyPublishToForeignTopics';
@@ -171,6 +172,18 @@ export class Functions extends Construct {
       );
       fn.addToRolePolicy(new PolicyStatement({ effect: Effect.DENY, actions: ['dynamodb:Scan'], resources: [props.secretsTable.tableArn] }));
     }
+    if (handlesDeliveryMessages(spec)) {
+      // Every sender seals its messages and the consumer checks them (lambdas/core/delivery-message-seal.ts):
+      // each reads the key's one item, and the first sender makes it.
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          sid: DELIVERY_MESSAGE_KEY_SID,
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+          resources: [props.secretsTable.tableArn],
+          conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [keyPartitions.deliveryMessageKey] } },
+        }),
+      );
+    }
     if (grants.countsWaitingCalls && grants.table !== 'readWrite') {
       // One item per merchant, one attribute: IAM holds the function to exactly that write.
       fn.addToRolePolicy(
@@ -281,12 +294,15 @@ export function bundleConstants(name: FunctionName): Record<string, string> {
   };
 }
 
+/** Sends to or consumes the deliveries queue, so it seals or checks delivery messages. */
+const handlesDeliveryMessages = (spec: FunctionSpec): boolean => spec.grants.queues?.deliveries !== undefined;
+
 /** The environment variables naming the resources a function's grants cover, and only those. */
 function resourceEnvironment(spec: FunctionSpec, props: FunctionsProps): Record<string, string> {
   const environment: Record<string, string> = {};
   const { grants } = spec;
   if (grants.table) environment[ENV.tableName] = props.table.tableName;
-  if (grants.secrets || grants.statusTokenSecret) environment[ENV.secretsTableName] = props.secretsTable.tableName;
+  if (grants.secrets || grants.statusTokenSecret || handlesDeliveryMessages(spec)) environment[ENV.secretsTableName] = props.secretsTable.tableName;
   for (const queueName of Object.keys(grants.queues ?? {}) as QueueName[]) {
     environment[queueUrlVariable(queueName)] = props.queues.get(queueName).queue.queueUrl;
   }

@@ -5,6 +5,7 @@ import { defaults, ENV, queues, type QueueName } from '../topology';
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
 import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
 import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
+import { deliveryMessageKeyIn } from '../../lambdas/adapters/dynamo-service-secret-store';
 import { SqsDeliveryQueue } from '../../lambdas/adapters/sqs-delivery-queue';
 import { SqsRequestQueue } from '../../lambdas/adapters/sqs-request-queue';
 import { dynamoClient, sqsClient } from '../../lambdas/adapters/aws-clients';
@@ -278,7 +279,7 @@ function recoveryDependencies(resources: ProvisionedResources): RecoveryDependen
     requests: new DynamoRequestStore(client, resources.tableName, defaults.requestRetentionDays),
     requestQueue: new SqsRequestQueue(sqsClient(), resources.queues.requests.url),
     deliveries: new DynamoDeliveryStore(client, resources.tableName),
-    deliveryQueue: new SqsDeliveryQueue(sqsClient(), resources.queues.deliveries.url),
+    deliveryQueue: new SqsDeliveryQueue(sqsClient(), resources.queues.deliveries.url, deliveryMessageKeyIn(client, resources.secretsTableName)),
     log: (message) => console.log(message),
   };
 }

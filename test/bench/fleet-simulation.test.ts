@@ -1,4 +1,4 @@
-import { runFleet } from '../../bench/fleet/fleet';
+import { quantile, runFleet } from '../../bench/fleet/fleet';
 
 // A small fleet (1 % of the traffic and of the worker pools) for four simulated minutes, the
 // endpoint fault included: what `npm run sim:fleet` runs at full length, in seconds.
@@ -19,5 +19,12 @@ describe('the fleet simulation, small', () => {
     expect(withBreaker.lost).toBe(0);
     expect(without.lost).toBe(0);
     expect(withBreaker.workerSecondsOnBad).toBeLessThan(without.workerSecondsOnBad / 2);
+  }, 300_000);
+
+  it('keeps every other endpoint\'s p99 within 1.5 times the fault-free run\'s while the busiest endpoint hangs (the issue\'s goal)', async () => {
+    const faulty = await runFleet({ ...small, scenario: 'noisy-endpoint', breaker: true, fault: true });
+    const faultFree = await runFleet({ ...small, scenario: 'noisy-endpoint', breaker: true, fault: false });
+    expect(faulty.lost).toBe(0);
+    expect(quantile(faulty.healthyLatencies, 0.99)).toBeLessThanOrEqual(1.5 * quantile(faultFree.healthyLatencies, 0.99));
   }, 300_000);
 });

@@ -1,4 +1,4 @@
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
@@ -7,6 +7,7 @@ import { useMerchantNotifier, useResolver } from '../../lambdas/handlers/shared/
 import type { LocalRuntime } from '../../lib/local/runtime';
 import { ENV, queues } from '../../lib/topology';
 import { apiClient, eventually, startTestRuntime } from '../support/local-runtime';
+import { sealedDeliveryBody } from '../support/sqs-records';
 import { startReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 // Shrinks the 27-hour webhook schedule to about ten seconds: 0, 0, 0, 1, 2, 4, 4 s between attempts.
@@ -314,6 +315,45 @@ describe('webhook delivery', () => {
       await api('DELETE', `/v1/webhooks/${endpoint.id}`);
     } finally {
       useResolver(undefined);
+    }
+  });
+
+  it('posts no message that a Herald function did not seal, or that changed after it was sealed', async () => {
+    const merchant = await newMerchant();
+    const hook = await receiver();
+    const endpoint = await register(merchant.api, hook.url);
+    const requestId = await finishRequest(merchant.api, 'demo.sleep', 'sealed-1');
+    await hook.waitFor(1);
+
+    const sqs = new SQSClient({ endpoint: runtime.endpoints.sqs });
+    const messageFor = (marker: string) => ({
+      deliveryId: `dlv_${marker}`,
+      merchantId: merchant.id,
+      endpointId: endpoint.id,
+      subjectId: requestId,
+      eventType: 'request.succeeded',
+      eventTimestamp: new Date().toISOString(),
+      round: 1,
+      payload: JSON.stringify({ type: 'request.succeeded', data: { marker } }),
+    });
+    const sealedThenChanged = JSON.parse(await sealedDeliveryBody(messageFor('changed'))) as Record<string, unknown>;
+    const bodies = [
+      JSON.stringify(messageFor('unsealed')),
+      JSON.stringify({ ...messageFor('wrongseal'), seal: 'A'.repeat(43) }),
+      JSON.stringify({ ...sealedThenChanged, payload: JSON.stringify({ type: 'request.succeeded', data: { marker: 'forged' } }) }),
+      // The control: the same hand-made message, sealed with the key, is posted, so the refusals above are the seal's.
+      await sealedDeliveryBody(messageFor('genuine')),
+    ];
+    try {
+      for (const body of bodies) await sqs.send(new SendMessageCommand({ QueueUrl: runtime.resources.queues.deliveries.url, MessageBody: body }));
+      const received = await hook.waitFor(2);
+      expect(received[1]!.body).toContain('"genuine"');
+      // Give the refused ones every chance to arrive late.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      const markers = hook.received.map((r) => (JSON.parse(r.body) as { data: { marker?: string } }).data.marker).filter(Boolean);
+      expect(markers).toEqual(['genuine']);
+    } finally {
+      sqs.destroy();
     }
   });
 

@@ -32,7 +32,12 @@ function secretReads(name: FunctionName): Statement[] {
 const SECRET_HOLDERS: readonly FunctionName[] = ['webhooks', 'deliver'];
 /** Issue 19: the status token secret sits in the secrets table, read by these two only. */
 const STATUS_TOKEN_READERS: readonly FunctionName[] = ['submit', 'statusPage'];
-const others = (Object.keys(functions) as FunctionName[]).filter((name) => !SECRET_HOLDERS.includes(name) && !STATUS_TOKEN_READERS.includes(name));
+/** Issue 19: every function that sends to or consumes the deliveries queue seals or checks its messages. */
+const DELIVERY_MESSAGE_HANDLERS: readonly FunctionName[] = ['process', 'webhooks', 'deliver', 'sweepDeliveries'];
+const others = (Object.keys(functions) as FunctionName[]).filter(
+  (name) => !SECRET_HOLDERS.includes(name) && !STATUS_TOKEN_READERS.includes(name) && !DELIVERY_MESSAGE_HANDLERS.includes(name),
+);
+const DELIVERY_MESSAGE_KEY = 'CONFIG#delivery-message-key';
 const STATUS_TOKEN_SECRET_KEY = 'CONFIG#status-token-secret';
 const withCondition = (statement: Statement) => statement as Statement & { Condition?: Record<string, Record<string, unknown>> };
 
@@ -69,6 +74,28 @@ describe('the webhook signing secrets table', () => {
       ),
     );
     expect(writers).toEqual(['webhooks']);
+  });
+});
+
+describe('the key that seals delivery messages', () => {
+  it('is the secrets table\'s item, apart from the status token secret', () => {
+    expect(keys.deliveryMessageKey().pk).toBe(DELIVERY_MESSAGE_KEY);
+  });
+
+  it.each(DELIVERY_MESSAGE_HANDLERS)('can be read and made by the %s function, by its key alone', (name) => {
+    const keyed = secretReads(name).filter((statement) => JSON.stringify(withCondition(statement).Condition ?? {}).includes(DELIVERY_MESSAGE_KEY));
+    expect(keyed).toHaveLength(1);
+    expect(withCondition(keyed[0]!).Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [DELIVERY_MESSAGE_KEY] } });
+    expect(actionsOf(keyed[0]!)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    const environment = resources[Stack.of(stack).getLogicalId(stack.functions.get(name).node.defaultChild as CfnFunction)]!.Properties
+      .Environment.Variables as Record<string, unknown>;
+    expect(environment[ENV.secretsTableName]).toEqual({ Ref: secretsTableId });
+  });
+
+  it.each(['process', 'sweepDeliveries'] as FunctionName[])('is all the %s function may read of the secrets table', (name) => {
+    const reads = secretReads(name);
+    expect(reads).toHaveLength(1);
+    expect(withCondition(reads[0]!).Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [DELIVERY_MESSAGE_KEY] } });
   });
 });
 

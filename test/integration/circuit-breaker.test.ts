@@ -15,7 +15,7 @@ import {
   RecordingMerchantNotifier,
 } from '../support/in-memory-webhook-ports';
 import { InMemoryRedriveLog } from '../support/in-memory-request-ports';
-import { toRecord } from '../support/sqs-records';
+import { sealedDeliveryBody, toRecord } from '../support/sqs-records';
 import { startReceiver, type Reply, type WebhookReceiver } from '../support/webhook-receiver';
 
 let sqs: SQSClient;
@@ -80,7 +80,7 @@ describe('the deliver function against an endpoint that answers 503', () => {
     const outcomes: { id: string; failed: boolean }[] = [];
     for (let i = 1; i <= failureThreshold + 2; i++) {
       const message = messageFor(endpoint.id, `req_cb_${i}`);
-      await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: JSON.stringify(message) }));
+      await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: await sealedDeliveryBody(message) }));
       const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 1, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }));
       expect(Messages).toHaveLength(1);
       const response = await deliver({ Records: [toRecord(Messages[0]!, queue.arn)] }, lambdaContext());

@@ -17,7 +17,7 @@ import {
 import { ENV, queues } from '../../lib/topology';
 import { lambdaContext } from '../support/api-events';
 import { provisionForTest } from '../support/endpoints';
-import { toRecord } from '../support/sqs-records';
+import { sealedDeliveryBody, toRecord } from '../support/sqs-records';
 import { startReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 let sqs: SQSClient;
@@ -50,7 +50,7 @@ afterAll(async () => {
 
 /** Sends a delivery's message, receives it and runs the worker on it as the last attempt of its round. */
 async function lastAttemptOf(message: DeliveryMessage): Promise<void> {
-  await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: JSON.stringify({ ...message, payload: '{"type":"request.failed"}' }) }));
+  await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: await sealedDeliveryBody({ ...message, payload: '{"type":"request.failed"}' }) }));
   const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }));
   expect(Messages).toHaveLength(1);
   const record = toRecord(Messages[0]!, queue.arn);

@@ -6,6 +6,7 @@ import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-stor
 import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
 import { deliveryToItem, keys, requestToItem, type Item } from '../../lambdas/adapters/dynamo/keys';
 import { shardOf } from '../../lambdas/adapters/dynamo/shards';
+import { testDeliveryMessageKey } from '../support/sqs-records';
 import { SqsDeliveryQueue } from '../../lambdas/adapters/sqs-delivery-queue';
 import { SqsRequestQueue } from '../../lambdas/adapters/sqs-request-queue';
 import { sweepPendingDeliveries } from '../../lambdas/core/sweep-pending-deliveries';
@@ -221,7 +222,7 @@ describe('the sweepers read every shard of the status index', () => {
     await putAll(deliveries.map(deliveryToItem));
 
     const store = new DynamoDeliveryStore(dynamo, tableName);
-    const report = await sweepPendingDeliveries({ deliveries: store, queue: new SqsDeliveryQueue(sqs, queueUrls.deliveries), log: () => undefined }, { graceSeconds: 60, limit: 500 });
+    const report = await sweepPendingDeliveries({ deliveries: store, queue: new SqsDeliveryQueue(sqs, queueUrls.deliveries, testDeliveryMessageKey()), log: () => undefined }, { graceSeconds: 60, limit: 500 });
     expect([...report.resent].sort()).toEqual(deliveries.map((d) => d.id).sort());
 
     // The log: newest first for the console, oldest first page by page for a recovery.

@@ -8,7 +8,7 @@ import type { HeraldRequest } from '../../lambdas/core/request';
 import { deliveryIdOf, generateSigningSecret, parseDeliveryMessage, type WebhookEndpoint } from '../../lambdas/core/webhooks';
 import { webhookDefaults } from '../../lib/topology';
 import { lambdaContext } from '../support/api-events';
-import { toRecord } from '../support/sqs-records';
+import { toRecord, testDeliveryMessageKey } from '../support/sqs-records';
 import { startReceiver } from '../support/webhook-receiver';
 import { provisionForTest } from '../support/endpoints';
 
@@ -25,7 +25,7 @@ beforeAll(async () => {
   sqs = new SQSClient({ endpoint: resources.endpoints.sqs });
   endpoints = new DynamoWebhookEndpointStore(dynamoClient(), resources.tableName, 0, resources.secretsTableName);
   deliveries = new DynamoDeliveryStore(dynamoClient(), resources.tableName);
-  fanOut = new WebhookFanOut({ endpoints, queue: new SqsDeliveryQueue(sqs, queueUrl) });
+  fanOut = new WebhookFanOut({ endpoints, queue: new SqsDeliveryQueue(sqs, queueUrl, testDeliveryMessageKey()) });
   sweep = (await import('../../lambdas/handlers/sweep-pending-deliveries')).handler as never;
 });
 
@@ -103,7 +103,7 @@ describe('the webhook fan-out', () => {
 
   it('fails when a message could not be sent, so that the worker\'s message comes back', async () => {
     await endpoint('mer_unsent');
-    const unreachable = new SqsDeliveryQueue(sqs, `${queueUrl}-missing`);
+    const unreachable = new SqsDeliveryQueue(sqs, `${queueUrl}-missing`, testDeliveryMessageKey());
     await expect(new WebhookFanOut({ endpoints, queue: unreachable }).requestFinished(finished('mer_unsent', 'req_unsent'))).rejects.toThrow();
   });
 

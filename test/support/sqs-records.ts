@@ -7,10 +7,26 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
+import { dynamoClient } from '../../lambdas/adapters/aws-clients';
+import { deliveryMessageKeyIn } from '../../lambdas/adapters/dynamo-service-secret-store';
+import { sealDeliveryMessage } from '../../lambdas/core/delivery-message-seal';
 import { toSqsRecord } from '../../lib/local/sqs-event-source';
+import { ENV } from '../../lib/topology';
 
 /** An SQS message as Lambda's event source hands it to a consumer: the runtime's own conversion. */
 export const toRecord = toSqsRecord;
+
+/** The key that seals delivery messages in the secrets table the test provisioned (made if none yet). */
+export function testDeliveryMessageKey() {
+  const secretsTableName = process.env[ENV.secretsTableName];
+  if (!secretsTableName) throw new Error(`${ENV.secretsTableName} is unset: provision the test's resources first`);
+  return deliveryMessageKeyIn(dynamoClient(), secretsTableName);
+}
+
+/** A delivery message's body as Herald's queue sends it: sealed, so the deliver worker accepts it. */
+export async function sealedDeliveryBody(message: object): Promise<string> {
+  return JSON.stringify(sealDeliveryMessage(message, await testDeliveryMessageKey().getOrCreate()));
+}
 
 /**
  * Receives the messages of one request from a queue, up to `count` of them, as event-source

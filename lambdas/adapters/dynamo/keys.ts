@@ -103,6 +103,8 @@ export const keys = {
   eventStreamSlot: (merchantId: string, slot: number): Key => ({ pk: `${keyPartitions.eventStreamSlots}${merchantId}`, sk: `SLOT#${slot}` }),
   /** In the secrets table: only the functions granted `statusTokenSecret` may read it (lib/topology.ts). */
   statusTokenSecret: (): Key => ({ pk: keyPartitions.statusTokenSecret, sk: 'CONFIG' }),
+  /** In the secrets table: granted to the functions that send to or consume the deliveries queue (lib/constructs/functions.ts). */
+  deliveryMessageKey: (): Key => ({ pk: keyPartitions.deliveryMessageKey, sk: 'CONFIG' }),
 } as const;
 
 /** The table key of an item, e.g. of an index entry, which projects keys only. */

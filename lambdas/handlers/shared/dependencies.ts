@@ -1,7 +1,7 @@
 import { ENV, defaults, eventStreams, retryScheduleOf, webhookDefaults, type QueueName } from '../../../lib/topology';
 import { version } from '../../../package.json';
 import { dynamoClient, requiredEnv, sdkOf, snsClient, sqsClient } from '../../adapters/aws-clients';
-import { DynamoStatusTokenSecretStore } from '../../adapters/status-token-secret-store';
+import { deliveryMessageKeyIn, statusTokenSecretIn } from '../../adapters/dynamo-service-secret-store';
 import { DynamoStreamSlots } from '../../adapters/dynamo-stream-slots';
 import { DynamoMerchantQuotas } from '../../adapters/dynamo-merchant-quotas';
 import { DynamoWaitingCalls } from '../../adapters/dynamo-waiting-calls';
@@ -126,7 +126,9 @@ export const walletLedger = /* @__PURE__ */ perContainer(() => new DynamoWalletL
 /** The redrive generations the worker compares a failed request with. */
 export const redriveLog = /* @__PURE__ */ perContainer(() => new DynamoRedriveLog(dynamoClient(), requiredEnv(ENV.tableName)));
 /** The secret behind status tokens, in the secrets table, read once per container. */
-export const statusTokenSecrets = /* @__PURE__ */ perContainer(() => new DynamoStatusTokenSecretStore(dynamoClient(), requiredEnv(ENV.secretsTableName)));
+export const statusTokenSecrets = /* @__PURE__ */ perContainer(() => statusTokenSecretIn(dynamoClient(), requiredEnv(ENV.secretsTableName)));
+/** The key that seals delivery messages, in the secrets table, read once per container. */
+export const deliveryMessageKey = /* @__PURE__ */ perContainer(() => deliveryMessageKeyIn(dynamoClient(), requiredEnv(ENV.secretsTableName)));
 
 /** The event stream slots of every merchant (`eventStreams.maxOpenPerMerchant` each). */
 export const streamSlots = /* @__PURE__ */ perContainer(() => new DynamoStreamSlots(dynamoClient(), requiredEnv(ENV.tableName), eventStreams.maxOpenPerMerchant));
@@ -138,7 +140,7 @@ export const webhookEndpointStore = /* @__PURE__ */ perContainer(
 );
 export const deliveryRateLimiter = /* @__PURE__ */ perContainer(() => new DynamoDeliveryRateLimiter(dynamoClient(), requiredEnv(ENV.tableName)));
 export const deliveryStore = /* @__PURE__ */ perContainer(() => new DynamoDeliveryStore(dynamoClient(), requiredEnv(ENV.tableName), settings.requestRetentionDays()));
-export const deliveryQueue = /* @__PURE__ */ perContainer(() => new (sdkOf(sqsAdapters, 'SQS').SqsDeliveryQueue)(sqsClient(), requiredEnv(ENV.deliveriesQueueUrl)));
+export const deliveryQueue = /* @__PURE__ */ perContainer(() => new (sdkOf(sqsAdapters, 'SQS').SqsDeliveryQueue)(sqsClient(), requiredEnv(ENV.deliveriesQueueUrl), deliveryMessageKey()));
 
 let resolver: Resolver = systemResolver;
 
