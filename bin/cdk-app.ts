@@ -67,6 +67,8 @@ new HeraldStack(app, context('stackName') ?? 'Herald', {
   allowedWebhookHosts: context('allowedWebhookHosts'),
   publicBaseUrl: context('publicBaseUrl'),
   smsSenderId: context('smsSenderId'),
+  emailSenderIdentity: context('emailSenderIdentity'),
+  emailFromAddress: context('emailFromAddress'),
   smsAllowedCountries: context('smsAllowedCountries')?.split(','),
   // Context from the command line is a string: only the word true turns them on.
   demoProcessors: context('demoProcessors') === 'true',

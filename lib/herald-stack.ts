@@ -2,7 +2,7 @@ import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 
 import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { Functions, lookupEnv } from './constructs/functions';
+import { Functions, lookupEnv, type DirectEmailGrant } from './constructs/functions';
 import { RequestEventStream } from './constructs/request-event-stream';
 import { Intake, type ApiThrottle } from './constructs/intake';
 import { acknowledgeGrantWildcards } from './constructs/nag-acknowledgements';
@@ -34,6 +34,15 @@ export interface HeraldStackProps extends StackProps {
   readonly allowedWebhookHosts?: string;
   /** Sender id shown on SMS notifications, where the destination country supports one. @default none */
   readonly smsSenderId?: string;
+  /**
+   * A verified SES identity (an email address, or a domain) to send request emails from, each
+   * with one SES `SendEmail` and no subscription to confirm first. Operations contacts stay topic
+   * subscribers. See docs/stack.md for what SES needs (verification, the sandbox).
+   * @default none: request emails go through the notifications topic
+   */
+  readonly emailSenderIdentity?: string;
+  /** The From address of request emails, within `emailSenderIdentity`. @default the identity, when it is an address */
+  readonly emailFromAddress?: string;
   /**
    * Countries (ISO 3166 alpha-2, e.g. `['US', 'CA']`) SMS notifications may go to; a number
    * elsewhere is refused with a 400 at submit. Empty turns SMS off. @default [] (no SMS)
@@ -157,6 +166,7 @@ export class HeraldStack extends Stack {
       queues: this.queues,
       notifications: this.notifications,
       settings: operatorSettings(props, retrySchedules),
+      ...directEmailOf(props),
       logRetention,
       logLevel: props.logLevel ?? 'INFO',
       tracing: props.tracing === true,
@@ -308,5 +318,33 @@ function operatorSettings(props: HeraldStackProps, retrySchedules: Record<QueueN
     settings[ENV[name]] = String(value);
   }
   if (props.smsSenderId) settings[lookupEnv('smsSenderId') ?? 'HERALD_SMS_SENDER_ID'] = props.smsSenderId;
+  const directEmail = directEmailOf(props).directEmail;
+  if (directEmail) settings[ENV.emailFromAddress] = directEmail.fromAddress;
   return settings;
+}
+
+/** Plain addresses only: SES takes a display name too, but one address is what IAM's condition compares. */
+const EMAIL_ADDRESS = /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/;
+
+/**
+ * The SES grant of direct request email: the identity's ARN in this stack's account and region,
+ * and the From address, which must be the identity itself or an address of the domain it is.
+ */
+export function directEmailOf(props: Pick<HeraldStackProps, 'emailSenderIdentity' | 'emailFromAddress'>): { directEmail?: DirectEmailGrant } {
+  const identity = props.emailSenderIdentity?.trim().toLowerCase();
+  if (!identity) {
+    if (props.emailFromAddress) throw new Error('emailFromAddress needs emailSenderIdentity, the verified SES identity it belongs to');
+    return {};
+  }
+  const identityIsAddress = identity.includes('@');
+  if (identityIsAddress && !EMAIL_ADDRESS.test(identity)) throw new Error(`emailSenderIdentity must be an email address or a domain, got ${identity}`);
+  if (!identityIsAddress && !/^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(identity)) {
+    throw new Error(`emailSenderIdentity must be an email address or a domain, got ${identity}`);
+  }
+  const fromAddress = (props.emailFromAddress ?? (identityIsAddress ? identity : '')).trim().toLowerCase();
+  if (!fromAddress) throw new Error(`emailSenderIdentity ${identity} is a domain: set emailFromAddress to an address of it, e.g. notifications@${identity}`);
+  if (!EMAIL_ADDRESS.test(fromAddress)) throw new Error(`emailFromAddress must be one email address, got ${fromAddress}`);
+  const belongs = identityIsAddress ? fromAddress === identity : fromAddress.endsWith(`@${identity}`);
+  if (!belongs) throw new Error(`emailFromAddress ${fromAddress} is not within the identity ${identity}: SES sends only from a verified identity`);
+  return { directEmail: { identityArn: `arn:${Aws.PARTITION}:ses:${Aws.REGION}:${Aws.ACCOUNT_ID}:identity/${identity}`, fromAddress } };
 }

@@ -13,6 +13,10 @@ export const ENV = {
   smsSenderId: 'HERALD_SMS_SENDER_ID',
   /** Local runtime only: SMS go to this outbox instead of SNS. The stack never sets it. */
   smsOutboxUrl: 'HERALD_SMS_OUTBOX_URL',
+  /** The From address of request emails sent directly with SES (stack prop `emailSenderIdentity`); unset: they go through the topic. */
+  emailFromAddress: 'HERALD_EMAIL_FROM_ADDRESS',
+  /** Local runtime only: direct emails go to this outbox instead of SES. The stack never sets it. */
+  emailOutboxUrl: 'HERALD_EMAIL_OUTBOX_URL',
   /** Seconds an `accepted` request may sit without an enqueue mark before the sweeper re-enqueues it. */
   sweepUnenqueuedAfterSeconds: 'HERALD_SWEEP_UNENQUEUED_AFTER_SECONDS',
   /** Seconds after which an enqueue mark is distrusted and the request is re-enqueued anyway. */

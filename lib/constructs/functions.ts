@@ -40,7 +40,18 @@ export interface FunctionsProps {
   readonly tracing: boolean;
   /** Reserved concurrency instead of the topology's, per function (stack prop `eventStreamConcurrency`). */
   readonly reservedConcurrency?: Partial<Record<FunctionName, number>>;
+  /** Request emails sent with SES from this verified identity (stack prop `emailSenderIdentity`). @default through the topic */
+  readonly directEmail?: DirectEmailGrant;
 }
+
+/** What the functions that mail requesters may send: `ses:SendEmail` on one identity, from one address. */
+export interface DirectEmailGrant {
+  readonly identityArn: string;
+  readonly fromAddress: string;
+}
+
+/** The Sid of the statement that lets a function send request emails with SES. */
+export const SEND_REQUEST_EMAIL_SID = 'SendRequestEmails';
 
 /** The protocols of the subscriptions Herald makes: email recipients and operations contacts by email or SMS. */
 export const SUBSCRIBED_PROTOCOLS = ['email', 'sms'] as const;
@@ -211,6 +222,17 @@ export class Functions extends Construct {
         }),
       );
     }
+    // The functions that text requesters mail them too: from the operator's identity and address only.
+    if (grants.sendsSms && props.directEmail) {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          sid: SEND_REQUEST_EMAIL_SID,
+          actions: ['ses:SendEmail'],
+          resources: [props.directEmail.identityArn],
+          conditions: { StringEquals: { 'ses:FromAddress': props.directEmail.fromAddress } },
+        }),
+      );
+    }
     // SMS to a phone number is a Publish without a topic: IAM offers no resource to scope it to.
     // The Sid marks the one statement whose wildcard is acknowledged for that reason.
     if (grants.sendsSms) {
@@ -262,6 +284,8 @@ export function bundleConstants(name: FunctionName): Record<string, string> {
     'process.env.HERALD_XRAY_SDK': JSON.stringify(XRAY_SDK_FUNCTIONS.has(name) ? 'bundled' : 'omitted'),
     'process.env.HERALD_SQS_SDK': JSON.stringify(callsSqs ? 'loaded' : 'omitted'),
     'process.env.HERALD_SNS_SDK': JSON.stringify(callsSns ? 'loaded' : 'omitted'),
+    // The functions that text requesters are the ones that mail them directly.
+    'process.env.HERALD_SES_SDK': JSON.stringify(grants.sendsSms === true ? 'loaded' : 'omitted'),
   };
 }
 

@@ -19,8 +19,13 @@ export interface OutboxMessage {
   readonly subject?: string;
   readonly text: string;
   readonly at: string;
-  /** `sms`: a direct SMS Publish to a phone number; `topic`: what SNS would deliver to a topic subscriber. */
-  readonly via: 'sms' | 'topic';
+  /**
+   * `sms`: a direct SMS Publish to a phone number; `email`: a direct SES SendEmail (request emails,
+   * when direct email is on); `topic`: what SNS would deliver to a topic subscriber.
+   */
+  readonly via: 'sms' | 'email' | 'topic';
+  /** Direct emails only: the sender's From address. */
+  readonly from?: string;
   /** Topic subscribers only: on AWS the subscriber receives nothing until it confirms. */
   readonly pendingConfirmation?: boolean;
   readonly attributes?: Record<string, string>;
@@ -31,10 +36,11 @@ const MAX_SMS_BODY_BYTES = 16 * 1024;
 
 /**
  * Where the local runtime keeps every SMS and email Herald would send: nothing may leave this
- * machine, and the SNS emulator delivers to SQS subscribers only. Two feeds fill it: the
+ * machine, and the SNS emulator delivers to SQS subscribers only. Three feeds fill it: the
  * notifier's SMS sender posts direct SMS to `POST /local/outbox/sms` (it is pointed there by
- * `HERALD_SMS_OUTBOX_URL`), and a `TopicTap` plays SNS's part for the topic's email and SMS
- * subscribers. `GET /local/outbox` lists the messages; each is also printed as one log line.
+ * `HERALD_SMS_OUTBOX_URL`), its email sender posts direct emails to `POST /local/outbox/email`
+ * (`HERALD_EMAIL_OUTBOX_URL`, set when direct email is on), and a `TopicTap` plays SNS's part for
+ * the topic's email and SMS subscribers. `GET /local/outbox` lists the messages; each is also printed as one log line.
  */
 export class LocalOutbox {
   private readonly messages: OutboxMessage[] = [];
@@ -65,6 +71,15 @@ export class LocalOutbox {
         return { status: 400, body: { message: 'Expected {"to": "<E.164 number>", "text": "<message>"}' } };
       }
       const message = this.record({ channel: 'sms', to, text, via: 'sms' });
+      return { status: 202, body: { id: message.id } };
+    }
+    if (request.method === 'POST' && path === '/local/outbox/email') {
+      const { from, to, subject, text } = ((await readJson(request)) ?? {}) as Record<string, unknown>;
+      const address = /^[^\s@]+@[^\s@]+$/;
+      if (typeof from !== 'string' || !address.test(from) || typeof to !== 'string' || !address.test(to) || typeof subject !== 'string' || typeof text !== 'string') {
+        return { status: 400, body: { message: 'Expected {"from": "<address>", "to": "<address>", "subject": "<subject>", "text": "<message>"}' } };
+      }
+      const message = this.record({ channel: 'email', from, to, subject, text, via: 'email' });
       return { status: 202, body: { id: message.id } };
     }
     return undefined;

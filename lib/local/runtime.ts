@@ -56,6 +56,12 @@ export interface LocalRuntimeOptions {
   /** The demo merchant's API key; `LOCAL_DEMO_API_KEY` when absent. */
   readonly apiKey?: string;
   readonly retryScale?: number;
+  /**
+   * Sends request emails directly, from this address, as a stack with `emailSenderIdentity` does
+   * (they land in the outbox as `via: "email"`); `HERALD_EMAIL_FROM_ADDRESS` sets it for `npm start`.
+   * @default through the topic, as a pending subscription
+   */
+  readonly emailFromAddress?: string;
   /** Reuse running endpoints instead of starting embedded ones (tests share one pair per run). */
   readonly endpoints?: LocalEndpoints;
   /** Resource names; tests pass unique ones so that runtimes sharing endpoints do not meet. */
@@ -186,6 +192,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       resources,
       sqs,
       outbox,
+      requestRetentionDays: defaults.requestRetentionDays,
     });
     gateway.addResponder(operatorConsole.responder);
     stops.push(async () => operatorConsole.stop());
@@ -193,6 +200,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     process.env[ENV.publicBaseUrl] = parsePublicBaseUrl(options.publicBaseUrl ?? CONFIGURED_PUBLIC_BASE_URL ?? `http://127.0.0.1:${port}`, ENV.publicBaseUrl);
     // SMS cannot leave this machine: the notifier hands them to the outbox this gateway serves.
     process.env[ENV.smsOutboxUrl] = `http://127.0.0.1:${port}/local/outbox/sms`;
+    // Direct email cannot leave this machine either: the notifier hands it to the outbox too.
+    const emailFromAddress = options.emailFromAddress ?? process.env[ENV.emailFromAddress];
+    if (emailFromAddress) {
+      process.env[ENV.emailFromAddress] = emailFromAddress;
+      process.env[ENV.emailOutboxUrl] = `http://127.0.0.1:${port}/local/outbox/email`;
+    }
     process.env[ENV.publicApiUrl] = `http://127.0.0.1:${port}`;
     const tap = await TopicTap.start(endpoints, resources.topicArns.notifications, outbox);
     stops.push(() => tap.stop());

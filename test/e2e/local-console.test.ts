@@ -14,7 +14,7 @@ let page: Page;
 
 beforeAll(async () => {
   [runtime, browser, receiver] = await Promise.all([startTestRuntime('console'), launchBrowser(), startReceiver()]);
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
 }, 120_000);
 
 afterAll(async () => {
@@ -70,7 +70,7 @@ describe('the local console at /', () => {
     expect(seen).toEqual(expect.arrayContaining(['processing', 'succeeded']));
     expect(seen.indexOf('processing')).toBeLessThan(seen.indexOf('succeeded'));
     // Its webhook was delivered, with the attempt shown under the endpoint.
-    await page.waitForSelector(`[data-delivery-id*="${id}"] .badge.succeeded`, { timeout: 20_000 });
+    await page.waitForSelector(`[data-endpoint-id] [data-delivery-id*="${id}"] .badge.succeeded`, { timeout: 20_000 });
     expect(loads).toBe(1);
   });
 
@@ -80,7 +80,12 @@ describe('the local console at /', () => {
     await page.waitForSelector('tr[data-queue="requests"] .dead-letters:text-is("1")', { timeout: 30_000 });
     await page.click(`li[data-request-id="${id}"] button.summary`);
 
+    // Redrive asks first, and moves nothing until confirmed.
     await page.click('tr[data-queue="requests"] button[data-action="redrive"]');
+    await page.waitForSelector('tr[data-queue="requests"] .confirm:has-text("Move the 1 dead-lettered message of requests back")');
+    expect(await page.locator('tr[data-queue="requests"] .dead-letters').textContent()).toBe('1');
+    await page.click('tr[data-queue="requests"] button[data-action="confirm-redrive"]');
+    await page.waitForSelector('tr[data-queue="requests"] [data-row-message]:has-text("Redrive of requests: 1 moved")', { timeout: 30_000 });
     // Reopened by the redrive: a new round begins (and, demo.fail being what it is, fails again).
     await page.waitForSelector(`li[data-request-id="${id}"] .history-row:has-text("failed → accepted")`, { timeout: 30_000 });
     mkdirSync(ARTIFACTS, { recursive: true });

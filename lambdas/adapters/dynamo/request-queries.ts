@@ -41,6 +41,16 @@ export class DynamoRequestQueries implements RequestReader, RequestListing {
   }
 
   /**
+   * A merchant's request as submitted, its payload included even when stored apart: for the local
+   * console's request detail, which shows what the client sent.
+   */
+  async getSubmittedForMerchant(merchantId: string, id: string): Promise<HeraldRequest | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.request(id), ConsistentRead: true }));
+    if (!Item || Item.merchantId !== merchantId) return undefined;
+    return this.bodies.withPayload(Item);
+  }
+
+  /**
    * A merchant's requests, newest first. They are spread over the shards of byMerchant, so each
    * round queries every shard (side by side, bounded) for its newest entries before the position
    * reached, merges them by sort key and fetches the page's requests by key (BatchGetItem: the

@@ -6,7 +6,7 @@ import type { HeraldRequest } from '../requests/request';
 import { NotificationRejectedError, SubscriptionGoneError } from './notification-errors';
 import { ENDPOINT_NOTICE_DEDUPE_SECONDS, NOTIFICATION_MAX_ATTEMPTS, maskEmail, maskPhoneNumber, scrubReason } from './notification-view';
 import { type NotificationAudience, type NotificationChannel, type NotificationSlot } from './notification';
-import { type NotificationLedger, type NotificationTopic, type OperationsContacts, type OperationsContactsStore, type RecipientSubscriptions, type SmsSender } from './ports';
+import { type NotificationLedger, type NotificationTopic, type OperationsContacts, type OperationsContactsStore, type RecipientSubscriptions, type EmailSender, type SmsSender } from './ports';
 
 /**
  * The merchant's SMS of the day, the same count submit takes a `notify.sms` request from: an SMS
@@ -22,6 +22,8 @@ export interface SmsQuota {
 export interface NotifierDependencies {
   readonly ledger: NotificationLedger;
   readonly sms: SmsSender;
+  /** Set when the operator enabled direct email: request emails go through it, never through a topic subscription. */
+  readonly email?: EmailSender;
   readonly smsQuota?: SmsQuota;
   readonly topic: NotificationTopic;
   readonly recipients: RecipientSubscriptions;
@@ -76,6 +78,10 @@ export async function notifyRequestFinished(deps: NotifierDependencies, request:
       slot: slot('requester', 'email'),
       to: maskEmail(email),
       send: async () => {
+        if (deps.email) {
+          await deps.email.send({ to: email, email: requestEmail(request) });
+          return 'sent';
+        }
         const confirmed = await ensureRecipient(deps, email);
         // Published even while unconfirmed: SNS drops it for now, and the status says why.
         await deps.topic.publishToRecipient(email, event, requestEmail(request));

@@ -19,6 +19,7 @@ import { DynamoDeliveryStore } from '../../adapters/dynamo-delivery-store';
 import { DynamoDeliveryRateLimiter } from '../../adapters/dynamo-delivery-rate-limiter';
 import { DynamoWebhookEndpointStore } from '../../adapters/dynamo-webhook-endpoint-store';
 import { HttpWebhookTransport } from '../../adapters/http-webhook-sender';
+import { OutboxEmailSender } from '../../adapters/outbox-email-sender';
 import { OutboxSmsSender } from '../../adapters/outbox-sms-sender';
 import { SsrfGuard, systemResolver, type Resolver } from '../../adapters/ssrf-guard';
 import { endpointDisabledAnnouncer } from '../../core/webhooks/endpoint-disabled-notice';
@@ -30,6 +31,7 @@ import type { RequestEventPublisher } from '../../core/requests/ports';
 import { everyPublisher } from '../../core/requests/request-finished';
 import { parseSmsCountries } from '../../core/notifications/notify-targets';
 import { webhookHostPolicy } from '../../core/webhooks/webhook-url';
+import type { EmailSender } from '../../core/notifications/ports';
 import { processorRegistry, type ProcessorRegistry } from '../../processors/registry';
 import { logger } from './observability';
 
@@ -44,6 +46,8 @@ const sqsAdapters =
     : undefined;
 const snsAdapters =
   process.env.HERALD_SNS_SDK !== 'omitted' ? (require('../../adapters/sns-notifier') as typeof import('../../adapters/sns-notifier')) : undefined;
+const sesAdapters =
+  process.env.HERALD_SES_SDK !== 'omitted' ? (require('../../adapters/ses-email-sender') as typeof import('../../adapters/ses-email-sender')) : undefined;
 
 /**
  * The composition root of every handler: which adapter implements which port, built from the
@@ -172,8 +176,9 @@ export const notificationLedger = /* @__PURE__ */ perContainer(
 
 /**
  * Where an SMS goes is chosen here and nowhere else: to SNS, or, when `HERALD_SMS_OUTBOX_URL` is
- * set (the local runtime sets it; the stack never does), to that outbox. Email and operations
- * notices always go through the topic, whose API the local emulator has too.
+ * set (the local runtime sets it; the stack never does), to that outbox. Operations notices always
+ * go through the topic, whose API the local emulator has too; request emails do unless direct
+ * email is on (see directEmailSender).
  */
 function smsSender(): SmsSender {
   const outboxUrl = process.env[ENV.smsOutboxUrl];
@@ -181,16 +186,33 @@ function smsSender(): SmsSender {
   return new (sdkOf(snsAdapters, 'SNS').SnsSmsSender)(snsClient(), process.env[ENV.smsSenderId] || undefined);
 }
 
+/**
+ * Request emails go straight to their address (SES, or the local outbox in its place) once the
+ * operator named a sender; without one they go through the topic, as operations notices always do.
+ */
+function directEmailSender(): EmailSender | undefined {
+  const fromAddress = process.env[ENV.emailFromAddress];
+  if (!fromAddress) return undefined;
+  const outboxUrl = process.env[ENV.emailOutboxUrl];
+  if (outboxUrl) return new OutboxEmailSender(outboxUrl, fromAddress);
+  if (!sesAdapters) throw new Error('This function is bundled without the SES client: its grants give it no SES access');
+  return new sesAdapters.SesEmailSender(fromAddress);
+}
+
 export const notifierDependencies = /* @__PURE__ */ perContainer(
-  (): NotifierDependencies => ({
-    ledger: notificationLedger(),
-    sms: smsSender(),
-    smsQuota: { store: merchantQuotaStore(), perDay: () => settings.merchantQuotas()?.smsPerDay },
-    topic: new (sdkOf(snsAdapters, 'SNS').SnsNotificationTopic)(snsClient(), requiredEnv(ENV.notificationsTopicArn), process.env[ENV.smsSenderId] || undefined),
-    recipients: new DynamoRecipientSubscriptions(dynamoClient(), requiredEnv(ENV.tableName)),
-    contacts: new DynamoOperationsContacts(dynamoClient(), requiredEnv(ENV.tableName)),
-    log: (message, extra) => logger.warn(message, extra ?? {}),
-  }),
+  (): NotifierDependencies => {
+    const email = directEmailSender();
+    return {
+      ledger: notificationLedger(),
+      sms: smsSender(),
+      ...(email ? { email } : {}),
+      smsQuota: { store: merchantQuotaStore(), perDay: () => settings.merchantQuotas()?.smsPerDay },
+      topic: new (sdkOf(snsAdapters, 'SNS').SnsNotificationTopic)(snsClient(), requiredEnv(ENV.notificationsTopicArn), process.env[ENV.smsSenderId] || undefined),
+      recipients: new DynamoRecipientSubscriptions(dynamoClient(), requiredEnv(ENV.tableName)),
+      contacts: new DynamoOperationsContacts(dynamoClient(), requiredEnv(ENV.tableName)),
+      log: (message, extra) => logger.warn(message, extra ?? {}),
+    };
+  },
 );
 
 /**

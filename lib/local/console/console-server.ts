@@ -8,15 +8,17 @@
  * or the operations `herald` runs (`queueDepths`, `redrive` in lib/operations), so the console, `curl` and `herald` can
  * never disagree. Local only: the stack deploys none of this.
  *
- * Bounds: a snapshot holds the 50 newest requests, 20 endpoints with their 20 newest deliveries
+ * Bounds: a snapshot holds the 25 newest requests, 20 endpoints with their 20 newest deliveries
  * each, and the 50 newest outbox messages; it is rebuilt every 500 ms while a browser is watching
- * and not at all otherwise.
+ * and not at all otherwise. Older requests are read a page of 25 at a time (the API's cursor), and
+ * a form's body is at most 256 KiB, the API's own bound.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { DynamoRedriveLog } from '../../../lambdas/adapters/dynamo-redrive-log';
+import { DynamoRequestStore } from '../../../lambdas/adapters/dynamo-request-store';
 import { dynamoClient } from '../../../lambdas/adapters/aws-clients';
 import { queueDepths } from '../../operations/queue-depths';
 import { redrive } from '../../operations/redrive';
@@ -26,7 +28,7 @@ import type { LocalResponder } from '../http-gateway';
 import type { LocalOutbox } from '../outbox';
 import type { ProvisionedResources } from '../provision';
 
-export const CONSOLE_LIMITS = { requests: 50, endpoints: 20, deliveriesPerEndpoint: 20, outbox: 50, refreshMs: 500 } as const;
+export const CONSOLE_LIMITS = { requestsPerPage: 25, endpoints: 20, deliveriesPerEndpoint: 20, outbox: 50, refreshMs: 500, formBodyBytes: 256 * 1024 } as const;
 
 export interface ConsoleOptions {
   /** Base URL of this runtime's API, and the demo merchant's key to call it with. */
@@ -38,6 +40,8 @@ export interface ConsoleOptions {
   readonly resources: ProvisionedResources;
   readonly sqs: SQSClient;
   readonly outbox: LocalOutbox;
+  /** Days a request is kept, to read the stored request (payload, key, targets) for its detail. */
+  readonly requestRetentionDays: number;
 }
 
 /** Where console.html takes the per-run token; the page's script sends it back with every action. */
@@ -103,7 +107,14 @@ export function localConsole(options: ConsoleOptions): { responder: LocalRespond
       watch(req, res);
       return true;
     }
-    const action = await act(options, method, path.slice('/local/console'.length));
+    const form = method === 'POST' ? await readForm(req) : { ok: true as const, value: undefined };
+    if (!form.ok) {
+      res.writeHead(form.status, { 'Content-Type': 'application/problem+json' });
+      res.end(JSON.stringify(form.problem));
+      return true;
+    }
+    const url = new URL(req.url ?? '/', 'http://local');
+    const action = await act(options, method, path.slice('/local/console'.length), url.searchParams, form.value);
     if (!action) return false;
     res.writeHead(action.status, { 'Content-Type': isProblem(action.body) ? 'application/problem+json' : 'application/json' });
     res.end(JSON.stringify(action.body));
@@ -122,10 +133,10 @@ export function localConsole(options: ConsoleOptions): { responder: LocalRespond
 }
 
 /** Calls this runtime's HTTP API as the demo merchant: the same gateway, authorizer and handlers as `curl`. */
-async function api(options: ConsoleOptions, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+async function api(options: ConsoleOptions, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
   const response = await fetch(options.apiUrl + path, {
     method,
-    headers: { authorization: `Bearer ${options.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { authorization: `Bearer ${options.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
@@ -134,7 +145,7 @@ async function api(options: ConsoleOptions, method: string, path: string, body?:
 
 async function buildSnapshot(options: ConsoleOptions) {
   const [requests, endpoints, depths] = await Promise.all([
-    api(options, 'GET', `/v1/requests?limit=${CONSOLE_LIMITS.requests}`),
+    api(options, 'GET', `/v1/requests?limit=${CONSOLE_LIMITS.requestsPerPage}`),
     api(options, 'GET', '/v1/webhooks'),
     queueDepths(options.sqs, options.resources.queues),
   ]);
@@ -147,7 +158,8 @@ async function buildSnapshot(options: ConsoleOptions) {
   );
   return {
     merchantId: options.merchantId,
-    requests: requests.body?.items ?? [],
+    // The first page of requests, live; older pages are read on demand with its cursor.
+    requests: { items: requests.body?.items ?? [], nextCursor: requests.body?.nextCursor },
     endpoints: withDeliveries,
     queues: depths,
     outbox: options.outbox.list().slice(-CONSOLE_LIMITS.outbox).reverse(),
@@ -155,31 +167,81 @@ async function buildSnapshot(options: ConsoleOptions) {
 }
 
 /**
- * The console's buttons and its request detail, each one an API call or a CLI operation. A path
+ * The console's buttons, forms and request views, each one an API call or a CLI operation. A path
  * segment that is not valid percent-encoding, or names no queue of its own (`__proto__`,
  * `toString` are properties of every object), is a 404 like any unknown id.
  */
-async function act(options: ConsoleOptions, method: string, path: string): Promise<{ status: number; body: unknown } | undefined> {
+async function act(
+  options: ConsoleOptions,
+  method: string,
+  path: string,
+  query: URLSearchParams,
+  form: Record<string, unknown> | undefined,
+): Promise<{ status: number; body: unknown } | undefined> {
   let match: RegExpExecArray | null;
+  if (method === 'GET' && path === '/requests') {
+    // One page of every request, the API's cursor passed through untouched.
+    const params = new URLSearchParams({ limit: String(CONSOLE_LIMITS.requestsPerPage) });
+    const status = query.get('status');
+    const cursor = query.get('cursor');
+    if (status) params.set('status', status);
+    if (cursor) params.set('cursor', cursor);
+    return api(options, 'GET', `/v1/requests?${params}`);
+  }
+  if (method === 'POST' && path === '/requests') {
+    const { idempotencyKey, ...submission } = form ?? {};
+    const headers: Record<string, string> = typeof idempotencyKey === 'string' && idempotencyKey ? { 'idempotency-key': idempotencyKey } : {};
+    return api(options, 'POST', '/v1/requests', submission, headers);
+  }
   if (method === 'GET' && (match = /^\/requests\/([^/]+)$/.exec(path))) {
     const id = decodeSegment(match[1]!);
     if (id === undefined) return notFound(`No request has the id ${match[1]}: it is not valid percent-encoding`);
     const encoded = encodeURIComponent(id);
     const [request, deliveries] = await Promise.all([api(options, 'GET', `/v1/requests/${encoded}`), api(options, 'GET', `/v1/requests/${encoded}/deliveries`)]);
     if (request.status !== 200) return request;
-    return { status: 200, body: { ...request.body, deliveryLog: deliveries.body?.data ?? [] } };
+    // The API's view leaves out what the client sent; the operator's detail shows it.
+    const submitted = await new DynamoRequestStore(dynamoClient(), options.resources.tableName, options.requestRetentionDays).queries.getSubmittedForMerchant(
+      options.merchantId,
+      id,
+    );
+    return {
+      status: 200,
+      body: {
+        ...request.body,
+        payload: submitted?.payload,
+        idempotencyKey: submitted?.idempotencyKey,
+        notify: submitted?.notify ?? {},
+        deliveryLog: deliveries.body?.data ?? [],
+      },
+    };
   }
   if (method === 'POST' && (match = /^\/deliveries\/([^/]+)\/retry$/.exec(path))) {
     const id = decodeSegment(match[1]!);
     if (id === undefined) return notFound(`No delivery has the id ${match[1]}: it is not valid percent-encoding`);
     return api(options, 'POST', `/v1/deliveries/${encodeURIComponent(id)}/retry`);
   }
-  if (method === 'POST' && (match = /^\/webhooks\/([^/]+)\/recover$/.exec(path))) {
+  if (method === 'POST' && path === '/webhooks') {
+    return api(options, 'POST', '/v1/webhooks', form ?? {});
+  }
+  if (method === 'POST' && (match = /^\/webhooks\/([^/]+)\/(recover|test|enable|disable|rotate)$/.exec(path))) {
     const id = decodeSegment(match[1]!);
     if (id === undefined) return notFound(`No webhook endpoint has the id ${match[1]}: it is not valid percent-encoding`);
-    // Everything the endpoint missed that the API lets a merchant recover: the last 14 days, less a minute of slack.
-    const since = new Date(Date.now() - (14 * 24 * 60 - 1) * 60_000).toISOString();
-    return api(options, 'POST', `/v1/webhooks/${encodeURIComponent(id)}/recover`, { since });
+    const endpoint = `/v1/webhooks/${encodeURIComponent(id)}`;
+    switch (match[2]) {
+      case 'test':
+        return api(options, 'POST', `${endpoint}/test`);
+      case 'enable':
+        return api(options, 'PATCH', endpoint, { disabled: false });
+      case 'disable':
+        return api(options, 'PATCH', endpoint, { disabled: true });
+      case 'rotate':
+        return api(options, 'POST', `${endpoint}/rotate-secret`);
+      default: {
+        // Everything the endpoint missed that the API lets a merchant recover: the last 14 days, less a minute of slack.
+        const since = new Date(Date.now() - (14 * 24 * 60 - 1) * 60_000).toISOString();
+        return api(options, 'POST', `${endpoint}/recover`, { since });
+      }
+    }
   }
   if (method === 'POST' && (match = /^\/redrive\/([^/]+)$/.exec(path))) {
     const name = decodeSegment(match[1]!);
@@ -202,6 +264,33 @@ async function act(options: ConsoleOptions, method: string, path: string): Promi
   return undefined;
 }
 
+/**
+ * A form's JSON body (empty for a button), refused as the API would refuse it: too large, or not
+ * a JSON object.
+ */
+async function readForm(
+  req: IncomingMessage,
+): Promise<{ ok: true; value: Record<string, unknown> | undefined } | { ok: false; status: 400 | 413; problem: Record<string, unknown> }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    // Read on to the end, so the client sees the answer rather than a reset.
+    if (size <= CONSOLE_LIMITS.formBodyBytes) chunks.push(chunk);
+  }
+  if (size > CONSOLE_LIMITS.formBodyBytes) {
+    return { ok: false, status: 413, problem: problem(413, 'payload-too-large', 'Payload too large', `A console form's body is at most ${CONSOLE_LIMITS.formBodyBytes} bytes; this one had ${size}`) };
+  }
+  if (size === 0) return { ok: true, value: undefined };
+  try {
+    const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return { ok: true, value: value as Record<string, unknown> };
+  } catch {
+    // Answered below, as for any other body that is not an object.
+  }
+  return { ok: false, status: 400, problem: problem(400, 'malformed-json', 'Bad request', 'A console form sends one JSON object') };
+}
+
 /** A percent-encoded path segment, decoded; undefined when it is not valid percent-encoding (`%ff`, a cut-off `%E0%A4%A`). */
 function decodeSegment(segment: string): string | undefined {
   try {
@@ -212,7 +301,11 @@ function decodeSegment(segment: string): string | undefined {
 }
 
 function notFound(detail: string): { status: 404; body: Record<string, unknown> } {
-  return { status: 404, body: { type: 'https://herald.dev/problems/not-found', title: 'Not found', status: 404, detail } };
+  return { status: 404, body: problem(404, 'not-found', 'Not found', detail) };
+}
+
+function problem(status: number, code: string, title: string, detail: string): Record<string, unknown> {
+  return { type: `https://herald.dev/problems/${code}`, title, status, detail };
 }
 
 function isProblem(body: unknown): boolean {
