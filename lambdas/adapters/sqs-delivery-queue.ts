@@ -1,4 +1,5 @@
 import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { deliveryTenantOf } from '../core/callbacks';
 import type { DeliveryQueue } from '../core/webhook-ports';
 import type { DeliveryMessage } from '../core/webhooks';
 import { TRACE_ID_ATTRIBUTE } from './sqs-request-queue';
@@ -27,7 +28,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
             Id: String(i),
             MessageBody: JSON.stringify(message),
             // The endpoint is the tenant (the topology's tenantField): a failing endpoint's backlog is served after the healthy ones'.
-            MessageGroupId: message.endpointId,
+            MessageGroupId: deliveryTenantOf(message),
             ...(options.delaySeconds
               ? { DelaySeconds: options.delaySeconds }
               : message.notBefore

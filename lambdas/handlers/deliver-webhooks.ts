@@ -3,6 +3,7 @@ import { EndpointCircuits } from '../core/circuit-breaker';
 import { deliverWebhook } from '../core/deliver-webhook';
 import { parseDeliveryMessage } from '../core/webhooks';
 import {
+  callbackSecretStore,
   deliveryQueue,
   deliveryStore,
   merchantNotifier,
@@ -68,6 +69,7 @@ export const handler = sqsConsumer({ describe: 'delivery', parse: parseDeliveryM
       queueName: 'deliveries',
       rateLimiter: deliveryRateLimiter(),
       circuits: circuits(),
+      callbacks: { loadRequest: (id) => requestStore().get(id), secretsOf: (merchantId) => callbackSecretStore().getCached(merchantId) },
     },
     { message, receiveCount, receiptHandle },
   );
