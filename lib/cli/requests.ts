@@ -1,7 +1,8 @@
 /**
  * `herald requests show <request id>`: everything stored about one request, whichever merchant
  * owns it: status, attempts, lease, enqueue mark, payload, result or error, its history, and its
- * webhook deliveries with every attempt (skips by an open circuit included).
+ * webhook deliveries with every attempt (skips by an open circuit included), its callback's
+ * (target `callback`) among them.
  * `herald requests wait <request id> [--timeout S]`: waits until it finishes, then shows it; the
  * exit code says how it ended (0 succeeded, 1 failed, cancelled or still running at the timeout).
  */
@@ -9,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
 import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
 import { WAIT_READ_INTERVALS_MS } from '../../lambdas/core/await-request-status';
+import { presentCallback } from '../../lambdas/core/callbacks';
 import { isTerminal, type HeraldRequest } from '../../lambdas/core/request';
 import type { Delivery } from '../../lambdas/core/webhooks';
 import { defaults } from '../topology';
@@ -67,6 +69,7 @@ export async function run(argv: string[]): Promise<void> {
         ...line('payload', JSON.stringify(request.payload)),
         ...line('result', request.result === undefined ? undefined : JSON.stringify(request.result)),
         ...line('error', request.error ? `${request.error.code}: ${request.error.message}${request.error.retryable ? ' (retryable)' : ''}` : undefined),
+        ...line('callback', request.callback ? `${request.callback.url}  ${presentCallback(request.callback).events.join(', ')}` : undefined),
         '  history',
         ...request.history.map(
           (h) => `    ${h.at}  ${h.from ?? '-'} → ${h.to}  attempt ${h.attempt}${h.step ? `  step ${withoutControls(h.step)}` : ''}${h.reason ? `  ${withoutControls(h.reason)}` : ''}`,

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Webhook } from 'standardwebhooks';
 import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
@@ -179,5 +181,15 @@ describe('a callback per request', () => {
     }, 30_000);
     expect(delivery).toMatchObject({ endpointId: 'callback', state: 'succeeded' });
     expect(delivery!.attempts.map((a) => a.status)).toEqual([503, 503, 200]);
+
+    // The operator sees the callback, its delivery and every attempt in `herald requests show`.
+    const { stdout } = await promisify(execFile)(process.execPath, ['bin/herald.cjs', 'requests', 'show', id, '--local'], {
+      cwd: process.cwd(),
+      env: { ...process.env, PORT: String(runtime.port) },
+      timeout: 30_000,
+    });
+    expect(stdout).toContain(`callback     ${hook.url}  request.succeeded, request.failed`);
+    expect(stdout).toMatch(/^ {4}callback {2}request\.succeeded {2}succeeded {2}round 1$/m);
+    expect(stdout.match(/#\d+ {2}HTTP 503/g)).toHaveLength(2);
   }, 90_000);
 });

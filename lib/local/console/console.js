@@ -101,7 +101,12 @@ function deliveryRow(delivery) {
   const row = el(
     'tr',
     {},
-    el('td', {}, el('code', {}, delivery.requestId || delivery.id), el('div', { className: 'muted' }, delivery.eventType)),
+    el(
+      'td',
+      {},
+      el('code', {}, delivery.requestId || delivery.id),
+      el('div', { className: 'muted' }, delivery.endpointId === 'callback' ? `${delivery.eventType} · callback` : delivery.eventType),
+    ),
     el('td', {}, badge(delivery.state)),
     el('td', {}, attemptsList(delivery.attempts || [])),
     el('td', {}, retry),
@@ -120,6 +125,7 @@ function requestDetail(id) {
     el('p', {}, `attempts ${view.attempts} · created ${time(view.createdAt)} · updated ${time(view.updatedAt)}`),
     view.error ? el('p', {}, badge('error', 'failed'), ` ${view.error.code}: ${view.error.message}`) : null,
     view.result !== undefined ? el('p', {}, 'result ', el('code', {}, JSON.stringify(view.result))) : null,
+    view.callback ? el('p', {}, 'callback ', el('code', {}, view.callback.url), ` · ${view.callback.events.join(', ')}`) : null,
     el('h4', {}, 'History'),
     historyTable(view.history || []),
     (view.notifications || []).length
