@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { callbackSecret } from '../../../lambdas/core/callback-secret';
-import { acceptCallback, CallbackSecretMissingError, type CallbackIntake } from '../../../lambdas/core/callbacks';
+import { acceptCallback, CallbackSecretMissingError, deliveryTenantOf, type CallbackIntake } from '../../../lambdas/core/callbacks';
 import { deliverWebhook, type DeliverDependencies } from '../../../lambdas/core/deliver-webhook';
 import { IdempotencyKeyReusedError, ValidationError } from '../../../lambdas/core/errors';
 import { WebhookFanOut } from '../../../lambdas/core/fan-out-webhooks';
@@ -160,6 +160,13 @@ describe('the fan-out of a request with a callback', () => {
 
   it('sends nothing for a cancelled request', async () => {
     expect(await fanOut(finished({ status: 'cancelled' }))).toEqual([]);
+  });
+
+  it('queues each merchant\'s callbacks as a fair-queue tenant of their own, and an endpoint\'s deliveries as the endpoint\'s', async () => {
+    const [a, b] = await Promise.all([fanOut(finished(), false), fanOut(finished({ merchantId: 'mer_b' }), false)]);
+    expect([deliveryTenantOf(a[0]!), deliveryTenantOf(b[0]!)]).toEqual(['callback-mer_a', 'callback-mer_b']);
+    const [toEndpoint] = await fanOut(finished({ callback: undefined }));
+    expect(deliveryTenantOf(toEndpoint!)).toBe('ep_1');
   });
 });
 
