@@ -208,6 +208,8 @@ export const routes: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/webhooks/{id}/recover', function: 'webhooks', authorized: true },
   { method: 'GET', path: '/v1/requests/{id}/deliveries', function: 'webhooks', authorized: true },
   { method: 'POST', path: '/v1/deliveries/{id}/retry', function: 'webhooks', authorized: true },
+  { method: 'GET', path: '/v1/callback-secret', function: 'webhooks', authorized: true },
+  { method: 'POST', path: '/v1/callback-secret/rotate', function: 'webhooks', authorized: true },
   // Public by design, like any JWKS: public keys let receivers verify v1a signatures without an API key.
   { method: 'GET', path: '/v1/webhook-keys/{merchantId}', function: 'webhooks', authorized: false },
   // Public by design: the unguessable token in the path is the capability, and the page shows no merchant data.

@@ -2,6 +2,7 @@ import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SQSClient
 import { sealDeliveryMessage } from '../core/webhooks/delivery-message-seal';
 import type { DeliveryQueue } from '../core/webhooks/ports';
 import type { DeliveryMessage } from '../core/webhooks/delivery-message';
+import { deliveryTenantOf } from '../core/webhooks/callbacks';
 import { TRACE_ID_ATTRIBUTE } from './sqs-request-queue';
 
 /** SQS delays a message by at most 15 minutes; a longer wait is served by sending it again then. */
@@ -40,7 +41,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
             Id: String(i),
             MessageBody: JSON.stringify(sealDeliveryMessage(message, key)),
             // The endpoint is the tenant (the topology's tenantField): a failing endpoint's backlog is served after the healthy ones'.
-            MessageGroupId: message.endpointId,
+            MessageGroupId: deliveryTenantOf(message),
             ...(options.delaySeconds
               ? { DelaySeconds: options.delaySeconds }
               : message.notBefore

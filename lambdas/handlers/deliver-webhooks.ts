@@ -5,6 +5,7 @@ import { deliverWebhook } from '../core/webhooks/deliver-webhook';
 import { parseDeliveryMessage } from '../core/webhooks/delivery-message';
 import { isSealedBy } from '../core/webhooks/delivery-message-seal';
 import {
+  callbackSecretStore,
   deliveryMessageKey,
   deliveryQueue,
   deliveryStore,
@@ -78,6 +79,7 @@ export const handler = sqsConsumer({ describe: 'delivery', parse: parseDeliveryM
       queueName: 'deliveries',
       rateLimiter: deliveryRateLimiter(),
       circuits: circuits(),
+      callbacks: { loadRequest: (id) => requestStore().get(id), secretsOf: (merchantId) => callbackSecretStore().getCached(merchantId) },
     },
     { message, receiveCount, receiptHandle },
   );

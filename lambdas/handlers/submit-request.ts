@@ -3,7 +3,7 @@ import { awaitRequestStatus } from '../core/requests/await-request-status';
 import { submitRequest } from '../core/requests/submit-request';
 import { MAX_BODY_BYTES } from '../core/requests/submission';
 import { preferenceApplied } from '../core/requests/wait-preference';
-import { merchantQuotas, processors, requestQueue, requestStore, settings } from './shared/dependencies';
+import { callbackSecretStore, merchantQuotas, processors, requestQueue, requestStore, settings, ssrfGuard } from './shared/dependencies';
 import { headerOf, httpRoute, jsonBodyOf, json, merchantIdOf } from './shared/http';
 import { countMetric, logger, METRIC } from './shared/observability';
 import { statusUrlOf } from './shared/status-url';
@@ -29,6 +29,7 @@ export const handler = httpRoute(async (event, { traceId }) => {
       requestIdKey: settings.requestIdKey(),
       smsCountries: settings.smsCountries(),
       quotas: merchantQuotas(),
+      callbacks: { checkUrl: (url) => ssrfGuard().check(url), hasSecret: (id) => callbackSecretStore().exists(id) },
     },
     { merchantId, idempotencyKey, body: jsonBodyOf(event, MAX_BODY_BYTES), traceId },
   );

@@ -2,7 +2,9 @@ import { webhookDefaults } from '../settings/webhooks';
 import { NotFoundError } from '../core/shared/errors';
 import { webhookEndpoints as use, type ManageWebhooksDependencies } from '../core/webhooks/manage-webhooks';
 import { testFilter } from '../core/webhooks/webhook-filter';
+import { callbackSecret, type CallbackSecretDependencies } from '../core/webhooks/callback-secret';
 import {
+  callbackSecretStore,
   deliveryQueue,
   deliveryStore,
   requestStore,
@@ -25,7 +27,7 @@ const id = (event: HttpEvent) => event.pathParameters?.id ?? '';
 const body = (event: HttpEvent) => jsonBodyOf(event, MAX_BODY_BYTES);
 const limitOf = (event: HttpEvent) => Math.min(Math.max(Number(event.queryStringParameters?.limit ?? LIST_LIMIT) || LIST_LIMIT, 1), LIST_LIMIT);
 
-/** Every /v1/webhooks* and /v1/deliveries* route, by API Gateway route key. */
+/** Every /v1/webhooks*, /v1/deliveries* and /v1/callback-secret* route, by API Gateway route key. */
 const routes: Record<string, Route> = {
   'POST /v1/webhooks': async (deps, merchantId, event) => {
     const endpoint = await use.create(deps, merchantId, body(event));
@@ -47,7 +49,16 @@ const routes: Record<string, Route> = {
   'GET /v1/requests/{id}/deliveries': async (deps, merchantId, event) =>
     json(200, { data: await use.deliveriesOfRequest(deps, merchantId, id(event)) }),
   'POST /v1/deliveries/{id}/retry': async (deps, merchantId, event) => json(202, await use.retryDelivery(deps, merchantId, id(event))),
+  'GET /v1/callback-secret': async (_deps, merchantId) => {
+    const shown = await callbackSecret.show(callbackSecretDependencies(), merchantId);
+    return json(shown.created ? 201 : 200, shown.view);
+  },
+  'POST /v1/callback-secret/rotate': async (_deps, merchantId) => json(200, await callbackSecret.rotate(callbackSecretDependencies(), merchantId)),
 };
+
+function callbackSecretDependencies(): CallbackSecretDependencies {
+  return { secrets: callbackSecretStore(), previousSecretHours: webhookDefaults.previousSecretHours };
+}
 
 /** Public routes, answered without an API key. */
 const publicRoutes: Record<string, (deps: ManageWebhooksDependencies, event: HttpEvent) => Promise<HttpResult>> = {

@@ -1,7 +1,8 @@
 /**
  * `herald requests show <request id>`: everything stored about one request, whichever merchant
  * owns it: status, attempts, lease, enqueue mark, payload, result or error, its history, and its
- * webhook deliveries with every attempt (skips by an open circuit included).
+ * webhook deliveries with every attempt (skips by an open circuit included), its callback's
+ * (target `callback`) among them.
  * `herald requests wait <request id> [--timeout S]`: waits until it finishes, then shows it; the
  * exit code says how it ended (0 succeeded, 1 failed, cancelled or still running at the timeout).
  */
@@ -12,6 +13,7 @@ import { WAIT_READ_INTERVALS_MS } from '../../lambdas/core/requests/await-reques
 import { isTerminal, type HeraldRequest } from '../../lambdas/core/requests/request';
 import type { Delivery } from '../../lambdas/core/webhooks/delivery';
 import { defaults } from '../../lambdas/settings/requests';
+import { presentCallback } from '../../lambdas/core/webhooks/callbacks';
 import { CliFailedError, CliUsageError, withTarget } from './context';
 import { printJson, printText, withoutControls } from './output';
 
@@ -67,6 +69,7 @@ export async function run(argv: string[]): Promise<void> {
         ...line('payload', JSON.stringify(request.payload)),
         ...line('result', request.result === undefined ? undefined : JSON.stringify(request.result)),
         ...line('error', request.error ? `${request.error.code}: ${request.error.message}${request.error.retryable ? ' (retryable)' : ''}` : undefined),
+        ...line('callback', request.callback ? `${request.callback.url}  ${presentCallback(request.callback).events.join(', ')}` : undefined),
         '  history',
         ...request.history.map(
           (h) => `    ${h.at}  ${h.from ?? '-'} → ${h.to}  attempt ${h.attempt}${h.step ? `  step ${withoutControls(h.step)}` : ''}${h.reason ? `  ${withoutControls(h.reason)}` : ''}`,

@@ -26,6 +26,13 @@ export interface paths {
          *     request finishes or N seconds pass: `200` with the finished request when it ended in
          *     time, else the usual `202`; `Preference-Applied` says what was honoured. A replay of a
          *     finished request with this preference is answered `200` at once.
+         *
+         *     With `callbackUrl` the request's end is also posted there: one more delivery of the
+         *     request (`endpointId: callback`), a Standard Webhooks event signed with the merchant's
+         *     callback signing secret (`GET /v1/callback-secret`), retried and dead-lettered like an
+         *     endpoint's, listed in `GET /v1/requests/{id}/deliveries`. The URL passes the endpoints'
+         *     SSRF rules now and again at every attempt. A replay adds no second callback; another
+         *     `callbackUrl` under the same key is the usual `422`.
          */
         post: operations["submitRequest"];
         delete?: never;
@@ -395,6 +402,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/callback-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The merchant's callback signing secret, created on the first call
+         * @description Callbacks (`callbackUrl` on `POST /v1/requests`) are signed with one secret per merchant.
+         *     The first call creates it and answers `201` with the secret: the only time it is shown,
+         *     as Stripe shows an endpoint's signing secret once. Every later call answers `200` with a
+         *     hint (`whsec_…` and its last four characters) to tell which secret a receiver holds; a
+         *     lost secret is replaced with `POST /v1/callback-secret/rotate`.
+         */
+        get: operations["getCallbackSecret"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/callback-secret/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give the merchant a new callback signing secret
+         * @description Like an endpoint's rotation: the previous secret keeps signing next to the new one (two
+         *     `v1,` signatures in `webhook-signature`) until `previousSecretExpiresAt`, 24 hours from
+         *     now, so a receiver can switch without missing a callback. No request body.
+         */
+        post: operations["rotateCallbackSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "request.succeeded": {
@@ -483,10 +536,18 @@ export interface components {
                 email?: string;
             };
             /**
-             * @description Whether the merchant's webhook endpoints hear about this request
+             * @description Whether the merchant's webhook endpoints hear about this request (its callback is told regardless)
              * @default true
              */
             webhookEvents?: boolean;
+            /**
+             * @description Where this request's end is posted besides the merchant's endpoints: https (plain
+             *     http only to the local runtime's own receivers), public addresses only, as an
+             *     endpoint's URL. Needs the merchant's callback signing secret (`GET /v1/callback-secret`).
+             */
+            callbackUrl?: string;
+            /** @description The events the callback is told of; absent, both terminal events. Needs `callbackUrl`. */
+            callbackEvents?: components["schemas"]["RequestEventType"][];
             /**
              * Format: date-time
              * @description No worker starts the request before this time (at most 15 minutes ahead, SQS's longest
@@ -600,6 +661,11 @@ export interface components {
             /** @description Every transition, oldest first (very long histories keep their first and latest rows) */
             history: components["schemas"]["HistoryEntry"][];
             deliveries: components["schemas"]["DeliverySummary"];
+            /** @description The request's callback (present when it was submitted with a `callbackUrl`) */
+            callback?: {
+                url: string;
+                events: components["schemas"]["RequestEventType"][];
+            };
             /** @description The SMS and email notifications of this request (present once there is one) */
             notifications?: components["schemas"]["Notification"][];
             links: components["schemas"]["Links"];
@@ -629,7 +695,7 @@ export interface components {
         /** @description A lower-case ULID with a prefix */
         WebhookEndpointId: string;
         /**
-         * @description `dlv_<request or test event>.<endpoint>.<succeeded|failed|test>`; also the `webhook-id`
+         * @description `dlv_<request or test event>.<endpoint or callback>.<succeeded|failed|test>`; also the `webhook-id`
          *     header of every attempt, the same on each, so receivers dedupe on it
          */
         DeliveryId: string;
@@ -835,6 +901,19 @@ export interface components {
             /** @description Until then the previous secret signs too */
             previousSecretExpiresAt: components["schemas"]["Timestamp"];
         };
+        /** @description The merchant's callback signing secret as every read after the first shows it */
+        CallbackSecret: {
+            /** @description `whsec_…` and the last four characters of the secret */
+            secretHint: string;
+            createdAt: components["schemas"]["Timestamp"];
+            /** @description Present after a rotation, until the previous secret stops signing */
+            previousSecretExpiresAt?: components["schemas"]["Timestamp"];
+        };
+        /** @description The callback signing secret right after it was created or rotated, the only answers that carry it */
+        CallbackSecretWithSecret: components["schemas"]["CallbackSecret"] & {
+            /** @description `whsec_` and the base64 of 32 random bytes, as Standard Webhooks libraries take it */
+            secret: string;
+        };
         WebhookEndpointList: {
             /** @description Oldest first */
             data: components["schemas"]["WebhookEndpoint"][];
@@ -860,7 +939,8 @@ export interface components {
         };
         Delivery: {
             id: components["schemas"]["DeliveryId"];
-            endpointId: components["schemas"]["WebhookEndpointId"];
+            /** @description The endpoint it goes to, or `callback` for the request's own callback */
+            endpointId: components["schemas"]["WebhookEndpointId"] | "callback";
             /** @description The request the event is about (absent on test events) */
             requestId?: components["schemas"]["RequestId"];
             /** @enum {string} */
@@ -912,7 +992,7 @@ export interface components {
              * Format: uri
              * @enum {string}
              */
-            type: "https://herald.dev/problems/validation-failed" | "https://herald.dev/problems/malformed-json" | "https://herald.dev/problems/idempotency-key-missing" | "https://herald.dev/problems/unknown-request-type" | "https://herald.dev/problems/unauthorized" | "https://herald.dev/problems/not-found" | "https://herald.dev/problems/idempotency-key-reused" | "https://herald.dev/problems/payload-too-large" | "https://herald.dev/problems/unsupported-media-type" | "https://herald.dev/problems/request-not-cancellable" | "https://herald.dev/problems/service-unavailable" | "https://herald.dev/problems/unsafe-webhook-url" | "https://herald.dev/problems/endpoint-limit-reached" | "https://herald.dev/problems/conflict" | "https://herald.dev/problems/quota-exceeded" | "https://herald.dev/problems/stream-limit-reached" | "https://herald.dev/problems/rate-limited" | "https://herald.dev/problems/internal-error";
+            type: "https://herald.dev/problems/validation-failed" | "https://herald.dev/problems/malformed-json" | "https://herald.dev/problems/idempotency-key-missing" | "https://herald.dev/problems/unknown-request-type" | "https://herald.dev/problems/unauthorized" | "https://herald.dev/problems/not-found" | "https://herald.dev/problems/idempotency-key-reused" | "https://herald.dev/problems/payload-too-large" | "https://herald.dev/problems/unsupported-media-type" | "https://herald.dev/problems/request-not-cancellable" | "https://herald.dev/problems/service-unavailable" | "https://herald.dev/problems/unsafe-webhook-url" | "https://herald.dev/problems/endpoint-limit-reached" | "https://herald.dev/problems/callback-secret-missing" | "https://herald.dev/problems/conflict" | "https://herald.dev/problems/quota-exceeded" | "https://herald.dev/problems/stream-limit-reached" | "https://herald.dev/problems/rate-limited" | "https://herald.dev/problems/internal-error";
             title: string;
             status: number;
             detail: string;
@@ -936,7 +1016,8 @@ export interface components {
     responses: {
         /**
          * @description The request is invalid: `validation-failed` (with `errors[]` naming every bad field or
-         *     query parameter), `malformed-json`, `idempotency-key-missing` or `unknown-request-type`.
+         *     query parameter), `malformed-json`, `idempotency-key-missing`, `unknown-request-type`, or
+         *     on a submit `unsafe-webhook-url` (its `callbackUrl` breaks an SSRF rule, named in `detail`).
          */
         BadRequest: {
             headers: {
@@ -1152,7 +1233,8 @@ export interface operations {
                  *       },
                  *       "notify": {
                  *         "email": "ops@example.com"
-                 *       }
+                 *       },
+                 *       "callbackUrl": "https://client.example.com/herald/callback"
                  *     }
                  */
                 "application/json": components["schemas"]["Submission"];
@@ -1193,6 +1275,19 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            /**
+             * @description The body names a `callbackUrl`, but the merchant has no callback signing secret yet
+             *     (`callback-secret-missing`); `GET /v1/callback-secret` creates it. Nothing was stored.
+             */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is larger than 256 KiB (`payload-too-large`) */
             413: {
                 headers: {
@@ -1982,6 +2077,96 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             /** @description No such delivery for this merchant (`not-found`) */
             404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getCallbackSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Trace id to use for this call (1–128 of `A–Z a–z 0–9 . _ : -`); otherwise Herald makes one. */
+                "X-Request-ID"?: components["parameters"]["XRequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The secret exists; its hint */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallbackSecret"] & {
+                        secret?: never;
+                    };
+                };
+            };
+            /** @description Created by this call; the secret, shown this once */
+            201: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallbackSecretWithSecret"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description Another call changed the secret while this one created it (`conflict`); call again */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    rotateCallbackSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Trace id to use for this call (1–128 of `A–Z a–z 0–9 . _ : -`); otherwise Herald makes one. */
+                "X-Request-ID"?: components["parameters"]["XRequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret, shown this once */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallbackSecretWithSecret"] & unknown;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /**
+             * @description There is no callback secret yet (`callback-secret-missing`: `GET /v1/callback-secret`
+             *     creates it), or another rotation won meanwhile (`conflict`)
+             */
+            409: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;

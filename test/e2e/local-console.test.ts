@@ -91,4 +91,25 @@ describe('the local console at /', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'console.png'), fullPage: true });
   });
+
+  it('shows a request\'s callback and its delivery in the request\'s detail', async () => {
+    const api = apiClient(runtime);
+    expect((await api('GET', '/v1/callback-secret')).status).toBe(201);
+    const callbackHook = await startReceiver();
+    try {
+      const submitted = await api('POST', '/v1/requests', {
+        body: { type: 'demo.sleep', payload: { ms: 1 }, callbackUrl: callbackHook.url, callbackEvents: ['request.succeeded'] },
+        headers: { 'idempotency-key': 'console-callback' },
+      });
+      const id = submitted.body!.id as string;
+      await page.waitForSelector(`li[data-request-id="${id}"][data-status="succeeded"]`, { timeout: 20_000 });
+      await page.click(`li[data-request-id="${id}"] button.summary`);
+      await page.waitForSelector(`li[data-request-id="${id}"] .detail p:has-text("callback ${callbackHook.url} · request.succeeded")`, { timeout: 20_000 });
+      await page.waitForSelector(`li[data-request-id="${id}"] tr[data-delivery-id="dlv_${id}.callback.succeeded"]:has-text("request.succeeded · callback") .badge.succeeded`, {
+        timeout: 20_000,
+      });
+    } finally {
+      await callbackHook.close();
+    }
+  });
 });

@@ -31,7 +31,6 @@ ajv.addSchema(document, 'openapi');
 
 /** Responses that no test can provoke on purpose (an unexpected failure) or only by racing the store. */
 const UNREACHABLE = new Set([
-  'POST /v1/requests 409',
   'POST /v1/requests 500',
   'GET /v1/requests 500',
   'GET /v1/requests/{id} 500',
@@ -54,6 +53,9 @@ const UNREACHABLE = new Set([
   'POST /v1/deliveries/{id}/retry 500',
   'POST /v1/webhooks/filter-test 500',
   'GET /v1/webhook-keys/{merchantId} 500',
+  'GET /v1/callback-secret 409',
+  'GET /v1/callback-secret 500',
+  'POST /v1/callback-secret/rotate 500',
 ]);
 
 const seen = new Set<string>();
@@ -361,6 +363,32 @@ describe('docs/openapi.yaml', () => {
     expect((await call('POST', `/v1/webhooks/${broken}/recover`, { apiKey, body: { since, pad: 'x'.repeat(17 * 1024) } })).status).toBe(413);
     expect((await call('POST', `/v1/webhooks/${unknown}/recover`, { apiKey, body: { since } })).status).toBe(404);
     expect((await call('POST', `/v1/webhooks/${broken}/recover`, { apiKey: null, body: { since } })).status).toBe(401);
+  });
+
+  it('describes callbacks and their signing secret', async () => {
+    const apiKey = await newMerchantKey();
+    const hook = await receiver(() => ({ status: 200 }));
+    const body = { type: 'demo.sleep', payload: { ms: 1 }, callbackUrl: hook.url };
+    const missing = await call('POST', '/v1/requests', { apiKey, body, headers: { 'idempotency-key': 'oa-cb-missing' } });
+    expect([missing.status, missing.body.type]).toEqual([409, 'https://herald.dev/problems/callback-secret-missing']);
+    expect((await call('POST', '/v1/callback-secret/rotate', { apiKey })).status).toBe(409);
+
+    expect((await call('GET', '/v1/callback-secret', { apiKey })).status).toBe(201);
+    expect((await call('GET', '/v1/callback-secret', { apiKey })).status).toBe(200);
+    expect((await call('POST', '/v1/callback-secret/rotate', { apiKey })).status).toBe(200);
+    expect((await call('GET', '/v1/callback-secret', { apiKey: null })).status).toBe(401);
+    expect((await call('POST', '/v1/callback-secret/rotate', { apiKey: null })).status).toBe(401);
+
+    const unsafe = await call('POST', '/v1/requests', { apiKey, body: { ...body, callbackUrl: 'https://10.0.0.1/cb' }, headers: { 'idempotency-key': 'oa-cb-unsafe' } });
+    expect([unsafe.status, unsafe.body.type]).toEqual([400, 'https://herald.dev/problems/unsafe-webhook-url']);
+    const submitted = await call('POST', '/v1/requests', { apiKey, body, headers: { 'idempotency-key': 'oa-cb' } });
+    expect(submitted.status).toBe(202);
+    const [delivery] = await eventually(async () => {
+      const listed = await call('GET', `/v1/requests/${submitted.body.id}/deliveries`, { apiKey });
+      return listed.body.data[0]?.state === 'succeeded' ? listed.body.data : undefined;
+    }, 30_000);
+    expect(delivery.endpointId).toBe('callback');
+    expect((await call('GET', `/v1/requests/${submitted.body.id}`, { apiKey })).body.callback).toEqual({ url: hook.url, events: ['request.succeeded', 'request.failed'] });
   });
 
   it('describes the payload filter dry run', async () => {

@@ -7,6 +7,7 @@ import { isTerminal, type HeraldRequest, type RequestStatus } from '../../core/r
 import type { LedgerEntry, Wallet } from '../../core/requests/wallet';
 import { TEST_EVENT_TYPE, type EndpointSettings, type WebhookEndpoint, type WebhookEventType } from '../../core/webhooks/endpoint';
 import { type Delivery } from '../../core/webhooks/delivery';
+import { isCallbackTarget } from '../../core/webhooks/callbacks';
 import { allShards, shardOf } from './shards';
 import { asDocumentValue } from './document-values';
 
@@ -97,7 +98,10 @@ export const keys = {
   redrive: (queue: string): Key => ({ pk: `REDRIVE#${queue}`, sk: 'REDRIVE' }),
   /** An endpoint's delivery rate: when its next delivery may go out (lambdas/adapters/dynamo-delivery-rate-limiter.ts). */
   deliveryRate: (endpointId: string): Key => ({ pk: `RATE#${endpointId}`, sk: 'RATE' }),
-  /** The one secret behind every request's status token (lambdas/core/requests/status-token.ts). */
+  /** A merchant's callback signing secrets, in the secrets table: only the webhooks API and the deliver worker read it. */
+  callbackSecrets: (merchantId: string): Key => ({ pk: merchantPartition(merchantId), sk: 'CALLBACK#SECRET' }),
+  /** In the table: that the merchant has a callback secret, and since when, so submit can tell without the secrets table. */
+  callbackSecretMarker: (merchantId: string): Key => ({ pk: merchantPartition(merchantId), sk: 'CALLBACK#SECRET' }),
   /**
    * One of a merchant's `eventStreams.maxOpenPerMerchant` event stream slots, held by a lease. A
    * partition of its own, so the stream function's write grant names it alone (the topology's grants).
@@ -236,7 +240,8 @@ export function requestFromItem(item: Item): HeraldRequest {
       | 'redriveGeneration'
       | 'failedAtRedrive'
       | 'holdsQuotaSlot'
-    >(item, ['payload', 'traceId', 'notify', 'result', 'error', 'leaseUntil', 'nextAttemptAt', 'enqueuedAt', 'redriveGeneration', 'failedAtRedrive', 'holdsQuotaSlot']),
+      | 'callback'
+    >(item, ['payload', 'traceId', 'notify', 'result', 'error', 'leaseUntil', 'nextAttemptAt', 'enqueuedAt', 'redriveGeneration', 'failedAtRedrive', 'holdsQuotaSlot', 'callback']),
   };
 }
 
@@ -332,7 +337,8 @@ export function deliveryToItem(delivery: Delivery): Item {
   return {
     ...keys.delivery(delivery.subjectId, delivery.endpointId, delivery.eventType),
     ...delivery,
-    ...indexKeys.deliveryLogEntry(delivery.endpointId, delivery.createdAt, delivery.id),
+    // A callback has no endpoint log: every merchant's callbacks would share its partitions.
+    ...(isCallbackTarget(delivery.endpointId) ? {} : indexKeys.deliveryLogEntry(delivery.endpointId, delivery.createdAt, delivery.id)),
     // Written by its first attempt's outcome: still pending, it is in the sweeper's index until an
     // attempt finishes it; already finished, it never enters it.
     ...(delivery.state === 'pending' ? indexKeys.pendingDelivery(delivery.id, delivery.nextAttemptAt ?? delivery.createdAt) : {}),

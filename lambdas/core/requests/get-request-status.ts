@@ -45,9 +45,9 @@ export type RequestStatusReply = {
 export async function getRequestStatus(deps: RequestStatusDependencies, query: RequestStatusQuery): Promise<RequestStatusReply> {
   const request = await deps.requests.getForMerchant(query.merchantId, query.id);
   if (!request) throw new NotFoundError(`No request ${query.id} exists for this merchant`);
-  // Deliveries exist only once a request has finished with webhook events on.
+  // Deliveries exist only once a request has finished with webhook events on, or with a callback.
   const deliveries =
-    isTerminal(request.status) && request.webhookEvents !== false
+    isTerminal(request.status) && (request.webhookEvents !== false || request.callback !== undefined)
       ? summarizeDeliveries(await deps.deliveries.listForSubject(request.id))
       : NO_DELIVERIES;
   const notifications = mayHaveNotifications(request) ? await deps.notifications.listForRequest(request.id) : [];

@@ -36,6 +36,8 @@ export interface NotifyTargets {
   readonly email?: string;
 }
 
+import { presentCallback, type RequestCallback } from '../webhooks/callbacks';
+
 export interface HeraldRequest {
   readonly id: string;
   readonly merchantId: string;
@@ -54,6 +56,8 @@ export interface HeraldRequest {
   readonly traceId?: string;
   readonly notify?: NotifyTargets;
   readonly webhookEvents: boolean;
+  /** Where the request's end is told besides the merchant's endpoints (lambdas/core/webhooks/callbacks.ts). */
+  readonly callback?: RequestCallback;
   readonly result?: unknown;
   readonly error?: RequestError;
   readonly leaseUntil?: string;
@@ -131,6 +135,7 @@ export interface RequestView {
   readonly error?: RequestError;
   readonly history: readonly HistoryEntry[];
   readonly deliveries: DeliverySummary;
+  readonly callback?: ReturnType<typeof presentCallback>;
   readonly links: RequestLinks;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -146,6 +151,7 @@ export function presentRequest(request: HeraldRequest, deliveries: DeliverySumma
     ...(request.error ? { error: request.error } : {}),
     history: request.history,
     deliveries,
+    ...(request.callback ? { callback: presentCallback(request.callback) } : {}),
     links: linksOf(request),
     createdAt: request.createdAt,
     updatedAt: request.updatedAt,

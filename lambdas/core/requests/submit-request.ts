@@ -1,3 +1,4 @@
+import { acceptCallback, type CallbackIntake } from '../webhooks/callbacks';
 import type { Processor } from './processor';
 import {
   IdempotencyKeyReusedError,
@@ -25,6 +26,8 @@ export interface SubmitDependencies {
   readonly smsCountries: SmsCountries;
   /** Per-merchant quotas; absent where none apply (the local runtime unless configured). */
   readonly quotas?: { readonly store: MerchantQuotas; readonly limits: MerchantQuotaLimits };
+  /** What accepts a `callbackUrl`; absent, a submission that names one is refused. */
+  readonly callbacks?: CallbackIntake;
   readonly now?: () => Date;
 }
 
@@ -70,6 +73,7 @@ export async function submitRequest(deps: SubmitDependencies, input: SubmitInput
     throw new ValidationError(`The payload is invalid for type ${submission.type}: ${errors.map((e) => e.path).join(', ')}`, errors);
   }
   const notify = submission.notify ? validateNotifyTargets(submission.notify, deps.smsCountries) : undefined;
+  const callback = await acceptCallback(deps.callbacks, input.merchantId, submission);
 
   const now = (deps.now ?? (() => new Date()))();
   const at = now.toISOString();
@@ -88,6 +92,7 @@ export async function submitRequest(deps: SubmitDependencies, input: SubmitInput
     ...(input.traceId ? { traceId: input.traceId } : {}),
     ...(notify ? { notify } : {}),
     webhookEvents: submission.webhookEvents ?? true,
+    ...(callback ? { callback } : {}),
     // Recorded optimistically so the happy path costs one write; cleared if SendMessage fails.
     // A delayed message counts as sent when it becomes visible, so the sweeper does not take a
     // request waiting for its start for one whose message was lost.

@@ -1,3 +1,4 @@
+import { isCallbackTarget, resolveCallbackTarget, type CallbackTargets } from './callbacks';
 import type { RetrySchedule } from '../shared/retry-schedule';
 import { countsAsFailure, type EndpointCircuits } from './circuit-breaker';
 import type { MerchantNotifier } from '../merchants/ports';
@@ -5,6 +6,7 @@ import type { HeraldRequest } from '../requests/request';
 import type { RedriveLog } from '../requests/redrive';
 import { deliveryMessageOf } from './fan-out-webhooks';
 import type { DeliveryQueue, DeliveryRateLimiter, DeliveryStore, WebhookEndpointStore } from './ports';
+import type { WebhookEndpoint } from './endpoint';
 import { appendAttempt, MAX_DELIVERY_ROUNDS, type Delivery, type DeliveryAttempt } from './delivery';
 import { type RequestUrlOf } from './request-event';
 import { type DeliveryMessage } from './delivery-message';
@@ -38,6 +40,8 @@ export interface DeliverDependencies extends AttemptDependencies {
   readonly sleep?: (ms: number) => Promise<void>;
   /** This process's per-endpoint circuits; without them every delivery POSTs. */
   readonly circuits?: EndpointCircuits;
+  /** Where requests' callbacks are found; without them a callback delivery is dropped. */
+  readonly callbacks?: CallbackTargets;
 }
 
 /**
@@ -102,13 +106,22 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
   }
 
   const existing = delivery !== undefined;
-  const endpoint = await deps.endpoints.getCached(message.merchantId, message.endpointId);
+  // A callback is no stored endpoint: nothing disables it or trips a circuit shared with other requests.
+  const isCallback = isCallbackTarget(message.endpointId);
+  let endpoint: WebhookEndpoint | undefined;
+  if (isCallback) {
+    const target = await resolveCallbackTarget(deps.callbacks, message);
+    if ('missing' in target) return drop(deps, message, existing, `the callback cannot be sent: ${target.missing}`);
+    endpoint = target.endpoint;
+  } else {
+    endpoint = await deps.endpoints.getCached(message.merchantId, message.endpointId);
+  }
   if (!endpoint) return drop(deps, message, existing, 'the endpoint was deleted');
   if (endpoint.status === 'disabled') return drop(deps, message, existing, `the endpoint is disabled (${endpoint.disabledReason ?? 'no reason given'})`);
   const body = message.payload ?? (await rebuildBody(deps, endpoint, message));
   if (body === undefined) return drop(deps, message, existing, 'the request no longer exists');
 
-  const gate = deps.circuits?.decide(endpoint.id, now().getTime());
+  const gate = isCallback ? undefined : deps.circuits?.decide(endpoint.id, now().getTime());
   if (gate?.kind === 'skip') return skip(deps, { message, existing, firstAttemptAt: now().toISOString() }, delivery, attemptNumber, gate);
 
   let waitedMs: number | undefined;
@@ -121,7 +134,7 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
   const sent = await attemptDelivery(deps, endpoint, { id: message.deliveryId, traceId: message.traceId }, body, attemptNumber);
   const { result } = sent;
   const attempt = waitedMs ? { ...sent.attempt, waitedMs } : sent.attempt;
-  deps.circuits?.record(endpoint.id, countsAsFailure(result), now().getTime());
+  if (!isCallback) deps.circuits?.record(endpoint.id, countsAsFailure(result), now().getTime());
   const attempts = appendAttempt(delivery?.attempts ?? [], attempt);
   const at = now().toISOString();
   const outcome = { message, existing, firstAttemptAt: attempt.at };
@@ -132,6 +145,10 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
     return { kind: 'delivered', attempt };
   }
   if (result.status === 410) {
+    if (isCallback) {
+      await record(deps, outcome, { attempts, state: 'dead', reason: 'the callback URL answered 410 Gone' }, at);
+      return { kind: 'gone', attempt };
+    }
     await record(deps, outcome, { attempts, state: 'dead', reason: 'the endpoint answered 410 Gone and was disabled' }, at);
     await disableEndpoint(deps, endpoint, 'the endpoint answered 410 Gone', at);
     return { kind: 'gone', attempt };
@@ -142,8 +159,10 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
     if (!(await record(deps, outcome, { attempts, state: 'dead', reason, redriveGeneration }, at))) return superseded(message);
     // Visible again at once, so SQS moves it to the DLQ on the next receive.
     await deps.queue.delayRedelivery(received.receiptHandle, 0);
-    await checkFailingEndpoint(deps, endpoint, at);
-    await checkDeadStreak(deps, endpoint, message.deliveryId, at);
+    if (!isCallback) {
+      await checkFailingEndpoint(deps, endpoint, at);
+      await checkDeadStreak(deps, endpoint, message.deliveryId, at);
+    }
     return { kind: 'dead', attempt };
   }
   const spentSeconds = Math.ceil((now().getTime() - receivedAt.getTime()) / 1000);
@@ -155,7 +174,7 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
   // A message whose round is over (the delivery was sent again, or finished) must not keep retrying.
   if (!(await record(deps, outcome, { attempts, state: 'pending', nextAttemptAt }, at))) return superseded(message);
   await deps.queue.delayRedelivery(received.receiptHandle, delaySeconds);
-  await checkFailingEndpoint(deps, endpoint, at);
+  if (!isCallback) await checkFailingEndpoint(deps, endpoint, at);
   return { kind: 'retry', attempt, delaySeconds };
 }
 

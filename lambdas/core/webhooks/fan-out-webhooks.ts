@@ -1,3 +1,4 @@
+import { callbackMessageOf, callbackTakes } from './callbacks';
 import type { RequestEventPublisher } from '../requests/ports';
 import type { HeraldRequest } from '../requests/request';
 import type { DeliveryQueue, WebhookEndpointStore } from './ports';
@@ -30,20 +31,25 @@ export class WebhookFanOut implements RequestEventPublisher {
   constructor(private readonly deps: WebhookFanOutDependencies) {}
 
   async requestFinished(request: HeraldRequest): Promise<void> {
-    if (request.webhookEvents === false) return;
     const type = eventTypeOf(request);
     if (!type) return;
     const timestamp = request.updatedAt;
     const event = requestEvent(request, type, timestamp);
     // A filtered-out event costs nothing further: no message, so no delivery record either.
-    const endpoints = (await this.deps.endpoints.listCached(request.merchantId)).filter(
-      (endpoint) => endpoint.status === 'enabled' && takesEvent(endpoint, event),
-    );
-    if (endpoints.length === 0) return;
+    const endpoints =
+      request.webhookEvents === false
+        ? []
+        : (await this.deps.endpoints.listCached(request.merchantId)).filter((endpoint) => endpoint.status === 'enabled' && takesEvent(endpoint, event));
+    // The client asked for its callback on this very request: `webhookEvents: false` silences the endpoints only.
+    const withCallback = callbackTakes(request, type);
+    if (endpoints.length === 0 && !withCallback) return;
 
     const full = JSON.stringify(event);
-    await this.deps.queue.send(
-      endpoints.map((endpoint) => {
+    const callback = withCallback ? [callbackMessageOf(request, type, timestamp, Buffer.byteLength(full) <= MAX_INLINE_PAYLOAD_BYTES ? full : undefined)] : [];
+
+    await this.deps.queue.send([
+      ...callback,
+      ...endpoints.map((endpoint) => {
         const payload = eventBodyFor(endpoint, event, this.deps.requestUrlOf, full);
         const inline = Buffer.byteLength(payload) <= MAX_INLINE_PAYLOAD_BYTES;
         return {
@@ -58,7 +64,7 @@ export class WebhookFanOut implements RequestEventPublisher {
         ...(request.traceId ? { traceId: request.traceId } : {}),
         };
       }),
-    );
+    ]);
   }
 }
 

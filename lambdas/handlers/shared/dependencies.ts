@@ -18,6 +18,7 @@ import { DynamoWalletLedger } from '../../adapters/dynamo-wallet-ledger';
 import { DynamoDeliveryStore } from '../../adapters/dynamo-delivery-store';
 import { DynamoDeliveryRateLimiter } from '../../adapters/dynamo-delivery-rate-limiter';
 import { DynamoWebhookEndpointStore } from '../../adapters/dynamo-webhook-endpoint-store';
+import { DynamoCallbackSecretStore } from '../../adapters/dynamo-callback-secret-store';
 import { HttpWebhookTransport } from '../../adapters/http-webhook-sender';
 import { OutboxEmailSender } from '../../adapters/outbox-email-sender';
 import { OutboxSmsSender } from '../../adapters/outbox-sms-sender';
@@ -143,6 +144,11 @@ export const streamSlots = /* @__PURE__ */ perContainer(() => new DynamoStreamSl
 export const webhookEndpointStore = /* @__PURE__ */ perContainer(
   () =>
     new DynamoWebhookEndpointStore(dynamoClient(), requiredEnv(ENV.tableName), webhookDefaults.endpointCacheSeconds, process.env[ENV.secretsTableName]),
+);
+/** Merchants' callback signing secrets; the secrets table only where the function is granted it. */
+export const callbackSecretStore = /* @__PURE__ */ perContainer(
+  () =>
+    new DynamoCallbackSecretStore(dynamoClient(), requiredEnv(ENV.tableName), webhookDefaults.endpointCacheSeconds, process.env[ENV.secretsTableName]),
 );
 export const deliveryRateLimiter = /* @__PURE__ */ perContainer(() => new DynamoDeliveryRateLimiter(dynamoClient(), requiredEnv(ENV.tableName)));
 export const deliveryStore = /* @__PURE__ */ perContainer(() => new DynamoDeliveryStore(dynamoClient(), requiredEnv(ENV.tableName), settings.requestRetentionDays()));

@@ -107,6 +107,7 @@ export const PROBLEMS: Readonly<Record<string, ProblemShape>> = {
     extensions: (error) => (error instanceof RequestNotCancellableError ? { currentStatus: error.currentStatus, attempts: error.attempts } : {}),
   },
   'endpoint-limit-reached': { status: 409, title: 'Endpoint limit reached' },
+  'callback-secret-missing': { status: 409, title: 'Callback signing secret missing' },
   'payload-too-large': { status: 413, title: 'Payload too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type', headers: () => ({ 'Accept-Post': 'application/json' }) },
   'quota-exceeded': {

@@ -219,7 +219,7 @@ function deliveryRow(delivery) {
   const row = el(
     'tr',
     {},
-    el('td', {}, el('code', {}, delivery.requestId || delivery.id), el('div', { className: 'muted' }, delivery.eventType), rowMessage(`delivery:${delivery.id}`)),
+    el('td', {}, el('code', {}, delivery.requestId || delivery.id), el('div', { className: 'muted' }, delivery.endpointId === 'callback' ? `${delivery.eventType} · callback` : delivery.eventType), rowMessage(`delivery:${delivery.id}`)),
     el('td', {}, badge(delivery.state)),
     el('td', {}, attemptsCell(delivery)),
     el('td', {}, retry),
@@ -251,6 +251,7 @@ function requestDetail(id, view) {
     el('pre', { className: 'payload' }, view.payload === undefined ? '(no longer stored)' : JSON.stringify(view.payload, null, 2)),
     view.error ? el('p', {}, badge('error', 'failed'), ` ${view.error.code}: ${view.error.message}`) : null,
     view.result !== undefined ? el('div', {}, el('h4', {}, 'Result'), el('pre', {}, JSON.stringify(view.result, null, 2))) : null,
+    view.callback ? el('p', {}, 'callback ', el('code', {}, view.callback.url), ` · ${view.callback.events.join(', ')}`) : null,
     el('h4', {}, 'History'),
     historyTable(view.history || []),
     (view.notifications || []).length
