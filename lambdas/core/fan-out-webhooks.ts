@@ -1,5 +1,6 @@
 import type { RequestEventPublisher } from './ports';
 import type { HeraldRequest } from './request';
+import { ticketOf, type DeliveryOrderLedger } from './delivery-order';
 import type { DeliveryQueue, WebhookEndpointStore } from './webhook-ports';
 import {
   deliveryIdOf,
@@ -18,6 +19,8 @@ export interface WebhookFanOutDependencies {
   readonly queue: DeliveryQueue;
   /** Where thin events tell receivers to fetch the request. */
   readonly requestUrlOf?: RequestUrlOf;
+  /** The ordering keys' ledger: a request submitted with an `orderingKey` hands its number over to its endpoints. */
+  readonly order?: DeliveryOrderLedger;
 }
 
 /**
@@ -37,15 +40,21 @@ export class WebhookFanOut implements RequestEventPublisher {
   constructor(private readonly deps: WebhookFanOutDependencies) {}
 
   async requestFinished(request: HeraldRequest): Promise<void> {
-    if (request.webhookEvents === false) return;
-    const type = eventTypeOf(request);
-    if (!type) return;
+    const ticket = ticketOf(request);
+    const type = request.webhookEvents === false ? undefined : eventTypeOf(request);
+    if (!type) {
+      // An ordered request that announces nothing must still stop holding its key.
+      if (ticket) await this.deps.order?.handOver(request.merchantId, ticket, []);
+      return;
+    }
     const timestamp = request.updatedAt;
     const event = requestEvent(request, type, timestamp);
     // A filtered-out event costs nothing further: no message, so no delivery record either.
     const endpoints = (await this.deps.endpoints.listCached(request.merchantId)).filter(
       (endpoint) => endpoint.status === 'enabled' && takesEvent(endpoint, event),
     );
+    // Before any message: a delivery that ran ahead of this would find nothing holding its successors.
+    if (ticket) await this.deps.order?.handOver(request.merchantId, ticket, endpoints.map((endpoint) => endpoint.id));
     if (endpoints.length === 0) return;
 
     const full = JSON.stringify(event);
@@ -63,6 +72,7 @@ export class WebhookFanOut implements RequestEventPublisher {
         round: 1,
         ...(inline ? { payload } : {}),
         ...(request.traceId ? { traceId: request.traceId } : {}),
+        ...(ticket ? { ordering: ticket } : {}),
         };
       }),
     );
@@ -81,5 +91,6 @@ export function deliveryMessageOf(delivery: Delivery, payload?: string): Deliver
     round: delivery.round,
     ...(payload !== undefined ? { payload } : {}),
     ...(delivery.traceId ? { traceId: delivery.traceId } : {}),
+    ...(delivery.ordering ? { ordering: delivery.ordering } : {}),
   };
 }

@@ -3,6 +3,7 @@ import type { HeraldRequest } from './request';
 import * as z from './schema';
 import { matchesFilter, parseFilter, type WebhookFilter } from './webhook-filter';
 import { generateKeyPair, publishedKeyOf, SIGNATURE_SCHEMES, type PublishedKey, type SignatureScheme } from './webhook-signatures';
+import type { OrderingTicket } from './delivery-order';
 
 /**
  * Webhook endpoints, the events Herald sends them and the deliveries that carry one event to one
@@ -216,7 +217,9 @@ export type AttemptErrorCode =
   | 'unsafe_address'
   | 'network'
   /** No POST was made: the endpoint's circuit was open, and the delivery was rescheduled. */
-  | 'circuit_open';
+  | 'circuit_open'
+  /** No POST was made: a delivery of the same ordering key to the endpoint is ahead of it (lambdas/core/deliver-in-order.ts). */
+  | 'predecessor_pending';
 
 /** Attempts a delivery's log keeps: the latest ones, across rounds, so the item never outgrows its bound. */
 export const ATTEMPT_LOG_LIMIT = 20;
@@ -279,6 +282,8 @@ export interface Delivery {
   readonly traceId?: string;
   /** The deliveries queue's redrive generation when it went dead: only a later redrive sends it again. */
   readonly deadAtRedrive?: number;
+  /** Its request's place in its ordering key: every round waits for the deliveries ahead of it. */
+  readonly ordering?: OrderingTicket;
   /** When its first attempt began: the record is written with that attempt's outcome, not before. */
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -299,7 +304,7 @@ export interface AttemptRecord {
  * A delivery before its record exists: what its message says it carries, and when its first
  * attempt began. The first outcome's write creates the record from it, in round 1.
  */
-export type NewDelivery = Pick<Delivery, 'id' | 'merchantId' | 'endpointId' | 'subjectId' | 'eventType' | 'eventTimestamp' | 'traceId' | 'createdAt'>;
+export type NewDelivery = Pick<Delivery, 'id' | 'merchantId' | 'endpointId' | 'subjectId' | 'eventType' | 'eventTimestamp' | 'traceId' | 'ordering' | 'createdAt'>;
 
 /** The delivery a message of round 1 creates when its first attempt ends. */
 export function newDeliveryOf(message: DeliveryMessage, createdAt: string): NewDelivery {
@@ -311,6 +316,7 @@ export function newDeliveryOf(message: DeliveryMessage, createdAt: string): NewD
     eventType: message.eventType,
     eventTimestamp: message.eventTimestamp,
     ...(message.traceId ? { traceId: message.traceId } : {}),
+    ...(message.ordering ? { ordering: message.ordering } : {}),
     createdAt,
   };
 }
@@ -469,6 +475,10 @@ export interface DeliveryMessage {
   readonly waitingSince?: string;
   /** The message is to be received no earlier than this (SQS DelaySeconds, at most 15 minutes). */
   readonly notBefore?: string;
+  /** The request's place in its ordering key: the delivery goes only once those ahead of it ended. */
+  readonly ordering?: OrderingTicket;
+  /** When the delivery first found one ahead of it, across messages: its wait is bounded from then. */
+  readonly orderWaitSince?: string;
 }
 
 /** Bodies above this stay out of the message (SQS takes 256 KiB with attributes); the worker rebuilds them. */
@@ -485,7 +495,8 @@ export function parseDeliveryMessage(body: string): DeliveryMessage | undefined 
       typeof parsed.eventType === 'string' &&
       typeof parsed.eventTimestamp === 'string' &&
       typeof parsed.round === 'number' &&
-      (parsed.attemptsBefore === undefined || (Number.isInteger(parsed.attemptsBefore) && parsed.attemptsBefore >= 0))
+      (parsed.attemptsBefore === undefined || (Number.isInteger(parsed.attemptsBefore) && parsed.attemptsBefore >= 0)) &&
+      (parsed.ordering === undefined || (typeof parsed.ordering.key === 'string' && Number.isInteger(parsed.ordering.seq)))
     ) {
       return parsed as DeliveryMessage;
     }

@@ -1,9 +1,10 @@
 import { ENV, webhookDefaults } from '../../lib/topology';
 import { EndpointCircuits } from '../core/circuit-breaker';
-import { deliverWebhook } from '../core/deliver-webhook';
+import { deliverInOrder } from '../core/deliver-in-order';
 import { parseDeliveryMessage } from '../core/webhooks';
 import {
   deliveryQueue,
+  deliveryOrderLedger,
   deliveryStore,
   merchantNotifier,
   redriveLog,
@@ -48,7 +49,7 @@ function circuits(): EndpointCircuits | undefined {
  */
 export const handler = sqsConsumer({ describe: 'delivery', parse: parseDeliveryMessage }, async ({ message, receiveCount, receiptHandle, log }) => {
   const schedule = settings.retrySchedule('deliveries');
-  const outcome = await deliverWebhook(
+  const outcome = await deliverInOrder(
     {
       endpoints: webhookEndpointStore(),
       deliveries: deliveryStore(),
@@ -68,6 +69,7 @@ export const handler = sqsConsumer({ describe: 'delivery', parse: parseDeliveryM
       queueName: 'deliveries',
       rateLimiter: deliveryRateLimiter(),
       circuits: circuits(),
+      order: deliveryOrderLedger(),
     },
     { message, receiveCount, receiptHandle },
   );
@@ -88,6 +90,9 @@ export const handler = sqsConsumer({ describe: 'delivery', parse: parseDeliveryM
     case 'toDeadLetters':
       return redeliver('dead');
     case 'dropped':
+      return;
+    case 'behind':
+      log.info('Delivery waits for the one ahead of it in its ordering key', { ...about, ahead: outcome.ahead, delaySeconds: outcome.delaySeconds });
       return;
     case 'waiting':
       log.info('Delivery waits for its endpoint\'s rate limit on a delayed message', { ...about, until: outcome.until });
