@@ -1,19 +1,18 @@
-import { TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { DeliveryOrderLedger, OrderingTicket, OrderStanding } from '../core/delivery-order';
+import { QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ORDER_WAITING, readyHeads, type DeliveryOrderLedger, type OrderingTicket, type OrderStanding, type PendingDelivery } from '../core/delivery-order';
+import { parseDeliveryId } from '../core/webhooks';
 import { batchGetInOrder } from './dynamo/batch-get';
 import { unlessConditionFails, unlessTransactionCancelled } from './dynamo/conditions';
-import { keys, type Item } from './dynamo/keys';
-
-/** Tries of a transaction that another one on the same key got in the way of (DynamoDB cancels both sides' conflicts). */
-export const ORDER_WRITE_TRIES = 5;
-const CONFLICT_BASE_DELAY_MS = 20;
+import { keys, type Item, type Key } from './dynamo/keys';
+import { backOff, ORDER_WRITE_TRIES } from './dynamo/order-retries';
 
 /**
  * The ordering keys' ledger on the table: per (merchant, key) one item with the last number
- * assigned and the set of open requests, and beside it one item per endpoint with the set of
- * its pending deliveries' numbers. Sets, so adding or removing a number twice changes nothing.
- * Each key is a partition of its own, and its items are read and written only for requests that
- * carry the key: a request without one never touches them.
+ * assigned and the set of open requests (numbers), and beside it, in the same partition, one
+ * item per endpoint with the set of its pending deliveries (`<number>#<delivery id>`). Sets, so
+ * adding or removing a member twice changes nothing. Each key is a partition of its own, and its
+ * items are read and written only for requests that carry the key: a request without one never
+ * touches them. A delivery's wait mark (`orderWait`) lives on the delivery's own item.
  */
 export class DynamoDeliveryOrderLedger implements DeliveryOrderLedger {
   constructor(
@@ -26,11 +25,10 @@ export class DynamoDeliveryOrderLedger implements DeliveryOrderLedger {
     const [head, cursor] = await batchGetInOrder(this.client, this.tableName, [keys.orderingKey(merchantId, key), keys.orderingCursor(merchantId, key, endpointId)], {
       consistentRead: true,
     });
-    return { open: numbersOf(head, 'open'), pending: numbersOf(cursor, 'pending') };
+    return { open: numbersOf(head), pending: pendingOf(cursor) };
   }
 
-  async handOver(merchantId: string, ticket: OrderingTicket, endpointIds: readonly string[]): Promise<void> {
-    const seq = new Set([ticket.seq]);
+  async handOver(merchantId: string, ticket: OrderingTicket, targets: readonly { readonly endpointId: string; readonly deliveryId: string }[]): Promise<void> {
     const expiresAt = this.expiry();
     const write = () =>
       this.client.send(
@@ -43,15 +41,16 @@ export class DynamoDeliveryOrderLedger implements DeliveryOrderLedger {
                 UpdateExpression: 'DELETE #open :seq',
                 ConditionExpression: 'contains(#open, :n)',
                 ExpressionAttributeNames: { '#open': 'open' },
-                ExpressionAttributeValues: { ':seq': seq, ':n': ticket.seq },
+                ExpressionAttributeValues: { ':seq': new Set([ticket.seq]), ':n': ticket.seq },
               },
             },
-            ...endpointIds.map((endpointId) => ({
+            ...targets.map((target) => ({
               Update: {
                 TableName: this.tableName,
-                Key: keys.orderingCursor(merchantId, ticket.key, endpointId),
-                UpdateExpression: 'ADD pending :seq SET expiresAt = :expiresAt',
-                ExpressionAttributeValues: { ':seq': seq, ':expiresAt': expiresAt },
+                Key: keys.orderingCursor(merchantId, ticket.key, target.endpointId),
+                UpdateExpression: 'ADD #pending :member SET expiresAt = :expiresAt',
+                ExpressionAttributeNames: { '#pending': 'pending' },
+                ExpressionAttributeValues: { ':member': new Set([memberOf({ seq: ticket.seq, deliveryId: target.deliveryId })]), ':expiresAt': expiresAt },
               },
             })),
           ],
@@ -72,27 +71,78 @@ export class DynamoDeliveryOrderLedger implements DeliveryOrderLedger {
     }
   }
 
-  async settle(merchantId: string, key: string, endpointId: string, seqs: readonly number[]): Promise<void> {
-    await this.remove(keys.orderingCursor(merchantId, key, endpointId), 'pending', seqs);
+  async settle(merchantId: string, key: string, endpointId: string, deliveries: readonly PendingDelivery[]): Promise<void> {
+    await this.remove(keys.orderingCursor(merchantId, key, endpointId), 'pending', deliveries.map(memberOf));
   }
 
   async withdraw(merchantId: string, key: string, seqs: readonly number[]): Promise<void> {
     await this.remove(keys.orderingKey(merchantId, key), 'open', seqs);
   }
 
-  private async remove(key: Item, attribute: 'open' | 'pending', seqs: readonly number[]): Promise<void> {
-    if (seqs.length === 0) return;
+  async heads(merchantId: string, key: string): Promise<PendingDelivery[]> {
+    const partition = keys.orderingKey(merchantId, key).pk;
+    // One partition holds the key's item and its endpoints' cursors: at most one per endpoint of the merchant.
+    const { Items = [] } = await this.client.send(
+      new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': partition }, ConsistentRead: true }),
+    );
+    const head = Items.find((item) => item.sk === keys.orderingKey(merchantId, key).sk);
+    const cursors = Items.filter((item) => item !== head);
+    return readyHeads(numbersOf(head), cursors.map(pendingOf));
+  }
+
+  async markWaiting(deliveryId: string, round: number): Promise<void> {
+    const key = deliveryKeyOf(deliveryId);
+    if (!key) return;
     await unlessConditionFails(
       () =>
         this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: key,
-            UpdateExpression: 'DELETE #set :seqs',
-            // Never creates a bare item: a cursor that does not exist holds nothing to remove.
+            UpdateExpression: 'SET orderWait = :waiting',
+            ConditionExpression: 'round = :round AND #state = :pending',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: { ':waiting': ORDER_WAITING, ':round': round, ':pending': 'pending' },
+          }),
+        ),
+      () => undefined,
+    );
+  }
+
+  async claim(deliveryId: string, round: number, expected: string, going: string): Promise<boolean> {
+    const key = deliveryKeyOf(deliveryId);
+    if (!key) return false;
+    return unlessConditionFails(
+      async () => {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: 'SET orderWait = :going',
+            ConditionExpression: 'orderWait = :expected AND round = :round AND #state = :pending',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: { ':going': going, ':expected': expected, ':round': round, ':pending': 'pending' },
+          }),
+        );
+        return true;
+      },
+      () => false,
+    );
+  }
+
+  private async remove(key: Key, attribute: 'open' | 'pending', members: readonly (number | string)[]): Promise<void> {
+    if (members.length === 0) return;
+    await unlessConditionFails(
+      () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: 'DELETE #set :members',
+            // Never creates a bare item: one that does not exist holds nothing to remove.
             ConditionExpression: 'attribute_exists(pk)',
             ExpressionAttributeNames: { '#set': attribute },
-            ExpressionAttributeValues: { ':seqs': new Set(seqs) },
+            ExpressionAttributeValues: { ':members': new Set(members) },
           }),
         ),
       () => undefined,
@@ -104,12 +154,23 @@ export class DynamoDeliveryOrderLedger implements DeliveryOrderLedger {
   }
 }
 
-function numbersOf(item: Item | undefined, attribute: string): number[] {
-  const value = item?.[attribute] as Set<number> | undefined;
+const memberOf = (delivery: PendingDelivery): string => `${delivery.seq}#${delivery.deliveryId}`;
+
+function numbersOf(item: Item | undefined): number[] {
+  const value = item?.open as Set<number> | undefined;
   return value ? [...value].map(Number) : [];
 }
 
-/** A short, jittered wait before the next try, growing with each. */
-export function backOff(tries: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * CONFLICT_BASE_DELAY_MS * 2 ** tries));
+function pendingOf(item: Item | undefined): PendingDelivery[] {
+  const value = item?.pending as Set<string> | undefined;
+  return [...(value ?? [])].flatMap((member) => {
+    const cut = member.indexOf('#');
+    const seq = Number(member.slice(0, cut));
+    return cut > 0 && Number.isInteger(seq) ? [{ seq, deliveryId: member.slice(cut + 1) }] : [];
+  });
+}
+
+function deliveryKeyOf(deliveryId: string): Key | undefined {
+  const parts = parseDeliveryId(deliveryId);
+  return parts ? keys.delivery(parts.subjectId, parts.endpointId, parts.eventType) : undefined;
 }

@@ -1,7 +1,8 @@
 import type { RequestEventPublisher } from './ports';
 import type { HeraldRequest } from './request';
 import { ticketOf, type DeliveryOrderLedger } from './delivery-order';
-import type { DeliveryQueue, WebhookEndpointStore } from './webhook-ports';
+import type { DeliveryQueue, DeliveryStore, WebhookEndpointStore } from './webhook-ports';
+import { wakeReady } from './order-wake';
 import {
   deliveryIdOf,
   eventTypeOf,
@@ -21,6 +22,8 @@ export interface WebhookFanOutDependencies {
   readonly requestUrlOf?: RequestUrlOf;
   /** The ordering keys' ledger: a request submitted with an `orderingKey` hands its number over to its endpoints. */
   readonly order?: DeliveryOrderLedger;
+  /** Read to wake the deliveries of an ordering key whose turn came (`wakeReady`). */
+  readonly deliveries?: DeliveryStore;
 }
 
 /**
@@ -45,7 +48,7 @@ export class WebhookFanOut implements RequestEventPublisher {
     if (!type) {
       // An ordered request that announces nothing must still stop holding its key.
       if (ticket) await this.deps.order?.handOver(request.merchantId, ticket, []);
-      return;
+      return this.wakeBehind(request);
     }
     const timestamp = request.updatedAt;
     const event = requestEvent(request, type, timestamp);
@@ -54,8 +57,9 @@ export class WebhookFanOut implements RequestEventPublisher {
       (endpoint) => endpoint.status === 'enabled' && takesEvent(endpoint, event),
     );
     // Before any message: a delivery that ran ahead of this would find nothing holding its successors.
-    if (ticket) await this.deps.order?.handOver(request.merchantId, ticket, endpoints.map((endpoint) => endpoint.id));
-    if (endpoints.length === 0) return;
+    const targets = endpoints.map((endpoint) => ({ endpointId: endpoint.id, deliveryId: deliveryIdOf(request.id, endpoint.id, type) }));
+    if (ticket) await this.deps.order?.handOver(request.merchantId, ticket, targets);
+    if (endpoints.length === 0) return this.wakeBehind(request);
 
     const full = JSON.stringify(event);
     await this.deps.queue.send(
@@ -76,6 +80,17 @@ export class WebhookFanOut implements RequestEventPublisher {
         };
       }),
     );
+    await this.wakeBehind(request);
+  }
+
+  /**
+   * An ordered request no longer open may be all that held deliveries of its key to other
+   * endpoints (those its event does not go to): they are woken now rather than at their re-check.
+   */
+  private async wakeBehind(request: HeraldRequest): Promise<void> {
+    const ticket = ticketOf(request);
+    const { order, deliveries } = this.deps;
+    if (ticket && order && deliveries) await wakeReady({ order, deliveries, queue: this.deps.queue }, request.merchantId, ticket.key);
   }
 }
 

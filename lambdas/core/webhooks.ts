@@ -284,6 +284,8 @@ export interface Delivery {
   readonly deadAtRedrive?: number;
   /** Its request's place in its ordering key: every round waits for the deliveries ahead of it. */
   readonly ordering?: OrderingTicket;
+  /** Set once it waited for its key's order: `waiting`, then which message claimed its turn (lambdas/core/delivery-order.ts). */
+  readonly orderWait?: string;
   /** When its first attempt began: the record is written with that attempt's outcome, not before. */
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -479,6 +481,8 @@ export interface DeliveryMessage {
   readonly ordering?: OrderingTicket;
   /** When the delivery first found one ahead of it, across messages: its wait is bounded from then. */
   readonly orderWaitSince?: string;
+  /** Names a wake or a re-check of a delivery that waited for its key: the one that claims the delivery posts it. */
+  readonly orderToken?: string;
 }
 
 /** Bodies above this stay out of the message (SQS takes 256 KiB with attributes); the worker rebuilds them. */

@@ -92,7 +92,7 @@ export const handler = sqsConsumer({ describe: 'delivery', parse: parseDeliveryM
     case 'dropped':
       return;
     case 'behind':
-      log.info('Delivery waits for the one ahead of it in its ordering key', { ...about, ahead: outcome.ahead, delaySeconds: outcome.delaySeconds });
+      log.info('Delivery waits for the one ahead of it in its ordering key', { ...about, ahead: outcome.ahead });
       return;
     case 'waiting':
       log.info('Delivery waits for its endpoint\'s rate limit on a delayed message', { ...about, until: outcome.until });

@@ -372,7 +372,14 @@ export function deliveryFromItem(item: Item): Delivery {
     attempts: item.attempts ?? [],
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
-    ...present<Delivery, 'nextAttemptAt' | 'reason' | 'traceId' | 'deadAtRedrive' | 'ordering'>(item, ['nextAttemptAt', 'reason', 'traceId', 'deadAtRedrive', 'ordering']),
+    ...present<Delivery, 'nextAttemptAt' | 'reason' | 'traceId' | 'deadAtRedrive' | 'ordering' | 'orderWait'>(item, [
+      'nextAttemptAt',
+      'reason',
+      'traceId',
+      'deadAtRedrive',
+      'ordering',
+      'orderWait',
+    ]),
   };
 }
 

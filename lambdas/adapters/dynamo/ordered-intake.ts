@@ -2,7 +2,7 @@ import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@
 import { MAX_OPEN_PER_ORDERING_KEY } from '../../core/delivery-order';
 import { ServiceUnavailableError } from '../../core/errors';
 import type { CreateOutcome } from '../../core/ports';
-import { backOff, ORDER_WRITE_TRIES } from '../dynamo-delivery-order';
+import { backOff, ORDER_WRITE_TRIES } from './order-retries';
 import { unlessTransactionCancelled } from './conditions';
 import { fingerprintFromItem, keys, requestFromItem, type Item } from './keys';
 

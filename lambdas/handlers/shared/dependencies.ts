@@ -196,7 +196,7 @@ export function requestUrlOf(requestId: string): string {
   return `${(process.env[ENV.publicApiUrl] ?? '').replace(/\/+$/, '')}/v1/requests/${requestId}`;
 }
 
-const webhookFanOut = /* @__PURE__ */ perContainer(() => new WebhookFanOut({ endpoints: webhookEndpointStore(), queue: deliveryQueue(), requestUrlOf, order: deliveryOrderLedger() }));
+const webhookFanOut = /* @__PURE__ */ perContainer(() => new WebhookFanOut({ endpoints: webhookEndpointStore(), queue: deliveryQueue(), requestUrlOf, order: deliveryOrderLedger(), deliveries: deliveryStore() }));
 
 // Each side's adapters are built only once a request ends.
 const requestFinishedPublisher = /* @__PURE__ */ everyPublisher([
