@@ -1,5 +1,5 @@
 /** Tries of an ordering key's transaction that another one on the same key got in the way of. */
-export const ORDER_WRITE_TRIES = 5;
+export const ORDER_WRITE_TRIES = 8;
 const CONFLICT_BASE_DELAY_MS = 20;
 
 /** A short, jittered wait before the next try, growing with each. */
