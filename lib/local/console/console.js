@@ -118,6 +118,7 @@ function requestDetail(id) {
     'div',
     { className: 'detail' },
     el('p', {}, `attempts ${view.attempts} · created ${time(view.createdAt)} · updated ${time(view.updatedAt)}`),
+    view.orderingKey !== undefined ? el('p', {}, 'ordering key ', el('code', {}, view.orderingKey)) : null,
     view.error ? el('p', {}, badge('error', 'failed'), ` ${view.error.code}: ${view.error.message}`) : null,
     view.result !== undefined ? el('p', {}, 'result ', el('code', {}, JSON.stringify(view.result))) : null,
     el('h4', {}, 'History'),
