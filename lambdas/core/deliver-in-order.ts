@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { attemptNumberOf, deliverWebhook, type DeliverDependencies, type DeliverOutcome, type ReceivedDelivery } from './deliver-webhook';
-import { claimOf, goingMark, orderDecision, ORDER_RECHECK_SECONDS, PREDECESSOR_PENDING, type DeliveryOrderLedger } from './delivery-order';
+import {
+  claimOf,
+  goingMark,
+  orderDecision,
+  ORDER_RECHECK_BEHIND_OPEN_SECONDS,
+  ORDER_RECHECK_SECONDS,
+  PREDECESSOR_PENDING,
+  type DeliveryOrderLedger,
+} from './delivery-order';
 import { wakeReady } from './order-wake';
 import { appendAttempt, newDeliveryOf, type Delivery, type DeliveryAttempt, type DeliveryMessage } from './webhooks';
 
@@ -33,7 +41,7 @@ export async function deliverInOrder(deps: OrderedDeliverDependencies, received:
   const standing = await deps.order.standing(message.merchantId, ticket.key, message.endpointId);
   const decision = orderDecision(ticket.seq, standing, waitingSinceMs, nowMs);
   if (decision.kind === 'wait') {
-    const waited = await waitBehind(deps, received, decision.ahead, waitingSinceMs, nowMs);
+    const waited = await waitBehind(deps, received, decision, waitingSinceMs, nowMs);
     if (waited !== 'clear') return waited;
   } else if (decision.kind === 'release') {
     deps.log('Ordered delivery waited past its bound; the deliveries ahead of it no longer hold its key', {
@@ -92,12 +100,13 @@ async function hasEnded(deps: OrderedDeliverDependencies, message: DeliveryMessa
  * wait written to the attempt log once per wait, not at every look), marks the delivery waiting,
  * then reads the ledger again: the one ahead may have ended between the two reads, before it
  * could see this one waiting, and then nobody would wake it. Still behind: a re-check message goes
- * out as the fallback of the wake. Clear: the caller delivers now.
+ * out as the fallback of the wake (sooner behind an unfinished request, which a cancel can end
+ * without a wake). Clear: the caller delivers now.
  */
 async function waitBehind(
   deps: OrderedDeliverDependencies,
   received: ReceivedDelivery,
-  ahead: number,
+  held: { readonly ahead: number; readonly heldByOpen: boolean },
   waitingSinceMs: number,
   nowMs: number,
 ): Promise<OrderedDeliverOutcome | 'clear'> {
@@ -110,8 +119,9 @@ async function waitBehind(
 
   const attemptNumber = attemptNumberOf(received);
   const at = new Date(nowMs).toISOString();
-  const nextAttemptAt = new Date(nowMs + ORDER_RECHECK_SECONDS * 1000).toISOString();
-  const attempts = alreadyWaiting(delivery) ? undefined : appendAttempt(delivery?.attempts ?? [], waitingAttempt(at, attemptNumber, ahead));
+  const recheckSeconds = held.heldByOpen ? ORDER_RECHECK_BEHIND_OPEN_SECONDS : ORDER_RECHECK_SECONDS;
+  const nextAttemptAt = new Date(nowMs + recheckSeconds * 1000).toISOString();
+  const attempts = alreadyWaiting(delivery) ? undefined : appendAttempt(delivery?.attempts ?? [], waitingAttempt(at, attemptNumber, held.ahead));
   const recorded = delivery
     ? await deps.deliveries.record(message.deliveryId, message.round, { ...(attempts ? { attempts } : {}), state: 'pending', nextAttemptAt }, at)
     : await deps.deliveries.recordFirst(newDeliveryOf(message, at), { attempts: attempts ?? [], state: 'pending', nextAttemptAt }, at);
@@ -123,9 +133,9 @@ async function waitBehind(
   const { notBefore: _rateLimitDue, ...rest } = message;
   await deps.queue.send(
     [{ ...rest, attemptsBefore: attemptNumber - 1, orderWaitSince: new Date(waitingSinceMs).toISOString(), orderToken: randomUUID() }],
-    { delaySeconds: ORDER_RECHECK_SECONDS },
+    { delaySeconds: recheckSeconds },
   );
-  return { kind: 'behind', ahead };
+  return { kind: 'behind', ahead: held.ahead };
 }
 
 function alreadyWaiting(delivery: Delivery | undefined): boolean {

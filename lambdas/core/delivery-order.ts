@@ -36,6 +36,12 @@ export const ORDER_WAIT_BOUND_SECONDS = 36 * 3600;
  * (a worker dying between the two) it also looks again itself after this long, SQS's longest delay.
  */
 export const ORDER_RECHECK_SECONDS = 900;
+/**
+ * The re-check of a delivery held by a request that is still unfinished: such a request wakes the
+ * deliveries behind it when it finishes, but not when it is cancelled (the cancel function sends
+ * no messages), so they look again every minute.
+ */
+export const ORDER_RECHECK_BEHIND_OPEN_SECONDS = 60;
 
 /** Where a request stands in its key's order: the key and its number, from 1 in acceptance order. */
 export interface OrderingTicket {
@@ -59,7 +65,8 @@ export interface OrderStanding {
 
 export type OrderDecision =
   | { readonly kind: 'go' }
-  | { readonly kind: 'wait'; readonly ahead: number }
+  /** `ahead`: the nearest number in the way; `heldByOpen`: some of them are unfinished requests. */
+  | { readonly kind: 'wait'; readonly ahead: number; readonly heldByOpen: boolean }
   /** The bound has passed: go, and release what is still ahead. */
   | { readonly kind: 'release'; readonly open: readonly number[]; readonly pending: readonly PendingDelivery[] };
 
@@ -72,7 +79,7 @@ export function orderDecision(seq: number, standing: OrderStanding, waitingSince
   const pending = standing.pending.filter((delivery) => delivery.seq < seq);
   if (open.length === 0 && pending.length === 0) return { kind: 'go' };
   if (nowMs - waitingSinceMs >= ORDER_WAIT_BOUND_SECONDS * 1000) return { kind: 'release', open, pending };
-  return { kind: 'wait', ahead: Math.max(...open, ...pending.map((delivery) => delivery.seq)) };
+  return { kind: 'wait', ahead: Math.max(...open, ...pending.map((delivery) => delivery.seq)), heldByOpen: open.length > 0 };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { deliverInOrder, type OrderedDeliverDependencies } from '../../../lambdas/core/deliver-in-order';
-import { ORDER_RECHECK_SECONDS, ORDER_WAIT_BOUND_SECONDS } from '../../../lambdas/core/delivery-order';
+import { ORDER_RECHECK_BEHIND_OPEN_SECONDS, ORDER_RECHECK_SECONDS, ORDER_WAIT_BOUND_SECONDS } from '../../../lambdas/core/delivery-order';
 import { deliveryIdOf, generateSigningSecret, type DeliveryMessage } from '../../../lambdas/core/webhooks';
 import { webhookRetrySchedule } from '../../../lib/topology';
 import { storedRequest } from '../../support/request-fixtures';
@@ -105,6 +105,8 @@ describe('deliverInOrder', () => {
     h.order.accept('mer_1', KEY, 1, 2);
     await h.handOver(2);
     expect(await h.deliver(messageOf(2))).toEqual({ kind: 'behind', ahead: 1 });
+    // A cancel of the request ahead wakes nobody, so the re-check comes within a minute.
+    expect(h.queue.sentDelays).toEqual([ORDER_RECHECK_BEHIND_OPEN_SECONDS]);
   });
 
   it('keeps other keys apart: a delivery of another key goes at once', async () => {

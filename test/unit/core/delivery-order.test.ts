@@ -34,17 +34,17 @@ describe('orderDecision', () => {
   });
 
   it('holds a delivery while an earlier request of its key is unfinished', () => {
-    expect(orderDecision(5, { open: [3, 6], pending: [] }, NOW, NOW)).toEqual({ kind: 'wait', ahead: 3 });
+    expect(orderDecision(5, { open: [3, 6], pending: [] }, NOW, NOW)).toEqual({ kind: 'wait', ahead: 3, heldByOpen: true });
   });
 
   it('holds a delivery while an earlier delivery to its endpoint is pending, naming the nearest', () => {
-    expect(orderDecision(5, { open: [], pending: pending(2, 4, 5) }, NOW, NOW)).toEqual({ kind: 'wait', ahead: 4 });
+    expect(orderDecision(5, { open: [], pending: pending(2, 4, 5) }, NOW, NOW)).toEqual({ kind: 'wait', ahead: 4, heldByOpen: false });
   });
 
   it('keeps waiting until the bound of 36 hours, then releases what is ahead', () => {
     const since = NOW - 36 * HOUR;
     expect(ORDER_WAIT_BOUND_SECONDS).toBe(36 * 3600);
-    expect(orderDecision(5, { open: [4], pending: pending(3) }, since + 1, NOW)).toEqual({ kind: 'wait', ahead: 4 });
+    expect(orderDecision(5, { open: [4], pending: pending(3) }, since + 1, NOW)).toEqual({ kind: 'wait', ahead: 4, heldByOpen: true });
     expect(orderDecision(5, { open: [4, 6], pending: pending(3, 5) }, since, NOW)).toEqual({ kind: 'release', open: [4], pending: pending(3) });
   });
 });
