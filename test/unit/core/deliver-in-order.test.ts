@@ -118,6 +118,21 @@ describe('deliverInOrder', () => {
     expect(await h.deliver(messageOf(1, { deliveryId: 'dlv_req_o.ep_1.succeeded', subjectId: 'req_o', ordering: { key: 'other', seq: 1 } }))).toMatchObject({ kind: 'delivered' });
   });
 
+  it('keeps endpoints apart: the key\u2019s next delivery to another endpoint goes while the first endpoint\u2019s is pending', async () => {
+    const h = harness({ status: 204, latencyMs: 5 });
+    await h.deps.endpoints.create({ ...(await h.deps.endpoints.get('mer_1', 'ep_1'))!, id: 'ep_2' }, 20);
+    const toSecond = (seq: number) => messageOf(seq, { endpointId: 'ep_2', deliveryId: deliveryIdOf(`req_${seq}`, 'ep_2', 'request.succeeded') });
+    h.order.accept('mer_1', KEY, 1, 2);
+    // Request 1's event goes to ep_1 only (ep_2 filters it out); request 2's to both.
+    await h.order.handOver('mer_1', { key: KEY, seq: 1 }, [{ endpointId: 'ep_1', deliveryId: messageOf(1).deliveryId }]);
+    await h.order.handOver('mer_1', { key: KEY, seq: 2 }, [
+      { endpointId: 'ep_1', deliveryId: messageOf(2).deliveryId },
+      { endpointId: 'ep_2', deliveryId: toSecond(2).deliveryId },
+    ]);
+    expect(await h.deliver(messageOf(2))).toMatchObject({ kind: 'behind' });
+    expect(await h.deliver(toSecond(2))).toMatchObject({ kind: 'delivered' });
+  });
+
   it('wakes the next delivery when the one ahead ends, and of the wake and its re-check only one posts', async () => {
     const h = harness({ status: 204, latencyMs: 5 });
     h.order.accept('mer_1', KEY, 1, 2);
