@@ -36,6 +36,12 @@
  * key values every DynamoDB read and write lands on, in the table and in each index, grouped by
  * key shape, and the request rate the hottest value allows at 1,000 write and 3,000 read units a
  * second. Last, the other ceilings as configured, at the durations measured above.
+ *
+ * Then waiting instead of polling (`--wait-requests`, 0 to skip): the same request made to run
+ * `--wait-ms` (2 s), its client once polling `GET /v1/requests/{id}` at `Retry-After` until it
+ * has finished, once long-polling it (`Prefer: wait=20` with `If-None-Match`) until then; what the
+ * status side costs on AWS per request each way (API requests, invocations, the function's
+ * duration, which holds the wait, and its DynamoDB reads and writes), and which is cheaper.
  */
 import './support/deployed-logging';
 import './support/quiet';
@@ -84,6 +90,8 @@ const { values } = parseArgs({
     'monthly-requests': { type: 'string', default: '10000000' },
     // Share of invocations that start a new instance and pay its init phase.
     'cold-ratio': { type: 'string', default: '0.01' },
+    'wait-requests': { type: 'string', default: '30' },
+    'wait-ms': { type: 'string', default: '2000' },
   },
 });
 const PROVISIONED_UTILISATION = 0.7;
@@ -560,6 +568,93 @@ async function reportHeat(runtime: LocalRuntime, measured: Run): Promise<void> {
   console.log(lines.join('\n'));
 }
 
+type ClientWait = 'polling' | 'long-poll';
+
+/**
+ * One request of `ms` of work, its outcome awaited by the client the given way; returns the
+ * status calls it made. Polling follows `Retry-After` (1 s while the request runs); the long-poll
+ * sends the copy it holds and asks to wait 20 s, again until the request has finished.
+ */
+async function awaitOutcome(runtime: LocalRuntime, how: ClientWait, ms: number): Promise<number> {
+  const headers = { authorization: `Bearer ${runtime.apiKey}` };
+  const submitted = await fetch(`${runtime.url}/v1/requests`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+    body: JSON.stringify({ type: 'demo.sleep', payload: { ms } }),
+  });
+  if (submitted.status !== 202) throw new Error(`submit answered ${submitted.status}`);
+  const { id } = (await submitted.json()) as { id: string };
+  let etag: string | undefined;
+  for (let calls = 1; ; calls++) {
+    const asked = how === 'long-poll' ? { prefer: 'wait=20', ...(etag ? { 'if-none-match': etag } : {}) } : {};
+    const answer = await fetch(`${runtime.url}/v1/requests/${id}`, { headers: { ...headers, ...asked } });
+    if (answer.status !== 200 && answer.status !== 304) throw new Error(`status answered ${answer.status}`);
+    etag = answer.headers.get('etag') ?? etag;
+    const retryAfter = answer.headers.get('retry-after');
+    await answer.arrayBuffer();
+    if (answer.status === 200 && retryAfter === null) return calls;
+    if (how === 'polling') await sleep(Number(retryAfter ?? 1) * 1000);
+  }
+}
+
+/** What the status side of awaiting one request costs, per request, in dollars and in its parts. */
+async function measureWaiting(runtime: LocalRuntime, calls: MeteredCall[], how: ClientWait, requests: number, ms: number) {
+  calls.length = 0;
+  const invocations: Invocation[] = [];
+  const stopRecording = recordInvocations((invocation) => invocations.push(invocation));
+  const logs = captureLogs();
+  let statusCalls = 0;
+  try {
+    for (let i = 0; i < requests; i++) statusCalls += await awaitOutcome(runtime, how, ms);
+    // The webhooks of the last requests are still on their way: let them land inside the capture.
+    while (runtime.busy()) await sleep(200);
+  } finally {
+    logs.restore();
+    stopRecording();
+  }
+  const status = invocations.filter((invocation) => invocation.functionName === 'status');
+  const gbSeconds = status.reduce((sum, invocation) => sum + (Math.ceil(invocation.durationMs) / 1000) * (functions.status.memoryMb / 1024), 0);
+  const dynamo = calls.filter((call) => call.functionName === 'status');
+  const readUnits = dynamo.reduce((sum, call) => sum + call.readUnits, 0);
+  const writeUnits = dynamo.reduce((sum, call) => sum + call.writeUnits, 0);
+  const dollars =
+    statusCalls * PRICES.httpApiRequest.dollars +
+    status.length * PRICES.lambdaRequest.dollars +
+    gbSeconds * PRICES.lambdaArmGbSecond.dollars +
+    readUnits * PRICES.dynamoReadUnit.dollars +
+    writeUnits * PRICES.dynamoWriteUnit.dollars;
+  return {
+    how,
+    perRequest: (value: number) => value / requests,
+    statusCalls,
+    gbSeconds,
+    awsCalls: dynamo.length,
+    readUnits,
+    writeUnits,
+    perMillion: (dollars / requests) * 1e6,
+  };
+}
+
+async function reportWaiting(runtime: LocalRuntime, calls: MeteredCall[]): Promise<void> {
+  const requests = Number(values['wait-requests']);
+  const ms = Number(values['wait-ms']);
+  const polling = await measureWaiting(runtime, calls, 'polling', requests, ms);
+  const longPoll = await measureWaiting(runtime, calls, 'long-poll', requests, ms);
+  const row = (m: typeof polling) =>
+    `  ${m.how.padEnd(12)}${fixed(m.perRequest(m.statusCalls)).padStart(8)}${fixed(m.perRequest(m.gbSeconds), 4).padStart(12)}${fixed(m.perRequest(m.awsCalls)).padStart(10)}${fixed(m.perRequest(m.readUnits)).padStart(8)}${fixed(m.perRequest(m.writeUnits)).padStart(8)}${dollars(m.perMillion).padStart(12)}`;
+  console.log(
+    [
+      '',
+      `=== Waiting instead of polling: ${requests} requests of ${ms} ms of work, the client awaiting each outcome ===`,
+      'What the status side costs per request (API requests, the status function held while it waits, its DynamoDB calls), per million requests',
+      `  ${'client'.padEnd(12)}${'calls'.padStart(8)}${'GB-s'.padStart(12)}${'AWS'.padStart(10)}${'RCU'.padStart(8)}${'WCU'.padStart(8)}${'$/million'.padStart(12)}`,
+      row(polling),
+      row(longPoll),
+      `one long-poll instead of polling: $${fixed(longPoll.perMillion)} against $${fixed(polling.perMillion)} per million requests (${longPoll.perMillion <= polling.perMillion ? 'no more than' : 'more than'} the polls it replaces)`,
+    ].join('\n'),
+  );
+}
+
 async function main(): Promise<void> {
   const requests = Number(values.requests);
   const concurrency = Number(values.concurrency);
@@ -599,6 +694,7 @@ async function main(): Promise<void> {
       sustained = report(await measure(runtime, calls, 1, requests, concurrency, rate), overheads);
       runtime.setBatchingWindow(0);
     }
+    if (Number(values['wait-requests']) > 0) await reportWaiting(runtime, calls);
     stopMeteringAwsCalls();
     if (Number(values['heat-requests']) > 0) await reportHeat(runtime, runs[0]!);
     const largest = sizes.length > 1 ? sizes.indexOf(Math.max(...sizes)) : -1;

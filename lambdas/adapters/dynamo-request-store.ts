@@ -21,7 +21,7 @@ export class DynamoRequestStore implements RequestStore, RequestListing, Request
 
   constructor(client: DynamoDBDocumentClient, tableName: string, requestRetentionDays: number) {
     const bodies = new RequestBodies(client, tableName, requestRetentionDays);
-    this.intake = new DynamoRequestIntake(client, tableName, bodies);
+    this.intake = new DynamoRequestIntake(client, tableName, bodies, requestRetentionDays);
     this.lifecycle = new DynamoRequestLifecycle(client, tableName, requestRetentionDays, bodies);
     this.queries = new DynamoRequestQueries(client, tableName, bodies);
     this.sweeper = new DynamoRequestSweeperStore(client, tableName);

@@ -1,13 +1,14 @@
 import { ENV } from '../settings/environment';
 import { webhookDefaults } from '../settings/webhooks';
 import { EndpointCircuits } from '../core/webhooks/circuit-breaker';
-import { deliverWebhook } from '../core/webhooks/deliver-webhook';
+import { deliverInOrder } from '../core/webhooks/deliver-in-order';
 import { parseDeliveryMessage } from '../core/webhooks/delivery-message';
 import { isSealedBy } from '../core/webhooks/delivery-message-seal';
 import {
   callbackSecretStore,
   deliveryMessageKey,
   deliveryQueue,
+  deliveryOrderLedger,
   deliveryStore,
   merchantNotifier,
   redriveLog,
@@ -58,7 +59,7 @@ export const handler = sqsConsumer({ describe: 'delivery', parse: parseDeliveryM
     return;
   }
   const schedule = settings.retrySchedule('deliveries');
-  const outcome = await deliverWebhook(
+  const outcome = await deliverInOrder(
     {
       endpoints: webhookEndpointStore(),
       deliveries: deliveryStore(),
@@ -80,6 +81,7 @@ export const handler = sqsConsumer({ describe: 'delivery', parse: parseDeliveryM
       rateLimiter: deliveryRateLimiter(),
       circuits: circuits(),
       callbacks: { loadRequest: (id) => requestStore().get(id), secretsOf: (merchantId) => callbackSecretStore().getCached(merchantId) },
+      order: deliveryOrderLedger(),
     },
     { message, receiveCount, receiptHandle },
   );
@@ -100,6 +102,9 @@ export const handler = sqsConsumer({ describe: 'delivery', parse: parseDeliveryM
     case 'toDeadLetters':
       return redeliver('dead');
     case 'dropped':
+      return;
+    case 'behind':
+      log.info('Delivery waits for the one ahead of it in its ordering key', { ...about, ahead: outcome.ahead });
       return;
     case 'waiting':
       log.info('Delivery waits for its endpoint\'s rate limit on a delayed message', { ...about, until: outcome.until });

@@ -59,6 +59,7 @@ export async function run(argv: string[]): Promise<void> {
         ...line('merchant', request.merchantId),
         ...line('key', request.idempotencyKey),
         ...line('trace id', request.traceId),
+        ...line('ordering', request.orderingKey === undefined ? undefined : `${request.orderingKey}  #${request.orderingSeq ?? '?'}`),
         ...line('attempts', request.attempts),
         ...line('version', request.version),
         ...line('created', request.createdAt),

@@ -549,6 +549,18 @@ export interface components {
             /** @description The events the callback is told of; absent, both terminal events. Needs `callbackUrl`. */
             callbackEvents?: components["schemas"]["RequestEventType"][];
             /**
+             * @description 1 to 128 printable ASCII characters. Each endpoint receives the events of this
+             *     merchant's requests with the same `orderingKey` in the order the requests were
+             *     accepted: the next waits while the previous one's delivery is pending (retries
+             *     included) and goes on once it is delivered or dead. Different keys and different
+             *     endpoints never wait for each other. A delivery waits at most 36 hours for the ones
+             *     ahead of it; at most 1,000 requests of one key may be unfinished at once (one more is a
+             *     `503` with `Retry-After`). Part of the idempotency fingerprint, like the rest of the
+             *     body. See docs/webhooks.md, "Ordered delivery".
+             * @example customer-42
+             */
+            orderingKey?: string;
+            /**
              * Format: date-time
              * @description No worker starts the request before this time (at most 15 minutes ahead, SQS's longest
              *     message delay; a time already past starts it at once). Until then it stays `accepted`
@@ -655,6 +667,8 @@ export interface components {
             type: string;
             status: components["schemas"]["RequestStatus"];
             attempts: number;
+            /** @description The `orderingKey` the request was submitted with, if any */
+            orderingKey?: string;
             /** @description What the processor returned (when `succeeded`) */
             result?: unknown;
             error?: components["schemas"]["RequestError"];
@@ -926,10 +940,11 @@ export interface components {
             /** @description The receiver's HTTP status (only 2xx is success) */
             status?: number;
             /**
-             * @description `circuit_open`: no POST was made; the endpoint failed too often in a row and the delivery was rescheduled (docs/scale.md)
+             * @description `circuit_open`: no POST was made; the endpoint failed too often in a row and the delivery was rescheduled (docs/scale.md).
+             *     `predecessor_pending`: no POST was made yet; the delivery of an earlier request with the same `orderingKey` to this endpoint has not ended, and this one waits for it (docs/webhooks.md)
              * @enum {string}
              */
-            error?: "timeout" | "connect_timeout" | "connection_refused" | "connection_reset" | "dns" | "tls" | "unsafe_address" | "network" | "circuit_open";
+            error?: "timeout" | "connect_timeout" | "connection_refused" | "connection_reset" | "dns" | "tls" | "unsafe_address" | "network" | "circuit_open" | "predecessor_pending";
             errorMessage?: string;
             latencyMs: number;
             /** @description How long the attempt waited for the endpoint's `rateLimitPerSecond` before it went out */

@@ -21,6 +21,8 @@ const REQUESTS = keys.request('*').pk;
 const MERCHANTS = keys.merchant('*').pk;
 /** API keys, found by the digest of the presented key. */
 const API_KEYS = keys.apiKey('*').pk;
+/** Ordering keys' numbers: a submit with `orderingKey` draws one, a cancel gives its number up. */
+const ORDERING_KEYS = keys.orderingKey('*', '*').pk;
 
 export interface TableKeySpace {
   readonly leadingKeys: readonly string[];
@@ -33,13 +35,13 @@ export interface TableKeySpace {
  */
 export const TABLE_KEY_SPACES: Partial<Record<FunctionName, TableKeySpace>> = {
   authorizer: { leadingKeys: [API_KEYS] },
-  // Stores a request and its payload, counts the merchant's quotas (the status token secret is in the secrets table).
-  submit: { leadingKeys: [REQUESTS, MERCHANTS] },
+  // Stores a request and its payload, counts the merchant's quotas, numbers an ordered request (the status token secret is in the secrets table).
+  submit: { leadingKeys: [REQUESTS, MERCHANTS, ORDERING_KEYS] },
   status: { leadingKeys: [REQUESTS] },
   // Queries byMerchant (partition MER#…), then fetches the requests it lists.
   list: { leadingKeys: [MERCHANTS, REQUESTS] },
-  // Cancels a request and gives back its in-flight slot.
-  cancel: { leadingKeys: [REQUESTS, MERCHANTS] },
+  // Cancels a request and gives back its in-flight slot and its ordering number.
+  cancel: { leadingKeys: [REQUESTS, MERCHANTS, ORDERING_KEYS] },
   statusPage: { leadingKeys: [REQUESTS] },
   // The merchant's operations contacts.
   notifications: { leadingKeys: [MERCHANTS] },

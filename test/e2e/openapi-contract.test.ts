@@ -241,12 +241,13 @@ describe('docs/openapi.yaml', () => {
     // A finished request has a result and no Retry-After; polled once the worker is done.
     await runtime.stop();
     runtime = await startTestRuntime('openapi', { names });
-    const done = await call('POST', '/v1/requests', { body: { type: 'demo.sleep', payload: { ms: 1 } }, headers: { 'idempotency-key': 'oa-done' } });
+    const done = await call('POST', '/v1/requests', { body: { type: 'demo.sleep', payload: { ms: 1 }, orderingKey: 'oa-order' }, headers: { 'idempotency-key': 'oa-done' } });
     const finished = await eventually(async () => {
       const response = await call('GET', `/v1/requests/${done.body.id}`);
       return response.body.status === 'succeeded' ? response : undefined;
     });
     expect(finished.headers.get('retry-after')).toBeNull();
+    expect(finished.body.orderingKey).toBe('oa-order');
 
     // A submit that waits for its end, and a long-poll that sees it unchanged.
     const waited = await call('POST', '/v1/requests', { body: { type: 'demo.sleep', payload: { ms: 1 } }, headers: { 'idempotency-key': 'oa-wait', prefer: 'respond-async, wait=10' } });

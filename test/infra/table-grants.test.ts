@@ -30,14 +30,15 @@ const WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'
 /**
  * The partitions each function works on, read from what it does (docs/data-model.md): key
  * lookups (`KEY#`), requests and what lies beside them (`REQ#`), a merchant's own partition and
- * its byMerchant index entries (`MER#`); the status token's secret lives in the secrets table.
+ * its byMerchant index entries (`MER#`), an ordering key's numbers (`ORDER#<merchant>#<key>`,
+ * drawn by a submit and given up by a cancel); the status token's secret lives in the secrets table.
  */
 const KEY_SPACES: Partial<Record<FunctionName, string[]>> = {
   authorizer: ['KEY#*'],
-  submit: ['REQ#*', 'MER#*'],
+  submit: ['REQ#*', 'MER#*', 'ORDER#*#*'],
   status: ['REQ#*'],
   list: ['MER#*', 'REQ#*'],
-  cancel: ['REQ#*', 'MER#*'],
+  cancel: ['REQ#*', 'MER#*', 'ORDER#*#*'],
   statusPage: ['REQ#*'],
   notifications: ['MER#*'],
 };

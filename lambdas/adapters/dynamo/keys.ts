@@ -96,6 +96,14 @@ export const keys = {
   /** A merchant's calls waiting on a request (`Prefer: wait`): a set of `<untilMs>:<callId>` members. */
   waitingCalls: (merchantId: string): Key => ({ pk: merchantPartition(merchantId), sk: 'QUOTA#waiting-calls' }),
   redrive: (queue: string): Key => ({ pk: `REDRIVE#${queue}`, sk: 'REDRIVE' }),
+  /**
+   * An ordering key's numbers (the last assigned, and the open requests): a partition per
+   * (merchant, key), so keys spread over partitions. Merchant ids never contain '#', so the first
+   * '#' after the merchant id ends it whatever the key holds.
+   */
+  orderingKey: (merchantId: string, key: string): Key => ({ pk: `ORDER#${merchantId}#${key}`, sk: 'KEY' }),
+  /** The deliveries of an ordering key still pending to one endpoint, beside the key's numbers. */
+  orderingCursor: (merchantId: string, key: string, endpointId: string): Key => ({ pk: `ORDER#${merchantId}#${key}`, sk: `EP#${endpointId}` }),
   /** An endpoint's delivery rate: when its next delivery may go out (lambdas/adapters/dynamo-delivery-rate-limiter.ts). */
   deliveryRate: (endpointId: string): Key => ({ pk: `RATE#${endpointId}`, sk: 'RATE' }),
   /** A merchant's callback signing secrets, in the secrets table: only the webhooks API and the deliver worker read it. */
@@ -241,7 +249,24 @@ export function requestFromItem(item: Item): HeraldRequest {
       | 'failedAtRedrive'
       | 'holdsQuotaSlot'
       | 'callback'
-    >(item, ['payload', 'traceId', 'notify', 'result', 'error', 'leaseUntil', 'nextAttemptAt', 'enqueuedAt', 'redriveGeneration', 'failedAtRedrive', 'holdsQuotaSlot', 'callback']),
+      | 'orderingKey'
+      | 'orderingSeq'
+    >(item, [
+      'payload',
+      'traceId',
+      'notify',
+      'result',
+      'error',
+      'leaseUntil',
+      'nextAttemptAt',
+      'enqueuedAt',
+      'redriveGeneration',
+      'failedAtRedrive',
+      'holdsQuotaSlot',
+      'callback',
+      'orderingKey',
+      'orderingSeq',
+    ]),
   };
 }
 
@@ -358,7 +383,14 @@ export function deliveryFromItem(item: Item): Delivery {
     attempts: item.attempts ?? [],
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
-    ...present<Delivery, 'nextAttemptAt' | 'reason' | 'traceId' | 'deadAtRedrive'>(item, ['nextAttemptAt', 'reason', 'traceId', 'deadAtRedrive']),
+    ...present<Delivery, 'nextAttemptAt' | 'reason' | 'traceId' | 'deadAtRedrive' | 'ordering' | 'orderWait'>(item, [
+      'nextAttemptAt',
+      'reason',
+      'traceId',
+      'deadAtRedrive',
+      'ordering',
+      'orderWait',
+    ]),
   };
 }
 

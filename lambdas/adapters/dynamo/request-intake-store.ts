@@ -3,6 +3,7 @@ import type { CreateOutcome, RequestIntake } from '../../core/requests/ports';
 import type { HeraldRequest } from '../../core/requests/request';
 import { unlessConditionFails } from './conditions';
 import { storedApart, type RequestBodies } from './request-bodies';
+import { createOrderedRequest } from './ordered-intake';
 import { fingerprintFromItem, keys, requestFromItem, submissionToItem } from './keys';
 
 /**
@@ -16,6 +17,8 @@ export class DynamoRequestIntake implements RequestIntake {
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly bodies: RequestBodies,
+    /** How long an ordering key's numbers are kept after its last submission: as long as its requests. */
+    private readonly retentionDays = 30,
   ) {}
 
   /**
@@ -32,6 +35,14 @@ export class DynamoRequestIntake implements RequestIntake {
   async create(request: HeraldRequest, fingerprint: string): Promise<CreateOutcome> {
     const apart = storedApart(request.payload);
     if (apart) await this.bodies.putPayload(request.id, fingerprint, request.payload);
+    if (request.orderingKey !== undefined) {
+      const expiresAt = Math.floor(Date.parse(request.createdAt) / 1000) + this.retentionDays * 86_400;
+      return createOrderedRequest(this.client, this.tableName, submissionToItem(request, fingerprint, apart), {
+        merchantId: request.merchantId,
+        key: request.orderingKey,
+        expiresAt,
+      });
+    }
     return unlessConditionFails(
       async (): Promise<CreateOutcome> => {
         await this.client.send(

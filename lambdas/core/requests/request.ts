@@ -76,6 +76,10 @@ export interface HeraldRequest {
    * end gives the slot back; a request accepted while the quota was off never costs a release.
    */
   readonly holdsQuotaSlot?: boolean;
+  /** The key whose requests' events each endpoint receives in acceptance order (lambdas/core/delivery-order.ts). */
+  readonly orderingKey?: string;
+  /** Its place in that order, from 1: assigned by the intake in the write that stores the request. */
+  readonly orderingSeq?: number;
   readonly history: readonly HistoryEntry[];
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -131,6 +135,7 @@ export interface RequestView {
   readonly type: string;
   readonly status: RequestStatus;
   readonly attempts: number;
+  readonly orderingKey?: string;
   readonly result?: unknown;
   readonly error?: RequestError;
   readonly history: readonly HistoryEntry[];
@@ -147,6 +152,7 @@ export function presentRequest(request: HeraldRequest, deliveries: DeliverySumma
     type: request.type,
     status: request.status,
     attempts: request.attempts,
+    ...(request.orderingKey !== undefined ? { orderingKey: request.orderingKey } : {}),
     ...(request.result !== undefined ? { result: request.result } : {}),
     ...(request.error ? { error: request.error } : {}),
     history: request.history,

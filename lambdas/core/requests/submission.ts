@@ -2,6 +2,7 @@ import * as z from '../shared/schema';
 import type { SchemaError } from '../shared/schema';
 import { ValidationError, type FieldError } from '../shared/errors';
 import { callbackFields } from '../webhooks/callbacks';
+import { ORDERING_KEY_PATTERN } from '../webhooks/delivery-order';
 
 /** Requests bodies above this size are refused with 413 (SQS messages and DynamoDB items must stay well below their limits). */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -24,6 +25,11 @@ export const submissionSchema = z.strictObject({
   ),
   webhookEvents: z.optional(z.boolean()),
   ...callbackFields,
+  orderingKey: z.optional(
+    z
+      .string({ error: 'orderingKey must be a string' })
+      .check(z.regex(ORDERING_KEY_PATTERN, 'orderingKey must be 1 to 128 printable ASCII characters (space to ~)')),
+  ),
   notBefore: z.optional(z.iso.datetime({ offset: true, error: 'notBefore must be an ISO 8601 date-time such as 2030-01-01T12:00:00Z' })),
 });
 

@@ -93,6 +93,7 @@ export async function submitRequest(deps: SubmitDependencies, input: SubmitInput
     ...(notify ? { notify } : {}),
     webhookEvents: submission.webhookEvents ?? true,
     ...(callback ? { callback } : {}),
+    ...(submission.orderingKey !== undefined ? { orderingKey: submission.orderingKey } : {}),
     // Recorded optimistically so the happy path costs one write; cleared if SendMessage fails.
     // A delayed message counts as sent when it becomes visible, so the sweeper does not take a
     // request waiting for its start for one whose message was lost.

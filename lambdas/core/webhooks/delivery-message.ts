@@ -1,4 +1,5 @@
 import { type WebhookEventType } from './endpoint';
+import type { OrderingTicket } from './delivery-order';
 
 /** What travels on the deliveries queue: which delivery, which round, and the body when it fits. */
 export interface DeliveryMessage {
@@ -25,6 +26,12 @@ export interface DeliveryMessage {
   readonly notBefore?: string;
   /** Set by the queue on every send, checked by the worker before anything else (delivery-message-seal.ts). */
   readonly seal?: string;
+  /** The request's place in its ordering key: the delivery goes only once those ahead of it ended. */
+  readonly ordering?: OrderingTicket;
+  /** When the delivery first found one ahead of it, across messages: its wait is bounded from then. */
+  readonly orderWaitSince?: string;
+  /** Names a wake or a re-check of a delivery that waited for its key: the one that claims the delivery posts it. */
+  readonly orderToken?: string;
 }
 
 /** Bodies above this stay out of the message (SQS takes 256 KiB with attributes); the worker rebuilds them. */
@@ -41,7 +48,8 @@ export function parseDeliveryMessage(body: string): DeliveryMessage | undefined 
       typeof parsed.eventType === 'string' &&
       typeof parsed.eventTimestamp === 'string' &&
       typeof parsed.round === 'number' &&
-      (parsed.attemptsBefore === undefined || (Number.isInteger(parsed.attemptsBefore) && parsed.attemptsBefore >= 0))
+      (parsed.attemptsBefore === undefined || (Number.isInteger(parsed.attemptsBefore) && parsed.attemptsBefore >= 0)) &&
+      (parsed.ordering === undefined || (typeof parsed.ordering.key === 'string' && Number.isInteger(parsed.ordering.seq)))
     ) {
       return parsed as DeliveryMessage;
     }

@@ -52,8 +52,8 @@ export async function record(deps: DeliverDependencies, target: OutcomeTarget, e
  */
 export function isCopyBehind(delivery: Delivery, attemptNumber: number): boolean {
   if (delivery.round !== 1) return false;
-  // A skip records the attempt it did not make; the message it sent makes that attempt.
-  const latest = delivery.attempts.findLast((attempt) => attempt.error !== 'circuit_open');
+  // A skip or a wait for the key's order records the attempt it did not make; the message it sent makes that attempt.
+  const latest = delivery.attempts.findLast((attempt) => attempt.error !== 'circuit_open' && attempt.error !== 'predecessor_pending');
   return latest !== undefined && latest.attempt >= attemptNumber;
 }
 

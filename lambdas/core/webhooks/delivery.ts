@@ -1,5 +1,6 @@
 import { type DeliveryMessage } from './delivery-message';
 import { type WebhookEventType } from './endpoint';
+import type { OrderingTicket } from './delivery-order';
 
 export type DeliveryState = 'pending' | 'succeeded' | 'dead' | 'dropped';
 export const DELIVERY_STATES: readonly DeliveryState[] = ['pending', 'succeeded', 'dead', 'dropped'];
@@ -15,7 +16,9 @@ export type AttemptErrorCode =
   | 'unsafe_address'
   | 'network'
   /** No POST was made: the endpoint's circuit was open, and the delivery was rescheduled. */
-  | 'circuit_open';
+  | 'circuit_open'
+  /** No POST was made: a delivery of the same ordering key to the endpoint is ahead of it (lambdas/core/webhooks/deliver-in-order.ts). */
+  | 'predecessor_pending';
 
 /** Attempts a delivery's log keeps: the latest ones, across rounds, so the item never outgrows its bound. */
 export const ATTEMPT_LOG_LIMIT = 20;
@@ -78,6 +81,10 @@ export interface Delivery {
   readonly traceId?: string;
   /** The deliveries queue's redrive generation when it went dead: only a later redrive sends it again. */
   readonly deadAtRedrive?: number;
+  /** Its request's place in its ordering key: every round waits for the deliveries ahead of it. */
+  readonly ordering?: OrderingTicket;
+  /** Set once it waited for its key's order: `waiting`, then which message claimed its turn (lambdas/core/webhooks/delivery-order.ts). */
+  readonly orderWait?: string;
   /** When its first attempt began: the record is written with that attempt's outcome, not before. */
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -98,7 +105,7 @@ export interface AttemptRecord {
  * A delivery before its record exists: what its message says it carries, and when its first
  * attempt began. The first outcome's write creates the record from it, in round 1.
  */
-export type NewDelivery = Pick<Delivery, 'id' | 'merchantId' | 'endpointId' | 'subjectId' | 'eventType' | 'eventTimestamp' | 'traceId' | 'createdAt'>;
+export type NewDelivery = Pick<Delivery, 'id' | 'merchantId' | 'endpointId' | 'subjectId' | 'eventType' | 'eventTimestamp' | 'traceId' | 'ordering' | 'createdAt'>;
 
 /** The delivery a message of round 1 creates when its first attempt ends. */
 export function newDeliveryOf(message: DeliveryMessage, createdAt: string): NewDelivery {
@@ -110,6 +117,7 @@ export function newDeliveryOf(message: DeliveryMessage, createdAt: string): NewD
     eventType: message.eventType,
     eventTimestamp: message.eventTimestamp,
     ...(message.traceId ? { traceId: message.traceId } : {}),
+    ...(message.ordering ? { ordering: message.ordering } : {}),
     createdAt,
   };
 }

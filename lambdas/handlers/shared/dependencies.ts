@@ -17,6 +17,7 @@ import { DynamoRequestStore } from '../../adapters/dynamo-request-store';
 import { DynamoWalletLedger } from '../../adapters/dynamo-wallet-ledger';
 import { DynamoDeliveryStore } from '../../adapters/dynamo-delivery-store';
 import { DynamoDeliveryRateLimiter } from '../../adapters/dynamo-delivery-rate-limiter';
+import { DynamoDeliveryOrderLedger } from '../../adapters/dynamo-delivery-order';
 import { DynamoWebhookEndpointStore } from '../../adapters/dynamo-webhook-endpoint-store';
 import { DynamoCallbackSecretStore } from '../../adapters/dynamo-callback-secret-store';
 import { HttpWebhookTransport } from '../../adapters/http-webhook-sender';
@@ -152,6 +153,8 @@ export const callbackSecretStore = /* @__PURE__ */ perContainer(
 );
 export const deliveryRateLimiter = /* @__PURE__ */ perContainer(() => new DynamoDeliveryRateLimiter(dynamoClient(), requiredEnv(ENV.tableName)));
 export const deliveryStore = /* @__PURE__ */ perContainer(() => new DynamoDeliveryStore(dynamoClient(), requiredEnv(ENV.tableName), settings.requestRetentionDays()));
+/** The ordering keys' numbers: read and written only for requests submitted with an `orderingKey`. */
+export const deliveryOrderLedger = /* @__PURE__ */ perContainer(() => new DynamoDeliveryOrderLedger(dynamoClient(), requiredEnv(ENV.tableName), settings.requestRetentionDays()));
 export const deliveryQueue = /* @__PURE__ */ perContainer(() => new (sdkOf(sqsAdapters, 'SQS').SqsDeliveryQueue)(sqsClient(), requiredEnv(ENV.deliveriesQueueUrl), deliveryMessageKey()));
 
 let resolver: Resolver = systemResolver;
@@ -229,7 +232,7 @@ export function requestUrlOf(requestId: string): string {
   return `${(process.env[ENV.publicApiUrl] ?? '').replace(/\/+$/, '')}/v1/requests/${requestId}`;
 }
 
-const webhookFanOut = /* @__PURE__ */ perContainer(() => new WebhookFanOut({ endpoints: webhookEndpointStore(), queue: deliveryQueue(), requestUrlOf }));
+const webhookFanOut = /* @__PURE__ */ perContainer(() => new WebhookFanOut({ endpoints: webhookEndpointStore(), queue: deliveryQueue(), requestUrlOf, order: deliveryOrderLedger(), deliveries: deliveryStore() }));
 
 // Each side's adapters are built only once a request ends.
 const requestFinishedPublisher = /* @__PURE__ */ everyPublisher([

@@ -249,6 +249,7 @@ function requestDetail(id, view) {
     el('p', { className: 'notify-targets' }, 'notify ', notify.length ? notify.map(([channel, to]) => `${channel} ${to}`).join(' · ') : el('span', { className: 'muted' }, 'nobody')),
     el('h4', {}, 'Payload'),
     el('pre', { className: 'payload' }, view.payload === undefined ? '(no longer stored)' : JSON.stringify(view.payload, null, 2)),
+    view.orderingKey !== undefined ? el('p', {}, 'ordering key ', el('code', {}, view.orderingKey)) : null,
     view.error ? el('p', {}, badge('error', 'failed'), ` ${view.error.code}: ${view.error.message}`) : null,
     view.result !== undefined ? el('div', {}, el('h4', {}, 'Result'), el('pre', {}, JSON.stringify(view.result, null, 2))) : null,
     view.callback ? el('p', {}, 'callback ', el('code', {}, view.callback.url), ` · ${view.callback.events.join(', ')}`) : null,
