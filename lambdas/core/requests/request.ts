@@ -76,7 +76,7 @@ export interface HeraldRequest {
    * end gives the slot back; a request accepted while the quota was off never costs a release.
    */
   readonly holdsQuotaSlot?: boolean;
-  /** The key whose requests' events each endpoint receives in acceptance order (lambdas/core/delivery-order.ts). */
+  /** The key whose requests' events each endpoint receives in acceptance order (lambdas/core/webhooks/delivery-order.ts). */
   readonly orderingKey?: string;
   /** Its place in that order, from 1: assigned by the intake in the write that stores the request. */
   readonly orderingSeq?: number;
