@@ -156,8 +156,13 @@ describe('webhook delivery', () => {
         sqs.destroy();
       }
 
-      const shown = await api('GET', `/v1/webhooks/${endpoint.id}`);
+      // The worker checks the streak after it hands the message to the DLQ, so the DLQ may show it first.
+      const shown = await eventually(async () => {
+        const read = await api('GET', `/v1/webhooks/${endpoint.id}`);
+        return (read.body as { disabled?: boolean }).disabled ? read : undefined;
+      }, 20_000);
       expect(shown.body).toMatchObject({ disabled: true, disabledReason: expect.stringMatching(/consecutive/) });
+      await eventually(async () => (notices.some((n) => n.endpointId === endpoint.id) ? true : undefined), 10_000);
       expect(notices).toContainEqual(expect.objectContaining({ merchantId, endpointId: endpoint.id, url: hook.url }));
     } finally {
       delete process.env[ENV.webhookDeadStreakLimit];
