@@ -53,9 +53,10 @@ export interface RecoveryReport {
  * that merely run late) would strand the work for a quarter of an hour.
  *
  * - `accepted` requests are re-enqueued whatever their enqueue mark says.
- * - `processing` requests had their worker in that process: their leases are ended first (this
- *   runtime started the table's only server, so no other worker can hold one), then they are
- *   re-enqueued and the next claim takes them over as an abandoned attempt.
+ * - `processing` requests had their worker in that process: their leases are ended first (the
+ *   lifecycle's `release-lease`; this runtime started the table's only server, so no other worker
+ *   can hold one), then they are re-enqueued and the next claim takes them over as an abandoned
+ *   attempt. Both are read from the status index (`findUnfinished`), at most `RECOVERY_LIMIT` each.
  * - requests that finished shortly before the table's last change (`REANNOUNCE_WINDOW_MS`) are
  *   re-enqueued too: the worker announces an end (webhook fan-out, notifications) after writing
  *   it, so the process may have died in between, and a delivery whose first attempt had not ended
