@@ -157,6 +157,20 @@ describe.each(implementations)('request store (%s)', (_name, make) => {
     expect(await cancel(merchant, open.request.id)).toMatchObject({ outcome: 'applied', request: { status: 'cancelled' } });
   });
 
+  it('ends a request whose every attempt started and none finished, once its last lease ran out', async () => {
+    const { request, fingerprint } = submission(unique('mer'), 'k1');
+    await ports.requests.create(request, fingerprint);
+    const claim = await claimRequest(ports.requests, request.id, { leaseMs: 1_000, maxAttempts: 1 }, 0, NOW);
+    if (claim.outcome !== 'claimed') throw new Error('the claim should win');
+    const held = (await ports.requests.get(request.id))!;
+
+    expect(await applyOnce(ports.requests, held, { kind: 'exhaust', maxAttempts: 1, redriveGeneration: 0 }, NOW)).toBeUndefined();
+    const exhausted = await applyOnce(ports.requests, held, { kind: 'exhaust', maxAttempts: 1, redriveGeneration: 0 }, later(2_000));
+    expect(exhausted).toMatchObject({ status: 'failed', attempts: 1, failedAtRedrive: 0, error: { code: 'attempts-exhausted', retryable: true } });
+    expect(exhausted).not.toHaveProperty('leaseUntil');
+    expect(await applyOnce(ports.requests, held, { kind: 'exhaust', maxAttempts: 1, redriveGeneration: 0 }, later(3_000))).toBeUndefined();
+  });
+
   it('releases a held lease without a history row, bumping the version, and lists unfinished work', async () => {
     const { request, fingerprint } = submission(unique('mer'), 'k1');
     await ports.requests.create(request, fingerprint);
