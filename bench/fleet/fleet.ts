@@ -220,6 +220,8 @@ export async function runFleet(options: RunOptions): Promise<RunResult> {
     processorFor,
     knownTypes: () => [SIM_TYPE],
     requestIdKey: 'fleet-simulation',
+    // The simulated fleet serves no status page: the link is only a path.
+    statusUrlOf: async (id) => `/v1/status/${id}`,
     smsCountries: new Set<string>(),
     now,
   };

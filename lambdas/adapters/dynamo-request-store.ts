@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { AttemptOutcome, CancelOutcome, ClaimOutcome, ClaimTerms, CreateOutcome, ListPosition, RequestCancellation, RequestListing, RequestPage, RequestStore, StuckRequestStore } from '../core/requests/ports';
-import type { RedriveReopener } from '../core/requests/redrive';
+import type { ApplyOutcome, ApplyReads, CreateOutcome, ListPosition, RequestListing, RequestPage, RequestStore, StuckRequestStore, UnfinishedRequests } from '../core/requests/ports';
+import type { LifecyclePolicy, Transition } from '../core/requests/lifecycle-events';
 import type { HeraldRequest, RequestStatus } from '../core/requests/request';
 import { DynamoRequestIntake } from './dynamo/request-intake-store';
 import { DynamoRequestLifecycle } from './dynamo/request-lifecycle-store';
@@ -13,7 +13,7 @@ import { DynamoRequestSweeperStore } from './dynamo/request-sweeper-store';
  * dependencies, the CLI, the tests). Each port lives in its own module under `dynamo/`; this
  * class only forwards, so it holds no DynamoDB logic of its own.
  */
-export class DynamoRequestStore implements RequestStore, RequestListing, RequestCancellation, StuckRequestStore, RedriveReopener {
+export class DynamoRequestStore implements RequestStore, RequestListing, StuckRequestStore, UnfinishedRequests {
   readonly intake: DynamoRequestIntake;
   readonly lifecycle: DynamoRequestLifecycle;
   readonly queries: DynamoRequestQueries;
@@ -51,33 +51,20 @@ export class DynamoRequestStore implements RequestStore, RequestListing, Request
     return this.queries.listForMerchant(merchantId, query);
   }
 
-  claim(id: string, terms: ClaimTerms, expectedAttempts: number, now?: Date): Promise<ClaimOutcome> {
-    return this.lifecycle.claim(id, terms, expectedAttempts, now);
+  get policy(): LifecyclePolicy {
+    return this.lifecycle.policy;
   }
 
-  exhaust(current: HeraldRequest, maxAttempts: number, redriveGeneration: number, now?: Date): Promise<HeraldRequest | undefined> {
-    return this.lifecycle.exhaust(current, maxAttempts, redriveGeneration, now);
-  }
-
-  finishAttempt(
-    claimed: HeraldRequest,
-    to: Exclude<RequestStatus, 'processing' | 'cancelled'>,
-    outcome: AttemptOutcome,
-    now?: Date,
-  ): Promise<HeraldRequest | undefined> {
-    return this.lifecycle.finishAttempt(claimed, to, outcome, now);
-  }
-
-  cancel(merchantId: string, id: string, now?: Date): Promise<CancelOutcome> {
-    return this.lifecycle.cancel(merchantId, id, now);
-  }
-
-  reopenForRedrive(failed: HeraldRequest, generation: number, now?: Date): Promise<HeraldRequest | undefined> {
-    return this.lifecycle.reopenForRedrive(failed, generation, now);
+  apply(id: string, transition: Transition, reads?: ApplyReads): Promise<ApplyOutcome> {
+    return this.lifecycle.apply(id, transition, reads);
   }
 
   findUnqueued(query: { changedBefore: string; enqueuedBefore: string; limit: number }): Promise<HeraldRequest[]> {
     return this.sweeper.findUnqueued(query);
+  }
+
+  findUnfinished(status: 'accepted' | 'processing', limit: number): Promise<HeraldRequest[]> {
+    return this.sweeper.findUnfinished(status, limit);
   }
 
   findLeaseExpired(query: { before: string; limit: number }): Promise<HeraldRequest[]> {

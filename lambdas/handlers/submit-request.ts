@@ -30,6 +30,7 @@ export const handler = httpRoute(async (event, { traceId }) => {
       smsCountries: settings.smsCountries(),
       quotas: merchantQuotas(),
       callbacks: { checkUrl: (url) => ssrfGuard().check(url), hasSecret: (id) => callbackSecretStore().exists(id) },
+      statusUrlOf,
     },
     { merchantId, idempotencyKey, body: jsonBodyOf(event, MAX_BODY_BYTES), traceId },
   );
@@ -56,7 +57,7 @@ export const handler = httpRoute(async (event, { traceId }) => {
       return json(200, status.view, { Location: location, ETag: status.etag, Vary: 'Prefer', ...(applied ? { 'Preference-Applied': applied } : {}), ...replayed });
     }
     const applied = preferenceApplied({ respondAsync: preference.respondAsync, waitSeconds: status.waited ? preference.waitSeconds : 0 });
-    return json(202, { ...accepted.body, statusUrl: await statusUrlOf(accepted.id) }, {
+    return json(202, { ...accepted.body, statusUrl: accepted.statusUrl }, {
       Location: location,
       'Retry-After': String(status.retryAfterSeconds ?? accepted.expectedSeconds ?? defaults.retryAfterSeconds),
       Vary: 'Prefer',
@@ -65,7 +66,7 @@ export const handler = httpRoute(async (event, { traceId }) => {
     });
   }
 
-  return json(202, { ...accepted.body, statusUrl: await statusUrlOf(accepted.id) }, {
+  return json(202, { ...accepted.body, statusUrl: accepted.statusUrl }, {
     Location: location,
     'Retry-After': String(accepted.expectedSeconds ?? defaults.retryAfterSeconds),
     ...(preference.respondAsync ? { 'Preference-Applied': 'respond-async' } : {}),

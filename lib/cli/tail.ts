@@ -239,14 +239,12 @@ export async function run(argv: string[]): Promise<void> {
     const merchants = new DynamoMerchantStore(target.dynamo, target.tableName);
     const followsEveryone = values.merchant === undefined && target.kind === 'local';
     const deliveries = new DynamoDeliveryStore(target.dynamo, target.tableName);
-    // Far-future bounds turn the sweeper's queries into "every unfinished request", oldest first.
-    const everything = '9999';
     const feed = new ActivityFeed(
       {
         newestOf: async (merchantId, limit) => (await requests.listForMerchant(merchantId, { limit })).requests,
         unfinished: async (limit) => [
-          ...(await requests.findUnqueued({ changedBefore: everything, enqueuedBefore: everything, limit })),
-          ...(await requests.findLeaseExpired({ before: everything, limit })),
+          ...(await requests.findUnfinished('accepted', limit)),
+          ...(await requests.findUnfinished('processing', limit)),
         ],
         get: (id) => requests.get(id),
         deliveriesOf: (id) => deliveries.listForSubject(id),

@@ -1,10 +1,8 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
-import { indexKeys, keys } from '../../lambdas/adapters/dynamo/keys';
+import { applyOnce } from '../../lambdas/core/requests/apply-decision';
+import type { HeraldRequest } from '../../lambdas/core/requests/request';
 import type { RequestQueue } from '../../lambdas/core/requests/ports';
 import { sweepPendingDeliveries } from '../../lambdas/core/webhooks/sweep-pending-deliveries';
-import { sweepStuckRequests } from '../../lambdas/core/requests/sweep-stuck-requests';
 import type { DeliveryQueue, DeliveryStore } from '../../lambdas/core/webhooks/ports';
 
 /**
@@ -27,12 +25,10 @@ const DELIVERY_PASSES = 50;
  *   new round this start gives every pending one.
  */
 export const REANNOUNCE_WINDOW_MS = 15 * 60_000;
-// Every time a sweeper compares with is before this, so "overdue by a while" becomes "pending at all".
+// Every time the delivery sweeper compares with is before this, so "overdue by a while" becomes "pending at all".
 const FAR_FUTURE_SECONDS = 100 * 365 * 86_400;
 
 export interface RecoveryDependencies {
-  readonly client: DynamoDBDocumentClient;
-  readonly tableName: string;
   readonly requests: DynamoRequestStore;
   readonly requestQueue: RequestQueue;
   readonly deliveries: DeliveryStore;
@@ -57,9 +53,10 @@ export interface RecoveryReport {
  * that merely run late) would strand the work for a quarter of an hour.
  *
  * - `accepted` requests are re-enqueued whatever their enqueue mark says.
- * - `processing` requests had their worker in that process: their leases are ended first (this
- *   runtime started the table's only server, so no other worker can hold one), then they are
- *   re-enqueued and the next claim takes them over as an abandoned attempt.
+ * - `processing` requests had their worker in that process: their leases are ended first (the
+ *   lifecycle's `release-lease`; this runtime started the table's only server, so no other worker
+ *   can hold one), then they are re-enqueued and the next claim takes them over as an abandoned
+ *   attempt. Both are read from the status index (`findUnfinished`), at most `RECOVERY_LIMIT` each.
  * - requests that finished shortly before the table's last change (`REANNOUNCE_WINDOW_MS`) are
  *   re-enqueued too: the worker announces an end (webhook fan-out, notifications) after writing
  *   it, so the process may have died in between, and a delivery whose first attempt had not ended
@@ -73,16 +70,25 @@ export interface RecoveryReport {
  */
 export async function recoverAtStart(deps: RecoveryDependencies): Promise<RecoveryReport> {
   const now = (deps.now ?? (() => new Date()))();
-  const leasesReleased = await releaseLeases(deps, now);
-  // One millisecond later, so that the leases ended at `now` count as expired.
-  const sweepNow = new Date(now.getTime() + 1);
-  const requests = await sweepStuckRequests(
-    { store: deps.requests, queue: deps.requestQueue, log: () => undefined, now: () => sweepNow },
-    { unenqueuedAfterSeconds: -FAR_FUTURE_SECONDS, staleEnqueueAfterSeconds: -FAR_FUTURE_SECONDS, batchLimit: RECOVERY_LIMIT },
-  );
+  const held = await deps.requests.findUnfinished('processing', RECOVERY_LIMIT);
+  const leasesReleased = await releaseLeases(deps, held, now);
+  const waiting = await deps.requests.findUnfinished('accepted', RECOVERY_LIMIT);
+  let resent = 0;
+  let failed = 0;
+  for (const request of [...waiting, ...held].slice(0, RECOVERY_LIMIT)) {
+    try {
+      await enqueue(deps, request);
+      // A processing request needs no mark: its released lease is what the claim looks at.
+      if (request.status === 'accepted') await deps.requests.markResent(request.id, now.toISOString());
+      resent++;
+    } catch {
+      failed++;
+    }
+  }
   const reannounced = await reannounceRecentlyFinished(deps);
-  const deliveries = await resendPendingDeliveries(deps, sweepNow);
-  const report = { requests: requests.resent.length, reannounced, leasesReleased, deliveries, failed: requests.failed.length };
+  // One millisecond later, so that deliveries due at `now` count as overdue.
+  const deliveries = await resendPendingDeliveries(deps, new Date(now.getTime() + 1));
+  const report = { requests: resent, reannounced, leasesReleased, deliveries, failed };
   deps.log(
     `Recovered at start: ${report.requests + reannounced} requests and ${report.deliveries} deliveries re-enqueued` +
       ` (${reannounced} of the requests had finished: only their end is announced again)`,
@@ -91,66 +97,25 @@ export async function recoverAtStart(deps: RecoveryDependencies): Promise<Recove
   return report;
 }
 
-async function releaseLeases(deps: RecoveryDependencies, now: Date): Promise<number> {
-  const held = await deps.requests.findLeaseExpired({ before: new Date(now.getTime() + FAR_FUTURE_SECONDS * 1000).toISOString(), limit: RECOVERY_LIMIT });
-  const at = now.toISOString();
+/**
+ * Ends every lease now: this runtime started the table's only server, so no worker holds one.
+ * Each release is the lifecycle's `release-lease`, conditional on the version read and bumping it;
+ * one that lost its condition (the request moved meanwhile) is left as it is.
+ */
+async function releaseLeases(deps: RecoveryDependencies, held: readonly HeraldRequest[], now: Date): Promise<number> {
   let released = 0;
-  for (const request of held) {
-    // The status index sorts a processing request by its lease end: it moves with the lease.
-    const index = indexKeys.requestStatus(request.id, 'processing', at);
-    const [[statusPartition, partition], [statusSort, due]] = Object.entries(index) as [[string, string], [string, string]];
-    try {
-      // Only the lease changes: status, attempts and history stay, so the next claim records the
-      // takeover ("lease expired") like any other abandoned attempt.
-      await deps.client.send(
-        new UpdateCommand({
-          TableName: deps.tableName,
-          Key: keys.request(request.id),
-          ConditionExpression: '#status = :processing AND version = :version',
-          UpdateExpression: 'SET leaseUntil = :at, #statusPartition = :partition, #statusSort = :due',
-          ExpressionAttributeNames: { '#status': 'status', '#statusPartition': statusPartition, '#statusSort': statusSort },
-          ExpressionAttributeValues: { ':processing': 'processing', ':version': request.version, ':at': at, ':partition': partition, ':due': due },
-        }),
-      );
-      released++;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-  }
+  for (const request of held) if (await applyOnce(deps.requests, request, { kind: 'release-lease' }, now)) released++;
   return released;
 }
 
 async function reannounceRecentlyFinished(deps: RecoveryDependencies): Promise<number> {
-  // No index holds finished requests by time (the status index is sparse: terminal rows leave it),
-  // so this reads the table once. A local table is small; the limit bounds the work anyway.
-  const finished: { id: string; merchantId: string; type: string; updatedAt: string; traceId?: string }[] = [];
-  let latest = '';
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page: { Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> } = await deps.client.send(
-      new ScanCommand({
-        TableName: deps.tableName,
-        FilterExpression: 'sk = :request',
-        ProjectionExpression: 'id, merchantId, #type, #status, updatedAt, traceId',
-        ExpressionAttributeNames: { '#type': 'type', '#status': 'status' },
-        ExpressionAttributeValues: { ':request': keys.request('').sk },
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const updatedAt = String(item.updatedAt ?? '');
-      if (updatedAt > latest) latest = updatedAt;
-      if (item.status === 'succeeded' || item.status === 'failed') finished.push(item as (typeof finished)[number]);
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  if (!latest) return 0;
-  const since = new Date(Date.parse(latest) - REANNOUNCE_WINDOW_MS).toISOString();
-  const recent = finished.filter((request) => request.updatedAt >= since).slice(0, RECOVERY_LIMIT);
-  for (const request of recent) {
-    await deps.requestQueue.enqueue({ requestId: request.id, merchantId: request.merchantId, type: request.type }, request.traceId);
-  }
+  const recent = await deps.requests.queries.recentlyFinished(REANNOUNCE_WINDOW_MS, RECOVERY_LIMIT);
+  for (const request of recent) await enqueue(deps, request);
   return recent.length;
+}
+
+function enqueue(deps: RecoveryDependencies, request: Pick<HeraldRequest, 'id' | 'merchantId' | 'type' | 'traceId'>): Promise<void> {
+  return deps.requestQueue.enqueue({ requestId: request.id, merchantId: request.merchantId, type: request.type }, request.traceId);
 }
 
 async function resendPendingDeliveries(deps: RecoveryDependencies, now: Date): Promise<number> {

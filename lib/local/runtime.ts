@@ -288,8 +288,6 @@ export interface LocalRuntimeDescription {
 function recoveryDependencies(resources: ProvisionedResources): RecoveryDependencies {
   const client = dynamoClient();
   return {
-    client,
-    tableName: resources.tableName,
     requests: new DynamoRequestStore(client, resources.tableName, defaults.requestRetentionDays),
     requestQueue: new SqsRequestQueue(sqsClient(), resources.queues.requests.url),
     deliveries: new DynamoDeliveryStore(client, resources.tableName),

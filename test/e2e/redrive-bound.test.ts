@@ -76,7 +76,10 @@ describe('a batch redrive of requests that fail again', () => {
     // Each reopened request runs one whole new round, fails again and waits in the DLQ for the next redrive.
     const requests = await eventually(async () => {
       const current = await Promise.all(ids.map(show));
-      return current.every((r) => r.status === 'failed' && r.attempts === ATTEMPTS) ? current : undefined;
+      // Failed with every attempt used is also how they stood before the redrive: wait for the new round's end.
+      const reopenedAndFailed = (r: Record<string, unknown>) =>
+        r.status === 'failed' && r.attempts === ATTEMPTS && (r.history as HistoryEntry[]).some((row) => row.reason === 'redriven');
+      return current.every(reopenedAndFailed) ? current : undefined;
     }, 60_000);
     await eventually(async () => ((await depth(deadLetterUrl)) === ids.length && !runtime.busy() ? true : undefined), 30_000);
     for (const request of requests) {

@@ -7,9 +7,10 @@ import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-stor
 import { DynamoWebhookEndpointStore } from '../../lambdas/adapters/dynamo-webhook-endpoint-store';
 import type { NotificationLedger } from '../../lambdas/core/notifications/ports';
 import type { NotificationSlot } from '../../lambdas/core/notifications/notification';
-import type { RequestCancellation, RequestStore } from '../../lambdas/core/requests/ports';
+import type { RequestStore, UnfinishedRequests } from '../../lambdas/core/requests/ports';
+import { applyOnce, decideAndApply } from '../../lambdas/core/requests/apply-decision';
+import { claimRequest } from '../../lambdas/core/requests/claim-request';
 import { requestIdFor } from '../../lambdas/core/requests/request-id';
-import type { RedriveReopener } from '../../lambdas/core/requests/redrive';
 import type { DeliveryStore, WebhookEndpointStore } from '../../lambdas/core/webhooks/ports';
 import { deliveryIdOf, type DeliveryAttempt, type NewDelivery } from '../../lambdas/core/webhooks/delivery';
 import { generateSigningSecret, type WebhookEndpoint } from '../../lambdas/core/webhooks/endpoint';
@@ -25,7 +26,7 @@ import { storedRequest } from '../support/request-fixtures';
  */
 
 interface Ports {
-  readonly requests: RequestStore & RedriveReopener & RequestCancellation;
+  readonly requests: RequestStore & UnfinishedRequests;
   readonly endpoints: WebhookEndpointStore;
   readonly deliveries: DeliveryStore;
   readonly ledger: NotificationLedger;
@@ -125,20 +126,20 @@ describe.each(implementations)('request store (%s)', (_name, make) => {
     const { request, fingerprint } = submission(unique('mer'), 'k1');
     await ports.requests.create(request, fingerprint);
 
-    const claimed = await ports.requests.claim(request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
+    const claimed = await claimRequest(ports.requests, request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
     expect(claimed).toMatchObject({ outcome: 'claimed', request: { status: 'processing', attempts: 1 } });
-    expect(await ports.requests.claim(request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, later(1_000))).toMatchObject({ outcome: 'lost', current: { status: 'processing' } });
-    expect(await ports.requests.claim(request.id, { leaseMs: 60_000, maxAttempts: 5 }, 1, later(120_000))).toMatchObject({ outcome: 'claimed', request: { attempts: 2 } });
+    expect(await claimRequest(ports.requests, request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, later(1_000))).toMatchObject({ outcome: 'lost', current: { status: 'processing' } });
+    expect(await claimRequest(ports.requests, request.id, { leaseMs: 60_000, maxAttempts: 5 }, 1, later(120_000))).toMatchObject({ outcome: 'claimed', request: { attempts: 2 } });
   });
 
   it('refuses to finish an attempt whose lease another claim took over', async () => {
     const { request, fingerprint } = submission(unique('mer'), 'k1');
     await ports.requests.create(request, fingerprint);
-    const first = await ports.requests.claim(request.id, { leaseMs: 1_000, maxAttempts: 5 }, 0, NOW);
-    await ports.requests.claim(request.id, { leaseMs: 60_000, maxAttempts: 5 }, 1, later(5_000));
+    const first = await claimRequest(ports.requests, request.id, { leaseMs: 1_000, maxAttempts: 5 }, 0, NOW);
+    await claimRequest(ports.requests, request.id, { leaseMs: 60_000, maxAttempts: 5 }, 1, later(5_000));
     if (first.outcome !== 'claimed') throw new Error('the first claim should win');
 
-    expect(await ports.requests.finishAttempt(first.request, 'succeeded', { result: { late: true } }, later(6_000))).toBeUndefined();
+    expect(await applyOnce(ports.requests, first.request, { kind: 'succeed', result: { late: true } }, later(6_000))).toBeUndefined();
     expect(await ports.requests.get(request.id)).toMatchObject({ status: 'processing', attempts: 2 });
   });
 
@@ -148,22 +149,53 @@ describe.each(implementations)('request store (%s)', (_name, make) => {
     const started = submission(merchant, 'k2');
     await ports.requests.create(open.request, open.fingerprint);
     await ports.requests.create(started.request, started.fingerprint);
-    await ports.requests.claim(started.request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
+    await claimRequest(ports.requests, started.request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
 
-    expect(await ports.requests.cancel(unique('mer'), open.request.id, NOW)).toEqual({ outcome: 'not-found' });
-    expect(await ports.requests.cancel(merchant, started.request.id, NOW)).toMatchObject({ outcome: 'conflict', current: { status: 'processing' } });
-    expect(await ports.requests.cancel(merchant, open.request.id, NOW)).toMatchObject({ outcome: 'cancelled', request: { status: 'cancelled' } });
+    const cancel = (owner: string, id: string) => decideAndApply(ports.requests, { id, status: 'accepted', attempts: 0 }, { kind: 'cancel', merchantId: owner }, NOW, { maxWrites: 2 });
+    expect(await cancel(unique('mer'), open.request.id)).toMatchObject({ outcome: 'refused', refusal: { reason: 'not-owner' } });
+    expect(await cancel(merchant, started.request.id)).toMatchObject({ outcome: 'refused', refusal: { reason: 'wrong-status' }, current: { status: 'processing' } });
+    expect(await cancel(merchant, open.request.id)).toMatchObject({ outcome: 'applied', request: { status: 'cancelled' } });
+  });
+
+  it('ends a request whose every attempt started and none finished, once its last lease ran out', async () => {
+    const { request, fingerprint } = submission(unique('mer'), 'k1');
+    await ports.requests.create(request, fingerprint);
+    const claim = await claimRequest(ports.requests, request.id, { leaseMs: 1_000, maxAttempts: 1 }, 0, NOW);
+    if (claim.outcome !== 'claimed') throw new Error('the claim should win');
+    const held = (await ports.requests.get(request.id))!;
+
+    expect(await applyOnce(ports.requests, held, { kind: 'exhaust', maxAttempts: 1, redriveGeneration: 0 }, NOW)).toBeUndefined();
+    const exhausted = await applyOnce(ports.requests, held, { kind: 'exhaust', maxAttempts: 1, redriveGeneration: 0 }, later(2_000));
+    expect(exhausted).toMatchObject({ status: 'failed', attempts: 1, failedAtRedrive: 0, error: { code: 'attempts-exhausted', retryable: true } });
+    expect(exhausted).not.toHaveProperty('leaseUntil');
+    expect(await applyOnce(ports.requests, held, { kind: 'exhaust', maxAttempts: 1, redriveGeneration: 0 }, later(3_000))).toBeUndefined();
+  });
+
+  it('releases a held lease without a history row, bumping the version, and lists unfinished work', async () => {
+    const { request, fingerprint } = submission(unique('mer'), 'k1');
+    await ports.requests.create(request, fingerprint);
+    const claim = await claimRequest(ports.requests, request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
+    if (claim.outcome !== 'claimed') throw new Error('the claim should win');
+    const held = (await ports.requests.get(request.id))!;
+
+    const released = await applyOnce(ports.requests, held, { kind: 'release-lease' }, later(1_000));
+
+    expect(released).toMatchObject({ status: 'processing', attempts: 1, version: held.version + 1, leaseUntil: later(1_000).toISOString() });
+    expect(released!.history).toEqual(held.history);
+    expect(await applyOnce(ports.requests, held, { kind: 'release-lease' }, later(2_000))).toBeUndefined();
+    const unfinished = await ports.requests.findUnfinished('processing', 1_000);
+    expect(unfinished.map((found) => found.id)).toContain(request.id);
   });
 
   it('reopens a failed request for a redrive once, however many copies try', async () => {
     const { request, fingerprint } = submission(unique('mer'), 'k1');
     await ports.requests.create(request, fingerprint);
-    const claim = await ports.requests.claim(request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
+    const claim = await claimRequest(ports.requests, request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
     if (claim.outcome !== 'claimed') throw new Error('the claim should win');
-    const failed = (await ports.requests.finishAttempt(claim.request, 'failed', { error: { code: 'timeout', message: 'slow', retryable: true }, reason: 'exhausted' }, NOW))!;
+    const failed = (await applyOnce(ports.requests, claim.request, { kind: 'fail', error: { code: 'timeout', message: 'slow', retryable: true }, reason: 'exhausted' }, NOW))!;
 
-    expect(await ports.requests.reopenForRedrive(failed, 1, NOW)).toMatchObject({ status: 'accepted', attempts: 0, redriveGeneration: 1 });
-    expect(await ports.requests.reopenForRedrive(failed, 1, NOW)).toBeUndefined();
+    expect(await applyOnce(ports.requests, failed, { kind: 'reopen', generation: 1 }, NOW)).toMatchObject({ status: 'accepted', attempts: 0, redriveGeneration: 1 });
+    expect(await applyOnce(ports.requests, failed, { kind: 'reopen', generation: 1 }, NOW)).toBeUndefined();
   });
 
   it('clears and sets the enqueue mark on the request', async () => {

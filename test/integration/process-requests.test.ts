@@ -8,6 +8,7 @@ import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store'
 import { DynamoWalletLedger } from '../../lambdas/adapters/dynamo-wallet-ledger';
 import { SqsRequestQueue } from '../../lambdas/adapters/sqs-request-queue';
 import { processRequest } from '../../lambdas/core/requests/process-request';
+import { claimRequest } from '../../lambdas/core/requests/claim-request';
 import { HISTORY_LIMIT, type HeraldRequest } from '../../lambdas/core/requests/request';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys as keyOf } from '../../lambdas/adapters/dynamo/keys';
@@ -144,7 +145,7 @@ describe('the process worker', () => {
     const id = await submit('order.process', order());
     const [record] = await receiveFor(sqs, queue, id);
     // The first worker claims with a lease that ends at once, then is never heard from again.
-    const claim = await store.claim(id, { leaseMs: 1, maxAttempts: 5 }, 0);
+    const claim = await claimRequest(store, id, { leaseMs: 1, maxAttempts: 5 }, 0);
     expect(claim.outcome).toBe('claimed');
     await new Promise((resolve) => setTimeout(resolve, 10));
 
@@ -161,7 +162,7 @@ describe('the process worker', () => {
   it('acknowledges without work a message whose request another worker holds under a live lease', async () => {
     const id = await submit('order.process', order());
     const [record] = await receiveFor(sqs, queue, id);
-    await store.claim(id, { leaseMs: 60_000, maxAttempts: 5 }, 0);
+    await claimRequest(store, id, { leaseMs: 60_000, maxAttempts: 5 }, 0);
 
     expect(await deliver([record!])).toEqual([]);
 
@@ -326,7 +327,7 @@ describe('the wallet.debit saga', () => {
     const id = await submit('wallet.debit', refusedSaga('w-bob', 'w-shop-2'));
     const [record] = await receiveFor(sqs, queue, id);
     // The dead worker did all of the saga, compensations included, and never recorded the outcome.
-    const claim = await store.claim(id, { leaseMs: 1, maxAttempts: 5 }, 0);
+    const claim = await claimRequest(store, id, { leaseMs: 1, maxAttempts: 5 }, 0);
     if (claim.outcome !== 'claimed') throw new Error('claim failed');
     const context: ProcessorContext = {
       requestId: id,
@@ -472,10 +473,10 @@ describe('attempts that die with their worker', () => {
     await acknowledge(sqs, queue.url, original!);
     // Every allowed attempt is claimed by a worker that dies at once: its lease runs out and nobody finishes it.
     for (let attempt = 0; attempt < max; attempt++) {
-      expect((await store.claim(id, { leaseMs: 1, maxAttempts: max }, attempt)).outcome).toBe('claimed');
+      expect((await claimRequest(store, id, { leaseMs: 1, maxAttempts: max }, attempt)).outcome).toBe('claimed');
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    expect((await store.claim(id, { leaseMs: 1, maxAttempts: max }, max)).outcome).toBe('lost');
+    expect((await claimRequest(store, id, { leaseMs: 1, maxAttempts: max }, max)).outcome).toBe('lost');
 
     // The sweeper's re-enqueue: a new message on its first receive, which must not buy another attempt.
     await duplicate(sqs, queue.url, original!);
@@ -509,7 +510,7 @@ describe('a request\'s history', () => {
       new UpdateCommand({ TableName: tableName, Key: { pk: `REQ#${id}`, sk: 'REQ' }, UpdateExpression: 'SET history = :rows', ExpressionAttributeValues: { ':rows': rows } }),
     );
 
-    const claim = await store.claim(id, { leaseMs: 60_000, maxAttempts: 5 }, 0);
+    const claim = await claimRequest(store, id, { leaseMs: 60_000, maxAttempts: 5 }, 0);
 
     expect(claim.outcome).toBe('claimed');
     const stored = await request(id);
@@ -562,7 +563,7 @@ describe('payloads and results too large to keep inline', () => {
     const replay = await submitBody('large-replay', body);
     expect(replay).toMatchObject({ status: 202, body: { id } });
     const [record] = await receiveFor(sqs, queue, id);
-    const claim = await store.claim(id, { leaseMs: 10_000, maxAttempts: 5 }, 0);
+    const claim = await claimRequest(store, id, { leaseMs: 10_000, maxAttempts: 5 }, 0);
     expect(claim).toMatchObject({ outcome: 'claimed', request: { payload: { ms: 0, filler } } });
     await acknowledge(sqs, queue.url, record!);
   });

@@ -1,5 +1,5 @@
 import { isTerminal } from '../../core/requests/request';
-import type { Transition } from '../../core/requests/request-lifecycle';
+import type { Transition } from '../../core/requests/lifecycle-events';
 import { asDocumentValue } from './document-values';
 import { indexKeys, keys, RESULT_REF, sweepTimeOf, type Item, type Key } from './keys';
 
@@ -58,12 +58,12 @@ export function renderTransition(id: string, transition: Transition, stored: { r
     assign(attribute, attribute === 'result' ? asDocumentValue(value) : value);
   }
   if (stored.resultRef !== undefined) assign(RESULT_REF, stored.resultRef);
-  values[':history'] = transition.history.rows;
-  sets.push(
-    transition.history.mode === 'append'
-      ? `${name('history')} = list_append(${name('history')}, :history)`
-      : `${name('history')} = :history`,
-  );
+  const { history } = transition;
+  // An append of no rows (a silent move) leaves the history untouched.
+  if (history.mode === 'replace' || history.rows.length > 0) {
+    values[':history'] = history.rows;
+    sets.push(history.mode === 'append' ? `${name('history')} = list_append(${name('history')}, :history)` : `${name('history')} = :history`);
+  }
 
   const removes: string[] = transition.remove.map(name);
   const { set } = transition;
@@ -71,7 +71,8 @@ export function renderTransition(id: string, transition: Transition, stored: { r
     // Finished requests leave the sweepers' sparse index.
     removes.push(...indexKeys.statusAttributes.map(name));
   } else {
-    const sweepAt = sweepTimeOf({ status: set.status, updatedAt: set.updatedAt, ...pick(set) });
+    // A silent move keeps `updatedAt`; it always sets the lease the processing request is swept by.
+    const sweepAt = sweepTimeOf({ status: set.status, updatedAt: set.updatedAt ?? set.leaseUntil ?? '', ...pick(set) });
     for (const [attribute, value] of Object.entries(indexKeys.requestStatus(id, set.status, sweepAt))) assign(attribute, value);
   }
 

@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { table } from '../../settings/storage';
 import type { ListPosition, RequestListing, RequestPage, RequestReader } from '../../core/requests/ports';
 import type { HeraldRequest, RequestStatus } from '../../core/requests/request';
@@ -91,6 +91,39 @@ export class DynamoRequestQueries implements RequestReader, RequestListing {
       before = String(considered[considered.length - 1]![SORT_KEY]);
     }
     return { requests: found, next: indexKeys.parsePosition(before!) };
+  }
+
+  /**
+   * Requests that finished (succeeded or failed) within `windowMs` before the table's last
+   * change, at most `limit`: the local runtime's recovery announces their end again. No index
+   * holds finished requests by time (the status index is sparse: terminal rows leave it), so this
+   * scans the table once, projecting a few fields: only for the local runtime, whose table is small.
+   */
+  async recentlyFinished(windowMs: number, limit: number): Promise<Pick<HeraldRequest, 'id' | 'merchantId' | 'type' | 'updatedAt' | 'traceId'>[]> {
+    const finished: Pick<HeraldRequest, 'id' | 'merchantId' | 'type' | 'updatedAt' | 'traceId'>[] = [];
+    let latest = '';
+    let startKey: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'sk = :request',
+          ProjectionExpression: 'id, merchantId, #type, #status, updatedAt, traceId',
+          ExpressionAttributeNames: { '#type': 'type', '#status': 'status' },
+          ExpressionAttributeValues: { ':request': keys.request('').sk },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const updatedAt = String(item.updatedAt ?? '');
+        if (updatedAt > latest) latest = updatedAt;
+        if (item.status === 'succeeded' || item.status === 'failed') finished.push(item as (typeof finished)[number]);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    if (!latest) return [];
+    const since = new Date(Date.parse(latest) - windowMs).toISOString();
+    return finished.filter((request) => request.updatedAt >= since).slice(0, limit);
   }
 
   /** Up to `limit` entries of one byMerchant partition, newest first, strictly before `before` when given. */

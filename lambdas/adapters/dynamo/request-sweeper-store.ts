@@ -1,6 +1,6 @@
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { table } from '../../settings/storage';
-import type { StuckRequestStore } from '../../core/requests/ports';
+import type { StuckRequestStore, UnfinishedRequests } from '../../core/requests/ports';
 import type { HeraldRequest, RequestStatus } from '../../core/requests/request';
 import { unlessConditionFails } from './conditions';
 import { batchGetInOrder } from './batch-get';
@@ -14,8 +14,8 @@ import { queryOpenBefore, randomStart, readPartitions } from './shard-reads';
  */
 const SWEEP_MAX_QUERIES_PER_SHARD = 2;
 
-/** What the sweeper reads from the byStatus index, and the one mark it writes. */
-export class DynamoRequestSweeperStore implements StuckRequestStore {
+/** What the sweeper reads from the byStatus index, and the one mark it writes; unfinished work read from the same index. */
+export class DynamoRequestSweeperStore implements StuckRequestStore, UnfinishedRequests {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -29,6 +29,15 @@ export class DynamoRequestSweeperStore implements StuckRequestStore {
   /** `processing` requests whose lease ended before `before`: the index sorts them by lease end. */
   async findLeaseExpired(query: { before: string; limit: number }): Promise<HeraldRequest[]> {
     return this.queryByStatus('processing', query.before, query.limit);
+  }
+
+  /**
+   * Every `accepted` or `processing` request, however recent, oldest sweep time first: the index
+   * is sparse (finished requests leave it), so this reads only unfinished work. Bounded by
+   * `limit`, and per shard by the sweeper's query cap.
+   */
+  async findUnfinished(status: 'accepted' | 'processing', limit: number): Promise<HeraldRequest[]> {
+    return this.queryByStatus(status, undefined, limit);
   }
 
   /** Marks a still-`accepted` request as enqueued at `at`; a request that moved on meanwhile is left alone. */
@@ -59,7 +68,7 @@ export class DynamoRequestSweeperStore implements StuckRequestStore {
    */
   private async queryByStatus(
     status: RequestStatus,
-    before: string,
+    before: string | undefined,
     limit: number,
     matches: (request: HeraldRequest) => boolean = () => true,
   ): Promise<HeraldRequest[]> {
@@ -75,7 +84,7 @@ export class DynamoRequestSweeperStore implements StuckRequestStore {
           const page = await queryOpenBefore(this.client, this.tableName, { partition, before, limit, ...(startKey ? { startKey } : {}) });
           const items = await batchGetInOrder(this.client, this.tableName, (page.Items ?? []).map(tableKeyOf), { consistentRead: true });
           for (const item of items) {
-            if (!item || item[index.partitionKey] !== partition || !(String(item[index.sortKey]) < before)) continue;
+            if (!item || item[index.partitionKey] !== partition || (before !== undefined && !(String(item[index.sortKey]) < before))) continue;
             const request = requestFromItem(item);
             if (!matches(request)) continue;
             found.push({ request, sortKey: String(item[index.sortKey]) });

@@ -42,21 +42,21 @@ export function randomStart(partitions: readonly string[]): number {
 /**
  * One page of a byStatus partition's entries older than `before`: both sweepers read open work
  * this way. The sort key is `<time>#<id>`, so comparing it with a bare time selects everything
- * strictly earlier.
+ * strictly earlier; without `before`, every entry of the partition, oldest first.
  */
 export async function queryOpenBefore(
   client: DynamoDBDocumentClient,
   tableName: string,
-  page: { readonly partition: string; readonly before: string; readonly limit: number; readonly startKey?: Item },
+  page: { readonly partition: string; readonly before?: string; readonly limit: number; readonly startKey?: Item },
 ): Promise<{ Items?: Item[]; LastEvaluatedKey?: Item }> {
   const index = table.indexes.byStatus;
   return client.send(
     new QueryCommand({
       TableName: tableName,
       IndexName: index.name,
-      KeyConditionExpression: '#pk = :pk AND #sk < :before',
-      ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
-      ExpressionAttributeValues: { ':pk': page.partition, ':before': page.before },
+      KeyConditionExpression: page.before === undefined ? '#pk = :pk' : '#pk = :pk AND #sk < :before',
+      ExpressionAttributeNames: { '#pk': index.partitionKey, ...(page.before === undefined ? {} : { '#sk': index.sortKey }) },
+      ExpressionAttributeValues: { ':pk': page.partition, ...(page.before === undefined ? {} : { ':before': page.before }) },
       Limit: page.limit,
       ...(page.startKey ? { ExclusiveStartKey: page.startKey } : {}),
     }),

@@ -2,7 +2,8 @@ import { NotFoundError } from '../shared/errors';
 import { mayHaveNotifications, presentNotifications, withNotificationsTag, type NotificationView } from '../notifications/notification-view';
 import { type NotificationLedger } from '../notifications/ports';
 import type { RequestStore } from './ports';
-import { etagOf, isTerminal, NO_DELIVERIES, presentRequest, type HeraldRequest, type RequestView } from './request';
+import { isTerminal, type HeraldRequest } from './request';
+import { etagOf, NO_DELIVERIES, presentRequest, type RequestView } from './request-view';
 import type { DeliveryStore } from '../webhooks/ports';
 import { summarizeDeliveries, withDeliveriesTag } from '../webhooks/delivery-view';
 

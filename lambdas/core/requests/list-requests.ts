@@ -1,6 +1,7 @@
 import { ValidationError, type FieldError } from '../shared/errors';
 import type { ListPosition, RequestListing } from './ports';
-import { REQUEST_STATUSES, summarizeRequest, type RequestStatus, type RequestSummary } from './request';
+import { REQUEST_STATUSES, type RequestStatus } from './request';
+import { summarizeRequest, type RequestSummary } from './request-view';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;

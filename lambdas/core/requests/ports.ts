@@ -1,4 +1,5 @@
-import type { HeraldRequest, HistoryEntry, RequestError, RequestStatus } from './request';
+import type { HeraldRequest, RequestStatus } from './request';
+import type { LifecyclePolicy, Transition } from './lifecycle-events';
 
 /**
  * What the use cases need from storage and transport, stated in domain terms. The DynamoDB and
@@ -16,17 +17,6 @@ export type CreateOutcome =
 export type ClaimOutcome =
   | { readonly outcome: 'claimed'; readonly request: HeraldRequest }
   | { readonly outcome: 'lost'; readonly reason: string; readonly current?: HeraldRequest };
-
-export interface AttemptOutcome {
-  readonly result?: unknown;
-  readonly error?: RequestError;
-  readonly reason?: string;
-  readonly nextAttemptAt?: string;
-  /** Rows the processor recorded during the attempt (saga steps), appended before the transition's own row. */
-  readonly steps?: readonly HistoryEntry[];
-  /** On a failure by exhaustion: the queue's redrive generation now, so only a later redrive reopens it. */
-  readonly redriveGeneration?: number;
-}
 
 /** What a claim asks for: a lease of `leaseMs`, and only while fewer than `maxAttempts` attempts have started. */
 export interface ClaimTerms {
@@ -50,23 +40,32 @@ export interface RequestReader {
   getForMerchant(merchantId: string, id: string): Promise<HeraldRequest | undefined>;
 }
 
-/** The worker's side of the lifecycle: take a request for one attempt, then end that attempt. */
-export interface RequestClaims {
-  claim(id: string, terms: ClaimTerms, expectedAttempts: number, now?: Date): Promise<ClaimOutcome>;
-  finishAttempt(
-    claimed: HeraldRequest,
-    to: Exclude<RequestStatus, 'processing' | 'cancelled'>,
-    outcome: AttemptOutcome,
-    now?: Date,
-  ): Promise<HeraldRequest | undefined>;
-  /**
-   * Ends a request all of whose `maxAttempts` attempts started without one finishing (the last
-   * lease ran out): `failed` with the reason `attempts-exhausted`. Undefined when it changed first.
-   */
-  exhaust(current: HeraldRequest, maxAttempts: number, redriveGeneration: number, now?: Date): Promise<HeraldRequest | undefined>;
+/** What a store answers when asked to write a decided transition. */
+export type ApplyOutcome =
+  | { readonly outcome: 'applied'; readonly request: HeraldRequest }
+  /** The precondition no longer held: `current` is the request as it stood then, absent when there is none. */
+  | { readonly outcome: 'lost'; readonly current?: HeraldRequest };
+
+/** Bodies stored apart that the caller needs with the answer; each costs a read only when it is stored apart. */
+export interface ApplyReads {
+  /** The payload of the request the write applied to: the attempt a claim starts runs on it. */
+  readonly payload?: boolean;
+  /** The result of a finished request a write lost against: its end may be announced again. */
+  readonly resultOfFinished?: boolean;
 }
 
-export interface RequestStore extends RequestIntake, RequestReader, RequestClaims {}
+/**
+ * The lifecycle's side of storage: writes a transition `decide` allowed, in one conditional write
+ * that holds its precondition and bumps `version`, and reports a lost condition. It decides
+ * nothing: the use cases build the events, call `decide` and say what to do on a loss.
+ */
+export interface RequestTransitions {
+  /** How long finished requests are kept: `decide` sets their expiry from it. */
+  readonly policy: LifecyclePolicy;
+  apply(id: string, transition: Transition, reads?: ApplyReads): Promise<ApplyOutcome>;
+}
+
+export interface RequestStore extends RequestIntake, RequestReader, RequestTransitions {}
 
 /** What travels on the requests queue: a pointer to the stored request, never its payload. */
 export interface RequestMessage {
@@ -112,16 +111,6 @@ export interface RequestListing {
   ): Promise<RequestPage>;
 }
 
-export type CancelOutcome =
-  | { readonly outcome: 'cancelled'; readonly request: HeraldRequest }
-  | { readonly outcome: 'not-found' }
-  | { readonly outcome: 'conflict'; readonly current: HeraldRequest };
-
-export interface RequestCancellation {
-  /** `accepted → cancelled` in one conditional write that also checks the owner. */
-  cancel(merchantId: string, id: string, now?: Date): Promise<CancelOutcome>;
-}
-
 /** What the sweeper reads and writes: requests that an enqueue or a worker left behind. */
 export interface StuckRequestStore {
   /**
@@ -133,4 +122,12 @@ export interface StuckRequestStore {
   findLeaseExpired(query: { readonly before: string; readonly limit: number }): Promise<HeraldRequest[]>;
   /** Records that a still-`accepted` request was put on the queue again at `at`. */
   markResent(id: string, at: string): Promise<void>;
+}
+
+/**
+ * Unfinished work, whatever its age: the requests of a status that is not terminal, read from the
+ * status index oldest first, at most `limit` (what a restart recovers, what `herald tail` follows).
+ */
+export interface UnfinishedRequests {
+  findUnfinished(status: 'accepted' | 'processing', limit: number): Promise<HeraldRequest[]>;
 }

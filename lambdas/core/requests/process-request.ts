@@ -1,19 +1,17 @@
 import type { RetrySchedule } from '../shared/retry-schedule';
-import {
-  CompensatedError,
-  PermanentError,
-  type Processor,
-  type ProcessorLogger,
-  type ProcessorServices,
-} from './processor';
+import type { Processor, ProcessorLogger, ProcessorServices } from './processor';
 import { backoffDelaySeconds } from '../shared/backoff';
+import { applyOnce } from './apply-decision';
+import { claimRequest } from './claim-request';
+import { ATTEMPTS_EXHAUSTED, type LifecycleEvent } from './lifecycle-events';
 import type { RequestEventPublisher, RequestQueue, RequestStore } from './ports';
-import { failedByExhaustion, shouldReopen, type RedriveLog, type RedriveReopener } from './redrive';
+import { failedByExhaustion, shouldReopen, type RedriveLog } from './redrive';
 import type { HeraldRequest, HistoryEntry, RequestError } from './request';
-import { ATTEMPTS_EXHAUSTED } from './request-lifecycle';
+import { decide } from './request-lifecycle';
+import { runProcessor } from './run-processor';
 
 export interface ProcessDependencies {
-  readonly store: RequestStore & RedriveReopener;
+  readonly store: RequestStore;
   readonly queue: RequestQueue;
   readonly events: RequestEventPublisher;
   readonly redrives: RedriveLog;
@@ -51,15 +49,8 @@ export type ProcessOutcome =
   | { readonly kind: 'exhausted'; readonly request: HeraldRequest }
   | { readonly kind: 'skipped'; readonly reason: string };
 
-/**
- * Results above this size are refused with a permanent error. A large result is stored in an item
- * of its own (docs/data-model.md), which DynamoDB caps at 400 KB.
- */
-export const MAX_RESULT_BYTES = 256 * 1024;
 /** Extra lease beyond the processor's timeout, for the writes around the work. */
 export const LEASE_MARGIN_MS = 10_000;
-/** Stop the work this long before the worker would be cut off, so the failure can still be recorded. */
-const ABORT_MARGIN_MS = 3_000;
 
 /**
  * Runs one request once: claim it under a lease, run its processor, record the outcome.
@@ -76,20 +67,16 @@ export async function processRequest(deps: ProcessDependencies, message: Receive
   const processor = deps.processorFor(message.type);
   const terms = { leaseMs: (processor?.timeoutMs ?? 0) + LEASE_MARGIN_MS, maxAttempts: deps.maxReceiveCount };
 
-  let claim = await deps.store.claim(message.requestId, terms, Math.max(message.receiveCount - 1, 0), now());
+  let claim = await claimRequest(deps.store, message.requestId, terms, Math.max(message.receiveCount - 1, 0), now());
   if (claim.outcome === 'lost' && claim.current?.status === 'failed') {
     const reopened = await reopenIfRedriven(deps, claim.current, now());
     // Reopened here, or by a concurrent copy of the message: either way the request is open again, so claim it.
-    if (reopened !== 'not-redriven') claim = await deps.store.claim(message.requestId, terms, reopened?.attempts ?? 0, now());
+    if (reopened !== 'not-redriven') claim = await claimRequest(deps.store, message.requestId, terms, reopened?.attempts ?? 0, now());
   }
-  if (claim.outcome === 'lost' && claim.current && outOfAttempts(claim.current, terms.maxAttempts)) {
+  if (claim.outcome === 'lost' && claim.current) {
     // Every attempt started and none finished (the workers died or timed out): end it here, whatever message found it.
-    const generation = await deps.redrives.generation(deps.queueName);
-    const exhausted = await deps.store.exhaust(claim.current, terms.maxAttempts, generation, now());
-    if (exhausted) {
-      deps.logger.warn('Attempts exhausted by abandoned attempts; the request failed', { requestId: exhausted.id, attempts: exhausted.attempts });
-      return announceThenDeadLetter(deps, message, exhausted);
-    }
+    const exhausted = await exhaust(deps, message, claim.current, { maxAttempts: terms.maxAttempts });
+    if (exhausted) return exhausted;
   }
   if (claim.outcome === 'lost') {
     // The worker that finished it may have died before telling anyone: finishing the fan-out is idempotent.
@@ -104,7 +91,7 @@ export async function processRequest(deps: ProcessDependencies, message: Receive
   const attempt = await runProcessor(deps, processor, claimed, now);
   const steps = attempt.steps;
   if (attempt.ok) {
-    const finished = await deps.store.finishAttempt(claimed, 'succeeded', { result: attempt.result, steps }, now());
+    const finished = await finish(deps, claimed, { kind: 'succeed', result: attempt.result, steps });
     if (!finished) return superseded();
     await deps.events.requestFinished(finished);
     return { kind: 'succeeded', request: finished };
@@ -112,31 +99,68 @@ export async function processRequest(deps: ProcessDependencies, message: Receive
 
   const error = attempt.error;
   if (!error.retryable) {
-    const finished = await deps.store.finishAttempt(claimed, 'failed', { error, reason: error.message, steps }, now());
+    const finished = await finish(deps, claimed, { kind: 'fail', error, reason: error.message, steps });
     if (!finished) return superseded();
     await deps.events.requestFinished(finished);
     return { kind: 'failed', request: finished };
   }
   // The item's count is the truth; the receive count only says a fresh message is at SQS's own limit.
   if (claimed.attempts >= deps.maxReceiveCount || message.receiveCount >= deps.maxReceiveCount) {
-    const reason = `${ATTEMPTS_EXHAUSTED} after ${claimed.attempts} attempts: ${error.message}`;
-    const redriveGeneration = await deps.redrives.generation(deps.queueName);
-    const finished = await deps.store.finishAttempt(claimed, 'failed', { error, reason, steps, redriveGeneration }, now());
-    if (!finished) return superseded();
-    return announceThenDeadLetter(deps, message, finished);
+    return (await exhaust(deps, message, claimed, { error, steps })) ?? superseded();
   }
   const delaySeconds = backoffDelaySeconds(deps.retry, message.receiveCount, deps.random, deps.retryScale);
   const nextAttemptAt = new Date(now().getTime() + delaySeconds * 1000).toISOString();
   const reason = `retrying in ${delaySeconds}s: ${error.message}`;
-  const waiting = await deps.store.finishAttempt(claimed, 'accepted', { error, reason, nextAttemptAt, steps }, now());
+  const waiting = await finish(deps, claimed, { kind: 'retry-wait', error, reason, nextAttemptAt, steps });
   if (!waiting) return superseded();
   await deps.queue.delayRedelivery(message.receiptHandle, delaySeconds);
   return { kind: 'retry', delaySeconds, error };
 }
 
-/** Still open, with every allowed attempt started: no claim can take it any more. */
-function outOfAttempts(current: HeraldRequest, maxAttempts: number): boolean {
-  return (current.status === 'processing' || current.status === 'accepted') && current.attempts >= maxAttempts;
+/**
+ * The one way a request's attempts run out, ending it `failed` under the queue's current redrive
+ * generation and sending its message to the DLQ: either the last allowed attempt failed
+ * transiently (`error`: the request keeps that error), or every allowed attempt started and none
+ * finished (`maxAttempts`: the lifecycle's `exhaust`, which it refuses while attempts are left or
+ * a lease is held). Undefined when it does not apply or the request changed first; the redrive log
+ * is read only once it applies.
+ */
+async function exhaust(
+  deps: ProcessDependencies,
+  message: ReceivedRequest,
+  request: HeraldRequest,
+  cause: { readonly maxAttempts: number } | { readonly error: RequestError; readonly steps: readonly HistoryEntry[] },
+): Promise<ProcessOutcome | undefined> {
+  const now = (deps.now ?? (() => new Date()))();
+  if ('maxAttempts' in cause && decide(request, { kind: 'exhaust', maxAttempts: cause.maxAttempts }, now, deps.store.policy).outcome === 'refused') return undefined;
+  const redriveGeneration = await deps.redrives.generation(deps.queueName);
+  const event: LifecycleEvent =
+    'maxAttempts' in cause
+      ? { kind: 'exhaust', maxAttempts: cause.maxAttempts, redriveGeneration }
+      : {
+          kind: 'fail',
+          error: cause.error,
+          reason: `${ATTEMPTS_EXHAUSTED} after ${request.attempts} attempts: ${cause.error.message}`,
+          steps: cause.steps,
+          redriveGeneration,
+        };
+  const exhausted = 'maxAttempts' in cause ? await applyOnce(deps.store, request, event, now) : await finish(deps, request, event);
+  if (!exhausted) return undefined;
+  if (event.kind === 'exhaust') {
+    deps.logger.warn('Attempts exhausted by abandoned attempts; the request failed', { requestId: exhausted.id, attempts: exhausted.attempts });
+  }
+  return announceThenDeadLetter(deps, message, exhausted);
+}
+
+/**
+ * Ends the attempt the worker holds, conditional on the claimed version, so a worker whose lease
+ * was taken over cannot overwrite the newer attempt. Undefined when the attempt was superseded.
+ * The claim read the payload; the finished request keeps it for whoever is told of its end.
+ */
+async function finish(deps: ProcessDependencies, claimed: HeraldRequest, event: LifecycleEvent): Promise<HeraldRequest | undefined> {
+  const finished = await applyOnce(deps.store, claimed, event, (deps.now ?? (() => new Date()))());
+  if (!finished || finished.payload !== undefined || claimed.payload === undefined) return finished;
+  return { ...finished, payload: claimed.payload };
 }
 
 /**
@@ -162,107 +186,21 @@ async function announceThenDeadLetter(deps: ProcessDependencies, message: Receiv
 }
 
 /**
- * A failed request whose message comes back after an operator's redrive starts a new round.
- * The redrive log is read only on this rare path (a message for a request already failed).
- * Undefined when the reopen lost its condition: someone (a concurrent copy) changed it first.
+ * A failed request whose message comes back after an operator's redrive starts a new round:
+ * `failed → accepted`, conditional on the version read, so concurrent copies of the message
+ * reopen it once. The redrive log is read only on this rare path (a message for a request
+ * already failed). Undefined when the reopen lost its condition: someone (a concurrent copy)
+ * changed it first.
  */
 async function reopenIfRedriven(deps: ProcessDependencies, failed: HeraldRequest, at: Date): Promise<HeraldRequest | undefined | 'not-redriven'> {
   if (!failedByExhaustion(failed)) return 'not-redriven';
   const generation = await deps.redrives.generation(deps.queueName);
   if (!shouldReopen(failed, generation)) return 'not-redriven';
-  const reopened = await deps.store.reopenForRedrive(failed, generation, at);
+  const reopened = await applyOnce(deps.store, failed, { kind: 'reopen', generation }, at);
   if (reopened) deps.logger.info('Request reopened by a redrive', { requestId: failed.id, generation });
   return reopened;
 }
 
 function superseded(): ProcessOutcome {
   return { kind: 'skipped', reason: 'attempt superseded: the lease was taken over by a newer attempt' };
-}
-
-type Attempt = ({ ok: true; result: unknown } | { ok: false; error: RequestError }) & { steps: HistoryEntry[] };
-
-async function runProcessor(
-  deps: ProcessDependencies,
-  processor: Processor<any, unknown> | undefined,
-  request: HeraldRequest,
-  now: () => Date,
-): Promise<Attempt> {
-  const steps: HistoryEntry[] = [];
-  if (!processor) {
-    return { ok: false, steps, error: { code: 'unknown_type', message: `No processor is registered for type ${request.type}`, retryable: false } };
-  }
-  if (request.payload === undefined) {
-    // Its stored payload expired: only a request kept open far past its retention gets here.
-    return { ok: false, steps, error: { code: 'payload_unavailable', message: 'The payload of this request is no longer stored', retryable: false } };
-  }
-  const payload = processor.schema.safeParse(request.payload);
-  if (!payload.success) {
-    return { ok: false, steps, error: { code: 'invalid_payload', message: `The payload no longer matches type ${request.type}`, retryable: false } };
-  }
-  const budgetMs = Math.max(Math.min(processor.timeoutMs, deps.remainingTimeMs() - ABORT_MARGIN_MS), 0);
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort(new Error(`timed out after ${budgetMs} ms`));
-      reject(new TimeoutError(budgetMs));
-    }, budgetMs);
-  });
-  const tags = { requestId: request.id, attempt: request.attempts };
-  const logger: ProcessorLogger = {
-    info: (message, extra) => deps.logger.info(message, { ...tags, ...extra }),
-    warn: (message, extra) => deps.logger.warn(message, { ...tags, ...extra }),
-    error: (message, extra) => deps.logger.error(message, { ...tags, ...extra }),
-  };
-  try {
-    const result = await Promise.race([
-      processor.run(payload.data, {
-        requestId: request.id,
-        merchantId: request.merchantId,
-        attempt: request.attempts,
-        signal: controller.signal,
-        logger,
-        recordStep: (step, detail) => {
-          // Steps reported after a timeout belong to an attempt that is already over.
-          if (controller.signal.aborted) return;
-          steps.push({ from: 'processing', to: 'processing', at: now().toISOString(), attempt: request.attempts, step, ...(detail ? { reason: detail } : {}) });
-        },
-        services: deps.services,
-      }),
-      timedOut,
-    ]);
-    const tooLarge = resultTooLarge(result ?? null);
-    if (tooLarge) return { ok: false, steps, error: tooLarge };
-    return { ok: true, steps, result: result ?? null };
-  } catch (thrown) {
-    return { ok: false, steps, error: asRequestError(thrown) };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function resultTooLarge(result: unknown): RequestError | undefined {
-  const size = Buffer.byteLength(JSON.stringify(result), 'utf8');
-  if (size > MAX_RESULT_BYTES) {
-    return { code: 'result_too_large', message: `The result is ${size} bytes; the limit is ${MAX_RESULT_BYTES} bytes (256 KiB)`, retryable: false };
-  }
-  return undefined;
-}
-
-class TimeoutError extends Error {
-  override readonly name = 'TimeoutError';
-
-  constructor(ms: number) {
-    super(`The processor did not finish within ${ms} ms`);
-  }
-}
-
-/** Anything but a PermanentError counts as transient: unknown trouble deserves another try. */
-function asRequestError(thrown: unknown): RequestError {
-  const error = thrown instanceof Error ? thrown : new Error(String(thrown));
-  if (error instanceof CompensatedError) return { code: error.code, message: error.message, retryable: false, compensated: true };
-  if (error instanceof PermanentError) return { code: error.code, message: error.message, retryable: false };
-  if (error instanceof TimeoutError) return { code: 'timeout', message: error.message, retryable: true };
-  const { code } = error as { code?: unknown };
-  return { code: typeof code === 'string' ? code : 'error', message: error.message, retryable: true };
 }

@@ -18,15 +18,6 @@ export interface RedriveLog {
   begin(queue: string, now?: Date): Promise<number>;
 }
 
-export interface RedriveReopener {
-  /**
-   * `failed → accepted` with a `redriven` history row and a fresh round of attempts, conditional
-   * on the version read, so concurrent copies of the message reopen it once. Undefined when
-   * someone else changed the request first.
-   */
-  reopenForRedrive(failed: HeraldRequest, generation: number, now?: Date): Promise<HeraldRequest | undefined>;
-}
-
 /** Failed because its attempts ran out (the error was transient), not because it was refused. */
 export function failedByExhaustion(request: Pick<HeraldRequest, 'status' | 'error'>): boolean {
   return request.status === 'failed' && request.error?.retryable === true;

@@ -28,6 +28,8 @@ export interface SubmitDependencies {
   readonly quotas?: { readonly store: MerchantQuotas; readonly limits: MerchantQuotaLimits };
   /** What accepts a `callbackUrl`; absent, a submission that names one is refused. */
   readonly callbacks?: CallbackIntake;
+  /** The link to the request's public status page (its status token under the public base URL). */
+  readonly statusUrlOf: (requestId: string) => Promise<string>;
   readonly now?: () => Date;
 }
 
@@ -42,6 +44,8 @@ export interface SubmitInput {
 export interface Accepted {
   readonly id: string;
   readonly body: Record<string, unknown>;
+  /** Where anyone holding the link can follow the request without an API key; a replay gets the same one. */
+  readonly statusUrl: string;
   readonly expectedSeconds?: number;
   readonly replayed: boolean;
 }
@@ -120,10 +124,11 @@ export async function submitRequest(deps: SubmitDependencies, input: SubmitInput
     await (isTerminal(existing.status) ? quotas.releaseAll() : quotas.releaseSms());
     if (created.fingerprint !== bodyFingerprint) throw new IdempotencyKeyReusedError(key);
     if (!existing.enqueuedAt && existing.status === 'accepted') await enqueue(deps, existing, input.traceId, true, startDelaySeconds);
-    return { id: existing.id, body: { id: existing.id, status: 'accepted' }, expectedSeconds: processor.expectedSeconds, replayed: true };
+    const statusUrl = await deps.statusUrlOf(existing.id);
+    return { id: existing.id, body: { id: existing.id, status: 'accepted' }, statusUrl, expectedSeconds: processor.expectedSeconds, replayed: true };
   }
   await enqueue(deps, request, input.traceId, false, startDelaySeconds);
-  return { id, body: response, expectedSeconds: processor.expectedSeconds, replayed: false };
+  return { id, body: response, statusUrl: await deps.statusUrlOf(id), expectedSeconds: processor.expectedSeconds, replayed: false };
 }
 
 /** How to give back what `takeQuotas` counted: the in-flight slot and the SMS together, or the SMS alone. */

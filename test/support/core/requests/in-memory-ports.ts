@@ -1,21 +1,21 @@
-import type { AttemptOutcome, CancelOutcome, ClaimOutcome, ClaimTerms, CreateOutcome, ListPosition, RequestCancellation, RequestListing, RequestPage, RequestEventPublisher, RequestMessage, RequestQueue, RequestStore, StuckRequestStore } from '../../../../lambdas/core/requests/ports';
-import type { RedriveLog, RedriveReopener } from '../../../../lambdas/core/requests/redrive';
+import type { ApplyOutcome, CreateOutcome, ListPosition, RequestListing, RequestPage, RequestEventPublisher, RequestMessage, RequestQueue, RequestStore, StuckRequestStore, UnfinishedRequests } from '../../../../lambdas/core/requests/ports';
+import type { RedriveLog } from '../../../../lambdas/core/requests/redrive';
 import { isTerminal, type HeraldRequest, type RequestStatus } from '../../../../lambdas/core/requests/request';
-import { decide, finishEvent, type LifecycleEvent, type LifecyclePolicy, type Transition } from '../../../../lambdas/core/requests/request-lifecycle';
+import type { LifecyclePolicy, Transition } from '../../../../lambdas/core/requests/lifecycle-events';
 
 /**
  * The request ports in memory, for use-case tests that run in milliseconds. They keep the
  * promises the DynamoDB adapters keep, because a fake that is kinder than the real store lets a
  * use case pass here and fail on AWS: a key (the id it derives) is taken once, every lifecycle
- * move is decided by core's transition table and written only while the stored request still
- * matches the transition's precondition (status, attempts, version, owner), and nothing handed
+ * move core decided is written only while the stored request still matches the transition's
+ * precondition (status, attempts, version, owner, history size), and nothing handed
  * out shares memory with what is stored. Lists and sweeps select and order as the table's
  * indexes do (a merchant's requests newest first; stuck ones by when the sweeper should look).
  */
-export class InMemoryRequestStore implements RequestStore, RedriveReopener, RequestCancellation, RequestListing, StuckRequestStore {
+export class InMemoryRequestStore implements RequestStore, RequestListing, StuckRequestStore, UnfinishedRequests {
   private readonly requests = new Map<string, HeraldRequest>();
   private readonly fingerprints = new Map<string, string>();
-  private readonly policy: LifecyclePolicy;
+  readonly policy: LifecyclePolicy;
   private readonly now: () => Date;
 
   constructor(options: { retentionDays?: number; now?: () => Date } = {}) {
@@ -50,44 +50,11 @@ export class InMemoryRequestStore implements RequestStore, RedriveReopener, Requ
     return stored?.merchantId === merchantId ? copy(stored) : undefined;
   }
 
-  async claim(id: string, terms: ClaimTerms, _expectedAttempts: number, now = new Date()): Promise<ClaimOutcome> {
-    // The table adapter guesses the attempt count to save a read and decides again on a miss;
-    // deciding on what is stored reaches the same outcome.
+  async apply(id: string, transition: Transition): Promise<ApplyOutcome> {
+    const written = this.write(id, transition);
+    if (written) return { outcome: 'applied', request: written };
     const current = this.requests.get(id);
-    if (!current) return { outcome: 'lost', reason: 'request not found' };
-    const decision = decide(current, { kind: 'claim', ...terms }, now, this.policy);
-    if (decision.outcome === 'refused') return { outcome: 'lost', reason: decision.detail, current: copy(current) };
-    const written = this.write(id, decision);
-    return written ? { outcome: 'claimed', request: written } : { outcome: 'lost', reason: 'request changed concurrently', current: copy(current) };
-  }
-
-  async finishAttempt(
-    claimed: HeraldRequest,
-    to: Exclude<RequestStatus, 'processing' | 'cancelled'>,
-    outcome: AttemptOutcome,
-    now = new Date(),
-  ): Promise<HeraldRequest | undefined> {
-    return this.decideAndWrite(claimed, finishEvent(to, outcome), now);
-  }
-
-  async reopenForRedrive(failed: HeraldRequest, generation: number, now = new Date()): Promise<HeraldRequest | undefined> {
-    return this.decideAndWrite(failed, { kind: 'reopen', generation }, now);
-  }
-
-  async exhaust(current: HeraldRequest, maxAttempts: number, redriveGeneration: number, now = new Date()): Promise<HeraldRequest | undefined> {
-    return this.decideAndWrite(current, { kind: 'exhaust', maxAttempts, redriveGeneration }, now);
-  }
-
-  async cancel(merchantId: string, id: string, now = new Date()): Promise<CancelOutcome> {
-    const current = this.requests.get(id);
-    if (!current) return { outcome: 'not-found' };
-    const decision = decide(current, { kind: 'cancel', merchantId }, now, this.policy);
-    if (decision.outcome === 'refused') {
-      // Another merchant's request is as good as missing: its owner is never revealed.
-      return decision.reason === 'not-owner' ? { outcome: 'not-found' } : { outcome: 'conflict', current: copy(current) };
-    }
-    const written = this.write(id, decision);
-    return written ? { outcome: 'cancelled', request: written } : { outcome: 'conflict', current: copy(current) };
+    return current ? { outcome: 'lost', current: copy(current) } : { outcome: 'lost' };
   }
 
   async listForMerchant(
@@ -111,6 +78,10 @@ export class InMemoryRequestStore implements RequestStore, RedriveReopener, Requ
 
   async findLeaseExpired(query: { readonly before: string; readonly limit: number }): Promise<HeraldRequest[]> {
     return this.sweepable('processing', query.before, query.limit);
+  }
+
+  async findUnfinished(status: 'accepted' | 'processing', limit: number): Promise<HeraldRequest[]> {
+    return this.sweepable(status, '\uffff', limit);
   }
 
   async markResent(id: string, at: string): Promise<void> {
@@ -142,11 +113,6 @@ export class InMemoryRequestStore implements RequestStore, RedriveReopener, Requ
       .sort((a, b) => `${sweepTime(a)}#${a.id}`.localeCompare(`${sweepTime(b)}#${b.id}`))
       .slice(0, limit)
       .map(copy);
-  }
-
-  private async decideAndWrite(known: HeraldRequest, event: LifecycleEvent, now: Date): Promise<HeraldRequest | undefined> {
-    const decision = decide(known, event, now, this.policy);
-    return decision.outcome === 'refused' ? undefined : this.write(known.id, decision);
   }
 
   /** One conditional write: applies the transition only if the stored request still meets its precondition. */

@@ -1,5 +1,6 @@
 import type { Processor } from '../../../../lambdas/core/requests/processor';
 import { processRequest, type ProcessDependencies } from '../../../../lambdas/core/requests/process-request';
+import { claimRequest } from '../../../../lambdas/core/requests/claim-request';
 import type { HeraldRequest } from '../../../../lambdas/core/requests/request';
 import { requestRetrySchedule } from '../../../../lambdas/settings/retry';
 import { InMemoryRedriveLog, InMemoryRequestQueue, InMemoryRequestStore, RecordingEventPublisher } from '../../../support/core/requests/in-memory-ports';
@@ -132,7 +133,7 @@ describe('processRequest', () => {
     const overtaken: Processor<{ text: string }, unknown> = {
       ...echo,
       // While this attempt runs past its lease, a second worker claims the request.
-      run: async () => (await store.claim('req_1', { leaseMs: 11_000, maxAttempts: 5 }, 1, late)).outcome,
+      run: async () => (await claimRequest(store, 'req_1', { leaseMs: 11_000, maxAttempts: 5 }, 1, late)).outcome,
     };
     const slow: ProcessDependencies = { ...deps, processorFor: registryOf(overtaken).processorFor };
     store.seed(accepted('test.echo'));

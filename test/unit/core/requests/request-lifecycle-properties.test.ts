@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import * as z from 'zod';
 import { RetryableError, PermanentError, type Processor } from '../../../../lambdas/core/requests/processor';
 import { processRequest, type ProcessDependencies } from '../../../../lambdas/core/requests/process-request';
+import { cancelRequest, type CancelDependencies } from '../../../../lambdas/core/requests/cancel-request';
+import { claimRequest } from '../../../../lambdas/core/requests/claim-request';
 import { HISTORY_LIMIT, type HeraldRequest } from '../../../../lambdas/core/requests/request';
 import { requestRetrySchedule } from '../../../../lambdas/settings/retry';
 import { InMemoryRedriveLog, InMemoryRequestQueue, InMemoryRequestStore, RecordingEventPublisher } from '../../../support/core/requests/in-memory-ports';
@@ -114,14 +116,14 @@ function world() {
         case 'die': {
           // A worker claims and is never heard from again: its lease runs out after a minute.
           const current = (await store.get('req_p'))!;
-          await store.claim('req_p', { leaseMs: 60_000, maxAttempts: MAX_ATTEMPTS }, current.attempts, now);
+          await claimRequest(store, 'req_p', { leaseMs: 60_000, maxAttempts: MAX_ATTEMPTS }, current.attempts, now);
           return;
         }
         case 'wait':
           now = new Date(now.getTime() + s.minutes * 60_000);
           return;
         case 'cancel':
-          await store.cancel(s.owner ? 'mer_p' : 'mer_other', 'req_p', now);
+          await cancelRequest(noHoldings(store), s.owner ? 'mer_p' : 'mer_other', 'req_p', now).catch(() => undefined);
           return;
         case 'redrive':
           await redrives.begin('requests');
@@ -181,3 +183,8 @@ describe('the request lifecycle under any interleaving', () => {
     );
   });
 });
+
+/** A cancel with nothing to give back: these requests hold no quota slot and no ordering key. */
+function noHoldings(store: CancelDependencies['store']): CancelDependencies {
+  return { store, quotas: { releaseInFlight: async () => undefined }, order: { withdraw: async () => undefined } };
+}

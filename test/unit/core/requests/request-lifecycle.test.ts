@@ -1,19 +1,16 @@
 import { HISTORY_LIMIT, REQUEST_STATUSES, type HeraldRequest, type RequestStatus } from '../../../../lambdas/core/requests/request';
+import { decide, describeLoss, mayCancel, TRANSITIONS } from '../../../../lambdas/core/requests/request-lifecycle';
 import {
   ATTEMPTS_EXHAUSTED,
   MAX_REASON_CHARS,
   CANCELLED_REASON,
-  decide,
-  describeLoss,
-  finishEvent,
   LEASE_EXPIRED_REASON,
   REDRIVEN_REASON,
-  TRANSITIONS,
   type LifecycleEvent,
   type LifecycleEventKind,
   type Refusal,
   type Transition,
-} from '../../../../lambdas/core/requests/request-lifecycle';
+} from '../../../../lambdas/core/requests/lifecycle-events';
 
 const now = new Date('2026-11-30T12:00:00.000Z');
 const at = now.toISOString();
@@ -47,6 +44,7 @@ const events: Record<LifecycleEventKind, LifecycleEvent> = {
   cancel: { kind: 'cancel', merchantId: 'mer_a' },
   reopen: { kind: 'reopen', generation: 3 },
   exhaust: { kind: 'exhaust', maxAttempts: 5, redriveGeneration: 2 },
+  'release-lease': { kind: 'release-lease' },
 };
 
 /** The request each event applies to in the table test: a cancel needs no attempt started, an exhaustion all of them. */
@@ -83,6 +81,19 @@ const ALLOWED: ReadonlyArray<readonly [LifecycleEventKind, RequestStatus, Reques
   ['reopen', 'failed', 'accepted'],
   ['exhaust', 'processing', 'failed'],
   ['exhaust', 'accepted', 'failed'],
+  ['release-lease', 'processing', 'processing'],
+];
+
+/** Every other (event, status) pair, written out: each is refused. */
+const REFUSED: ReadonlyArray<readonly [LifecycleEventKind, RequestStatus]> = [
+  ['claim', 'succeeded'], ['claim', 'failed'], ['claim', 'cancelled'],
+  ['succeed', 'accepted'], ['succeed', 'succeeded'], ['succeed', 'failed'], ['succeed', 'cancelled'],
+  ['fail', 'accepted'], ['fail', 'succeeded'], ['fail', 'failed'], ['fail', 'cancelled'],
+  ['retry-wait', 'accepted'], ['retry-wait', 'succeeded'], ['retry-wait', 'failed'], ['retry-wait', 'cancelled'],
+  ['cancel', 'processing'], ['cancel', 'succeeded'], ['cancel', 'failed'], ['cancel', 'cancelled'],
+  ['reopen', 'accepted'], ['reopen', 'processing'], ['reopen', 'succeeded'], ['reopen', 'cancelled'],
+  ['exhaust', 'succeeded'], ['exhaust', 'failed'], ['exhaust', 'cancelled'],
+  ['release-lease', 'accepted'], ['release-lease', 'succeeded'], ['release-lease', 'failed'], ['release-lease', 'cancelled'],
 ];
 
 describe('the transition table', () => {
@@ -96,7 +107,8 @@ describe('the transition table', () => {
     const known = request(from, shapeFor[kind]);
     const result = transition(known, events[kind]);
     expect(result.set.status).toBe(to);
-    expect(result.set.updatedAt).toBe(at);
+    // A released lease changes how the request is held, not where it stands: no new last change, no row.
+    expect(result.set.updatedAt).toBe(kind === 'release-lease' ? undefined : at);
     expect(result.precondition).toEqual({
       status: from,
       attempts: known.attempts,
@@ -104,24 +116,20 @@ describe('the transition table', () => {
       ...(kind === 'cancel' ? { merchantId: 'mer_a', neverRedriven: true } : {}),
       ...(kind === 'claim' ? { attemptsBelow: 5 } : {}),
     });
-    const row = result.history.rows[result.history.rows.length - 1]!;
-    expect(row).toMatchObject({ from, to, at });
+    if (kind === 'release-lease') expect(result.history).toEqual({ mode: 'append', rows: [] });
+    else expect(result.history.rows.at(-1)).toMatchObject({ from, to, at });
   });
 
-  const refused = (Object.keys(events) as LifecycleEventKind[]).flatMap((kind) =>
-    STATUSES.filter((from) => !ALLOWED.some(([allowedKind, allowedFrom]) => allowedKind === kind && allowedFrom === from)).map(
-      (from) => [kind, from] as const,
-    ),
-  );
-
-  it.each(refused)('refuses %s on a %s request, saying why', (kind, from) => {
+  it.each(REFUSED)('refuses %s on a %s request, saying why', (kind, from) => {
     const result = refusal(request(from, shapeFor[kind]), events[kind]);
     expect(result.reason).toBe(['succeeded', 'failed', 'cancelled'].includes(from) ? 'terminal' : 'wrong-status');
     expect(result.detail).toContain(from);
   });
 
-  it('refuses 26 of the 35 (event, status) pairs', () => {
-    expect(refused).toHaveLength(26);
+  it('covers every (event, status) pair exactly once, allowed or refused', () => {
+    const pairs = [...ALLOWED.map(([kind, from]) => `${kind}/${from}`), ...REFUSED.map(([kind, from]) => `${kind}/${from}`)];
+    expect(new Set(pairs).size).toBe(40);
+    expect(pairs).toHaveLength(40);
   });
 });
 
@@ -189,11 +197,6 @@ describe('finishing an attempt', () => {
     expect(result.history.rows[0]).toMatchObject({ to: 'accepted' });
   });
 
-  it('maps the finishing status onto its event', () => {
-    expect(finishEvent('succeeded', { result: 1 })).toEqual({ kind: 'succeed', result: 1 });
-    expect(finishEvent('failed', { error, reason: 'r' })).toEqual({ kind: 'fail', error, reason: 'r' });
-    expect(finishEvent('accepted', { error, reason: 'r', nextAttemptAt: at })).toEqual({ kind: 'retry-wait', error, reason: 'r', nextAttemptAt: at });
-  });
 });
 
 describe('cancel', () => {
@@ -211,6 +214,14 @@ describe('cancel', () => {
 
   it('refuses a request a redrive reopened, though its new round has not started', () => {
     expect(refusal(request('accepted', { attempts: 0, redriveGeneration: 1 }), events.cancel).reason).toBe('attempt-started');
+  });
+
+  it('offers the cancel action exactly when a cancel would apply', () => {
+    expect(mayCancel({ status: 'accepted', attempts: 0 })).toBe(true);
+    expect(mayCancel({ status: 'accepted', attempts: 1 })).toBe(false);
+    expect(mayCancel({ status: 'accepted', attempts: 0, redriveGeneration: 1 })).toBe(false);
+    expect(mayCancel({ status: 'processing', attempts: 0 })).toBe(false);
+    expect(mayCancel({ status: 'cancelled', attempts: 0 })).toBe(false);
   });
 
   it('refuses another merchant as if the request did not exist', () => {
@@ -245,6 +256,37 @@ describe('bounded rows', () => {
     expect(result.history.rows).toHaveLength(HISTORY_LIMIT);
     expect(result.history.rows[0]).toMatchObject({ to: 'accepted' });
     expect(result.history.rows.at(-1)).toMatchObject({ to: 'succeeded' });
+  });
+});
+
+describe('the history bound (50 rows)', () => {
+  const row = (i: number) => ({ from: 'processing' as const, to: 'processing' as const, at, attempt: 1, step: `s${i}` });
+
+  it('keeps exactly 50 rows written by one append on a guess, and trims one over to 50', () => {
+    const guess = { id: 'req_1', status: 'processing' as const, attempts: 1 };
+    const atLimit = transition(guess, { kind: 'succeed', steps: Array.from({ length: 49 }, (_, i) => row(i)) });
+    expect(atLimit.history).toMatchObject({ mode: 'append' });
+    expect(atLimit.history.rows).toHaveLength(50);
+    expect(atLimit.history.rows[0]).toMatchObject({ step: 's0' });
+    const over = transition(guess, { kind: 'succeed', steps: Array.from({ length: 50 }, (_, i) => row(i)) });
+    expect(over.history.rows).toHaveLength(50);
+    expect(over.history.rows[0]).toMatchObject({ step: 's1' });
+  });
+
+  it('lets an append on a guess hold only while the stored history leaves room for its rows', () => {
+    const claim = transition({ id: 'req_1', status: 'accepted', attempts: 0 }, events.claim);
+    expect(claim.precondition.historyAtMost).toBe(49);
+  });
+
+  it('keeps a read history of 49 rows plus one whole, and one of 50 plus one at 50', () => {
+    const history = (length: number) => Array.from({ length }, (_, i) => ({ ...row(i), step: undefined, reason: `r${i}` }));
+    const full = transition(request('processing', { history: history(49) }), events.succeed);
+    expect(full.history.rows).toHaveLength(50);
+    expect(full.history.rows.map((r) => r.reason)).toContain('r25');
+    const over = transition(request('processing', { history: history(50) }), events.succeed);
+    expect(over.history.rows).toHaveLength(50);
+    expect(over.history.rows.map((r) => r.reason)).not.toContain('r25');
+    expect(over.history.rows.at(-1)).toMatchObject({ to: 'succeeded' });
   });
 });
 

@@ -9,7 +9,7 @@ const NOW = new Date('2026-03-10T12:00:00Z');
 function setup(now = () => NOW) {
   const store = new InMemoryRequestStore({ now });
   const queue = new InMemoryRequestQueue();
-  const deps: SubmitDependencies = { store, queue, ...registryOf(echo), requestIdKey: 'test-key', smsCountries: 'all', now };
+  const deps: SubmitDependencies = { store, queue, ...registryOf(echo), requestIdKey: 'test-key', smsCountries: 'all', statusUrlOf: async (id) => `https://status.example.com/v1/status/${id}`, now };
   return { store, queue, deps };
 }
 
@@ -31,7 +31,7 @@ describe('submitRequest', () => {
     const { deps, store, queue } = setup();
     const accepted = await submitRequest(deps, { merchantId: 'mer_a', idempotencyKey: 'k1', body: body(), traceId: 't-1' });
 
-    expect(accepted).toMatchObject({ replayed: false, body: { id: accepted.id, status: 'accepted' }, expectedSeconds: 2 });
+    expect(accepted).toMatchObject({ replayed: false, body: { id: accepted.id, status: 'accepted' }, statusUrl: `https://status.example.com/v1/status/${accepted.id}`, expectedSeconds: 2 });
     expect(await store.get(accepted.id)).toMatchObject({ status: 'accepted', version: 1, payload: { text: 'hello' }, enqueuedAt: NOW.toISOString() });
     expect(queue.sent).toEqual([{ message: { requestId: accepted.id, merchantId: 'mer_a', type: 'test.echo' }, traceId: 't-1' }]);
   });

@@ -81,7 +81,7 @@ describe('submitting a request with a callback', () => {
     const secrets = new InMemoryCallbackSecretStore();
     const store = new InMemoryRequestStore();
     const queue = new InMemoryRequestQueue();
-    const deps: SubmitDependencies = { store, queue, ...registryOf(echo), requestIdKey: 'test-key', smsCountries: 'all', callbacks: intake(secrets, ['internal.example.com']) };
+    const deps: SubmitDependencies = { store, queue, ...registryOf(echo), requestIdKey: 'test-key', smsCountries: 'all', callbacks: intake(secrets, ['internal.example.com']), statusUrlOf: async (id) => `/v1/status/${id}` };
     return { secrets, store, queue, deps };
   }
   const body = (callbackUrl = CALLBACK_URL, extra: Record<string, unknown> = {}) => ({ type: 'test.echo', payload: { text: 'hi' }, callbackUrl, ...extra });
