@@ -265,7 +265,10 @@ export const endpointHealth = /* @__PURE__ */ perContainer(
       endpoints: webhookEndpointStore(),
       deliveries: deliveryStore(),
       operations: { endpointDisabled: (notice) => (notifierOverride ?? operationsNotices()).endpointDisabled(notice) },
-      deadStreakLimit: settings.webhookDeadStreakLimit(),
+      // Read at each use: the local runtime's tests change it between invocations.
+      get deadStreakLimit() {
+        return settings.webhookDeadStreakLimit();
+      },
       failingDaysLimit: webhookDefaults.failingDaysLimit,
       log: (message, extra) => logger.warn(message, extra ?? {}),
     }),
