@@ -156,7 +156,11 @@ describe('webhook delivery', () => {
         sqs.destroy();
       }
 
-      const shown = await api('GET', `/v1/webhooks/${endpoint.id}`);
+      // The worker disables the endpoint after letting the message go, so the DLQ may see it first.
+      const shown = await eventually(async () => {
+        const read = await api('GET', `/v1/webhooks/${endpoint.id}`);
+        return (read.body as { disabled?: boolean }).disabled ? read : undefined;
+      }, 20_000);
       expect(shown.body).toMatchObject({ disabled: true, disabledReason: expect.stringMatching(/consecutive/) });
       expect(notices).toContainEqual(expect.objectContaining({ merchantId, endpointId: endpoint.id, url: hook.url }));
     } finally {
