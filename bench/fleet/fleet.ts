@@ -20,7 +20,7 @@ import { queueRetrySchedule } from '../../lambdas/settings/retry';
 import { queues, schedules } from '../../lib/topology';
 import { webhookDefaults } from '../../lambdas/settings/webhooks';
 import { InMemoryRedriveLog, InMemoryRequestStore } from '../../test/support/core/requests/in-memory-ports';
-import { InMemoryDeliveryStore, InMemoryWebhookEndpointStore, RecordingMerchantNotifier } from '../../test/support/core/webhooks/in-memory-ports';
+import { InMemoryDeliveryStore, InMemoryWebhookEndpointStore, RecordingMerchantNotifier, endpointHealthOver } from '../../test/support/core/webhooks/in-memory-ports';
 import { LatencyTrace } from './latency-trace';
 import { SimEventSource, type RecordVerdict } from './lambda-model';
 import { SimQueue, type SimMessage } from './sqs-model';
@@ -248,14 +248,12 @@ export async function runFleet(options: RunOptions): Promise<RunResult> {
     queue: deliveryPort,
     transport,
     firstAttemptTimeoutMs: webhookDefaults.firstAttemptTimeoutMs,
-    notifier: new RecordingMerchantNotifier(),
+    health: endpointHealthOver({ endpoints: endpointStore, deliveries, notifier: new RecordingMerchantNotifier(), deadStreakLimit: webhookDefaults.deadStreakLimit, failingDaysLimit: webhookDefaults.failingDaysLimit }),
     loadRequest: (id) => store.get(id),
     userAgent: 'Herald-Fleet-Simulation',
     schedule: deliverySchedule,
     maxAttempts: deliverySchedule.maxAttempts,
     retryScale: 1,
-    deadStreakLimit: webhookDefaults.deadStreakLimit,
-    failingDaysLimit: webhookDefaults.failingDaysLimit,
     log: () => undefined,
     random,
     now,

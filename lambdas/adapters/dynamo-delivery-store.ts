@@ -7,8 +7,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { defaults } from '../settings/requests';
 import { table } from '../settings/storage';
-import type { AttemptRecord, DeliveryStore } from '../core/webhooks/ports';
-import { firstRecordOf, MAX_DELIVERY_ROUNDS, parseDeliveryId, type Delivery, type DeliveryState, type NewDelivery } from '../core/webhooks/delivery';
+import type { DeliveryStore } from '../core/webhooks/ports';
+import { parseDeliveryId, type Delivery } from '../core/webhooks/delivery';
+import type { DeliveryTransition } from '../core/webhooks/delivery-lifecycle';
 import { unlessConditionFails } from './dynamo/conditions';
 import { batchGetInOrder } from './dynamo/batch-get';
 import { deliveryFromItem, deliveryToItem, indexKeys, keys, tableKeyOf, type Item } from './dynamo/keys';
@@ -36,14 +37,84 @@ export class DynamoDeliveryStore implements DeliveryStore {
     return Math.floor(Date.parse(at) / 1000) + this.retentionDays * 86_400;
   }
 
-  async recordFirst(delivery: NewDelivery, record: AttemptRecord, at: string): Promise<boolean> {
-    const item = { ...deliveryToItem(firstRecordOf(delivery, record, at)), expiresAt: this.expiryAfter(at) };
+  /**
+   * One conditional write of a decided transition: a PutItem creating the record (first outcome),
+   * or an UpdateItem of what it changes, on the round (and state, due time) it was decided on.
+   */
+  async apply(transition: DeliveryTransition): Promise<Delivery | undefined> {
+    const parts = parseDeliveryId(transition.id);
+    if (!parts) return undefined;
+    const { expected, changes, at } = transition;
+    if (expected.absent) {
+      const item = { ...deliveryToItem(transition.next), expiresAt: this.expiryAfter(at) };
+      return unlessConditionFails(
+        async () => {
+          await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+          return transition.next;
+        },
+        () => undefined,
+      );
+    }
+    const state = transition.rule.to;
+    const sets = ['#state = :state', 'updatedAt = :at', 'expiresAt = :expiresAt'];
+    const removes: string[] = [];
+    const values: Record<string, unknown> = { ':state': state, ':at': at, ':expiresAt': this.expiryAfter(at), ':round': expected.round };
+    const conditions = ['round = :round'];
+    if (expected.state) {
+      conditions.push('#state = :expectedState');
+      values[':expectedState'] = expected.state;
+    }
+    if (expected.nextAttemptAt === null) conditions.push('attribute_not_exists(nextAttemptAt)');
+    else if (expected.nextAttemptAt !== undefined) {
+      conditions.push('nextAttemptAt = :seen');
+      values[':seen'] = expected.nextAttemptAt;
+    }
+    if (changes.round !== undefined) {
+      sets.push('round = :nextRound');
+      values[':nextRound'] = changes.round;
+    }
+    if (changes.attempts) {
+      // The caller read the log and trimmed it: the item holds at most ATTEMPT_LOG_LIMIT attempts.
+      sets.push('attempts = :attempts');
+      values[':attempts'] = changes.attempts;
+    }
+    if (changes.deadAtRedrive !== undefined) {
+      sets.push('deadAtRedrive = :deadAtRedrive');
+      values[':deadAtRedrive'] = changes.deadAtRedrive;
+    }
+    if (changes.reason) {
+      sets.push('reason = :reason');
+      values[':reason'] = changes.reason;
+    } else {
+      removes.push('reason');
+    }
+    if (state === 'pending' && changes.nextAttemptAt) {
+      sets.push('nextAttemptAt = :next');
+      values[':next'] = changes.nextAttemptAt;
+      for (const [attribute, value] of Object.entries(indexKeys.pendingDelivery(transition.id, changes.nextAttemptAt))) {
+        sets.push(`${attribute} = :${attribute}`);
+        values[`:${attribute}`] = value;
+      }
+    } else if (state !== 'pending') {
+      // A finished delivery leaves the sweeper's index.
+      removes.push('nextAttemptAt', ...indexKeys.statusAttributes);
+    }
     return unlessConditionFails(
       async () => {
-        await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
-        return true;
+        const { Attributes } = await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keys.delivery(parts.subjectId, parts.endpointId, parts.eventType),
+            UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+            ConditionExpression: conditions.join(' AND '),
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return Attributes ? deliveryFromItem(Attributes) : transition.next;
       },
-      () => false,
+      () => undefined,
     );
   }
 
@@ -125,98 +196,6 @@ export class DynamoDeliveryStore implements DeliveryStore {
     const more = merged.length > oldest.length || pages.some((page) => page?.more);
     const deliveries = await this.fetchDeliveries(oldest);
     return { deliveries, ...(more && oldest.length > 0 ? { next: String(oldest[oldest.length - 1]![index.sortKey]) } : {}) };
-  }
-
-  async record(id: string, round: number, record: AttemptRecord, at: string): Promise<boolean> {
-    const parts = parseDeliveryId(id);
-    if (!parts) return false;
-    const sets = ['#state = :state', 'updatedAt = :at', 'expiresAt = :expiresAt'];
-    const removes: string[] = [];
-    const values: Record<string, unknown> = { ':state': record.state, ':at': at, ':round': round, ':pending': 'pending', ':expiresAt': this.expiryAfter(at) };
-    if (record.attempts) {
-      // The caller read the log and trimmed it: the item holds at most ATTEMPT_LOG_LIMIT attempts.
-      sets.push('attempts = :attempts');
-      values[':attempts'] = record.attempts;
-    }
-    if (record.redriveGeneration !== undefined) {
-      sets.push('deadAtRedrive = :deadAtRedrive');
-      values[':deadAtRedrive'] = record.redriveGeneration;
-    }
-    if (record.reason) {
-      sets.push('reason = :reason');
-      values[':reason'] = record.reason;
-    } else {
-      removes.push('reason');
-    }
-    if (record.state === 'pending' && record.nextAttemptAt) {
-      sets.push('nextAttemptAt = :next');
-      values[':next'] = record.nextAttemptAt;
-      for (const [attribute, value] of Object.entries(indexKeys.pendingDelivery(id, record.nextAttemptAt))) {
-        sets.push(`${attribute} = :${attribute}`);
-        values[`:${attribute}`] = value;
-      }
-    } else if (record.state !== 'pending') {
-      // A finished delivery leaves the sweeper's index.
-      removes.push('nextAttemptAt', ...indexKeys.statusAttributes);
-    }
-    return unlessConditionFails(
-      async () => {
-        await this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: keys.delivery(parts.subjectId, parts.endpointId, parts.eventType),
-            UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-            ConditionExpression: '#state = :pending AND round = :round',
-            ExpressionAttributeNames: { '#state': 'state' },
-            ExpressionAttributeValues: values,
-          }),
-        );
-        return true;
-      },
-      () => false,
-    );
-  }
-
-  async resend(id: string, at: string, expected?: { round: number; state?: DeliveryState; nextAttemptAt?: string }): Promise<Delivery | undefined> {
-    const parts = parseDeliveryId(id);
-    if (!parts) return undefined;
-    const state = expected?.state ?? 'pending';
-    // The sweeper's resend holds only if nothing happened since it looked (no attempt, no newer round).
-    const unchanged =
-      expected === undefined
-        ? []
-        : [
-            'round = :expected',
-            '#state = :expectedState',
-            ...(state === 'pending' ? [expected.nextAttemptAt ? 'nextAttemptAt = :seen' : 'attribute_not_exists(nextAttemptAt)'] : []),
-          ];
-    return unlessConditionFails(
-      async () => {
-        const { Attributes } = await this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: keys.delivery(parts.subjectId, parts.endpointId, parts.eventType),
-            UpdateExpression:
-              'SET #state = :pending, round = round + :one, nextAttemptAt = :at, updatedAt = :at, expiresAt = :expiresAt, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk REMOVE reason',
-            ConditionExpression: ['attribute_exists(pk)', 'round < :maxRounds', ...unchanged].join(' AND '),
-            ExpressionAttributeNames: { '#state': 'state' },
-            ExpressionAttributeValues: {
-              ':pending': 'pending',
-              ':one': 1,
-              ':at': at,
-              ':expiresAt': this.expiryAfter(at),
-              ':maxRounds': MAX_DELIVERY_ROUNDS,
-              ...Object.fromEntries(Object.entries(indexKeys.pendingDelivery(id, at)).map(([attribute, value]) => [`:${attribute}`, value])),
-              ...(expected === undefined ? {} : { ':expected': expected.round, ':expectedState': state }),
-              ...(expected?.nextAttemptAt && state === 'pending' ? { ':seen': expected.nextAttemptAt } : {}),
-            },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return Attributes ? deliveryFromItem(Attributes) : undefined;
-      },
-      () => undefined,
-    );
   }
 
   /**

@@ -10,7 +10,8 @@ import {
   deliveryQueue,
   deliveryOrderLedger,
   deliveryStore,
-  merchantNotifier,
+  endpointHealth,
+  perContainer,
   redriveLog,
   requestStore,
   requestUrlOf,
@@ -22,7 +23,8 @@ import {
   webhookTransport,
 } from './shared/dependencies';
 import { countMetric, METRIC } from './shared/observability';
-import { redeliver, sqsConsumer } from './shared/sqs-consumer';
+import { recordLogger, redeliver, sqsConsumer } from './shared/sqs-consumer';
+import type { OrderedDeliverDependencies } from '../core/webhooks/deliver-in-order';
 
 // One set of circuits per warm instance: each instance learns an endpoint's failures itself (docs/scale.md, Fairness).
 // Built on first use, from settings read then: cool-downs scale with the retry delays (the local
@@ -47,6 +49,38 @@ function circuits(): EndpointCircuits | undefined {
 }
 
 /**
+ * What the deliver use case works with, built once per container (a test's resolver still reaches
+ * the transport's guard, see `useResolver`). The retry scale is read at every use: the local
+ * runtime's tests change it between invocations.
+ */
+const deliverDependencies = /* @__PURE__ */ perContainer((): OrderedDeliverDependencies => {
+  const schedule = settings.retrySchedule('deliveries');
+  return {
+    endpoints: webhookEndpointStore(),
+    deliveries: deliveryStore(),
+    queue: deliveryQueue(),
+    transport: webhookTransport(),
+    firstAttemptTimeoutMs: webhookDefaults.firstAttemptTimeoutMs,
+    health: endpointHealth(),
+    loadRequest: (id) => requestStore().get(id),
+    requestUrlOf,
+    userAgent: USER_AGENT,
+    schedule,
+    maxAttempts: schedule.maxAttempts,
+    get retryScale() {
+      return settings.retryScale();
+    },
+    log: (msg, extra) => recordLogger().info(msg, extra ?? {}),
+    redrives: redriveLog(),
+    queueName: 'deliveries',
+    rateLimiter: deliveryRateLimiter(),
+    circuits: circuits(),
+    callbacks: { loadRequest: (id) => requestStore().get(id), secretsOf: (merchantId) => callbackSecretStore().getCached(merchantId) },
+    order: deliveryOrderLedger(),
+  };
+});
+
+/**
  * Consumes the deliveries queue: one signed POST per message, retries by visibility timeout.
  * Records run concurrently, each bounded by its own attempt timeout, so one endpoint that never
  * answers costs its neighbours nothing; an endpoint that keeps failing is skipped while its circuit is open.
@@ -58,33 +92,7 @@ export const handler = sqsConsumer({ describe: 'delivery', parse: parseDeliveryM
     log.error('Dropping a delivery message without a valid seal', { deliveryId: message.deliveryId, endpointId: message.endpointId });
     return;
   }
-  const schedule = settings.retrySchedule('deliveries');
-  const outcome = await deliverInOrder(
-    {
-      endpoints: webhookEndpointStore(),
-      deliveries: deliveryStore(),
-      queue: deliveryQueue(),
-      transport: webhookTransport(),
-      firstAttemptTimeoutMs: webhookDefaults.firstAttemptTimeoutMs,
-      notifier: merchantNotifier(),
-      loadRequest: (id) => requestStore().get(id),
-      requestUrlOf,
-      userAgent: USER_AGENT,
-      schedule,
-      maxAttempts: schedule.maxAttempts,
-      retryScale: settings.retryScale(),
-      deadStreakLimit: settings.webhookDeadStreakLimit(),
-      failingDaysLimit: webhookDefaults.failingDaysLimit,
-      log: (msg, extra) => log.info(msg, extra ?? {}),
-      redrives: redriveLog(),
-      queueName: 'deliveries',
-      rateLimiter: deliveryRateLimiter(),
-      circuits: circuits(),
-      callbacks: { loadRequest: (id) => requestStore().get(id), secretsOf: (merchantId) => callbackSecretStore().getCached(merchantId) },
-      order: deliveryOrderLedger(),
-    },
-    { message, receiveCount, receiptHandle },
-  );
+  const outcome = await deliverInOrder(deliverDependencies(), { message, receiveCount, receiptHandle });
   const about = { deliveryId: message.deliveryId, endpointId: message.endpointId };
   switch (outcome.kind) {
     case 'retry':

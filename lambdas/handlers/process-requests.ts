@@ -1,9 +1,9 @@
 import { parseRequestMessage } from '../adapters/sqs-request-queue';
-import { processRequest } from '../core/requests/process-request';
+import { processRequest, type ProcessDependencies } from '../core/requests/process-request';
 import type { ProcessorServices } from '../core/requests/processor';
-import { processors, redriveLog, requestEventPublisher, requestQueue, requestStore, settings, walletLedger } from './shared/dependencies';
+import { perContainer, processors, redriveLog, requestEventPublisher, requestQueue, requestStore, settings, walletLedger } from './shared/dependencies';
 import { countMetric, METRIC } from './shared/observability';
-import { redeliver, sqsConsumer } from './shared/sqs-consumer';
+import { recordContext, recordLogger, redeliver, sqsConsumer } from './shared/sqs-consumer';
 
 /** Built on first use, so a processor that needs no store costs nothing. */
 const services: ProcessorServices = {
@@ -12,30 +12,38 @@ const services: ProcessorServices = {
   },
 };
 
-/** Consumes the requests queue: claims a request, runs its processor, finishes it and tells whoever listens. */
-export const handler = sqsConsumer({ describe: 'request', parse: parseRequestMessage }, async ({ message, receiveCount, receiptHandle, log, context }) => {
+/**
+ * What the process use case works with, built once per container; only the message's data
+ * passes per record. The retry scale is read at every use (the local runtime's tests change it
+ * between invocations), and the remaining time and the logger are the record's own.
+ */
+const processDependencies = /* @__PURE__ */ perContainer((): ProcessDependencies => {
   const retry = settings.retrySchedule('requests');
-  const outcome = await processRequest(
-    {
-      store: requestStore(),
-      queue: requestQueue(),
-      events: requestEventPublisher(),
-      redrives: redriveLog(),
-      queueName: 'requests',
-      processorFor: processors().processorFor,
-      services,
-      retry,
-      maxReceiveCount: retry.maxAttempts,
-      retryScale: settings.retryScale(),
-      remainingTimeMs: () => context.getRemainingTimeInMillis?.() ?? 60_000,
-      logger: {
-        info: (msg, extra) => log.info(msg, extra ?? {}),
-        warn: (msg, extra) => log.warn(msg, extra ?? {}),
-        error: (msg, extra) => log.error(msg, extra ?? {}),
-      },
+  return {
+    store: requestStore(),
+    queue: requestQueue(),
+    events: requestEventPublisher(),
+    redrives: redriveLog(),
+    queueName: 'requests',
+    processorFor: processors().processorFor,
+    services,
+    retry,
+    maxReceiveCount: retry.maxAttempts,
+    get retryScale() {
+      return settings.retryScale();
     },
-    { requestId: message.requestId, type: message.type, receiveCount, receiptHandle },
-  );
+    remainingTimeMs: () => recordContext()?.getRemainingTimeInMillis?.() ?? 60_000,
+    logger: {
+      info: (msg, extra) => recordLogger().info(msg, extra ?? {}),
+      warn: (msg, extra) => recordLogger().warn(msg, extra ?? {}),
+      error: (msg, extra) => recordLogger().error(msg, extra ?? {}),
+    },
+  };
+});
+
+/** Consumes the requests queue: claims a request, runs its processor, finishes it and tells whoever listens. */
+export const handler = sqsConsumer({ describe: 'request', parse: parseRequestMessage }, async ({ message, receiveCount, receiptHandle, log }) => {
+  const outcome = await processRequest(processDependencies(), { requestId: message.requestId, type: message.type, receiveCount, receiptHandle });
   const about = { requestId: message.requestId };
   if (outcome.kind !== 'skipped') countMetric(METRIC.processingAttempts);
   switch (outcome.kind) {

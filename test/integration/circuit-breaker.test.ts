@@ -16,7 +16,7 @@ import {
   InMemoryDeliveryQueue,
   InMemoryDeliveryStore,
   InMemoryWebhookEndpointStore,
-  RecordingMerchantNotifier,
+  RecordingMerchantNotifier, endpointHealthOver,
 } from '../support/core/webhooks/in-memory-ports';
 import { InMemoryRedriveLog } from '../support/core/requests/in-memory-ports';
 import { sealedDeliveryBody, toRecord } from '../support/sqs-records';
@@ -123,15 +123,13 @@ describe('a circuit over real HTTP, on a clock the test moves', () => {
       endpoints: endpointStore,
       deliveries: store,
       queue,
-      notifier: new RecordingMerchantNotifier(),
+      health: endpointHealthOver({ endpoints: endpointStore, deliveries: store, notifier: new RecordingMerchantNotifier(), deadStreakLimit: 0, failingDaysLimit: 5 }),
       transport,
       loadRequest: async () => undefined,
       userAgent: 'test',
       schedule: webhookRetrySchedule,
       maxAttempts: 8,
       retryScale: 1,
-      deadStreakLimit: 0,
-      failingDaysLimit: 5,
       log: () => undefined,
       random: () => 0,
       now: () => new Date(now),

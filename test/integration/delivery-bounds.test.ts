@@ -14,6 +14,7 @@ import { lambdaContext } from '../support/api-events';
 import { provisionForTest } from '../support/endpoints';
 import { sealedDeliveryBody, toRecord } from '../support/sqs-records';
 import { startReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+import { decideDelivery } from '../../lambdas/core/webhooks/delivery-lifecycle';
 
 let sqs: SQSClient;
 let queue: { url: string; arn: string };
@@ -83,7 +84,8 @@ describe('a delivery item', () => {
       await lastAttemptOf(message);
       expect(await deliveries.get(id)).toMatchObject({ state: 'dead', round });
       // What recover, a retry or the sweeper does next: a new round.
-      const next = await deliveries.resend(id, new Date().toISOString());
+      const decision = decideDelivery(await deliveries.get(id), { kind: 'resend', at: new Date().toISOString() });
+      const next = decision.outcome === 'transition' ? await deliveries.apply(decision.transition) : undefined;
       if (round < MAX_DELIVERY_ROUNDS) message = deliveryMessageOf(next!);
       else expect(next).toBeUndefined();
     }

@@ -4,6 +4,7 @@ import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-stor
 import { keys } from '../../lambdas/adapters/dynamo/keys';
 import { deliveryIdOf, type DeliveryAttempt, type NewDelivery } from '../../lambdas/core/webhooks/delivery';
 import { provisionForTest } from '../support/endpoints';
+import { firstOutcome, outcomeOver, transitionOf } from '../support/core/webhooks/delivery-transitions';
 
 /**
  * A delivery record expires with the request it announces: `requestRetentionDays` after its last
@@ -50,27 +51,28 @@ const epoch = (iso: string) => Date.parse(iso) / 1000;
 describe('a delivery record', () => {
   it(`expires ${RETENTION_DAYS} days after its first outcome`, async () => {
     const fresh = delivery();
-    await store.recordFirst(fresh, { attempts: [attempt(1, 204)], state: 'succeeded' }, '2026-12-01T10:00:01.000Z');
+    await store.apply(firstOutcome(fresh, { kind: 'deliver', attempts: [attempt(1, 204)] }, '2026-12-01T10:00:01.000Z'));
     expect(await expiresAtOf(fresh)).toBe(epoch('2026-12-01T10:00:01.000Z') + RETENTION_DAYS * DAY);
   });
 
   it('moves its expiry to each later outcome', async () => {
     const fresh = delivery();
-    await store.recordFirst(fresh, { attempts: [attempt(1, 500)], state: 'pending', nextAttemptAt: '2026-12-01T10:05:00.000Z' }, '2026-12-01T10:00:01.000Z');
-    expect(await store.record(fresh.id, 1, { attempts: [attempt(1, 500), attempt(2, 500)], state: 'dead', reason: 'attempts exhausted' }, '2026-12-02T09:00:00.000Z')).toBe(true);
+    const first = await store.apply(firstOutcome(fresh, { kind: 'reschedule', attempts: [attempt(1, 500)], nextAttemptAt: '2026-12-01T10:05:00.000Z' }, '2026-12-01T10:00:01.000Z'));
+    const dead = outcomeOver(first!, { kind: 'die', attempts: [attempt(1, 500), attempt(2, 500)], reason: 'attempts exhausted' }, '2026-12-02T09:00:00.000Z');
+    expect(await store.apply(dead)).toMatchObject({ state: 'dead' });
     expect(await expiresAtOf(fresh)).toBe(epoch('2026-12-02T09:00:00.000Z') + RETENTION_DAYS * DAY);
   });
 
   it('expires no sooner than its request-retention after a new round begins', async () => {
     const fresh = delivery();
-    await store.recordFirst(fresh, { attempts: [attempt(1, 500)], state: 'dead', reason: 'gone' }, '2026-12-01T10:00:01.000Z');
-    expect(await store.resend(fresh.id, '2026-12-10T08:00:00.000Z')).toMatchObject({ state: 'pending', round: 2 });
+    const dead = await store.apply(firstOutcome(fresh, { kind: 'die', attempts: [attempt(1, 500)], reason: 'gone' }, '2026-12-01T10:00:01.000Z'));
+    expect(await store.apply(transitionOf(dead, { kind: 'resend', at: '2026-12-10T08:00:00.000Z' }))).toMatchObject({ state: 'pending', round: 2 });
     expect(await expiresAtOf(fresh)).toBe(epoch('2026-12-10T08:00:00.000Z') + RETENTION_DAYS * DAY);
   });
 
   it('of a test event expires the same way', async () => {
     const fresh = delivery('webhook.test');
-    await store.recordFirst(fresh, { attempts: [attempt(1, 200)], state: 'succeeded' }, '2026-12-03T12:00:00.000Z');
+    await store.apply(firstOutcome(fresh, { kind: 'deliver', attempts: [attempt(1, 200)] }, '2026-12-03T12:00:00.000Z'));
     expect(await expiresAtOf(fresh)).toBe(epoch('2026-12-03T12:00:00.000Z') + RETENTION_DAYS * DAY);
   });
 });

@@ -7,6 +7,7 @@ import { goingMark, MAX_OPEN_PER_ORDERING_KEY } from '../../lambdas/core/webhook
 import { deliveryIdOf } from '../../lambdas/core/webhooks/delivery';
 import { provisionForTest } from '../support/endpoints';
 import { storedRequest } from '../support/request-fixtures';
+import { firstOutcome, outcomeOver } from '../support/core/webhooks/delivery-transitions';
 
 let dynamo: DynamoDBDocumentClient;
 let requests: DynamoRequestStore;
@@ -99,10 +100,12 @@ describe('DynamoDeliveryOrderLedger', () => {
   it('lets exactly one of several messages claim a waiting delivery', async () => {
     const id = deliveryIdOf('req_claim', 'ep_c', 'request.succeeded');
     const at = '2026-06-01T12:00:00.000Z';
-    await deliveries.recordFirst(
-      { id, merchantId: 'mer_claim', endpointId: 'ep_c', subjectId: 'req_claim', eventType: 'request.succeeded', eventTimestamp: at, createdAt: at },
-      { attempts: [], state: 'pending', nextAttemptAt: at },
-      at,
+    await deliveries.apply(
+      firstOutcome(
+        { id, merchantId: 'mer_claim', endpointId: 'ep_c', subjectId: 'req_claim', eventType: 'request.succeeded', eventTimestamp: at, createdAt: at },
+        { kind: 'reschedule', attempts: [], nextAttemptAt: at },
+        at,
+      ),
     );
     await ledger.markWaiting(id, 1);
     expect((await deliveries.get(id))!.orderWait).toBe('waiting');
@@ -111,7 +114,7 @@ describe('DynamoDeliveryOrderLedger', () => {
     expect(wins.filter(Boolean)).toHaveLength(1);
     expect((await deliveries.get(id))!.orderWait).toMatch(/^going:1:[abcd]$/);
     // A finished delivery is never marked waiting again.
-    await deliveries.record(id, 1, { state: 'succeeded' }, at);
+    await deliveries.apply(outcomeOver((await deliveries.get(id))!, { kind: 'deliver', attempts: [] }, at));
     await ledger.markWaiting(id, 1);
     expect((await deliveries.get(id))!.orderWait).toMatch(/^going:1:/);
   });

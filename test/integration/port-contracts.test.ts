@@ -18,6 +18,7 @@ import { provisionForTest } from '../support/endpoints';
 import { InMemoryNotificationLedger } from '../support/core/notifications/in-memory-ports';
 import { InMemoryRequestStore } from '../support/core/requests/in-memory-ports';
 import { InMemoryDeliveryStore, InMemoryWebhookEndpointStore } from '../support/core/webhooks/in-memory-ports';
+import { firstOutcome, outcomeOver, transitionOf } from '../support/core/webhooks/delivery-transitions';
 import { storedRequest } from '../support/request-fixtures';
 
 /**
@@ -101,7 +102,7 @@ const failedAttempt = (attempt: number): DeliveryAttempt => ({ at: NOW.toISOStri
 
 /** A delivery whose first attempt failed: pending in round 1, due again at `due`. */
 async function retrying(deliveries: DeliveryStore, fresh: NewDelivery, due: string): Promise<void> {
-  expect(await deliveries.recordFirst(fresh, { attempts: [failedAttempt(1)], state: 'pending', nextAttemptAt: due }, NOW.toISOString())).toBe(true);
+  expect(await deliveries.apply(firstOutcome(fresh, { kind: 'reschedule', attempts: [failedAttempt(1)], nextAttemptAt: due }, NOW.toISOString()))).toBeDefined();
 }
 
 describe.each(implementations)('request store (%s)', (_name, make) => {
@@ -260,9 +261,9 @@ describe.each(implementations)('delivery store (%s)', (_name, make) => {
     const due = later(5_000).toISOString();
     const at = later(100).toISOString();
 
-    expect(await ports.deliveries.recordFirst(fresh, { attempts: [failedAttempt(1)], state: 'pending', nextAttemptAt: due }, at)).toBe(true);
+    expect(await ports.deliveries.apply(firstOutcome(fresh, { kind: 'reschedule', attempts: [failedAttempt(1)], nextAttemptAt: due }, at))).toBeDefined();
     // A second copy of the message finds it and records nothing.
-    expect(await ports.deliveries.recordFirst(fresh, { attempts: [{ ...failedAttempt(1), status: 204 }], state: 'succeeded' }, at)).toBe(false);
+    expect(await ports.deliveries.apply(firstOutcome(fresh, { kind: 'deliver', attempts: [{ ...failedAttempt(1), status: 204 }] }, at))).toBeUndefined();
     expect(await ports.deliveries.get(fresh.id)).toEqual({
       ...fresh,
       state: 'pending',
@@ -277,7 +278,7 @@ describe.each(implementations)('delivery store (%s)', (_name, make) => {
     const pending = delivery();
     const delivered = delivery();
     await retrying(ports.deliveries, pending, later(1_000).toISOString());
-    expect(await ports.deliveries.recordFirst(delivered, { attempts: [{ ...failedAttempt(1), status: 204 }], state: 'succeeded' }, NOW.toISOString())).toBe(true);
+    expect(await ports.deliveries.apply(firstOutcome(delivered, { kind: 'deliver', attempts: [{ ...failedAttempt(1), status: 204 }] }, NOW.toISOString()))).toBeDefined();
 
     const overdue = await ports.deliveries.findOverdue(later(2_000).toISOString(), 1_000);
     expect(overdue.map((d) => d.id)).toContain(pending.id);
@@ -292,28 +293,54 @@ describe.each(implementations)('delivery store (%s)', (_name, make) => {
     const fresh = delivery();
     await retrying(ports.deliveries, fresh, later(1_000).toISOString());
     const at = NOW.toISOString();
+    const read = (await ports.deliveries.get(fresh.id))!;
 
-    expect(await ports.deliveries.record(fresh.id, 2, { state: 'succeeded' }, at)).toBe(false);
-    expect(await ports.deliveries.record(fresh.id, 1, { state: 'pending', nextAttemptAt: later(5_000).toISOString() }, at)).toBe(true);
-    expect(await ports.deliveries.record(fresh.id, 1, { state: 'dead', reason: 'out of attempts' }, at)).toBe(true);
-    expect(await ports.deliveries.record(fresh.id, 1, { state: 'succeeded' }, at)).toBe(false);
-    expect(await ports.deliveries.get(fresh.id)).toMatchObject({ state: 'dead', reason: 'out of attempts' });
+    // Decided over a round the stored record is not in.
+    expect(await ports.deliveries.apply(outcomeOver({ ...read, round: 2 }, { kind: 'deliver', attempts: [] }, at))).toBeUndefined();
+    expect(await ports.deliveries.apply(outcomeOver(read, { kind: 'reschedule', nextAttemptAt: later(5_000).toISOString() }, at))).toMatchObject({
+      state: 'pending',
+      nextAttemptAt: later(5_000).toISOString(),
+    });
+    expect(await ports.deliveries.apply(outcomeOver(read, { kind: 'die', reason: 'out of attempts' }, at))).toMatchObject({ state: 'dead', reason: 'out of attempts' });
+    // Decided while it was pending, written after it died: the condition is lost.
+    expect(await ports.deliveries.apply(outcomeOver(read, { kind: 'deliver', attempts: [] }, at))).toBeUndefined();
+    expect(await ports.deliveries.get(fresh.id)).toMatchObject({ state: 'dead', reason: 'out of attempts', attempts: [failedAttempt(1)] });
+    expect((await ports.deliveries.get(fresh.id))?.nextAttemptAt).toBeUndefined();
   });
 
-  it('resends as a new round, and a sweeper\'s resend holds only if nothing happened since it looked', async () => {
+  it('starts a new round, and a sweeper\'s holds only if nothing happened since it looked', async () => {
     const fresh = delivery();
     const due = later(500).toISOString();
     await retrying(ports.deliveries, fresh, due);
     const at = later(1_000).toISOString();
+    const read = (await ports.deliveries.get(fresh.id))!;
 
-    expect(await ports.deliveries.resend(fresh.id, at, { round: 1, nextAttemptAt: 'a time it never had' })).toBeUndefined();
-    expect(await ports.deliveries.resend(fresh.id, at, { round: 1, nextAttemptAt: due })).toMatchObject({ round: 2, state: 'pending', nextAttemptAt: at });
-    expect(await ports.deliveries.resend(fresh.id, at, { round: 1, nextAttemptAt: due })).toBeUndefined();
-    expect(await ports.deliveries.resend(fresh.id, at)).toMatchObject({ round: 3 });
+    expect(await ports.deliveries.apply(transitionOf({ ...read, nextAttemptAt: 'a time it never had' }, { kind: 'sweep', at }))).toBeUndefined();
+    const sweep = transitionOf(read, { kind: 'sweep', at });
+    expect(await ports.deliveries.apply(sweep)).toMatchObject({ round: 2, state: 'pending', nextAttemptAt: at });
+    expect(await ports.deliveries.apply(sweep)).toBeUndefined();
+    const overdue = await ports.deliveries.findOverdue(later(2_000).toISOString(), 1_000);
+    expect(overdue.find((d) => d.id === fresh.id)).toMatchObject({ round: 2, nextAttemptAt: at });
+    expect(await ports.deliveries.apply(transitionOf((await ports.deliveries.get(fresh.id))!, { kind: 'resend', at }))).toMatchObject({ round: 3 });
   });
 
-  it('resends nothing that has no record', async () => {
-    expect(await ports.deliveries.resend(delivery().id, NOW.toISOString())).toBeUndefined();
+  it('redrives a dead delivery into a new round, due at once, without its reason', async () => {
+    const fresh = delivery();
+    const at = later(1_000).toISOString();
+    expect(await ports.deliveries.apply(firstOutcome(fresh, { kind: 'die', attempts: [failedAttempt(1)], reason: 'no success', redriveGeneration: 1 }, NOW.toISOString()))).toBeDefined();
+    const dead = (await ports.deliveries.get(fresh.id))!;
+    expect(dead).toMatchObject({ state: 'dead', deadAtRedrive: 1 });
+
+    const next = await ports.deliveries.apply(transitionOf(dead, { kind: 'redrive', at, generation: 2 }));
+    expect(next).toMatchObject({ state: 'pending', round: 2, nextAttemptAt: at, attempts: [failedAttempt(1)] });
+    expect(next?.reason).toBeUndefined();
+    expect((await ports.deliveries.findOverdue(later(2_000).toISOString(), 1_000)).map((d) => d.id)).toContain(fresh.id);
+  });
+
+  it('starts no round for a delivery that has no record', async () => {
+    const ghost = { ...delivery(), state: 'dead' as const, round: 1, attempts: [], updatedAt: NOW.toISOString() };
+    expect(await ports.deliveries.apply(transitionOf(ghost, { kind: 'resend', at: NOW.toISOString() }))).toBeUndefined();
+    expect(await ports.deliveries.get(ghost.id)).toBeUndefined();
   });
 });
 

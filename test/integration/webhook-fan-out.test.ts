@@ -13,6 +13,7 @@ import { lambdaContext } from '../support/api-events';
 import { toRecord, testDeliveryMessageKey } from '../support/sqs-records';
 import { startReceiver } from '../support/webhook-receiver';
 import { provisionForTest } from '../support/endpoints';
+import { firstOutcome } from '../support/core/webhooks/delivery-transitions';
 
 let sqs: SQSClient;
 let queueUrl: string;
@@ -231,8 +232,8 @@ describe('the delivery sweeper', () => {
     const lost = { ...base, id: deliveryIdOf('req_lost', 'ep_sweep', 'request.succeeded'), subjectId: 'req_lost' };
     const fresh = { ...base, id: deliveryIdOf('req_fresh', 'ep_sweep', 'request.succeeded'), subjectId: 'req_fresh' };
     // Both failed their first attempt; the lost one's retry was due long ago and never came.
-    await deliveries.recordFirst(lost, { attempts: [failed], state: 'pending', nextAttemptAt: overdueAt }, overdueAt);
-    await deliveries.recordFirst(fresh, { attempts: [failed], state: 'pending', nextAttemptAt: new Date().toISOString() }, overdueAt);
+    await deliveries.apply(firstOutcome(lost, { kind: 'reschedule', attempts: [failed], nextAttemptAt: overdueAt }, overdueAt));
+    await deliveries.apply(firstOutcome(fresh, { kind: 'reschedule', attempts: [failed], nextAttemptAt: new Date().toISOString() }, overdueAt));
 
     expect(await sweep({}, lambdaContext())).toEqual({ resent: 1 });
     const messages = await drain();

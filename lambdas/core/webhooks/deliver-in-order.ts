@@ -10,7 +10,8 @@ import {
   type DeliveryOrderLedger,
 } from './delivery-order';
 import { wakeReady } from './order-wake';
-import { appendAttempt, newDeliveryOf, type Delivery, type DeliveryAttempt } from './delivery';
+import { appendAttempt, type Delivery, type DeliveryAttempt } from './delivery';
+import { writeOutcome } from './delivery-steps';
 import { type DeliveryMessage } from './delivery-message';
 
 export interface OrderedDeliverDependencies extends DeliverDependencies {
@@ -123,9 +124,7 @@ async function waitBehind(
   const recheckSeconds = held.heldByOpen ? ORDER_RECHECK_BEHIND_OPEN_SECONDS : ORDER_RECHECK_SECONDS;
   const nextAttemptAt = new Date(nowMs + recheckSeconds * 1000).toISOString();
   const attempts = alreadyWaiting(delivery) ? undefined : appendAttempt(delivery?.attempts ?? [], waitingAttempt(at, attemptNumber, held.ahead));
-  const recorded = delivery
-    ? await deps.deliveries.record(message.deliveryId, message.round, { ...(attempts ? { attempts } : {}), state: 'pending', nextAttemptAt }, at)
-    : await deps.deliveries.recordFirst(newDeliveryOf(message, at), { attempts: attempts ?? [], state: 'pending', nextAttemptAt }, at);
+  const recorded = await writeOutcome(deps, { message, delivery, firstAttemptAt: at }, { kind: 'reschedule', ...(attempts ? { attempts } : {}), nextAttemptAt }, at);
   if (!recorded) return { kind: 'dropped', reason: `round ${message.round} of ${message.deliveryId} moved on while it waited for its key` };
   await deps.order.markWaiting(message.deliveryId, message.round);
 

@@ -1,17 +1,16 @@
 import { isCallbackTarget, resolveCallbackTarget, type CallbackTargets } from './callbacks';
 import type { RetrySchedule } from '../shared/retry-schedule';
 import { countsAsFailure, type EndpointCircuits } from './circuit-breaker';
-import type { MerchantNotifier } from '../merchants/ports';
 import type { HeraldRequest } from '../requests/request';
 import type { RedriveLog } from '../requests/redrive';
 import { deliveryMessageOf } from './fan-out-webhooks';
-import type { DeliveryQueue, DeliveryRateLimiter, DeliveryStore, WebhookEndpointStore } from './ports';
+import type { DeliveryQueue, DeliveryRateLimiter, DeliveryStore, EndpointHealth, WebhookEndpointStore } from './ports';
 import type { WebhookEndpoint } from './endpoint';
-import { appendAttempt, MAX_DELIVERY_ROUNDS, type Delivery, type DeliveryAttempt } from './delivery';
+import { appendAttempt, type Delivery, type DeliveryAttempt } from './delivery';
+import { decideDelivery } from './delivery-lifecycle';
 import { type RequestUrlOf } from './request-event';
 import { type DeliveryMessage } from './delivery-message';
 import { type OutcomeTarget, drop, isCopyBehind, rebuildBody, record, superseded, waitForSlot } from './delivery-steps';
-import { checkDeadStreak, checkFailingEndpoint, disableEndpoint } from './endpoint-health';
 import { retryDelaySeconds } from './retry-timing';
 import { type AttemptDependencies, attemptDelivery, isSuccess } from './webhook-attempt';
 
@@ -19,7 +18,8 @@ export interface DeliverDependencies extends AttemptDependencies {
   readonly endpoints: WebhookEndpointStore;
   readonly deliveries: DeliveryStore;
   readonly queue: DeliveryQueue;
-  readonly notifier: MerchantNotifier;
+  /** Told of every outcome at a stored endpoint: failing streaks, disabling and the merchant's notice follow from there. */
+  readonly health: EndpointHealth;
   readonly loadRequest: (id: string) => Promise<HeraldRequest | undefined>;
   /** Where thin events tell receivers to fetch the request. */
   readonly requestUrlOf?: RequestUrlOf;
@@ -27,8 +27,6 @@ export interface DeliverDependencies extends AttemptDependencies {
   /** The queue's maxReceiveCount: the attempt on this receive is the last one. */
   readonly maxAttempts: number;
   readonly retryScale: number;
-  readonly deadStreakLimit: number;
-  readonly failingDaysLimit: number;
   readonly log: (message: string, extra?: Record<string, unknown>) => void;
   readonly random?: () => number;
   /** Redrives of the deliveries queue: a dead delivery's message is sent again only after a newer one began. */
@@ -105,24 +103,23 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
     if (isCopyBehind(delivery, attemptNumber)) return { kind: 'dropped', reason: `round 1 of ${message.deliveryId} is already being attempted by another message` };
   }
 
-  const existing = delivery !== undefined;
   // A callback is no stored endpoint: nothing disables it or trips a circuit shared with other requests.
   const isCallback = isCallbackTarget(message.endpointId);
   let endpoint: WebhookEndpoint | undefined;
   if (isCallback) {
     const target = await resolveCallbackTarget(deps.callbacks, message);
-    if ('missing' in target) return drop(deps, message, existing, `the callback cannot be sent: ${target.missing}`);
+    if ('missing' in target) return drop(deps, message, delivery, `the callback cannot be sent: ${target.missing}`);
     endpoint = target.endpoint;
   } else {
     endpoint = await deps.endpoints.getCached(message.merchantId, message.endpointId);
   }
-  if (!endpoint) return drop(deps, message, existing, 'the endpoint was deleted');
-  if (endpoint.status === 'disabled') return drop(deps, message, existing, `the endpoint is disabled (${endpoint.disabledReason ?? 'no reason given'})`);
+  if (!endpoint) return drop(deps, message, delivery, 'the endpoint was deleted');
+  if (endpoint.status === 'disabled') return drop(deps, message, delivery, `the endpoint is disabled (${endpoint.disabledReason ?? 'no reason given'})`);
   const body = message.payload ?? (await rebuildBody(deps, endpoint, message));
-  if (body === undefined) return drop(deps, message, existing, 'the request no longer exists');
+  if (body === undefined) return drop(deps, message, delivery, 'the request no longer exists');
 
   const gate = isCallback ? undefined : deps.circuits?.decide(endpoint.id, now().getTime());
-  if (gate?.kind === 'skip') return skip(deps, { message, existing, firstAttemptAt: now().toISOString() }, delivery, attemptNumber, gate);
+  if (gate?.kind === 'skip') return skip(deps, { message, delivery, firstAttemptAt: now().toISOString() }, attemptNumber, gate);
 
   let waitedMs: number | undefined;
   if (endpoint.rateLimitPerSecond !== undefined && deps.rateLimiter) {
@@ -137,32 +134,29 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
   if (!isCallback) deps.circuits?.record(endpoint.id, countsAsFailure(result), now().getTime());
   const attempts = appendAttempt(delivery?.attempts ?? [], attempt);
   const at = now().toISOString();
-  const outcome = { message, existing, firstAttemptAt: attempt.at };
+  const outcome = { message, delivery, firstAttemptAt: attempt.at };
 
   if (isSuccess(result)) {
-    await record(deps, outcome, { attempts, state: 'succeeded' }, at);
-    if (endpoint.failingSince) await deps.endpoints.markSucceeded(endpoint.merchantId, endpoint.id, at);
+    await record(deps, outcome, { kind: 'deliver', attempts }, at);
+    if (!isCallback) await deps.health.attemptSucceeded(endpoint, at);
     return { kind: 'delivered', attempt };
   }
   if (result.status === 410) {
     if (isCallback) {
-      await record(deps, outcome, { attempts, state: 'dead', reason: 'the callback URL answered 410 Gone' }, at);
+      await record(deps, outcome, { kind: 'die', attempts, reason: 'the callback URL answered 410 Gone' }, at);
       return { kind: 'gone', attempt };
     }
-    await record(deps, outcome, { attempts, state: 'dead', reason: 'the endpoint answered 410 Gone and was disabled' }, at);
-    await disableEndpoint(deps, endpoint, 'the endpoint answered 410 Gone', at);
+    await record(deps, outcome, { kind: 'die', attempts, reason: 'the endpoint answered 410 Gone and was disabled' }, at);
+    await deps.health.gone(endpoint, at);
     return { kind: 'gone', attempt };
   }
   if (attemptNumber >= deps.maxAttempts) {
     const redriveGeneration = await deps.redrives.generation(deps.queueName);
     const reason = `no success after ${attemptNumber} attempts`;
-    if (!(await record(deps, outcome, { attempts, state: 'dead', reason, redriveGeneration }, at))) return superseded(message);
+    if (!(await record(deps, outcome, { kind: 'die', attempts, reason, redriveGeneration }, at))) return superseded(message);
     // Visible again at once, so SQS moves it to the DLQ on the next receive.
     await deps.queue.delayRedelivery(received.receiptHandle, 0);
-    if (!isCallback) {
-      await checkFailingEndpoint(deps, endpoint, at);
-      await checkDeadStreak(deps, endpoint, message.deliveryId, at);
-    }
+    if (!isCallback) await deps.health.deliveryDied(endpoint, message.deliveryId, at);
     return { kind: 'dead', attempt };
   }
   const spentSeconds = Math.ceil((now().getTime() - receivedAt.getTime()) / 1000);
@@ -172,9 +166,9 @@ export async function deliverWebhook(deps: DeliverDependencies, received: Receiv
   );
   const nextAttemptAt = new Date(now().getTime() + delaySeconds * 1000).toISOString();
   // A message whose round is over (the delivery was sent again, or finished) must not keep retrying.
-  if (!(await record(deps, outcome, { attempts, state: 'pending', nextAttemptAt }, at))) return superseded(message);
+  if (!(await record(deps, outcome, { kind: 'reschedule', attempts, nextAttemptAt }, at))) return superseded(message);
   await deps.queue.delayRedelivery(received.receiptHandle, delaySeconds);
-  if (!isCallback) await checkFailingEndpoint(deps, endpoint, at);
+  if (!isCallback) await deps.health.attemptFailed(endpoint, at);
   return { kind: 'retry', attempt, delaySeconds };
 }
 
@@ -195,7 +189,6 @@ export const MAX_SKIP_DELAY_SECONDS = 900;
 export async function skip(
   deps: DeliverDependencies,
   target: OutcomeTarget,
-  delivery: Delivery | undefined,
   attemptNumber: number,
   gate: { readonly retryAt: number; readonly failures: number },
 ): Promise<DeliverOutcome> {
@@ -212,8 +205,8 @@ export async function skip(
     latencyMs: 0,
   };
   const nextAttemptAt = new Date(nowMs + delaySeconds * 1000).toISOString();
-  const attempts = appendAttempt(delivery?.attempts ?? [], attempt);
-  if (!(await record(deps, target, { attempts, state: 'pending', nextAttemptAt }, at))) return superseded(target.message);
+  const attempts = appendAttempt(target.delivery?.attempts ?? [], attempt);
+  if (!(await record(deps, target, { kind: 'reschedule', attempts, nextAttemptAt }, at))) return superseded(target.message);
   await deps.queue.send([{ ...target.message, attemptsBefore: attemptNumber - 1 }], { delaySeconds });
   return { kind: 'skipped', attempt, delaySeconds };
 }
@@ -228,16 +221,18 @@ export async function skip(
 async function startRedrivenRound(deps: DeliverDependencies, dead: Delivery, received: ReceivedDelivery): Promise<DeliverOutcome> {
   const { message } = received;
   const generation = await deps.redrives.generation(deps.queueName);
-  if (generation <= (dead.deadAtRedrive ?? 0)) {
+  const at = (deps.now ?? (() => new Date()))().toISOString();
+  const decision = decideDelivery(dead, { kind: 'redrive', at, generation });
+  if (decision.outcome === 'refused') {
+    if (decision.code !== 'not-redriven') return { kind: 'dropped', reason: `the delivery was not sent again: ${decision.detail}` };
     if (message.attemptsBefore && received.receiveCount < deps.maxAttempts) {
       await deps.queue.delayRedelivery(received.receiptHandle, 0);
       return { kind: 'toDeadLetters' };
     }
-    return { kind: 'dropped', reason: 'the delivery is dead and no redrive began since' };
+    return { kind: 'dropped', reason: decision.detail };
   }
-  const at = (deps.now ?? (() => new Date()))().toISOString();
-  const next = await deps.deliveries.resend(dead.id, at, { round: dead.round, state: 'dead' });
-  if (!next) return { kind: 'dropped', reason: `the delivery was not sent again: it changed meanwhile or had its ${MAX_DELIVERY_ROUNDS} rounds` };
+  const next = await deps.deliveries.apply(decision.transition);
+  if (!next) return { kind: 'dropped', reason: 'the delivery was not sent again: it changed meanwhile' };
   await deps.queue.send([deliveryMessageOf(next)]);
   deps.log('Redriven delivery sent again as a new round', { deliveryId: dead.id, round: next.round, generation });
   return { kind: 'dropped', reason: `redriven: round ${next.round} sent on a new message` };

@@ -1,5 +1,6 @@
 import { TEST_EVENT_TYPE, type RequestEventType, type WebhookEndpoint } from './endpoint';
-import { newDeliveryOf, type AttemptRecord, type Delivery } from './delivery';
+import { newDeliveryOf, type Delivery } from './delivery';
+import { decideDelivery, type DeliveryEvent } from './delivery-lifecycle';
 import { eventBodyFor, requestEvent, testEventBody } from './request-event';
 import { type DeliveryMessage } from './delivery-message';
 import { type DeliverDependencies, type DeliverOutcome, RATE_WAIT_IN_WORKER_MS, skip } from './deliver-webhook';
@@ -13,9 +14,9 @@ export async function rebuildBody(deps: DeliverDependencies, endpoint: WebhookEn
   return eventBodyFor(endpoint, requestEvent(request, message.eventType as RequestEventType, message.eventTimestamp), deps.requestUrlOf);
 }
 
-export async function drop(deps: DeliverDependencies, message: DeliveryMessage, existing: boolean, reason: string): Promise<DeliverOutcome> {
+export async function drop(deps: DeliverDependencies, message: DeliveryMessage, delivery: Delivery | undefined, reason: string): Promise<DeliverOutcome> {
   const at = (deps.now ?? (() => new Date()))().toISOString();
-  await record(deps, { message, existing, firstAttemptAt: at }, { state: 'dropped', reason }, at);
+  await record(deps, { message, delivery, firstAttemptAt: at }, { kind: 'drop', reason }, at);
   deps.log('Delivery dropped', { deliveryId: message.deliveryId, reason });
   return { kind: 'dropped', reason };
 }
@@ -23,24 +24,34 @@ export async function drop(deps: DeliverDependencies, message: DeliveryMessage, 
 /** Where an outcome is written: over the record the worker read, or as the record's creation when it read none. */
 export interface OutcomeTarget {
   readonly message: DeliveryMessage;
-  readonly existing: boolean;
+  /** The record as the worker read it; undefined when there was none. */
+  readonly delivery: Delivery | undefined;
   /** When the attempt began (or the drop was decided): a created record's `createdAt`. */
   readonly firstAttemptAt: string;
 }
+
+type OutcomeEvent = Extract<DeliveryEvent, { readonly round: number }>;
+/** An attempt's outcome as the worker states it; the round, the time and the record to create come from the target. */
+export type Outcome = OutcomeEvent extends infer E ? (E extends OutcomeEvent ? Omit<E, 'round' | 'at' | 'first'> : never) : never;
 
 /**
  * Writes an outcome on the condition that the record is still as the worker read it: pending in
  * the message's round, or, when there was none, still absent. So of two copies of a message that
  * both found no record, only the first outcome is kept, and the other copy stops instead of
- * running a second series of retries beside it.
+ * running a second series of retries beside it. False when the outcome was not written.
  */
-export async function record(deps: DeliverDependencies, target: OutcomeTarget, entry: AttemptRecord, at: string): Promise<boolean> {
+export async function writeOutcome(deps: Pick<DeliverDependencies, 'deliveries'>, target: OutcomeTarget, outcome: Outcome, at: string): Promise<boolean> {
   const { message } = target;
-  const recorded = target.existing
-    ? await deps.deliveries.record(message.deliveryId, message.round, entry, at)
-    : await deps.deliveries.recordFirst(newDeliveryOf(message, target.firstAttemptAt), entry, at);
+  const event = { ...outcome, round: message.round, at, first: newDeliveryOf(message, target.firstAttemptAt) } as OutcomeEvent;
+  const decision = decideDelivery(target.delivery, event);
+  return decision.outcome === 'transition' && (await deps.deliveries.apply(decision.transition)) !== undefined;
+}
+
+/** `writeOutcome`, noting in the log an outcome that came too late. */
+export async function record(deps: DeliverDependencies, target: OutcomeTarget, outcome: Outcome, at: string): Promise<boolean> {
+  const recorded = await writeOutcome(deps, target, outcome, at);
   // Another copy of the message, or a newer round, got there first; the receiver dedupes on webhook-id.
-  if (!recorded) deps.log('Delivery had moved on; attempt not recorded', { deliveryId: message.deliveryId, round: message.round });
+  if (!recorded) deps.log('Delivery had moved on; attempt not recorded', { deliveryId: target.message.deliveryId, round: target.message.round });
   return recorded;
 }
 

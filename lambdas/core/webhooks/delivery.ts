@@ -90,17 +90,6 @@ export interface Delivery {
   readonly updatedAt: string;
 }
 
-/** What an attempt (or a decision not to attempt) came to, as the delivery's record stores it. */
-export interface AttemptRecord {
-  /** The attempt log to store, already trimmed (`appendAttempt`); absent when no attempt was made. */
-  readonly attempts?: readonly DeliveryAttempt[];
-  readonly state: DeliveryState;
-  readonly nextAttemptAt?: string;
-  readonly reason?: string;
-  /** On a dead delivery: the deliveries queue's redrive generation now. */
-  readonly redriveGeneration?: number;
-}
-
 /**
  * A delivery before its record exists: what its message says it carries, and when its first
  * attempt began. The first outcome's write creates the record from it, in round 1.
@@ -119,20 +108,6 @@ export function newDeliveryOf(message: DeliveryMessage, createdAt: string): NewD
     ...(message.traceId ? { traceId: message.traceId } : {}),
     ...(message.ordering ? { ordering: message.ordering } : {}),
     createdAt,
-  };
-}
-
-/** The record a first outcome creates: the new delivery in round 1, in the state the outcome left it. */
-export function firstRecordOf(delivery: NewDelivery, record: AttemptRecord, at: string): Delivery {
-  return {
-    ...delivery,
-    state: record.state,
-    round: 1,
-    attempts: record.attempts ?? [],
-    ...(record.state === 'pending' ? { nextAttemptAt: record.nextAttemptAt ?? at } : {}),
-    ...(record.reason ? { reason: record.reason } : {}),
-    ...(record.redriveGeneration !== undefined ? { deadAtRedrive: record.redriveGeneration } : {}),
-    updatedAt: at,
   };
 }
 

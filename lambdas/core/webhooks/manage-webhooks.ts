@@ -1,17 +1,14 @@
 import { ulid } from 'ulid';
-import { attemptDelivery, isSuccess, type AttemptDependencies } from './webhook-attempt';
-import { ConflictError, HeraldError, NotFoundError, ValidationError } from '../shared/errors';
-import { assertDeliveryId, assertEndpointId, assertRequestId } from '../requests/ids';
-import { deliveryMessageOf } from './fan-out-webhooks';
+import { type AttemptDependencies } from './webhook-attempt';
+import { ConflictError, HeraldError, NotFoundError } from '../shared/errors';
+import { assertEndpointId } from '../requests/ids';
 import type { HeraldRequest } from '../requests/request';
 import { validate } from '../requests/submission';
 import type { DeliveryQueue, DeliveryStore, WebhookEndpointStore } from './ports';
 import type { PublishedKey } from './webhook-signatures';
-import { createEndpointSchema, recoverSchema, updateEndpointSchema } from './endpoint-schemas';
-import { MAX_DELIVERY_ROUNDS, deliveryIdOf, type Delivery, type NewDelivery } from './delivery';
-import { newSigningSecret, presentEndpoint, publishedKeysOf, TEST_EVENT_TYPE, type EndpointView, type WebhookEndpoint } from './endpoint';
-import { presentDelivery } from './delivery-view';
-import { testEventBody } from './request-event';
+import { createEndpointSchema, updateEndpointSchema } from './endpoint-schemas';
+import { newSigningSecret, presentEndpoint, publishedKeysOf, type EndpointView, type WebhookEndpoint } from './endpoint';
+import { deliveryOperations, endpointNotFound, ownedEndpoint } from './manage-deliveries';
 
 export class EndpointLimitReachedError extends HeraldError {
   override readonly name = 'EndpointLimitReachedError';
@@ -77,12 +74,12 @@ export const webhookEndpoints = {
   },
 
   async get(deps: ManageWebhooksDependencies, merchantId: string, id: string): Promise<EndpointView> {
-    return presentEndpoint(await owned(deps, merchantId, id));
+    return presentEndpoint(await ownedEndpoint(deps, merchantId, id));
   },
 
   async update(deps: ManageWebhooksDependencies, merchantId: string, id: string, body: unknown): Promise<EndpointView> {
     const patch = validate(updateEndpointSchema, body, 'webhook endpoint change');
-    const current = await owned(deps, merchantId, id);
+    const current = await ownedEndpoint(deps, merchantId, id);
     if (patch.url !== undefined && patch.url !== current.url) await deps.checkUrl(patch.url);
     const at = clock(deps).toISOString();
     const { description: _d, eventTypes: _e, filter: _x, rateLimitPerSecond: _l, disabledReason: _r, disabledAt: _a, failingSince: _f, ...rest } = current;
@@ -118,7 +115,7 @@ export const webhookEndpoints = {
 
   async remove(deps: ManageWebhooksDependencies, merchantId: string, id: string): Promise<void> {
     assertEndpointId(id);
-    if (!(await deps.endpoints.delete(merchantId, id))) throw notFound(id);
+    if (!(await deps.endpoints.delete(merchantId, id))) throw endpointNotFound(id);
   },
 
   /**
@@ -134,7 +131,7 @@ export const webhookEndpoints = {
 
   /** A new secret; the previous one keeps signing next to it for `previousSecretHours`. */
   async rotateSecret(deps: ManageWebhooksDependencies, merchantId: string, id: string): Promise<EndpointView> {
-    const current = await owned(deps, merchantId, id);
+    const current = await ownedEndpoint(deps, merchantId, id);
     const now = clock(deps);
     const at = now.toISOString();
     const expiresAt = new Date(now.getTime() + deps.limits.previousSecretHours * 3_600_000).toISOString();
@@ -153,119 +150,7 @@ export const webhookEndpoints = {
     return { ...presentEndpoint(stored, { withSecret: true }), previousSecretExpiresAt: expiresAt } as EndpointView;
   },
 
-  /** Sends a `webhook.test` event now (one attempt, no retries) and reports how it went. */
-  async sendTest(deps: ManageWebhooksDependencies, merchantId: string, id: string, traceId?: string) {
-    const endpoint = await owned(deps, merchantId, id);
-    const at = clock(deps).toISOString();
-    const eventId = `evt_${ulid().toLowerCase()}`;
-    const delivery: NewDelivery = {
-      id: deliveryIdOf(eventId, endpoint.id, TEST_EVENT_TYPE),
-      merchantId,
-      endpointId: endpoint.id,
-      subjectId: eventId,
-      eventType: TEST_EVENT_TYPE,
-      eventTimestamp: at,
-      ...(traceId ? { traceId } : {}),
-      createdAt: at,
-    };
-    // Like any delivery, recorded by its outcome: one write, after the attempt.
-    const { attempt, result } = await attemptDelivery(deps, endpoint, delivery, testEventBody(endpoint.id, eventId, at), 1);
-    const succeeded = isSuccess(result);
-    const finishedAt = clock(deps).toISOString();
-    await deps.deliveries.recordFirst(
-      delivery,
-      {
-        attempts: [attempt],
-        state: succeeded ? 'succeeded' : 'dead',
-        ...(succeeded ? {} : { reason: 'the test attempt failed; test events are not retried' }),
-      },
-      finishedAt,
-    );
-    return { deliveryId: delivery.id, eventId, succeeded, attempt };
-  },
-
-  async deliveriesOfEndpoint(deps: ManageWebhooksDependencies, merchantId: string, id: string, limit: number) {
-    await owned(deps, merchantId, id);
-    const deliveries = await deps.deliveries.listForEndpoint(id, { limit });
-    return deliveries.filter((delivery) => delivery.merchantId === merchantId).map(presentDelivery);
-  },
-
-  async deliveriesOfRequest(deps: ManageWebhooksDependencies, merchantId: string, requestId: string) {
-    assertRequestId(requestId);
-    const request = await deps.loadRequest(merchantId, requestId);
-    if (!request) throw new NotFoundError(`No request ${requestId} exists for this merchant`);
-    const deliveries = await deps.deliveries.listForSubject(requestId);
-    return deliveries.filter((delivery) => delivery.merchantId === merchantId).map(presentDelivery);
-  },
-
-  /** Sends a delivery again now, whatever its state, as a new round with the full schedule ahead. */
-  async retryDelivery(deps: ManageWebhooksDependencies, merchantId: string, deliveryId: string) {
-    assertDeliveryId(deliveryId);
-    const existing = await deps.deliveries.get(deliveryId);
-    if (!existing || existing.merchantId !== merchantId) throw new NotFoundError(`No delivery ${deliveryId} exists for this merchant`);
-    const resent = await deps.deliveries.resend(deliveryId, clock(deps).toISOString());
-    if (!resent) {
-      if (existing.round >= MAX_DELIVERY_ROUNDS) throw new ConflictError(`Delivery ${deliveryId} has had its ${MAX_DELIVERY_ROUNDS} rounds and is not sent again`);
-      throw new NotFoundError(`No delivery ${deliveryId} exists for this merchant`);
-    }
-    await deps.queue.send([deliveryMessageOf(resent)]);
-    return presentDelivery(resent);
-  },
-
-  /**
-   * Sends again every delivery of the endpoint that failed (dead or dropped) since a time, paging
-   * through the whole window up to `RECOVER_MAX_SCANNED` deliveries, and says how many it resent
-   * and whether it stopped before the window's end.
-   */
-  async recover(deps: ManageWebhooksDependencies, merchantId: string, id: string, body: unknown) {
-    const { since } = validate(recoverSchema, body, 'recover request');
-    await owned(deps, merchantId, id);
-    const now = clock(deps);
-    const sinceMs = Date.parse(since);
-    const oldest = now.getTime() - deps.limits.recoverMaxDays * 86_400_000;
-    if (sinceMs < oldest || sinceMs > now.getTime()) {
-      throw new ValidationError(`since must lie within the last ${deps.limits.recoverMaxDays} days`, [
-        { path: '/since', message: `must be between ${new Date(oldest).toISOString()} and now` },
-      ]);
-    }
-    const at = now.toISOString();
-    const resent: Delivery[] = [];
-    let scanned = 0;
-    let after: string | undefined;
-    // Page through the whole window, oldest first, up to a stated bound; what is past it is reported, not skipped silently.
-    do {
-      const page = await deps.deliveries.pageForEndpoint(id, { since: new Date(sinceMs).toISOString(), limit: RECOVER_PAGE_SIZE, ...(after ? { after } : {}) });
-      scanned += page.deliveries.length;
-      const sent: Delivery[] = [];
-      for (const delivery of page.deliveries) {
-        if (delivery.merchantId !== merchantId || (delivery.state !== 'dead' && delivery.state !== 'dropped')) continue;
-        const next = await deps.deliveries.resend(delivery.id, at);
-        if (next) sent.push(next);
-      }
-      if (sent.length > 0) await deps.queue.send(sent.map((delivery) => deliveryMessageOf(delivery)));
-      resent.push(...sent);
-      after = page.next;
-    } while (after !== undefined && scanned < RECOVER_MAX_SCANNED);
-    return {
-      since: new Date(sinceMs).toISOString(),
-      recovered: resent.length,
-      deliveryIds: resent.map((d) => d.id),
-      scanned,
-      // The window holds more than one recover reads: calling again resends the rest (the resent ones are pending now).
-      stoppedEarly: after !== undefined,
-    };
-  },
+  ...deliveryOperations,
 };
 
-/** Deliveries one recover reads per page, and in all: a window past that is reported as stopped early. */
-export const RECOVER_PAGE_SIZE = 100;
-export const RECOVER_MAX_SCANNED = 5_000;
-
-async function owned(deps: ManageWebhooksDependencies, merchantId: string, id: string): Promise<WebhookEndpoint> {
-  assertEndpointId(id);
-  const endpoint = await deps.endpoints.get(merchantId, id);
-  if (!endpoint) throw notFound(id);
-  return endpoint;
-}
-
-const notFound = (id: string) => new NotFoundError(`No webhook endpoint ${id} exists for this merchant`);
+export { RECOVER_MAX_SCANNED, RECOVER_PAGE_SIZE } from './manage-deliveries';

@@ -1,8 +1,7 @@
-import type { AttemptRecord, Delivery, DeliveryState, NewDelivery } from './delivery';
+import type { Delivery } from './delivery';
+import type { DeliveryTransition } from './delivery-lifecycle';
 import type { DeliveryMessage } from './delivery-message';
 import type { EndpointSettings, WebhookEndpoint } from './endpoint';
-
-export type { AttemptRecord } from './delivery';
 
 /**
  * What the webhook use cases need from storage and transport, in domain terms; the DynamoDB and
@@ -34,11 +33,12 @@ export interface WebhookEndpointStore {
 
 export interface DeliveryStore {
   /**
-   * Records what the first attempt of a delivery that has no record yet came to, creating the
-   * record in round 1 with that outcome: one conditional write. False when a record exists: another
-   * copy of the message (a repeated fan-out, a duplicate receive) recorded its outcome first.
+   * Writes a transition `decideDelivery` decided, on the condition it names (no record yet, or the
+   * round, state and due time it was decided on): one conditional write. Returns the record as
+   * stored after it, or undefined when the condition no longer held: another copy of the message
+   * recorded first, the delivery moved on to a newer round, or it is gone.
    */
-  recordFirst(delivery: NewDelivery, record: AttemptRecord, at: string): Promise<boolean>;
+  apply(transition: DeliveryTransition): Promise<Delivery | undefined>;
   get(id: string): Promise<Delivery | undefined>;
   listForSubject(subjectId: string): Promise<Delivery[]>;
   /** An endpoint's deliveries, newest first, optionally only those created at or after `since`. */
@@ -51,22 +51,6 @@ export interface DeliveryStore {
     endpointId: string,
     query: { readonly since: string; readonly limit: number; readonly after?: string },
   ): Promise<{ readonly deliveries: Delivery[]; readonly next?: string }>;
-  /**
-   * Records what an attempt of `round` came to. False when the delivery moved on meanwhile (it was
-   * sent again, or another copy of the message already finished it).
-   */
-  record(id: string, round: number, record: AttemptRecord, at: string): Promise<boolean>;
-  /**
-   * Starts a new round: pending again, due at `at`, while the delivery has had fewer than
-   * `MAX_DELIVERY_ROUNDS` rounds. With `expected`, only if the delivery is still in that round and
-   * state (pending unless said otherwise) and, when given, due at that time (nothing happened
-   * since the caller looked).
-   */
-  resend(
-    id: string,
-    at: string,
-    expected?: { readonly round: number; readonly state?: DeliveryState; readonly nextAttemptAt?: string },
-  ): Promise<Delivery | undefined>;
   /** Pending deliveries whose next attempt was due before `before`, oldest first. */
   findOverdue(before: string, limit: number): Promise<Delivery[]>;
 }
@@ -87,4 +71,20 @@ export interface DeliveryQueue {
   send(messages: readonly DeliveryMessage[], options?: { readonly delaySeconds?: number }): Promise<void>;
   /** Hides a received message for `seconds`: the wait before its next attempt. */
   delayRedelivery(receiptHandle: string, seconds: number): Promise<void>;
+}
+
+/**
+ * An endpoint's health as the deliver worker sees it: its failing streak, disabling it when it
+ * answers 410, fails for days on end or lets deliveries die in a row, and the one notice that
+ * tells its merchant. The worker reports each outcome; whatever follows is decided once, here.
+ */
+export interface EndpointHealth {
+  /** An attempt got through: ends the endpoint's run of failures, if it had one. */
+  attemptSucceeded(endpoint: WebhookEndpoint, at: string): Promise<void>;
+  /** An attempt failed and the delivery will be tried again. */
+  attemptFailed(endpoint: WebhookEndpoint, at: string): Promise<void>;
+  /** A delivery's attempts ran out: it is dead. */
+  deliveryDied(endpoint: WebhookEndpoint, deliveryId: string, at: string): Promise<void>;
+  /** The endpoint answered 410 Gone: it is disabled at once. */
+  gone(endpoint: WebhookEndpoint, at: string): Promise<void>;
 }

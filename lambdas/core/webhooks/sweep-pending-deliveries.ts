@@ -1,6 +1,7 @@
 import { deliveryMessageOf } from './fan-out-webhooks';
 import type { DeliveryQueue, DeliveryStore } from './ports';
-import { MAX_DELIVERY_ROUNDS } from './delivery';
+import { MAX_DELIVERY_ROUNDS, type Delivery } from './delivery';
+import { decideDelivery } from './delivery-lifecycle';
 
 export interface SweepDeliveriesDependencies {
   readonly deliveries: DeliveryStore;
@@ -24,16 +25,15 @@ export async function sweepPendingDeliveries(
   const before = new Date(now.getTime() - options.graceSeconds * 1000).toISOString();
   const overdue = await deps.deliveries.findOverdue(before, options.limit);
   const resent = [];
+  const at = now.toISOString();
   for (const delivery of overdue) {
-    if (delivery.round >= MAX_DELIVERY_ROUNDS) {
+    const decision = decideDelivery(delivery, { kind: 'sweep', at });
+    if (decision.outcome === 'refused') {
       // Out of rounds: it ends dead, leaving the sweeper's index, instead of coming back every run.
-      await deps.deliveries.record(delivery.id, delivery.round, { state: 'dead', reason: `rounds-exhausted: ${MAX_DELIVERY_ROUNDS} rounds without success` }, now.toISOString());
+      if (decision.code === 'rounds-exhausted') await die(deps, delivery, at);
       continue;
     }
-    const next = await deps.deliveries.resend(delivery.id, now.toISOString(), {
-      round: delivery.round,
-      ...(delivery.nextAttemptAt ? { nextAttemptAt: delivery.nextAttemptAt } : {}),
-    });
+    const next = await deps.deliveries.apply(decision.transition);
     if (next) resent.push(next);
   }
   if (resent.length > 0) {
@@ -41,4 +41,10 @@ export async function sweepPendingDeliveries(
     deps.log('Overdue deliveries re-enqueued', { deliveryIds: resent.map((d) => d.id) });
   }
   return { resent: resent.map((d) => d.id) };
+}
+
+async function die(deps: SweepDeliveriesDependencies, delivery: Delivery, at: string): Promise<void> {
+  const reason = `rounds-exhausted: ${MAX_DELIVERY_ROUNDS} rounds without success`;
+  const decision = decideDelivery(delivery, { kind: 'die', round: delivery.round, at, reason });
+  if (decision.outcome === 'transition') await deps.deliveries.apply(decision.transition);
 }

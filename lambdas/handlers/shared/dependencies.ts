@@ -24,7 +24,7 @@ import { HttpWebhookTransport } from '../../adapters/http-webhook-sender';
 import { OutboxEmailSender } from '../../adapters/outbox-email-sender';
 import { OutboxSmsSender } from '../../adapters/outbox-sms-sender';
 import { SsrfGuard, systemResolver, type Resolver } from '../../adapters/ssrf-guard';
-import { endpointDisabledAnnouncer } from '../../core/webhooks/endpoint-disabled-notice';
+import { EndpointHealthMonitor } from '../../core/webhooks/endpoint-health';
 import { WebhookFanOut } from '../../core/webhooks/fan-out-webhooks';
 import { notifyEndpointDisabled, notifyRequestFinished, type NotifierDependencies } from '../../core/notifications/notifier';
 import { type SmsSender } from '../../core/notifications/ports';
@@ -58,7 +58,7 @@ const sesAdapters =
  * invocation, and a function builds only the adapters it uses. Nothing here decides anything about
  * the domain; that is the use cases' job.
  */
-function perContainer<T>(build: () => T): () => T {
+export function perContainer<T>(build: () => T): () => T {
   let built: { readonly value: T } | undefined;
   return () => (built ??= { value: build() }).value;
 }
@@ -158,15 +158,17 @@ export const deliveryOrderLedger = /* @__PURE__ */ perContainer(() => new Dynamo
 export const deliveryQueue = /* @__PURE__ */ perContainer(() => new (sdkOf(sqsAdapters, 'SQS').SqsDeliveryQueue)(sqsClient(), requiredEnv(ENV.deliveriesQueueUrl), deliveryMessageKey()));
 
 let resolver: Resolver = systemResolver;
+/** Asks whichever resolver is installed now, so that a guard kept for the container follows `useResolver`. */
+const currentResolver: Resolver = (hostname) => resolver(hostname);
 
 /** Replaces DNS for the guard: how tests stage a host that resolves somewhere else later (rebinding). */
 export function useResolver(next: Resolver | undefined): void {
   resolver = next ?? systemResolver;
 }
 
-/** Built per call, not kept: the host policy and the resolver may change between invocations (tests, local runtime). */
+/** Built per call, not kept: the host policy may change between invocations (tests, local runtime). */
 export function ssrfGuard(): SsrfGuard {
-  return new SsrfGuard(settings.webhookHostPolicy(), resolver, webhookDefaults.maxUrlLength);
+  return new SsrfGuard(settings.webhookHostPolicy(), currentResolver, webhookDefaults.maxUrlLength);
 }
 
 export function webhookTransport(): HttpWebhookTransport {
@@ -251,22 +253,28 @@ export function operationsNotices(): Pick<MerchantNotifier, 'endpointDisabled'> 
   return { endpointDisabled: (notice) => notifyEndpointDisabled(notifierDependencies(), notice) };
 }
 
-const announcer = /* @__PURE__ */ perContainer(() =>
-  endpointDisabledAnnouncer({
-    deliveries: deliveryStore(),
-    tellOperations: (notice) => operationsNotices().endpointDisabled(notice),
-    log: (message, extra) => logger.warn(message, extra),
-  }),
-);
-
 let notifierOverride: MerchantNotifier | undefined;
 
-/** What the deliver function tells about disabled endpoints. */
-export function merchantNotifier(): MerchantNotifier {
-  return notifierOverride ?? announcer();
-}
+/**
+ * The endpoint health the deliver function reports to: failing streaks, disabling, and the
+ * notice to the merchant's operations contacts (or to the collector a test installed).
+ */
+export const endpointHealth = /* @__PURE__ */ perContainer(
+  () =>
+    new EndpointHealthMonitor({
+      endpoints: webhookEndpointStore(),
+      deliveries: deliveryStore(),
+      operations: { endpointDisabled: (notice) => (notifierOverride ?? operationsNotices()).endpointDisabled(notice) },
+      // Read at each use: the local runtime's tests change it between invocations.
+      get deadStreakLimit() {
+        return settings.webhookDeadStreakLimit();
+      },
+      failingDaysLimit: webhookDefaults.failingDaysLimit,
+      log: (message, extra) => logger.warn(message, extra ?? {}),
+    }),
+);
 
-/** Installs another notifier for disabled endpoints (tests that collect the notices); undefined restores SNS. */
+/** Collects the endpoint-disabled notices instead of sending them (tests); undefined restores the operations contacts. */
 export function useMerchantNotifier(next: MerchantNotifier | undefined): void {
   notifierOverride = next;
 }

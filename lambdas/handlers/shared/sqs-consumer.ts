@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -16,6 +17,22 @@ export interface ConsumedMessage<M> {
   /** The function's logger with the message id and the trace id it was sent with on every line. */
   readonly log: Logger;
   readonly context: Context;
+}
+
+/**
+ * The record being handled, for dependencies built once per container: records of a batch run
+ * concurrently, so each one's logger and invocation context travel with its own async calls.
+ */
+const recordScope = new AsyncLocalStorage<Pick<ConsumedMessage<unknown>, 'log' | 'context'>>();
+
+/** The logger of the record being handled (its message and trace ids on every line), or the function's outside one. */
+export function recordLogger(): Logger {
+  return recordScope.getStore()?.log ?? logger;
+}
+
+/** The invocation context of the record being handled; undefined outside one. */
+export function recordContext(): Context | undefined {
+  return recordScope.getStore()?.context;
 }
 
 /** A record handler's way to say the message must come back (after its backoff, or on to the DLQ). */
@@ -83,12 +100,14 @@ async function consume<M>(format: QueueMessageFormat<M>, handleRecord: RecordHan
     log.error(`Dropping an unreadable ${format.describe} message`, { body: record.body.slice(0, UNREADABLE_BODY_CHARS) });
     return;
   }
-  const outcome = await handleRecord({
-    message,
-    receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
-    receiptHandle: record.receiptHandle,
-    log,
-    context,
-  });
+  const outcome = await recordScope.run({ log, context }, () =>
+    handleRecord({
+      message,
+      receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
+      receiptHandle: record.receiptHandle,
+      log,
+      context,
+    }),
+  );
   if (outcome) throw new RedeliveryRequested(outcome.redeliver);
 }

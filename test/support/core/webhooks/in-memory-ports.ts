@@ -1,7 +1,9 @@
+import { EndpointHealthMonitor, type EndpointHealthDependencies } from '../../../../lambdas/core/webhooks/endpoint-health';
 import type { PostResult, WebhookTransport } from '../../../../lambdas/core/webhooks/webhook-attempt';
 import type { EndpointDisabledNotice, MerchantNotifier } from '../../../../lambdas/core/merchants/ports';
-import type { AttemptRecord, CreateEndpointOutcome, DeliveryQueue, DeliveryStore, WebhookEndpointStore } from '../../../../lambdas/core/webhooks/ports';
-import { firstRecordOf, MAX_DELIVERY_ROUNDS, type Delivery, type DeliveryState, type NewDelivery } from '../../../../lambdas/core/webhooks/delivery';
+import type { CreateEndpointOutcome, DeliveryQueue, DeliveryStore, WebhookEndpointStore } from '../../../../lambdas/core/webhooks/ports';
+import { type Delivery } from '../../../../lambdas/core/webhooks/delivery';
+import { applyDeliveryChanges, type DeliveryTransition } from '../../../../lambdas/core/webhooks/delivery-lifecycle';
 import { TEST_EVENT_TYPE, type WebhookEndpoint } from '../../../../lambdas/core/webhooks/endpoint';
 import { type DeliveryMessage } from '../../../../lambdas/core/webhooks/delivery-message';
 import { copy } from '../requests/in-memory-ports';
@@ -87,18 +89,27 @@ export class InMemoryWebhookEndpointStore implements WebhookEndpointStore {
 }
 
 /**
- * Deliveries in memory. A delivery's first outcome creates it, once; a later attempt is recorded
- * only while the delivery is pending in the message's round; a resend starts the next round and, when the caller says what it saw, holds
- * only if nothing happened since. Listings follow the table's keys: a request's deliveries leave
+ * Deliveries in memory. A decided transition is applied only while the record is as its
+ * condition says (absent for a first outcome; the round, state and due time it was decided on). Listings follow the table's keys: a request's deliveries leave
  * out test events (they live under their own event id), an endpoint's come newest first.
  */
 export class InMemoryDeliveryStore implements DeliveryStore {
   private readonly deliveries = new Map<string, Delivery>();
 
-  async recordFirst(delivery: NewDelivery, record: AttemptRecord, at: string): Promise<boolean> {
-    if (this.deliveries.has(delivery.id)) return false;
-    this.deliveries.set(delivery.id, copy(firstRecordOf(delivery, record, at)));
-    return true;
+  async apply(transition: DeliveryTransition): Promise<Delivery | undefined> {
+    const stored = this.deliveries.get(transition.id);
+    const { expected } = transition;
+    if (expected.absent) {
+      if (stored) return undefined;
+      this.deliveries.set(transition.id, copy(transition.next));
+      return copy(transition.next);
+    }
+    if (!stored || stored.round !== expected.round || (expected.state !== undefined && stored.state !== expected.state)) return undefined;
+    if (expected.nextAttemptAt !== undefined && stored.nextAttemptAt !== (expected.nextAttemptAt ?? undefined)) return undefined;
+    // What the table's update leaves: the stored record with the transition's changes, not the record the decision read.
+    const next = applyDeliveryChanges(stored, transition.rule.to, transition.changes, transition.at);
+    this.deliveries.set(transition.id, copy(next));
+    return copy(next);
   }
 
   async get(id: string): Promise<Delivery | undefined> {
@@ -127,40 +138,6 @@ export class InMemoryDeliveryStore implements DeliveryStore {
     const deliveries = window.slice(0, query.limit);
     // As DynamoDB does, a full page says there may be more even when there is not.
     return { deliveries, ...(deliveries.length === query.limit ? { next: position(deliveries.at(-1)!) } : {}) };
-  }
-
-  async record(id: string, round: number, record: AttemptRecord, at: string): Promise<boolean> {
-    const stored = this.deliveries.get(id);
-    if (stored?.state !== 'pending' || stored.round !== round) return false;
-    const { reason: _reason, nextAttemptAt, ...rest } = stored;
-    const keepsDueTime = record.state === 'pending' ? (record.nextAttemptAt ?? nextAttemptAt) : undefined;
-    this.deliveries.set(id, {
-      ...rest,
-      state: record.state,
-      updatedAt: at,
-      attempts: record.attempts ? copy([...record.attempts]) : stored.attempts,
-      ...(record.reason ? { reason: record.reason } : {}),
-      ...(record.redriveGeneration !== undefined ? { deadAtRedrive: record.redriveGeneration } : {}),
-      ...(keepsDueTime ? { nextAttemptAt: keepsDueTime } : {}),
-    });
-    return true;
-  }
-
-  async resend(
-    id: string,
-    at: string,
-    expected?: { readonly round: number; readonly state?: DeliveryState; readonly nextAttemptAt?: string },
-  ): Promise<Delivery | undefined> {
-    const stored = this.deliveries.get(id);
-    if (!stored || stored.round >= MAX_DELIVERY_ROUNDS) return undefined;
-    const state = expected?.state ?? 'pending';
-    if (expected && (stored.round !== expected.round || stored.state !== state || (state === 'pending' && stored.nextAttemptAt !== expected.nextAttemptAt))) {
-      return undefined;
-    }
-    const { reason: _reason, ...rest } = stored;
-    const next: Delivery = { ...rest, state: 'pending', round: stored.round + 1, nextAttemptAt: at, updatedAt: at };
-    this.deliveries.set(id, next);
-    return copy(next);
   }
 
   async findOverdue(before: string, limit: number): Promise<Delivery[]> {
@@ -225,3 +202,24 @@ export class ScriptedWebhookTransport implements WebhookTransport {
 }
 
 const keyOf = (merchantId: string, id: string) => `${merchantId}\u0000${id}`;
+
+/**
+ * The endpoint health the deliver use case reports to, over the test's stores and notifier:
+ * the same rules as the deliver function, with the limits a test chooses.
+ */
+export function endpointHealthOver(deps: {
+  readonly endpoints: EndpointHealthDependencies['endpoints'];
+  readonly deliveries: EndpointHealthDependencies['deliveries'];
+  readonly notifier?: MerchantNotifier;
+  readonly deadStreakLimit: number;
+  readonly failingDaysLimit: number;
+}): EndpointHealthMonitor {
+  return new EndpointHealthMonitor({
+    endpoints: deps.endpoints,
+    deliveries: deps.deliveries,
+    operations: deps.notifier ?? new RecordingMerchantNotifier(),
+    deadStreakLimit: deps.deadStreakLimit,
+    failingDaysLimit: deps.failingDaysLimit,
+    log: () => undefined,
+  });
+}

@@ -3,7 +3,7 @@ import { type PostResult, type WebhookTransport } from '../../../../lambdas/core
 import { generateSigningSecret } from '../../../../lambdas/core/webhooks/endpoint';
 import { type DeliveryMessage } from '../../../../lambdas/core/webhooks/delivery-message';
 import { webhookRetrySchedule } from '../../../../lambdas/settings/retry';
-import { InMemoryDeliveryQueue, InMemoryDeliveryStore, InMemoryWebhookEndpointStore, RecordingMerchantNotifier } from '../../../support/core/webhooks/in-memory-ports';
+import { InMemoryDeliveryQueue, InMemoryDeliveryStore, InMemoryWebhookEndpointStore, RecordingMerchantNotifier, endpointHealthOver } from '../../../support/core/webhooks/in-memory-ports';
 import { InMemoryRedriveLog } from '../../../support/core/requests/in-memory-ports';
 
 const NOW = new Date('2026-03-10T12:00:00Z');
@@ -42,19 +42,18 @@ function harness(firstAttemptTimeoutMs: number | undefined) {
     updatedAt: '2026-01-01T00:00:00Z',
   });
   const transport = new HangingTransport();
+  const deliveries = new InMemoryDeliveryStore();
   const deps: DeliverDependencies = {
     endpoints,
-    deliveries: new InMemoryDeliveryStore(),
+    deliveries,
     queue: new InMemoryDeliveryQueue(),
-    notifier: new RecordingMerchantNotifier(),
+    health: endpointHealthOver({ endpoints, deliveries, deadStreakLimit: 5, failingDaysLimit: 5 }),
     transport,
     loadRequest: async () => undefined,
     userAgent: 'test',
     schedule: webhookRetrySchedule,
     maxAttempts: 8,
     retryScale: 1,
-    deadStreakLimit: 5,
-    failingDaysLimit: 5,
     log: () => undefined,
     random: () => 0.5,
     now: () => NOW,

@@ -11,7 +11,7 @@ import {
   InMemoryDeliveryQueue,
   InMemoryDeliveryStore,
   InMemoryWebhookEndpointStore,
-  RecordingMerchantNotifier,
+  RecordingMerchantNotifier, endpointHealthOver,
   ScriptedWebhookTransport,
 } from '../../../support/core/webhooks/in-memory-ports';
 
@@ -54,7 +54,7 @@ function harness(...answers: { status: number; latencyMs: number }[]) {
     endpoints,
     deliveries,
     queue,
-    notifier: new RecordingMerchantNotifier(),
+    health: endpointHealthOver({ endpoints, deliveries, deadStreakLimit: 5, failingDaysLimit: 5 }),
     transport,
     // A wake carries no body: the worker rebuilds it from the request.
     loadRequest: async (id) => storedRequest(id, { merchantId: 'mer_1', status: 'succeeded', result: { ok: true } }),
@@ -62,8 +62,6 @@ function harness(...answers: { status: number; latencyMs: number }[]) {
     schedule: webhookRetrySchedule,
     maxAttempts: 8,
     retryScale: 1,
-    deadStreakLimit: 5,
-    failingDaysLimit: 5,
     log: () => undefined,
     random: () => 0.5,
     now: () => now,

@@ -4,6 +4,7 @@ import { EndpointLimitReachedError, RECOVER_PAGE_SIZE, webhookEndpoints, type Ma
 import type { HeraldRequest } from '../../../../lambdas/core/requests/request';
 import { deliveryIdOf, type Delivery } from '../../../../lambdas/core/webhooks/delivery';
 import { InMemoryDeliveryQueue, InMemoryDeliveryStore, InMemoryWebhookEndpointStore, ScriptedWebhookTransport } from '../../../support/core/webhooks/in-memory-ports';
+import { outcomeOver } from '../../../support/core/webhooks/delivery-transitions';
 
 const NOW = new Date('2026-03-10T12:00:00Z');
 const URL_A = 'https://hooks.example.com/a';
@@ -154,8 +155,9 @@ describe('webhook endpoint management', () => {
 
     expect(resent).toMatchObject({ state: 'pending' });
     expect(queue.sent).toEqual([expect.objectContaining({ deliveryId: dead.id, round: 2 })]);
-    expect(await deliveries.record(dead.id, 1, { state: 'succeeded' }, NOW.toISOString())).toBe(false);
-    expect(await deliveries.record(dead.id, 2, { state: 'succeeded' }, NOW.toISOString())).toBe(true);
+    const now = (await deliveries.get(dead.id))!;
+    expect(await deliveries.apply(outcomeOver({ ...now, round: 1 }, { kind: 'deliver', attempts: [] }, NOW.toISOString()))).toBeUndefined();
+    expect(await deliveries.apply(outcomeOver(now, { kind: 'deliver', attempts: [] }, NOW.toISOString()))).toMatchObject({ state: 'succeeded', round: 2 });
   });
 
   it('does not let one merchant resend another\'s delivery', async () => {
