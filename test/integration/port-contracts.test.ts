@@ -7,7 +7,7 @@ import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-stor
 import { DynamoWebhookEndpointStore } from '../../lambdas/adapters/dynamo-webhook-endpoint-store';
 import type { NotificationLedger } from '../../lambdas/core/notifications/ports';
 import type { NotificationSlot } from '../../lambdas/core/notifications/notification';
-import type { RequestCancellation, RequestStore } from '../../lambdas/core/requests/ports';
+import type { RequestCancellation, RequestListing, RequestStore } from '../../lambdas/core/requests/ports';
 import { requestIdFor } from '../../lambdas/core/requests/request-id';
 import type { RedriveReopener } from '../../lambdas/core/requests/redrive';
 import type { DeliveryStore, WebhookEndpointStore } from '../../lambdas/core/webhooks/ports';
@@ -25,7 +25,7 @@ import { storedRequest } from '../support/request-fixtures';
  */
 
 interface Ports {
-  readonly requests: RequestStore & RedriveReopener & RequestCancellation;
+  readonly requests: RequestStore & RedriveReopener & RequestCancellation & RequestListing;
   readonly endpoints: WebhookEndpointStore;
   readonly deliveries: DeliveryStore;
   readonly ledger: NotificationLedger;
@@ -164,6 +164,25 @@ describe.each(implementations)('request store (%s)', (_name, make) => {
 
     expect(await ports.requests.reopenForRedrive(failed, 1, NOW)).toMatchObject({ status: 'accepted', attempts: 0, redriveGeneration: 1 });
     expect(await ports.requests.reopenForRedrive(failed, 1, NOW)).toBeUndefined();
+  });
+
+  it('lists only its own merchant\'s requests, filtered by status, a page at a time', async () => {
+    const merchant = unique('mer');
+    const mine = [submission(merchant, 'k1'), submission(merchant, 'k2'), submission(merchant, 'k3')];
+    const theirs = submission(unique('mer'), 'k1');
+    for (const { request, fingerprint } of [...mine, theirs]) await ports.requests.create(request, fingerprint);
+    await ports.requests.claim(mine[0]!.request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
+
+    const all = await ports.requests.listForMerchant(merchant, { limit: 10 });
+    expect(all.requests.map((r) => r.id).sort()).toEqual(mine.map((m) => m.request.id).sort());
+    const accepted = await ports.requests.listForMerchant(merchant, { status: 'accepted', limit: 10 });
+    expect(accepted.requests.map((r) => r.id).sort()).toEqual([mine[1]!.request.id, mine[2]!.request.id].sort());
+
+    const first = await ports.requests.listForMerchant(merchant, { limit: 2 });
+    expect(first.requests).toHaveLength(2);
+    expect(first.next).toBeDefined();
+    const rest = await ports.requests.listForMerchant(merchant, { limit: 2, after: first.next });
+    expect([...first.requests, ...rest.requests].map((r) => r.id).sort()).toEqual(mine.map((m) => m.request.id).sort());
   });
 
   it('clears and sets the enqueue mark on the request', async () => {
