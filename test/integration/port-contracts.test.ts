@@ -7,7 +7,7 @@ import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-stor
 import { DynamoWebhookEndpointStore } from '../../lambdas/adapters/dynamo-webhook-endpoint-store';
 import type { NotificationLedger } from '../../lambdas/core/notifications/ports';
 import type { NotificationSlot } from '../../lambdas/core/notifications/notification';
-import type { RequestCancellation, RequestListing, RequestStore } from '../../lambdas/core/requests/ports';
+import type { RequestCancellation, RequestListing, RequestStore, StuckRequestStore } from '../../lambdas/core/requests/ports';
 import { requestIdFor } from '../../lambdas/core/requests/request-id';
 import type { RedriveReopener } from '../../lambdas/core/requests/redrive';
 import type { DeliveryStore, WebhookEndpointStore } from '../../lambdas/core/webhooks/ports';
@@ -25,7 +25,7 @@ import { storedRequest } from '../support/request-fixtures';
  */
 
 interface Ports {
-  readonly requests: RequestStore & RedriveReopener & RequestCancellation & RequestListing;
+  readonly requests: RequestStore & RedriveReopener & RequestCancellation & RequestListing & StuckRequestStore;
   readonly endpoints: WebhookEndpointStore;
   readonly deliveries: DeliveryStore;
   readonly ledger: NotificationLedger;
@@ -183,6 +183,28 @@ describe.each(implementations)('request store (%s)', (_name, make) => {
     expect(first.next).toBeDefined();
     const rest = await ports.requests.listForMerchant(merchant, { limit: 2, after: first.next });
     expect([...first.requests, ...rest.requests].map((r) => r.id).sort()).toEqual(mine.map((m) => m.request.id).sort());
+  });
+
+  it('shows the sweeper requests never enqueued and leases run out, and keeps a resend only on a request still accepted', async () => {
+    const merchant = unique('mer');
+    const unqueued = submission(merchant, 'k1');
+    const enqueued = submission(merchant, 'k2');
+    const leased = submission(merchant, 'k3');
+    await ports.requests.create(unqueued.request, unqueued.fingerprint);
+    await ports.requests.create({ ...enqueued.request, enqueuedAt: later(1_000).toISOString() }, enqueued.fingerprint);
+    await ports.requests.create(leased.request, leased.fingerprint);
+    await ports.requests.claim(leased.request.id, { leaseMs: 1_000, maxAttempts: 5 }, 0, NOW);
+    const ours = (found: readonly { id: string }[]) => found.map((r) => r.id).filter((id) => [unqueued, enqueued, leased].some((m) => m.request.id === id));
+    const unqueuedQuery = { changedBefore: later(60_000).toISOString(), enqueuedBefore: later(500).toISOString(), limit: 1_000 };
+
+    expect(ours(await ports.requests.findUnqueued(unqueuedQuery))).toEqual([unqueued.request.id]);
+    expect(ours(await ports.requests.findLeaseExpired({ before: later(60_000).toISOString(), limit: 1_000 }))).toEqual([leased.request.id]);
+
+    await ports.requests.markResent(unqueued.request.id, later(2_000).toISOString());
+    await ports.requests.markResent(leased.request.id, later(2_000).toISOString());
+    expect((await ports.requests.get(unqueued.request.id))?.enqueuedAt).toBe(later(2_000).toISOString());
+    expect((await ports.requests.get(leased.request.id))?.enqueuedAt).toBeUndefined();
+    expect(ours(await ports.requests.findUnqueued(unqueuedQuery))).toEqual([]);
   });
 
   it('clears and sets the enqueue mark on the request', async () => {
