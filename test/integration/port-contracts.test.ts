@@ -207,6 +207,17 @@ describe.each(implementations)('request store (%s)', (_name, make) => {
     expect(ours(await ports.requests.findUnqueued(unqueuedQuery))).toEqual([]);
   });
 
+  it('fails a request whose last attempt\'s lease ran out as exhausted, once', async () => {
+    const { request, fingerprint } = submission(unique('mer'), 'k1');
+    await ports.requests.create(request, fingerprint);
+    const claim = await ports.requests.claim(request.id, { leaseMs: 1_000, maxAttempts: 1 }, 0, NOW);
+    if (claim.outcome !== 'claimed') throw new Error('the claim should win');
+
+    expect(await ports.requests.exhaust(claim.request, 1, 0, later(5_000))).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(await ports.requests.exhaust(claim.request, 1, 0, later(6_000))).toBeUndefined();
+    expect(await ports.requests.get(request.id)).toMatchObject({ status: 'failed' });
+  });
+
   it('clears and sets the enqueue mark on the request', async () => {
     const { request, fingerprint } = submission(unique('mer'), 'k1');
     await ports.requests.create({ ...request, enqueuedAt: NOW.toISOString() }, fingerprint);
