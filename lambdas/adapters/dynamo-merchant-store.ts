@@ -1,10 +1,11 @@
-import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { generateApiKey, hashApiKey } from '../core/merchants/api-keys';
 import type { ApiKeyRecord, Merchant } from '../core/merchants/merchant';
 import { NotFoundError } from '../core/shared/errors';
 import { ulid } from 'ulid';
 import { unlessConditionFails } from './dynamo/conditions';
 import { apiKeyFromItem, apiKeyToItems, keys, merchantFromItem, merchantIdOfKey, merchantToItem } from './dynamo/keys';
+import { queryKeyRange } from './dynamo/key-range-query';
 
 /** Merchants and their API keys. Keys are stored only as SHA-256 digests. */
 export class DynamoMerchantStore {
@@ -86,15 +87,8 @@ export class DynamoMerchantStore {
   }
 
   async listApiKeys(merchantId: string): Promise<ApiKeyRecord[]> {
-    const range = keys.merchantApiKeys(merchantId);
-    const { Items = [] } = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': range.pk, ':prefix': range.skPrefix },
-      }),
-    );
-    return Items.map(apiKeyFromItem);
+    const items = await queryKeyRange(this.client, this.tableName, keys.merchantApiKeys(merchantId));
+    return items.map(apiKeyFromItem);
   }
 
   async revokeApiKey(merchantId: string, keyId: string): Promise<ApiKeyRecord> {

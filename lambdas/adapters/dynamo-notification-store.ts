@@ -1,8 +1,9 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BeginOutcome, NotificationRecord, NotificationSlot, NotificationState } from '../core/notifications/notification';
 import type { NotificationLedger, OperationsContacts, OperationsContactsStore, RecipientSubscription, RecipientSubscriptions } from '../core/notifications/ports';
 import { unlessConditionFails } from './dynamo/conditions';
 import { contactsFromItem, contactsToItem, keys, notificationFromItem, recipientFromItem, recipientToItem } from './dynamo/keys';
+import { queryKeyRange } from './dynamo/key-range-query';
 
 /**
  * Notification slots in the one table: a slot lives
@@ -93,16 +94,8 @@ export class DynamoNotificationLedger implements NotificationLedger {
   }
 
   async listForRequest(requestId: string): Promise<NotificationRecord[]> {
-    const range = keys.requestNotifications(requestId);
-    const { Items = [] } = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': range.pk, ':prefix': range.skPrefix },
-        ConsistentRead: true,
-      }),
-    );
-    return Items.map(notificationFromItem);
+    const items = await queryKeyRange(this.client, this.tableName, keys.requestNotifications(requestId), { consistentRead: true });
+    return items.map(notificationFromItem);
   }
 }
 

@@ -1,7 +1,8 @@
-import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BalanceChangeOutcome, LedgerEntry, Wallet, WalletLedger } from '../core/requests/wallet';
 import { unlessTransactionCancelled } from './dynamo/conditions';
-import { keys, ledgerEntryFromItem, ledgerEntryToItem, walletFromItem, type Item } from './dynamo/keys';
+import { keys, ledgerEntryFromItem, ledgerEntryToItem, walletFromItem } from './dynamo/keys';
+import { queryKeyRange } from './dynamo/key-range-query';
 
 /**
  * Wallet balances and their ledger in the single table. Each change is one TransactWriteItems:
@@ -65,23 +66,8 @@ export class DynamoWalletLedger implements WalletLedger {
   }
 
   async entries(merchantId: string, reference: string): Promise<LedgerEntry[]> {
-    const entries: LedgerEntry[] = [];
-    const ledger = keys.ledger(merchantId, reference);
-    let startKey: Item | undefined;
-    do {
-      const page: { Items?: Item[]; LastEvaluatedKey?: Item } = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :entry)',
-          ExpressionAttributeValues: { ':pk': ledger.pk, ':entry': ledger.skPrefix },
-          ConsistentRead: true,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      entries.push(...(page.Items ?? []).map(ledgerEntryFromItem));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return entries;
+    const items = await queryKeyRange(this.client, this.tableName, keys.ledger(merchantId, reference), { consistentRead: true });
+    return items.map(ledgerEntryFromItem);
   }
 
   async wallet(merchantId: string, walletId: string): Promise<Wallet | undefined> {

@@ -1,7 +1,6 @@
 import {
   GetCommand,
   PutCommand,
-  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
@@ -9,7 +8,8 @@ import {
 import type { CreateEndpointOutcome, WebhookEndpointStore } from '../core/webhooks/ports';
 import type { EndpointSettings, WebhookEndpoint } from '../core/webhooks/endpoint';
 import { unlessConditionFails, unlessTransactionCancelled } from './dynamo/conditions';
-import { endpointFromItem, endpointSecretsToItem, endpointToItem, endpointWithSecrets, keys, type Item } from './dynamo/keys';
+import { endpointFromItem, endpointSecretsToItem, endpointToItem, endpointWithSecrets, keys } from './dynamo/keys';
+import { queryKeyRange } from './dynamo/key-range-query';
 
 interface CacheEntry<T> {
   readonly expires: number;
@@ -81,22 +81,7 @@ export class DynamoWebhookEndpointStore implements WebhookEndpointStore {
   }
 
   async list(merchantId: string): Promise<EndpointSettings[]> {
-    const range = keys.merchantEndpoints(merchantId);
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': range.pk, ':prefix': range.skPrefix },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const items = await queryKeyRange(this.client, this.tableName, keys.merchantEndpoints(merchantId), { consistentRead: true });
     return items.map(endpointFromItem).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 

@@ -3,7 +3,8 @@ import { NotFoundError } from '../core/shared/errors';
 import { isTerminal } from '../core/requests/request';
 import { presentPublicStatus, requestIdOfStatusToken, type PublicStatus } from '../core/requests/status-token';
 import { processors, requestStore, statusTokenSecrets } from './shared/dependencies';
-import { headerOf, httpRoute, json, type HttpResult } from './shared/http';
+import { headerOf, httpRoute, json } from './shared/http';
+import type { HttpResult } from './shared/problems';
 
 /** Seconds between refreshes of the HTML page while the request is not finished. */
 const REFRESH_SECONDS = 5;

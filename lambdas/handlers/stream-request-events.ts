@@ -1,5 +1,7 @@
+import middy from '@middy/core';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
+import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AUTHORIZER_CACHE_TTL_SECONDS, eventStreams } from '../settings/api';
 import { AUTHORIZATION_FORMAT, bearerTokenOf, hashApiKey } from '../core/merchants/api-keys';
@@ -7,16 +9,19 @@ import { NotFoundError, StreamLimitReachedError, UnauthorizedError } from '../co
 import { ExpiringCache } from '../core/shared/expiring-cache';
 import { assertRequestId } from '../core/requests/ids';
 import { DEFAULT_STREAM_LIMITS, followRequest, streamFinishedFor, type StreamLimits } from '../core/requests/request-events';
+import type { HeraldRequest } from '../core/requests/request';
 import { merchantStore, requestStore, streamSlots } from './shared/dependencies';
-import { problemResponse } from './shared/http';
+import { invocationLogContext, metricsFlush, problemDetails, traceIdOfRequest, type TracedContext } from './shared/middlewares';
 import { logger } from './shared/observability';
 
-/** A streamed HTTP response: a Lambda response stream on AWS, a Node response in the local runtime. */
-export interface StreamingResponse {
-  start(statusCode: number, headers: Record<string, string>): void;
-  write(text: string): void;
-  end(): void;
-  readonly closed: boolean;
+/**
+ * What the handler answers: status and headers at once, then a body that is either whole (a 204,
+ * a problem) or a stream the events are written to as the request moves.
+ */
+export interface StreamedResult {
+  readonly statusCode: number;
+  headers: Record<string, string>;
+  readonly body: string | Readable;
 }
 
 const EVENTS_PATH = /^\/v1\/requests\/([^/]+)\/events\/?$/;
@@ -29,62 +34,87 @@ const EVENTS_PATH = /^\/v1\/requests\/([^/]+)\/events\/?$/;
  * the status route. A merchant holds at most `eventStreams.maxOpenPerMerchant` streams at once
  * (429 beyond), and a client that reconnects after the terminal event gets a 204, which stops a
  * browser's EventSource.
+ *
+ * The same middlewares as the API routes trace it and turn a refusal into its problem; middy's
+ * streaming mode pipes the body to Lambda's response stream. Where Lambda's `streamifyResponse`
+ * does not exist (the local runtime, tests) the handler returns the result and its caller pipes
+ * the body to a Node response.
  */
-export async function serveRequestEvents(
-  event: LambdaFunctionURLEvent,
-  response: StreamingResponse,
-  limits: StreamLimits = DEFAULT_STREAM_LIMITS,
-): Promise<void> {
-  const clientTraceId = event.headers?.['x-request-id'];
-  const traceId = clientTraceId && /^[A-Za-z0-9._:-]{1,128}$/.test(clientTraceId) ? clientTraceId : randomUUID();
-  logger.appendKeys({ traceId });
-  let started = false;
+export function requestEventsHandler(limits: StreamLimits = DEFAULT_STREAM_LIMITS) {
+  const streaming = typeof (globalThis as { awslambda?: { streamifyResponse?: unknown } }).awslambda?.streamifyResponse === 'function';
+  return middy<LambdaFunctionURLEvent, StreamedResult, Error, TracedContext>({ streamifyResponse: streaming })
+    .use(invocationLogContext())
+    .use(traceIdOfRequest())
+    .use(metricsFlush())
+    .use(problemDetails())
+    .handler((event, context) => openRequestEvents(event, context.traceId, limits));
+}
+
+export const handler = requestEventsHandler();
+
+async function openRequestEvents(event: LambdaFunctionURLEvent, traceId: string, limits: StreamLimits): Promise<StreamedResult> {
+  const id = EVENTS_PATH.exec(event.rawPath ?? '')?.[1];
+  if (event.requestContext?.http?.method !== 'GET' || !id) {
+    throw new NotFoundError('This URL serves GET /v1/requests/{id}/events only');
+  }
+  const merchantId = await merchantOf(event);
+  // Checked as sent: a request id has nothing to percent-decode, and `%ff` must be a 404, not a URIError.
+  assertRequestId(id);
+  const request = await requestStore().getForMerchant(merchantId, id);
+  if (!request) throw new NotFoundError(`No request ${id} exists for this merchant`);
+  const lastEventId = event.headers?.['last-event-id'] ?? event.queryStringParameters?.lastEventId;
+  if (streamFinishedFor(request, lastEventId)) {
+    return { statusCode: 204, headers: { 'Cache-Control': 'no-store' }, body: '' };
+  }
   const streamId = randomUUID();
-  let slotHeld: string | undefined;
-  try {
-    const id = EVENTS_PATH.exec(event.rawPath ?? '')?.[1];
-    if (event.requestContext?.http?.method !== 'GET' || !id) {
-      throw new NotFoundError('This URL serves GET /v1/requests/{id}/events only');
-    }
-    const merchantId = await merchantOf(event);
-    const store = requestStore();
-    // Checked as sent: a request id has nothing to percent-decode, and `%ff` must be a 404, not a URIError.
-    assertRequestId(id);
-    const request = await store.getForMerchant(merchantId, id);
-    if (!request) throw new NotFoundError(`No request ${id} exists for this merchant`);
-    const lastEventId = event.headers?.['last-event-id'] ?? event.queryStringParameters?.lastEventId;
-    if (streamFinishedFor(request, lastEventId)) {
-      response.start(204, { 'Cache-Control': 'no-store', 'X-Request-ID': traceId });
-      started = true;
-      return;
-    }
-    const until = new Date(Date.now() + limits.maxDurationMs + eventStreams.leaseMarginSeconds * 1000);
-    if (!(await streamSlots().acquire(merchantId, streamId, until))) {
-      throw new StreamLimitReachedError(eventStreams.maxOpenPerMerchant, Math.ceil(limits.reconnectMs / 1000));
-    }
-    slotHeld = merchantId;
-    response.start(200, {
+  const until = new Date(Date.now() + limits.maxDurationMs + eventStreams.leaseMarginSeconds * 1000);
+  if (!(await streamSlots().acquire(merchantId, streamId, until))) {
+    throw new StreamLimitReachedError(eventStreams.maxOpenPerMerchant, Math.ceil(limits.reconnectMs / 1000));
+  }
+  const body = new PassThrough();
+  // The follow loop outlives this call (it writes while the body is piped), so it logs with its own trace id.
+  void follow(request, merchantId, streamId, lastEventId, body, logger.createChild({ persistentKeys: { traceId } }), limits);
+  return {
+    statusCode: 200,
+    headers: {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
-      'X-Request-ID': traceId,
       // Asks buffering proxies (nginx and the like) to pass each event on at once.
       'X-Accel-Buffering': 'no',
-    });
-    started = true;
-    const ended = await followRequest(request, lastEventId, response, { read: () => store.getForMerchant(merchantId, request.id), sleep: (ms) => sleep(ms) }, limits);
-    logger.info('Event stream ended', { requestId: request.id, reason: ended });
+    },
+    body,
+  };
+}
+
+/** Writes the request's events to `body` until it ends, then gives the merchant's stream slot back. */
+async function follow(
+  request: HeraldRequest,
+  merchantId: string,
+  streamId: string,
+  lastEventId: string | undefined,
+  body: PassThrough,
+  log: typeof logger,
+  limits: StreamLimits,
+): Promise<void> {
+  let released: Promise<void> | undefined;
+  const release = () =>
+    (released ??= streamSlots()
+      .release(merchantId, streamId)
+      .catch((error: unknown) => log.warn('Stream slot not given back; its lease frees it', { error: error as Error })));
+  // A client that leaves frees its slot at once, not at the loop's next look.
+  body.once('close', () => void release());
+  const sink = { write: (text: string) => void body.write(text), get closed() { return body.destroyed || body.writableEnded; } };
+  try {
+    const store = requestStore();
+    const ended = await followRequest(request, lastEventId, sink, { read: () => store.getForMerchant(merchantId, request.id), sleep: (ms) => sleep(ms) }, limits);
+    log.info('Event stream ended', { requestId: request.id, reason: ended });
   } catch (error) {
-    if (started) {
-      // Headers are gone already: the client sees the stream end and reconnects with Last-Event-ID.
-      logger.error('Event stream failed', { error: error as Error });
-    } else {
-      const problem = problemResponse(error, event.rawPath);
-      response.start(problem.statusCode ?? 500, { ...problem.headers, 'X-Request-ID': traceId });
-      response.write(String(problem.body ?? ''));
-    }
+    // Headers are gone already: the client sees the stream end and reconnects with Last-Event-ID.
+    log.error('Event stream failed', { error: error as Error });
   } finally {
-    response.end();
-    if (slotHeld) await streamSlots().release(slotHeld, streamId).catch((error: unknown) => logger.warn('Stream slot not given back; its lease frees it', { error: error as Error }));
+    // Given back before the body ends: on AWS the invocation, and with it this container's work, ends with the body.
+    await release();
+    body.end();
   }
 }
 
@@ -107,32 +137,3 @@ async function merchantOf(event: LambdaFunctionURLEvent): Promise<string> {
   if ('refused' in check) throw new UnauthorizedError(check.refused);
   return check.merchantId;
 }
-
-/** The Lambda response stream as a StreamingResponse: status and headers go first, as the function URL's prelude. */
-function lambdaResponse(stream: awslambda.HttpResponseStream): StreamingResponse {
-  let body: NodeJS.WritableStream = stream;
-  return {
-    start(statusCode, headers) {
-      body = awslambda.HttpResponseStream.from(stream, { statusCode, headers });
-    },
-    write: (text) => void body.write(text),
-    end: () => body.end(),
-    get closed() {
-      return stream.writableEnded || stream.destroyed;
-    },
-  };
-}
-
-/**
- * The function URL's entry point. `awslambda.streamifyResponse` exists in the Lambda Node.js
- * runtime only (elsewhere a library may define `awslambda` with other members); outside Lambda
- * (the local runtime, tests) `serveRequestEvents` is called with a Node response instead.
- */
-export const handler =
-  typeof (globalThis as { awslambda?: { streamifyResponse?: unknown } }).awslambda?.streamifyResponse !== 'function'
-    ? async () => {
-        throw new Error('stream-request-events runs on Lambda with response streaming; locally the runtime calls serveRequestEvents');
-      }
-    : awslambda.streamifyResponse(async (event: LambdaFunctionURLEvent, stream) => {
-        await serveRequestEvents(event, lambdaResponse(stream));
-      });

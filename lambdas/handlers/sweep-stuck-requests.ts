@@ -1,7 +1,6 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import { sweepStuckRequests } from '../core/requests/sweep-stuck-requests';
 import { requestQueue, requestStore, settings } from './shared/dependencies';
+import { scheduledJob } from './shared/middlewares';
 import { logger } from './shared/observability';
 
 /**
@@ -9,15 +8,13 @@ import { logger } from './shared/observability';
  * or a worker left behind back on the requests queue. Each re-enqueued request is logged with
  * the trace id it was submitted with.
  */
-export const handler = middy()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler(async () => {
-    const report = await sweepStuckRequests(
-      { store: requestStore(), queue: requestQueue(), log: (message, extra) => logger.info(message, extra ?? {}) },
-      settings.sweep(),
-    );
-    if (report.resent.length || report.failed.length) {
-      logger.info('Sweep finished', { resent: report.resent.length, failed: report.failed.length });
-    }
-    return { resent: report.resent.length, failed: report.failed.length };
-  });
+export const handler = scheduledJob(async () => {
+  const report = await sweepStuckRequests(
+    { store: requestStore(), queue: requestQueue(), log: (message, extra) => logger.info(message, extra ?? {}) },
+    settings.sweep(),
+  );
+  if (report.resent.length || report.failed.length) {
+    logger.info('Sweep finished', { resent: report.resent.length, failed: report.failed.length });
+  }
+  return { resent: report.resent.length, failed: report.failed.length };
+});

@@ -14,7 +14,8 @@ import {
   webhookEndpointStore,
   webhookTransport,
 } from './shared/dependencies';
-import { empty, httpRoute, json, jsonBodyOf, merchantIdOf, type HttpEvent, type HttpResult } from './shared/http';
+import { empty, httpRoute, json, jsonBodyOf, merchantIdOf, type HttpEvent } from './shared/http';
+import type { HttpResult } from './shared/problems';
 
 const MAX_BODY_BYTES = 16 * 1024;
 /** A filter test carries a sample event, which may hold a whole result: more room than an endpoint's settings. */

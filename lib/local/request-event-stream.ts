@@ -1,45 +1,56 @@
-import type { LambdaFunctionURLEvent } from 'aws-lambda';
+import type { Context, LambdaFunctionURLEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { StreamLimits } from '../../lambdas/core/requests/request-events';
 import { functions } from '../topology';
 import { PROJECT_ROOT } from './dynamodb-local';
 import type { LocalResponder } from './http-gateway';
+import { lambdaContext } from './lambda-context';
 
-interface StreamingResponse {
-  start(statusCode: number, headers: Record<string, string>): void;
-  write(text: string): void;
-  end(): void;
-  readonly closed: boolean;
+interface StreamedResult {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string | Readable;
 }
 
-type ServeRequestEvents = (event: LambdaFunctionURLEvent, response: StreamingResponse, limits?: StreamLimits) => Promise<void>;
+type StreamHandler = (event: LambdaFunctionURLEvent, context: Context) => Promise<StreamedResult>;
 
 /**
- * The events function's module, loaded by its topology entry as the gateway loads every handler
- * (the runtime depends on the topology, not on handler modules). On AWS the runtime's
- * `streamifyResponse` wraps it; here `serveRequestEvents` takes a Node response instead.
+ * The events function's handler built with the runtime's limits, from the module its topology
+ * entry names as the gateway loads every handler (the runtime depends on the topology, not on
+ * handler modules). On AWS middy's streaming mode pipes the body to Lambda's response stream;
+ * here it is piped to the Node response.
  */
-function loadServeRequestEvents(): ServeRequestEvents {
+function loadRequestEventsHandler(limits?: StreamLimits): StreamHandler {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const module = require(join(PROJECT_ROOT, functions.events.entry)) as { serveRequestEvents?: ServeRequestEvents };
-  if (typeof module.serveRequestEvents !== 'function') throw new Error(`${functions.events.entry} does not export serveRequestEvents`);
-  return module.serveRequestEvents;
+  const module = require(join(PROJECT_ROOT, functions.events.entry)) as { requestEventsHandler?: (limits?: StreamLimits) => StreamHandler };
+  if (typeof module.requestEventsHandler !== 'function') throw new Error(`${functions.events.entry} does not export requestEventsHandler`);
+  return module.requestEventsHandler(limits);
 }
 
 const EVENTS_PATH = /^\/v1\/requests\/[^/]+\/events\/?$/;
 
 /**
  * `GET /v1/requests/{id}/events` on the local runtime: the function URL's handler, called with
- * the event a function URL sends and a Node response in place of Lambda's response stream, so
- * the stream reads, authenticates and ends exactly as it does on AWS.
+ * the event a function URL sends, its body piped to the Node response as Lambda pipes it to its
+ * response stream, so the stream reads, authenticates and ends exactly as it does on AWS.
  */
 export function requestEventStream(limits?: StreamLimits): LocalResponder {
+  let handler: StreamHandler | undefined;
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://local');
     if (!EVENTS_PATH.test(url.pathname)) return false;
-    await loadServeRequestEvents()(functionUrlEvent(req, url), nodeResponse(res), limits);
+    handler ??= loadRequestEventsHandler(limits);
+    const result = await handler(functionUrlEvent(req, url), lambdaContext('events', functions.events));
+    res.writeHead(result.statusCode, result.headers);
+    // Sends the headers now, so a client sees the stream open before the first event.
+    res.flushHeaders();
+    if (typeof result.body === 'string') res.end(result.body);
+    // A client that leaves closes the response, which ends the pipe and with it the handler's stream.
+    else await pipeline(result.body, res).catch(() => undefined);
     return true;
   };
 }
@@ -77,23 +88,5 @@ function functionUrlEvent(req: IncomingMessage, url: URL): LambdaFunctionURLEven
       timeEpoch: now.getTime(),
     },
     isBase64Encoded: false,
-  };
-}
-
-function nodeResponse(res: ServerResponse) {
-  let closed = false;
-  // The response's close (not the request's, which fires once its body is read) tells the client left.
-  res.once('close', () => (closed = true));
-  return {
-    start: (statusCode: number, headers: Record<string, string>) => {
-      res.writeHead(statusCode, headers);
-      // Sends the headers now, so a client sees the stream open before the first event.
-      res.flushHeaders();
-    },
-    write: (text: string) => void res.write(text),
-    end: () => res.end(),
-    get closed() {
-      return closed || res.destroyed;
-    },
   };
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../lib/local/free-port';
-import { startRuntimeProcess, type RuntimeProcess } from '../../scripts/chaos/runtime-process';
+import { startRuntimeProcess, type RuntimeProcess } from '../../bench/chaos/runtime-process';
 import { eventually } from '../support/local-runtime';
 import { startReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 

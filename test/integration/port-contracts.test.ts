@@ -7,7 +7,7 @@ import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-stor
 import { DynamoWebhookEndpointStore } from '../../lambdas/adapters/dynamo-webhook-endpoint-store';
 import type { NotificationLedger } from '../../lambdas/core/notifications/ports';
 import type { NotificationSlot } from '../../lambdas/core/notifications/notification';
-import type { RequestStore, UnfinishedRequests } from '../../lambdas/core/requests/ports';
+import type { RequestListing, RequestStore, StuckRequestStore, UnfinishedRequests } from '../../lambdas/core/requests/ports';
 import { applyOnce, decideAndApply } from '../../lambdas/core/requests/apply-decision';
 import { claimRequest } from '../../lambdas/core/requests/claim-request';
 import { requestIdFor } from '../../lambdas/core/requests/request-id';
@@ -27,7 +27,7 @@ import { storedRequest } from '../support/request-fixtures';
  */
 
 interface Ports {
-  readonly requests: RequestStore & UnfinishedRequests;
+  readonly requests: RequestStore & UnfinishedRequests & RequestListing & StuckRequestStore;
   readonly endpoints: WebhookEndpointStore;
   readonly deliveries: DeliveryStore;
   readonly ledger: NotificationLedger;
@@ -197,6 +197,58 @@ describe.each(implementations)('request store (%s)', (_name, make) => {
 
     expect(await applyOnce(ports.requests, failed, { kind: 'reopen', generation: 1 }, NOW)).toMatchObject({ status: 'accepted', attempts: 0, redriveGeneration: 1 });
     expect(await applyOnce(ports.requests, failed, { kind: 'reopen', generation: 1 }, NOW)).toBeUndefined();
+  });
+
+  it('lists only its own merchant\'s requests, filtered by status, a page at a time', async () => {
+    const merchant = unique('mer');
+    const mine = [submission(merchant, 'k1'), submission(merchant, 'k2'), submission(merchant, 'k3')];
+    const theirs = submission(unique('mer'), 'k1');
+    for (const { request, fingerprint } of [...mine, theirs]) await ports.requests.create(request, fingerprint);
+    await claimRequest(ports.requests, mine[0]!.request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
+
+    const all = await ports.requests.listForMerchant(merchant, { limit: 10 });
+    expect(all.requests.map((r) => r.id).sort()).toEqual(mine.map((m) => m.request.id).sort());
+    const accepted = await ports.requests.listForMerchant(merchant, { status: 'accepted', limit: 10 });
+    expect(accepted.requests.map((r) => r.id).sort()).toEqual([mine[1]!.request.id, mine[2]!.request.id].sort());
+
+    const first = await ports.requests.listForMerchant(merchant, { limit: 2 });
+    expect(first.requests).toHaveLength(2);
+    expect(first.next).toBeDefined();
+    const rest = await ports.requests.listForMerchant(merchant, { limit: 2, after: first.next });
+    expect([...first.requests, ...rest.requests].map((r) => r.id).sort()).toEqual(mine.map((m) => m.request.id).sort());
+  });
+
+  it('shows the sweeper requests never enqueued and leases run out, and keeps a resend only on a request still accepted', async () => {
+    const merchant = unique('mer');
+    const unqueued = submission(merchant, 'k1');
+    const enqueued = submission(merchant, 'k2');
+    const leased = submission(merchant, 'k3');
+    await ports.requests.create(unqueued.request, unqueued.fingerprint);
+    await ports.requests.create({ ...enqueued.request, enqueuedAt: later(1_000).toISOString() }, enqueued.fingerprint);
+    await ports.requests.create(leased.request, leased.fingerprint);
+    await claimRequest(ports.requests, leased.request.id, { leaseMs: 1_000, maxAttempts: 5 }, 0, NOW);
+    const ours = (found: readonly { id: string }[]) => found.map((r) => r.id).filter((id) => [unqueued, enqueued, leased].some((m) => m.request.id === id));
+    const unqueuedQuery = { changedBefore: later(60_000).toISOString(), enqueuedBefore: later(500).toISOString(), limit: 1_000 };
+
+    expect(ours(await ports.requests.findUnqueued(unqueuedQuery))).toEqual([unqueued.request.id]);
+    expect(ours(await ports.requests.findLeaseExpired({ before: later(60_000).toISOString(), limit: 1_000 }))).toEqual([leased.request.id]);
+
+    await ports.requests.markResent(unqueued.request.id, later(2_000).toISOString());
+    await ports.requests.markResent(leased.request.id, later(2_000).toISOString());
+    expect((await ports.requests.get(unqueued.request.id))?.enqueuedAt).toBe(later(2_000).toISOString());
+    expect((await ports.requests.get(leased.request.id))?.enqueuedAt).toBeUndefined();
+    expect(ours(await ports.requests.findUnqueued(unqueuedQuery))).toEqual([]);
+  });
+
+  it('fails a request whose last attempt\'s lease ran out as exhausted, once', async () => {
+    const { request, fingerprint } = submission(unique('mer'), 'k1');
+    await ports.requests.create(request, fingerprint);
+    const claim = await claimRequest(ports.requests, request.id, { leaseMs: 1_000, maxAttempts: 1 }, 0, NOW);
+    if (claim.outcome !== 'claimed') throw new Error('the claim should win');
+
+    expect(await applyOnce(ports.requests, claim.request, { kind: 'exhaust', maxAttempts: 1, redriveGeneration: 0 }, later(5_000))).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(await applyOnce(ports.requests, claim.request, { kind: 'exhaust', maxAttempts: 1, redriveGeneration: 0 }, later(6_000))).toBeUndefined();
+    expect(await ports.requests.get(request.id)).toMatchObject({ status: 'failed' });
   });
 
   it('clears and sets the enqueue mark on the request', async () => {

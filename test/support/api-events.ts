@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
-import type { HttpEvent, HttpResult } from '../../lambdas/handlers/shared/http';
+import type { HttpEvent } from '../../lambdas/handlers/shared/http';
+import type { HttpResult } from '../../lambdas/handlers/shared/problems';
 
 /** An API Gateway HTTP API (payload 2.0) event as the authorizer leaves it for a route handler. */
 export function apiEvent(options: {

@@ -1,11 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { TRACE_ID_ATTRIBUTE } from '../../adapters/sqs-request-queue';
-import { flushMetrics, logger } from './observability';
+import { invocationLogContext, metricsFlush } from './middlewares';
+import { logger } from './observability';
 
 /** One message of a batch as its record handler sees it. */
 export interface ConsumedMessage<M> {
@@ -74,20 +74,17 @@ export function sqsConsumer<M>(format: QueueMessageFormat<M>, handleRecord: Reco
   // No early timeout from middy: the use cases bound their work by the remaining time themselves,
   // and failing the whole batch at the deadline would also redeliver records that already finished.
   return middy<SQSEvent, SQSBatchResponse>({ timeoutEarlyInMillis: 0 })
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(invocationLogContext())
+    .use(metricsFlush())
     .handler(async (event, context) => {
       // One processor per invocation: it holds the batch's results, and the local runtime runs
       // several batches of one handler at once in one process (on AWS a container runs one).
       const batch = new BatchProcessor(EventType.SQS);
-      try {
-        return await processPartialResponse(event, (record: SQSRecord) => consume(format, handleRecord, record, context), batch, {
-          context,
-          // Report every record instead of throwing, so a fully failed batch keeps the backoff each record chose.
-          throwOnFullBatchFailure: false,
-        });
-      } finally {
-        flushMetrics();
-      }
+      return processPartialResponse(event, (record: SQSRecord) => consume(format, handleRecord, record, context), batch, {
+        context,
+        // Report every record instead of throwing, so a fully failed batch keeps the backoff each record chose.
+        throwOnFullBatchFailure: false,
+      });
     });
 }
 

@@ -16,7 +16,7 @@ import { EndpointLimitReachedError } from '../../../lambdas/core/webhooks/manage
 import { NotificationRejectedError, SubscriptionGoneError } from '../../../lambdas/core/notifications/notification-errors';
 import { CompensatedError, PermanentError, RetryableError } from '../../../lambdas/core/requests/processor';
 import { UnsafeWebhookUrlError } from '../../../lambdas/core/webhooks/webhook-url';
-import { PROBLEMS, problemResponse } from '../../../lambdas/handlers/shared/http';
+import { PROBLEMS, problemResponse } from '../../../lambdas/handlers/shared/problems';
 
 const clientFacing: readonly HeraldError[] = [
   new ValidationError('bad', [{ path: '/type', message: 'Required' }]),

@@ -296,7 +296,7 @@ class Herald {
 
   async start(): Promise<void> {
     this.process = startRuntimeProcess({
-      entry: 'scripts/chaos/runtime-child.ts',
+      entry: 'bench/chaos/runtime-child.ts',
       port: this.port,
       readyLine: /^Chaos runtime ready/,
       env: {
