@@ -91,6 +91,10 @@ const { values } = parseArgs({
     // Share of invocations that start a new instance and pay its init phase.
     'cold-ratio': { type: 'string', default: '0.01' },
     'wait-requests': { type: 'string', default: '30' },
+    // Requests of each optional-feature run (an endpoint's rate limit, a callback per request); 0 skips them.
+    'feature-requests': { type: 'string', default: '100' },
+    // The endpoint's `rateLimitPerSecond` in the rate-limited run.
+    'rate-limited': { type: 'string', default: '10' },
     'wait-ms': { type: 'string', default: '2000' },
   },
 });
@@ -116,6 +120,8 @@ const CHUNK_BYTES = 64 * 1024;
 
 interface Run {
   readonly payloadKb: number;
+  /** What the run adds to the reference workload; undefined for the reference itself. */
+  readonly feature?: string;
   /** Requests a second of a sustained run; undefined for one request at a time. */
   readonly rate?: number;
   readonly seconds: number;
@@ -132,6 +138,14 @@ interface Run {
 
 // The endpoint every request's webhook goes to; set once main has started it.
 let sink: WebhookSink;
+// Where a request's callback goes when a run asks for one (`callbackUrl` on submit); set by main.
+let callbackSink: WebhookSink;
+
+/** What a run adds to each submit of the reference workload. */
+interface Variant {
+  readonly feature: string;
+  readonly callback?: boolean;
+}
 // Bytes of the API's responses (status line, headers, body), as they leave AWS toward the client.
 let responseBytes = 0;
 
@@ -144,18 +158,22 @@ async function countedBody(response: Response): Promise<ArrayBuffer> {
   return body;
 }
 
-/** Submit, wait for the webhook, poll once: the reference workload for one request. */
-async function lifecycle(runtime: LocalRuntime, payloadKb: number, apiKey = runtime.apiKey): Promise<string> {
+/** Submit, wait for the webhook (and the callback when asked), poll once: the reference workload for one request. */
+async function lifecycle(runtime: LocalRuntime, payloadKb: number, apiKey = runtime.apiKey, variant?: Variant): Promise<string> {
   const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
   const filler = 'x'.repeat(Math.max(0, payloadKb * 1024 - 80));
   const submitted = await fetch(`${runtime.url}/v1/requests`, {
     method: 'POST',
     headers: { ...headers, 'idempotency-key': randomUUID() },
-    body: JSON.stringify({ type: 'demo.sleep', payload: { ms: 0, filler } }),
+    body: JSON.stringify({ type: 'demo.sleep', payload: { ms: 0, filler }, ...(variant?.callback ? { callbackUrl: callbackSink.url } : {}) }),
   });
   if (submitted.status !== 202) throw new Error(`submit answered ${submitted.status}: ${await submitted.text()}`);
   const { id } = JSON.parse(Buffer.from(await countedBody(submitted)).toString('utf8')) as { id: string };
   await sink.arrivalOf(id);
+  if (variant?.callback) {
+    await callbackSink.arrivalOf(id);
+    callbackSink.forget(id);
+  }
   const polled = await fetch(`${runtime.url}/v1/requests/${id}`, { headers });
   if (polled.status !== 200) throw new Error(`poll answered ${polled.status}`);
   await countedBody(polled);
@@ -185,11 +203,11 @@ function captureLogs(): { bytes: Map<string, number>; restore(): void } {
   };
 }
 
-async function measure(runtime: LocalRuntime, calls: MeteredCall[], payloadKb: number, requests: number, concurrency: number, rate?: number): Promise<Run> {
+async function measure(runtime: LocalRuntime, calls: MeteredCall[], payloadKb: number, requests: number, concurrency: number, rate?: number, variant?: Variant): Promise<Run> {
   const before = await tableFootprint(runtime.resources.tableName);
   calls.length = 0;
   responseBytes = 0;
-  const sinkBytesBefore = sink.bytesReceived;
+  const sinkBytesBefore = sink.bytesReceived + callbackSink.bytesReceived;
   const invocations: Invocation[] = [];
   const stopRecording = recordInvocations((invocation) => invocations.push(invocation));
   const logs = captureLogs();
@@ -210,7 +228,7 @@ async function measure(runtime: LocalRuntime, calls: MeteredCall[], payloadKb: n
         Array.from({ length: concurrency }, async () => {
           while (next < requests) {
             next++;
-            await lifecycle(runtime, payloadKb);
+            await lifecycle(runtime, payloadKb, runtime.apiKey, variant);
           }
         }),
       );
@@ -233,8 +251,8 @@ async function measure(runtime: LocalRuntime, calls: MeteredCall[], payloadKb: n
     deliveryBytes: after.deliveryBytes - before.deliveryBytes,
     otherBytes: after.otherBytes - before.otherBytes,
   };
-  const transferOutBytes = responseBytes + sink.bytesReceived - sinkBytesBefore;
-  return { payloadKb, ...(rate ? { rate } : {}), seconds, requests, transferOutBytes, footprint, apiRequests: requests * 2, calls: recorded, invocations, logBytes: logs.bytes };
+  const transferOutBytes = responseBytes + sink.bytesReceived + callbackSink.bytesReceived - sinkBytesBefore;
+  return { payloadKb, ...(variant ? { feature: variant.feature } : {}), ...(rate ? { rate } : {}), seconds, requests, transferOutBytes, footprint, apiRequests: requests * 2, calls: recorded, invocations, logBytes: logs.bytes };
 }
 
 const isSqsConsumer = (name: FunctionName) => Object.values(queues).some((q) => q.consumer === name);
@@ -268,6 +286,8 @@ interface Overheads {
 
 interface Priced {
   readonly perMillion: number;
+  /** The handlers' own AWS calls per request, the poll apart: the figure the call budget is held to. */
+  readonly callsPerRequest: number;
   readonly gbSecondsPerRequest: number;
   /** The same with DynamoDB's units on provisioned capacity at PROVISIONED_UTILISATION. */
   readonly provisionedPerMillion: number;
@@ -328,7 +348,7 @@ function report(run: Run, overheads: Overheads): Priced {
 
   const lines = [
     '',
-    `=== ${n} requests, payload about ${run.payloadKb} KB: submit, ${queues.requests.consumer}, one webhook (204), one poll ===`,
+    `=== ${n} requests, payload about ${run.payloadKb} KB: submit, ${queues.requests.consumer}, one webhook (204), one poll${run.feature ? `; ${run.feature}` : ''} ===`,
     run.rate
       ? `  (sustained: ${run.rate} requests/s asked, ${fixed(n / run.seconds, 1)} reached on this machine; batching window ${queues.requests.maxBatchingWindowSeconds} s, batch size ${queues.requests.batchSize}, as the stack sets them)`
       : `  (one request at a time; receivers answer after ${values['receiver-ms']} ms)`,
@@ -368,7 +388,7 @@ function report(run: Run, overheads: Overheads): Priced {
     lines.splice(lines.indexOf(`cost per million requests: ${dollars(perMillion)}`), 0, `  (Lambda duration: ${fixed(stretchedGbSeconds / n, 4)} GB-s measured with ${fixed(n / run.seconds, 1)} requests/s in one process, billed at the one-at-a-time run's ${fixed(gbSeconds / n, 4)})`);
   }
   console.log(lines.join('\n'));
-  return { perMillion, provisionedPerMillion, gbSecondsPerRequest: gbSeconds / n };
+  return { perMillion, provisionedPerMillion, gbSecondsPerRequest: gbSeconds / n, callsPerRequest: handlerCalls / n };
 }
 
 const GB = 1024 ** 3;
@@ -568,6 +588,53 @@ async function reportHeat(runtime: LocalRuntime, measured: Run): Promise<void> {
   console.log(lines.join('\n'));
 }
 
+/** Sets the reference endpoint's `rateLimitPerSecond` (null clears it). */
+async function setEndpointRate(runtime: LocalRuntime, endpointId: string, perSecond: number | null): Promise<void> {
+  const patched = await fetch(`${runtime.url}/v1/webhooks/${endpointId}`, {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${runtime.apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ rateLimitPerSecond: perSecond }),
+  });
+  if (patched.status !== 200) throw new Error(`setting the endpoint's rate limit: ${patched.status} ${await patched.text()}`);
+}
+
+/**
+ * The optional features whose price is paid only by those who use them, each run as the 1 KB
+ * reference workload one request at a time with that one feature on: the endpoint at
+ * `rateLimitPerSecond` (one slot taken per delivery, never a wait at this pace), then a
+ * `callbackUrl` on every submit (a second delivery per request, to its own receiver). Each is
+ * printed beside the reference run, which sets neither.
+ */
+async function reportFeatures(runtime: LocalRuntime, calls: MeteredCall[], overheads: Overheads, endpointId: string, reference: Priced): Promise<void> {
+  const requests = Number(values['feature-requests']);
+  const perSecond = Number(values['rate-limited']);
+  const rows: [string, Priced][] = [];
+  if (perSecond > 0) {
+    await setEndpointRate(runtime, endpointId, perSecond);
+    try {
+      const feature = `the endpoint at rateLimitPerSecond ${perSecond}`;
+      rows.push([feature, report(await measure(runtime, calls, 1, requests, 1, undefined, { feature }), overheads)]);
+    } finally {
+      await setEndpointRate(runtime, endpointId, null);
+    }
+  }
+  const secret = await fetch(`${runtime.url}/v1/callback-secret`, { headers: { authorization: `Bearer ${runtime.apiKey}` } });
+  if (secret.status !== 200 && secret.status !== 201) throw new Error(`creating the callback secret: ${secret.status} ${await secret.text()}`);
+  const feature = 'a callbackUrl on every submit';
+  rows.push([feature, report(await measure(runtime, calls, 1, requests, 1, undefined, { feature, callback: true }), overheads)]);
+  const row = (label: string, priced: Priced, extra = '') =>
+    `  ${label.padEnd(48)}${fixed(priced.callsPerRequest).padStart(10)}${dollars(priced.perMillion).padStart(14)}${extra}`;
+  console.log(
+    [
+      '',
+      `=== Optional features, priced when used: ${requests} requests of 1 KB each, one at a time, beside the reference ===`,
+      `  ${'workload'.padEnd(48)}${'AWS calls'.padStart(10)}${'$/million'.padStart(14)}`,
+      row('reference (no rate limit, no callback)', reference),
+      ...rows.map(([label, priced]) => row(label, priced, `   (${priced.perMillion >= reference.perMillion ? '+' : '-'}${dollars(Math.abs(priced.perMillion - reference.perMillion))})`)),
+    ].join('\n'),
+  );
+}
+
 type ClientWait = 'polling' | 'long-poll';
 
 /**
@@ -663,6 +730,7 @@ async function main(): Promise<void> {
   const stack = readStackBill();
   const runtime = await startLocalRuntime({ port: 0, schedules: false, maxBatchingWindowSeconds: 0 });
   const receiver = (sink = await startWebhookSink({ answerAfterMs: Number(values['receiver-ms']) }));
+  callbackSink = await startWebhookSink({ answerAfterMs: Number(values['receiver-ms']) });
   try {
     const registered = await fetch(`${runtime.url}/v1/webhooks`, {
       method: 'POST',
@@ -670,6 +738,7 @@ async function main(): Promise<void> {
       body: JSON.stringify({ url: receiver.url }),
     });
     if (registered.status !== 201) throw new Error(`registering the receiver: ${registered.status} ${await registered.text()}`);
+    const endpointId = ((await registered.json()) as { id: string }).id;
     const calls = meterAwsCalls();
     // Load every handler module and fill the warm caches (authorizer, endpoint list) first.
     const silenced = captureLogs();
@@ -694,6 +763,7 @@ async function main(): Promise<void> {
       sustained = report(await measure(runtime, calls, 1, requests, concurrency, rate), overheads);
       runtime.setBatchingWindow(0);
     }
+    if (Number(values['feature-requests']) > 0) await reportFeatures(runtime, calls, overheads, endpointId, priced[sizes.indexOf(1)] ?? priced[0]!);
     if (Number(values['wait-requests']) > 0) await reportWaiting(runtime, calls);
     stopMeteringAwsCalls();
     if (Number(values['heat-requests']) > 0) await reportHeat(runtime, runs[0]!);
@@ -712,6 +782,7 @@ async function main(): Promise<void> {
     );
   } finally {
     receiver.close();
+    callbackSink.close();
     await runtime.stop();
   }
 }
