@@ -37,8 +37,8 @@
  * key shape, and the request rate the hottest value allows at 1,000 write and 3,000 read units a
  * second. Last, the other ceilings as configured, at the durations measured above.
  *
- * Then waiting instead of polling (`--wait-requests`, 0 to skip): the same request made to run
- * `--wait-ms` (2 s), its client once polling `GET /v1/requests/{id}` at `Retry-After` until it
+ * Then waiting instead of polling (`--wait-requests`, 0 to skip): the reference request (1 KB),
+ * made to run each of `--wait-ms` (0, the reference workload itself, and 2 s), its client once polling `GET /v1/requests/{id}` at `Retry-After` until it
  * has finished, once long-polling it (`Prefer: wait=20` with `If-None-Match`) until then; what the
  * status side costs on AWS per request each way (API requests, invocations, the function's
  * duration, which holds the wait, and its DynamoDB reads and writes), and which is cheaper.
@@ -95,7 +95,7 @@ const { values } = parseArgs({
     'feature-requests': { type: 'string', default: '100' },
     // The endpoint's `rateLimitPerSecond` in the rate-limited run.
     'rate-limited': { type: 'string', default: '10' },
-    'wait-ms': { type: 'string', default: '2000' },
+    'wait-ms': { type: 'string', default: '0,2000' },
   },
 });
 const PROVISIONED_UTILISATION = 0.7;
@@ -636,6 +636,10 @@ async function reportFeatures(runtime: LocalRuntime, calls: MeteredCall[], overh
 }
 
 type ClientWait = 'polling' | 'long-poll';
+/** The `Retry-After` values the polling client followed: the interval the comparison assumes. */
+const pollingIntervals = new Set<string>();
+/** Each waiting run's figures, for the summary. */
+const waitingResults: { ms: number; longPoll: number; polling: number }[] = [];
 
 /**
  * One request of `ms` of work, its outcome awaited by the client the given way; returns the
@@ -647,10 +651,11 @@ async function awaitOutcome(runtime: LocalRuntime, how: ClientWait, ms: number):
   const submitted = await fetch(`${runtime.url}/v1/requests`, {
     method: 'POST',
     headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-    body: JSON.stringify({ type: 'demo.sleep', payload: { ms } }),
+    body: JSON.stringify({ type: 'demo.sleep', payload: { ms, filler: 'x'.repeat(1024 - 80) } }),
   });
   if (submitted.status !== 202) throw new Error(`submit answered ${submitted.status}`);
   const { id } = (await submitted.json()) as { id: string };
+  pollingIntervals.add(submitted.headers.get('retry-after') ?? '1');
   let etag: string | undefined;
   for (let calls = 1; ; calls++) {
     const asked = how === 'long-poll' ? { prefer: 'wait=20', ...(etag ? { 'if-none-match': etag } : {}) } : {};
@@ -660,7 +665,10 @@ async function awaitOutcome(runtime: LocalRuntime, how: ClientWait, ms: number):
     const retryAfter = answer.headers.get('retry-after');
     await answer.arrayBuffer();
     if (answer.status === 200 && retryAfter === null) return calls;
-    if (how === 'polling') await sleep(Number(retryAfter ?? 1) * 1000);
+    if (how === 'polling') {
+      pollingIntervals.add(retryAfter ?? '1');
+      await sleep(Number(retryAfter ?? 1) * 1000);
+    }
   }
 }
 
@@ -704,22 +712,27 @@ async function measureWaiting(runtime: LocalRuntime, calls: MeteredCall[], how: 
 
 async function reportWaiting(runtime: LocalRuntime, calls: MeteredCall[]): Promise<void> {
   const requests = Number(values['wait-requests']);
-  const ms = Number(values['wait-ms']);
-  const polling = await measureWaiting(runtime, calls, 'polling', requests, ms);
-  const longPoll = await measureWaiting(runtime, calls, 'long-poll', requests, ms);
-  const row = (m: typeof polling) =>
-    `  ${m.how.padEnd(12)}${fixed(m.perRequest(m.statusCalls)).padStart(8)}${fixed(m.perRequest(m.gbSeconds), 4).padStart(12)}${fixed(m.perRequest(m.awsCalls)).padStart(10)}${fixed(m.perRequest(m.readUnits)).padStart(8)}${fixed(m.perRequest(m.writeUnits)).padStart(8)}${dollars(m.perMillion).padStart(12)}`;
-  console.log(
-    [
-      '',
-      `=== Waiting instead of polling: ${requests} requests of ${ms} ms of work, the client awaiting each outcome ===`,
-      'What the status side costs per request (API requests, the status function held while it waits, its DynamoDB calls), per million requests',
-      `  ${'client'.padEnd(12)}${'calls'.padStart(8)}${'GB-s'.padStart(12)}${'AWS'.padStart(10)}${'RCU'.padStart(8)}${'WCU'.padStart(8)}${'$/million'.padStart(12)}`,
-      row(polling),
-      row(longPoll),
-      `one long-poll instead of polling: $${fixed(longPoll.perMillion)} against $${fixed(polling.perMillion)} per million requests (${longPoll.perMillion <= polling.perMillion ? 'no more than' : 'more than'} the polls it replaces)`,
-    ].join('\n'),
-  );
+  for (const ms of values['wait-ms'].split(',').map(Number)) {
+    pollingIntervals.clear();
+    const polling = await measureWaiting(runtime, calls, 'polling', requests, ms);
+    const interval = [...pollingIntervals].join(' or ');
+    const longPoll = await measureWaiting(runtime, calls, 'long-poll', requests, ms);
+    waitingResults.push({ ms, longPoll: longPoll.perMillion, polling: polling.perMillion });
+    const row = (m: typeof polling) =>
+      `  ${m.how.padEnd(12)}${fixed(m.perRequest(m.statusCalls)).padStart(8)}${fixed(m.perRequest(m.gbSeconds), 4).padStart(12)}${fixed(m.perRequest(m.awsCalls)).padStart(10)}${fixed(m.perRequest(m.readUnits)).padStart(8)}${fixed(m.perRequest(m.writeUnits)).padStart(8)}${dollars(m.perMillion).padStart(12)}`;
+    console.log(
+      [
+        '',
+        `=== Waiting instead of polling: ${requests} requests of 1 KB and ${ms} ms of work${ms === 0 ? ' (the reference workload)' : ''}, the client awaiting each outcome ===`,
+        `What the status side costs per request (API requests, the status function at ${functions.status.memoryMb} MB held while it waits, its DynamoDB calls), per million requests;`,
+        `polling at Retry-After (${interval} s), the long-poll with Prefer: wait=20 and If-None-Match`,
+        `  ${'client'.padEnd(12)}${'calls'.padStart(8)}${'GB-s'.padStart(12)}${'AWS'.padStart(10)}${'RCU'.padStart(8)}${'WCU'.padStart(8)}${'$/million'.padStart(12)}`,
+        row(polling),
+        row(longPoll),
+        `one long-poll instead of polling: $${fixed(longPoll.perMillion)} against $${fixed(polling.perMillion)} per million requests (${longPoll.perMillion <= polling.perMillion ? 'no more than' : 'more than'} the polls it replaces)`,
+      ].join('\n'),
+    );
+  }
 }
 
 async function main(): Promise<void> {
@@ -777,6 +790,9 @@ async function main(): Promise<void> {
         ...(sustained ? [`cost per million requests at ${rate} requests/s: ${dollars(sustained.perMillion)}`] : []),
         ...(largest >= 0 ? [`cost per million requests at ${sizes[largest]} KB: ${dollars(priced[largest]!.perMillion)}`] : []),
         `cost per million requests on provisioned capacity at ${PROVISIONED_UTILISATION * 100} % utilisation: ${dollars((sustained ?? priced[0]!).provisionedPerMillion)}${sustained ? ` (the ${rate} requests/s run)` : ''}`,
+        ...waitingResults.map(
+          (w) => `one long-poll instead of polling (${w.ms === 0 ? 'reference workload' : `${w.ms} ms of work`}): ${dollars(w.longPoll)} against ${dollars(w.polling)} per million requests, status side`,
+        ),
         '',
       ].join('\n'),
     );
