@@ -5,6 +5,7 @@
  *   npm run bench:lifecycle -- [--requests 500] [--concurrency 1] [--payload-kb 1,100] [--tracing]
  *                              [--receiver-ms 100] [--rate 100] [--monthly-requests 10000000]
  *                              [--cold-ratio 0.01] [--heat-requests 500] [--heat-merchants 50]
+ *                              [--feature-requests 100] [--rate-limited 10] [--wait-requests 30] [--wait-ms 0,2000]
  *
  * The reference workload, once per payload size: a submit of a `demo.sleep` request (0 ms of
  * work) whose body is about that many KB, one webhook endpoint answering 204, no SMS or email,
@@ -29,6 +30,10 @@
  * `--rate` requests a second of 1 KB arrive on the stack's own batching settings, and last the
  * summary: one request at a time, at the rate, at the largest payload, and the first on
  * provisioned capacity at 70 % utilisation.
+ *
+ * Then the optional features, each priced beside the reference (`--feature-requests`, 0 to skip):
+ * the 1 KB workload with the endpoint at `rateLimitPerSecond` (`--rate-limited`), then with a
+ * `callbackUrl` on every submit; the reference runs set neither, so their figures do not move.
  *
  * Then the partition-heat meter (bench/support/partition-heat.ts), in a phase of its own since
  * its reads slow the handlers down: the same lifecycle of 1 KB requests, once spread evenly over
