@@ -5,6 +5,7 @@
  *   npm run bench:lifecycle -- [--requests 500] [--concurrency 1] [--payload-kb 1,100] [--tracing]
  *                              [--receiver-ms 100] [--rate 100] [--monthly-requests 10000000]
  *                              [--cold-ratio 0.01] [--heat-requests 500] [--heat-merchants 50]
+ *                              [--feature-requests 100] [--rate-limited 10] [--wait-requests 30] [--wait-ms 0,2000]
  *
  * The reference workload, once per payload size: a submit of a `demo.sleep` request (0 ms of
  * work) whose body is about that many KB, one webhook endpoint answering 204, no SMS or email,
@@ -30,6 +31,10 @@
  * summary: one request at a time, at the rate, at the largest payload, and the first on
  * provisioned capacity at 70 % utilisation.
  *
+ * Then the optional features, each priced beside the reference (`--feature-requests`, 0 to skip):
+ * the 1 KB workload with the endpoint at `rateLimitPerSecond` (`--rate-limited`), then with a
+ * `callbackUrl` on every submit; the reference runs set neither, so their figures do not move.
+ *
  * Then the partition-heat meter (bench/support/partition-heat.ts), in a phase of its own since
  * its reads slow the handlers down: the same lifecycle of 1 KB requests, once spread evenly over
  * many merchants with one endpoint each, once from one merchant alone, and for each the partition
@@ -37,8 +42,8 @@
  * key shape, and the request rate the hottest value allows at 1,000 write and 3,000 read units a
  * second. Last, the other ceilings as configured, at the durations measured above.
  *
- * Then waiting instead of polling (`--wait-requests`, 0 to skip): the same request made to run
- * `--wait-ms` (2 s), its client once polling `GET /v1/requests/{id}` at `Retry-After` until it
+ * Then waiting instead of polling (`--wait-requests`, 0 to skip): the reference request (1 KB),
+ * made to run each of `--wait-ms` (0, the reference workload itself, and 2 s), its client once polling `GET /v1/requests/{id}` at `Retry-After` until it
  * has finished, once long-polling it (`Prefer: wait=20` with `If-None-Match`) until then; what the
  * status side costs on AWS per request each way (API requests, invocations, the function's
  * duration, which holds the wait, and its DynamoDB reads and writes), and which is cheaper.
@@ -91,7 +96,11 @@ const { values } = parseArgs({
     // Share of invocations that start a new instance and pay its init phase.
     'cold-ratio': { type: 'string', default: '0.01' },
     'wait-requests': { type: 'string', default: '30' },
-    'wait-ms': { type: 'string', default: '2000' },
+    // Requests of each optional-feature run (an endpoint's rate limit, a callback per request); 0 skips them.
+    'feature-requests': { type: 'string', default: '100' },
+    // The endpoint's `rateLimitPerSecond` in the rate-limited run.
+    'rate-limited': { type: 'string', default: '10' },
+    'wait-ms': { type: 'string', default: '0,2000' },
   },
 });
 const PROVISIONED_UTILISATION = 0.7;
@@ -116,6 +125,8 @@ const CHUNK_BYTES = 64 * 1024;
 
 interface Run {
   readonly payloadKb: number;
+  /** What the run adds to the reference workload; undefined for the reference itself. */
+  readonly feature?: string;
   /** Requests a second of a sustained run; undefined for one request at a time. */
   readonly rate?: number;
   readonly seconds: number;
@@ -132,6 +143,14 @@ interface Run {
 
 // The endpoint every request's webhook goes to; set once main has started it.
 let sink: WebhookSink;
+// Where a request's callback goes when a run asks for one (`callbackUrl` on submit); set by main.
+let callbackSink: WebhookSink;
+
+/** What a run adds to each submit of the reference workload. */
+interface Variant {
+  readonly feature: string;
+  readonly callback?: boolean;
+}
 // Bytes of the API's responses (status line, headers, body), as they leave AWS toward the client.
 let responseBytes = 0;
 
@@ -144,18 +163,22 @@ async function countedBody(response: Response): Promise<ArrayBuffer> {
   return body;
 }
 
-/** Submit, wait for the webhook, poll once: the reference workload for one request. */
-async function lifecycle(runtime: LocalRuntime, payloadKb: number, apiKey = runtime.apiKey): Promise<string> {
+/** Submit, wait for the webhook (and the callback when asked), poll once: the reference workload for one request. */
+async function lifecycle(runtime: LocalRuntime, payloadKb: number, apiKey = runtime.apiKey, variant?: Variant): Promise<string> {
   const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
   const filler = 'x'.repeat(Math.max(0, payloadKb * 1024 - 80));
   const submitted = await fetch(`${runtime.url}/v1/requests`, {
     method: 'POST',
     headers: { ...headers, 'idempotency-key': randomUUID() },
-    body: JSON.stringify({ type: 'demo.sleep', payload: { ms: 0, filler } }),
+    body: JSON.stringify({ type: 'demo.sleep', payload: { ms: 0, filler }, ...(variant?.callback ? { callbackUrl: callbackSink.url } : {}) }),
   });
   if (submitted.status !== 202) throw new Error(`submit answered ${submitted.status}: ${await submitted.text()}`);
   const { id } = JSON.parse(Buffer.from(await countedBody(submitted)).toString('utf8')) as { id: string };
   await sink.arrivalOf(id);
+  if (variant?.callback) {
+    await callbackSink.arrivalOf(id);
+    callbackSink.forget(id);
+  }
   const polled = await fetch(`${runtime.url}/v1/requests/${id}`, { headers });
   if (polled.status !== 200) throw new Error(`poll answered ${polled.status}`);
   await countedBody(polled);
@@ -185,11 +208,11 @@ function captureLogs(): { bytes: Map<string, number>; restore(): void } {
   };
 }
 
-async function measure(runtime: LocalRuntime, calls: MeteredCall[], payloadKb: number, requests: number, concurrency: number, rate?: number): Promise<Run> {
+async function measure(runtime: LocalRuntime, calls: MeteredCall[], payloadKb: number, requests: number, concurrency: number, rate?: number, variant?: Variant): Promise<Run> {
   const before = await tableFootprint(runtime.resources.tableName);
   calls.length = 0;
   responseBytes = 0;
-  const sinkBytesBefore = sink.bytesReceived;
+  const sinkBytesBefore = sink.bytesReceived + callbackSink.bytesReceived;
   const invocations: Invocation[] = [];
   const stopRecording = recordInvocations((invocation) => invocations.push(invocation));
   const logs = captureLogs();
@@ -210,7 +233,7 @@ async function measure(runtime: LocalRuntime, calls: MeteredCall[], payloadKb: n
         Array.from({ length: concurrency }, async () => {
           while (next < requests) {
             next++;
-            await lifecycle(runtime, payloadKb);
+            await lifecycle(runtime, payloadKb, runtime.apiKey, variant);
           }
         }),
       );
@@ -233,8 +256,8 @@ async function measure(runtime: LocalRuntime, calls: MeteredCall[], payloadKb: n
     deliveryBytes: after.deliveryBytes - before.deliveryBytes,
     otherBytes: after.otherBytes - before.otherBytes,
   };
-  const transferOutBytes = responseBytes + sink.bytesReceived - sinkBytesBefore;
-  return { payloadKb, ...(rate ? { rate } : {}), seconds, requests, transferOutBytes, footprint, apiRequests: requests * 2, calls: recorded, invocations, logBytes: logs.bytes };
+  const transferOutBytes = responseBytes + sink.bytesReceived + callbackSink.bytesReceived - sinkBytesBefore;
+  return { payloadKb, ...(variant ? { feature: variant.feature } : {}), ...(rate ? { rate } : {}), seconds, requests, transferOutBytes, footprint, apiRequests: requests * 2, calls: recorded, invocations, logBytes: logs.bytes };
 }
 
 const isSqsConsumer = (name: FunctionName) => Object.values(queues).some((q) => q.consumer === name);
@@ -268,6 +291,8 @@ interface Overheads {
 
 interface Priced {
   readonly perMillion: number;
+  /** The handlers' own AWS calls per request, the poll apart: the figure the call budget is held to. */
+  readonly callsPerRequest: number;
   readonly gbSecondsPerRequest: number;
   /** The same with DynamoDB's units on provisioned capacity at PROVISIONED_UTILISATION. */
   readonly provisionedPerMillion: number;
@@ -328,7 +353,7 @@ function report(run: Run, overheads: Overheads): Priced {
 
   const lines = [
     '',
-    `=== ${n} requests, payload about ${run.payloadKb} KB: submit, ${queues.requests.consumer}, one webhook (204), one poll ===`,
+    `=== ${n} requests, payload about ${run.payloadKb} KB: submit, ${queues.requests.consumer}, one webhook (204), one poll${run.feature ? `; ${run.feature}` : ''} ===`,
     run.rate
       ? `  (sustained: ${run.rate} requests/s asked, ${fixed(n / run.seconds, 1)} reached on this machine; batching window ${queues.requests.maxBatchingWindowSeconds} s, batch size ${queues.requests.batchSize}, as the stack sets them)`
       : `  (one request at a time; receivers answer after ${values['receiver-ms']} ms)`,
@@ -368,7 +393,7 @@ function report(run: Run, overheads: Overheads): Priced {
     lines.splice(lines.indexOf(`cost per million requests: ${dollars(perMillion)}`), 0, `  (Lambda duration: ${fixed(stretchedGbSeconds / n, 4)} GB-s measured with ${fixed(n / run.seconds, 1)} requests/s in one process, billed at the one-at-a-time run's ${fixed(gbSeconds / n, 4)})`);
   }
   console.log(lines.join('\n'));
-  return { perMillion, provisionedPerMillion, gbSecondsPerRequest: gbSeconds / n };
+  return { perMillion, provisionedPerMillion, gbSecondsPerRequest: gbSeconds / n, callsPerRequest: handlerCalls / n };
 }
 
 const GB = 1024 ** 3;
@@ -568,7 +593,58 @@ async function reportHeat(runtime: LocalRuntime, measured: Run): Promise<void> {
   console.log(lines.join('\n'));
 }
 
+/** Sets the reference endpoint's `rateLimitPerSecond` (null clears it). */
+async function setEndpointRate(runtime: LocalRuntime, endpointId: string, perSecond: number | null): Promise<void> {
+  const patched = await fetch(`${runtime.url}/v1/webhooks/${endpointId}`, {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${runtime.apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ rateLimitPerSecond: perSecond }),
+  });
+  if (patched.status !== 200) throw new Error(`setting the endpoint's rate limit: ${patched.status} ${await patched.text()}`);
+}
+
+/**
+ * The optional features whose price is paid only by those who use them, each run as the 1 KB
+ * reference workload one request at a time with that one feature on: the endpoint at
+ * `rateLimitPerSecond` (one slot taken per delivery, never a wait at this pace), then a
+ * `callbackUrl` on every submit (a second delivery per request, to its own receiver). Each is
+ * printed beside the reference run, which sets neither.
+ */
+async function reportFeatures(runtime: LocalRuntime, calls: MeteredCall[], overheads: Overheads, endpointId: string, reference: Priced): Promise<void> {
+  const requests = Number(values['feature-requests']);
+  const perSecond = Number(values['rate-limited']);
+  const rows: [string, Priced][] = [];
+  if (perSecond > 0) {
+    await setEndpointRate(runtime, endpointId, perSecond);
+    try {
+      const feature = `the endpoint at rateLimitPerSecond ${perSecond}`;
+      rows.push([feature, report(await measure(runtime, calls, 1, requests, 1, undefined, { feature }), overheads)]);
+    } finally {
+      await setEndpointRate(runtime, endpointId, null);
+    }
+  }
+  const secret = await fetch(`${runtime.url}/v1/callback-secret`, { headers: { authorization: `Bearer ${runtime.apiKey}` } });
+  if (secret.status !== 200 && secret.status !== 201) throw new Error(`creating the callback secret: ${secret.status} ${await secret.text()}`);
+  const feature = 'a callbackUrl on every submit';
+  rows.push([feature, report(await measure(runtime, calls, 1, requests, 1, undefined, { feature, callback: true }), overheads)]);
+  const row = (label: string, priced: Priced, extra = '') =>
+    `  ${label.padEnd(48)}${fixed(priced.callsPerRequest).padStart(10)}${dollars(priced.perMillion).padStart(14)}${extra}`;
+  console.log(
+    [
+      '',
+      `=== Optional features, priced when used: ${requests} requests of 1 KB each, one at a time, beside the reference ===`,
+      `  ${'workload'.padEnd(48)}${'AWS calls'.padStart(10)}${'$/million'.padStart(14)}`,
+      row('reference (no rate limit, no callback)', reference),
+      ...rows.map(([label, priced]) => row(label, priced, `   (${priced.perMillion >= reference.perMillion ? '+' : '-'}${dollars(Math.abs(priced.perMillion - reference.perMillion))})`)),
+    ].join('\n'),
+  );
+}
+
 type ClientWait = 'polling' | 'long-poll';
+/** The `Retry-After` values the polling client followed: the interval the comparison assumes. */
+const pollingIntervals = new Set<string>();
+/** Each waiting run's figures, for the summary. */
+const waitingResults: { ms: number; longPoll: number; polling: number }[] = [];
 
 /**
  * One request of `ms` of work, its outcome awaited by the client the given way; returns the
@@ -580,10 +656,11 @@ async function awaitOutcome(runtime: LocalRuntime, how: ClientWait, ms: number):
   const submitted = await fetch(`${runtime.url}/v1/requests`, {
     method: 'POST',
     headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-    body: JSON.stringify({ type: 'demo.sleep', payload: { ms } }),
+    body: JSON.stringify({ type: 'demo.sleep', payload: { ms, filler: 'x'.repeat(1024 - 80) } }),
   });
   if (submitted.status !== 202) throw new Error(`submit answered ${submitted.status}`);
   const { id } = (await submitted.json()) as { id: string };
+  pollingIntervals.add(submitted.headers.get('retry-after') ?? '1');
   let etag: string | undefined;
   for (let calls = 1; ; calls++) {
     const asked = how === 'long-poll' ? { prefer: 'wait=20', ...(etag ? { 'if-none-match': etag } : {}) } : {};
@@ -593,7 +670,10 @@ async function awaitOutcome(runtime: LocalRuntime, how: ClientWait, ms: number):
     const retryAfter = answer.headers.get('retry-after');
     await answer.arrayBuffer();
     if (answer.status === 200 && retryAfter === null) return calls;
-    if (how === 'polling') await sleep(Number(retryAfter ?? 1) * 1000);
+    if (how === 'polling') {
+      pollingIntervals.add(retryAfter ?? '1');
+      await sleep(Number(retryAfter ?? 1) * 1000);
+    }
   }
 }
 
@@ -637,22 +717,27 @@ async function measureWaiting(runtime: LocalRuntime, calls: MeteredCall[], how: 
 
 async function reportWaiting(runtime: LocalRuntime, calls: MeteredCall[]): Promise<void> {
   const requests = Number(values['wait-requests']);
-  const ms = Number(values['wait-ms']);
-  const polling = await measureWaiting(runtime, calls, 'polling', requests, ms);
-  const longPoll = await measureWaiting(runtime, calls, 'long-poll', requests, ms);
-  const row = (m: typeof polling) =>
-    `  ${m.how.padEnd(12)}${fixed(m.perRequest(m.statusCalls)).padStart(8)}${fixed(m.perRequest(m.gbSeconds), 4).padStart(12)}${fixed(m.perRequest(m.awsCalls)).padStart(10)}${fixed(m.perRequest(m.readUnits)).padStart(8)}${fixed(m.perRequest(m.writeUnits)).padStart(8)}${dollars(m.perMillion).padStart(12)}`;
-  console.log(
-    [
-      '',
-      `=== Waiting instead of polling: ${requests} requests of ${ms} ms of work, the client awaiting each outcome ===`,
-      'What the status side costs per request (API requests, the status function held while it waits, its DynamoDB calls), per million requests',
-      `  ${'client'.padEnd(12)}${'calls'.padStart(8)}${'GB-s'.padStart(12)}${'AWS'.padStart(10)}${'RCU'.padStart(8)}${'WCU'.padStart(8)}${'$/million'.padStart(12)}`,
-      row(polling),
-      row(longPoll),
-      `one long-poll instead of polling: $${fixed(longPoll.perMillion)} against $${fixed(polling.perMillion)} per million requests (${longPoll.perMillion <= polling.perMillion ? 'no more than' : 'more than'} the polls it replaces)`,
-    ].join('\n'),
-  );
+  for (const ms of values['wait-ms'].split(',').map(Number)) {
+    pollingIntervals.clear();
+    const polling = await measureWaiting(runtime, calls, 'polling', requests, ms);
+    const interval = [...pollingIntervals].join(' or ');
+    const longPoll = await measureWaiting(runtime, calls, 'long-poll', requests, ms);
+    waitingResults.push({ ms, longPoll: longPoll.perMillion, polling: polling.perMillion });
+    const row = (m: typeof polling) =>
+      `  ${m.how.padEnd(12)}${fixed(m.perRequest(m.statusCalls)).padStart(8)}${fixed(m.perRequest(m.gbSeconds), 4).padStart(12)}${fixed(m.perRequest(m.awsCalls)).padStart(10)}${fixed(m.perRequest(m.readUnits)).padStart(8)}${fixed(m.perRequest(m.writeUnits)).padStart(8)}${dollars(m.perMillion).padStart(12)}`;
+    console.log(
+      [
+        '',
+        `=== Waiting instead of polling: ${requests} requests of 1 KB and ${ms} ms of work${ms === 0 ? ' (the reference workload)' : ''}, the client awaiting each outcome ===`,
+        `What the status side costs per request (API requests, the status function at ${functions.status.memoryMb} MB held while it waits, its DynamoDB calls), per million requests;`,
+        `polling at Retry-After (${interval} s), the long-poll with Prefer: wait=20 and If-None-Match`,
+        `  ${'client'.padEnd(12)}${'calls'.padStart(8)}${'GB-s'.padStart(12)}${'AWS'.padStart(10)}${'RCU'.padStart(8)}${'WCU'.padStart(8)}${'$/million'.padStart(12)}`,
+        row(polling),
+        row(longPoll),
+        `one long-poll instead of polling: $${fixed(longPoll.perMillion)} against $${fixed(polling.perMillion)} per million requests (${longPoll.perMillion <= polling.perMillion ? 'no more than' : 'more than'} the polls it replaces)`,
+      ].join('\n'),
+    );
+  }
 }
 
 async function main(): Promise<void> {
@@ -663,6 +748,7 @@ async function main(): Promise<void> {
   const stack = readStackBill();
   const runtime = await startLocalRuntime({ port: 0, schedules: false, maxBatchingWindowSeconds: 0 });
   const receiver = (sink = await startWebhookSink({ answerAfterMs: Number(values['receiver-ms']) }));
+  callbackSink = await startWebhookSink({ answerAfterMs: Number(values['receiver-ms']) });
   try {
     const registered = await fetch(`${runtime.url}/v1/webhooks`, {
       method: 'POST',
@@ -670,6 +756,7 @@ async function main(): Promise<void> {
       body: JSON.stringify({ url: receiver.url }),
     });
     if (registered.status !== 201) throw new Error(`registering the receiver: ${registered.status} ${await registered.text()}`);
+    const endpointId = ((await registered.json()) as { id: string }).id;
     const calls = meterAwsCalls();
     // Load every handler module and fill the warm caches (authorizer, endpoint list) first.
     const silenced = captureLogs();
@@ -694,6 +781,7 @@ async function main(): Promise<void> {
       sustained = report(await measure(runtime, calls, 1, requests, concurrency, rate), overheads);
       runtime.setBatchingWindow(0);
     }
+    if (Number(values['feature-requests']) > 0) await reportFeatures(runtime, calls, overheads, endpointId, priced[sizes.indexOf(1)] ?? priced[0]!);
     if (Number(values['wait-requests']) > 0) await reportWaiting(runtime, calls);
     stopMeteringAwsCalls();
     if (Number(values['heat-requests']) > 0) await reportHeat(runtime, runs[0]!);
@@ -707,11 +795,15 @@ async function main(): Promise<void> {
         ...(sustained ? [`cost per million requests at ${rate} requests/s: ${dollars(sustained.perMillion)}`] : []),
         ...(largest >= 0 ? [`cost per million requests at ${sizes[largest]} KB: ${dollars(priced[largest]!.perMillion)}`] : []),
         `cost per million requests on provisioned capacity at ${PROVISIONED_UTILISATION * 100} % utilisation: ${dollars((sustained ?? priced[0]!).provisionedPerMillion)}${sustained ? ` (the ${rate} requests/s run)` : ''}`,
+        ...waitingResults.map(
+          (w) => `one long-poll instead of polling (${w.ms === 0 ? 'reference workload' : `${w.ms} ms of work`}): ${dollars(w.longPoll)} against ${dollars(w.polling)} per million requests, status side`,
+        ),
         '',
       ].join('\n'),
     );
   } finally {
     receiver.close();
+    callbackSink.close();
     await runtime.stop();
   }
 }

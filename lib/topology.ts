@@ -90,7 +90,10 @@ export const functions: Record<FunctionName, FunctionSpec> = {
   status: {
     entry: 'lambdas/handlers/get-request-status.ts',
     description: 'GET /v1/requests/{id}: the status of one request',
-    memoryMb: 256,
+    // Lambda's smallest size: a waiting call (`Prefer: wait`) is billed for its memory the whole
+    // time it sleeps between reads, which halves at 128 MB; a poll's few ms of work take longer on
+    // the smaller CPU share for about the same GB-s (docs/waiting.md).
+    memoryMb: 128,
     // `Prefer: wait=N` holds the answer up to defaults.waiting.maxSeconds.
     timeoutSeconds: 25,
     grants: { table: 'read', countsWaitingCalls: true },

@@ -65,7 +65,7 @@ describe('Prefer: wait on GET /v1/requests/{id}', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
-  it('answers the calls beyond a merchant\'s 10 waiting ones at once, without Preference-Applied', async () => {
+  it('answers the calls beyond a merchant\'s 10 waiting ones once their first second passes, without Preference-Applied', async () => {
     const { body } = await submitSleep(10_000);
     const etag = await processing(body!.id);
     const answers = await Promise.all(

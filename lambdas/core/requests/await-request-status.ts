@@ -31,11 +31,21 @@ export type AwaitedStatus = RequestStatusReply & { readonly waited: boolean };
 export const WAIT_READ_INTERVALS_MS = { first: 100, growth: 1.5, max: 500 } as const;
 
 /**
+ * How long a call waits before it takes a place among its merchant's waiting calls. Most waits end
+ * sooner (a short request finishes within it), and those pay neither of the two writes the count
+ * costs, which on AWS are more than the call's own reads and function time in that second. What the
+ * bound is for, a merchant holding many functions for up to 20 s each, is unchanged: no call waits
+ * past this mark uncounted.
+ */
+export const UNCOUNTED_WAIT_MS = 1_000;
+
+/**
  * One request's status, held back until it changes or `waitSeconds` pass (`Prefer: wait`, RFC
  * 7240): the long-poll that replaces a client's polling loop. With nothing to wait for (no wait
  * asked, the client's copy already stale, or a finished request asked without a copy) it answers
- * at once, like `getRequestStatus`. A merchant over its bound of waiting calls is answered at once
- * too, with `waited: false`, since a preference is a hint and never a reason to fail.
+ * at once, like `getRequestStatus`. A call counts among its merchant's waiting calls from
+ * `UNCOUNTED_WAIT_MS` on; one over the bound then is answered at that point, with `waited: false`,
+ * since a preference is a hint and never a reason to fail.
  *
  * @example
  * const status = await awaitRequestStatus(deps, { merchantId, id, ifNoneMatch, waitSeconds: 20, until: 'change', callId });
@@ -47,23 +57,28 @@ export async function awaitRequestStatus(deps: AwaitRequestDependencies, query: 
 
   const startedMs = deps.clock.now();
   const untilMs = startedMs + query.waitSeconds * 1000;
-  if (deps.waiting && !(await deps.waiting.calls.enter(query.merchantId, query.callId, untilMs, deps.waiting.perMerchant, startedMs))) {
-    return { ...first, waited: false };
-  }
   // Without a copy from the client, the state at arrival is what it is waiting to see change.
   const baseline = query.ifNoneMatch ?? first.etag;
+  let counted = false;
   try {
     let interval: number = WAIT_READ_INTERVALS_MS.first;
     for (;;) {
-      const left = untilMs - deps.clock.now();
+      const now = deps.clock.now();
+      const left = untilMs - now;
       if (left <= 0) break;
-      await deps.clock.sleep(Math.min(interval, left));
+      if (deps.waiting && !counted && now - startedMs >= UNCOUNTED_WAIT_MS) {
+        if (!(await deps.waiting.calls.enter(query.merchantId, query.callId, untilMs, deps.waiting.perMerchant, now))) return { ...first, waited: false };
+        counted = true;
+      }
+      // The read that crosses the uncounted stretch comes at its end, so no call waits past it uncounted.
+      const toMark = counted || !deps.waiting ? left : startedMs + UNCOUNTED_WAIT_MS - now;
+      await deps.clock.sleep(Math.min(interval, left, toMark));
       interval = Math.min(interval * WAIT_READ_INTERVALS_MS.growth, WAIT_READ_INTERVALS_MS.max);
       const current = await getRequestStatus(deps, { ...query, ifNoneMatch: query.until === 'change' ? baseline : undefined });
       if (query.until === 'change' ? !current.notModified : current.retryAfterSeconds === undefined) return { ...current, waited: true };
     }
   } finally {
-    await deps.waiting?.calls.leave(query.merchantId, query.callId, untilMs);
+    if (counted) await deps.waiting?.calls.leave(query.merchantId, query.callId, untilMs);
   }
   // Nothing changed: the client's copy is still current (a 304), or the state at arrival is.
   return { ...first, waited: true };

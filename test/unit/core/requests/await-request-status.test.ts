@@ -120,6 +120,57 @@ describe('awaitRequestStatus', () => {
   });
 });
 
+describe('the waiting-call count, taken only past the first second', () => {
+  function countingCalls(limit: number) {
+    const entered: number[] = [];
+    let left = 0;
+    let members = 0;
+    const calls: WaitingCalls = {
+      enter: async (_merchant, _callId, _untilMs, _limit, nowMs) => {
+        entered.push(nowMs);
+        if (members >= limit) return false;
+        members++;
+        return true;
+      },
+      leave: async () => {
+        left++;
+        members--;
+      },
+    };
+    return { calls, entered, left: () => left };
+  }
+
+  it('writes nothing for a wait that ends within its first second', async () => {
+    const counting = countingCalls(2);
+    const { deps, now } = world([[0, request('processing', 2)], [700, request('succeeded', 3)]], counting.calls);
+    const answer = await awaitRequestStatus(deps, { ...query, waitSeconds: 20, until: 'change' });
+    expect(answer).toMatchObject({ notModified: false, waited: true, view: { status: 'succeeded' } });
+    expect(now()).toBeLessThan(1_000);
+    expect(counting.entered).toEqual([]);
+    expect(counting.left()).toBe(0);
+  });
+
+  it('takes its place at the end of the first second and gives it up when the wait ends', async () => {
+    const counting = countingCalls(2);
+    const { deps, now } = world([[0, request('processing', 2)], [3_000, request('succeeded', 3)]], counting.calls);
+    const answer = await awaitRequestStatus(deps, { ...query, waitSeconds: 20, until: 'change' });
+    expect(answer).toMatchObject({ notModified: false, waited: true, view: { status: 'succeeded' } });
+    expect(now()).toBeLessThanOrEqual(3_500);
+    expect(counting.entered).toEqual([1_000]);
+    expect(counting.left()).toBe(1);
+  });
+
+  it('answers a call over the bound at the end of its first second, without the wait applied', async () => {
+    const counting = countingCalls(0);
+    const { deps, now } = world([[0, request('processing', 2)]], counting.calls);
+    const copy = (await awaitRequestStatus(deps, { ...query, waitSeconds: 0, until: 'change' })).etag;
+    const answer = await awaitRequestStatus(deps, { ...query, ifNoneMatch: copy, waitSeconds: 20, until: 'change' });
+    expect(answer).toMatchObject({ notModified: true, waited: false });
+    expect(now()).toBe(1_000);
+    expect(counting.left()).toBe(0);
+  });
+});
+
 describe('expiredWaitingCalls', () => {
   it('finds the members whose expiry has passed, and any it cannot read', () => {
     expect(expiredWaitingCalls(['1000:a', '3000:b', 'junk', '2000:c'], 2_000).sort()).toEqual(['1000:a', '2000:c', 'junk']);
