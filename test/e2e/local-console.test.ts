@@ -112,4 +112,19 @@ describe('the local console at /', () => {
       await callbackHook.close();
     }
   });
+
+  it('shows what an endpoint was registered with: its filter, thin payloads, its rate and its signature scheme', async () => {
+    const filter = { 'data.type': { $eq: 'order.process' } };
+    const registered = await apiClient(runtime)('POST', '/v1/webhooks', {
+      body: { url: `${receiver.url}/settings`, filter, payloadMode: 'thin', rateLimitPerSecond: 2, signatureScheme: 'v1a' },
+    });
+    expect(registered.status).toBe(201);
+    const block = `[data-endpoint-id="${registered.body!.id as string}"]`;
+    await page.waitForSelector(`${block} p.settings`, { timeout: 20_000 });
+    const settings = await page.locator(`${block} p.settings`).textContent();
+    expect(settings).toContain('payload thin');
+    expect(settings).toContain('signature v1a');
+    expect(settings).toContain('at most 2 a second');
+    expect(settings).toContain(`filter ${JSON.stringify(filter)}`);
+  });
 });

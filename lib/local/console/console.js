@@ -421,6 +421,17 @@ function endpointActions(endpoint) {
   return el('div', { className: 'actions' }, test, toggle, rotate, recover);
 }
 
+/**
+ * What an endpoint was registered with beyond its URL, so an operator sees at a glance why it got
+ * fewer events (a filter), no payload (thin), slower deliveries (a rate) or an ed25519 signature.
+ */
+function endpointSettings(endpoint) {
+  const settings = [endpoint.eventTypes?.length ? `events ${endpoint.eventTypes.join(', ')}` : 'every event', `payload ${endpoint.payloadMode}`, `signature ${endpoint.signatureScheme}`];
+  if (endpoint.rateLimitPerSecond) settings.push(`at most ${endpoint.rateLimitPerSecond} a second`);
+  if (endpoint.filter) settings.push(`filter ${JSON.stringify(endpoint.filter)}`);
+  return el('p', { className: 'muted settings' }, settings.join(' · '));
+}
+
 function renderEndpoints(endpoints) {
   document.getElementById('endpoints-empty').hidden = endpoints.length > 0;
   document.getElementById('endpoints').replaceChildren(
@@ -430,6 +441,7 @@ function renderEndpoints(endpoints) {
         { className: 'endpoint' },
         el('h3', {}, endpoint.disabled ? badge('disabled') : badge('enabled', 'succeeded'), el('code', {}, endpoint.url), el('code', { className: 'muted' }, endpoint.id)),
         endpoint.description ? el('p', { className: 'muted' }, endpoint.description) : null,
+        endpointSettings(endpoint),
         endpoint.disabledReason ? el('p', { className: 'muted' }, endpoint.disabledReason) : null,
         endpointActions(endpoint),
         rowMessage(`endpoint:${endpoint.id}`),
