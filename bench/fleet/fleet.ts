@@ -22,6 +22,7 @@ import { webhookDefaults } from '../../lambdas/settings/webhooks';
 import { InMemoryRedriveLog, InMemoryRequestStore } from '../../test/support/core/requests/in-memory-ports';
 import { InMemoryDeliveryStore, InMemoryWebhookEndpointStore, RecordingMerchantNotifier, endpointHealthOver } from '../../test/support/core/webhooks/in-memory-ports';
 import { LatencyTrace } from './latency-trace';
+import { inlineFirstAttempt } from './inline-first-attempt';
 import { SimEventSource, type RecordVerdict } from './lambda-model';
 import { SimQueue, type SimMessage } from './sqs-model';
 import { logNormal, seededRandom, VirtualClock } from './virtual-time';
@@ -72,6 +73,8 @@ export interface RunOptions {
   readonly fault: boolean;
   readonly scale: number;
   readonly trafficSeconds?: number;
+  /** The process worker makes each delivery's first attempt itself within this budget (bench/fleet/inline-first-attempt.ts). */
+  readonly inlineFirstAttemptMs?: number;
 }
 
 export interface RunResult {
@@ -270,17 +273,34 @@ export async function runFleet(options: RunOptions): Promise<RunResult> {
   // --- the event sources ---------------------------------------------------------------------
   const scaled = (n: number) => Math.max(Math.round(n * options.scale), 1);
   let workerMsOnBad = 0;
+  // With the first attempt inline, each process instance posts with circuits of its own.
+  const processCircuits = new Map<number, EndpointCircuits>();
+  const processDepsOf = (instance: number): ProcessDependencies => {
+    if (options.inlineFirstAttemptMs === undefined) return processDeps;
+    let circuits = processCircuits.get(instance);
+    if (!circuits) processCircuits.set(instance, (circuits = new EndpointCircuits({ ...webhookDefaults.circuitBreaker, probeTimeoutSeconds: options.inlineFirstAttemptMs / 1000 })));
+    const deliver = { ...deliverDeps, ...(options.breaker ? { circuits } : {}) };
+    const queue = inlineFirstAttempt(deliver, deliveryPort, {
+      budgetMs: options.inlineFirstAttemptMs,
+      callsMs: FLEET.deliverCallsMs,
+      sleep: (ms) => clock.sleep(ms),
+      onAttempt: (ms, message) => {
+        if (options.scenario === 'noisy-endpoint' && message.endpointId === badEndpoint) workerMsOnBad += ms;
+      },
+    });
+    return { ...processDeps, events: new WebhookFanOut({ endpoints: endpointStore, queue }) };
+  };
   new SimEventSource(
     clock,
     requestQueue,
     { batchSize: requestSpec.batchSize, maxConcurrency: scaled(FLEET.processConcurrency), invocationOverheadMs: FLEET.invocationOverheadMs },
-    async (message): Promise<RecordVerdict> => {
+    async (message, { instance }): Promise<RecordVerdict> => {
       const handle = String(message.id);
       inFlightRequests.set(handle, message);
       try {
         trace.requestReceived(message.body.requestId, clock.now);
         await clock.sleep(FLEET.processCallsMs);
-        const outcome = await processRequest(processDeps, { requestId: message.body.requestId, type: message.body.type, receiveCount: message.receiveCount, receiptHandle: handle });
+        const outcome = await processRequest(processDepsOf(instance), { requestId: message.body.requestId, type: message.body.type, receiveCount: message.receiveCount, receiptHandle: handle });
         trace.requestFinished(message.body.requestId, clock.now);
         return outcome.kind === 'retry' || outcome.kind === 'exhausted' ? 'redeliver' : 'done';
       } finally {

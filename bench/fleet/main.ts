@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { quantile, runFleet, SCENARIOS, type RunOptions, type RunResult, type ScenarioName } from './fleet';
 
 /**
- * `npm run sim:fleet -- --scenario <name> [--seed S] [--no-fairness]`: one scenario of the fleet
+ * `npm run sim:fleet -- --scenario <name> [--seed S] [--no-fairness] [--inline-first-attempt-ms N]`: one scenario of the fleet
  * simulation (docs/scale.md, Fleet simulation), then the same run without its fault as the
  * baseline, and one line of figures.
  */
@@ -16,6 +16,8 @@ async function main(): Promise<void> {
       'no-breaker': { type: 'boolean', default: false },
       scale: { type: 'string', default: '0.05' },
       'traffic-seconds': { type: 'string' },
+      // The process worker makes each delivery's first attempt itself, within this many ms.
+      'inline-first-attempt-ms': { type: 'string' },
       // Where the slowest healthy deliveries spent their time, for the run and its baseline (stderr).
       trace: { type: 'boolean', default: false },
       // Internal: this process runs the fault-free baseline for its parent and reports it back.
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
     fault: scenario !== 'baseline',
     scale,
     ...(values['traffic-seconds'] ? { trafficSeconds: Number(values['traffic-seconds']) } : {}),
+    ...(values['inline-first-attempt-ms'] ? { inlineFirstAttemptMs: Number(values['inline-first-attempt-ms']) } : {}),
   };
   if (values['baseline-for-parent']) {
     process.send!(await runFleet({ ...options, fault: false }));

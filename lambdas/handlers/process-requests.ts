@@ -1,7 +1,7 @@
 import { parseRequestMessage } from '../adapters/sqs-request-queue';
 import { processRequest, type ProcessDependencies } from '../core/requests/process-request';
 import type { ProcessorServices } from '../core/requests/processor';
-import { perContainer, processors, redriveLog, requestEventPublisher, requestQueue, requestStore, settings, walletLedger } from './shared/dependencies';
+import { gatherDeliverySends, perContainer, processors, redriveLog, requestEventPublisher, requestQueue, requestStore, settings, walletLedger } from './shared/dependencies';
 import { countMetric, METRIC } from './shared/observability';
 import { recordContext, recordLogger, redeliver, sqsConsumer } from './shared/sqs-consumer';
 
@@ -41,7 +41,10 @@ const processDependencies = /* @__PURE__ */ perContainer((): ProcessDependencies
   };
 });
 
-/** Consumes the requests queue: claims a request, runs its processor, finishes it and tells whoever listens. */
+/**
+ * Consumes the requests queue: claims a request, runs its processor, finishes it and tells whoever
+ * listens; the webhook fan-outs of a batch's records share their SendMessageBatch calls.
+ */
 export const handler = sqsConsumer({ describe: 'request', parse: parseRequestMessage }, async ({ message, receiveCount, receiptHandle, log }) => {
   const outcome = await processRequest(processDependencies(), { requestId: message.requestId, type: message.type, receiveCount, receiptHandle });
   const about = { requestId: message.requestId };
@@ -62,4 +65,4 @@ export const handler = sqsConsumer({ describe: 'request', parse: parseRequestMes
       countMetric(outcome.kind === 'succeeded' ? METRIC.requestsSucceeded : METRIC.requestsFailed);
       log.info(`Request ${outcome.kind}`, { ...about, attempts: outcome.request.attempts });
   }
-});
+}, { perBatch: gatherDeliverySends });

@@ -25,6 +25,11 @@ export const webhookDefaults = {
    * the first RESPONSE_EXCERPT_BYTES (1,024) of them (lambdas/core/webhooks/endpoint.ts).
    */
   responseReadBytes: 2048,
+  /**
+   * How long the process worker holds a record's delivery messages for the other records of its
+   * batch, so that they share one SendMessageBatch call; they go sooner once no record can add more.
+   */
+  fanOutGatherMs: 200,
   /** How long a Lambda reuses an endpoint it read: a change reaches deliveries within this time. */
   endpointCacheSeconds: 10,
   /** A pending delivery whose next attempt is this overdue has lost its message: the sweeper re-enqueues it. */

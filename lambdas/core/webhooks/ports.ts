@@ -74,6 +74,16 @@ export interface DeliveryQueue {
 }
 
 /**
+ * Sends delivery messages in as few calls as the transport takes (SQS: ten entries and 256 KiB a
+ * call), retrying once what failed on the transport's side. Reports rather than throws: the
+ * positions in `messages` of those still unsent, so that a caller gathering several records'
+ * messages fails only the records whose messages did not go.
+ */
+export interface DeliveryMessageSender {
+  sendEach(messages: readonly DeliveryMessage[]): Promise<readonly number[]>;
+}
+
+/**
  * An endpoint's health as the deliver worker sees it: its failing streak, disabling it when it
  * answers 410, fails for days on end or lets deliveries die in a row, and the one notice that
  * tells its merchant. The worker reports each outcome; whatever follows is decided once, here.

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ENV } from '../../settings/environment';
 import { defaults } from '../../settings/requests';
 import { eventStreams } from '../../settings/api';
@@ -26,6 +27,9 @@ import { OutboxSmsSender } from '../../adapters/outbox-sms-sender';
 import { SsrfGuard, systemResolver, type Resolver } from '../../adapters/ssrf-guard';
 import { EndpointHealthMonitor } from '../../core/webhooks/endpoint-health';
 import { WebhookFanOut } from '../../core/webhooks/fan-out-webhooks';
+import { DeliverySendGathering } from '../../core/webhooks/delivery-send-gathering';
+import type { DeliveryQueue } from '../../core/webhooks/ports';
+import type { BatchCompanion } from './sqs-consumer';
 import { notifyEndpointDisabled, notifyRequestFinished, type NotifierDependencies } from '../../core/notifications/notifier';
 import { type SmsSender } from '../../core/notifications/ports';
 import type { MerchantNotifier } from '../../core/merchants/ports';
@@ -234,7 +238,25 @@ export function requestUrlOf(requestId: string): string {
   return `${(process.env[ENV.publicApiUrl] ?? '').replace(/\/+$/, '')}/v1/requests/${requestId}`;
 }
 
-const webhookFanOut = /* @__PURE__ */ perContainer(() => new WebhookFanOut({ endpoints: webhookEndpointStore(), queue: deliveryQueue(), requestUrlOf, order: deliveryOrderLedger(), deliveries: deliveryStore() }));
+/** The gathering of the batch whose record is running here, if its consumer gathers its sends. */
+const gatheringScope = new AsyncLocalStorage<DeliverySendGathering>();
+
+/**
+ * One gathering of delivery sends per batch of the process worker (`sqsConsumer`'s `perBatch`):
+ * the fan-outs of its records share their SendMessageBatch calls.
+ */
+export function gatherDeliverySends(records: number): BatchCompanion {
+  const gathering = new DeliverySendGathering(deliveryQueue(), records, webhookDefaults.fanOutGatherMs);
+  return { within: (work) => gatheringScope.run(gathering, work), recordSettled: () => gathering.recordSettled() };
+}
+
+/** The fan-out's queue: the running batch's gathering when there is one, the queue itself otherwise. */
+const fanOutQueue: DeliveryQueue = {
+  send: (messages, options) => (gatheringScope.getStore() ?? deliveryQueue()).send(messages, options),
+  delayRedelivery: (receiptHandle, seconds) => deliveryQueue().delayRedelivery(receiptHandle, seconds),
+};
+
+const webhookFanOut = /* @__PURE__ */ perContainer(() => new WebhookFanOut({ endpoints: webhookEndpointStore(), queue: fanOutQueue, requestUrlOf, order: deliveryOrderLedger(), deliveries: deliveryStore() }));
 
 // Each side's adapters are built only once a request ends.
 const requestFinishedPublisher = /* @__PURE__ */ everyPublisher([

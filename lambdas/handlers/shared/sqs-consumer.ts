@@ -51,6 +51,20 @@ export interface QueueMessageFormat<M> {
   readonly parse: (body: string) => M | undefined;
 }
 
+/**
+ * Something that lives as long as one batch, shared by its records (the process worker's gathered
+ * delivery sends): it runs each record's work within it and hears when each record is done.
+ */
+export interface BatchCompanion {
+  within<T>(work: () => Promise<T>): Promise<T>;
+  recordSettled(): void;
+}
+
+export interface ConsumerOptions {
+  /** Built once per batch, from its number of records. */
+  readonly perBatch?: (records: number) => BatchCompanion;
+}
+
 /** How a redelivery reaches Powertools: a record is reported as failed only by throwing. */
 class RedeliveryRequested extends Error {
   override readonly name = 'RedeliveryRequested';
@@ -70,7 +84,7 @@ const UNREADABLE_BODY_CHARS = 200;
  *   log.info('Working', { requestId: message.requestId });
  * });
  */
-export function sqsConsumer<M>(format: QueueMessageFormat<M>, handleRecord: RecordHandler<M>) {
+export function sqsConsumer<M>(format: QueueMessageFormat<M>, handleRecord: RecordHandler<M>, options: ConsumerOptions = {}) {
   // No early timeout from middy: the use cases bound their work by the remaining time themselves,
   // and failing the whole batch at the deadline would also redeliver records that already finished.
   return middy<SQSEvent, SQSBatchResponse>({ timeoutEarlyInMillis: 0 })
@@ -80,7 +94,12 @@ export function sqsConsumer<M>(format: QueueMessageFormat<M>, handleRecord: Reco
       // One processor per invocation: it holds the batch's results, and the local runtime runs
       // several batches of one handler at once in one process (on AWS a container runs one).
       const batch = new BatchProcessor(EventType.SQS);
-      return processPartialResponse(event, (record: SQSRecord) => consume(format, handleRecord, record, context), batch, {
+      const companion = options.perBatch?.(event.Records.length);
+      const handleOne = (record: SQSRecord) => consume(format, handleRecord, record, context);
+      const handle = companion
+        ? (record: SQSRecord) => companion.within(() => handleOne(record)).finally(() => companion.recordSettled())
+        : handleOne;
+      return processPartialResponse(event, handle, batch, {
         context,
         // Report every record instead of throwing, so a fully failed batch keeps the backoff each record chose.
         throwOnFullBatchFailure: false,
