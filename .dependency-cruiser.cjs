@@ -5,80 +5,82 @@
  */
 const OURS = '^(bin|lib|lambdas|bench|scripts|test)/';
 
+/**
+ * One row per rule: files under `from` either may import nothing of ours outside `mayImport`, or
+ * must never import `never`. Every rule is an error.
+ */
+const LAYERS = [
+  {
+    name: 'core-imports-only-core',
+    from: '^lambdas/core/',
+    mayImport: '^lambdas/core/',
+    comment: 'The domain is pure: it imports nothing of ours from outside lambdas/core (no adapters, handlers, processors or lib).',
+  },
+  {
+    name: 'processors-import-only-core',
+    from: '^lambdas/processors/',
+    mayImport: '^lambdas/(core|processors)/',
+    comment: 'A processor is the work itself: besides its own folder it may use only the domain, never adapters, handlers or lib.',
+  },
+  {
+    name: 'adapters-not-handlers',
+    from: '^lambdas/adapters/',
+    never: '^lambdas/handlers/',
+    comment: 'Adapters wrap the AWS SDK for the domain; handlers compose them, never the other way round.',
+  },
+  {
+    name: 'handlers-not-local-or-constructs',
+    from: '^lambdas/handlers/',
+    never: '^lib/(local|constructs)/',
+    comment: 'Lambda code ships to AWS: the local runtime and the CDK constructs are not part of its bundle.',
+  },
+  {
+    name: 'local-not-constructs',
+    from: '^lib/local/',
+    never: '^lib/constructs/',
+    comment: 'The local runtime renders the topology itself; it does not reach into the CDK constructs.',
+  },
+  {
+    name: 'constructs-not-local',
+    from: '^lib/constructs/',
+    never: '^lib/local/',
+    comment: 'The CDK constructs describe AWS; they do not depend on the local runtime.',
+  },
+  {
+    name: 'topology-imports-only-core-and-settings',
+    from: '^lib/topology\\.ts$',
+    mayImport: '^lambdas/(core|settings)/',
+    comment: 'The topology describes the deployment on top of the runtime settings and domain types, nothing else of ours.',
+  },
+  {
+    name: 'lambdas-not-lib',
+    from: '^lambdas/',
+    never: '^lib/',
+    comment: 'Lambda code ships alone: what it reads at run time (settings, names, schedules) lives under lambdas/, never in lib.',
+  },
+  {
+    name: 'settings-import-only-core',
+    from: '^lambdas/settings/',
+    mayImport: '^lambdas/(core|settings)/',
+    comment: 'Settings are data: they may build on domain types and constants, nothing else of ours.',
+  },
+  {
+    name: 'core-shared-imports-only-shared',
+    from: '^lambdas/core/shared/',
+    mayImport: '^lambdas/core/shared/',
+    comment: 'What every subdomain builds on depends on no subdomain, so it can never close a loop between them.',
+  },
+];
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
-  forbidden: [
-    {
-      name: 'core-imports-only-core',
-      comment: 'The domain is pure: it imports nothing of ours from outside lambdas/core (no adapters, handlers, processors or lib).',
-      severity: 'error',
-      from: { path: '^lambdas/core/' },
-      to: { path: OURS, pathNot: '^lambdas/core/' },
-    },
-    {
-      name: 'processors-import-only-core',
-      comment: 'A processor is the work itself: besides its own folder it may use only the domain, never adapters, handlers or lib.',
-      severity: 'error',
-      from: { path: '^lambdas/processors/' },
-      to: { path: OURS, pathNot: '^lambdas/(core|processors)/' },
-    },
-    {
-      name: 'adapters-not-handlers',
-      comment: 'Adapters wrap the AWS SDK for the domain; handlers compose them, never the other way round.',
-      severity: 'error',
-      from: { path: '^lambdas/adapters/' },
-      to: { path: '^lambdas/handlers/' },
-    },
-    {
-      name: 'handlers-not-local-or-constructs',
-      comment: 'Lambda code ships to AWS: the local runtime and the CDK constructs are not part of its bundle.',
-      severity: 'error',
-      from: { path: '^lambdas/handlers/' },
-      to: { path: '^lib/(local|constructs)/' },
-    },
-    {
-      name: 'local-not-constructs',
-      comment: 'The local runtime renders the topology itself; it does not reach into the CDK constructs.',
-      severity: 'error',
-      from: { path: '^lib/local/' },
-      to: { path: '^lib/constructs/' },
-    },
-    {
-      name: 'constructs-not-local',
-      comment: 'The CDK constructs describe AWS; they do not depend on the local runtime.',
-      severity: 'error',
-      from: { path: '^lib/constructs/' },
-      to: { path: '^lib/local/' },
-    },
-    {
-      name: 'topology-imports-only-core-and-settings',
-      comment: 'The topology describes the deployment on top of the runtime settings and domain types, nothing else of ours.',
-      severity: 'error',
-      from: { path: '^lib/topology\\.ts$' },
-      to: { path: OURS, pathNot: '^lambdas/(core|settings)/' },
-    },
-    {
-      name: 'lambdas-not-lib',
-      comment: 'Lambda code ships alone: what it reads at run time (settings, names, schedules) lives under lambdas/, never in lib.',
-      severity: 'error',
-      from: { path: '^lambdas/' },
-      to: { path: '^lib/' },
-    },
-    {
-      name: 'settings-import-only-core',
-      comment: 'Settings are data: they may build on domain types and constants, nothing else of ours.',
-      severity: 'error',
-      from: { path: '^lambdas/settings/' },
-      to: { path: OURS, pathNot: '^lambdas/(core|settings)/' },
-    },
-    {
-      name: 'core-shared-imports-only-shared',
-      comment: 'What every subdomain builds on depends on no subdomain, so it can never close a loop between them.',
-      severity: 'error',
-      from: { path: '^lambdas/core/shared/' },
-      to: { path: OURS, pathNot: '^lambdas/core/shared/' },
-    },
-  ],
+  forbidden: LAYERS.map(({ name, comment, from, mayImport, never }) => ({
+    name,
+    comment,
+    severity: 'error',
+    from: { path: from },
+    to: mayImport ? { path: OURS, pathNot: mayImport } : { path: never },
+  })),
   options: {
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '(^|/)(node_modules|cdk\\.out)/' },

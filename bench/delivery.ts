@@ -13,8 +13,6 @@
  * A benchmark, not a test: it prints figures and asserts nothing.
  */
 import './support/quiet';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -27,6 +25,7 @@ import { logger } from '../lambdas/handlers/shared/observability';
 import { deliveryQueue, deliveryStore, webhookEndpointStore } from '../lambdas/handlers/shared/dependencies';
 import { startLocalRuntime, type LocalRuntime } from '../lib/local/runtime';
 import { queues } from '../lib/topology';
+import { startReceiver, type WebhookReceiver } from '../test/support/webhook-receiver';
 
 const { values } = parseArgs({
   options: {
@@ -41,30 +40,26 @@ const { values } = parseArgs({
 const finishedAt = new Map<string, number>();
 const latencies = new Map<string, number[]>();
 
-interface Receiver {
-  readonly url: string;
-  readonly server: Server;
-}
-
-async function receiver(label: string, answer: boolean): Promise<Receiver> {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
+/**
+ * A receiver that notes when each event reached it under `label`; one that does not `answer`
+ * takes the body and never replies.
+ */
+function receiver(label: string, answer: boolean): Promise<WebhookReceiver> {
+  return startReceiver({
+    record: false,
+    reply: (_n, webhook) => {
       const now = performance.now();
-      if (!answer) return; // accepts the connection and the body, never answers
-      const requestId = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data: { id: string } }).data.id;
+      if (!answer) return 'hang';
+      const requestId = (JSON.parse(webhook.body) as { data: { id: string } }).data.id;
       const started = finishedAt.get(requestId);
       if (started !== undefined) {
         const list = latencies.get(label) ?? [];
         list.push(now - started);
         latencies.set(label, list);
       }
-      res.writeHead(200).end('ok');
-    });
+      return { status: 200 };
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, server };
 }
 
 async function merchantWith(runtime: LocalRuntime, name: string, urls: string[]): Promise<string> {
@@ -146,7 +141,7 @@ async function main(): Promise<void> {
   logger.setLogLevel('ERROR');
   // The real schedule: a receiver that never answers is retried after about 5 s, then minutes later.
   const runtime = await startLocalRuntime({ port: 0, retryScale: 1, deliveryPollers: queues.deliveries.maxConcurrency });
-  const receivers: Receiver[] = [];
+  const receivers: WebhookReceiver[] = [];
   try {
     // 1. Throughput.
     const fast = await receiver('throughput', true);
@@ -203,10 +198,7 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
   } finally {
-    for (const { server } of receivers) {
-      server.closeAllConnections();
-      server.close();
-    }
+    await Promise.all(receivers.map((r) => r.close()));
     await runtime.stop();
   }
 }

@@ -61,7 +61,7 @@ import { dynamoClient } from '../lambdas/adapters/aws-clients';
 import { defaultThrottle } from '../lib/herald-stack';
 import { meterAwsCalls, stopMeteringAwsCalls, type MeteredCall } from './support/aws-call-meter';
 import { heatByShape, meterPartitionHeat, type ShapeHeat } from './support/partition-heat';
-import { startWebhookSink, type WebhookSink } from './support/webhook-sink';
+import { startWebhookSink, type WebhookReceiver } from '../test/support/webhook-receiver';
 import { PRICES, PRICES_READ, PRICES_REGION } from './support/aws-prices';
 import {
   accessLogLineBytes,
@@ -142,9 +142,9 @@ interface Run {
 }
 
 // The endpoint every request's webhook goes to; set once main has started it.
-let sink: WebhookSink;
+let sink: WebhookReceiver;
 // Where a request's callback goes when a run asks for one (`callbackUrl` on submit); set by main.
-let callbackSink: WebhookSink;
+let callbackSink: WebhookReceiver;
 
 /** What a run adds to each submit of the reference workload. */
 interface Variant {
@@ -802,8 +802,8 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
   } finally {
-    receiver.close();
-    callbackSink.close();
+    await receiver.close();
+    await callbackSink.close();
     await runtime.stop();
   }
 }

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dynamoClient } from '../lambdas/adapters/aws-clients';
-import { DynamoRequestStore } from '../lambdas/adapters/dynamo-request-store';
+import { dynamoRequestPorts } from '../lambdas/adapters/dynamo-request-ports';
 import { DynamoWalletLedger } from '../lambdas/adapters/dynamo-wallet-ledger';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../lib/local/provision';
 import { startLocalRuntime, type LocalRuntime } from '../lib/local/runtime';
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     await source.stop();
     const counted = new Map(calls);
 
-    const store = new DynamoRequestStore(dynamoClient(), runtime.resources.tableName, 1);
+    const store = dynamoRequestPorts(dynamoClient(), runtime.resources.tableName, 1).queries;
     const statuses = new Map<string, number>();
     for (const id of ids) {
       const status = (await store.get(id))?.status ?? 'missing';

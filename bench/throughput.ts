@@ -33,7 +33,7 @@ import { recordInvocations } from '../lib/local/lambda-context';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../lib/local/provision';
 import { startLocalRuntime, type LocalRuntime } from '../lib/local/runtime';
 import { meterAwsCalls, stopMeteringAwsCalls, type MeteredCall } from './support/aws-call-meter';
-import { startWebhookSink, type WebhookSink } from './support/webhook-sink';
+import { startWebhookSink, type WebhookReceiver } from '../test/support/webhook-receiver';
 
 const { values } = parseArgs({
   options: { clients: { type: 'string', default: '64' }, seconds: { type: 'string', default: '30' } },
@@ -44,7 +44,7 @@ const PAYLOAD = { ms: 0, filler: 'x'.repeat(940) };
 
 const submittedAt = new Map<string, number>();
 // The endpoint every request's webhook goes to; set once main has started it.
-let sink: WebhookSink;
+let sink: WebhookReceiver;
 
 /** One request, submit to webhook; its latency in ms. */
 async function oneRequest(runtime: LocalRuntime): Promise<number> {
@@ -202,7 +202,7 @@ async function main(): Promise<void> {
     );
     sqs.destroy();
   } finally {
-    receiver.close();
+    await receiver.close();
     await runtime.stop();
   }
 }

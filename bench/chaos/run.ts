@@ -28,10 +28,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { Webhook } from 'standardwebhooks';
 import { CHAOS_REQUEST_TYPE } from '../../lib/local/chaos';
 import { freePort } from '../../lib/local/free-port';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalEndpoints, type ProvisionedResources } from '../../lib/local/provision';
+import { startReceiver, verifyWebhook, type ReceivedWebhook, type Reply } from '../../test/support/webhook-receiver';
 import { startRuntimeProcess, type RuntimeProcess } from './runtime-process';
 
 const PROJECT_ROOT = resolve(__dirname, '..', '..');
@@ -169,82 +169,52 @@ interface Receiver {
   close(): Promise<void>;
 }
 
-async function startReceiver(
+async function startChaosReceiver(
   index: number,
   merchantId: string,
   seed: number,
   ownerOf: (requestId: string) => { merchantId: string; operation: string } | undefined,
   eventTypes?: readonly string[],
 ): Promise<Receiver> {
-  const hanging = new Set<ServerResponse>();
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const body = await text(req);
-    const headers = {
-      'webhook-id': String(req.headers['webhook-id'] ?? ''),
-      'webhook-timestamp': String(req.headers['webhook-timestamp'] ?? ''),
-      'webhook-signature': String(req.headers['webhook-signature'] ?? ''),
-    };
+  const misbehave = (reply: Reply): Reply => {
+    receiver.misbehaved++;
+    return reply;
+  };
+  const reply = (_n: number, webhook: ReceivedWebhook): Reply => {
     let event: { type: string; data: { id: string } };
     try {
-      event = new Webhook(receiver.secret!).verify(body, headers) as typeof event;
+      event = verifyWebhook(webhook, receiver.secret!);
     } catch {
       receiver.badSignatures++;
-      return answer(res, 400);
+      return { status: 400, body: '' };
     }
+    const webhookId = String(webhook.headers['webhook-id'] ?? '');
     const owner = ownerOf(event.data.id);
     if (owner && owner.merchantId !== merchantId) receiver.crossTenant++;
-    const arrival = (receiver.arrivals.get(headers['webhook-id']) ?? 0) + 1;
-    receiver.arrivals.set(headers['webhook-id'], arrival);
+    const arrival = (receiver.arrivals.get(webhookId) ?? 0) + 1;
+    receiver.arrivals.set(webhookId, arrival);
     const roll = arrival >= 3 ? 1 : draw(seed, 'receiver', index, owner?.operation ?? event.data.id, arrival);
-    if (roll < 0.06) {
-      receiver.misbehaved++;
-      return answer(res, 500);
-    }
-    if (roll < 0.1) {
-      receiver.misbehaved++;
-      res.writeHead(429, { 'Retry-After': '1' });
-      return res.end();
-    }
-    if (roll < 0.13) {
-      receiver.misbehaved++;
-      return req.socket.destroy();
-    }
-    if (roll < 0.14) {
-      // Past the sender's 10 s attempt timeout: it gives up and retries.
-      receiver.misbehaved++;
-      hanging.add(res);
-      setTimeout(() => {
-        hanging.delete(res);
-        res.destroy();
-      }, 12_000).unref();
-      return;
-    }
-    receiver.accepted.push({ webhookId: headers['webhook-id'], requestId: event.data.id, eventType: event.type });
-    answer(res, 204);
+    if (roll < 0.06) return misbehave({ status: 500, body: '' });
+    if (roll < 0.1) return misbehave({ status: 429, headers: { 'Retry-After': '1' }, body: '' });
+    if (roll < 0.13) return misbehave('drop');
+    // Past the sender's 10 s attempt timeout: it gives up and retries.
+    if (roll < 0.14) return misbehave('hang');
+    receiver.accepted.push({ webhookId, requestId: event.data.id, eventType: event.type });
+    return { status: 204 };
   };
-  let server = createServer((req, res) => void handle(req, res));
-  const port = await listen(server, 0);
+  const server = await startReceiver({ reply, record: false, hangMs: 12_000, path: `/hooks/${index}` });
   const receiver: Receiver = {
     index,
     merchantId,
-    url: `http://127.0.0.1:${port}/hooks/${index}`,
+    url: server.url,
     ...(eventTypes ? { eventTypes } : {}),
     accepted: [],
     arrivals: new Map(),
     badSignatures: 0,
     crossTenant: 0,
     misbehaved: 0,
-    async down(ms) {
-      await close(server);
-      hanging.forEach((res) => res.destroy());
-      await sleep(ms);
-      server = createServer((req, res) => void handle(req, res));
-      await listen(server, port);
-    },
-    close: async () => {
-      hanging.forEach((res) => res.destroy());
-      await close(server);
-    },
+    down: (ms) => server.down(ms),
+    close: () => server.close(),
   };
   return receiver;
 }
@@ -354,9 +324,9 @@ async function main(): Promise<void> {
     return operation ? { merchantId: operation.merchant.id, operation: operation.key } : undefined;
   };
   const receivers = [
-    ...(await Promise.all(Array.from({ length: RECEIVERS_PER_MERCHANT }, (_, i) => startReceiver(i, MERCHANT_A.id, opts.seed, ownerOf)))),
-    await startReceiver(RECEIVERS_PER_MERCHANT, MERCHANT_B.id, opts.seed, ownerOf),
-    await startReceiver(RECEIVERS_PER_MERCHANT + 1, MERCHANT_B.id, opts.seed, ownerOf, ['request.succeeded']),
+    ...(await Promise.all(Array.from({ length: RECEIVERS_PER_MERCHANT }, (_, i) => startChaosReceiver(i, MERCHANT_A.id, opts.seed, ownerOf)))),
+    await startChaosReceiver(RECEIVERS_PER_MERCHANT, MERCHANT_B.id, opts.seed, ownerOf),
+    await startChaosReceiver(RECEIVERS_PER_MERCHANT + 1, MERCHANT_B.id, opts.seed, ownerOf, ['request.succeeded']),
   ];
   const herald = new Herald(await freePort(), dataDir, ledger.url, opts.verbose);
   const broken: string[] = [];

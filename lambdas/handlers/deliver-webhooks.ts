@@ -13,7 +13,7 @@ import {
   endpointHealth,
   perContainer,
   redriveLog,
-  requestStore,
+  requestPorts,
   requestUrlOf,
   deliveryRateLimiter,
   numberFromEnv,
@@ -62,7 +62,7 @@ const deliverDependencies = /* @__PURE__ */ perContainer((): OrderedDeliverDepen
     transport: webhookTransport(),
     firstAttemptTimeoutMs: webhookDefaults.firstAttemptTimeoutMs,
     health: endpointHealth(),
-    loadRequest: (id) => requestStore().get(id),
+    loadRequest: (id) => requestPorts().queries.get(id),
     requestUrlOf,
     userAgent: USER_AGENT,
     schedule,
@@ -75,7 +75,7 @@ const deliverDependencies = /* @__PURE__ */ perContainer((): OrderedDeliverDepen
     queueName: 'deliveries',
     rateLimiter: deliveryRateLimiter(),
     circuits: circuits(),
-    callbacks: { loadRequest: (id) => requestStore().get(id), secretsOf: (merchantId) => callbackSecretStore().getCached(merchantId) },
+    callbacks: { loadRequest: (id) => requestPorts().queries.get(id), secretsOf: (merchantId) => callbackSecretStore().getCached(merchantId) },
     order: deliveryOrderLedger(),
   };
 });

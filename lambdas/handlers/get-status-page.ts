@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { NotFoundError } from '../core/shared/errors';
 import { isTerminal } from '../core/requests/request';
 import { presentPublicStatus, requestIdOfStatusToken, type PublicStatus } from '../core/requests/status-token';
-import { processors, requestStore, statusTokenSecrets } from './shared/dependencies';
+import { processors, requestPorts, statusTokenSecrets } from './shared/dependencies';
 import { headerOf, httpRoute, json } from './shared/http';
 import type { HttpResult } from './shared/problems';
 
@@ -27,7 +27,7 @@ export const handler = httpRoute(async (event) => {
   const token = event.pathParameters?.token ?? '';
   const secret = await statusTokenSecrets().get();
   const requestId = secret ? requestIdOfStatusToken(token, secret) : undefined;
-  const request = requestId ? await requestStore().get(requestId) : undefined;
+  const request = requestId ? await requestPorts().queries.get(requestId) : undefined;
   const html = prefersHtml(headerOf(event, 'accept'));
   if (!request) {
     if (html) return unknownLinkPage();

@@ -1,7 +1,7 @@
 import { parseRequestMessage } from '../adapters/sqs-request-queue';
 import { processRequest, type ProcessDependencies } from '../core/requests/process-request';
 import type { ProcessorServices } from '../core/requests/processor';
-import { gatherDeliverySends, perContainer, processors, redriveLog, requestEventPublisher, requestQueue, requestStore, settings, walletLedger } from './shared/dependencies';
+import { gatherDeliverySends, perContainer, processors, redriveLog, requestEventPublisher, requestQueue, requestPorts, settings, walletLedger } from './shared/dependencies';
 import { countMetric, METRIC } from './shared/observability';
 import { recordContext, recordLogger, redeliver, sqsConsumer } from './shared/sqs-consumer';
 
@@ -20,7 +20,7 @@ const services: ProcessorServices = {
 const processDependencies = /* @__PURE__ */ perContainer((): ProcessDependencies => {
   const retry = settings.retrySchedule('requests');
   return {
-    store: requestStore(),
+    store: requestPorts().lifecycle,
     queue: requestQueue(),
     events: requestEventPublisher(),
     redrives: redriveLog(),

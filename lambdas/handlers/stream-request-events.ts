@@ -10,7 +10,7 @@ import { ExpiringCache } from '../core/shared/expiring-cache';
 import { assertRequestId } from '../core/requests/ids';
 import { DEFAULT_STREAM_LIMITS, followRequest, streamFinishedFor, type StreamLimits } from '../core/requests/request-events';
 import type { HeraldRequest } from '../core/requests/request';
-import { merchantStore, requestStore, streamSlots } from './shared/dependencies';
+import { merchantStore, requestPorts, streamSlots } from './shared/dependencies';
 import { invocationLogContext, metricsFlush, problemDetails, traceIdOfRequest, type TracedContext } from './shared/middlewares';
 import { logger } from './shared/observability';
 
@@ -60,7 +60,7 @@ async function openRequestEvents(event: LambdaFunctionURLEvent, traceId: string,
   const merchantId = await merchantOf(event);
   // Checked as sent: a request id has nothing to percent-decode, and `%ff` must be a 404, not a URIError.
   assertRequestId(id);
-  const request = await requestStore().getForMerchant(merchantId, id);
+  const request = await requestPorts().queries.getForMerchant(merchantId, id);
   if (!request) throw new NotFoundError(`No request ${id} exists for this merchant`);
   const lastEventId = event.headers?.['last-event-id'] ?? event.queryStringParameters?.lastEventId;
   if (streamFinishedFor(request, lastEventId)) {
@@ -105,7 +105,7 @@ async function follow(
   body.once('close', () => void release());
   const sink = { write: (text: string) => void body.write(text), get closed() { return body.destroyed || body.writableEnded; } };
   try {
-    const store = requestStore();
+    const store = requestPorts().queries;
     const ended = await followRequest(request, lastEventId, sink, { read: () => store.getForMerchant(merchantId, request.id), sleep: (ms) => sleep(ms) }, limits);
     log.info('Event stream ended', { requestId: request.id, reason: ended });
   } catch (error) {

@@ -3,7 +3,7 @@ import { awaitRequestStatus } from '../core/requests/await-request-status';
 import { submitRequest } from '../core/requests/submit-request';
 import { MAX_BODY_BYTES } from '../core/requests/submission';
 import { preferenceApplied } from '../core/requests/wait-preference';
-import { callbackSecretStore, merchantQuotas, processors, requestQueue, requestStore, settings, ssrfGuard } from './shared/dependencies';
+import { callbackSecretStore, merchantQuotas, processors, requestQueue, requestPorts, settings, ssrfGuard } from './shared/dependencies';
 import { headerOf, httpRoute, jsonBodyOf, json, merchantIdOf } from './shared/http';
 import { countMetric, logger, METRIC } from './shared/observability';
 import { statusUrlOf } from './shared/status-url';
@@ -22,7 +22,7 @@ export const handler = httpRoute(async (event, { traceId }) => {
   const preference = waitPreferenceOf(event);
   const accepted = await submitRequest(
     {
-      store: requestStore(),
+      store: requestPorts().intake,
       queue: requestQueue(),
       processorFor: processors().processorFor,
       knownTypes: processors().registeredTypes,

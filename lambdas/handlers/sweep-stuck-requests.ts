@@ -1,5 +1,5 @@
 import { sweepStuckRequests } from '../core/requests/sweep-stuck-requests';
-import { requestQueue, requestStore, settings } from './shared/dependencies';
+import { requestQueue, requestPorts, settings } from './shared/dependencies';
 import { scheduledJob } from './shared/middlewares';
 import { logger } from './shared/observability';
 
@@ -10,7 +10,7 @@ import { logger } from './shared/observability';
  */
 export const handler = scheduledJob(async () => {
   const report = await sweepStuckRequests(
-    { store: requestStore(), queue: requestQueue(), log: (message, extra) => logger.info(message, extra ?? {}) },
+    { store: requestPorts().sweeper, queue: requestQueue(), log: (message, extra) => logger.info(message, extra ?? {}) },
     settings.sweep(),
   );
   if (report.resent.length || report.failed.length) {

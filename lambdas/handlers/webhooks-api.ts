@@ -7,7 +7,7 @@ import {
   callbackSecretStore,
   deliveryQueue,
   deliveryStore,
-  requestStore,
+  requestPorts,
   settings,
   ssrfGuard,
   USER_AGENT,
@@ -90,7 +90,7 @@ function dependencies(): ManageWebhooksDependencies {
     transport: webhookTransport(),
     userAgent: USER_AGENT,
     checkUrl: (url) => guard.check(url),
-    loadRequest: (merchantId, requestId) => requestStore().getForMerchant(merchantId, requestId),
+    loadRequest: (merchantId, requestId) => requestPorts().queries.getForMerchant(merchantId, requestId),
     limits: {
       maxEndpointsPerMerchant: webhookDefaults.maxEndpointsPerMerchant,
       previousSecretHours: webhookDefaults.previousSecretHours,

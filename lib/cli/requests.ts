@@ -8,9 +8,10 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
-import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
+import { dynamoRequestPorts } from '../../lambdas/adapters/dynamo-request-ports';
 import { WAIT_READ_INTERVALS_MS } from '../../lambdas/core/requests/await-request-status';
 import { isTerminal, type HeraldRequest } from '../../lambdas/core/requests/request';
+import type { RequestReader } from '../../lambdas/core/requests/ports';
 import type { Delivery } from '../../lambdas/core/webhooks/delivery';
 import { defaults } from '../../lambdas/settings/requests';
 import { presentCallback } from '../../lambdas/core/webhooks/callbacks';
@@ -20,7 +21,7 @@ import { printJson, printText, withoutControls } from './output';
 export const USAGE = 'Usage: herald requests show <request id> [--json] <target>\n       herald requests wait <request id> [--timeout <seconds, default 60>] [--json] <target>';
 
 /** Reads the request until it is finished or `timeoutSeconds` pass, as a long-poll does. */
-async function waitForEnd(store: DynamoRequestStore, id: string, timeoutSeconds: number): Promise<HeraldRequest | undefined> {
+async function waitForEnd(store: RequestReader, id: string, timeoutSeconds: number): Promise<HeraldRequest | undefined> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   let interval: number = WAIT_READ_INTERVALS_MS.first;
   for (;;) {
@@ -38,7 +39,7 @@ export async function run(argv: string[]): Promise<void> {
     const timeoutSeconds = values.timeout === undefined ? 60 : Number(values.timeout);
     if (action !== 'wait' && values.timeout !== undefined) throw new CliUsageError(USAGE);
     if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 0 || timeoutSeconds > 86_400) throw new CliUsageError(`--timeout must be whole seconds from 0 to 86400\n${USAGE}`);
-    const store = new DynamoRequestStore(target.dynamo, target.tableName, defaults.requestRetentionDays);
+    const store = dynamoRequestPorts(target.dynamo, target.tableName, defaults.requestRetentionDays).queries;
     const request = action === 'wait' ? await waitForEnd(store, id, timeoutSeconds) : await store.get(id);
     if (!request) throw new CliFailedError(`No request ${id} in ${target.description}`);
     const outcome = () => {

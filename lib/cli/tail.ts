@@ -15,7 +15,7 @@
  * the deliveries of at most `TAIL_LIMITS.deliveryWatches` recently finished requests.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
+import { dynamoRequestPorts } from '../../lambdas/adapters/dynamo-request-ports';
 import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
 import { isTerminal, type HeraldRequest, type HistoryEntry } from '../../lambdas/core/requests/request';
@@ -235,18 +235,18 @@ export async function run(argv: string[]): Promise<void> {
     if (positionals.length) throw new CliUsageError(USAGE);
     const intervalMs = seconds(values.interval, 'interval', 1)! * 1000;
     const duration = seconds(values.duration, 'duration');
-    const requests = new DynamoRequestStore(target.dynamo, target.tableName, defaults.requestRetentionDays);
+    const requests = dynamoRequestPorts(target.dynamo, target.tableName, defaults.requestRetentionDays);
     const merchants = new DynamoMerchantStore(target.dynamo, target.tableName);
     const followsEveryone = values.merchant === undefined && target.kind === 'local';
     const deliveries = new DynamoDeliveryStore(target.dynamo, target.tableName);
     const feed = new ActivityFeed(
       {
-        newestOf: async (merchantId, limit) => (await requests.listForMerchant(merchantId, { limit })).requests,
+        newestOf: async (merchantId, limit) => (await requests.queries.listForMerchant(merchantId, { limit })).requests,
         unfinished: async (limit) => [
-          ...(await requests.findUnfinished('accepted', limit)),
-          ...(await requests.findUnfinished('processing', limit)),
+          ...(await requests.sweeper.findUnfinished('accepted', limit)),
+          ...(await requests.sweeper.findUnfinished('processing', limit)),
         ],
-        get: (id) => requests.get(id),
+        get: (id) => requests.queries.get(id),
         deliveriesOf: (id) => deliveries.listForSubject(id),
         ...(followsEveryone ? { allMerchants: (limit: number) => merchants.scanMerchantIds(limit) } : {}),
       },

@@ -1,4 +1,4 @@
-import type { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
+import type { DynamoRequestPorts } from '../../lambdas/adapters/dynamo-request-ports';
 import { applyOnce } from '../../lambdas/core/requests/apply-decision';
 import type { HeraldRequest } from '../../lambdas/core/requests/request';
 import type { RequestQueue } from '../../lambdas/core/requests/ports';
@@ -29,7 +29,7 @@ export const REANNOUNCE_WINDOW_MS = 15 * 60_000;
 const FAR_FUTURE_SECONDS = 100 * 365 * 86_400;
 
 export interface RecoveryDependencies {
-  readonly requests: DynamoRequestStore;
+  readonly requests: Pick<DynamoRequestPorts, 'lifecycle' | 'queries' | 'sweeper'>;
   readonly requestQueue: RequestQueue;
   readonly deliveries: DeliveryStore;
   readonly deliveryQueue: DeliveryQueue;
@@ -70,16 +70,16 @@ export interface RecoveryReport {
  */
 export async function recoverAtStart(deps: RecoveryDependencies): Promise<RecoveryReport> {
   const now = (deps.now ?? (() => new Date()))();
-  const held = await deps.requests.findUnfinished('processing', RECOVERY_LIMIT);
+  const held = await deps.requests.sweeper.findUnfinished('processing', RECOVERY_LIMIT);
   const leasesReleased = await releaseLeases(deps, held, now);
-  const waiting = await deps.requests.findUnfinished('accepted', RECOVERY_LIMIT);
+  const waiting = await deps.requests.sweeper.findUnfinished('accepted', RECOVERY_LIMIT);
   let resent = 0;
   let failed = 0;
   for (const request of [...waiting, ...held].slice(0, RECOVERY_LIMIT)) {
     try {
       await enqueue(deps, request);
       // A processing request needs no mark: its released lease is what the claim looks at.
-      if (request.status === 'accepted') await deps.requests.markResent(request.id, now.toISOString());
+      if (request.status === 'accepted') await deps.requests.sweeper.markResent(request.id, now.toISOString());
       resent++;
     } catch {
       failed++;
@@ -104,7 +104,7 @@ export async function recoverAtStart(deps: RecoveryDependencies): Promise<Recove
  */
 async function releaseLeases(deps: RecoveryDependencies, held: readonly HeraldRequest[], now: Date): Promise<number> {
   let released = 0;
-  for (const request of held) if (await applyOnce(deps.requests, request, { kind: 'release-lease' }, now)) released++;
+  for (const request of held) if (await applyOnce(deps.requests.lifecycle, request, { kind: 'release-lease' }, now)) released++;
   return released;
 }
 

@@ -6,7 +6,7 @@ import { ENV } from '../../lambdas/settings/environment';
 import { queues } from '../topology';
 import { type QueueName } from '../../lambdas/settings/retry';
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
-import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
+import { dynamoRequestPorts } from '../../lambdas/adapters/dynamo-request-ports';
 import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
 import { deliveryMessageKeyIn } from '../../lambdas/adapters/dynamo-service-secret-store';
 import { SqsDeliveryQueue } from '../../lambdas/adapters/sqs-delivery-queue';
@@ -288,7 +288,7 @@ export interface LocalRuntimeDescription {
 function recoveryDependencies(resources: ProvisionedResources): RecoveryDependencies {
   const client = dynamoClient();
   return {
-    requests: new DynamoRequestStore(client, resources.tableName, defaults.requestRetentionDays),
+    requests: dynamoRequestPorts(client, resources.tableName, defaults.requestRetentionDays),
     requestQueue: new SqsRequestQueue(sqsClient(), resources.queues.requests.url),
     deliveries: new DynamoDeliveryStore(client, resources.tableName),
     deliveryQueue: new SqsDeliveryQueue(sqsClient(), resources.queues.deliveries.url, deliveryMessageKeyIn(client, resources.secretsTableName)),

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDeliveryOrderLedger } from '../../lambdas/adapters/dynamo-delivery-order';
 import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
-import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
+import { dynamoRequestPorts, type DynamoRequestPorts } from '../../lambdas/adapters/dynamo-request-ports';
 import { goingMark, MAX_OPEN_PER_ORDERING_KEY } from '../../lambdas/core/webhooks/delivery-order';
 import { deliveryIdOf } from '../../lambdas/core/webhooks/delivery';
 import { provisionForTest } from '../support/endpoints';
@@ -10,14 +10,14 @@ import { storedRequest } from '../support/request-fixtures';
 import { firstOutcome, outcomeOver } from '../support/core/webhooks/delivery-transitions';
 
 let dynamo: DynamoDBDocumentClient;
-let requests: DynamoRequestStore;
+let requests: DynamoRequestPorts;
 let deliveries: DynamoDeliveryStore;
 let ledger: DynamoDeliveryOrderLedger;
 
 beforeAll(async () => {
   const resources = await provisionForTest('order');
   dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: resources.endpoints.dynamodb }));
-  requests = new DynamoRequestStore(dynamo, resources.tableName, 7);
+  requests = dynamoRequestPorts(dynamo, resources.tableName, 7);
   deliveries = new DynamoDeliveryStore(dynamo, resources.tableName, 7);
   ledger = new DynamoDeliveryOrderLedger(dynamo, resources.tableName, 7);
 });
@@ -25,7 +25,7 @@ beforeAll(async () => {
 afterAll(() => dynamo.destroy());
 
 async function submitOrdered(id: string, merchantId: string, orderingKey: string) {
-  return requests.create(storedRequest(id, { merchantId, orderingKey }), `fp-${id}`);
+  return requests.intake.create(storedRequest(id, { merchantId, orderingKey }), `fp-${id}`);
 }
 
 describe('ordered intake', () => {
@@ -33,7 +33,7 @@ describe('ordered intake', () => {
     const ids = Array.from({ length: 20 }, (_, i) => `req_conc${i}`);
     const outcomes = await Promise.all(ids.map((id) => submitOrdered(id, 'mer_conc', 'key-1')));
     expect(outcomes.every((outcome) => outcome.outcome === 'created')).toBe(true);
-    const seqs = (await Promise.all(ids.map((id) => requests.get(id)))).map((request) => request!.orderingSeq);
+    const seqs = (await Promise.all(ids.map((id) => requests.queries.get(id)))).map((request) => request!.orderingSeq);
     expect([...seqs].sort((a, b) => a! - b!)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     const standing = await ledger.standing('mer_conc', 'key-1', 'ep_none');
     expect([...standing.open].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
@@ -48,12 +48,12 @@ describe('ordered intake', () => {
     expect((await ledger.standing('mer_apart', 'k', 'ep')).open).toEqual([1]);
     expect((await ledger.standing('mer_apart', 'k#2', 'ep')).open).toEqual([1]);
     expect((await ledger.standing('mer_apart2', 'k', 'ep')).open).toEqual([1]);
-    expect((await requests.get('req_k1'))!.orderingKey).toBe('k');
+    expect((await requests.queries.get('req_k1'))!.orderingKey).toBe('k');
   });
 
   it('stores a request without a key as before: no number, nothing in any ledger', async () => {
-    await requests.create(storedRequest('req_plain', { merchantId: 'mer_plain' }), 'fp');
-    const stored = await requests.get('req_plain');
+    await requests.intake.create(storedRequest('req_plain', { merchantId: 'mer_plain' }), 'fp');
+    const stored = await requests.queries.get('req_plain');
     expect(stored!.orderingKey).toBeUndefined();
     expect(stored!.orderingSeq).toBeUndefined();
   });

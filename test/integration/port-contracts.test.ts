@@ -2,12 +2,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { DynamoNotificationLedger } from '../../lambdas/adapters/dynamo-notification-store';
-import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
+import { dynamoRequestPorts } from '../../lambdas/adapters/dynamo-request-ports';
 import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
 import { DynamoWebhookEndpointStore } from '../../lambdas/adapters/dynamo-webhook-endpoint-store';
 import type { NotificationLedger } from '../../lambdas/core/notifications/ports';
 import type { NotificationSlot } from '../../lambdas/core/notifications/notification';
-import type { RequestListing, RequestStore, StuckRequestStore, UnfinishedRequests } from '../../lambdas/core/requests/ports';
 import { applyOnce, decideAndApply } from '../../lambdas/core/requests/apply-decision';
 import { claimRequest } from '../../lambdas/core/requests/claim-request';
 import { requestIdFor } from '../../lambdas/core/requests/request-id';
@@ -16,7 +15,7 @@ import { deliveryIdOf, type DeliveryAttempt, type NewDelivery } from '../../lamb
 import { generateSigningSecret, type WebhookEndpoint } from '../../lambdas/core/webhooks/endpoint';
 import { provisionForTest } from '../support/endpoints';
 import { InMemoryNotificationLedger } from '../support/core/notifications/in-memory-ports';
-import { InMemoryRequestStore } from '../support/core/requests/in-memory-ports';
+import { inMemoryRequestPorts, type RequestPorts } from '../support/core/requests/in-memory-ports';
 import { InMemoryDeliveryStore, InMemoryWebhookEndpointStore } from '../support/core/webhooks/in-memory-ports';
 import { firstOutcome, outcomeOver, transitionOf } from '../support/core/webhooks/delivery-transitions';
 import { storedRequest } from '../support/request-fixtures';
@@ -27,7 +26,7 @@ import { storedRequest } from '../support/request-fixtures';
  */
 
 interface Ports {
-  readonly requests: RequestStore & UnfinishedRequests & RequestListing & StuckRequestStore;
+  readonly requests: RequestPorts;
   readonly endpoints: WebhookEndpointStore;
   readonly deliveries: DeliveryStore;
   readonly ledger: NotificationLedger;
@@ -50,7 +49,7 @@ const implementations: [string, () => Ports][] = [
   [
     'in memory',
     () => ({
-      requests: new InMemoryRequestStore(),
+      requests: inMemoryRequestPorts(),
       endpoints: new InMemoryWebhookEndpointStore(),
       deliveries: new InMemoryDeliveryStore(),
       ledger: new InMemoryNotificationLedger(),
@@ -59,7 +58,7 @@ const implementations: [string, () => Ports][] = [
   [
     'DynamoDB',
     () => ({
-      requests: new DynamoRequestStore(dynamo, tableName, 30),
+      requests: dynamoRequestPorts(dynamo, tableName, 30),
       endpoints: new DynamoWebhookEndpointStore(dynamo, tableName, 0, secretsTableName),
       deliveries: new DynamoDeliveryStore(dynamo, tableName),
       ledger: new DynamoNotificationLedger(dynamo, tableName, 30),
@@ -117,42 +116,42 @@ describe.each(implementations)('request store (%s)', (_name, make) => {
     const replay = submission(merchant, 'k1', 'f2');
     const elsewhere = submission(unique('mer'), 'k1');
 
-    expect(await ports.requests.create(first.request, first.fingerprint)).toEqual({ outcome: 'created' });
-    expect(await ports.requests.create(replay.request, replay.fingerprint)).toMatchObject({ outcome: 'exists', request: { id: first.request.id }, fingerprint: 'f1' });
-    expect(await ports.requests.create(elsewhere.request, elsewhere.fingerprint)).toEqual({ outcome: 'created' });
-    expect(await ports.requests.get(first.request.id)).toMatchObject({ merchantId: merchant, version: 1 });
+    expect(await ports.requests.intake.create(first.request, first.fingerprint)).toEqual({ outcome: 'created' });
+    expect(await ports.requests.intake.create(replay.request, replay.fingerprint)).toMatchObject({ outcome: 'exists', request: { id: first.request.id }, fingerprint: 'f1' });
+    expect(await ports.requests.intake.create(elsewhere.request, elsewhere.fingerprint)).toEqual({ outcome: 'created' });
+    expect(await ports.requests.queries.get(first.request.id)).toMatchObject({ merchantId: merchant, version: 1 });
   });
 
   it('lets one claim hold a request until its lease ends, then lets the next take it over', async () => {
     const { request, fingerprint } = submission(unique('mer'), 'k1');
-    await ports.requests.create(request, fingerprint);
+    await ports.requests.intake.create(request, fingerprint);
 
-    const claimed = await claimRequest(ports.requests, request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
+    const claimed = await claimRequest(ports.requests.lifecycle, request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
     expect(claimed).toMatchObject({ outcome: 'claimed', request: { status: 'processing', attempts: 1 } });
-    expect(await claimRequest(ports.requests, request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, later(1_000))).toMatchObject({ outcome: 'lost', current: { status: 'processing' } });
-    expect(await claimRequest(ports.requests, request.id, { leaseMs: 60_000, maxAttempts: 5 }, 1, later(120_000))).toMatchObject({ outcome: 'claimed', request: { attempts: 2 } });
+    expect(await claimRequest(ports.requests.lifecycle, request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, later(1_000))).toMatchObject({ outcome: 'lost', current: { status: 'processing' } });
+    expect(await claimRequest(ports.requests.lifecycle, request.id, { leaseMs: 60_000, maxAttempts: 5 }, 1, later(120_000))).toMatchObject({ outcome: 'claimed', request: { attempts: 2 } });
   });
 
   it('refuses to finish an attempt whose lease another claim took over', async () => {
     const { request, fingerprint } = submission(unique('mer'), 'k1');
-    await ports.requests.create(request, fingerprint);
-    const first = await claimRequest(ports.requests, request.id, { leaseMs: 1_000, maxAttempts: 5 }, 0, NOW);
-    await claimRequest(ports.requests, request.id, { leaseMs: 60_000, maxAttempts: 5 }, 1, later(5_000));
+    await ports.requests.intake.create(request, fingerprint);
+    const first = await claimRequest(ports.requests.lifecycle, request.id, { leaseMs: 1_000, maxAttempts: 5 }, 0, NOW);
+    await claimRequest(ports.requests.lifecycle, request.id, { leaseMs: 60_000, maxAttempts: 5 }, 1, later(5_000));
     if (first.outcome !== 'claimed') throw new Error('the first claim should win');
 
-    expect(await applyOnce(ports.requests, first.request, { kind: 'succeed', result: { late: true } }, later(6_000))).toBeUndefined();
-    expect(await ports.requests.get(request.id)).toMatchObject({ status: 'processing', attempts: 2 });
+    expect(await applyOnce(ports.requests.lifecycle, first.request, { kind: 'succeed', result: { late: true } }, later(6_000))).toBeUndefined();
+    expect(await ports.requests.queries.get(request.id)).toMatchObject({ status: 'processing', attempts: 2 });
   });
 
   it('cancels only its owner\'s request, and only before a claim', async () => {
     const merchant = unique('mer');
     const open = submission(merchant, 'k1');
     const started = submission(merchant, 'k2');
-    await ports.requests.create(open.request, open.fingerprint);
-    await ports.requests.create(started.request, started.fingerprint);
-    await claimRequest(ports.requests, started.request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
+    await ports.requests.intake.create(open.request, open.fingerprint);
+    await ports.requests.intake.create(started.request, started.fingerprint);
+    await claimRequest(ports.requests.lifecycle, started.request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
 
-    const cancel = (owner: string, id: string) => decideAndApply(ports.requests, { id, status: 'accepted', attempts: 0 }, { kind: 'cancel', merchantId: owner }, NOW, { maxWrites: 2 });
+    const cancel = (owner: string, id: string) => decideAndApply(ports.requests.lifecycle, { id, status: 'accepted', attempts: 0 }, { kind: 'cancel', merchantId: owner }, NOW, { maxWrites: 2 });
     expect(await cancel(unique('mer'), open.request.id)).toMatchObject({ outcome: 'refused', refusal: { reason: 'not-owner' } });
     expect(await cancel(merchant, started.request.id)).toMatchObject({ outcome: 'refused', refusal: { reason: 'wrong-status' }, current: { status: 'processing' } });
     expect(await cancel(merchant, open.request.id)).toMatchObject({ outcome: 'applied', request: { status: 'cancelled' } });
@@ -160,61 +159,61 @@ describe.each(implementations)('request store (%s)', (_name, make) => {
 
   it('ends a request whose every attempt started and none finished, once its last lease ran out', async () => {
     const { request, fingerprint } = submission(unique('mer'), 'k1');
-    await ports.requests.create(request, fingerprint);
-    const claim = await claimRequest(ports.requests, request.id, { leaseMs: 1_000, maxAttempts: 1 }, 0, NOW);
+    await ports.requests.intake.create(request, fingerprint);
+    const claim = await claimRequest(ports.requests.lifecycle, request.id, { leaseMs: 1_000, maxAttempts: 1 }, 0, NOW);
     if (claim.outcome !== 'claimed') throw new Error('the claim should win');
-    const held = (await ports.requests.get(request.id))!;
+    const held = (await ports.requests.queries.get(request.id))!;
 
-    expect(await applyOnce(ports.requests, held, { kind: 'exhaust', maxAttempts: 1, redriveGeneration: 0 }, NOW)).toBeUndefined();
-    const exhausted = await applyOnce(ports.requests, held, { kind: 'exhaust', maxAttempts: 1, redriveGeneration: 0 }, later(2_000));
+    expect(await applyOnce(ports.requests.lifecycle, held, { kind: 'exhaust', maxAttempts: 1, redriveGeneration: 0 }, NOW)).toBeUndefined();
+    const exhausted = await applyOnce(ports.requests.lifecycle, held, { kind: 'exhaust', maxAttempts: 1, redriveGeneration: 0 }, later(2_000));
     expect(exhausted).toMatchObject({ status: 'failed', attempts: 1, failedAtRedrive: 0, error: { code: 'attempts-exhausted', retryable: true } });
     expect(exhausted).not.toHaveProperty('leaseUntil');
-    expect(await applyOnce(ports.requests, held, { kind: 'exhaust', maxAttempts: 1, redriveGeneration: 0 }, later(3_000))).toBeUndefined();
+    expect(await applyOnce(ports.requests.lifecycle, held, { kind: 'exhaust', maxAttempts: 1, redriveGeneration: 0 }, later(3_000))).toBeUndefined();
   });
 
   it('releases a held lease without a history row, bumping the version, and lists unfinished work', async () => {
     const { request, fingerprint } = submission(unique('mer'), 'k1');
-    await ports.requests.create(request, fingerprint);
-    const claim = await claimRequest(ports.requests, request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
+    await ports.requests.intake.create(request, fingerprint);
+    const claim = await claimRequest(ports.requests.lifecycle, request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
     if (claim.outcome !== 'claimed') throw new Error('the claim should win');
-    const held = (await ports.requests.get(request.id))!;
+    const held = (await ports.requests.queries.get(request.id))!;
 
-    const released = await applyOnce(ports.requests, held, { kind: 'release-lease' }, later(1_000));
+    const released = await applyOnce(ports.requests.lifecycle, held, { kind: 'release-lease' }, later(1_000));
 
     expect(released).toMatchObject({ status: 'processing', attempts: 1, version: held.version + 1, leaseUntil: later(1_000).toISOString() });
     expect(released!.history).toEqual(held.history);
-    expect(await applyOnce(ports.requests, held, { kind: 'release-lease' }, later(2_000))).toBeUndefined();
-    const unfinished = await ports.requests.findUnfinished('processing', 1_000);
+    expect(await applyOnce(ports.requests.lifecycle, held, { kind: 'release-lease' }, later(2_000))).toBeUndefined();
+    const unfinished = await ports.requests.sweeper.findUnfinished('processing', 1_000);
     expect(unfinished.map((found) => found.id)).toContain(request.id);
   });
 
   it('reopens a failed request for a redrive once, however many copies try', async () => {
     const { request, fingerprint } = submission(unique('mer'), 'k1');
-    await ports.requests.create(request, fingerprint);
-    const claim = await claimRequest(ports.requests, request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
+    await ports.requests.intake.create(request, fingerprint);
+    const claim = await claimRequest(ports.requests.lifecycle, request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
     if (claim.outcome !== 'claimed') throw new Error('the claim should win');
-    const failed = (await applyOnce(ports.requests, claim.request, { kind: 'fail', error: { code: 'timeout', message: 'slow', retryable: true }, reason: 'exhausted' }, NOW))!;
+    const failed = (await applyOnce(ports.requests.lifecycle, claim.request, { kind: 'fail', error: { code: 'timeout', message: 'slow', retryable: true }, reason: 'exhausted' }, NOW))!;
 
-    expect(await applyOnce(ports.requests, failed, { kind: 'reopen', generation: 1 }, NOW)).toMatchObject({ status: 'accepted', attempts: 0, redriveGeneration: 1 });
-    expect(await applyOnce(ports.requests, failed, { kind: 'reopen', generation: 1 }, NOW)).toBeUndefined();
+    expect(await applyOnce(ports.requests.lifecycle, failed, { kind: 'reopen', generation: 1 }, NOW)).toMatchObject({ status: 'accepted', attempts: 0, redriveGeneration: 1 });
+    expect(await applyOnce(ports.requests.lifecycle, failed, { kind: 'reopen', generation: 1 }, NOW)).toBeUndefined();
   });
 
   it('lists only its own merchant\'s requests, filtered by status, a page at a time', async () => {
     const merchant = unique('mer');
     const mine = [submission(merchant, 'k1'), submission(merchant, 'k2'), submission(merchant, 'k3')];
     const theirs = submission(unique('mer'), 'k1');
-    for (const { request, fingerprint } of [...mine, theirs]) await ports.requests.create(request, fingerprint);
-    await claimRequest(ports.requests, mine[0]!.request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
+    for (const { request, fingerprint } of [...mine, theirs]) await ports.requests.intake.create(request, fingerprint);
+    await claimRequest(ports.requests.lifecycle, mine[0]!.request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
 
-    const all = await ports.requests.listForMerchant(merchant, { limit: 10 });
+    const all = await ports.requests.queries.listForMerchant(merchant, { limit: 10 });
     expect(all.requests.map((r) => r.id).sort()).toEqual(mine.map((m) => m.request.id).sort());
-    const accepted = await ports.requests.listForMerchant(merchant, { status: 'accepted', limit: 10 });
+    const accepted = await ports.requests.queries.listForMerchant(merchant, { status: 'accepted', limit: 10 });
     expect(accepted.requests.map((r) => r.id).sort()).toEqual([mine[1]!.request.id, mine[2]!.request.id].sort());
 
-    const first = await ports.requests.listForMerchant(merchant, { limit: 2 });
+    const first = await ports.requests.queries.listForMerchant(merchant, { limit: 2 });
     expect(first.requests).toHaveLength(2);
     expect(first.next).toBeDefined();
-    const rest = await ports.requests.listForMerchant(merchant, { limit: 2, after: first.next });
+    const rest = await ports.requests.queries.listForMerchant(merchant, { limit: 2, after: first.next });
     expect([...first.requests, ...rest.requests].map((r) => r.id).sort()).toEqual(mine.map((m) => m.request.id).sort());
   });
 
@@ -223,42 +222,42 @@ describe.each(implementations)('request store (%s)', (_name, make) => {
     const unqueued = submission(merchant, 'k1');
     const enqueued = submission(merchant, 'k2');
     const leased = submission(merchant, 'k3');
-    await ports.requests.create(unqueued.request, unqueued.fingerprint);
-    await ports.requests.create({ ...enqueued.request, enqueuedAt: later(1_000).toISOString() }, enqueued.fingerprint);
-    await ports.requests.create(leased.request, leased.fingerprint);
-    await claimRequest(ports.requests, leased.request.id, { leaseMs: 1_000, maxAttempts: 5 }, 0, NOW);
+    await ports.requests.intake.create(unqueued.request, unqueued.fingerprint);
+    await ports.requests.intake.create({ ...enqueued.request, enqueuedAt: later(1_000).toISOString() }, enqueued.fingerprint);
+    await ports.requests.intake.create(leased.request, leased.fingerprint);
+    await claimRequest(ports.requests.lifecycle, leased.request.id, { leaseMs: 1_000, maxAttempts: 5 }, 0, NOW);
     const ours = (found: readonly { id: string }[]) => found.map((r) => r.id).filter((id) => [unqueued, enqueued, leased].some((m) => m.request.id === id));
     const unqueuedQuery = { changedBefore: later(60_000).toISOString(), enqueuedBefore: later(500).toISOString(), limit: 1_000 };
 
-    expect(ours(await ports.requests.findUnqueued(unqueuedQuery))).toEqual([unqueued.request.id]);
-    expect(ours(await ports.requests.findLeaseExpired({ before: later(60_000).toISOString(), limit: 1_000 }))).toEqual([leased.request.id]);
+    expect(ours(await ports.requests.sweeper.findUnqueued(unqueuedQuery))).toEqual([unqueued.request.id]);
+    expect(ours(await ports.requests.sweeper.findLeaseExpired({ before: later(60_000).toISOString(), limit: 1_000 }))).toEqual([leased.request.id]);
 
-    await ports.requests.markResent(unqueued.request.id, later(2_000).toISOString());
-    await ports.requests.markResent(leased.request.id, later(2_000).toISOString());
-    expect((await ports.requests.get(unqueued.request.id))?.enqueuedAt).toBe(later(2_000).toISOString());
-    expect((await ports.requests.get(leased.request.id))?.enqueuedAt).toBeUndefined();
-    expect(ours(await ports.requests.findUnqueued(unqueuedQuery))).toEqual([]);
+    await ports.requests.sweeper.markResent(unqueued.request.id, later(2_000).toISOString());
+    await ports.requests.sweeper.markResent(leased.request.id, later(2_000).toISOString());
+    expect((await ports.requests.queries.get(unqueued.request.id))?.enqueuedAt).toBe(later(2_000).toISOString());
+    expect((await ports.requests.queries.get(leased.request.id))?.enqueuedAt).toBeUndefined();
+    expect(ours(await ports.requests.sweeper.findUnqueued(unqueuedQuery))).toEqual([]);
   });
 
   it('fails a request whose last attempt\'s lease ran out as exhausted, once', async () => {
     const { request, fingerprint } = submission(unique('mer'), 'k1');
-    await ports.requests.create(request, fingerprint);
-    const claim = await claimRequest(ports.requests, request.id, { leaseMs: 1_000, maxAttempts: 1 }, 0, NOW);
+    await ports.requests.intake.create(request, fingerprint);
+    const claim = await claimRequest(ports.requests.lifecycle, request.id, { leaseMs: 1_000, maxAttempts: 1 }, 0, NOW);
     if (claim.outcome !== 'claimed') throw new Error('the claim should win');
 
-    expect(await applyOnce(ports.requests, claim.request, { kind: 'exhaust', maxAttempts: 1, redriveGeneration: 0 }, later(5_000))).toMatchObject({ status: 'failed', attempts: 1 });
-    expect(await applyOnce(ports.requests, claim.request, { kind: 'exhaust', maxAttempts: 1, redriveGeneration: 0 }, later(6_000))).toBeUndefined();
-    expect(await ports.requests.get(request.id)).toMatchObject({ status: 'failed' });
+    expect(await applyOnce(ports.requests.lifecycle, claim.request, { kind: 'exhaust', maxAttempts: 1, redriveGeneration: 0 }, later(5_000))).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(await applyOnce(ports.requests.lifecycle, claim.request, { kind: 'exhaust', maxAttempts: 1, redriveGeneration: 0 }, later(6_000))).toBeUndefined();
+    expect(await ports.requests.queries.get(request.id)).toMatchObject({ status: 'failed' });
   });
 
   it('clears and sets the enqueue mark on the request', async () => {
     const { request, fingerprint } = submission(unique('mer'), 'k1');
-    await ports.requests.create({ ...request, enqueuedAt: NOW.toISOString() }, fingerprint);
+    await ports.requests.intake.create({ ...request, enqueuedAt: NOW.toISOString() }, fingerprint);
 
-    await ports.requests.markNotEnqueued(request.id);
-    expect((await ports.requests.get(request.id))?.enqueuedAt).toBeUndefined();
-    await ports.requests.markEnqueued(request.id, later(1_000).toISOString());
-    expect((await ports.requests.get(request.id))?.enqueuedAt).toBe(later(1_000).toISOString());
+    await ports.requests.intake.markNotEnqueued(request.id);
+    expect((await ports.requests.queries.get(request.id))?.enqueuedAt).toBeUndefined();
+    await ports.requests.intake.markEnqueued(request.id, later(1_000).toISOString());
+    expect((await ports.requests.queries.get(request.id))?.enqueuedAt).toBe(later(1_000).toISOString());
   });
 });
 

@@ -4,7 +4,7 @@ import { ENV } from '../../lambdas/settings/environment';
 import { queues } from '../../lib/topology';
 import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { DynamoRedriveLog } from '../../lambdas/adapters/dynamo-redrive-log';
-import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
+import { dynamoRequestPorts, type DynamoRequestPorts } from '../../lambdas/adapters/dynamo-request-ports';
 import { DynamoWalletLedger } from '../../lambdas/adapters/dynamo-wallet-ledger';
 import { SqsRequestQueue } from '../../lambdas/adapters/sqs-request-queue';
 import { processRequest } from '../../lambdas/core/requests/process-request';
@@ -22,7 +22,7 @@ import { acknowledge, duplicate, receiveFor } from '../support/sqs-records';
 
 let sqs: SQSClient;
 let queue: { url: string; arn: string; deadLetterUrl: string };
-let store: DynamoRequestStore;
+let store: DynamoRequestPorts;
 let ledger: DynamoWalletLedger;
 let redrives: DynamoRedriveLog;
 let tableName: string;
@@ -33,7 +33,7 @@ beforeAll(async () => {
   sqs = new SQSClient({ endpoint: resources.endpoints.sqs });
   queue = { url: resources.queues.requests.url, arn: resources.queues.requests.arn, deadLetterUrl: resources.queues.requests.deadLetterUrl };
   tableName = resources.tableName;
-  store = new DynamoRequestStore(dynamoClient(), resources.tableName, 30);
+  store = dynamoRequestPorts(dynamoClient(), resources.tableName, 30);
   ledger = new DynamoWalletLedger(dynamoClient(), resources.tableName);
   redrives = new DynamoRedriveLog(dynamoClient(), resources.tableName);
   handlers = {
@@ -80,7 +80,7 @@ async function redeliver(record: SQSRecord, requestId: string): Promise<SQSRecor
 function processOnce(processor: Processor<any, unknown>, requestId: string, record: SQSRecord) {
   return processRequest(
     {
-      store,
+      store: store.lifecycle,
       queue: new SqsRequestQueue(sqs, queue.url),
       events: { requestFinished: async () => undefined },
       redrives,
@@ -98,7 +98,7 @@ function processOnce(processor: Processor<any, unknown>, requestId: string, reco
 }
 
 async function request(id: string): Promise<HeraldRequest> {
-  return (await store.get(id))!;
+  return (await store.queries.get(id))!;
 }
 
 const transitions = (r: HeraldRequest) => r.history.filter((h) => !h.step).map((h) => h.to);
@@ -145,7 +145,7 @@ describe('the process worker', () => {
     const id = await submit('order.process', order());
     const [record] = await receiveFor(sqs, queue, id);
     // The first worker claims with a lease that ends at once, then is never heard from again.
-    const claim = await claimRequest(store, id, { leaseMs: 1, maxAttempts: 5 }, 0);
+    const claim = await claimRequest(store.lifecycle, id, { leaseMs: 1, maxAttempts: 5 }, 0);
     expect(claim.outcome).toBe('claimed');
     await new Promise((resolve) => setTimeout(resolve, 10));
 
@@ -162,7 +162,7 @@ describe('the process worker', () => {
   it('acknowledges without work a message whose request another worker holds under a live lease', async () => {
     const id = await submit('order.process', order());
     const [record] = await receiveFor(sqs, queue, id);
-    await claimRequest(store, id, { leaseMs: 60_000, maxAttempts: 5 }, 0);
+    await claimRequest(store.lifecycle, id, { leaseMs: 60_000, maxAttempts: 5 }, 0);
 
     expect(await deliver([record!])).toEqual([]);
 
@@ -186,7 +186,7 @@ describe('the process worker', () => {
       expect((await submitRaw()).status).toBe(429);
 
       await deliver(await receiveFor(sqs, queue, first.body!.id as string));
-      expect((await store.get(first.body!.id as string))?.status).toBe('succeeded');
+      expect((await store.queries.get(first.body!.id as string))?.status).toBe('succeeded');
       expect((await submitRaw()).status).toBe(202);
     } finally {
       if (saved === undefined) delete process.env[ENV.maxRequestsInFlight];
@@ -327,7 +327,7 @@ describe('the wallet.debit saga', () => {
     const id = await submit('wallet.debit', refusedSaga('w-bob', 'w-shop-2'));
     const [record] = await receiveFor(sqs, queue, id);
     // The dead worker did all of the saga, compensations included, and never recorded the outcome.
-    const claim = await claimRequest(store, id, { leaseMs: 1, maxAttempts: 5 }, 0);
+    const claim = await claimRequest(store.lifecycle, id, { leaseMs: 1, maxAttempts: 5 }, 0);
     if (claim.outcome !== 'claimed') throw new Error('claim failed');
     const context: ProcessorContext = {
       requestId: id,
@@ -473,10 +473,10 @@ describe('attempts that die with their worker', () => {
     await acknowledge(sqs, queue.url, original!);
     // Every allowed attempt is claimed by a worker that dies at once: its lease runs out and nobody finishes it.
     for (let attempt = 0; attempt < max; attempt++) {
-      expect((await claimRequest(store, id, { leaseMs: 1, maxAttempts: max }, attempt)).outcome).toBe('claimed');
+      expect((await claimRequest(store.lifecycle, id, { leaseMs: 1, maxAttempts: max }, attempt)).outcome).toBe('claimed');
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    expect((await claimRequest(store, id, { leaseMs: 1, maxAttempts: max }, max)).outcome).toBe('lost');
+    expect((await claimRequest(store.lifecycle, id, { leaseMs: 1, maxAttempts: max }, max)).outcome).toBe('lost');
 
     // The sweeper's re-enqueue: a new message on its first receive, which must not buy another attempt.
     await duplicate(sqs, queue.url, original!);
@@ -510,7 +510,7 @@ describe('a request\'s history', () => {
       new UpdateCommand({ TableName: tableName, Key: { pk: `REQ#${id}`, sk: 'REQ' }, UpdateExpression: 'SET history = :rows', ExpressionAttributeValues: { ':rows': rows } }),
     );
 
-    const claim = await claimRequest(store, id, { leaseMs: 60_000, maxAttempts: 5 }, 0);
+    const claim = await claimRequest(store.lifecycle, id, { leaseMs: 60_000, maxAttempts: 5 }, 0);
 
     expect(claim.outcome).toBe('claimed');
     const stored = await request(id);
@@ -563,7 +563,7 @@ describe('payloads and results too large to keep inline', () => {
     const replay = await submitBody('large-replay', body);
     expect(replay).toMatchObject({ status: 202, body: { id } });
     const [record] = await receiveFor(sqs, queue, id);
-    const claim = await claimRequest(store, id, { leaseMs: 10_000, maxAttempts: 5 }, 0);
+    const claim = await claimRequest(store.lifecycle, id, { leaseMs: 10_000, maxAttempts: 5 }, 0);
     expect(claim).toMatchObject({ outcome: 'claimed', request: { payload: { ms: 0, filler } } });
     await acknowledge(sqs, queue.url, record!);
   });

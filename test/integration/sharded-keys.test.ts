@@ -3,7 +3,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { table } from '../../lambdas/settings/storage';
 import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
-import { DynamoRequestStore } from '../../lambdas/adapters/dynamo-request-store';
+import { dynamoRequestPorts } from '../../lambdas/adapters/dynamo-request-ports';
 import { deliveryToItem, keys, requestToItem, type Item } from '../../lambdas/adapters/dynamo/keys';
 import { shardOf } from '../../lambdas/adapters/dynamo/shards';
 import { testDeliveryMessageKey } from '../support/sqs-records';
@@ -178,7 +178,7 @@ describe('the sweepers read every shard of the status index', () => {
     expect(new Set(items.map((item) => item.gsi2pk)).size).toBe(2 * table.shards.byStatus + 1);
 
     const report = await sweepStuckRequests(
-      { store: new DynamoRequestStore(dynamo, tableName, 30), queue: new SqsRequestQueue(sqs, queueUrls.requests), log: () => undefined },
+      { store: dynamoRequestPorts(dynamo, tableName, 30).sweeper, queue: new SqsRequestQueue(sqs, queueUrls.requests), log: () => undefined },
       // An hour: the requests the list tests submitted to this table a moment ago are not stuck.
       { unenqueuedAfterSeconds: 3600, staleEnqueueAfterSeconds: 3600, batchLimit: 500 },
     );
@@ -189,7 +189,7 @@ describe('the sweepers read every shard of the status index', () => {
 
     // A smaller batch takes no more than the batch, each request once.
     const bounded = await sweepStuckRequests(
-      { store: new DynamoRequestStore(dynamo, tableName, 30), queue: new SqsRequestQueue(sqs, queueUrls.requests), log: () => undefined },
+      { store: dynamoRequestPorts(dynamo, tableName, 30).sweeper, queue: new SqsRequestQueue(sqs, queueUrls.requests), log: () => undefined },
       { unenqueuedAfterSeconds: 3600, staleEnqueueAfterSeconds: 3600, batchLimit: 20 },
     );
     expect(bounded.resent).toHaveLength(20);

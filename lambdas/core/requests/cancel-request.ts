@@ -9,7 +9,9 @@ import type { HeraldRequest } from './request';
 const CANCEL_MAX_WRITES = 3;
 
 export interface CancelDependencies {
-  readonly store: RequestTransitions & Pick<RequestReader, 'get'>;
+  readonly store: RequestTransitions;
+  /** Reads how a request stands when every write lost against a concurrent change. */
+  readonly reader: Pick<RequestReader, 'get'>;
   readonly quotas: Pick<MerchantQuotas, 'releaseInFlight'>;
   readonly order: Pick<DeliveryOrderLedger, 'withdraw'>;
 }
@@ -39,7 +41,7 @@ export async function cancelRequest(deps: CancelDependencies, merchantId: string
       throw notCancellable(decided.current);
     case 'lost': {
       // It kept changing under every write: answer with how it stands now.
-      const current = await deps.store.get(id);
+      const current = await deps.reader.get(id);
       if (!current) throw notFound(id);
       throw notCancellable(current);
     }

@@ -1,14 +1,14 @@
 import { NotFoundError } from '../shared/errors';
 import { mayHaveNotifications, presentNotifications, withNotificationsTag, type NotificationView } from '../notifications/notification-view';
 import { type NotificationLedger } from '../notifications/ports';
-import type { RequestStore } from './ports';
+import type { RequestReader } from './ports';
 import { isTerminal, type HeraldRequest } from './request';
 import { etagOf, NO_DELIVERIES, presentRequest, type RequestView } from './request-view';
 import type { DeliveryStore } from '../webhooks/ports';
 import { summarizeDeliveries, withDeliveriesTag } from '../webhooks/delivery-view';
 
 export interface RequestStatusDependencies {
-  readonly requests: Pick<RequestStore, 'getForMerchant'>;
+  readonly requests: Pick<RequestReader, 'getForMerchant'>;
   readonly deliveries: Pick<DeliveryStore, 'listForSubject'>;
   readonly notifications: Pick<NotificationLedger, 'listForRequest'>;
   /** How long a request of this type usually takes: when a client should ask again. */

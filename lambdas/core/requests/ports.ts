@@ -65,8 +65,6 @@ export interface RequestTransitions {
   apply(id: string, transition: Transition, reads?: ApplyReads): Promise<ApplyOutcome>;
 }
 
-export interface RequestStore extends RequestIntake, RequestReader, RequestTransitions {}
-
 /** What travels on the requests queue: a pointer to the stored request, never its payload. */
 export interface RequestMessage {
   readonly requestId: string;

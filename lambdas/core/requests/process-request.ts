@@ -4,14 +4,14 @@ import { backoffDelaySeconds } from '../shared/backoff';
 import { applyOnce } from './apply-decision';
 import { claimRequest } from './claim-request';
 import { ATTEMPTS_EXHAUSTED, type LifecycleEvent } from './lifecycle-events';
-import type { RequestEventPublisher, RequestQueue, RequestStore } from './ports';
+import type { RequestEventPublisher, RequestQueue, RequestTransitions } from './ports';
 import { failedByExhaustion, shouldReopen, type RedriveLog } from './redrive';
 import type { HeraldRequest, HistoryEntry, RequestError } from './request';
 import { decide } from './request-lifecycle';
 import { runProcessor } from './run-processor';
 
 export interface ProcessDependencies {
-  readonly store: RequestStore;
+  readonly store: RequestTransitions;
   readonly queue: RequestQueue;
   readonly events: RequestEventPublisher;
   readonly redrives: RedriveLog;

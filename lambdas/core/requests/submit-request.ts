@@ -8,7 +8,7 @@ import {
   ValidationError,
 } from '../shared/errors';
 import { fingerprint } from '../shared/fingerprint';
-import type { RequestQueue, RequestStore } from './ports';
+import type { RequestIntake, RequestQueue } from './ports';
 import { isTerminal, type HeraldRequest } from './request';
 import { requestIdFor } from './request-id';
 import { fieldErrorsOf, isValidIdempotencyKey, MAX_START_DELAY_SECONDS, submissionSchema, validate } from './submission';
@@ -16,7 +16,7 @@ import { validateNotifyTargets, type SmsCountries } from '../notifications/notif
 import { IN_FLIGHT_RETRY_AFTER_SECONDS, QuotaExceededError, smsDay, type MerchantQuotaLimits, type MerchantQuotas } from '../merchants/merchant-quotas';
 
 export interface SubmitDependencies {
-  readonly store: RequestStore;
+  readonly store: RequestIntake;
   readonly queue: RequestQueue;
   readonly processorFor: (type: string) => Processor<any, unknown> | undefined;
   readonly knownTypes: () => string[];
@@ -110,7 +110,7 @@ export async function submitRequest(deps: SubmitDependencies, input: SubmitInput
   const bodyFingerprint = fingerprint(input.body);
   const quotas = await takeQuotas(deps, request, now);
   if (quotas.holdsSlot) request = { ...request, holdsQuotaSlot: true };
-  let created: Awaited<ReturnType<RequestStore['create']>>;
+  let created: Awaited<ReturnType<RequestIntake['create']>>;
   try {
     created = await deps.store.create(request, bodyFingerprint);
   } catch (error) {

@@ -14,7 +14,7 @@ import { DynamoMerchantStore } from '../../adapters/dynamo-merchant-store';
 import { releaseSlotOf, type MerchantQuotaLimits, type MerchantQuotas } from '../../core/merchants/merchant-quotas';
 import { DynamoNotificationLedger, DynamoOperationsContacts, DynamoRecipientSubscriptions } from '../../adapters/dynamo-notification-store';
 import { DynamoRedriveLog } from '../../adapters/dynamo-redrive-log';
-import { DynamoRequestStore } from '../../adapters/dynamo-request-store';
+import { dynamoRequestPorts } from '../../adapters/dynamo-request-ports';
 import { DynamoWalletLedger } from '../../adapters/dynamo-wallet-ledger';
 import { DynamoDeliveryStore } from '../../adapters/dynamo-delivery-store';
 import { DynamoDeliveryRateLimiter } from '../../adapters/dynamo-delivery-rate-limiter';
@@ -121,7 +121,7 @@ export function processors(): ProcessorRegistry {
 // out of a function's bundle every adapter its handler never asks for.
 
 // Requests and merchants.
-export const requestStore = /* @__PURE__ */ perContainer(() => new DynamoRequestStore(dynamoClient(), requiredEnv(ENV.tableName), settings.requestRetentionDays()));
+export const requestPorts = /* @__PURE__ */ perContainer(() => dynamoRequestPorts(dynamoClient(), requiredEnv(ENV.tableName), settings.requestRetentionDays()));
 export const merchantStore = /* @__PURE__ */ perContainer(() => new DynamoMerchantStore(dynamoClient(), requiredEnv(ENV.tableName)));
 export const requestQueue = /* @__PURE__ */ perContainer(() => new (sdkOf(sqsAdapters, 'SQS').SqsRequestQueue)(sqsClient(), requiredEnv(ENV.requestsQueueUrl)));
 export const merchantQuotaStore = /* @__PURE__ */ perContainer(() => new DynamoMerchantQuotas(dynamoClient(), requiredEnv(ENV.tableName)));

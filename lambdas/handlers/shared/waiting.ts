@@ -4,7 +4,7 @@ import { defaults } from '../../settings/requests';
 import type { AwaitRequestDependencies } from '../../core/requests/await-request-status';
 import { parseWaitPreference, type WaitPreference } from '../../core/requests/wait-preference';
 import { processorFor } from '../../processors/registry';
-import { deliveryStore, notificationLedger, requestStore, waitingCalls } from './dependencies';
+import { deliveryStore, notificationLedger, requestPorts, waitingCalls } from './dependencies';
 import { headerOf, type HttpEvent } from './http';
 
 /** What the client's `Prefer` header asks, capped at the longest wait served. */
@@ -15,7 +15,7 @@ export function waitPreferenceOf(event: HttpEvent): WaitPreference {
 /** The status use case's ports, with the merchant's bound of waiting calls and the real clock. */
 export function awaitDependencies(): AwaitRequestDependencies {
   return {
-    requests: requestStore(),
+    requests: requestPorts().queries,
     deliveries: deliveryStore(),
     notifications: notificationLedger(),
     expectedSeconds: (type) => processorFor(type)?.expectedSeconds ?? defaults.retryAfterSeconds,

@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { DynamoRedriveLog } from '../../../lambdas/adapters/dynamo-redrive-log';
-import { DynamoRequestStore } from '../../../lambdas/adapters/dynamo-request-store';
+import { dynamoRequestPorts } from '../../../lambdas/adapters/dynamo-request-ports';
 import { dynamoClient } from '../../../lambdas/adapters/aws-clients';
 import { queueDepths } from '../../operations/queue-depths';
 import { redrive } from '../../operations/redrive';
@@ -200,7 +200,7 @@ async function act(
     const [request, deliveries] = await Promise.all([api(options, 'GET', `/v1/requests/${encoded}`), api(options, 'GET', `/v1/requests/${encoded}/deliveries`)]);
     if (request.status !== 200) return request;
     // The API's view leaves out what the client sent; the operator's detail shows it.
-    const submitted = await new DynamoRequestStore(dynamoClient(), options.resources.tableName, options.requestRetentionDays).queries.getSubmittedForMerchant(
+    const submitted = await dynamoRequestPorts(dynamoClient(), options.resources.tableName, options.requestRetentionDays).queries.getSubmittedForMerchant(
       options.merchantId,
       id,
     );

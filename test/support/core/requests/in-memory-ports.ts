@@ -1,7 +1,20 @@
-import type { ApplyOutcome, CreateOutcome, ListPosition, RequestListing, RequestPage, RequestEventPublisher, RequestMessage, RequestQueue, RequestStore, StuckRequestStore, UnfinishedRequests } from '../../../../lambdas/core/requests/ports';
+import type { ApplyOutcome, CreateOutcome, ListPosition, RequestListing, RequestPage, RequestEventPublisher, RequestMessage, RequestIntake, RequestQueue, RequestReader, RequestTransitions, StuckRequestStore, UnfinishedRequests } from '../../../../lambdas/core/requests/ports';
 import type { RedriveLog } from '../../../../lambdas/core/requests/redrive';
 import { isTerminal, type HeraldRequest, type RequestStatus } from '../../../../lambdas/core/requests/request';
 import type { LifecyclePolicy, Transition } from '../../../../lambdas/core/requests/lifecycle-events';
+
+/** Every request port, split as the DynamoDB composition hands them out (`dynamoRequestPorts`). */
+export interface RequestPorts {
+  readonly intake: RequestIntake;
+  readonly lifecycle: RequestTransitions;
+  readonly queries: RequestReader & RequestListing;
+  readonly sweeper: StuckRequestStore & UnfinishedRequests;
+}
+
+/** The in-memory store in the same split: one map behind every part, as one table is behind the adapters. */
+export function inMemoryRequestPorts(store = new InMemoryRequestStore()): RequestPorts {
+  return { intake: store, lifecycle: store, queries: store, sweeper: store };
+}
 
 /**
  * The request ports in memory, for use-case tests that run in milliseconds. They keep the
@@ -12,7 +25,7 @@ import type { LifecyclePolicy, Transition } from '../../../../lambdas/core/reque
  * out shares memory with what is stored. Lists and sweeps select and order as the table's
  * indexes do (a merchant's requests newest first; stuck ones by when the sweeper should look).
  */
-export class InMemoryRequestStore implements RequestStore, RequestListing, StuckRequestStore, UnfinishedRequests {
+export class InMemoryRequestStore implements RequestIntake, RequestReader, RequestTransitions, RequestListing, StuckRequestStore, UnfinishedRequests {
   private readonly requests = new Map<string, HeraldRequest>();
   private readonly fingerprints = new Map<string, string>();
   readonly policy: LifecyclePolicy;

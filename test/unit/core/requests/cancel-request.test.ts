@@ -12,6 +12,7 @@ function cancelling(store: InMemoryRequestStore): CancelDependencies & { release
   const withdrawn: number[] = [];
   return {
     store,
+    reader: store,
     quotas: { releaseInFlight: async (_merchantId, requestId) => void released.push(requestId) },
     order: { withdraw: async (_merchantId, _key, seqs) => void withdrawn.push(...seqs) },
     released,

@@ -185,6 +185,6 @@ describe('the request lifecycle under any interleaving', () => {
 });
 
 /** A cancel with nothing to give back: these requests hold no quota slot and no ordering key. */
-function noHoldings(store: CancelDependencies['store']): CancelDependencies {
-  return { store, quotas: { releaseInFlight: async () => undefined }, order: { withdraw: async () => undefined } };
+function noHoldings(store: InMemoryRequestStore): CancelDependencies {
+  return { store, reader: store, quotas: { releaseInFlight: async () => undefined }, order: { withdraw: async () => undefined } };
 }

@@ -1,23 +1,11 @@
-import { deliverWebhook, type DeliverDependencies } from '../../../../lambdas/core/webhooks/deliver-webhook';
+import { deliverWebhook } from '../../../../lambdas/core/webhooks/deliver-webhook';
 import { type PostResult, type WebhookTransport } from '../../../../lambdas/core/webhooks/webhook-attempt';
-import { generateSigningSecret } from '../../../../lambdas/core/webhooks/endpoint';
-import { type DeliveryMessage } from '../../../../lambdas/core/webhooks/delivery-message';
-import { webhookRetrySchedule } from '../../../../lambdas/settings/retry';
-import { InMemoryDeliveryQueue, InMemoryDeliveryStore, InMemoryWebhookEndpointStore, RecordingMerchantNotifier, endpointHealthOver } from '../../../support/core/webhooks/in-memory-ports';
-import { InMemoryRedriveLog } from '../../../support/core/requests/in-memory-ports';
+import { InMemoryDeliveryStore, InMemoryWebhookEndpointStore } from '../../../support/core/webhooks/in-memory-ports';
+import { deliverDependencies, deliveryMessage, webhookEndpoint } from '../../../support/core/webhooks/fixtures';
 
 const NOW = new Date('2026-03-10T12:00:00Z');
 
-const message: DeliveryMessage = {
-  deliveryId: 'dlv_req_1.ep_1.succeeded',
-  merchantId: 'mer_1',
-  endpointId: 'ep_1',
-  subjectId: 'req_1',
-  eventType: 'request.succeeded',
-  eventTimestamp: '2026-03-10T11:59:59Z',
-  round: 1,
-  payload: '{"type":"request.succeeded"}',
-};
+const message = deliveryMessage();
 
 /** A receiver that never answers in time, and keeps the budget each POST was given. */
 class HangingTransport implements WebhookTransport {
@@ -31,36 +19,12 @@ class HangingTransport implements WebhookTransport {
 
 function harness(firstAttemptTimeoutMs: number | undefined) {
   const endpoints = new InMemoryWebhookEndpointStore();
-  endpoints.seed({
-    id: 'ep_1',
-    merchantId: 'mer_1',
-    url: 'https://hooks.example.com/x',
-    status: 'enabled',
-    secret: { secret: generateSigningSecret(), createdAt: '2026-01-01T00:00:00Z' },
-    version: 1,
-    createdAt: '2026-01-01T00:00:00Z',
-    updatedAt: '2026-01-01T00:00:00Z',
-  });
+  endpoints.seed(webhookEndpoint());
   const transport = new HangingTransport();
-  const deliveries = new InMemoryDeliveryStore();
-  const deps: DeliverDependencies = {
-    endpoints,
-    deliveries,
-    queue: new InMemoryDeliveryQueue(),
-    health: endpointHealthOver({ endpoints, deliveries, deadStreakLimit: 5, failingDaysLimit: 5 }),
-    transport,
-    loadRequest: async () => undefined,
-    userAgent: 'test',
-    schedule: webhookRetrySchedule,
-    maxAttempts: 8,
-    retryScale: 1,
-    log: () => undefined,
-    random: () => 0.5,
-    now: () => NOW,
-    redrives: new InMemoryRedriveLog(),
-    queueName: 'deliveries',
-    ...(firstAttemptTimeoutMs === undefined ? {} : { firstAttemptTimeoutMs }),
-  };
+  const deps = deliverDependencies(
+    { endpoints, deliveries: new InMemoryDeliveryStore(), transport },
+    { now: () => NOW, ...(firstAttemptTimeoutMs === undefined ? {} : { firstAttemptTimeoutMs }) },
+  );
   return { deps, transport };
 }
 

@@ -1,24 +1,23 @@
 import { Webhook } from 'standardwebhooks';
 import { callbackSecret } from '../../../../lambdas/core/webhooks/callback-secret';
 import { acceptCallback, CallbackSecretMissingError, deliveryTenantOf, type CallbackIntake } from '../../../../lambdas/core/webhooks/callbacks';
-import { deliverWebhook, type DeliverDependencies } from '../../../../lambdas/core/webhooks/deliver-webhook';
+import { deliverWebhook } from '../../../../lambdas/core/webhooks/deliver-webhook';
 import { IdempotencyKeyReusedError, ValidationError } from '../../../../lambdas/core/shared/errors';
 import { WebhookFanOut } from '../../../../lambdas/core/webhooks/fan-out-webhooks';
 import type { HeraldRequest } from '../../../../lambdas/core/requests/request';
 import { submitRequest, type SubmitDependencies } from '../../../../lambdas/core/requests/submit-request';
 import { UnsafeWebhookUrlError } from '../../../../lambdas/core/webhooks/webhook-url';
-import { generateSigningSecret, type WebhookEndpoint } from '../../../../lambdas/core/webhooks/endpoint';
 import { type DeliveryMessage } from '../../../../lambdas/core/webhooks/delivery-message';
-import { webhookRetrySchedule } from '../../../../lambdas/settings/retry';
 import { InMemoryCallbackSecretStore } from '../../../support/core/webhooks/in-memory-callback-ports';
-import { InMemoryRedriveLog, InMemoryRequestQueue, InMemoryRequestStore } from '../../../support/core/requests/in-memory-ports';
+import { InMemoryRequestQueue, InMemoryRequestStore } from '../../../support/core/requests/in-memory-ports';
 import {
   InMemoryDeliveryQueue,
   InMemoryDeliveryStore,
   InMemoryWebhookEndpointStore,
-  RecordingMerchantNotifier, endpointHealthOver,
+  RecordingMerchantNotifier,
   ScriptedWebhookTransport,
 } from '../../../support/core/webhooks/in-memory-ports';
+import { deliverDependencies, webhookEndpoint } from '../../../support/core/webhooks/fixtures';
 import { storedRequest } from '../../../support/request-fixtures';
 import { echo, registryOf } from '../../../support/test-processors';
 
@@ -117,16 +116,7 @@ describe('submitting a request with a callback', () => {
   });
 });
 
-const endpoint: WebhookEndpoint = {
-  id: 'ep_1',
-  merchantId: 'mer_a',
-  url: 'https://hooks.example.com/x',
-  status: 'enabled',
-  secret: { secret: generateSigningSecret(), createdAt: '2026-01-01T00:00:00Z' },
-  version: 1,
-  createdAt: '2026-01-01T00:00:00Z',
-  updatedAt: '2026-01-01T00:00:00Z',
-};
+const endpoint = webhookEndpoint({ merchantId: 'mer_a' });
 
 const finished = (overrides: Partial<HeraldRequest> = {}) =>
   storedRequest('req_1', { status: 'succeeded', result: { ok: true }, updatedAt: '2026-03-10T12:00:00.000Z', callback: { url: CALLBACK_URL }, ...overrides });
@@ -185,23 +175,15 @@ describe('delivering a callback', () => {
     const transport = new ScriptedWebhookTransport(...results);
     const notifier = new RecordingMerchantNotifier();
     const deliveries = new InMemoryDeliveryStore();
-    const deps: DeliverDependencies = {
-      endpoints,
-      deliveries,
-      queue,
-      health: endpointHealthOver({ endpoints, deliveries, notifier, deadStreakLimit: 1, failingDaysLimit: 5 }),
-      transport,
-      loadRequest: (id) => requests.get(id),
-      userAgent: 'test',
-      schedule: webhookRetrySchedule,
-      maxAttempts: 3,
-      retryScale: 1,
-      log: () => undefined,
-      random: () => 0.5,
-      redrives: new InMemoryRedriveLog(),
-      queueName: 'deliveries',
-      callbacks: { loadRequest: (id) => requests.get(id), secretsOf: (merchantId) => secrets.getCached(merchantId) },
-    };
+    const deps = deliverDependencies(
+      { endpoints, deliveries, transport, notifier, deadStreakLimit: 1 },
+      {
+        queue,
+        loadRequest: (id) => requests.get(id),
+        maxAttempts: 3,
+        callbacks: { loadRequest: (id) => requests.get(id), secretsOf: (merchantId) => secrets.getCached(merchantId) },
+      },
+    );
     const deliver = (m: DeliveryMessage, receiveCount = 1) => deliverWebhook(deps, { message: m, receiveCount, receiptHandle: 'rh' });
     return { secrets, secret, transport, notifier, deliveries, endpoints, deps, message, deliver };
   }

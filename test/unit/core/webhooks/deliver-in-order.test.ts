@@ -1,72 +1,49 @@
 import { deliverInOrder, type OrderedDeliverDependencies } from '../../../../lambdas/core/webhooks/deliver-in-order';
 import { ORDER_RECHECK_BEHIND_OPEN_SECONDS, ORDER_RECHECK_SECONDS, ORDER_WAIT_BOUND_SECONDS } from '../../../../lambdas/core/webhooks/delivery-order';
 import { deliveryIdOf } from '../../../../lambdas/core/webhooks/delivery';
-import { generateSigningSecret } from '../../../../lambdas/core/webhooks/endpoint';
 import { type DeliveryMessage } from '../../../../lambdas/core/webhooks/delivery-message';
-import { webhookRetrySchedule } from '../../../../lambdas/settings/retry';
 import { storedRequest } from '../../../support/request-fixtures';
 import { InMemoryDeliveryOrderLedger } from '../../../support/core/webhooks/in-memory-delivery-order';
-import { InMemoryRedriveLog } from '../../../support/core/requests/in-memory-ports';
 import {
   InMemoryDeliveryQueue,
   InMemoryDeliveryStore,
   InMemoryWebhookEndpointStore,
-  RecordingMerchantNotifier, endpointHealthOver,
   ScriptedWebhookTransport,
 } from '../../../support/core/webhooks/in-memory-ports';
+import { deliverDependencies, deliveryMessage, webhookEndpoint } from '../../../support/core/webhooks/fixtures';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 const KEY = 'customer-42';
 
 function messageOf(seq: number, extra: Partial<DeliveryMessage> = {}): DeliveryMessage {
-  return {
+  return deliveryMessage({
     deliveryId: deliveryIdOf(`req_${seq}`, 'ep_1', 'request.succeeded'),
-    merchantId: 'mer_1',
-    endpointId: 'ep_1',
     subjectId: `req_${seq}`,
-    eventType: 'request.succeeded',
     eventTimestamp: '2026-06-01T11:59:00Z',
-    round: 1,
     payload: `{"n":${seq}}`,
     ordering: { key: KEY, seq },
     ...extra,
-  };
+  });
 }
 
 function harness(...answers: { status: number; latencyMs: number }[]) {
   const endpoints = new InMemoryWebhookEndpointStore();
-  endpoints.seed({
-    id: 'ep_1',
-    merchantId: 'mer_1',
-    url: 'https://hooks.example.com/x',
-    status: 'enabled',
-    secret: { secret: generateSigningSecret(), createdAt: '2026-01-01T00:00:00Z' },
-    version: 1,
-    createdAt: '2026-01-01T00:00:00Z',
-    updatedAt: '2026-01-01T00:00:00Z',
-  });
+  endpoints.seed(webhookEndpoint());
   const deliveries = new InMemoryDeliveryStore();
   const order = new InMemoryDeliveryOrderLedger(deliveries);
   const queue = new InMemoryDeliveryQueue();
   const transport = new ScriptedWebhookTransport(...answers);
   let now = NOW;
   const deps: OrderedDeliverDependencies = {
-    endpoints,
-    deliveries,
-    queue,
-    health: endpointHealthOver({ endpoints, deliveries, deadStreakLimit: 5, failingDaysLimit: 5 }),
-    transport,
-    // A wake carries no body: the worker rebuilds it from the request.
-    loadRequest: async (id) => storedRequest(id, { merchantId: 'mer_1', status: 'succeeded', result: { ok: true } }),
-    userAgent: 'test',
-    schedule: webhookRetrySchedule,
-    maxAttempts: 8,
-    retryScale: 1,
-    log: () => undefined,
-    random: () => 0.5,
-    now: () => now,
-    redrives: new InMemoryRedriveLog(),
-    queueName: 'deliveries',
+    ...deliverDependencies(
+      { endpoints, deliveries, transport },
+      {
+        queue,
+        // A wake carries no body: the worker rebuilds it from the request.
+        loadRequest: async (id) => storedRequest(id, { merchantId: 'mer_1', status: 'succeeded', result: { ok: true } }),
+        now: () => now,
+      },
+    ),
     order,
   };
   /** Accepts requests 1..n of the key and hands each over to ep_1, as submits and fan-outs do. */

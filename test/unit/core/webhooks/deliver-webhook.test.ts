@@ -1,31 +1,21 @@
-import { deliverWebhook, VISIBILITY_LIMIT_SECONDS, type DeliverDependencies } from '../../../../lambdas/core/webhooks/deliver-webhook';
+import { deliverWebhook, VISIBILITY_LIMIT_SECONDS } from '../../../../lambdas/core/webhooks/deliver-webhook';
 import { type PostResult } from '../../../../lambdas/core/webhooks/webhook-attempt';
 import { sweepPendingDeliveries } from '../../../../lambdas/core/webhooks/sweep-pending-deliveries';
 import { ATTEMPT_LOG_LIMIT, MAX_DELIVERY_ROUNDS, RESPONSE_EXCERPT_BYTES, type Delivery } from '../../../../lambdas/core/webhooks/delivery';
-import { generateSigningSecret, type WebhookEndpoint } from '../../../../lambdas/core/webhooks/endpoint';
-import { type DeliveryMessage } from '../../../../lambdas/core/webhooks/delivery-message';
-import { webhookRetrySchedule } from '../../../../lambdas/settings/retry';
+import type { WebhookEndpoint } from '../../../../lambdas/core/webhooks/endpoint';
 import {
   InMemoryDeliveryQueue,
   InMemoryDeliveryStore,
   InMemoryWebhookEndpointStore,
-  RecordingMerchantNotifier, endpointHealthOver,
+  RecordingMerchantNotifier,
   ScriptedWebhookTransport,
 } from '../../../support/core/webhooks/in-memory-ports';
 import { InMemoryRedriveLog } from '../../../support/core/requests/in-memory-ports';
+import { deliverDependencies, deliveryMessage, pendingDelivery, webhookEndpoint } from '../../../support/core/webhooks/fixtures';
 
 const NOW = new Date('2026-03-10T12:00:00Z');
 
-const message: DeliveryMessage = {
-  deliveryId: 'dlv_req_1.ep_1.succeeded',
-  merchantId: 'mer_1',
-  endpointId: 'ep_1',
-  subjectId: 'req_1',
-  eventType: 'request.succeeded',
-  eventTimestamp: '2026-03-10T11:59:59Z',
-  round: 1,
-  payload: '{"type":"request.succeeded"}',
-};
+const message = deliveryMessage();
 
 /**
  * The use case over in-memory ports: its decisions, without storage or network. `stored` is the
@@ -35,41 +25,12 @@ function harness(endpoint: WebhookEndpoint, result: PostResult, stored: Partial<
   const endpoints = new InMemoryWebhookEndpointStore();
   endpoints.seed(endpoint);
   const deliveries = new InMemoryDeliveryStore();
-  if (stored !== 'no record') deliveries.seed({
-    id: message.deliveryId,
-    merchantId: message.merchantId,
-    endpointId: message.endpointId,
-    subjectId: message.subjectId,
-    eventType: message.eventType,
-    eventTimestamp: message.eventTimestamp,
-    state: 'pending',
-    round: 1,
-    attempts: [],
-    createdAt: '2026-03-10T11:59:59Z',
-    updatedAt: '2026-03-10T11:59:59Z',
-    ...stored,
-  });
+  if (stored !== 'no record') deliveries.seed(pendingDelivery(message, stored));
   const queue = new InMemoryDeliveryQueue();
   const notifier = new RecordingMerchantNotifier();
   const redrives = new InMemoryRedriveLog();
   const transport = new ScriptedWebhookTransport(result);
-  const deps: DeliverDependencies = {
-    endpoints,
-    deliveries,
-    queue,
-    health: endpointHealthOver({ endpoints, deliveries, notifier, deadStreakLimit: 5, failingDaysLimit: 5 }),
-    transport,
-    loadRequest: async () => undefined,
-    userAgent: 'test',
-    schedule: webhookRetrySchedule,
-    maxAttempts: 8,
-    retryScale: 1,
-    log: () => undefined,
-    random: () => 0.5,
-    now: () => NOW,
-    redrives,
-    queueName: 'deliveries',
-  };
+  const deps = deliverDependencies({ endpoints, deliveries, transport, notifier }, { queue, redrives, now: () => NOW });
   return {
     deps,
     deliveries,
@@ -83,58 +44,46 @@ function harness(endpoint: WebhookEndpoint, result: PostResult, stored: Partial<
   };
 }
 
-const endpoint = (extra: Partial<WebhookEndpoint> = {}): WebhookEndpoint => ({
-  id: 'ep_1',
-  merchantId: 'mer_1',
-  url: 'https://hooks.example.com/x',
-  status: 'enabled',
-  secret: { secret: generateSigningSecret(), createdAt: '2026-01-01T00:00:00Z' },
-  version: 1,
-  createdAt: '2026-01-01T00:00:00Z',
-  updatedAt: '2026-01-01T00:00:00Z',
-  ...extra,
-});
-
 const received = (receiveCount: number) => ({ message, receiveCount, receiptHandle: 'rh' });
 
 describe('deliverWebhook', () => {
   it('schedules the next attempt on the same message after a failure', async () => {
-    const h = harness(endpoint(), { status: 500, latencyMs: 3 });
+    const h = harness(webhookEndpoint(), { status: 500, latencyMs: 3 });
     expect(await deliverWebhook(h.deps, received(2))).toMatchObject({ kind: 'retry', delaySeconds: 300 });
     expect(h.delays()).toEqual([300]);
     expect(await h.delivery()).toMatchObject({ state: 'pending', attempts: [{ attempt: 2, status: 500 }], nextAttemptAt: '2026-03-10T12:05:00.000Z' });
   });
 
   it('disables an endpoint whose attempts have all failed for five days, and tells the merchant', async () => {
-    const h = harness(endpoint({ failingSince: '2026-03-05T11:00:00Z' }), { error: 'timeout', latencyMs: 10_000 });
+    const h = harness(webhookEndpoint({ failingSince: '2026-03-05T11:00:00Z' }), { error: 'timeout', latencyMs: 10_000 });
     await deliverWebhook(h.deps, received(3));
     expect(await h.endpoint()).toMatchObject({ status: 'disabled', disabledReason: expect.stringMatching(/every attempt has failed since 2026-03-05T11:00:00Z/) });
     expect(h.notifier.notices).toEqual([expect.objectContaining({ merchantId: 'mer_1', endpointId: 'ep_1', url: 'https://hooks.example.com/x' })]);
   });
 
   it('keeps an endpoint that has been failing for less than five days', async () => {
-    const h = harness(endpoint({ failingSince: '2026-03-06T13:00:00Z' }), { status: 502, latencyMs: 5 });
+    const h = harness(webhookEndpoint({ failingSince: '2026-03-06T13:00:00Z' }), { status: 502, latencyMs: 5 });
     await deliverWebhook(h.deps, received(3));
     expect(await h.endpoint()).toMatchObject({ status: 'enabled' });
     expect(h.notifier.notices).toEqual([]);
   });
 
   it('stops retrying a message whose round is over', async () => {
-    const h = harness(endpoint(), { status: 500, latencyMs: 3 }, { round: 2 });
+    const h = harness(webhookEndpoint(), { status: 500, latencyMs: 3 }, { round: 2 });
     expect(await deliverWebhook(h.deps, received(2))).toMatchObject({ kind: 'dropped' });
     expect(h.delays()).toEqual([]);
     expect(await h.delivery()).toMatchObject({ state: 'pending', round: 2, attempts: [] });
   });
 
   it('lets the last failed attempt go to the DLQ at once', async () => {
-    const h = harness(endpoint(), { error: 'connection_refused', latencyMs: 1 });
+    const h = harness(webhookEndpoint(), { error: 'connection_refused', latencyMs: 1 });
     expect(await deliverWebhook(h.deps, received(8))).toMatchObject({ kind: 'dead' });
     expect(await h.delivery()).toMatchObject({ state: 'dead', reason: 'no success after 8 attempts' });
     expect(h.delays()).toEqual([0]);
   });
 
   it('disables an endpoint that answers 410 Gone at once, and tells the merchant once', async () => {
-    const h = harness(endpoint(), { status: 410, latencyMs: 2 });
+    const h = harness(webhookEndpoint(), { status: 410, latencyMs: 2 });
     expect(await deliverWebhook(h.deps, received(1))).toMatchObject({ kind: 'gone' });
     expect(await deliverWebhook(h.deps, received(2))).toMatchObject({ kind: 'dropped' });
     expect(await h.endpoint()).toMatchObject({ status: 'disabled' });
@@ -144,7 +93,7 @@ describe('deliverWebhook', () => {
 
 describe('a delivery without a record: round 1 as the fan-out sent it', () => {
   it('creates the record with the first attempt\'s outcome, in one write', async () => {
-    const h = harness(endpoint(), { status: 204, latencyMs: 3 }, 'no record');
+    const h = harness(webhookEndpoint(), { status: 204, latencyMs: 3 }, 'no record');
     expect(await deliverWebhook(h.deps, received(1))).toMatchObject({ kind: 'delivered' });
     expect(h.transport.posts).toHaveLength(1);
     expect(await h.delivery()).toEqual({
@@ -163,28 +112,28 @@ describe('a delivery without a record: round 1 as the fan-out sent it', () => {
   });
 
   it('creates it pending, due at its retry, when the first attempt fails', async () => {
-    const h = harness(endpoint(), { status: 500, latencyMs: 3 }, 'no record');
+    const h = harness(webhookEndpoint(), { status: 500, latencyMs: 3 }, 'no record');
     expect(await deliverWebhook(h.deps, received(1))).toMatchObject({ kind: 'retry', delaySeconds: 5 });
     expect(h.delays()).toEqual([5]);
     expect(await h.delivery()).toMatchObject({ state: 'pending', round: 1, attempts: [{ attempt: 1, status: 500 }], nextAttemptAt: '2026-03-10T12:00:05.000Z' });
   });
 
   it('creates it dropped, with the reason, when the endpoint was disabled before the first attempt', async () => {
-    const h = harness(endpoint({ status: 'disabled', disabledReason: 'paused' }), { status: 204, latencyMs: 3 }, 'no record');
+    const h = harness(webhookEndpoint({ status: 'disabled', disabledReason: 'paused' }), { status: 204, latencyMs: 3 }, 'no record');
     expect(await deliverWebhook(h.deps, received(1))).toMatchObject({ kind: 'dropped' });
     expect(h.transport.posts).toEqual([]);
     expect(await h.delivery()).toMatchObject({ state: 'dropped', round: 1, attempts: [], reason: expect.stringContaining('paused') });
   });
 
   it('posts nothing for a later round whose record is gone', async () => {
-    const h = harness(endpoint(), { status: 204, latencyMs: 3 }, 'no record');
+    const h = harness(webhookEndpoint(), { status: 204, latencyMs: 3 }, 'no record');
     expect(await deliverWebhook(h.deps, { ...received(1), message: { ...message, round: 2 } })).toMatchObject({ kind: 'dropped', reason: expect.stringMatching(/no longer exists/) });
     expect(h.transport.posts).toEqual([]);
     expect(await h.delivery()).toBeUndefined();
   });
 
   it('lets a repeated fan-out\'s copy of round 1 post nothing once the first copy has attempted it, whatever became of that attempt', async () => {
-    const h = harness(endpoint(), { status: 500, latencyMs: 3 }, 'no record');
+    const h = harness(webhookEndpoint(), { status: 500, latencyMs: 3 }, 'no record');
     await deliverWebhook(h.deps, received(1));
     const afterFirst = await h.delivery();
 
@@ -198,7 +147,7 @@ describe('a delivery without a record: round 1 as the fan-out sent it', () => {
   });
 
   it('keeps only the first outcome when two copies both found no record, and the other copy stops', async () => {
-    const h = harness(endpoint(), { status: 500, latencyMs: 3 }, 'no record');
+    const h = harness(webhookEndpoint(), { status: 500, latencyMs: 3 }, 'no record');
     await deliverWebhook(h.deps, received(1));
     const afterFirst = await h.delivery();
     // The second copy read before the first one's write landed.
@@ -214,7 +163,7 @@ describe('a delivery without a record: round 1 as the fan-out sent it', () => {
 
 describe('bounds on a delivery', () => {
   it('clamps Retry-After: 86400 so the visibility never passes 12 hours from the receipt, less the time spent', async () => {
-    const h = harness(endpoint(), { status: 429, retryAfter: '86400', latencyMs: 3 });
+    const h = harness(webhookEndpoint(), { status: 429, retryAfter: '86400', latencyMs: 3 });
     // The sixth attempt's scheduled delay is about ten hours: twice that would be honoured without the clamp.
     const receivedAt = new Date(NOW.getTime() - 3_600_000);
 
@@ -230,7 +179,7 @@ describe('bounds on a delivery', () => {
   it('keeps the last 20 attempts, each with at most 1 KB of the response body', async () => {
     // Twenty attempts take three rounds: a round has at most eight.
     const old = Array.from({ length: ATTEMPT_LOG_LIMIT }, (_, i) => ({ at: NOW.toISOString(), attempt: (i % 8) + 1, status: 500, latencyMs: 1 }));
-    const h = harness(endpoint(), { status: 500, latencyMs: 3, responseBody: 'é'.repeat(2048) }, { attempts: old, round: 3 });
+    const h = harness(webhookEndpoint(), { status: 500, latencyMs: 3, responseBody: 'é'.repeat(2048) }, { attempts: old, round: 3 });
 
     await deliverWebhook(h.deps, { ...received(2), message: { ...message, round: 3 } });
 
@@ -242,20 +191,20 @@ describe('bounds on a delivery', () => {
   });
 
   it('posts nothing for a message whose delivery is already over, and leaves the record alone', async () => {
-    const h = harness(endpoint(), { status: 204, latencyMs: 3 }, { state: 'succeeded' });
+    const h = harness(webhookEndpoint(), { status: 204, latencyMs: 3 }, { state: 'succeeded' });
     expect(await deliverWebhook(h.deps, received(1))).toMatchObject({ kind: 'dropped' });
     expect(h.transport.posts).toEqual([]);
   });
 
   it('posts nothing for a stray copy of a dead delivery when no redrive began since it died', async () => {
-    const h = harness(endpoint(), { status: 204, latencyMs: 3 }, { state: 'dead', deadAtRedrive: 0 });
+    const h = harness(webhookEndpoint(), { status: 204, latencyMs: 3 }, { state: 'dead', deadAtRedrive: 0 });
     expect(await deliverWebhook(h.deps, received(1))).toMatchObject({ kind: 'dropped', reason: expect.stringMatching(/no redrive/) });
     expect(h.transport.posts).toEqual([]);
     expect(h.queue.sent).toEqual([]);
   });
 
   it('turns a redriven message of a dead delivery into a recorded new round on a new message, posting nothing itself', async () => {
-    const h = harness(endpoint(), { status: 204, latencyMs: 3 }, { state: 'dead', deadAtRedrive: 0 });
+    const h = harness(webhookEndpoint(), { status: 204, latencyMs: 3 }, { state: 'dead', deadAtRedrive: 0 });
     await h.redrives.begin('deliveries');
 
     expect(await deliverWebhook(h.deps, received(1))).toMatchObject({ kind: 'dropped', reason: expect.stringMatching(/redriven: round 2/) });
@@ -269,7 +218,7 @@ describe('bounds on a delivery', () => {
   });
 
   it('records the redrive generation when a delivery goes dead, so an earlier redrive never sends it again', async () => {
-    const h = harness(endpoint(), { status: 500, latencyMs: 3 });
+    const h = harness(webhookEndpoint(), { status: 500, latencyMs: 3 });
     await h.redrives.begin('deliveries');
     await deliverWebhook(h.deps, received(8));
     expect(await h.delivery()).toMatchObject({ state: 'dead', deadAtRedrive: 1 });
@@ -277,7 +226,7 @@ describe('bounds on a delivery', () => {
   });
 
   it('refuses a round past the bound', async () => {
-    const h = harness(endpoint(), { status: 204, latencyMs: 3 }, { state: 'dead', round: MAX_DELIVERY_ROUNDS, deadAtRedrive: 0 });
+    const h = harness(webhookEndpoint(), { status: 204, latencyMs: 3 }, { state: 'dead', round: MAX_DELIVERY_ROUNDS, deadAtRedrive: 0 });
     await h.redrives.begin('deliveries');
     const outcome = await deliverWebhook(h.deps, { ...received(1), message: { ...message, round: MAX_DELIVERY_ROUNDS } });
     expect(outcome).toMatchObject({ kind: 'dropped', reason: expect.stringMatching(/rounds/) });
@@ -320,7 +269,7 @@ describe('deliverWebhook at a rate-limited endpoint', () => {
   };
 
   it('sends the message again delayed when no slot comes soon, posting and recording nothing and spending no attempt', async () => {
-    const h = harness(endpoint({ rateLimitPerSecond: 2 }), { status: 204, latencyMs: 1 }, 'no record');
+    const h = harness(webhookEndpoint({ rateLimitPerSecond: 2 }), { status: 204, latencyMs: 1 }, 'no record');
     const rate = limiter({ kind: 'later', retryAt: NOW.getTime() + 60_000 });
     const outcome = await deliverWebhook({ ...h.deps, rateLimiter: rate }, received(3));
     expect(outcome).toEqual({ kind: 'waiting', until: '2026-03-10T12:01:00.000Z' });
@@ -331,7 +280,7 @@ describe('deliverWebhook at a rate-limited endpoint', () => {
   });
 
   it('numbers the attempt of a delayed message after the attempts before the wait, and logs how long it waited', async () => {
-    const h = harness(endpoint({ rateLimitPerSecond: 2 }), { status: 500, latencyMs: 1 }, 'no record');
+    const h = harness(webhookEndpoint({ rateLimitPerSecond: 2 }), { status: 500, latencyMs: 1 }, 'no record');
     const waited = { ...message, attemptsBefore: 2, waitingSince: '2026-03-10T11:59:00.000Z' };
     const outcome = await deliverWebhook({ ...h.deps, rateLimiter: limiter({ kind: 'slot', at: NOW.getTime() }) }, { message: waited, receiveCount: 1, receiptHandle: 'rh' });
     expect(outcome).toMatchObject({ kind: 'retry', attempt: { attempt: 3, waitedMs: 60_000 } });
@@ -339,7 +288,7 @@ describe('deliverWebhook at a rate-limited endpoint', () => {
   });
 
   it('never asks the limiter about an endpoint without a rate', async () => {
-    const h = harness(endpoint(), { status: 204, latencyMs: 1 }, 'no record');
+    const h = harness(webhookEndpoint(), { status: 204, latencyMs: 1 }, 'no record');
     const rate = limiter({ kind: 'later', retryAt: 0 });
     expect(await deliverWebhook({ ...h.deps, rateLimiter: rate }, received(1))).toMatchObject({ kind: 'delivered' });
     expect(rate.asked).toEqual([]);

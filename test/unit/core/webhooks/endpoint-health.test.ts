@@ -2,21 +2,12 @@ import { describeFailedAttempt } from '../../../../lambdas/core/webhooks/endpoin
 import { EndpointHealthMonitor } from '../../../../lambdas/core/webhooks/endpoint-health';
 import type { EndpointDisabledNotice } from '../../../../lambdas/core/merchants/ports';
 import type { Delivery, DeliveryAttempt, DeliveryState } from '../../../../lambdas/core/webhooks/delivery';
-import { generateSigningSecret, type WebhookEndpoint } from '../../../../lambdas/core/webhooks/endpoint';
 import { InMemoryWebhookEndpointStore, RecordingMerchantNotifier } from '../../../support/core/webhooks/in-memory-ports';
+import { webhookEndpoint } from '../../../support/core/webhooks/fixtures';
 
 const AT = '2026-03-01T10:00:00.000Z';
 
-const endpoint: WebhookEndpoint = {
-  id: 'ep_1',
-  merchantId: 'mer_a',
-  url: 'https://hooks.example.com/herald',
-  status: 'enabled',
-  secret: { secret: generateSigningSecret(), createdAt: '2026-01-01T00:00:00Z' },
-  version: 1,
-  createdAt: '2026-01-01T00:00:00Z',
-  updatedAt: '2026-01-01T00:00:00Z',
-};
+const endpoint = webhookEndpoint({ merchantId: 'mer_a', url: 'https://hooks.example.com/herald' });
 
 function deliveryEndingWith(attempt: DeliveryAttempt | undefined, n: number, state: DeliveryState = 'dead'): Delivery {
   return {

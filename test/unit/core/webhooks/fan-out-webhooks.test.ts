@@ -1,32 +1,22 @@
-import { deliverWebhook, type DeliverDependencies } from '../../../../lambdas/core/webhooks/deliver-webhook';
+import { deliverWebhook } from '../../../../lambdas/core/webhooks/deliver-webhook';
 import { WebhookFanOut } from '../../../../lambdas/core/webhooks/fan-out-webhooks';
 import { processRequest, type ProcessDependencies } from '../../../../lambdas/core/requests/process-request';
-import { generateSigningSecret, type WebhookEndpoint } from '../../../../lambdas/core/webhooks/endpoint';
 import { type DeliveryMessage } from '../../../../lambdas/core/webhooks/delivery-message';
-import { requestRetrySchedule, webhookRetrySchedule } from '../../../../lambdas/settings/retry';
+import { requestRetrySchedule } from '../../../../lambdas/settings/retry';
 import { InMemoryRedriveLog, InMemoryRequestQueue, InMemoryRequestStore } from '../../../support/core/requests/in-memory-ports';
 import {
   InMemoryDeliveryQueue,
   InMemoryDeliveryStore,
   InMemoryWebhookEndpointStore,
-  RecordingMerchantNotifier, endpointHealthOver,
   ScriptedWebhookTransport,
 } from '../../../support/core/webhooks/in-memory-ports';
+import { deliverDependencies, webhookEndpoint } from '../../../support/core/webhooks/fixtures';
 import { storedRequest } from '../../../support/request-fixtures';
 import { echo, noServices, registryOf } from '../../../support/test-processors';
 
 const NOW = new Date('2026-03-10T12:00:00Z');
 
-const endpoint: WebhookEndpoint = {
-  id: 'ep_1',
-  merchantId: 'mer_a',
-  url: 'https://hooks.example.com/x',
-  status: 'enabled',
-  secret: { secret: generateSigningSecret(), createdAt: '2026-01-01T00:00:00Z' },
-  version: 1,
-  createdAt: '2026-01-01T00:00:00Z',
-  updatedAt: '2026-01-01T00:00:00Z',
-};
+const endpoint = webhookEndpoint({ merchantId: 'mer_a' });
 
 /** A deliveries queue whose sends fail until told otherwise, as SendMessageBatch does when SQS refuses entries. */
 class RefusingDeliveryQueue extends InMemoryDeliveryQueue {
@@ -63,23 +53,7 @@ function setup() {
     now: () => NOW,
   };
   const transport = new ScriptedWebhookTransport({ status: 204, latencyMs: 2 });
-  const deliver: DeliverDependencies = {
-    endpoints,
-    deliveries,
-    queue: deliveryQueue,
-    health: endpointHealthOver({ endpoints, deliveries, deadStreakLimit: 5, failingDaysLimit: 5 }),
-    transport,
-    loadRequest: (id) => requests.get(id),
-    userAgent: 'test',
-    schedule: webhookRetrySchedule,
-    maxAttempts: 8,
-    retryScale: 1,
-    log: () => undefined,
-    random: () => 0.5,
-    now: () => NOW,
-    redrives: new InMemoryRedriveLog(),
-    queueName: 'deliveries',
-  };
+  const deliver = deliverDependencies({ endpoints, deliveries, transport }, { queue: deliveryQueue, loadRequest: (id) => requests.get(id), now: () => NOW });
   const deliverSent = async () => {
     const sent = deliveryQueue.sent.splice(0);
     return Promise.all(sent.map((message, i) => deliverWebhook(deliver, { message, receiveCount: 1, receiptHandle: `rh-${i}` })));
