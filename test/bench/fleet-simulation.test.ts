@@ -2,7 +2,7 @@ import { quantile, runFleet } from '../../bench/fleet/fleet';
 
 // A small fleet (1 % of the traffic and of the worker pools) for four simulated minutes, the
 // endpoint fault included: what `npm run sim:fleet` runs at full length, in seconds.
-const small = { seed: 7, scale: 0.01, trafficSeconds: 240, fairness: true } as const;
+const small = { seed: 7, scale: 0.01, trafficSeconds: 240, fairness: true, slowLane: true } as const;
 
 describe('the fleet simulation, small', () => {
   it('accounts for every request and delivery of a fault-free run: none lost, none delivered twice', async () => {
