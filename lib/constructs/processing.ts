@@ -29,7 +29,7 @@ export interface ProcessingProps {
 export class Processing extends Construct {
   constructor(scope: Construct, id: string, props: ProcessingProps) {
     super(scope, id);
-    for (const { name, queue, spec } of props.queues.byName.values()) {
+    for (const { name, queue, spec, slowLane } of props.queues.byName.values()) {
       const concurrency = props.workerConcurrency?.[name] ?? spec.maxConcurrency;
       if (!Number.isInteger(concurrency) || concurrency < EVENT_SOURCE_CONCURRENCY.min || concurrency > EVENT_SOURCE_CONCURRENCY.max) {
         throw new Error(`Worker concurrency of the ${name} queue must be a whole number from ${EVENT_SOURCE_CONCURRENCY.min} to ${EVENT_SOURCE_CONCURRENCY.max}, got ${concurrency}`);
@@ -51,6 +51,17 @@ export class Processing extends Construct {
           reportBatchItemFailures: true,
         }),
       );
+      if (slowLane && spec.slowLane) {
+        // A second mapping on the same function: its own maximum concurrency, within the function's reservation.
+        consumer.addEventSource(
+          new SqsEventSource(slowLane, {
+            batchSize: spec.batchSize,
+            maxBatchingWindow: Duration.seconds(spec.maxBatchingWindowSeconds),
+            maxConcurrency: spec.slowLane.maxConcurrency,
+            reportBatchItemFailures: true,
+          }),
+        );
+      }
     }
   }
 }
