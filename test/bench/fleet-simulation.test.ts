@@ -27,4 +27,14 @@ describe('the fleet simulation, small', () => {
     expect(faulty.lost).toBe(0);
     expect(quantile(faulty.healthyLatencies, 0.99)).toBeLessThanOrEqual(1.5 * quantile(faultFree.healthyLatencies, 0.99));
   }, 300_000);
+
+  it('keeps every other merchant\'s p99 within 1.5 times the fault-free run\'s while one merchant bursts slow requests, with the slow lane (the issue\'s goal)', async () => {
+    // 2 % of the fleet for 200 s: the burst (2,000 requests of 2 s) from second 120; at 1 % a single
+    // process worker makes one learning batch the whole pool's stall.
+    const merchantRun = { ...small, scale: 0.02, trafficSeconds: 200, breaker: true, scenario: 'noisy-merchant' } as const;
+    const faulty = await runFleet({ ...merchantRun, fault: true });
+    const faultFree = await runFleet({ ...merchantRun, fault: false });
+    expect(faulty.lost).toBe(0);
+    expect(quantile(faulty.healthyLatencies, 0.99)).toBeLessThanOrEqual(1.5 * quantile(faultFree.healthyLatencies, 0.99));
+  }, 300_000);
 });
