@@ -35,9 +35,13 @@ export class Processing extends Construct {
         throw new Error(`Worker concurrency of the ${name} queue must be a whole number from ${EVENT_SOURCE_CONCURRENCY.min} to ${EVENT_SOURCE_CONCURRENCY.max}, got ${concurrency}`);
       }
       const reserved = props.reservedConcurrency?.[name];
-      if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < concurrency)) {
+      // Both of a queue's event sources invoke its consumer: the reservation must hold the two pools at once.
+      const consumers = concurrency + (spec.slowLane?.maxConcurrency ?? 0);
+      if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < consumers)) {
         throw new Error(
-          `Reserved concurrency of the ${name} queue's consumer (${reserved}) must be a whole number at least its worker concurrency (${concurrency}), ` +
+          `Reserved concurrency of the ${name} queue's consumer (${reserved}) must be a whole number at least its worker concurrency (${concurrency})` +
+            (spec.slowLane ? ` plus its slow lane's (${spec.slowLane.maxConcurrency})` : '') +
+            ', ' +
             'or Lambda throttles the event source and the throttled messages spend their receive count',
         );
       }
