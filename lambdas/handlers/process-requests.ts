@@ -49,6 +49,13 @@ const slowLaneDependencies = /* @__PURE__ */ perContainer((): ProcessDependencie
 /** This instance's measured durations: the lane of each merchant's requests of each type (docs/scale.md, "A slow lane"). */
 const lanes = /* @__PURE__ */ perContainer(() => new SlowLaneRouter(defaults.slowLane));
 
+/**
+ * Whether this container has finished a record. Those started before paid the container's own
+ * start (connections, credentials, compilation; over a second against the local emulators), which
+ * says nothing about the merchant's requests, so their times are not measured.
+ */
+let containerWarm = false;
+
 /** Whether a record came from the slow lane: its source ARN ends with the queue name its URL ends with. */
 function fromSlowLane(source: string): boolean {
   const slowLane = slowLaneQueue();
@@ -71,9 +78,11 @@ export const handler = sqsConsumer({ describe: 'request', parse: parseRequestMes
     return;
   }
   const started = Date.now();
+  const measured = containerWarm;
   const dependencies = inSlowLane ? slowLaneDependencies() : processDependencies();
   const outcome = await processRequest(dependencies, { requestId: message.requestId, type: message.type, receiveCount, receiptHandle });
-  if (outcome.kind !== 'skipped') lanes().record(message, Date.now() - started, new Date());
+  containerWarm = true;
+  if (measured && outcome.kind !== 'skipped') lanes().record(message, Date.now() - started, new Date());
   if (outcome.kind !== 'skipped') countMetric(METRIC.processingAttempts);
   switch (outcome.kind) {
     case 'skipped':
