@@ -250,6 +250,12 @@ export interface QueueSpec {
    * ones; the local event source applies the same rule (docs/scale.md, Fairness).
    */
   readonly tenantField: 'merchantId' | 'endpointId';
+  /**
+   * A second queue beside this one, with the same DLQ, settings and consumer but its own event
+   * source: the consumer hands it the messages it measured as slow, so they never hold the main
+   * pool's batches (docs/scale.md, "A slow lane").
+   */
+  readonly slowLane?: { readonly maxConcurrency: number };
 }
 
 /**
@@ -273,6 +279,8 @@ export const queues: Record<QueueName, QueueSpec> = {
     deadLetter: { retentionDays: 14 },
     retry: retrySchedules.requests,
     tenantField: 'merchantId',
+    // Lambda's smallest event source concurrency: slow requests wait for each other, not for the quiet ones.
+    slowLane: { maxConcurrency: 2 },
   },
   deliveries: {
     consumer: 'deliver',

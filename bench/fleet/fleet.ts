@@ -4,6 +4,7 @@ import { type PostResult, type WebhookTransport } from '../../lambdas/core/webho
 import { WebhookFanOut } from '../../lambdas/core/webhooks/fan-out-webhooks';
 import type { RequestMessage, RequestQueue } from '../../lambdas/core/requests/ports';
 import { processRequest, type ProcessDependencies } from '../../lambdas/core/requests/process-request';
+import { SlowLaneRouter } from '../../lambdas/core/requests/slow-lane';
 import type { Processor } from '../../lambdas/core/requests/processor';
 import { isTerminal } from '../../lambdas/core/requests/request';
 import * as z from '../../lambdas/core/shared/schema';
@@ -55,6 +56,8 @@ export const FLEET = {
   /** Worker pools the stack would set for 2,000 requests/s (docs/scale.md sizes them). */
   processConcurrency: 100,
   deliverConcurrency: 600,
+  /** The requests queue's slow lane: its own pool beside the process workers, a quarter of theirs (docs/scale.md). */
+  slowLaneConcurrency: 25,
   /** Simulated time allowed after the traffic for the queues to drain (retries wait up to 30 min). */
   drainSeconds: 4 * 3600,
 } as const;
@@ -69,6 +72,8 @@ export interface RunOptions {
   readonly fairness: boolean;
   /** The per-endpoint circuit breaker in the deliverers. */
   readonly breaker: boolean;
+  /** The requests queue's slow lane: process workers hand merchants' slow requests to their own pool. */
+  readonly slowLane: boolean;
   /** Whether the scenario's fault happens (off: the same run as its baseline). */
   readonly fault: boolean;
   readonly scale: number;
@@ -181,7 +186,14 @@ export async function runFleet(options: RunOptions): Promise<RunResult> {
     fair: options.fairness,
     minInFlight: FAIR_QUEUE_RULE.minInFlight * options.scale,
   });
+  const slowLaneQueue = new SimQueue<RequestMessage>(clock, {
+    visibilityTimeoutSeconds: requestSpec.visibilityTimeoutSeconds,
+    maxReceiveCount: requestSpec.retry.maxAttempts,
+    fair: options.fairness,
+    minInFlight: FAIR_QUEUE_RULE.minInFlight * options.scale,
+  });
   const inFlightRequests = new Map<string, SimMessage<RequestMessage>>();
+  const inFlightSlowLane = new Map<string, SimMessage<RequestMessage>>();
   const inFlightDeliveries = new Map<string, SimMessage<DeliveryMessage>>();
   const requestPort: RequestQueue = {
     async enqueue(message) {
@@ -190,6 +202,15 @@ export async function runFleet(options: RunOptions): Promise<RunResult> {
     async delayRedelivery(receiptHandle, seconds) {
       const message = inFlightRequests.get(receiptHandle);
       if (message) requestQueue.changeVisibility(message, seconds);
+    },
+  };
+  const slowLanePort: RequestQueue = {
+    async enqueue(message) {
+      slowLaneQueue.send(message, message.merchantId);
+    },
+    async delayRedelivery(receiptHandle, seconds) {
+      const message = inFlightSlowLane.get(receiptHandle);
+      if (message) slowLaneQueue.changeVisibility(message, seconds);
     },
   };
   const deliveryPort: DeliveryQueue = {
@@ -290,26 +311,54 @@ export async function runFleet(options: RunOptions): Promise<RunResult> {
     });
     return { ...processDeps, events: new WebhookFanOut({ endpoints: endpointStore, queue }) };
   };
+  const routers = new Map<number, SlowLaneRouter>();
+  const routerOf = (instance: number) => {
+    let found = routers.get(instance);
+    if (!found) routers.set(instance, (found = new SlowLaneRouter(defaults.slowLane)));
+    return found;
+  };
+  // One process function behind two event sources, as on AWS: the lane decides the queue a retry's visibility change goes to.
+  const processFrom = (lane: 'main' | 'slow') => {
+    const inFlight = lane === 'main' ? inFlightRequests : inFlightSlowLane;
+    return async (message: SimMessage<RequestMessage>, { instance }: { instance: number }): Promise<RecordVerdict> => {
+      const deps: ProcessDependencies = { ...processDepsOf(instance), queue: lane === 'main' ? requestPort : slowLanePort };
+      const handle = String(message.id);
+      inFlight.set(handle, message);
+      try {
+        const router = routerOf(instance);
+        if (options.slowLane && lane === 'main' && router.isSlow(message.body, clock.date())) {
+          await clock.sleep(FLEET.processCallsMs / 3);
+          await slowLanePort.enqueue(message.body);
+          return 'done';
+        }
+        trace.requestReceived(message.body.requestId, clock.now);
+        const started = clock.now;
+        await clock.sleep(FLEET.processCallsMs);
+        const outcome = await processRequest(deps, { requestId: message.body.requestId, type: message.body.type, receiveCount: message.receiveCount, receiptHandle: handle });
+        router.record(message.body, clock.now - started, clock.date());
+        trace.requestFinished(message.body.requestId, clock.now);
+        return outcome.kind === 'retry' || outcome.kind === 'exhausted' ? 'redeliver' : 'done';
+      } finally {
+        inFlight.delete(handle);
+      }
+    };
+  };
+  const onProcessTime = (message: SimMessage<RequestMessage>, ms: number) => {
+    if (options.scenario === 'noisy-merchant' && message.body.merchantId === noisyMerchant) workerMsOnBad += ms;
+  };
   new SimEventSource(
     clock,
     requestQueue,
     { batchSize: requestSpec.batchSize, maxConcurrency: scaled(FLEET.processConcurrency), invocationOverheadMs: FLEET.invocationOverheadMs },
-    async (message, { instance }): Promise<RecordVerdict> => {
-      const handle = String(message.id);
-      inFlightRequests.set(handle, message);
-      try {
-        trace.requestReceived(message.body.requestId, clock.now);
-        await clock.sleep(FLEET.processCallsMs);
-        const outcome = await processRequest(processDepsOf(instance), { requestId: message.body.requestId, type: message.body.type, receiveCount: message.receiveCount, receiptHandle: handle });
-        trace.requestFinished(message.body.requestId, clock.now);
-        return outcome.kind === 'retry' || outcome.kind === 'exhausted' ? 'redeliver' : 'done';
-      } finally {
-        inFlightRequests.delete(handle);
-      }
-    },
-    (message, ms) => {
-      if (options.scenario === 'noisy-merchant' && message.body.merchantId === noisyMerchant) workerMsOnBad += ms;
-    },
+    processFrom('main'),
+    onProcessTime,
+  );
+  new SimEventSource(
+    clock,
+    slowLaneQueue,
+    { batchSize: requestSpec.batchSize, maxConcurrency: scaled(FLEET.slowLaneConcurrency), invocationOverheadMs: FLEET.invocationOverheadMs },
+    processFrom('slow'),
+    onProcessTime,
   );
   new SimEventSource(
     clock,
@@ -381,7 +430,7 @@ export async function runFleet(options: RunOptions): Promise<RunResult> {
   );
 
   const drained = () =>
-    clock.now >= trafficSeconds * 1000 && requestQueue.outstanding === 0 && deliveryQueue.outstanding === 0;
+    clock.now >= trafficSeconds * 1000 && requestQueue.outstanding === 0 && slowLaneQueue.outstanding === 0 && deliveryQueue.outstanding === 0;
   await clock.run((trafficSeconds + FLEET.drainSeconds) * 1000, drained);
 
   // --- what became of everything -------------------------------------------------------------

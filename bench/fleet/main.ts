@@ -14,6 +14,7 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '1' },
       'no-fairness': { type: 'boolean', default: false },
       'no-breaker': { type: 'boolean', default: false },
+      'no-slow-lane': { type: 'boolean', default: false },
       scale: { type: 'string', default: '0.05' },
       'traffic-seconds': { type: 'string' },
       // The process worker makes each delivery's first attempt itself, within this many ms.
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
     seed,
     fairness: !values['no-fairness'],
     breaker: !values['no-breaker'],
+    slowLane: !values['no-slow-lane'],
     fault: scenario !== 'baseline',
     scale,
     ...(values['traffic-seconds'] ? { trafficSeconds: Number(values['traffic-seconds']) } : {}),
@@ -58,7 +60,7 @@ async function main(): Promise<void> {
       `ratio=${(p99 / baselineP99).toFixed(2)} worker_seconds_on_bad_endpoint=${Math.round(run.workerSecondsOnBad)}`,
   );
   console.error(
-    `(scale ${scale}, fairness ${options.fairness ? 'on' : 'off'}, breaker ${options.breaker ? 'on' : 'off'}, seed ${seed}; ` +
+    `(scale ${scale}, fairness ${options.fairness ? 'on' : 'off'}, breaker ${options.breaker ? 'on' : 'off'}, slow lane ${options.slowLane ? 'on' : 'off'}, seed ${seed}; ` +
       `${run.deadLettered} dead-lettered; ${Math.round(run.simulatedSeconds)} s simulated; ${((Date.now() - started) / 1000).toFixed(1)} s real)`,
   );
   if (values.trace) {

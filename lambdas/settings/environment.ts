@@ -4,6 +4,8 @@ export const ENV = {
   /** The webhook signing secrets' table; set only for the functions granted `secrets`. */
   secretsTableName: 'HERALD_SECRETS_TABLE_NAME',
   requestsQueueUrl: 'HERALD_REQUESTS_QUEUE_URL',
+  /** The requests queue's slow lane; set only for its consumer. Unset: nothing is handed to a slow lane. */
+  requestsSlowLaneQueueUrl: 'HERALD_REQUESTS_SLOW_LANE_QUEUE_URL',
   notificationsTopicArn: 'HERALD_NOTIFICATIONS_TOPIC_ARN',
   retryScale: 'HERALD_RETRY_SCALE',
   /** The key of the HMAC that derives a request's id from (merchant, idempotency key); never changed once requests exist. */

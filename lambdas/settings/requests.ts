@@ -20,6 +20,12 @@ export const defaults = {
    * such calls one merchant may hold at once (more are answered without waiting).
    */
   waiting: { maxSeconds: 20, callsPerMerchant: 10 },
+  /**
+   * The requests queue's slow lane (docs/scale.md, "A slow lane"): a merchant's requests of a type
+   * measured slower than `slowAfterMs` by a worker instance go to the slow lane's queue; the
+   * measurement counts for `rememberSeconds`, and an instance tracks at most `maxTracked` pairs.
+   */
+  slowLane: { slowAfterMs: 1_000, rememberSeconds: 60, maxTracked: 1_000 },
 } as const;
 
 /**

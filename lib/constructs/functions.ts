@@ -195,10 +195,15 @@ export class Functions extends Construct {
     if (grants.secrets === 'read') props.secretsTable.grantReadData(fn);
     if (grants.secrets === 'readWrite') props.secretsTable.grantReadWriteData(fn);
     for (const [queueName, access] of Object.entries(grants.queues ?? {}) as [QueueName, string][]) {
-      const { queue } = props.queues.get(queueName);
+      const { queue, slowLane } = props.queues.get(queueName);
       if (access === 'send' || access === 'sendAndConsume') queue.grantSendMessages(fn);
       // Consume includes sqs:ChangeMessageVisibility, which the retry backoff relies on.
       if (access === 'consume' || access === 'sendAndConsume') queue.grantConsumeMessages(fn);
+      // The consumer hands slow messages to the slow lane and consumes them from there.
+      if (slowLane && access !== 'send') {
+        slowLane.grantSendMessages(fn);
+        slowLane.grantConsumeMessages(fn);
+      }
     }
     for (const topicName of grants.publishesTo ?? []) props.notifications.get(topicName).grantPublish(fn);
     for (const topicName of grants.managesSubscriptionsOf ?? []) {
@@ -298,8 +303,10 @@ function resourceEnvironment(spec: FunctionSpec, props: FunctionsProps): Record<
   const { grants } = spec;
   if (grants.table) environment[ENV.tableName] = props.table.tableName;
   if (grants.secrets || grants.statusTokenSecret || handlesDeliveryMessages(spec)) environment[ENV.secretsTableName] = props.secretsTable.tableName;
-  for (const queueName of Object.keys(grants.queues ?? {}) as QueueName[]) {
-    environment[queueUrlVariable(queueName)] = props.queues.get(queueName).queue.queueUrl;
+  for (const [queueName, access] of Object.entries(grants.queues ?? {}) as [QueueName, string][]) {
+    const { queue, slowLane } = props.queues.get(queueName);
+    environment[queueUrlVariable(queueName)] = queue.queueUrl;
+    if (slowLane && access !== 'send') environment[queueUrlVariable(`${queueName}SlowLane`)] = slowLane.queueUrl;
   }
   for (const topicName of new Set([...(grants.publishesTo ?? []), ...(grants.managesSubscriptionsOf ?? [])])) {
     environment[topicArnVariable(topicName)] = props.notifications.get(topicName).topicArn;

@@ -29,15 +29,19 @@ export interface ProcessingProps {
 export class Processing extends Construct {
   constructor(scope: Construct, id: string, props: ProcessingProps) {
     super(scope, id);
-    for (const { name, queue, spec } of props.queues.byName.values()) {
+    for (const { name, queue, spec, slowLane } of props.queues.byName.values()) {
       const concurrency = props.workerConcurrency?.[name] ?? spec.maxConcurrency;
       if (!Number.isInteger(concurrency) || concurrency < EVENT_SOURCE_CONCURRENCY.min || concurrency > EVENT_SOURCE_CONCURRENCY.max) {
         throw new Error(`Worker concurrency of the ${name} queue must be a whole number from ${EVENT_SOURCE_CONCURRENCY.min} to ${EVENT_SOURCE_CONCURRENCY.max}, got ${concurrency}`);
       }
       const reserved = props.reservedConcurrency?.[name];
-      if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < concurrency)) {
+      // Both of a queue's event sources invoke its consumer: the reservation must hold the two pools at once.
+      const consumers = concurrency + (spec.slowLane?.maxConcurrency ?? 0);
+      if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < consumers)) {
         throw new Error(
-          `Reserved concurrency of the ${name} queue's consumer (${reserved}) must be a whole number at least its worker concurrency (${concurrency}), ` +
+          `Reserved concurrency of the ${name} queue's consumer (${reserved}) must be a whole number at least its worker concurrency (${concurrency})` +
+            (spec.slowLane ? ` plus its slow lane's (${spec.slowLane.maxConcurrency})` : '') +
+            ', ' +
             'or Lambda throttles the event source and the throttled messages spend their receive count',
         );
       }
@@ -51,6 +55,17 @@ export class Processing extends Construct {
           reportBatchItemFailures: true,
         }),
       );
+      if (slowLane && spec.slowLane) {
+        // A second mapping on the same function: its own maximum concurrency, within the function's reservation.
+        consumer.addEventSource(
+          new SqsEventSource(slowLane, {
+            batchSize: spec.batchSize,
+            maxBatchingWindow: Duration.seconds(spec.maxBatchingWindowSeconds),
+            maxConcurrency: spec.slowLane.maxConcurrency,
+            reportBatchItemFailures: true,
+          }),
+        );
+      }
     }
   }
 }

@@ -13,6 +13,8 @@ export interface WorkQueue {
   readonly spec: QueueSpec;
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
+  /** The queue's slow lane, where the topology gives it one: its own event source, the same DLQ. */
+  readonly slowLane?: Queue;
 }
 
 export interface WorkQueuesProps {
@@ -57,7 +59,17 @@ export class WorkQueues extends Construct {
         retentionPeriod: Duration.days(spec.retentionDays),
         deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: spec.retry.maxAttempts },
       });
-      byName.set(name, { name, spec, queue, deadLetterQueue });
+      const slowLane = spec.slowLane
+        ? new Queue(this, `${baseId}SlowLaneQueue`, {
+            encryption: QueueEncryption.SQS_MANAGED,
+            enforceSSL: true,
+            visibilityTimeout: Duration.seconds(spec.visibilityTimeoutSeconds),
+            retentionPeriod: Duration.days(spec.retentionDays),
+            // One DLQ for both lanes: a redrive sends the message back to the main queue, whose consumer decides its lane again.
+            deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: spec.retry.maxAttempts },
+          })
+        : undefined;
+      byName.set(name, { name, spec, queue, deadLetterQueue, ...(slowLane ? { slowLane } : {}) });
     }
     this.byName = byName;
   }

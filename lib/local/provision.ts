@@ -26,6 +26,8 @@ export interface ProvisionedQueue {
   readonly arn: string;
   readonly deadLetterUrl: string;
   readonly deadLetterArn: string;
+  /** The queue's slow lane (its name with `-slow`), where the topology gives it one. */
+  readonly slowLane?: { readonly url: string; readonly arn: string };
 }
 
 export interface ProvisionedResources {
@@ -67,13 +69,16 @@ export async function provision(endpoints: LocalEndpoints, names: ResourceNames)
       const dlq = await createQueue(clients.sqs, names.deadLetterQueue(name), {
         MessageRetentionPeriod: String(spec.deadLetter.retentionDays * 86_400),
       });
-      const source = await createQueue(clients.sqs, names.queue(name), {
+      const attributes = {
         VisibilityTimeout: String(spec.visibilityTimeoutSeconds),
         MessageRetentionPeriod: String(spec.retentionDays * 86_400),
         // The same schedule the consumer reads, so an override in the environment moves both.
         RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: retryScheduleOf(name, process.env).maxAttempts }),
-      });
-      provisionedQueues[name] = { url: source.url, arn: source.arn, deadLetterUrl: dlq.url, deadLetterArn: dlq.arn };
+      };
+      const source = await createQueue(clients.sqs, names.queue(name), attributes);
+      // The slow lane shares the DLQ, as on AWS.
+      const slowLane = spec.slowLane ? await createQueue(clients.sqs, `${names.queue(name)}-slow`, attributes) : undefined;
+      provisionedQueues[name] = { url: source.url, arn: source.arn, deadLetterUrl: dlq.url, deadLetterArn: dlq.arn, ...(slowLane ? { slowLane } : {}) };
     }
     const topicArns = {} as Record<keyof typeof topics, string>;
     for (const name of Object.keys(topics) as (keyof typeof topics)[]) {

@@ -3,7 +3,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { defaults } from '../../lambdas/settings/requests';
 import { ENV } from '../../lambdas/settings/environment';
-import { queues } from '../topology';
+import { queues, type QueueSpec } from '../topology';
 import { type QueueName } from '../../lambdas/settings/retry';
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
 import { dynamoRequestPorts } from '../../lambdas/adapters/dynamo-request-ports';
@@ -148,20 +148,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     await ensureDemoMerchant(resources.tableName, apiKey);
 
     const sqs = new SQSClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: endpoints.sqs });
-    const sources = (Object.keys(queues) as QueueName[]).map(
-      (name) =>
-        new SqsEventSource(
-          sqs,
-          name,
-          queues[name],
-          resources.queues[name].url,
-          resources.queues[name].arn,
-          // Deliveries wait on receivers, not on the CPU: more pollers than the CPU-bound queues.
-          name === 'deliveries' ? (options.deliveryPollers ?? Math.min(queues[name].maxConcurrency, 8)) : undefined,
-          undefined,
-          options.maxBatchingWindowSeconds ?? queues[name].maxBatchingWindowSeconds,
-        ),
-    );
+    const sources = (Object.keys(queues) as QueueName[]).flatMap((name) => {
+      const spec: QueueSpec = queues[name];
+      const { url, arn, slowLane } = resources.queues[name];
+      const windowSeconds = options.maxBatchingWindowSeconds ?? spec.maxBatchingWindowSeconds;
+      // Deliveries wait on receivers, not on the CPU: more pollers than the CPU-bound queues.
+      const pollers = name === 'deliveries' ? (options.deliveryPollers ?? Math.min(spec.maxConcurrency, 8)) : undefined;
+      const main = new SqsEventSource(sqs, name, spec, url, arn, pollers, undefined, windowSeconds);
+      if (!slowLane || !spec.slowLane) return [main];
+      // The slow lane's own event source, at its own concurrency, feeding the same consumer.
+      return [main, new SqsEventSource(sqs, name, { ...spec, maxConcurrency: spec.slowLane.maxConcurrency }, slowLane.url, slowLane.arn, undefined, undefined, windowSeconds)];
+    });
     const scheduler = new LocalScheduler(options.schedulePeriodMs);
     const outbox = new LocalOutbox();
     const faults = options.chaos ? enableChaos(options.chaos, resources.queues.requests.url) : undefined;
@@ -250,6 +247,7 @@ function configureHandlerEnvironment(endpoints: LocalEndpoints, resources: Provi
     [ENV.tableName]: resources.tableName,
     [ENV.secretsTableName]: resources.secretsTableName,
     [ENV.requestsQueueUrl]: resources.queues.requests.url,
+    ...(resources.queues.requests.slowLane ? { [ENV.requestsSlowLaneQueueUrl]: resources.queues.requests.slowLane.url } : {}),
     [ENV.deliveriesQueueUrl]: resources.queues.deliveries.url,
     [ENV.notificationsTopicArn]: resources.topicArns.notifications,
     [ENV.retryScale]: String(options.retryScale ?? process.env[ENV.retryScale] ?? LOCAL_RETRY_SCALE),

@@ -7,7 +7,7 @@ import { queueUrlVariable, topicArnVariable } from '../../lib/constructs/functio
 import { HeraldStack } from '../../lib/herald-stack';
 import { statementsOf as statementsIn, type Statement } from '../support/iam-statements';
 import { ENV } from '../../lambdas/settings/environment';
-import { functions, type FunctionName } from '../../lib/topology';
+import { functions, queues, type FunctionName } from '../../lib/topology';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/settings/observability';
 
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -82,6 +82,10 @@ describe.each(names)('the %s function', name => {
     const expected = [
       ...(spec.grants.table ? [ENV.tableName] : []),
       ...Object.keys(spec.grants.queues ?? {}).map(queueUrlVariable),
+      // A queue's consumer also learns its slow lane, which it sends to and consumes.
+      ...Object.entries(spec.grants.queues ?? {})
+        .filter(([queue, access]) => access !== 'send' && queues[queue as keyof typeof queues].slowLane)
+        .map(([queue]) => queueUrlVariable(`${queue}SlowLane`)),
       ...[...new Set([...(spec.grants.publishesTo ?? []), ...(spec.grants.managesSubscriptionsOf ?? [])])].map(topicArnVariable),
     ];
     expect(resourceVariables.sort()).toEqual(expected.sort());

@@ -30,6 +30,7 @@ jest.mock('../../lib/topology', () => {
         maxConcurrency: 20,
         deadLetter: { retentionDays: 14 },
         retry: { ...actual.queues.requests.retry, maxAttempts: 8 },
+        slowLane: undefined,
       },
     },
     routes: [...actual.routes, { method: 'GET', path: '/health', function: 'status', authorized: false }],
@@ -45,7 +46,8 @@ const deliverId = logicalId(stack.functions.get('deliver' as never));
 const deliverProperties = () => template.toJSON().Resources[deliverId].Properties;
 
 it('adds a queue and a DLQ for a new queue entry', () => {
-  template.resourceCountIs('AWS::SQS::Queue', 4);
+  // The requests queue, its DLQ and its slow lane, then the new queue and its DLQ.
+  template.resourceCountIs('AWS::SQS::Queue', 5);
   template.hasResourceProperties('AWS::SQS::Queue', {
     VisibilityTimeout: 180,
     RedrivePolicy: Match.objectLike({ maxReceiveCount: 8 }),

@@ -25,10 +25,10 @@ function reservedOf(stack: HeraldStack, template: Template, fn: 'process' | 'del
 
 describe('worker and reserved concurrency as stack settings', () => {
   it('deploys the concurrency and reservation an operator sizes for 2,000 requests/s (docs/scale.md)', () => {
-    const { stack, template } = synth({ workerConcurrency: { requests: 100, deliveries: 600 }, reservedConcurrency: { requests: 100, deliveries: 600 } });
+    const { stack, template } = synth({ workerConcurrency: { requests: 100, deliveries: 600 }, reservedConcurrency: { requests: 102, deliveries: 600 } });
     expect(mappingOf(stack, template, 'requests').ScalingConfig).toEqual({ MaximumConcurrency: 100 });
     expect(mappingOf(stack, template, 'deliveries').ScalingConfig).toEqual({ MaximumConcurrency: 600 });
-    expect(reservedOf(stack, template, 'process')).toBe(100);
+    expect(reservedOf(stack, template, 'process')).toBe(102);
     expect(reservedOf(stack, template, 'deliver')).toBe(600);
   });
 
@@ -42,6 +42,8 @@ describe('worker and reserved concurrency as stack settings', () => {
 
   it('refuses a reservation below the worker concurrency, which would throttle the event source', () => {
     expect(() => synth({ workerConcurrency: { deliveries: 600 }, reservedConcurrency: { deliveries: 500 } })).toThrow(/at least its worker concurrency \(600\)/);
+    // The requests queue's slow lane invokes the same function: its two workers need room in the reservation too.
+    expect(() => synth({ workerConcurrency: { requests: 100 }, reservedConcurrency: { requests: 100 } })).toThrow(/at least its worker concurrency \(100\) plus its slow lane's \(2\)/);
   });
 
   it('refuses a worker concurrency outside Lambda’s bounds for an SQS event source (2 to 1,000)', () => {

@@ -124,6 +124,11 @@ export function processors(): ProcessorRegistry {
 export const requestPorts = /* @__PURE__ */ perContainer(() => dynamoRequestPorts(dynamoClient(), requiredEnv(ENV.tableName), settings.requestRetentionDays()));
 export const merchantStore = /* @__PURE__ */ perContainer(() => new DynamoMerchantStore(dynamoClient(), requiredEnv(ENV.tableName)));
 export const requestQueue = /* @__PURE__ */ perContainer(() => new (sdkOf(sqsAdapters, 'SQS').SqsRequestQueue)(sqsClient(), requiredEnv(ENV.requestsQueueUrl)));
+/** The requests queue's slow lane, where the deployment has one (only its consumer is told its URL). */
+export const slowLaneQueue = /* @__PURE__ */ perContainer(() => {
+  const url = process.env[ENV.requestsSlowLaneQueueUrl];
+  return url ? { url, queue: new (sdkOf(sqsAdapters, 'SQS').SqsRequestQueue)(sqsClient(), url) } : undefined;
+});
 export const merchantQuotaStore = /* @__PURE__ */ perContainer(() => new DynamoMerchantQuotas(dynamoClient(), requiredEnv(ENV.tableName)));
 export const waitingCalls = /* @__PURE__ */ perContainer(() => new DynamoWaitingCalls(dynamoClient(), requiredEnv(ENV.tableName)));
 

@@ -17,6 +17,10 @@ export interface ConsumedMessage<M> {
   /** The function's logger with the message id and the trace id it was sent with on every line. */
   readonly log: Logger;
   readonly context: Context;
+  /** The ARN of the queue the message came from: a consumer of two queues (a slow lane) tells them apart by it. */
+  readonly source: string;
+  /** The trace id the message was sent with, for a consumer that sends it on. */
+  readonly traceId?: string;
 }
 
 /**
@@ -123,6 +127,8 @@ async function consume<M>(format: QueueMessageFormat<M>, handleRecord: RecordHan
       receiptHandle: record.receiptHandle,
       log,
       context,
+      source: record.eventSourceARN,
+      ...(traceId ? { traceId } : {}),
     }),
   );
   if (outcome) throw new RedeliveryRequested(outcome.redeliver);
