@@ -7,6 +7,7 @@ import { DynamoRequestLifecycle } from './dynamo/request-lifecycle-store';
 import { RequestBodies } from './dynamo/request-bodies';
 import { DynamoRequestQueries } from './dynamo/request-queries';
 import { DynamoRequestSweeperStore } from './dynamo/request-sweeper-store';
+import type { S3RequestBodies } from './s3-request-bodies';
 
 /**
  * Every request port over one table, for callers that want them as one object (the handlers'
@@ -19,8 +20,8 @@ export class DynamoRequestStore implements RequestStore, RequestListing, StuckRe
   readonly queries: DynamoRequestQueries;
   readonly sweeper: DynamoRequestSweeperStore;
 
-  constructor(client: DynamoDBDocumentClient, tableName: string, requestRetentionDays: number) {
-    const bodies = new RequestBodies(client, tableName, requestRetentionDays);
+  constructor(client: DynamoDBDocumentClient, tableName: string, requestRetentionDays: number, bodyObjects?: S3RequestBodies) {
+    const bodies = new RequestBodies(client, tableName, requestRetentionDays, bodyObjects);
     this.intake = new DynamoRequestIntake(client, tableName, bodies, requestRetentionDays);
     this.lifecycle = new DynamoRequestLifecycle(client, tableName, requestRetentionDays, bodies);
     this.queries = new DynamoRequestQueries(client, tableName, bodies);
