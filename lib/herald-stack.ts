@@ -149,6 +149,7 @@ export class HeraldStack extends Stack {
 
     this.storage = new Storage(this, 'Storage', {
       removalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
+      requestRetentionDays: props.requestRetentionDays ?? defaults.requestRetentionDays,
       encryptionKey:
         props.tableEncryptionKey ??
         (props.tableEncryptionKeyArn ? Key.fromKeyArn(this, 'TableEncryptionKey', props.tableEncryptionKeyArn) : undefined),
@@ -163,6 +164,7 @@ export class HeraldStack extends Stack {
     this.functions = new Functions(this, 'Functions', {
       table: this.storage.table,
       secretsTable: this.storage.secretsTable,
+      bodiesBucket: this.storage.bodiesBucket,
       queues: this.queues,
       notifications: this.notifications,
       settings: operatorSettings(props, retrySchedules),
