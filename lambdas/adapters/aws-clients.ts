@@ -13,8 +13,14 @@ const sqsSdk =
   process.env.HERALD_SQS_SDK !== 'omitted' ? (require('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs')) : undefined;
 const snsSdk =
   process.env.HERALD_SNS_SDK !== 'omitted' ? (require('@aws-sdk/client-sns') as typeof import('@aws-sdk/client-sns')) : undefined;
-const s3Sdk =
-  process.env.HERALD_S3_SDK !== 'omitted' ? (require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3')) : undefined;
+// S3's module loads on first use instead: most invocations of the functions granted the bodies
+// bucket never meet a body kept there, and its initialisation would be paid by every cold start.
+let s3Module: typeof import('@aws-sdk/client-s3') | undefined;
+export function s3Sdk(): typeof import('@aws-sdk/client-s3') {
+  if (process.env.HERALD_S3_SDK === 'omitted') return sdkOf<typeof import('@aws-sdk/client-s3')>(undefined, 'S3');
+  s3Module ??= require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
+  return s3Module;
+}
 
 /** The SDK module of a service, or an error naming why this bundle has none. */
 export function sdkOf<T>(sdk: T | undefined, service: 'SQS' | 'SNS' | 'S3'): T {
@@ -58,7 +64,7 @@ export function snsClient(): SNSClient {
 export function s3Client(): S3Client {
   // Virtual-hosted bucket addresses need DNS for every bucket name; an endpoint set in the
   // environment is the local runtime's, addressed by IP, which only path-style requests reach.
-  s3 ??= tracer.captureAWSv3Client(new (sdkOf(s3Sdk, 'S3').S3Client)({ forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined }));
+  s3 ??= tracer.captureAWSv3Client(new (s3Sdk().S3Client)({ forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined }));
   return s3;
 }
 

@@ -1,4 +1,5 @@
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { s3Sdk } from './aws-clients';
 import type { BodyKind } from '../settings/storage';
 
 export type { BodyKind };
@@ -25,13 +26,19 @@ export function bodyObjectKey(kind: BodyKind, owner: BodyOwner, name: string): s
  * (lib/constructs/storage.ts).
  */
 export class S3RequestBodies {
+  /** `client` may be a function, called at the first body read or written, so that S3's module loads only then. */
   constructor(
-    private readonly client: S3Client,
+    private readonly client: S3Client | (() => S3Client),
     private readonly bucket: string,
   ) {}
 
+  private s3(): S3Client {
+    return typeof this.client === 'function' ? this.client() : this.client;
+  }
+
   async put(kind: BodyKind, owner: BodyOwner, name: string, value: unknown): Promise<void> {
-    await this.client.send(
+    const { PutObjectCommand } = s3Sdk();
+    await this.s3().send(
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: bodyObjectKey(kind, owner, name),
@@ -43,8 +50,9 @@ export class S3RequestBodies {
 
   /** The body, or `undefined` when its object is gone (expired with its request, or never written after a crash). */
   async get(kind: BodyKind, owner: BodyOwner, name: string): Promise<{ value: unknown } | undefined> {
+    const { GetObjectCommand, NoSuchKey } = s3Sdk();
     try {
-      const { Body } = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: bodyObjectKey(kind, owner, name) }));
+      const { Body } = await this.s3().send(new GetObjectCommand({ Bucket: this.bucket, Key: bodyObjectKey(kind, owner, name) }));
       if (!Body) return undefined;
       return { value: JSON.parse(await Body.transformToString('utf-8')) as unknown };
     } catch (error) {

@@ -124,7 +124,7 @@ export const requestStore = /* @__PURE__ */ perContainer(
 /** The bodies bucket, for the functions whose grants name it; the others never meet a body kept there. */
 const requestBodyObjects = (): S3RequestBodies | undefined => {
   const bucket = process.env[ENV.bodiesBucket];
-  return bucket ? new S3RequestBodies(s3Client(), bucket) : undefined;
+  return bucket ? new S3RequestBodies(s3Client, bucket) : undefined;
 };
 export const merchantStore = /* @__PURE__ */ perContainer(() => new DynamoMerchantStore(dynamoClient(), requiredEnv(ENV.tableName)));
 export const requestQueue = /* @__PURE__ */ perContainer(() => new (sdkOf(sqsAdapters, 'SQS').SqsRequestQueue)(sqsClient(), requiredEnv(ENV.requestsQueueUrl)));
