@@ -71,11 +71,14 @@ import {
   readStackBill,
   storageDollars,
   tableFootprint,
+  bucketFootprint,
+  objectStorageDollars,
   type Footprint,
   type MonthlyLine,
   type StackBill,
 } from './support/bill-lines';
 import { defaults } from '../lambdas/settings/requests';
+import type { BodyKind } from '../lambdas/settings/storage';
 import { schedules } from '../lib/topology';
 
 const { values } = parseArgs({
@@ -135,6 +138,8 @@ interface Run {
   readonly transferOutBytes: number;
   /** What the run's requests left in the table. */
   readonly footprint: Footprint;
+  /** What the run's requests left in the bodies bucket, by kind. */
+  readonly objectBytes: Record<BodyKind, number>;
   readonly apiRequests: number;
   readonly calls: MeteredCall[];
   readonly invocations: Invocation[];
@@ -210,6 +215,7 @@ function captureLogs(): { bytes: Map<string, number>; restore(): void } {
 
 async function measure(runtime: LocalRuntime, calls: MeteredCall[], payloadKb: number, requests: number, concurrency: number, rate?: number, variant?: Variant): Promise<Run> {
   const before = await tableFootprint(runtime.resources.tableName);
+  const objectsBefore = await bucketFootprint(runtime.resources.bodiesBucket);
   calls.length = 0;
   responseBytes = 0;
   const sinkBytesBefore = sink.bytesReceived + callbackSink.bytesReceived;
@@ -251,13 +257,15 @@ async function measure(runtime: LocalRuntime, calls: MeteredCall[], payloadKb: n
   const seconds = (Date.now() - started) / 1000;
   const recorded = [...calls];
   const after = await tableFootprint(runtime.resources.tableName);
+  const objectsAfter = await bucketFootprint(runtime.resources.bodiesBucket);
+  const objectBytes = { payload: objectsAfter.payload - objectsBefore.payload, result: objectsAfter.result - objectsBefore.result };
   const footprint = {
     requestBytes: after.requestBytes - before.requestBytes,
     deliveryBytes: after.deliveryBytes - before.deliveryBytes,
     otherBytes: after.otherBytes - before.otherBytes,
   };
   const transferOutBytes = responseBytes + sink.bytesReceived + callbackSink.bytesReceived - sinkBytesBefore;
-  return { payloadKb, ...(variant ? { feature: variant.feature } : {}), ...(rate ? { rate } : {}), seconds, requests, transferOutBytes, footprint, apiRequests: requests * 2, calls: recorded, invocations, logBytes: logs.bytes };
+  return { payloadKb, ...(variant ? { feature: variant.feature } : {}), ...(rate ? { rate } : {}), seconds, requests, transferOutBytes, footprint, objectBytes, apiRequests: requests * 2, calls: recorded, invocations, logBytes: logs.bytes };
 }
 
 const isSqsConsumer = (name: FunctionName) => Object.values(queues).some((q) => q.consumer === name);
@@ -339,6 +347,8 @@ function report(run: Run, overheads: Overheads): Priced {
     [`DynamoDB write units (${fixed(writeUnits / n)})`, (writeUnits / n) * PRICES.dynamoWriteUnit.dollars],
     [`DynamoDB read units (${fixed(readUnits / n)})`, (readUnits / n) * PRICES.dynamoReadUnit.dollars],
     [`SNS publishes (${fixed(byService('sns:Publish') / n)})`, (byService('sns:Publish') / n) * PRICES.snsPublish.dollars],
+    [`S3 PUT requests (${fixed(byService('s3:PutObject') / n)}, read ${PRICES.s3PutRequest.read})`, (byService('s3:PutObject') / n) * PRICES.s3PutRequest.dollars],
+    [`S3 GET requests (${fixed(byService('s3:GetObject') / n)}, read ${PRICES.s3GetRequest.read})`, (byService('s3:GetObject') / n) * PRICES.s3GetRequest.dollars],
     [`CloudWatch Logs ingestion (${fixed(logBytes / n, 0)} B)`, (logBytes / n / 1024 ** 3) * PRICES.logsIngestedGb.dollars],
     [`X-Ray traces (${fixed((invocations / n) * tracedShare, 3)} sampled${values.tracing ? '' : ', tracing off'})`, (invocations / n) * tracedShare * PRICES.xrayTrace.dollars],
     ...billLines(run, overheads),
@@ -422,6 +432,11 @@ function billLines(run: Run, overheads: Overheads): [string, number][] {
     [`Lambda init phase (${coldRatio} cold, ${fixed(initGbSeconds / n, 5)} GB-s, read ${PRICES.lambdaArmGbSecond.read})`, (initGbSeconds / n) * PRICES.lambdaArmGbSecond.dollars],
     [`DynamoDB storage (${storageLabel}, ${retentionDays} d, read ${PRICES.dynamoStorageGbMonth.read})`, kept.storage],
     [`DynamoDB point-in-time recovery (${pitr ? `same bytes, ${retentionDays} d` : 'off'}, read ${PRICES.dynamoPitrGbMonth.read})`, kept.pitr],
+    // Each kind for as long as the bucket's lifecycle rule keeps it (lib/constructs/storage.ts).
+    [
+      `S3 storage (${fixed(run.objectBytes.payload / n, 0)} B payload ${2 * retentionDays} d, ${fixed(run.objectBytes.result / n, 0)} B result ${retentionDays + 1} d, read ${PRICES.s3StorageGbMonth.read})`,
+      objectStorageDollars(run.objectBytes.payload / n, 2 * retentionDays) + objectStorageDollars(run.objectBytes.result / n, retentionDays + 1),
+    ],
     [`Data transfer out (${fixed(run.transferOutBytes / n, 0)} B, read ${PRICES.dataTransferOutGb.read})`, ((run.transferOutBytes / n) * PRICES.dataTransferOutGb.dollars) / GB],
     ...overheads.monthly.map(
       (line): [string, number] => [`${line.label}: $${line.dollarsPerMonth.toFixed(2)}/month over ${monthlyRequests.toLocaleString('en-US')} (read ${line.read})`, line.dollarsPerMonth / monthlyRequests],

@@ -149,6 +149,7 @@ export class HeraldStack extends Stack {
 
     this.storage = new Storage(this, 'Storage', {
       removalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
+      requestRetentionDays: props.requestRetentionDays ?? defaults.requestRetentionDays,
       encryptionKey:
         props.tableEncryptionKey ??
         (props.tableEncryptionKeyArn ? Key.fromKeyArn(this, 'TableEncryptionKey', props.tableEncryptionKeyArn) : undefined),
@@ -163,6 +164,7 @@ export class HeraldStack extends Stack {
     this.functions = new Functions(this, 'Functions', {
       table: this.storage.table,
       secretsTable: this.storage.secretsTable,
+      bodiesBucket: this.storage.bodiesBucket,
       queues: this.queues,
       notifications: this.notifications,
       settings: operatorSettings(props, retrySchedules),
@@ -220,6 +222,7 @@ export class HeraldStack extends Stack {
       this.output(output, url.url, 'Base URL of GET /v1/requests/{id}/events (server-sent events, same API key)');
     }
     this.output('TableName', this.storage.table.tableName, 'The DynamoDB table (for the herald CLI)');
+    this.output('BodiesBucketName', this.storage.bodiesBucket.bucketName, 'Payloads and results too large for the table (for the herald CLI)');
     for (const { name, queue, deadLetterQueue } of this.queues.byName.values()) {
       this.output(`${pascalCase(name)}QueueUrl`, queue.queueUrl, `The ${name} queue`);
       this.output(`${pascalCase(name)}DeadLetterQueueUrl`, deadLetterQueue.queueUrl, `Dead letters of the ${name} queue (redrive from here)`);

@@ -12,7 +12,7 @@ import type { RetrySchedule } from '../lambdas/core/shared/retry-schedule';
 import { ENV } from '../lambdas/settings/environment';
 import { SERVICE_NAME } from '../lambdas/settings/observability';
 import { retrySchedules, type QueueName } from '../lambdas/settings/retry';
-import { keyPartitions, table } from '../lambdas/settings/storage';
+import { keyPartitions, table, type BodyKind } from '../lambdas/settings/storage';
 
 export type FunctionName =
   | 'authorizer'
@@ -68,6 +68,12 @@ export interface Grants {
   readonly sendsSms?: boolean;
   /** Updates the merchant's count of waiting calls (`Prefer: wait`), and no other item or attribute. */
   readonly countsWaitingCalls?: boolean;
+  /**
+   * Payloads and results kept in the bodies bucket (over `INLINE_BODY_MAX_BYTES`): the kinds it
+   * reads (`s3:GetObject`) and writes (`s3:PutObject`), each under its own key prefix. Every
+   * function that reads a request's status reads its result, wherever it is kept.
+   */
+  readonly bodies?: { readonly read?: readonly BodyKind[]; readonly write?: readonly BodyKind[] };
 }
 
 export const functions: Record<FunctionName, FunctionSpec> = {
@@ -85,7 +91,7 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     // `Prefer: respond-async, wait=N` holds the answer up to defaults.waiting.maxSeconds.
     timeoutSeconds: 25,
     // The status token secret signs the statusUrl of every 202.
-    grants: { table: 'readWrite', queues: { requests: 'send' }, statusTokenSecret: 'create' },
+    grants: { table: 'readWrite', queues: { requests: 'send' }, statusTokenSecret: 'create', bodies: { write: ['payload'] } },
   },
   status: {
     entry: 'lambdas/handlers/get-request-status.ts',
@@ -96,7 +102,7 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     memoryMb: 128,
     // `Prefer: wait=N` holds the answer up to defaults.waiting.maxSeconds.
     timeoutSeconds: 25,
-    grants: { table: 'read', countsWaitingCalls: true },
+    grants: { table: 'read', countsWaitingCalls: true, bodies: { read: ['result'] } },
   },
   process: {
     entry: 'lambdas/handlers/process-requests.ts',
@@ -104,7 +110,14 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     memoryMb: 512,
     timeoutSeconds: 60,
     // The fan-out texts and mails the people behind finished requests (subscribing new email recipients).
-    grants: { table: 'readWrite', publishesTo: ['notifications'], managesSubscriptionsOf: ['notifications'], sendsSms: true, queues: { requests: 'consume', deliveries: 'send' } },
+    grants: {
+      table: 'readWrite',
+      publishesTo: ['notifications'],
+      managesSubscriptionsOf: ['notifications'],
+      sendsSms: true,
+      queues: { requests: 'consume', deliveries: 'send' },
+      bodies: { read: ['payload', 'result'], write: ['result'] },
+    },
   },
   notifications: {
     entry: 'lambdas/handlers/put-notification-contacts.ts',
@@ -142,7 +155,7 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     memoryMb: 256,
     // POST /v1/webhooks/{id}/test waits for one delivery attempt (10 s at most).
     timeoutSeconds: 20,
-    grants: { table: 'readWrite', secrets: 'readWrite', queues: { deliveries: 'send' } },
+    grants: { table: 'readWrite', secrets: 'readWrite', queues: { deliveries: 'send' }, bodies: { read: ['result'] } },
   },
   deliver: {
     entry: 'lambdas/handlers/deliver-webhooks.ts',
@@ -152,7 +165,7 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 30,
     // Tells the merchant's operations contacts when it disables an endpoint.
     // Signs with the secrets; only the webhooks API writes them.
-    grants: { table: 'readWrite', secrets: 'read', queues: { deliveries: 'sendAndConsume' }, publishesTo: ['notifications'] },
+    grants: { table: 'readWrite', secrets: 'read', queues: { deliveries: 'sendAndConsume' }, publishesTo: ['notifications'], bodies: { read: ['result'] } },
   },
   events: {
     entry: 'lambdas/handlers/stream-request-events.ts',
@@ -161,7 +174,7 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     // One stream lasts at most DEFAULT_STREAM_LIMITS.maxDurationMs (5 min); then the client reconnects.
     timeoutSeconds: 330,
     // Writes nothing but the stream slot leases (eventStreams below), a partition of their own.
-    grants: { table: 'read', tableWritesUnder: [keyPartitions.eventStreamSlots] },
+    grants: { table: 'read', tableWritesUnder: [keyPartitions.eventStreamSlots], bodies: { read: ['result'] } },
     // A public URL whose every call may hold an instance for 330 s: capped so that streams can
     // never take the account's concurrency from the API and the workers (stack prop eventStreamConcurrency).
     reservedConcurrency: 50,
@@ -171,7 +184,7 @@ export const functions: Record<FunctionName, FunctionSpec> = {
     description: "GET /v1/status/{token}: a request's public status page (no API key: the token is the capability)",
     memoryMb: 256,
     timeoutSeconds: 10,
-    grants: { table: 'read', statusTokenSecret: 'read' },
+    grants: { table: 'read', statusTokenSecret: 'read', bodies: { read: ['result'] } },
   },
   sweepDeliveries: {
     entry: 'lambdas/handlers/sweep-pending-deliveries.ts',
@@ -310,5 +323,6 @@ export function localResourceNames(prefix = SERVICE_NAME) {
     queue: (name: QueueName) => `${prefix}-${name}`,
     deadLetterQueue: (name: QueueName) => `${prefix}-${name}-dlq`,
     topic: (name: keyof typeof topics) => `${prefix}-${name}`,
+    bodiesBucket: `${prefix}-bodies`,
   };
 }

@@ -42,14 +42,14 @@ const operationOf = (commandName: string | undefined) => (commandName ?? 'Unknow
 /**
  * Meters every call the handlers' own SDK clients make (`createdClients()`): by the function
  * whose invocation made it (`recordInvocations` must be on for that), by `service:Operation`,
- * with DynamoDB's consumed capacity (each call asks for `ReturnConsumedCapacity: TOTAL`) and SQS
- * and SNS payload chunks. Counting sits inside the SDK's retry loop, so a retried call counts
+ * with DynamoDB's consumed capacity (each call asks for `ReturnConsumedCapacity: TOTAL`), SQS
+ * and SNS payload chunks, and S3 requests (one billed request each). Counting sits inside the SDK's retry loop, so a retried call counts
  * twice, as AWS bills it. Calls are pushed to the returned array as they finish.
  */
 export function meterAwsCalls(): MeteredCall[] {
   const calls: MeteredCall[] = [];
   const clients = createdClients();
-  for (const [service, client] of Object.entries({ dynamodb: clients.dynamo, sqs: clients.sqs, sns: clients.sns })) {
+  for (const [service, client] of Object.entries({ dynamodb: clients.dynamo, sqs: clients.sqs, sns: clients.sns, s3: clients.s3 })) {
     const stack = client.middlewareStack as unknown as Stack;
     // Inside the retry loop: one entry per HTTP request sent.
     stack.add(
@@ -71,7 +71,7 @@ export function meterAwsCalls(): MeteredCall[] {
         calls.push({
           functionName: invokingFunction() ?? '(outside)',
           operation: `${service}:${operation}`,
-          billedRequests: service === 'dynamodb' ? 1 : Math.max(1, Math.ceil(payloadBytes(args.input) / CHUNK_BYTES)),
+          billedRequests: service === 'dynamodb' || service === 's3' ? 1 : Math.max(1, Math.ceil(payloadBytes(args.input) / CHUNK_BYTES)),
           readUnits: units.read,
           writeUnits: operation === 'TransactWriteItems' ? (transactionWriteUnits(args.input) ?? units.write) : units.write,
         });
@@ -91,7 +91,7 @@ export function meterAwsCalls(): MeteredCall[] {
 /** Takes the meter off the handlers' clients again, so that what follows runs at full speed. */
 export function stopMeteringAwsCalls(): void {
   const clients = createdClients();
-  for (const client of [clients.dynamo, clients.sqs, clients.sns]) {
+  for (const client of [clients.dynamo, clients.sqs, clients.sns, clients.s3]) {
     const stack = client.middlewareStack as unknown as Stack;
     stack.remove('heraldBenchCallMeter');
     stack.remove('heraldBenchReturnConsumedCapacity');

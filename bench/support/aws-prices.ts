@@ -27,6 +27,9 @@
  * |                                    | $0.60 per million requests  |                               |         |
  * | Data transfer out to the internet  | $0.09 per GB (first 10 TB)  | EC2 data transfer pricing     | 2025-08 |
  * | X-Ray trace recorded               | $5.00 per million           | X-Ray pricing                 | 2025-05 |
+ * | S3 Standard PUT (and POST, LIST)   | $0.005 per 1,000            | S3 pricing                    | 2026-12 |
+ * | S3 Standard GET                    | $0.0004 per 1,000           | S3 pricing                    | 2026-12 |
+ * | S3 Standard storage (first 50 TB)  | $0.023 per GB-month         | S3 pricing                    | 2026-12 |
  */
 export const PRICES_REGION = 'us-east-1';
 /** The month the oldest line of the table was read. */
@@ -83,6 +86,12 @@ export const PRICES = {
   wafRequest: { dollars: 0.6 / 1e6, unit: 'request', read: '2025-08' },
   /** Data transfer out of AWS to the internet, first 10 TB a month past the free 100 GB. */
   dataTransferOutGb: { dollars: 0.09, unit: 'GB out', read: '2025-08' },
+  /** S3 Standard: per PUT, COPY, POST or LIST request. */
+  s3PutRequest: { dollars: 0.005 / 1000, unit: 'PUT request', read: '2026-12' },
+  /** S3 Standard: per GET (and every other read) request. */
+  s3GetRequest: { dollars: 0.0004 / 1000, unit: 'GET request', read: '2026-12' },
+  /** S3 Standard storage: per GB-month, first 50 TB (no minimum object size or duration in this class). */
+  s3StorageGbMonth: { dollars: 0.023, unit: 'GB-month', read: '2026-12' },
   /** X-Ray: per trace recorded. */
   xrayTrace: { dollars: 5.0 / 1e6, unit: 'trace recorded', read: '2025-05' },
 } as const satisfies Record<string, Price>;

@@ -1,9 +1,10 @@
 import { DynamoDBClient, paginateScan, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { HeraldStack } from '../../lib/herald-stack';
 import { METRICS } from '../../lambdas/settings/observability';
-import { table } from '../../lambdas/settings/storage';
+import { bodyKinds, table, type BodyKind } from '../../lambdas/settings/storage';
 import { type FunctionName } from '../../lib/topology';
 import { itemBytes } from './aws-call-meter';
 import { PRICES } from './aws-prices';
@@ -159,6 +160,30 @@ export async function tableFootprint(tableName: string): Promise<Footprint> {
     client.destroy();
   }
   return { requestBytes, deliveryBytes, otherBytes };
+}
+
+/**
+ * The bytes the bodies bucket holds, by kind, listed with a client of its own (so the meter does
+ * not count it). S3 Standard bills an object's size; its key and metadata are not billed apart.
+ */
+export async function bucketFootprint(bucket: string): Promise<Record<BodyKind, number>> {
+  const client = new S3Client({ forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined });
+  const bytes = { payload: 0, result: 0 } as Record<BodyKind, number>;
+  try {
+    for (const kind of bodyKinds) {
+      for await (const page of paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: `${kind}/` })) {
+        for (const object of page.Contents ?? []) bytes[kind] += object.Size ?? 0;
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+  return bytes;
+}
+
+/** Dollars of S3 Standard storage for `bytes` kept `days` (the bucket's lifecycle rule for their kind). */
+export function objectStorageDollars(bytes: number, days: number): number {
+  return (bytes / 1024 ** 3) * (days / DAYS_PER_MONTH) * PRICES.s3StorageGbMonth.dollars;
 }
 
 /** Dollars of storage and point-in-time recovery for `bytes` kept `days`. */

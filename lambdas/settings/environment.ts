@@ -11,6 +11,8 @@ export const ENV = {
   /** The key of the HMAC that derives a request's id from (merchant, idempotency key); never changed once requests exist. */
   requestIdKey: 'HERALD_REQUEST_ID_KEY',
   requestRetentionDays: 'HERALD_REQUEST_RETENTION_DAYS',
+  /** The bucket of payloads and results too large to keep in the table; set only for the functions granted `bodies`. */
+  bodiesBucket: 'HERALD_BODIES_BUCKET',
   /** Sender id on SMS notifications, where the destination country supports one (stack prop `smsSenderId`). */
   smsSenderId: 'HERALD_SMS_SENDER_ID',
   /** Local runtime only: SMS go to this outbox instead of SNS. The stack never sets it. */

@@ -55,3 +55,11 @@ export const keyPartitions = {
   /** The key that seals delivery messages' one item, in the secrets table. */
   deliveryMessageKey: 'CONFIG#delivery-message-key',
 } as const;
+
+/**
+ * The bodies bucket: payloads and results too large for the table, one JSON object each, keyed
+ * `<kind>/<merchantId>/<requestId>/<name>` (lambdas/adapters/s3-request-bodies.ts). The kind leads
+ * so that lifecycle rules and IAM grants name one kind by prefix.
+ */
+export const bodyKinds = ['payload', 'result'] as const;
+export type BodyKind = (typeof bodyKinds)[number];

@@ -18,6 +18,8 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { S3RequestBodies } from '../../lambdas/adapters/s3-request-bodies';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { LOCAL_CREDENTIALS, type LocalEndpoints } from '../local/provision';
 import type { LocalRuntimeDescription } from '../local/runtime';
@@ -62,6 +64,8 @@ export interface Target {
   readonly endpoints?: LocalEndpoints;
   readonly dynamo: DynamoDBDocumentClient;
   readonly sqs: SQSClient;
+  /** Payloads and results kept in the bodies bucket, when the target names it (local runtime, stack output `BodiesBucketName`). */
+  readonly bodies?: S3RequestBodies;
   close(): void;
 }
 
@@ -135,6 +139,7 @@ async function localTarget(port: string): Promise<Target> {
     },
     { ...common, endpoint: endpoints.dynamodb },
     { ...common, endpoint: endpoints.sqs },
+    { bucket: resources.bodiesBucket, config: { ...common, endpoint: endpoints.s3, forcePathStyle: true } },
   );
 }
 
@@ -174,6 +179,7 @@ async function stackTarget(stackName: string, region?: string): Promise<Target> 
     },
     common,
     common,
+    outputs.BodiesBucketName ? { bucket: outputs.BodiesBucketName, config: common } : undefined,
   );
 }
 
@@ -198,7 +204,9 @@ function withClients(
   target: Omit<Target, 'dynamo' | 'sqs' | 'close'>,
   dynamoConfig: ConstructorParameters<typeof DynamoDBClient>[0],
   sqsConfig: ConstructorParameters<typeof SQSClient>[0],
+  bodiesBucket?: { bucket: string; config: ConstructorParameters<typeof S3Client>[0] },
 ): Target {
+  const s3 = bodiesBucket ? new S3Client(bodiesBucket.config ?? {}) : undefined;
   const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(dynamoConfig ?? {}), {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
@@ -208,9 +216,11 @@ function withClients(
     ...target,
     dynamo,
     sqs,
+    ...(s3 && bodiesBucket ? { bodies: new S3RequestBodies(s3, bodiesBucket.bucket) } : {}),
     close: () => {
       dynamo.destroy();
       sqs.destroy();
+      s3?.destroy();
     },
   };
 }

@@ -39,7 +39,7 @@ export async function run(argv: string[]): Promise<void> {
     const timeoutSeconds = values.timeout === undefined ? 60 : Number(values.timeout);
     if (action !== 'wait' && values.timeout !== undefined) throw new CliUsageError(USAGE);
     if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 0 || timeoutSeconds > 86_400) throw new CliUsageError(`--timeout must be whole seconds from 0 to 86400\n${USAGE}`);
-    const store = dynamoRequestPorts(target.dynamo, target.tableName, defaults.requestRetentionDays).queries;
+    const store = dynamoRequestPorts(target.dynamo, target.tableName, defaults.requestRetentionDays, target.bodies).queries;
     const request = action === 'wait' ? await waitForEnd(store, id, timeoutSeconds) : await store.get(id);
     if (!request) throw new CliFailedError(`No request ${id} in ${target.description}`);
     const outcome = () => {

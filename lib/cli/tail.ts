@@ -235,7 +235,7 @@ export async function run(argv: string[]): Promise<void> {
     if (positionals.length) throw new CliUsageError(USAGE);
     const intervalMs = seconds(values.interval, 'interval', 1)! * 1000;
     const duration = seconds(values.duration, 'duration');
-    const requests = dynamoRequestPorts(target.dynamo, target.tableName, defaults.requestRetentionDays);
+    const requests = dynamoRequestPorts(target.dynamo, target.tableName, defaults.requestRetentionDays, target.bodies);
     const merchants = new DynamoMerchantStore(target.dynamo, target.tableName);
     const followsEveryone = values.merchant === undefined && target.kind === 'local';
     const deliveries = new DynamoDeliveryStore(target.dynamo, target.tableName);

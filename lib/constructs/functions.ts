@@ -1,13 +1,14 @@
 import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/settings/environment';
-import { functions, type FunctionName, type FunctionSpec } from '../topology';
+import { functions, type FunctionName, type FunctionSpec, type Grants } from '../topology';
 import { keyPartitions } from '../../lambdas/settings/storage';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/settings/observability';
 import { type QueueName } from '../../lambdas/settings/retry';
@@ -30,6 +31,8 @@ const projectRoot = path.resolve(__dirname, '..', '..');
 export interface FunctionsProps {
   readonly table: ITable;
   readonly secretsTable: ITable;
+  /** Payloads and results too large for the table, granted by kind (topology `bodies`). */
+  readonly bodiesBucket: IBucket;
   readonly queues: WorkQueues;
   readonly notifications: Notifications;
   /** Operator settings every function reads from its environment (retry scale, TTLs, allowed hosts…). */
@@ -133,6 +136,13 @@ export class Functions extends Construct {
     return fn;
   }
 
+  private grantBodies(fn: NodejsFunction, grants: Grants, bucket: IBucket): void {
+    for (const statement of bodyStatements(grants, bucket)) fn.addToRolePolicy(statement);
+    // A bucket under the operator's key: its objects are encrypted and read through that key.
+    if (grants.bodies?.write?.length) bucket.encryptionKey?.grantEncryptDecrypt(fn);
+    else if (grants.bodies?.read?.length) bucket.encryptionKey?.grantDecrypt(fn);
+  }
+
   private grant(fn: NodejsFunction, name: FunctionName, spec: FunctionSpec, props: FunctionsProps): void {
     const { grants } = spec;
     if (grants.table) for (const statement of tableStatements(props.table, name, grants.table)) fn.addToRolePolicy(statement);
@@ -192,6 +202,7 @@ export class Functions extends Construct {
         }),
       );
     }
+    this.grantBodies(fn, grants, props.bodiesBucket);
     if (grants.secrets === 'read') props.secretsTable.grantReadData(fn);
     if (grants.secrets === 'readWrite') props.secretsTable.grantReadWriteData(fn);
     for (const [queueName, access] of Object.entries(grants.queues ?? {}) as [QueueName, string][]) {
@@ -258,6 +269,19 @@ export class Functions extends Construct {
   }
 }
 
+/**
+ * Gets and puts of single objects under the kinds' prefixes, and nothing on the bucket itself: no
+ * s3:ListBucket (it would list every merchant's request ids), no delete (the lifecycle rules expire bodies).
+ */
+function bodyStatements(grants: Grants, bucket: IBucket): PolicyStatement[] {
+  const statements: PolicyStatement[] = [];
+  const read = grants.bodies?.read ?? [];
+  const write = grants.bodies?.write ?? [];
+  if (read.length) statements.push(new PolicyStatement({ actions: ['s3:GetObject'], resources: read.map((kind) => bucket.arnForObjects(`${kind}/*`)) }));
+  if (write.length) statements.push(new PolicyStatement({ actions: ['s3:PutObject'], resources: write.map((kind) => bucket.arnForObjects(`${kind}/*`)) }));
+  return statements;
+}
+
 function reservedConcurrencyOf(name: FunctionName, spec: FunctionSpec, props: FunctionsProps): { reservedConcurrentExecutions?: number } {
   const reserved = props.reservedConcurrency?.[name] ?? spec.reservedConcurrency;
   if (reserved === undefined) return {};
@@ -289,6 +313,7 @@ export function bundleConstants(name: FunctionName): Record<string, string> {
     'process.env.HERALD_XRAY_SDK': JSON.stringify(XRAY_SDK_FUNCTIONS.has(name) ? 'bundled' : 'omitted'),
     'process.env.HERALD_SQS_SDK': JSON.stringify(callsSqs ? 'loaded' : 'omitted'),
     'process.env.HERALD_SNS_SDK': JSON.stringify(callsSns ? 'loaded' : 'omitted'),
+    'process.env.HERALD_S3_SDK': JSON.stringify(grants.bodies ? 'loaded' : 'omitted'),
     // The functions that text requesters are the ones that mail them directly.
     'process.env.HERALD_SES_SDK': JSON.stringify(grants.sendsSms === true ? 'loaded' : 'omitted'),
   };
@@ -303,6 +328,7 @@ function resourceEnvironment(spec: FunctionSpec, props: FunctionsProps): Record<
   const { grants } = spec;
   if (grants.table) environment[ENV.tableName] = props.table.tableName;
   if (grants.secrets || grants.statusTokenSecret || handlesDeliveryMessages(spec)) environment[ENV.secretsTableName] = props.secretsTable.tableName;
+  if (grants.bodies) environment[ENV.bodiesBucket] = props.bodiesBucket.bucketName;
   for (const [queueName, access] of Object.entries(grants.queues ?? {}) as [QueueName, string][]) {
     const { queue, slowLane } = props.queues.get(queueName);
     environment[queueUrlVariable(queueName)] = queue.queueUrl;

@@ -46,6 +46,12 @@ const wildcardReasons: readonly {
       "The table's own global secondary indexes (byMerchant, byStatus): queries name an index, and the grant stays within this one table.",
   },
   {
+    applies: (finding, { actions }) =>
+      /^Resource::<[A-Za-z0-9]+\.Arn>\/(payload|result)\/\*$/.test(finding) && actions.every(action => action === 's3:GetObject' || action === 's3:PutObject'),
+    reason:
+      "Request bodies in the bodies bucket: one kind's prefix (payload/ or result/), whose keys name the merchant and request; objects are read only through the request item that names them.",
+  },
+  {
     applies: finding => finding === 'Action::kms:GenerateDataKey*' || finding === 'Action::kms:ReEncrypt*',
     reason:
       'Granted with access to a KMS-encrypted topic or table: SNS and DynamoDB choose among the GenerateDataKey/ReEncrypt variants; the statement is scoped to that one key.',

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { BucketAlreadyOwnedByYou, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { queues, topics } from '../topology';
 import { retryScheduleOf, type QueueName } from '../../lambdas/settings/retry';
 import { secretsTable, table } from '../../lambdas/settings/storage';
@@ -19,6 +20,8 @@ export interface LocalEndpoints {
   readonly dynamodb: string;
   readonly sqs: string;
   readonly sns: string;
+  /** fauxqs serves S3 beside SQS and SNS, path-style (buckets are not host names on 127.0.0.1). */
+  readonly s3: string;
 }
 
 export interface ProvisionedQueue {
@@ -35,6 +38,8 @@ export interface ProvisionedResources {
   readonly secretsTableName: string;
   readonly queues: Record<QueueName, ProvisionedQueue>;
   readonly topicArns: Record<keyof typeof topics, string>;
+  /** Payloads and results too large for the table (the stack's bodies bucket). */
+  readonly bodiesBucket: string;
 }
 
 export interface ResourceNames {
@@ -43,6 +48,7 @@ export interface ResourceNames {
   queue(name: QueueName): string;
   deadLetterQueue(name: QueueName): string;
   topic(name: keyof typeof topics): string;
+  readonly bodiesBucket: string;
 }
 
 export function localClients(endpoints: LocalEndpoints) {
@@ -51,12 +57,14 @@ export function localClients(endpoints: LocalEndpoints) {
     dynamodb: new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb }),
     sqs: new SQSClient({ ...common, endpoint: endpoints.sqs }),
     sns: new SNSClient({ ...common, endpoint: endpoints.sns }),
+    s3: new S3Client({ ...common, endpoint: endpoints.s3, forcePathStyle: true }),
   };
 }
 
 /**
  * Creates what `lib/topology.ts` describes, with the same settings the stack gives AWS: the
- * table with its keys, indexes and TTL; each queue with its DLQ and redrive policy; the topics.
+ * table with its keys, indexes and TTL; each queue with its DLQ and redrive policy; the topics;
+ * the bodies bucket (without the lifecycle rules: fauxqs keeps objects in memory, gone at exit).
  * Idempotent, so a restart over a kept data directory finds the table already there.
  */
 export async function provision(endpoints: LocalEndpoints, names: ResourceNames): Promise<ProvisionedResources> {
@@ -85,11 +93,13 @@ export async function provision(endpoints: LocalEndpoints, names: ResourceNames)
       const { TopicArn } = await clients.sns.send(new CreateTopicCommand({ Name: names.topic(name) }));
       topicArns[name] = TopicArn!;
     }
-    return { tableName: names.table, secretsTableName: names.secretsTable, queues: provisionedQueues, topicArns };
+    await createBucket(clients.s3, names.bodiesBucket);
+    return { tableName: names.table, secretsTableName: names.secretsTable, queues: provisionedQueues, topicArns, bodiesBucket: names.bodiesBucket };
   } finally {
     clients.dynamodb.destroy();
     clients.sqs.destroy();
     clients.sns.destroy();
+    clients.s3.destroy();
   }
 }
 
@@ -150,4 +160,12 @@ async function createQueue(client: SQSClient, name: string, attributes: Record<s
   const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
   const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
   return { url: QueueUrl!, arn: Attributes!.QueueArn! };
+}
+
+async function createBucket(client: S3Client, name: string): Promise<void> {
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: name }));
+  } catch (error) {
+    if (!(error instanceof BucketAlreadyOwnedByYou)) throw error;
+  }
 }

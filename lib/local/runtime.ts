@@ -11,7 +11,8 @@ import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-stor
 import { deliveryMessageKeyIn } from '../../lambdas/adapters/dynamo-service-secret-store';
 import { SqsDeliveryQueue } from '../../lambdas/adapters/sqs-delivery-queue';
 import { SqsRequestQueue } from '../../lambdas/adapters/sqs-request-queue';
-import { dynamoClient, sqsClient } from '../../lambdas/adapters/aws-clients';
+import { dynamoClient, s3Client, sqsClient } from '../../lambdas/adapters/aws-clients';
+import { S3RequestBodies } from '../../lambdas/adapters/s3-request-bodies';
 import { enableChaos, type ChaosFaults, type ChaosOptions } from './chaos';
 import { recoverAtStart, type RecoveryDependencies, type RecoveryReport } from './recovery-at-start';
 import { LocalSetupError, startDynamoDbLocal } from './dynamodb-local';
@@ -141,7 +142,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       for (const started of [dynamodb, fauxqs]) if (started.status === 'fulfilled') stops.push(started.value.stop);
       if (dynamodb.status === 'rejected') throw dynamodb.reason;
       if (fauxqs.status === 'rejected') throw fauxqs.reason;
-      endpoints = { dynamodb: dynamodb.value.endpoint, sqs: fauxqs.value.endpoint, sns: fauxqs.value.endpoint };
+      endpoints = { dynamodb: dynamodb.value.endpoint, sqs: fauxqs.value.endpoint, sns: fauxqs.value.endpoint, s3: fauxqs.value.endpoint };
     }
     const resources = await provision(endpoints, options.names ?? localResourceNames());
     configureHandlerEnvironment(endpoints, resources, options);
@@ -243,9 +244,11 @@ function configureHandlerEnvironment(endpoints: LocalEndpoints, resources: Provi
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_SNS: endpoints.sns,
+    AWS_ENDPOINT_URL_S3: endpoints.s3,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     [ENV.tableName]: resources.tableName,
     [ENV.secretsTableName]: resources.secretsTableName,
+    [ENV.bodiesBucket]: resources.bodiesBucket,
     [ENV.requestsQueueUrl]: resources.queues.requests.url,
     ...(resources.queues.requests.slowLane ? { [ENV.requestsSlowLaneQueueUrl]: resources.queues.requests.slowLane.url } : {}),
     [ENV.deliveriesQueueUrl]: resources.queues.deliveries.url,
@@ -286,7 +289,7 @@ export interface LocalRuntimeDescription {
 function recoveryDependencies(resources: ProvisionedResources): RecoveryDependencies {
   const client = dynamoClient();
   return {
-    requests: dynamoRequestPorts(client, resources.tableName, defaults.requestRetentionDays),
+    requests: dynamoRequestPorts(client, resources.tableName, defaults.requestRetentionDays, new S3RequestBodies(s3Client(), resources.bodiesBucket)),
     requestQueue: new SqsRequestQueue(sqsClient(), resources.queues.requests.url),
     deliveries: new DynamoDeliveryStore(client, resources.tableName),
     deliveryQueue: new SqsDeliveryQueue(sqsClient(), resources.queues.deliveries.url, deliveryMessageKeyIn(client, resources.secretsTableName)),

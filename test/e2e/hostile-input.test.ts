@@ -5,6 +5,8 @@ import { request as httpRequest } from 'node:http';
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
 import { keys as itemKeys } from '../../lambdas/adapters/dynamo/keys';
 import { RequestBodies } from '../../lambdas/adapters/dynamo/request-bodies';
+import { S3RequestBodies } from '../../lambdas/adapters/s3-request-bodies';
+import { S3Client } from '@aws-sdk/client-s3';
 import { JSON_BODY_LIMITS } from '../../lambdas/core/shared/json-body';
 import { MAX_BODY_BYTES } from '../../lambdas/core/requests/submission';
 import type { LocalRuntime } from '../../lib/local/runtime';
@@ -506,7 +508,9 @@ describe('accepted hostile payloads', () => {
 
     const documents = DynamoDBDocumentClient.from(dynamo);
     const { Item } = await documents.send(new GetCommand({ TableName: runtime.resources.tableName, Key: itemKeys.request(id), ConsistentRead: true }));
-    const stored = await new RequestBodies(documents, runtime.resources.tableName, 30).withPayload(Item!);
+    const s3 = new S3Client({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: runtime.endpoints.s3, forcePathStyle: true });
+    const objects = new S3RequestBodies(s3, runtime.resources.bodiesBucket);
+    const stored = await new RequestBodies(documents, runtime.resources.tableName, 30, objects).withPayload(Item!).finally(() => s3.destroy());
 
     expect(canonical(stored.payload)).toBe(canonical(JSON.parse(payloadText)));
   });

@@ -1,5 +1,6 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { LocalRuntime } from '../../lib/local/runtime';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DEMO_MERCHANT_ID, type LocalRuntime } from '../../lib/local/runtime';
 import { queues } from '../../lib/topology';
 import { apiClient, eventually, startTestRuntime } from '../support/local-runtime';
 
@@ -35,6 +36,29 @@ describe('the local runtime', () => {
     expect(done.attempts).toBe(1);
     expect(done.history.map((h: { to: string }) => h.to)).toEqual(['accepted', 'processing', 'succeeded']);
   });
+
+  it('takes a request with a 100 KB payload through: kept in the bodies bucket under its merchant, processed, its result polled', async () => {
+    const payload = { ms: 0, filler: 'f'.repeat(100 * 1024) };
+    const submitted = await api('POST', '/v1/requests', { body: { type: 'demo.sleep', payload }, headers: { 'idempotency-key': 'e2e-large-1' } });
+    expect(submitted.status).toBe(202);
+    const id = submitted.body!.id as string;
+
+    const done = await eventually(async () => {
+      const polled = await api('GET', `/v1/requests/${id}`);
+      return polled.body?.status === 'succeeded' ? polled.body : undefined;
+    });
+    expect(done.result).toEqual({ sleptMs: expect.any(Number) });
+
+    const s3 = new S3Client({ endpoint: runtime.endpoints.s3, forcePathStyle: true });
+    try {
+      const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: runtime.resources.bodiesBucket, Prefix: `payload/${DEMO_MERCHANT_ID}/${id}/` }));
+      expect(Contents).toHaveLength(1);
+      const object = await s3.send(new GetObjectCommand({ Bucket: runtime.resources.bodiesBucket, Key: Contents[0]!.Key! }));
+      expect(JSON.parse(await object.Body!.transformToString())).toEqual(payload);
+    } finally {
+      s3.destroy();
+    }
+  }, 60_000);
 
   it('moves a request that keeps failing to the DLQ after maxReceiveCount, with its attempts and last error', async () => {
     const submitted = await api('POST', '/v1/requests', {

@@ -2,6 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnTopic } from 'aws-cdk-lib/aws-sns';
+import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { SsrfGuard } from '../../lambdas/adapters/ssrf-guard';
 import { webhookHostPolicy } from '../../lambdas/core/webhooks/webhook-url';
 import { processorRegistry } from '../../lambdas/processors/registry';
@@ -145,5 +146,44 @@ describe("the SMS sender's publish grant", () => {
       const deny = statements.some((s) => s.Sid === FOREIGN_TOPICS_DENY_SID);
       expect({ name, deny }).toEqual({ name, deny: wildcardPublish });
     }
+  });
+});
+
+describe('the bodies bucket grants', () => {
+  const { stack, resources, environmentOf } = synth();
+  const bucketId = Stack.of(stack).getLogicalId(stack.storage.bodiesBucket.node.defaultChild as CfnBucket);
+  /** Each S3 action a function may take, with the key prefixes it may take it on. */
+  const s3Grants = (name: FunctionName): Record<string, string[]> => {
+    const grants: Record<string, string[]> = {};
+    for (const statement of statementsOf(stack, resources, name)) {
+      const actions = [statement.Action].flat().filter((action) => action.startsWith('s3:'));
+      if (statement.Effect !== 'Allow' || actions.length === 0) continue;
+      const prefixes = [statement.Resource].flat().map((resource) => {
+        const parts = (resource as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+        expect(parts[0]).toEqual({ 'Fn::GetAtt': [bucketId, 'Arn'] });
+        return String(parts[1]);
+      });
+      for (const action of actions) grants[action] = [...(grants[action] ?? []), ...prefixes].sort();
+    }
+    return grants;
+  };
+
+  // Who touches which body, by what each function does with a request (docs/data-model.md).
+  const expected: Partial<Record<FunctionName, Record<string, string[]>>> = {
+    submit: { 's3:PutObject': ['/payload/*'] },
+    process: { 's3:GetObject': ['/payload/*', '/result/*'], 's3:PutObject': ['/result/*'] },
+    status: { 's3:GetObject': ['/result/*'] },
+    deliver: { 's3:GetObject': ['/result/*'] },
+    webhooks: { 's3:GetObject': ['/result/*'] },
+    events: { 's3:GetObject': ['/result/*'] },
+    statusPage: { 's3:GetObject': ['/result/*'] },
+  };
+
+  it.each(Object.keys(functions) as FunctionName[])('give %s only the object reads and writes its work needs, and never a listing or a delete', (name) => {
+    expect(s3Grants(name)).toEqual(expected[name] ?? {});
+  });
+
+  it.each(Object.keys(functions) as FunctionName[])('name the bucket in the environment of %s only when it is granted', (name) => {
+    expect(environmentOf(name)[ENV.bodiesBucket] !== undefined).toBe(expected[name] !== undefined);
   });
 });

@@ -94,3 +94,53 @@ it('encrypts with a key construct from another stack', () => {
     SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::ImportValue': Match.anyValue() } },
   });
 });
+
+describe('the bodies bucket', () => {
+  it('encrypts its objects, blocks every public access and refuses requests without TLS', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('expires payloads after twice the request retention and results a day after it (30 days by default)', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Prefix: 'payload/', ExpirationInDays: 60, Status: 'Enabled' }),
+          Match.objectLike({ Prefix: 'result/', ExpirationInDays: 31, Status: 'Enabled' }),
+        ]),
+      },
+    });
+  });
+
+  it('follows the retention the operator sets', () => {
+    synth({ requestRetentionDays: 7 }).hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ Prefix: 'payload/', ExpirationInDays: 14 }), Match.objectLike({ Prefix: 'result/', ExpirationInDays: 8 })]),
+      },
+    });
+  });
+
+  it('encrypts under the customer-managed key it is given, with a bucket key so that a body costs no KMS request', () => {
+    const keyArn = 'arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    synth({ tableEncryptionKeyArn: keyArn }).hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn } },
+        ],
+      },
+    });
+  });
+
+  it('is retained with the table when the stack is deleted, by default', () => {
+    template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+});

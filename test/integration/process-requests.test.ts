@@ -2,7 +2,9 @@ import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, SQSClient } from
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ENV } from '../../lambdas/settings/environment';
 import { queues } from '../../lib/topology';
-import { dynamoClient } from '../../lambdas/adapters/aws-clients';
+import { dynamoClient, s3Client } from '../../lambdas/adapters/aws-clients';
+import { S3RequestBodies } from '../../lambdas/adapters/s3-request-bodies';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoRedriveLog } from '../../lambdas/adapters/dynamo-redrive-log';
 import { dynamoRequestPorts, type DynamoRequestPorts } from '../../lambdas/adapters/dynamo-request-ports';
 import { DynamoWalletLedger } from '../../lambdas/adapters/dynamo-wallet-ledger';
@@ -26,6 +28,7 @@ let store: DynamoRequestPorts;
 let ledger: DynamoWalletLedger;
 let redrives: DynamoRedriveLog;
 let tableName: string;
+let bodiesBucket: string;
 let handlers: { submit: unknown; process: (event: SQSEvent, context: unknown) => Promise<SQSBatchResponse> };
 
 beforeAll(async () => {
@@ -33,7 +36,8 @@ beforeAll(async () => {
   sqs = new SQSClient({ endpoint: resources.endpoints.sqs });
   queue = { url: resources.queues.requests.url, arn: resources.queues.requests.arn, deadLetterUrl: resources.queues.requests.deadLetterUrl };
   tableName = resources.tableName;
-  store = dynamoRequestPorts(dynamoClient(), resources.tableName, 30);
+  bodiesBucket = resources.bodiesBucket;
+  store = dynamoRequestPorts(dynamoClient(), resources.tableName, 30, new S3RequestBodies(s3Client(), bodiesBucket));
   ledger = new DynamoWalletLedger(dynamoClient(), resources.tableName);
   redrives = new DynamoRedriveLog(dynamoClient(), resources.tableName);
   handlers = {
@@ -527,12 +531,16 @@ describe('payloads and results too large to keep inline', () => {
   const submitBody = (key: string, body: Record<string, unknown>) =>
     invoke(handlers.submit, apiEvent({ method: 'POST', path: '/v1/requests', headers: { 'idempotency-key': key }, body, merchantId: MERCHANT }));
 
-  it('processes a 100 KB payload, stored apart from the request, and reads its 100 KB result back', async () => {
+  const storedObject = async (key: string) =>
+    JSON.parse(await (await s3Client().send(new GetObjectCommand({ Bucket: bodiesBucket, Key: key }))).Body!.transformToString()) as unknown;
+
+  it('processes a 100 KB payload, stored in the bodies bucket, and reads its 100 KB result back', async () => {
     const id = await submit('demo.sleep', { ms: 0, filler });
     const item = await raw(keyOf.request(id));
     // The request item keeps a reference only, so each later write of it is billed for a small item.
     expect(item!.payload).toBeUndefined();
-    expect(Buffer.byteLength(JSON.stringify(item))).toBeLessThan(4 * 1024);
+    expect(Buffer.byteLength(JSON.stringify(item))).toBeLessThan(1024);
+    expect(await storedObject(`payload/${MERCHANT}/${id}/${item!.payloadRef}`)).toEqual({ ms: 0, filler });
 
     const [record] = await receiveFor(sqs, queue, id);
     const echo: Processor<{ ms: number; filler?: string }, { echoed: string }> = {
@@ -546,6 +554,7 @@ describe('payloads and results too large to keep inline', () => {
     const finished = await raw(keyOf.request(id));
     expect(finished!.result).toBeUndefined();
     expect(Buffer.byteLength(JSON.stringify(finished))).toBeLessThan(4 * 1024);
+    expect(await storedObject(`result/${MERCHANT}/${id}/1`)).toEqual({ echoed: `${filler}!` });
     expect(await request(id)).toMatchObject({ status: 'succeeded', result: { echoed: `${filler}!` } });
   });
 
@@ -558,7 +567,7 @@ describe('payloads and results too large to keep inline', () => {
     const other = await submitBody('large-replay', { type: 'demo.sleep', payload: { ms: 0, filler: 'q'.repeat(100 * 1024) } });
     expect(other.status).toBe(422);
 
-    expect((await raw(keyOf.requestPayload(id, fingerprint(body))))!.payload).toEqual({ ms: 0, filler });
+    expect(await storedObject(`payload/${MERCHANT}/${id}/${fingerprint(body)}`)).toEqual({ ms: 0, filler });
     expect((await raw(keyOf.request(id)))!.payloadRef).toBe(fingerprint(body));
     const replay = await submitBody('large-replay', body);
     expect(replay).toMatchObject({ status: 202, body: { id } });

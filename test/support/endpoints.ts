@@ -11,7 +11,8 @@ export function sharedEndpoints(): LocalEndpoints {
   const dynamodb = process.env.HERALD_TEST_DYNAMODB_ENDPOINT;
   const sqsSns = process.env.HERALD_TEST_SQS_SNS_ENDPOINT;
   if (!dynamodb || !sqsSns) throw new Error('The shared test endpoints are not running (jest globalSetup)');
-  return { dynamodb, sqs: sqsSns, sns: sqsSns };
+  // fauxqs serves S3 on the same port as SQS and SNS.
+  return { dynamodb, sqs: sqsSns, sns: sqsSns, s3: sqsSns };
 }
 
 /** Names no other test file uses, so files can share the endpoints and run in parallel. */
@@ -30,8 +31,10 @@ export async function provisionForTest(label: string): Promise<ProvisionedResour
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_SNS: endpoints.sns,
+    AWS_ENDPOINT_URL_S3: endpoints.s3,
     [ENV.tableName]: resources.tableName,
     [ENV.secretsTableName]: resources.secretsTableName,
+    [ENV.bodiesBucket]: resources.bodiesBucket,
     [ENV.requestsQueueUrl]: resources.queues.requests.url,
     [ENV.deliveriesQueueUrl]: resources.queues.deliveries.url,
     [ENV.notificationsTopicArn]: resources.topicArns.notifications,

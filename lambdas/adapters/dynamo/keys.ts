@@ -276,16 +276,19 @@ export function requestFromItem(item: Item): HeraldRequest {
  * replay reads the fingerprint off the failed conditional put instead of a separate item. A
  * payload stored apart leaves only its reference here: the fingerprint names its item.
  */
-export function submissionToItem(request: HeraldRequest, fingerprint: string, payloadApart = false): Item {
+export function submissionToItem(request: HeraldRequest, fingerprint: string, payloadApart?: { inObject: boolean }): Item {
   const item: Item = { ...requestToItem(request), fingerprint };
   if (!payloadApart) return item;
   const { payload: _payload, ...rest } = item;
-  return { ...rest, [PAYLOAD_REF]: fingerprint };
+  return { ...rest, [PAYLOAD_REF]: fingerprint, ...(payloadApart.inObject ? { [PAYLOAD_IN_OBJECT]: true } : {}) };
 }
 
 /** Attributes of a request item that point at its payload or result stored apart. */
 export const PAYLOAD_REF = 'payloadRef';
 export const RESULT_REF = 'resultRef';
+/** Set beside a reference when the body is an object of the bodies bucket rather than an item of the table. */
+export const PAYLOAD_IN_OBJECT = 'payloadInObject';
+export const RESULT_IN_OBJECT = 'resultInObject';
 
 export function fingerprintFromItem(item: Item): string {
   return String(item.fingerprint ?? '');

@@ -1,7 +1,7 @@
 import { isTerminal } from '../../core/requests/request';
 import type { Transition } from '../../core/requests/lifecycle-events';
 import { asDocumentValue } from './document-values';
-import { indexKeys, keys, RESULT_REF, sweepTimeOf, type Item, type Key } from './keys';
+import { indexKeys, keys, RESULT_IN_OBJECT, RESULT_REF, sweepTimeOf, type Item, type Key } from './keys';
 
 /** One UpdateItem's parts, ready to send with a table name. */
 export interface RenderedUpdate {
@@ -17,9 +17,9 @@ export interface RenderedUpdate {
  * condition, the changes and the history rows become the update, and the request's place in the
  * sweepers' status index follows its new status. Nothing here decides whether the transition is
  * allowed: core did that. A result the caller stored apart (`resultRef`: the attempt whose result
- * item holds it) is written as that reference instead of inline.
+ * item or object holds it; `resultInObject` when an object) is written as that reference instead of inline.
  */
-export function renderTransition(id: string, transition: Transition, stored: { resultRef?: number } = {}): RenderedUpdate {
+export function renderTransition(id: string, transition: Transition, stored: { resultRef?: number; resultInObject?: boolean } = {}): RenderedUpdate {
   const names: Record<string, string> = {};
   const values: Item = {};
   const name = (attribute: string) => {
@@ -58,6 +58,7 @@ export function renderTransition(id: string, transition: Transition, stored: { r
     assign(attribute, attribute === 'result' ? asDocumentValue(value) : value);
   }
   if (stored.resultRef !== undefined) assign(RESULT_REF, stored.resultRef);
+  if (stored.resultInObject) assign(RESULT_IN_OBJECT, true);
   const { history } = transition;
   // An append of no rows (a silent move) leaves the history untouched.
   if (history.mode === 'replace' || history.rows.length > 0) {

@@ -28,13 +28,14 @@ export class DynamoRequestIntake implements RequestIntake {
    * read the winner's item off their refusal, so there is no state in which a key is "in flight".
    * The key stays bound for as long as the request is kept (until its TTL deletes it).
    *
-   * A large payload is written first, to an item of its own named by the fingerprint: a replay
+   * A large payload is written first, to an object or item of its own named by the fingerprint: a replay
    * with another body writes beside it rather than over it, and is then refused by the request's
    * condition; a crash between the two writes leaves an orphan its TTL removes.
    */
   async create(request: HeraldRequest, fingerprint: string): Promise<CreateOutcome> {
-    const apart = storedApart(request.payload);
-    if (apart) await this.bodies.putPayload(request.id, fingerprint, request.payload);
+    const apart = storedApart(request.payload)
+      ? await this.bodies.putPayload({ merchantId: request.merchantId, requestId: request.id }, fingerprint, request.payload)
+      : undefined;
     if (request.orderingKey !== undefined) {
       const expiresAt = Math.floor(Date.parse(request.createdAt) / 1000) + this.retentionDays * 86_400;
       return createOrderedRequest(this.client, this.tableName, submissionToItem(request, fingerprint, apart), {

@@ -1,9 +1,9 @@
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApplyOutcome, ApplyReads, RequestTransitions } from '../../core/requests/ports';
 import { isTerminal } from '../../core/requests/request';
 import type { LifecyclePolicy, Transition } from '../../core/requests/lifecycle-events';
 import { unlessConditionFails } from './conditions';
-import { requestFromItem, type Item } from './keys';
+import { keys, requestFromItem, type Item } from './keys';
 import { storedApart, type RequestBodies } from './request-bodies';
 import { renderTransition } from './render-transition';
 
@@ -25,16 +25,20 @@ export class DynamoRequestLifecycle implements RequestTransitions {
   }
 
   /**
-   * A large result goes to its own item first, named by the attempt the precondition holds (only
-   * the worker holding it writes there); if the write then loses its condition, that item is an
-   * orphan its TTL removes.
+   * A large result goes to its own object or item first, named by the attempt the precondition
+   * holds (only the worker holding it writes there); if the write then loses its condition, that
+   * body is an orphan its TTL or the bucket's lifecycle rule removes. Its object is keyed by the
+   * request's merchant, which a finish does not carry: one read of that attribute finds it.
    */
   async apply(id: string, transition: Transition, reads: ApplyReads = {}): Promise<ApplyOutcome> {
     const { result } = transition.set;
-    const apart = result !== undefined && storedApart(result);
     const resultRef = transition.precondition.attempts;
-    if (apart) await this.bodies.putResult(id, resultRef, result);
-    const { written, current } = await this.write(id, transition, apart ? { resultRef } : {});
+    const merchantId = transition.precondition.merchantId;
+    const apart =
+      result !== undefined && storedApart(result)
+        ? await this.bodies.putResult({ merchantId: merchantId ?? (await this.ownerOf(id)), requestId: id }, resultRef, result)
+        : undefined;
+    const { written, current } = await this.write(id, transition, apart ? { resultRef, resultInObject: apart.inObject } : {});
     if (written) {
       const request = reads.payload ? await this.bodies.withPayload(written) : requestFromItem(written);
       return { outcome: 'applied', request: apart ? { ...request, result } : request };
@@ -44,8 +48,17 @@ export class DynamoRequestLifecycle implements RequestTransitions {
     return { outcome: 'lost', current: reads.resultOfFinished && finished ? await this.bodies.withResult(current) : requestFromItem(current) };
   }
 
+  /** The merchant a request belongs to, which never changes once written: an eventually consistent read is enough. */
+  private async ownerOf(id: string): Promise<string> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.request(id), ProjectionExpression: 'merchantId', ConsistentRead: false }),
+    );
+    if (typeof Item?.merchantId !== 'string') throw new Error(`Request ${id} has no stored item to keep its result beside`);
+    return Item.merchantId;
+  }
+
   /** One conditional UpdateItem: the item as written, or as it stood when the condition failed. */
-  private async write(id: string, transition: Transition, stored: { resultRef?: number }): Promise<{ written?: Item; current?: Item }> {
+  private async write(id: string, transition: Transition, stored: { resultRef?: number; resultInObject?: boolean }): Promise<{ written?: Item; current?: Item }> {
     return unlessConditionFails(
       async () => {
         const { Attributes } = await this.client.send(

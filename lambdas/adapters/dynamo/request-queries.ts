@@ -30,14 +30,21 @@ export class DynamoRequestQueries implements RequestReader, RequestListing {
    * reader of a status needs it.
    */
   async get(id: string): Promise<HeraldRequest | undefined> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.request(id), ConsistentRead: true }));
-    return Item ? this.bodies.withResult(Item) : undefined;
+    const item = await this.item(id);
+    return item ? this.bodies.withResult(item) : undefined;
   }
 
-  /** A request only if it belongs to the merchant: another tenant's id is indistinguishable from an unknown one. */
+  /**
+   * A request only if it belongs to the merchant: another tenant's id is indistinguishable from an
+   * unknown one. Ownership is checked on the item, before its result is read from wherever it is kept.
+   */
   async getForMerchant(merchantId: string, id: string): Promise<HeraldRequest | undefined> {
-    const request = await this.get(id);
-    return request?.merchantId === merchantId ? request : undefined;
+    const item = await this.item(id);
+    return item?.merchantId === merchantId ? this.bodies.withResult(item) : undefined;
+  }
+
+  private async item(id: string): Promise<Item | undefined> {
+    return (await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.request(id), ConsistentRead: true }))).Item;
   }
 
   /**
@@ -45,9 +52,9 @@ export class DynamoRequestQueries implements RequestReader, RequestListing {
    * console's request detail, which shows what the client sent.
    */
   async getSubmittedForMerchant(merchantId: string, id: string): Promise<HeraldRequest | undefined> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.request(id), ConsistentRead: true }));
-    if (!Item || Item.merchantId !== merchantId) return undefined;
-    return this.bodies.withPayload(Item);
+    const item = await this.item(id);
+    if (!item || item.merchantId !== merchantId) return undefined;
+    return this.bodies.withPayload(item);
   }
 
   /**

@@ -5,7 +5,8 @@ import { eventStreams } from '../../settings/api';
 import { retryScheduleOf, type QueueName } from '../../settings/retry';
 import { webhookDefaults } from '../../settings/webhooks';
 import { version } from '../../../package.json';
-import { dynamoClient, requiredEnv, sdkOf, snsClient, sqsClient } from '../../adapters/aws-clients';
+import { dynamoClient, requiredEnv, s3Client, sdkOf, snsClient, sqsClient } from '../../adapters/aws-clients';
+import { S3RequestBodies } from '../../adapters/s3-request-bodies';
 import { deliveryMessageKeyIn, statusTokenSecretIn } from '../../adapters/dynamo-service-secret-store';
 import { DynamoStreamSlots } from '../../adapters/dynamo-stream-slots';
 import { DynamoMerchantQuotas } from '../../adapters/dynamo-merchant-quotas';
@@ -121,7 +122,14 @@ export function processors(): ProcessorRegistry {
 // out of a function's bundle every adapter its handler never asks for.
 
 // Requests and merchants.
-export const requestPorts = /* @__PURE__ */ perContainer(() => dynamoRequestPorts(dynamoClient(), requiredEnv(ENV.tableName), settings.requestRetentionDays()));
+export const requestPorts = /* @__PURE__ */ perContainer(() =>
+  dynamoRequestPorts(dynamoClient(), requiredEnv(ENV.tableName), settings.requestRetentionDays(), requestBodyObjects()),
+);
+/** The bodies bucket, for the functions whose grants name it; the others never meet a body kept there. */
+const requestBodyObjects = (): S3RequestBodies | undefined => {
+  const bucket = process.env[ENV.bodiesBucket];
+  return bucket ? new S3RequestBodies(s3Client, bucket) : undefined;
+};
 export const merchantStore = /* @__PURE__ */ perContainer(() => new DynamoMerchantStore(dynamoClient(), requiredEnv(ENV.tableName)));
 export const requestQueue = /* @__PURE__ */ perContainer(() => new (sdkOf(sqsAdapters, 'SQS').SqsRequestQueue)(sqsClient(), requiredEnv(ENV.requestsQueueUrl)));
 /** The requests queue's slow lane, where the deployment has one (only its consumer is told its URL). */

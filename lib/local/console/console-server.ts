@@ -19,7 +19,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { DynamoRedriveLog } from '../../../lambdas/adapters/dynamo-redrive-log';
 import { dynamoRequestPorts } from '../../../lambdas/adapters/dynamo-request-ports';
-import { dynamoClient } from '../../../lambdas/adapters/aws-clients';
+import { dynamoClient, s3Client } from '../../../lambdas/adapters/aws-clients';
+import { S3RequestBodies } from '../../../lambdas/adapters/s3-request-bodies';
 import { queueDepths } from '../../operations/queue-depths';
 import { redrive } from '../../operations/redrive';
 import { queues } from '../../topology';
@@ -200,7 +201,8 @@ async function act(
     const [request, deliveries] = await Promise.all([api(options, 'GET', `/v1/requests/${encoded}`), api(options, 'GET', `/v1/requests/${encoded}/deliveries`)]);
     if (request.status !== 200) return request;
     // The API's view leaves out what the client sent; the operator's detail shows it.
-    const submitted = await dynamoRequestPorts(dynamoClient(), options.resources.tableName, options.requestRetentionDays).queries.getSubmittedForMerchant(
+    const bodies = new S3RequestBodies(s3Client(), options.resources.bodiesBucket);
+    const submitted = await dynamoRequestPorts(dynamoClient(), options.resources.tableName, options.requestRetentionDays, bodies).queries.getSubmittedForMerchant(
       options.merchantId,
       id,
     );
