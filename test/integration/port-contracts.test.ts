@@ -122,6 +122,15 @@ describe.each(implementations)('request store (%s)', (_name, make) => {
     expect(await ports.requests.queries.get(first.request.id)).toMatchObject({ merchantId: merchant, version: 1 });
   });
 
+  it('shows a request only to its own merchant: another merchant\'s read finds nothing', async () => {
+    const owner = unique('mer');
+    const { request, fingerprint } = submission(owner, 'k1');
+    await ports.requests.intake.create(request, fingerprint);
+
+    expect(await ports.requests.queries.getForMerchant(owner, request.id)).toMatchObject({ id: request.id, merchantId: owner });
+    expect(await ports.requests.queries.getForMerchant(unique('mer'), request.id)).toBeUndefined();
+  });
+
   it('lets one claim hold a request until its lease ends, then lets the next take it over', async () => {
     const { request, fingerprint } = submission(unique('mer'), 'k1');
     await ports.requests.intake.create(request, fingerprint);
