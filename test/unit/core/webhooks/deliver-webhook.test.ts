@@ -238,20 +238,14 @@ describe('the delivery sweeper at the round bound', () => {
   it('ends an overdue delivery that has had every round dead, instead of sending it again', async () => {
     const store = new InMemoryDeliveryStore();
     const queue = new InMemoryDeliveryQueue();
-    store.seed({
-      id: message.deliveryId,
-      merchantId: message.merchantId,
-      endpointId: message.endpointId,
-      subjectId: message.subjectId,
-      eventType: message.eventType,
-      eventTimestamp: message.eventTimestamp,
-      state: 'pending',
-      round: MAX_DELIVERY_ROUNDS,
-      attempts: [],
-      nextAttemptAt: '2026-03-10T10:00:00.000Z',
-      createdAt: '2026-03-10T09:00:00.000Z',
-      updatedAt: '2026-03-10T10:00:00.000Z',
-    });
+    store.seed(
+      pendingDelivery(message, {
+        round: MAX_DELIVERY_ROUNDS,
+        nextAttemptAt: '2026-03-10T10:00:00.000Z',
+        createdAt: '2026-03-10T09:00:00.000Z',
+        updatedAt: '2026-03-10T10:00:00.000Z',
+      }),
+    );
 
     const report = await sweepPendingDeliveries({ deliveries: store, queue, log: () => undefined, now: () => NOW }, { graceSeconds: 60, limit: 10 });
 
