@@ -5,7 +5,7 @@ import { DynamoWebhookEndpointStore } from '../../lambdas/adapters/dynamo-webhoo
 import { EndpointCircuits } from '../../lambdas/core/webhooks/circuit-breaker';
 import { deliverWebhook, type DeliverDependencies } from '../../lambdas/core/webhooks/deliver-webhook';
 import { deliveryIdOf } from '../../lambdas/core/webhooks/delivery';
-import { generateSigningSecret, type WebhookEndpoint } from '../../lambdas/core/webhooks/endpoint';
+import { type WebhookEndpoint } from '../../lambdas/core/webhooks/endpoint';
 import { type DeliveryMessage } from '../../lambdas/core/webhooks/delivery-message';
 import { ENV } from '../../lambdas/settings/environment';
 import { webhookDefaults } from '../../lambdas/settings/webhooks';
@@ -20,6 +20,7 @@ import {
 } from '../support/core/webhooks/in-memory-ports';
 import { InMemoryRedriveLog } from '../support/core/requests/in-memory-ports';
 import { sealedDeliveryBody, toRecord } from '../support/sqs-records';
+import { deliveryMessage, webhookEndpoint } from '../support/core/webhooks/fixtures';
 import { startReceiver, type Reply, type WebhookReceiver } from '../support/webhook-receiver';
 
 let sqs: SQSClient;
@@ -55,22 +56,18 @@ async function receiverAnswering(reply: (n: number) => Reply): Promise<WebhookRe
 }
 
 function endpointAt(url: string, id: string): WebhookEndpoint {
-  const at = new Date().toISOString();
-  return { id, merchantId: 'mer_cb', url, status: 'enabled', secret: { secret: generateSigningSecret(), createdAt: at }, version: 1, createdAt: at, updatedAt: at };
+  return webhookEndpoint({ id, merchantId: 'mer_cb', url });
 }
 
 function messageFor(endpointId: string, subjectId: string, extra: Partial<DeliveryMessage> = {}): DeliveryMessage {
-  return {
+  return deliveryMessage({
     deliveryId: deliveryIdOf(subjectId, endpointId, 'request.succeeded'),
     merchantId: 'mer_cb',
     endpointId,
     subjectId,
-    eventType: 'request.succeeded',
     eventTimestamp: new Date().toISOString(),
-    round: 1,
-    payload: '{"type":"request.succeeded"}',
     ...extra,
-  };
+  });
 }
 
 const { failureThreshold, coolDownSeconds } = webhookDefaults.circuitBreaker;
