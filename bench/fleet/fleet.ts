@@ -284,22 +284,17 @@ export async function runFleet(options: RunOptions): Promise<RunResult> {
     redrives,
     queueName: 'deliveries',
   };
-  const circuits = new Map<number, EndpointCircuits>();
-  const circuitsOf = (instance: number) => {
-    let found = circuits.get(instance);
-    if (!found) circuits.set(instance, (found = new EndpointCircuits({ ...webhookDefaults.circuitBreaker, probeTimeoutSeconds: webhookDefaults.attemptTimeoutMs / 1000 })));
-    return found;
-  };
+  const circuitsOf = perInstance(() => new EndpointCircuits({ ...webhookDefaults.circuitBreaker, probeTimeoutSeconds: webhookDefaults.attemptTimeoutMs / 1000 }));
 
   // --- the event sources ---------------------------------------------------------------------
   const scaled = (n: number) => Math.max(Math.round(n * options.scale), 1);
   let workerMsOnBad = 0;
   // With the first attempt inline, each process instance posts with circuits of its own.
-  const processCircuits = new Map<number, EndpointCircuits>();
+  const inlineFirstAttemptMs = options.inlineFirstAttemptMs;
+  const processCircuitsOf = perInstance(() => new EndpointCircuits({ ...webhookDefaults.circuitBreaker, probeTimeoutSeconds: (inlineFirstAttemptMs ?? 0) / 1000 }));
   const processDepsOf = (instance: number): ProcessDependencies => {
     if (options.inlineFirstAttemptMs === undefined) return processDeps;
-    let circuits = processCircuits.get(instance);
-    if (!circuits) processCircuits.set(instance, (circuits = new EndpointCircuits({ ...webhookDefaults.circuitBreaker, probeTimeoutSeconds: options.inlineFirstAttemptMs / 1000 })));
+    const circuits = processCircuitsOf(instance);
     const deliver = { ...deliverDeps, ...(options.breaker ? { circuits } : {}) };
     const queue = inlineFirstAttempt(deliver, deliveryPort, {
       budgetMs: options.inlineFirstAttemptMs,
@@ -311,12 +306,7 @@ export async function runFleet(options: RunOptions): Promise<RunResult> {
     });
     return { ...processDeps, events: new WebhookFanOut({ endpoints: endpointStore, queue }) };
   };
-  const routers = new Map<number, SlowLaneRouter>();
-  const routerOf = (instance: number) => {
-    let found = routers.get(instance);
-    if (!found) routers.set(instance, (found = new SlowLaneRouter(defaults.slowLane)));
-    return found;
-  };
+  const routerOf = perInstance(() => new SlowLaneRouter(defaults.slowLane));
   // One process function behind two event sources, as on AWS: the lane decides the queue a retry's visibility change goes to.
   const processFrom = (lane: 'main' | 'slow') => {
     const inFlight = lane === 'main' ? inFlightRequests : inFlightSlowLane;
@@ -482,4 +472,14 @@ export function quantile(sample: Float64Array, q: number): number {
   if (sample.length === 0) return Number.NaN;
   const sorted = Float64Array.from(sample).sort();
   return sorted[Math.min(Math.ceil(q * sorted.length) - 1, sorted.length - 1)]!;
+}
+
+/** State each simulated function instance keeps in its own memory (a container's module scope on AWS), made on first use. */
+function perInstance<T>(make: () => T): (instance: number) => T {
+  const byInstance = new Map<number, T>();
+  return (instance) => {
+    let found = byInstance.get(instance);
+    if (found === undefined) byInstance.set(instance, (found = make()));
+    return found;
+  };
 }
