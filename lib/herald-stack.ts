@@ -223,8 +223,9 @@ export class HeraldStack extends Stack {
     }
     this.output('TableName', this.storage.table.tableName, 'The DynamoDB table (for the herald CLI)');
     this.output('BodiesBucketName', this.storage.bodiesBucket.bucketName, 'Payloads and results too large for the table (for the herald CLI)');
-    for (const { name, queue, deadLetterQueue } of this.queues.byName.values()) {
+    for (const { name, queue, deadLetterQueue, slowLane } of this.queues.byName.values()) {
       this.output(`${pascalCase(name)}QueueUrl`, queue.queueUrl, `The ${name} queue`);
+      if (slowLane) this.output(`${pascalCase(name)}SlowLaneQueueUrl`, slowLane.queueUrl, `The ${name} queue's slow lane (for herald queues)`);
       this.output(`${pascalCase(name)}DeadLetterQueueUrl`, deadLetterQueue.queueUrl, `Dead letters of the ${name} queue (redrive from here)`);
     }
     for (const [name, topic] of this.notifications.byName) {

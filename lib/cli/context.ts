@@ -42,10 +42,11 @@ export const TARGET_USAGE = `Target (one of):
   --local [--port N]   the local runtime (npm start) on this machine; PORT or 3000 by default
   --stack NAME         a deployed stack, found through its CloudFormation outputs
   --table NAME         a table only (queue URLs from HERALD_<QUEUE>_QUEUE_URL and
-                       HERALD_<QUEUE>_DEAD_LETTER_QUEUE_URL when set)
+                       HERALD_<QUEUE>_DEAD_LETTER_QUEUE_URL and
+                       HERALD_<QUEUE>_SLOW_LANE_QUEUE_URL when set)
   --region REGION      AWS region for --stack and --table (else the SDK's default chain)`;
 
-import type { QueueUrls } from '../operations/queue-depths';
+import { queueUrlsOf, type QueueUrls } from '../operations/queue-depths';
 import { printJson, printText } from './output';
 export type { QueueUrls };
 
@@ -130,9 +131,7 @@ async function localTarget(port: string): Promise<Target> {
       kind: 'local',
       description: `the local runtime at ${apiUrl}`,
       tableName: resources.tableName,
-      queues: Object.fromEntries(
-        Object.entries(resources.queues).map(([name, q]) => [name, { url: q.url, deadLetterUrl: q.deadLetterUrl }]),
-      ),
+      queues: queueUrlsOf(resources.queues),
       topicArns: resources.topicArns,
       apiUrl,
       endpoints,
@@ -160,7 +159,9 @@ async function stackTarget(stackName: string, region?: string): Promise<Target> 
   const queueUrls: Partial<Record<QueueName, QueueUrls>> = {};
   for (const name of Object.keys(queues) as QueueName[]) {
     const url = outputs[`${pascal(name)}QueueUrl`];
-    if (url) queueUrls[name] = { url, ...(outputs[`${pascal(name)}DeadLetterQueueUrl`] ? { deadLetterUrl: outputs[`${pascal(name)}DeadLetterQueueUrl`] } : {}) };
+    const deadLetterUrl = outputs[`${pascal(name)}DeadLetterQueueUrl`];
+    const slowLaneUrl = outputs[`${pascal(name)}SlowLaneQueueUrl`];
+    if (url) queueUrls[name] = { url, ...(deadLetterUrl ? { deadLetterUrl } : {}), ...(slowLaneUrl ? { slowLaneUrl } : {}) };
   }
   const topicArns = Object.fromEntries(
     Object.entries(outputs)
@@ -190,7 +191,8 @@ function tableTarget(tableName: string, region?: string): Target {
     const prefix = `${SERVICE_NAME.toUpperCase()}_${upperSnake(name)}`;
     const url = process.env[(ENV as Record<string, string>)[`${name}QueueUrl`] ?? `${prefix}_QUEUE_URL`];
     const deadLetterUrl = process.env[`${prefix}_DEAD_LETTER_QUEUE_URL`];
-    if (url) queueUrls[name] = { url, ...(deadLetterUrl ? { deadLetterUrl } : {}) };
+    const slowLaneUrl = process.env[`${prefix}_SLOW_LANE_QUEUE_URL`];
+    if (url) queueUrls[name] = { url, ...(deadLetterUrl ? { deadLetterUrl } : {}), ...(slowLaneUrl ? { slowLaneUrl } : {}) };
   }
   const common = { ...(region ? { region } : {}) };
   return withClients(

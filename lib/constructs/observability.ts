@@ -68,7 +68,7 @@ export class Observability extends Construct {
     });
     if (props.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
 
-    for (const { name, queue, deadLetterQueue } of props.queues.byName.values()) {
+    for (const { name, queue, deadLetterQueue, slowLane } of props.queues.byName.values()) {
       const baseId = pascalCase(name);
       this.alarm(`${baseId}DeadLetterQueueAlarm`, {
         metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
@@ -80,6 +80,14 @@ export class Observability extends Construct {
         threshold: props.queueAgeAlarmThreshold.toSeconds(),
         description: `The ${name} queue is falling behind: its oldest message waits longer than ${props.queueAgeAlarmThreshold.toHumanString()}`,
       });
+      // The slow lane's few consumers are meant to fall behind the main queue, never to stall.
+      if (slowLane) {
+        this.alarm(`${baseId}SlowLaneAgeAlarm`, {
+          metric: slowLane.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum' }),
+          threshold: props.queueAgeAlarmThreshold.toSeconds(),
+          description: `The ${name} queue's slow lane is falling behind: its oldest message waits longer than ${props.queueAgeAlarmThreshold.toHumanString()}`,
+        });
+      }
     }
     for (const [name, fn] of props.functions.byName) {
       this.alarm(`${pascalCase(name)}FunctionErrorsAlarm`, {

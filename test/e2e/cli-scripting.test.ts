@@ -85,6 +85,13 @@ describe('herald --json for scripts', () => {
     }
     expect(parsed(runs['requests show']!).id).toBe(submitted.body!.id);
     expect(parsed(runs.queues!)).toEqual(expect.arrayContaining([expect.objectContaining({ queue: 'requests', deadLetters: expect.any(Number) })]));
+    // Only the requests queue has a slow lane (lib/topology.ts), and an operator sees its depth too.
+    expect(parsed(runs.queues!)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ queue: 'requests', slowLane: expect.any(Number) }),
+        expect.not.objectContaining({ queue: 'deliveries', slowLane: expect.anything() }),
+      ]),
+    );
     expect(parsed(runs['wallets show']!).balanceCents).toBe(500);
     expect(parsed(runs.redrive!)).toMatchObject({ queue: 'deliveries', mode: 'batches', moved: 0 });
   });

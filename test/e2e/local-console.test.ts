@@ -84,6 +84,9 @@ describe('the local console at /', () => {
     await page.click('tr[data-queue="requests"] button[data-action="redrive"]');
     await page.waitForSelector('tr[data-queue="requests"] .confirm:has-text("Move the 1 dead-lettered message of requests back")');
     expect(await page.locator('tr[data-queue="requests"] .dead-letters').textContent()).toBe('1');
+    // The requests queue has a slow lane, empty here; the deliveries queue has none.
+    expect(await page.locator('tr[data-queue="requests"] .slow-lane').textContent()).toBe('0');
+    expect(await page.locator('tr[data-queue="deliveries"] .slow-lane').textContent()).toBe('—');
     await page.click('tr[data-queue="requests"] button[data-action="confirm-redrive"]');
     await page.waitForSelector('tr[data-queue="requests"] [data-row-message]:has-text("Redrive of requests: 1 moved")', { timeout: 30_000 });
     // Reopened by the redrive: a new round begins (and, demo.fail being what it is, fails again).

@@ -45,6 +45,12 @@ describe.each(Object.keys(queues) as QueueName[])('the %s queue', name => {
   });
 });
 
+it('raises an alarm when the requests slow lane\'s oldest message waits longer than 15 minutes, as its main queue does', () => {
+  const { slowLane } = stack.queues.get('requests');
+  expect(slowLane).toBeDefined();
+  alarmOn('ApproximateAgeOfOldestMessage', { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(slowLane!), 'QueueName'] } }, 900);
+});
+
 it.each(Object.keys(functions) as FunctionName[])('raises an alarm when the %s function fails', name => {
   alarmOn('Errors', { Name: 'FunctionName', Value: { Ref: logicalId(stack.functions.get(name)) } }, 0);
 });
@@ -101,6 +107,7 @@ it.each([
     const pascal = name.charAt(0).toUpperCase() + name.slice(1);
     return [`${pascal}QueueUrl`, `${pascal}DeadLetterQueueUrl`];
   }),
+  'RequestsSlowLaneQueueUrl',
   ...Object.keys(topics).map(name => `${name.charAt(0).toUpperCase() + name.slice(1)}TopicArn`),
   'AlarmTopicArn',
   'DashboardUrl',

@@ -21,7 +21,7 @@ import { DynamoRedriveLog } from '../../../lambdas/adapters/dynamo-redrive-log';
 import { dynamoRequestPorts } from '../../../lambdas/adapters/dynamo-request-ports';
 import { dynamoClient, s3Client } from '../../../lambdas/adapters/aws-clients';
 import { S3RequestBodies } from '../../../lambdas/adapters/s3-request-bodies';
-import { queueDepths } from '../../operations/queue-depths';
+import { queueDepths, queueUrlsOf } from '../../operations/queue-depths';
 import { redrive } from '../../operations/redrive';
 import { queues } from '../../topology';
 import { type QueueName } from '../../../lambdas/settings/retry';
@@ -148,7 +148,7 @@ async function buildSnapshot(options: ConsoleOptions) {
   const [requests, endpoints, depths] = await Promise.all([
     api(options, 'GET', `/v1/requests?limit=${CONSOLE_LIMITS.requestsPerPage}`),
     api(options, 'GET', '/v1/webhooks'),
-    queueDepths(options.sqs, options.resources.queues),
+    queueDepths(options.sqs, queueUrlsOf(options.resources.queues)),
   ]);
   const endpointViews = ((endpoints.body?.data ?? []) as { id: string }[]).slice(0, CONSOLE_LIMITS.endpoints);
   const withDeliveries = await Promise.all(

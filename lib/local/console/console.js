@@ -384,6 +384,7 @@ function renderQueues(queues) {
         el('td', {}, queue.queue, confirmation, rowMessage(key)),
         el('td', {}, queue.depth),
         el('td', { className: 'dead-letters' }, queue.deadLetters ?? '—'),
+        el('td', { className: 'slow-lane' }, queue.slowLane ?? '—'),
         el('td', {}, redrive),
       );
       row.dataset.queue = queue.queue;
