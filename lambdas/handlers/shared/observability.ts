@@ -11,7 +11,7 @@ const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME;
  * name its log group and never change within it, and the sampling rate is the same on every line.
  * Those fields were about a third of each line's bytes, and log ingestion is billed per byte
  * (docs/performance.md). What remains identifies the invocation (`function_request_id`, the X-Ray
- * trace id on AWS) and the cold start.
+ * trace id on AWS); `cold_start` is written only on the cold start itself, where it says something.
  */
 class CompactLogFormatter extends LogFormatter {
   formatAttributes(attributes: UnformattedAttributes, additionalLogAttributes: LogAttributes): LogItem {
@@ -21,7 +21,7 @@ class CompactLogFormatter extends LogFormatter {
         message: attributes.message,
         timestamp: this.formatTimestamp(attributes.timestamp),
         service: attributes.serviceName,
-        cold_start: attributes.lambdaContext?.coldStart,
+        cold_start: attributes.lambdaContext?.coldStart || undefined,
         function_request_id: attributes.lambdaContext?.awsRequestId,
         xray_trace_id: attributes.xRayTraceId,
       },
@@ -41,7 +41,14 @@ export const logger = new Logger({ serviceName, logFormatter: new CompactLogForm
  * metrics, no API call). The namespace comes from POWERTOOLS_METRICS_NAMESPACE, which the stack
  * sets; POWERTOOLS_METRICS_DISABLED=true (tests, local runtime) keeps EMF off stdout.
  */
-export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE, serviceName });
+class HeraldMetrics extends Metrics {
+  /** Whether EMF goes to stdout (Powertools keeps the flag to itself). */
+  writesOut(): boolean {
+    return !this.isDisabled();
+  }
+}
+
+export const metrics = new HeraldMetrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE, serviceName });
 
 export { tracer };
 
@@ -55,10 +62,35 @@ export function countMetric(name: MetricName, value = 1): void {
   metrics.addMetric(name, MetricUnit.Count, value);
 }
 
+/** Levels at which an INFO line is written. */
+const INFO_WRITTEN = new Set(['TRACE', 'DEBUG', 'INFO']);
+
+/**
+ * Writes a request's one INFO line on its happy path in this function. When `carriesMetrics`, the
+ * line is also the invocation's EMF document: the metrics counted so far go out in it (same
+ * namespace, dimension and values as their own line would have had) instead of in a line of their
+ * own, so a request costs one log event per function. The caller passes false while other records
+ * of its batch are still running: the last one to finish carries the batch's counts. With INFO not
+ * written (a WARN deployment) or metrics off, the metrics stay for `flushMetrics`, which writes
+ * them as before.
+ */
+export function logRequestOutcome(log: Logger, message: string, attributes: LogAttributes, carriesMetrics = true): void {
+  if (!carriesMetrics || !metrics.writesOut() || !metrics.hasStoredMetrics() || !INFO_WRITTEN.has(log.getLevelName())) {
+    log.info(message, attributes);
+    return;
+  }
+  // The line already has `service` (the same name as the dimension); Powertools' logger would drop
+  // it as a reserved key with a warning.
+  const { service: _dimensionOnTheLine, ...emf } = metrics.serializeMetrics();
+  log.info(message, { ...attributes, ...emf });
+  metrics.clearMetrics();
+}
+
 /**
  * Writes the invocation's metrics as one EMF line. Called at the end of every invocation, in a
- * `finally`; an invocation that counted nothing writes nothing (Powertools' own flush would warn
- * "No application metrics to publish" on every status read).
+ * `finally`; an invocation that counted nothing, or whose counts a request's line carried
+ * (`logRequestOutcome`), writes nothing (Powertools' own flush would warn "No application metrics
+ * to publish" on every status read).
  */
 export function flushMetrics(): void {
   if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();

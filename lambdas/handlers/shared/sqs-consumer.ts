@@ -1,11 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { TRACE_ID_ATTRIBUTE } from '../../adapters/sqs-request-queue';
 import { invocationLogContext, metricsFlush } from './middlewares';
-import { logger } from './observability';
+import { logger, logRequestOutcome } from './observability';
 
 /** One message of a batch as its record handler sees it. */
 export interface ConsumedMessage<M> {
@@ -16,6 +17,11 @@ export interface ConsumedMessage<M> {
   readonly receiptHandle: string;
   /** The function's logger with the message id and the trace id it was sent with on every line. */
   readonly log: Logger;
+  /**
+   * The record's one INFO line on its happy path: the last record of the batch to finish also
+   * carries the batch's metrics in it (`logRequestOutcome`), so no metrics line of its own is written.
+   */
+  readonly logOutcome: (message: string, attributes: LogAttributes) => void;
   readonly context: Context;
   /** The ARN of the queue the message came from: a consumer of two queues (a slow lane) tells them apart by it. */
   readonly source: string;
@@ -99,7 +105,8 @@ export function sqsConsumer<M>(format: QueueMessageFormat<M>, handleRecord: Reco
       // several batches of one handler at once in one process (on AWS a container runs one).
       const batch = new BatchProcessor(EventType.SQS);
       const companion = options.perBatch?.(event.Records.length);
-      const handleOne = (record: SQSRecord) => consume(format, handleRecord, record, context);
+      const running = { records: event.Records.length };
+      const handleOne = (record: SQSRecord) => consume(format, handleRecord, record, context, running).finally(() => running.records--);
       const handle = companion
         ? (record: SQSRecord) => companion.within(() => handleOne(record)).finally(() => companion.recordSettled())
         : handleOne;
@@ -111,7 +118,12 @@ export function sqsConsumer<M>(format: QueueMessageFormat<M>, handleRecord: Reco
     });
 }
 
-async function consume<M>(format: QueueMessageFormat<M>, handleRecord: RecordHandler<M>, record: SQSRecord, context: Context): Promise<void> {
+/** How many records of a batch have not finished yet. */
+interface RunningRecords {
+  records: number;
+}
+
+async function consume<M>(format: QueueMessageFormat<M>, handleRecord: RecordHandler<M>, record: SQSRecord, context: Context, running: RunningRecords): Promise<void> {
   const traceId = record.messageAttributes?.[TRACE_ID_ATTRIBUTE]?.stringValue;
   const log = logger.createChild({ persistentKeys: { messageId: record.messageId, ...(traceId ? { traceId } : {}) } });
   const message = format.parse(record.body);
@@ -126,6 +138,8 @@ async function consume<M>(format: QueueMessageFormat<M>, handleRecord: RecordHan
       receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
       receiptHandle: record.receiptHandle,
       log,
+      // Only this record still running: the batch's counts are all in, and no later line could carry them.
+      logOutcome: (message, attributes) => logRequestOutcome(log, message, attributes, running.records === 1),
       context,
       source: record.eventSourceARN,
       ...(traceId ? { traceId } : {}),
