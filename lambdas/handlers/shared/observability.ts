@@ -8,10 +8,13 @@ const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME;
 
 /**
  * Powertools' line without what CloudWatch already knows: the function's name, ARN and memory
- * name its log group and never change within it, and the sampling rate is the same on every line.
- * Those fields were about a third of each line's bytes, and log ingestion is billed per byte
- * (docs/performance.md). What remains identifies the invocation (`function_request_id`, the X-Ray
- * trace id on AWS); `cold_start` is written only on the cold start itself, where it says something.
+ * name its log group and never change within it, the sampling rate is the same on every line, and
+ * the time is the log event's own (`@timestamp`, which the dashboard's query reads; a line that
+ * carries metrics has EMF's `_aws.Timestamp` as well). Log ingestion is billed per byte
+ * (docs/performance.md). What remains identifies the invocation (`function_request_id`, the link
+ * to Lambda's own lines about it, such as a timeout); `cold_start` is written only on the cold
+ * start itself, and the X-Ray trace id only when X-Ray records the invocation: with active
+ * tracing off Lambda still passes a trace id, marked `Sampled=0`, that leads to no trace.
  */
 class CompactLogFormatter extends LogFormatter {
   formatAttributes(attributes: UnformattedAttributes, additionalLogAttributes: LogAttributes): LogItem {
@@ -19,14 +22,18 @@ class CompactLogFormatter extends LogFormatter {
       attributes: {
         level: attributes.logLevel,
         message: attributes.message,
-        timestamp: this.formatTimestamp(attributes.timestamp),
         service: attributes.serviceName,
         cold_start: attributes.lambdaContext?.coldStart || undefined,
         function_request_id: attributes.lambdaContext?.awsRequestId,
-        xray_trace_id: attributes.xRayTraceId,
+        xray_trace_id: traceRecorded() ? attributes.xRayTraceId : undefined,
       },
     }).addAttributes(additionalLogAttributes);
   }
+}
+
+/** Whether X-Ray records this invocation, by the trace header Lambda sets for it. */
+function traceRecorded(): boolean {
+  return /(?:^|;)Sampled=1(?:;|$)/.test(process.env._X_AMZN_TRACE_ID ?? '');
 }
 
 /**

@@ -91,6 +91,36 @@ describe("a request's one line per function", () => {
   });
 });
 
+describe('what every line leaves out', () => {
+  it('tells the cold start only on it, and has neither the time nor a trace id X-Ray does not record', async () => {
+    // With active tracing off, Lambda still passes a trace header, marked not sampled.
+    process.env._X_AMZN_TRACE_ID = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0';
+    // As Lambda sets it for a function without provisioned concurrency: Powertools tells cold starts only then.
+    process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
+    let fresh!: Observability;
+    jest.isolateModules(() => {
+      fresh = require('../../../lambdas/handlers/shared/observability') as Observability;
+    });
+    try {
+      const first = lambdaContext('submit', functions.submit);
+      const second = lambdaContext('submit', functions.submit);
+      const lines = await linesWrittenBy(() => {
+        fresh.logger.addContext(first);
+        fresh.logger.info('Request accepted');
+        fresh.logger.addContext(second);
+        fresh.logger.info('Request accepted');
+      });
+      expect(lines).toEqual([
+        { level: 'INFO', message: 'Request accepted', service: 'herald', cold_start: true, function_request_id: first.awsRequestId },
+        { level: 'INFO', message: 'Request accepted', service: 'herald', function_request_id: second.awsRequestId },
+      ]);
+    } finally {
+      delete process.env._X_AMZN_TRACE_ID;
+      delete process.env.AWS_LAMBDA_INITIALIZATION_TYPE;
+    }
+  });
+});
+
 function record(messageId: string, to: string): SQSRecord {
   return {
     messageId,
