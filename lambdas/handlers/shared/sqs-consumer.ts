@@ -105,8 +105,8 @@ export function sqsConsumer<M>(format: QueueMessageFormat<M>, handleRecord: Reco
       // several batches of one handler at once in one process (on AWS a container runs one).
       const batch = new BatchProcessor(EventType.SQS);
       const companion = options.perBatch?.(event.Records.length);
-      const running = { records: event.Records.length };
-      const handleOne = (record: SQSRecord) => consume(format, handleRecord, record, context, running).finally(() => running.records--);
+      const open: OpenRecords = { records: event.Records.length };
+      const handleOne = (record: SQSRecord) => consume(format, handleRecord, record, context, open);
       const handle = companion
         ? (record: SQSRecord) => companion.within(() => handleOne(record)).finally(() => companion.recordSettled())
         : handleOne;
@@ -118,12 +118,32 @@ export function sqsConsumer<M>(format: QueueMessageFormat<M>, handleRecord: Reco
     });
 }
 
-/** How many records of a batch have not finished yet. */
-interface RunningRecords {
+/** How many records of a batch have neither written their outcome line nor finished. */
+interface OpenRecords {
   records: number;
 }
 
-async function consume<M>(format: QueueMessageFormat<M>, handleRecord: RecordHandler<M>, record: SQSRecord, context: Context, running: RunningRecords): Promise<void> {
+async function consume<M>(format: QueueMessageFormat<M>, handleRecord: RecordHandler<M>, record: SQSRecord, context: Context, open: OpenRecords): Promise<void> {
+  let closed = false;
+  const close = () => {
+    if (!closed) open.records--;
+    closed = true;
+  };
+  try {
+    await consumeOpen(format, handleRecord, record, context, open, close);
+  } finally {
+    close();
+  }
+}
+
+async function consumeOpen<M>(
+  format: QueueMessageFormat<M>,
+  handleRecord: RecordHandler<M>,
+  record: SQSRecord,
+  context: Context,
+  open: OpenRecords,
+  close: () => void,
+): Promise<void> {
   const traceId = record.messageAttributes?.[TRACE_ID_ATTRIBUTE]?.stringValue;
   const log = logger.createChild({ persistentKeys: { messageId: record.messageId, ...(traceId ? { traceId } : {}) } });
   const message = format.parse(record.body);
@@ -138,8 +158,12 @@ async function consume<M>(format: QueueMessageFormat<M>, handleRecord: RecordHan
       receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
       receiptHandle: record.receiptHandle,
       log,
-      // Only this record still running: the batch's counts are all in, and no later line could carry them.
-      logOutcome: (message, attributes) => logRequestOutcome(log, message, attributes, running.records === 1),
+      // Records a batch releases together (the gathered delivery send) write their lines in one go:
+      // the one that closes the batch is the last of them, whose line no later count can miss.
+      logOutcome: (message, attributes) => {
+        close();
+        logRequestOutcome(log, message, attributes, open.records === 0);
+      },
       context,
       source: record.eventSourceARN,
       ...(traceId ? { traceId } : {}),

@@ -157,6 +157,26 @@ describe("a batch's lines", () => {
     expect([metricsOf(carriers[0]!).RequestsSucceeded].flat()).toEqual([1, 1, 1]);
   });
 
+  it('are one per record when the batch releases its records together, the last line written carrying the counts', async () => {
+    const { countMetric, METRIC } = observability;
+    // As the process worker's records wait on their batch's one delivery send, then all finish at once.
+    let release!: () => void;
+    const sent = new Promise<void>((resolve) => (release = resolve));
+    const waiting = { records: 0 };
+    const handler = consumer.sqsConsumer({ describe: 'greeting', parse }, async ({ message, logOutcome }) => {
+      if (++waiting.records === 3) release();
+      await sent;
+      countMetric(METRIC.requestsSucceeded);
+      logOutcome('Request succeeded', { requestId: message.to });
+    });
+    const event: SQSEvent = { Records: [record('m1', 'ada'), record('m2', 'bob'), record('m3', 'cy')] };
+    const lines = await linesWrittenBy(() => handler(event, lambdaContext('process', functions.process)));
+
+    expect(lines).toHaveLength(3);
+    expect(lines.slice(0, 2).some((line) => line._aws)).toBe(false);
+    expect([metricsOf(lines[2]!).RequestsSucceeded].flat()).toEqual([1, 1, 1]);
+  });
+
   it('keep a metrics line of their own when the last record to finish took another path', async () => {
     const { countMetric, METRIC } = observability;
     const handler = consumer.sqsConsumer({ describe: 'greeting', parse }, async ({ message, log, logOutcome }) => {
