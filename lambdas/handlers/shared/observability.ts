@@ -77,7 +77,7 @@ const INFO_WRITTEN = new Set(['TRACE', 'DEBUG', 'INFO']);
  * line is also the invocation's EMF document: the metrics counted so far go out in it (same
  * namespace, dimension and values as their own line would have had) instead of in a line of their
  * own, so a request costs one log event per function. The caller passes false while other records
- * of its batch are still running: the last one to finish carries the batch's counts. With INFO not
+ * of its batch are still open: the record that closes the batch carries its counts. With INFO not
  * written (a WARN deployment) or metrics off, the metrics stay for `flushMetrics`, which writes
  * them as before.
  */

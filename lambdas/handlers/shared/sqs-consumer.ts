@@ -18,8 +18,9 @@ export interface ConsumedMessage<M> {
   /** The function's logger with the message id and the trace id it was sent with on every line. */
   readonly log: Logger;
   /**
-   * The record's one INFO line on its happy path: the last record of the batch to finish also
-   * carries the batch's metrics in it (`logRequestOutcome`), so no metrics line of its own is written.
+   * The record's one INFO line on its happy path: the record that closes the batch (the last to
+   * write its line or finish) also carries the batch's metrics in it (`logRequestOutcome`), so no
+   * metrics line of its own is written.
    */
   readonly logOutcome: (message: string, attributes: LogAttributes) => void;
   readonly context: Context;
