@@ -121,6 +121,18 @@ describe('what every line leaves out', () => {
   });
 });
 
+describe('the X-Ray trace id', () => {
+  it('is on the line when X-Ray records the invocation', async () => {
+    process.env._X_AMZN_TRACE_ID = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
+    try {
+      const lines = await linesWrittenBy(() => observability.logger.info('Request accepted'));
+      expect(lines[0]).toMatchObject({ xray_trace_id: '1-5759e988-bd862e3fe1be46a994272793' });
+    } finally {
+      delete process.env._X_AMZN_TRACE_ID;
+    }
+  });
+});
+
 function record(messageId: string, to: string): SQSRecord {
   return {
     messageId,
