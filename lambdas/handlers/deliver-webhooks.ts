@@ -85,7 +85,7 @@ const deliverDependencies = /* @__PURE__ */ perContainer((): OrderedDeliverDepen
  * Records run concurrently, each bounded by its own attempt timeout, so one endpoint that never
  * answers costs its neighbours nothing; an endpoint that keeps failing is skipped while its circuit is open.
  */
-export const handler = sqsConsumer({ describe: 'delivery', parse: parseDeliveryMessage }, async ({ message, receiveCount, receiptHandle, log }) => {
+export const handler = sqsConsumer({ describe: 'delivery', parse: parseDeliveryMessage }, async ({ message, receiveCount, receiptHandle, log, logOutcome }) => {
   if (!isSealedBy(message, await deliveryMessageKey().get())) {
     // Not sent by Herald, or changed since: signing it would lend the merchant's secret to a forgery.
     // Redelivering it would fail the same way, so it is dropped, loudly.
@@ -124,6 +124,6 @@ export const handler = sqsConsumer({ describe: 'delivery', parse: parseDeliveryM
         countMetric(METRIC.deliveriesFailed);
         countMetric(METRIC.deliveriesDead);
       }
-      log.info(`Delivery ${outcome.kind}`, { ...about, status: outcome.attempt.status, latencyMs: outcome.attempt.latencyMs });
+      logOutcome(`Delivery ${outcome.kind}`, { ...about, status: outcome.attempt.status, latencyMs: outcome.attempt.latencyMs });
   }
 });

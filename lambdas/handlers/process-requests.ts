@@ -68,7 +68,7 @@ function fromSlowLane(source: string): boolean {
  * is handed to the slow lane instead, before it is claimed, so it never holds a batch of quiet ones.
  * The webhook fan-outs of a batch's records share their SendMessageBatch calls.
  */
-export const handler = sqsConsumer({ describe: 'request', parse: parseRequestMessage }, async ({ message, receiveCount, receiptHandle, log, source, traceId }) => {
+export const handler = sqsConsumer({ describe: 'request', parse: parseRequestMessage }, async ({ message, receiveCount, receiptHandle, log, logOutcome, source, traceId }) => {
   const about = { requestId: message.requestId };
   const slowLane = slowLaneQueue();
   const inSlowLane = fromSlowLane(source);
@@ -99,6 +99,6 @@ export const handler = sqsConsumer({ describe: 'request', parse: parseRequestMes
       return redeliver('attempts exhausted');
     default:
       countMetric(outcome.kind === 'succeeded' ? METRIC.requestsSucceeded : METRIC.requestsFailed);
-      log.info(`Request ${outcome.kind}`, { ...about, attempts: outcome.request.attempts });
+      logOutcome(`Request ${outcome.kind}`, { ...about, attempts: outcome.request.attempts });
   }
 }, { perBatch: gatherDeliverySends });

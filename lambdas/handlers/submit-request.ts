@@ -5,7 +5,7 @@ import { MAX_BODY_BYTES } from '../core/requests/submission';
 import { preferenceApplied } from '../core/requests/wait-preference';
 import { callbackSecretStore, merchantQuotas, processors, requestQueue, requestPorts, settings, ssrfGuard } from './shared/dependencies';
 import { headerOf, httpRoute, jsonBodyOf, json, merchantIdOf } from './shared/http';
-import { countMetric, logger, METRIC } from './shared/observability';
+import { countMetric, logger, logRequestOutcome, METRIC } from './shared/observability';
 import { statusUrlOf } from './shared/status-url';
 import { awaitDependencies, newCallId, waitPreferenceOf } from './shared/waiting';
 
@@ -34,10 +34,11 @@ export const handler = httpRoute(async (event, { traceId }) => {
     },
     { merchantId, idempotencyKey, body: jsonBodyOf(event, MAX_BODY_BYTES), traceId },
   );
-  // Carries the trace id like every line of this invocation (httpRoute appends it to the logger).
-  logger.info(accepted.replayed ? 'Request replayed' : 'Request accepted', { requestId: accepted.id, merchantId });
   // A replay is the same request answered again: counting it would inflate intake on client retries.
   if (!accepted.replayed) countMetric(METRIC.requestsAccepted);
+  // Carries the trace id like every line of this invocation (httpRoute appends it to the logger),
+  // and the count just made, so the request costs one line.
+  logRequestOutcome(logger, accepted.replayed ? 'Request replayed' : 'Request accepted', { requestId: accepted.id, merchantId });
   const location = `/v1/requests/${accepted.id}`;
   const replayed: Record<string, string> = {
     ...(accepted.replayed ? { 'Idempotent-Replayed': 'true' } : {}),

@@ -1,11 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { TRACE_ID_ATTRIBUTE } from '../../adapters/sqs-request-queue';
 import { invocationLogContext, metricsFlush } from './middlewares';
-import { logger } from './observability';
+import { logger, logRequestOutcome } from './observability';
 
 /** One message of a batch as its record handler sees it. */
 export interface ConsumedMessage<M> {
@@ -16,6 +17,12 @@ export interface ConsumedMessage<M> {
   readonly receiptHandle: string;
   /** The function's logger with the message id and the trace id it was sent with on every line. */
   readonly log: Logger;
+  /**
+   * The record's one INFO line on its happy path: the record that closes the batch (the last to
+   * write its line or finish) also carries the batch's metrics in it (`logRequestOutcome`), so no
+   * metrics line of its own is written.
+   */
+  readonly logOutcome: (message: string, attributes: LogAttributes) => void;
   readonly context: Context;
   /** The ARN of the queue the message came from: a consumer of two queues (a slow lane) tells them apart by it. */
   readonly source: string;
@@ -99,7 +106,8 @@ export function sqsConsumer<M>(format: QueueMessageFormat<M>, handleRecord: Reco
       // several batches of one handler at once in one process (on AWS a container runs one).
       const batch = new BatchProcessor(EventType.SQS);
       const companion = options.perBatch?.(event.Records.length);
-      const handleOne = (record: SQSRecord) => consume(format, handleRecord, record, context);
+      const open: OpenRecords = { records: event.Records.length };
+      const handleOne = (record: SQSRecord) => consume(format, handleRecord, record, context, open);
       const handle = companion
         ? (record: SQSRecord) => companion.within(() => handleOne(record)).finally(() => companion.recordSettled())
         : handleOne;
@@ -111,7 +119,32 @@ export function sqsConsumer<M>(format: QueueMessageFormat<M>, handleRecord: Reco
     });
 }
 
-async function consume<M>(format: QueueMessageFormat<M>, handleRecord: RecordHandler<M>, record: SQSRecord, context: Context): Promise<void> {
+/** How many records of a batch have neither written their outcome line nor finished. */
+interface OpenRecords {
+  records: number;
+}
+
+async function consume<M>(format: QueueMessageFormat<M>, handleRecord: RecordHandler<M>, record: SQSRecord, context: Context, open: OpenRecords): Promise<void> {
+  let closed = false;
+  const close = () => {
+    if (!closed) open.records--;
+    closed = true;
+  };
+  try {
+    await consumeOpen(format, handleRecord, record, context, open, close);
+  } finally {
+    close();
+  }
+}
+
+async function consumeOpen<M>(
+  format: QueueMessageFormat<M>,
+  handleRecord: RecordHandler<M>,
+  record: SQSRecord,
+  context: Context,
+  open: OpenRecords,
+  close: () => void,
+): Promise<void> {
   const traceId = record.messageAttributes?.[TRACE_ID_ATTRIBUTE]?.stringValue;
   const log = logger.createChild({ persistentKeys: { messageId: record.messageId, ...(traceId ? { traceId } : {}) } });
   const message = format.parse(record.body);
@@ -126,6 +159,12 @@ async function consume<M>(format: QueueMessageFormat<M>, handleRecord: RecordHan
       receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
       receiptHandle: record.receiptHandle,
       log,
+      // Records a batch releases together (the gathered delivery send) write their lines in one go:
+      // the one that closes the batch is the last of them, whose line no later count can miss.
+      logOutcome: (message, attributes) => {
+        close();
+        logRequestOutcome(log, message, attributes, open.records === 0);
+      },
       context,
       source: record.eventSourceARN,
       ...(traceId ? { traceId } : {}),
