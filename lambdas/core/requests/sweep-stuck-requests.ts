@@ -36,14 +36,12 @@ export interface SweepReport {
 export async function sweepStuckRequests(deps: SweepDependencies, settings: SweepSettings): Promise<SweepReport> {
   const now = (deps.now ?? (() => new Date()))();
   const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000).toISOString();
-  const [unqueued, abandoned] = await Promise.all([
-    deps.store.findUnqueued({
-      changedBefore: ago(settings.unenqueuedAfterSeconds),
-      enqueuedBefore: ago(settings.staleEnqueueAfterSeconds),
-      limit: settings.batchLimit,
-    }),
-    deps.store.findLeaseExpired({ before: now.toISOString(), limit: settings.batchLimit }),
-  ]);
+  const { unqueued, leaseExpired: abandoned } = await deps.store.findStuck({
+    changedBefore: ago(settings.unenqueuedAfterSeconds),
+    enqueuedBefore: ago(settings.staleEnqueueAfterSeconds),
+    leaseEndedBefore: now.toISOString(),
+    limit: settings.batchLimit,
+  });
   const resent: { id: string; reason: SweepReason }[] = [];
   const failed: { id: string; error: string }[] = [];
   const work = [
