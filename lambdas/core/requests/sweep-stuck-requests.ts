@@ -30,6 +30,13 @@ export interface SweepReport {
 /**
  * Puts requests that would otherwise wait forever back on the queue: `accepted` ones whose
  * enqueue failed (or may have), and `processing` ones whose worker vanished without finishing.
+ * For a dead worker the queue usually brings the message back itself (its visibility timeout
+ * ends with the lease, and the next claim takes the expired lease over); the sweeper is the
+ * backstop for a message that is gone: the copies of one request other than the holder's are
+ * acknowledged as lost claims while its lease holds, so when the holder's own message is then
+ * lost too (a purged queue, a message past the queue's retention, a local queue emptied by a
+ * restart) nothing else would ever bring the request back.
+ * Both kinds come from one read of the open requests (`findStuck`), at most `batchLimit` of each.
  * A second message for a request is harmless: the worker's conditional claim runs it once. One
  * request failing to enqueue never stops the others; the next run tries it again.
  */
