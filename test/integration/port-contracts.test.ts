@@ -236,7 +236,7 @@ describe.each(implementations)('request store (%s)', (_name, make) => {
     await ports.requests.intake.create(leased.request, leased.fingerprint);
     await claimRequest(ports.requests.lifecycle, leased.request.id, { leaseMs: 1_000, maxAttempts: 5 }, 0, NOW);
     const ours = (found: readonly { id: string }[]) => found.map((r) => r.id).filter((id) => [unqueued, enqueued, leased].some((m) => m.request.id === id));
-    const stuckQuery = { changedBefore: later(60_000).toISOString(), enqueuedBefore: later(500).toISOString(), leaseEndedBefore: later(60_000).toISOString(), limit: 1_000 };
+    const stuckQuery = { changedBefore: later(60_000).toISOString(), enqueuedBefore: later(500).toISOString(), leaseEndedBefore: later(60_000).toISOString(), claimedBefore: later(50_000).toISOString(), limit: 1_000 };
 
     const stuck = await ports.requests.sweeper.findStuck(stuckQuery);
     expect(ours(stuck.unqueued)).toEqual([unqueued.request.id]);

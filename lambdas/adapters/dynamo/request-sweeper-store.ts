@@ -39,15 +39,16 @@ export class DynamoRequestSweeperStore implements StuckRequestStore, UnfinishedR
 
   /**
    * One query family for both kinds: the open entries sorted before the later of the two
-   * cutoffs. An `accepted` request is stuck when its sort key is before `changedBefore` and its
-   * enqueue mark is absent or older than `enqueuedBefore`; a `processing` one when its lease ended
-   * before `leaseEndedBefore`. A request claimed while its entry's time was still ahead (a retry
-   * claimed before it was due) is found once that time passes. The drained `processing` family is
-   * read as before, by lease end.
+   * cutoffs (`changedBefore` for an unqueued request, `claimedBefore` for one whose lease ended:
+   * its entry keeps the time it had before its claim). An `accepted` request is stuck when its
+   * sort key is before `changedBefore` and its enqueue mark is absent or older than
+   * `enqueuedBefore`; a `processing` one when its lease ended before `leaseEndedBefore`. A request
+   * claimed while its entry's time was still ahead (a retry claimed before it was due) is found
+   * once that time passes. The drained `processing` family is read as before, by lease end.
    */
   async findStuck(query: StuckQuery): Promise<StuckRequests> {
-    const { changedBefore, enqueuedBefore, leaseEndedBefore, limit } = query;
-    const cutoff = changedBefore > leaseEndedBefore ? changedBefore : leaseEndedBefore;
+    const { changedBefore, enqueuedBefore, leaseEndedBefore, claimedBefore, limit } = query;
+    const cutoff = changedBefore > claimedBefore ? changedBefore : claimedBefore;
     const unqueued: Found[] = [];
     const leaseExpired: Found[] = [];
     const leaseOver = (request: HeraldRequest) => request.status === 'processing' && !!request.leaseUntil && request.leaseUntil < leaseEndedBefore;

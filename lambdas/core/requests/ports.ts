@@ -117,6 +117,11 @@ export interface StuckQuery {
   readonly enqueuedBefore: string;
   /** A `processing` request whose lease ran out before this: its worker died or timed out. */
   readonly leaseEndedBefore: string;
+  /**
+   * Such a request was claimed before this (no lease is shorter than the gap), so the time its
+   * index entry keeps from before the claim is earlier still: the store need read no later entry.
+   */
+  readonly claimedBefore: string;
   readonly limit: number;
 }
 

@@ -1,5 +1,6 @@
 import type { RequestQueue, StuckRequestStore } from './ports';
 import type { HeraldRequest } from './request';
+import { LEASE_MARGIN_MS } from './process-request';
 
 export interface SweepSettings {
   /** An `accepted` request with no enqueue mark is re-enqueued once it is this old: its SendMessage failed. */
@@ -47,6 +48,7 @@ export async function sweepStuckRequests(deps: SweepDependencies, settings: Swee
     changedBefore: ago(settings.unenqueuedAfterSeconds),
     enqueuedBefore: ago(settings.staleEnqueueAfterSeconds),
     leaseEndedBefore: now.toISOString(),
+    claimedBefore: new Date(now.getTime() - LEASE_MARGIN_MS).toISOString(),
     limit: settings.batchLimit,
   });
   const resent: { id: string; reason: SweepReason }[] = [];
