@@ -236,16 +236,19 @@ describe.each(implementations)('request store (%s)', (_name, make) => {
     await ports.requests.intake.create(leased.request, leased.fingerprint);
     await claimRequest(ports.requests.lifecycle, leased.request.id, { leaseMs: 1_000, maxAttempts: 5 }, 0, NOW);
     const ours = (found: readonly { id: string }[]) => found.map((r) => r.id).filter((id) => [unqueued, enqueued, leased].some((m) => m.request.id === id));
-    const unqueuedQuery = { changedBefore: later(60_000).toISOString(), enqueuedBefore: later(500).toISOString(), limit: 1_000 };
+    const stuckQuery = { changedBefore: later(60_000).toISOString(), enqueuedBefore: later(500).toISOString(), leaseEndedBefore: later(60_000).toISOString(), claimedBefore: later(50_000).toISOString(), limit: 1_000 };
 
-    expect(ours(await ports.requests.sweeper.findUnqueued(unqueuedQuery))).toEqual([unqueued.request.id]);
-    expect(ours(await ports.requests.sweeper.findLeaseExpired({ before: later(60_000).toISOString(), limit: 1_000 }))).toEqual([leased.request.id]);
+    const stuck = await ports.requests.sweeper.findStuck(stuckQuery);
+    expect(ours(stuck.unqueued)).toEqual([unqueued.request.id]);
+    expect(ours(stuck.leaseExpired)).toEqual([leased.request.id]);
+    // Still held: the lease (1 s from NOW) has not ended at NOW + 500 ms.
+    expect(ours((await ports.requests.sweeper.findStuck({ ...stuckQuery, leaseEndedBefore: later(500).toISOString() })).leaseExpired)).toEqual([]);
 
     await ports.requests.sweeper.markResent(unqueued.request.id, later(2_000).toISOString());
     await ports.requests.sweeper.markResent(leased.request.id, later(2_000).toISOString());
     expect((await ports.requests.queries.get(unqueued.request.id))?.enqueuedAt).toBe(later(2_000).toISOString());
     expect((await ports.requests.queries.get(leased.request.id))?.enqueuedAt).toBeUndefined();
-    expect(ours(await ports.requests.sweeper.findUnqueued(unqueuedQuery))).toEqual([]);
+    expect(ours((await ports.requests.sweeper.findStuck(stuckQuery)).unqueued)).toEqual([]);
   });
 
   it('fails a request whose last attempt\'s lease ran out as exhausted, once', async () => {

@@ -166,7 +166,15 @@ describe('the sweepers read every shard of the status index', () => {
   it('re-enqueues an unqueued accepted request and a lease-expired processing one from every shard and the unsharded key', async () => {
     const accepted = oneIdPerShard(table.shards.byStatus, 'a');
     const processing = oneIdPerShard(table.shards.byStatus, 'p');
-    const items = [
+    // Claimed since the claim stopped moving the entry: processing, still under the accepted partition.
+    const claimed = oneIdPerShard(table.shards.byStatus, 'c');
+    const items: Item[] = [
+      ...[...claimed.values()].map((id) => ({
+        ...requestToItem(storedRequest(id, { merchantId: 'mer_sweep', createdAt: longAgo, updatedAt: longAgo })),
+        status: 'processing',
+        attempts: 1,
+        leaseUntil: longAgo,
+      })),
       ...[...accepted.values()].map((id) => requestToItem(storedRequest(id, { merchantId: 'mer_sweep', createdAt: longAgo, updatedAt: longAgo }))),
       ...[...processing.values()].map((id) =>
         requestToItem(storedRequest(id, { merchantId: 'mer_sweep', status: 'processing', attempts: 1, leaseUntil: longAgo, createdAt: longAgo, updatedAt: longAgo })),
@@ -176,6 +184,7 @@ describe('the sweepers read every shard of the status index', () => {
     items.push({ ...legacyAccepted, gsi2pk: 'STATUS#accepted' });
     await putAll(items);
     expect(new Set(items.map((item) => item.gsi2pk)).size).toBe(2 * table.shards.byStatus + 1);
+    expect([...claimed.values()].every((id) => String(items.find((item) => item.id === id)!.gsi2pk).startsWith('STATUS#accepted#'))).toBe(true);
 
     const report = await sweepStuckRequests(
       { store: dynamoRequestPorts(dynamo, tableName, 30).sweeper, queue: new SqsRequestQueue(sqs, queueUrls.requests), log: () => undefined },
@@ -185,7 +194,7 @@ describe('the sweepers read every shard of the status index', () => {
     expect(report.failed).toEqual([]);
     const resent = (reason: string) => report.resent.filter((entry) => entry.reason === reason).map((entry) => entry.id).sort();
     expect(resent('never-enqueued')).toEqual([...accepted.values(), legacyAccepted.id].sort());
-    expect(resent('lease-expired')).toEqual([...processing.values()].sort());
+    expect(resent('lease-expired')).toEqual([...processing.values(), ...claimed.values()].sort());
 
     // A smaller batch takes no more than the batch, each request once.
     const bounded = await sweepStuckRequests(
@@ -194,7 +203,7 @@ describe('the sweepers read every shard of the status index', () => {
     );
     expect(bounded.resent).toHaveLength(20);
     expect(new Set(bounded.resent.map((entry) => entry.id)).size).toBe(20);
-    const abandoned = new Set(processing.values());
+    const abandoned = new Set([...processing.values(), ...claimed.values()]);
     for (const entry of bounded.resent) expect(abandoned.has(entry.id)).toBe(true);
   }, 180_000);
 

@@ -166,7 +166,7 @@ export const indexKeys = {
   pendingDeliveries: (shard: number) => `DLV#pending#${shard}`,
   /** Every byStatus partition of pending deliveries. */
   pendingDeliveryPartitions: (): string[] => withUnsharded('DLV#pending', table.shards.byStatus, (shard) => indexKeys.pendingDeliveries(shard)),
-  /** byStatus keys of a non-terminal request, sorted by the time the sweeper should look at it. */
+  /** byStatus keys of an open request, written at submit and at each move back to `accepted`; the claim leaves them. */
   requestStatus: (id: string, status: RequestStatus, at: string) => ({
     [GSI2PK]: indexKeys.requestsInStatus(status, shardOf(id, table.shards.byStatus)),
     [GSI2SK]: timeOrdered(at, id),
@@ -191,8 +191,10 @@ function withUnsharded(unsharded: string, count: number, sharded: (shard: number
 }
 
 /**
- * When the sweeper should look at a request: a `processing` one when its lease ends, an
- * `accepted` one when its retry is due or, failing that, from its last change.
+ * The byStatus sort time of an open request: when its retry is due or, failing that, its last
+ * change. Only submit and a move back to `accepted` write it; the claim leaves the entry alone,
+ * so a `processing` request keeps this time (docs/data-model.md). A `processing` request given
+ * here (a table written before that) is sorted by its lease end, as such entries were.
  */
 export function sweepTimeOf(request: Pick<HeraldRequest, 'status' | 'updatedAt'> & Partial<Pick<HeraldRequest, 'leaseUntil' | 'nextAttemptAt'>>): string {
   if (request.status === 'processing' && request.leaseUntil) return request.leaseUntil;

@@ -15,7 +15,7 @@ export interface RenderedUpdate {
 /**
  * Renders a lifecycle transition into one conditional UpdateItem: the precondition becomes the
  * condition, the changes and the history rows become the update, and the request's place in the
- * sweepers' status index follows its new status. Nothing here decides whether the transition is
+ * sweepers' status index moves only when it goes back to `accepted` or leaves when it finishes. Nothing here decides whether the transition is
  * allowed: core did that. A result the caller stored apart (`resultRef`: the attempt whose result
  * item or object holds it; `resultInObject` when an object) is written as that reference instead of inline.
  */
@@ -71,11 +71,14 @@ export function renderTransition(id: string, transition: Transition, stored: { r
   if (isTerminal(set.status)) {
     // Finished requests leave the sweepers' sparse index.
     removes.push(...indexKeys.statusAttributes.map(name));
-  } else {
-    // A silent move keeps `updatedAt`; it always sets the lease the processing request is swept by.
-    const sweepAt = sweepTimeOf({ status: set.status, updatedAt: set.updatedAt ?? set.leaseUntil ?? '', ...pick(set) });
+  } else if (set.status === 'accepted') {
+    // Back to waiting (a retry, a redrive): the entry moves to when the sweeper should next look.
+    const sweepAt = sweepTimeOf({ status: set.status, updatedAt: set.updatedAt ?? '', ...pick(set) });
     for (const [attribute, value] of Object.entries(indexKeys.requestStatus(id, set.status, sweepAt))) assign(attribute, value);
   }
+  // A move to `processing` (the claim, a lease release) leaves both index key attributes as they
+  // are: a keys-only index costs no write when neither changes, and moving the entry cost two
+  // (a delete and a put) on every claim. The sweeper reads the lease off the item instead.
 
   return {
     Key: keys.request(id),

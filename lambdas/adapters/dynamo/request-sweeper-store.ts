@@ -1,18 +1,34 @@
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { table } from '../../settings/storage';
-import type { StuckRequestStore, UnfinishedRequests } from '../../core/requests/ports';
-import type { HeraldRequest, RequestStatus } from '../../core/requests/request';
+import type { StuckQuery, StuckRequests, StuckRequestStore, UnfinishedRequests } from '../../core/requests/ports';
+import type { HeraldRequest } from '../../core/requests/request';
 import { unlessConditionFails } from './conditions';
 import { batchGetInOrder } from './batch-get';
 import { indexKeys, keys, requestFromItem, tableKeyOf, type Item } from './keys';
 import { queryOpenBefore, randomStart, readPartitions } from './shard-reads';
 
 /**
- * Queries one sweep may make per shard of a status; with `table.shards.byStatus` shards and the
- * unsharded key, a run makes at most (shards + 1) × this many per status, and reads no further
- * shard once it holds its batch.
+ * Queries one sweep may make per byStatus partition; with `table.shards.byStatus` shards and the
+ * unsharded key, a run makes at most (shards + 1) × this many per partition family it reads (the
+ * open requests' family, and the drained `processing` family below), and reads no further
+ * partition once it holds its batches.
  */
 const SWEEP_MAX_QUERIES_PER_SHARD = 2;
+
+/**
+ * The open requests' entries. A request enters them at submit and moves only when it goes back
+ * to `accepted` (a retry, a redrive); the claim leaves it in place, so a `processing` request
+ * sits here under the sort key of the time it was last accepted (docs/data-model.md).
+ */
+const OPEN = 'accepted';
+/**
+ * Where a `processing` request's entry went before the claim stopped moving it. A table written
+ * before then still holds entries here; they leave as their requests finish or go back to
+ * `accepted`, and until then the sweeper and `findUnfinished` read this family too.
+ */
+const DRAINED = 'processing';
+
+type Found = { request: HeraldRequest; sortKey: string };
 
 /** What the sweeper reads from the byStatus index, and the one mark it writes; unfinished work read from the same index. */
 export class DynamoRequestSweeperStore implements StuckRequestStore, UnfinishedRequests {
@@ -21,23 +37,51 @@ export class DynamoRequestSweeperStore implements StuckRequestStore, UnfinishedR
     private readonly tableName: string,
   ) {}
 
-  /** `accepted` requests changed before `changedBefore`, never enqueued or enqueued before `enqueuedBefore`. */
-  async findUnqueued(query: { changedBefore: string; enqueuedBefore: string; limit: number }): Promise<HeraldRequest[]> {
-    return this.queryByStatus('accepted', query.changedBefore, query.limit, (request) => !request.enqueuedAt || request.enqueuedAt < query.enqueuedBefore);
-  }
-
-  /** `processing` requests whose lease ended before `before`: the index sorts them by lease end. */
-  async findLeaseExpired(query: { before: string; limit: number }): Promise<HeraldRequest[]> {
-    return this.queryByStatus('processing', query.before, query.limit);
+  /**
+   * One query family for both kinds: the open entries sorted before the later of the two
+   * cutoffs (`changedBefore` for an unqueued request, `claimedBefore` for one whose lease ended:
+   * its entry keeps the time it had before its claim). An `accepted` request is stuck when its
+   * sort key is before `changedBefore` and its enqueue mark is absent or older than
+   * `enqueuedBefore`; a `processing` one when its lease ended before `leaseEndedBefore`. A request
+   * claimed while its entry's time was still ahead (a retry claimed before it was due) is found
+   * once that time passes. The drained `processing` family is read as before, by lease end.
+   */
+  async findStuck(query: StuckQuery): Promise<StuckRequests> {
+    const { changedBefore, enqueuedBefore, leaseEndedBefore, claimedBefore, limit } = query;
+    const cutoff = changedBefore > claimedBefore ? changedBefore : claimedBefore;
+    const unqueued: Found[] = [];
+    const leaseExpired: Found[] = [];
+    const leaseOver = (request: HeraldRequest) => request.status === 'processing' && !!request.leaseUntil && request.leaseUntil < leaseEndedBefore;
+    await Promise.all([
+      this.readFamily(OPEN, cutoff, limit, () => unqueued.length >= limit && leaseExpired.length >= limit, (found) => {
+        const { request, sortKey } = found;
+        if (request.status === 'accepted' && sortKey < changedBefore && (!request.enqueuedAt || request.enqueuedAt < enqueuedBefore)) unqueued.push(found);
+        else if (leaseOver(request)) leaseExpired.push(found);
+      }),
+      this.readFamily(DRAINED, leaseEndedBefore, limit, () => leaseExpired.length >= limit, (found) => {
+        if (leaseOver(found.request)) leaseExpired.push(found);
+      }),
+    ]);
+    return { unqueued: oldest(unqueued, limit), leaseExpired: oldest(leaseExpired, limit) };
   }
 
   /**
-   * Every `accepted` or `processing` request, however recent, oldest sweep time first: the index
-   * is sparse (finished requests leave it), so this reads only unfinished work. Bounded by
-   * `limit`, and per shard by the sweeper's query cap.
+   * Every `accepted` or `processing` request, however recent, oldest sort key first: the index is
+   * sparse (finished requests leave it), so this reads only unfinished work. Both statuses share
+   * the open family, so each read skips the other's entries. Bounded by `limit`, and per
+   * partition by the sweeper's query cap.
    */
   async findUnfinished(status: 'accepted' | 'processing', limit: number): Promise<HeraldRequest[]> {
-    return this.queryByStatus(status, undefined, limit);
+    const found: Found[] = [];
+    const keep = (entry: Found) => {
+      if (entry.request.status === status) found.push(entry);
+    };
+    const enough = () => found.length >= limit;
+    await Promise.all([
+      this.readFamily(OPEN, undefined, limit, enough, keep),
+      ...(status === 'processing' ? [this.readFamily(DRAINED, undefined, limit, enough, keep)] : []),
+    ]);
+    return oldest(found, limit);
   }
 
   /** Marks a still-`accepted` request as enqueued at `at`; a request that moved on meanwhile is left alone. */
@@ -59,22 +103,21 @@ export class DynamoRequestSweeperStore implements StuckRequestStore, UnfinishedR
   }
 
   /**
-   * Every shard of the status is queried (side by side, bounded; a run starts at a random shard
-   * and starts no further shard once it holds `limit` requests). The index holds keys only: each
-   * page is fetched by key, and what comes back is checked again, because the index lags the
-   * table. A request that left the status, moved its sweep time past `before`, or was deleted
-   * between the index read and the fetch is not returned; the conditional writes that follow
-   * guard the rest. The oldest `limit` of what the shards gave are returned.
+   * Every partition of a family is queried (side by side, bounded; a run starts at a random
+   * shard and starts no further shard once `enough` holds). The index holds keys only: each page
+   * is fetched by key, and what comes back is checked again, because the index lags the table. A
+   * request that left the family, moved its sort key past `before`, or was deleted between the
+   * index read and the fetch is not handed to `take`; the conditional writes that follow guard the rest.
    */
-  private async queryByStatus(
-    status: RequestStatus,
+  private async readFamily(
+    family: typeof OPEN | typeof DRAINED,
     before: string | undefined,
     limit: number,
-    matches: (request: HeraldRequest) => boolean = () => true,
-  ): Promise<HeraldRequest[]> {
+    enough: () => boolean,
+    take: (found: Found) => void,
+  ): Promise<void> {
     const index = table.indexes.byStatus;
-    const partitions = indexKeys.statusPartitions(status);
-    const found: { request: HeraldRequest; sortKey: string }[] = [];
+    const partitions = indexKeys.statusPartitions(family);
     await readPartitions(
       partitions,
       async (partition) => {
@@ -85,21 +128,23 @@ export class DynamoRequestSweeperStore implements StuckRequestStore, UnfinishedR
           const items = await batchGetInOrder(this.client, this.tableName, (page.Items ?? []).map(tableKeyOf), { consistentRead: true });
           for (const item of items) {
             if (!item || item[index.partitionKey] !== partition || (before !== undefined && !(String(item[index.sortKey]) < before))) continue;
-            const request = requestFromItem(item);
-            if (!matches(request)) continue;
-            found.push({ request, sortKey: String(item[index.sortKey]) });
+            take({ request: requestFromItem(item), sortKey: String(item[index.sortKey]) });
           }
           startKey = page.LastEvaluatedKey;
           pages++;
-          // A long healthy backlog is read only to be filtered out: the cap keeps one run short, and
-          // a stuck request behind it is reached as the backlog ahead of it (older rows) drains.
-        } while (startKey && found.length < limit && pages < SWEEP_MAX_QUERIES_PER_SHARD);
+          // Open work that is not stuck (a recent request, a long healthy attempt) is read only to be
+          // passed over: the cap keeps one run short, and a stuck request behind it is reached as
+          // the entries ahead of it (older rows) finish.
+        } while (startKey && !enough() && pages < SWEEP_MAX_QUERIES_PER_SHARD);
       },
-      { enough: () => found.length >= limit, startAt: randomStart(partitions) },
+      { enough, startAt: randomStart(partitions) },
     );
-    return found
-      .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0))
-      .slice(0, limit)
-      .map(({ request }) => request);
   }
+}
+
+function oldest(found: Found[], limit: number): HeraldRequest[] {
+  return found
+    .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0))
+    .slice(0, limit)
+    .map(({ request }) => request);
 }

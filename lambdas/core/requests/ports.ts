@@ -109,15 +109,31 @@ export interface RequestListing {
   ): Promise<RequestPage>;
 }
 
+/** What one sweep looks for: each kind's cutoff, and at most `limit` of each. */
+export interface StuckQuery {
+  /** An `accepted` request last changed (or due for a retry) before this... */
+  readonly changedBefore: string;
+  /** ...and never enqueued, or last enqueued before this. */
+  readonly enqueuedBefore: string;
+  /** A `processing` request whose lease ran out before this: its worker died or timed out. */
+  readonly leaseEndedBefore: string;
+  /**
+   * Such a request was claimed before this (no lease is shorter than the gap), so the time its
+   * index entry keeps from before the claim is earlier still: the store need read no later entry.
+   */
+  readonly claimedBefore: string;
+  readonly limit: number;
+}
+
+export interface StuckRequests {
+  readonly unqueued: HeraldRequest[];
+  readonly leaseExpired: HeraldRequest[];
+}
+
 /** What the sweeper reads and writes: requests that an enqueue or a worker left behind. */
 export interface StuckRequestStore {
-  /**
-   * `accepted` requests last changed (or due for a retry) before `changedBefore` that were
-   * never enqueued, or whose last enqueue happened before `enqueuedBefore`.
-   */
-  findUnqueued(query: { readonly changedBefore: string; readonly enqueuedBefore: string; readonly limit: number }): Promise<HeraldRequest[]>;
-  /** `processing` requests whose lease ran out before `before`: their worker died or timed out. */
-  findLeaseExpired(query: { readonly before: string; readonly limit: number }): Promise<HeraldRequest[]>;
+  /** Both kinds of stuck request, oldest first, found in one read of the open requests. */
+  findStuck(query: StuckQuery): Promise<StuckRequests>;
   /** Records that a still-`accepted` request was put on the queue again at `at`. */
   markResent(id: string, at: string): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import type { RequestQueue, StuckRequestStore } from './ports';
 import type { HeraldRequest } from './request';
+import { LEASE_MARGIN_MS } from './process-request';
 
 export interface SweepSettings {
   /** An `accepted` request with no enqueue mark is re-enqueued once it is this old: its SendMessage failed. */
@@ -30,20 +31,26 @@ export interface SweepReport {
 /**
  * Puts requests that would otherwise wait forever back on the queue: `accepted` ones whose
  * enqueue failed (or may have), and `processing` ones whose worker vanished without finishing.
+ * For a dead worker the queue usually brings the message back itself (its visibility timeout
+ * ends with the lease, and the next claim takes the expired lease over); the sweeper is the
+ * backstop for a message that is gone: the copies of one request other than the holder's are
+ * acknowledged as lost claims while its lease holds, so when the holder's own message is then
+ * lost too (a purged queue, a message past the queue's retention, a local queue emptied by a
+ * restart) nothing else would ever bring the request back.
+ * Both kinds come from one read of the open requests (`findStuck`), at most `batchLimit` of each.
  * A second message for a request is harmless: the worker's conditional claim runs it once. One
  * request failing to enqueue never stops the others; the next run tries it again.
  */
 export async function sweepStuckRequests(deps: SweepDependencies, settings: SweepSettings): Promise<SweepReport> {
   const now = (deps.now ?? (() => new Date()))();
   const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000).toISOString();
-  const [unqueued, abandoned] = await Promise.all([
-    deps.store.findUnqueued({
-      changedBefore: ago(settings.unenqueuedAfterSeconds),
-      enqueuedBefore: ago(settings.staleEnqueueAfterSeconds),
-      limit: settings.batchLimit,
-    }),
-    deps.store.findLeaseExpired({ before: now.toISOString(), limit: settings.batchLimit }),
-  ]);
+  const { unqueued, leaseExpired: abandoned } = await deps.store.findStuck({
+    changedBefore: ago(settings.unenqueuedAfterSeconds),
+    enqueuedBefore: ago(settings.staleEnqueueAfterSeconds),
+    leaseEndedBefore: now.toISOString(),
+    claimedBefore: new Date(now.getTime() - LEASE_MARGIN_MS).toISOString(),
+    limit: settings.batchLimit,
+  });
   const resent: { id: string; reason: SweepReason }[] = [];
   const failed: { id: string; error: string }[] = [];
   const work = [

@@ -1,4 +1,4 @@
-import type { ApplyOutcome, CreateOutcome, ListPosition, RequestListing, RequestPage, RequestEventPublisher, RequestMessage, RequestIntake, RequestQueue, RequestReader, RequestTransitions, StuckRequestStore, UnfinishedRequests } from '../../../../lambdas/core/requests/ports';
+import type { ApplyOutcome, CreateOutcome, ListPosition, RequestListing, RequestPage, RequestEventPublisher, RequestMessage, RequestIntake, RequestQueue, RequestReader, RequestTransitions, StuckQuery, StuckRequests, StuckRequestStore, UnfinishedRequests } from '../../../../lambdas/core/requests/ports';
 import type { RedriveLog } from '../../../../lambdas/core/requests/redrive';
 import { isTerminal, type HeraldRequest, type RequestStatus } from '../../../../lambdas/core/requests/request';
 import type { LifecyclePolicy, Transition } from '../../../../lambdas/core/requests/lifecycle-events';
@@ -85,12 +85,11 @@ export class InMemoryRequestStore implements RequestIntake, RequestReader, Reque
     return matching.length > query.limit && last ? { requests, next: { createdAt: last.createdAt, id: last.id } } : { requests };
   }
 
-  async findUnqueued(query: { readonly changedBefore: string; readonly enqueuedBefore: string; readonly limit: number }): Promise<HeraldRequest[]> {
-    return this.sweepable('accepted', query.changedBefore, query.limit, (request) => !request.enqueuedAt || request.enqueuedAt < query.enqueuedBefore);
-  }
-
-  async findLeaseExpired(query: { readonly before: string; readonly limit: number }): Promise<HeraldRequest[]> {
-    return this.sweepable('processing', query.before, query.limit);
+  async findStuck(query: StuckQuery): Promise<StuckRequests> {
+    return {
+      unqueued: this.sweepable('accepted', query.changedBefore, query.limit, (request) => !request.enqueuedAt || request.enqueuedAt < query.enqueuedBefore),
+      leaseExpired: this.sweepable('processing', query.leaseEndedBefore, query.limit),
+    };
   }
 
   async findUnfinished(status: 'accepted' | 'processing', limit: number): Promise<HeraldRequest[]> {
