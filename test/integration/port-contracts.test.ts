@@ -500,4 +500,22 @@ describe.each(implementations)('request status read (%s)', (_name, make) => {
     expect(found?.deliveries).toHaveLength(endpoints.length * 2);
     expect(new Set(found?.deliveries.map((delivery) => delivery.id)).size).toBe(endpoints.length * 2);
   }, 60_000);
+
+  it('reads a request and its delivery beside more payloads kept as items than one page of the table reads', async () => {
+    const merchantId = unique('mer');
+    const key = unique('k');
+    const { request } = submission(merchantId, key);
+    // Each replay under the key with another body keeps its payload beside the request (without a
+    // bodies bucket) before its write is refused. On AWS the read's first page ends among them and
+    // the request item is read by key; DynamoDB Local fills its page after the filter instead.
+    const bodies = Array.from({ length: 5 }, (_, i) => ({ ...request, payload: { text: String(i).repeat(250_000) } }));
+    for (const [i, body] of bodies.entries()) await ports.requests.intake.create(body, `f${i}`);
+    await ports.deliveries.apply(firstOutcome(deliveryOf(request, unique('ep'), 'request.succeeded'), { kind: 'deliver', attempts: [{ ...failedAttempt(1), status: 204 }] }, NOW.toISOString()));
+
+    const found = await ports.status.getWithRecordsForMerchant(merchantId, request.id);
+
+    expect(found?.request).toMatchObject({ id: request.id, merchantId });
+    expect(found?.deliveries).toEqual([expect.objectContaining({ subjectId: request.id })]);
+    expect(await ports.status.getWithRecordsForMerchant(unique('mer'), request.id)).toBeUndefined();
+  }, 60_000);
 });
