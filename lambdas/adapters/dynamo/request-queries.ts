@@ -66,9 +66,11 @@ export class DynamoRequestQueries implements RequestReader, RequestStatusReader,
    * only without a bodies bucket, or written before it), `REQ`, `RESULT#…`, so the range from the
    * first delivery to `REQ` takes the records and the request and no result item; a result kept
    * apart is read as `get` reads it. Payload items in the range are filtered out: they still cost
-   * their read units, but are never sent back (the filter tells them by their attributes). Once a page ends among them (every record read),
-   * the request item alone is fetched by key rather than paging on through large bodies. Another
-   * merchant's request is answered undefined, its records dropped unread by the caller.
+   * their read units, but are never sent back. Once a page ends among them (every record read),
+   * the request item alone is fetched by key rather than paging on through large bodies. Ownership
+   * is known only once the request item is read, last: another merchant's request answers
+   * undefined, and the records read with it are dropped, never handed out. Bounded by
+   * `STATUS_READ_MAX_PAGES`.
    */
   async getWithRecordsForMerchant(merchantId: string, id: string): Promise<RequestWithRecords | undefined> {
     const requestKey = keys.request(id);
