@@ -11,11 +11,16 @@ import { applyOnce, decideAndApply } from '../../lambdas/core/requests/apply-dec
 import { claimRequest } from '../../lambdas/core/requests/claim-request';
 import { requestIdFor } from '../../lambdas/core/requests/request-id';
 import type { DeliveryStore, WebhookEndpointStore } from '../../lambdas/core/webhooks/ports';
+import type { RequestStatusReader } from '../../lambdas/core/requests/ports';
+import type { HeraldRequest } from '../../lambdas/core/requests/request';
+import type { RequestEventType } from '../../lambdas/core/webhooks/endpoint';
+import { webhookDefaults } from '../../lambdas/settings/webhooks';
+import { CALLBACK_TARGET_ID } from '../../lambdas/core/webhooks/callbacks';
 import { deliveryIdOf, type DeliveryAttempt, type NewDelivery } from '../../lambdas/core/webhooks/delivery';
 import { generateSigningSecret, type WebhookEndpoint } from '../../lambdas/core/webhooks/endpoint';
 import { provisionForTest } from '../support/endpoints';
 import { InMemoryNotificationLedger } from '../support/core/notifications/in-memory-ports';
-import { inMemoryRequestPorts, type RequestPorts } from '../support/core/requests/in-memory-ports';
+import { InMemoryRequestStatusReader, inMemoryRequestPorts, type RequestPorts } from '../support/core/requests/in-memory-ports';
 import { InMemoryDeliveryStore, InMemoryWebhookEndpointStore } from '../support/core/webhooks/in-memory-ports';
 import { firstOutcome, outcomeOver, transitionOf } from '../support/core/webhooks/delivery-transitions';
 import { storedRequest } from '../support/request-fixtures';
@@ -27,6 +32,7 @@ import { storedRequest } from '../support/request-fixtures';
 
 interface Ports {
   readonly requests: RequestPorts;
+  readonly status: RequestStatusReader;
   readonly endpoints: WebhookEndpointStore;
   readonly deliveries: DeliveryStore;
   readonly ledger: NotificationLedger;
@@ -48,21 +54,25 @@ afterAll(() => dynamo?.destroy());
 const implementations: [string, () => Ports][] = [
   [
     'in memory',
-    () => ({
-      requests: inMemoryRequestPorts(),
-      endpoints: new InMemoryWebhookEndpointStore(),
-      deliveries: new InMemoryDeliveryStore(),
-      ledger: new InMemoryNotificationLedger(),
-    }),
+    () => {
+      const requests = inMemoryRequestPorts();
+      const deliveries = new InMemoryDeliveryStore();
+      const ledger = new InMemoryNotificationLedger();
+      return { requests, status: new InMemoryRequestStatusReader(requests.queries, deliveries, ledger), endpoints: new InMemoryWebhookEndpointStore(), deliveries, ledger };
+    },
   ],
   [
     'DynamoDB',
-    () => ({
-      requests: dynamoRequestPorts(dynamo, tableName, 30),
-      endpoints: new DynamoWebhookEndpointStore(dynamo, tableName, 0, secretsTableName),
-      deliveries: new DynamoDeliveryStore(dynamo, tableName),
-      ledger: new DynamoNotificationLedger(dynamo, tableName, 30),
-    }),
+    () => {
+      const requests = dynamoRequestPorts(dynamo, tableName, 30);
+      return {
+        requests,
+        status: requests.queries,
+        endpoints: new DynamoWebhookEndpointStore(dynamo, tableName, 0, secretsTableName),
+        deliveries: new DynamoDeliveryStore(dynamo, tableName),
+        ledger: new DynamoNotificationLedger(dynamo, tableName, 30),
+      };
+    },
   ],
 ];
 
@@ -428,4 +438,87 @@ describe.each(implementations)('notification ledger (%s)', (_name, make) => {
     expect(await ports.ledger.begin(taken, '+1***0100', options, NOW)).toEqual({ send: false });
     expect(await ports.ledger.listForRequest(taken.subjectId)).toEqual([expect.objectContaining({ state: 'failed', attempts: 2 })]);
   });
+});
+
+describe.each(implementations)('request status read (%s)', (_name, make) => {
+  let ports: Ports;
+  beforeEach(() => {
+    ports = make();
+  });
+
+  /** A new delivery of one of the request's events to one endpoint (or its callback). */
+  const deliveryOf = (request: HeraldRequest, endpointId: string, eventType: RequestEventType): NewDelivery => ({
+    id: deliveryIdOf(request.id, endpointId, eventType),
+    merchantId: request.merchantId,
+    endpointId,
+    subjectId: request.id,
+    eventType,
+    eventTimestamp: NOW.toISOString(),
+    createdAt: NOW.toISOString(),
+  });
+
+  /** A finished request, its payload and result each over the 4 KB kept inline. */
+  async function finishedWithLargeBodies(merchantId: string) {
+    const { request, fingerprint } = submission(merchantId, unique('k'));
+    const large = { ...request, payload: { text: 'p'.repeat(6_000) } };
+    await ports.requests.intake.create(large, fingerprint);
+    const claimed = await claimRequest(ports.requests.lifecycle, request.id, { leaseMs: 60_000, maxAttempts: 5 }, 0, NOW);
+    if (claimed.outcome !== 'claimed') throw new Error('the claim should win');
+    expect(await applyOnce(ports.requests.lifecycle, claimed.request, { kind: 'succeed', result: { text: 'r'.repeat(6_000) } }, later(1_000))).toBeDefined();
+    return request;
+  }
+
+  it('reads a request with its deliveries and notification slots, and gives another merchant nothing', async () => {
+    const owner = unique('mer');
+    const request = await finishedWithLargeBodies(owner);
+    const other = await finishedWithLargeBodies(owner);
+    await ports.deliveries.apply(firstOutcome(deliveryOf(request, unique('ep'), 'request.succeeded'), { kind: 'deliver', attempts: [{ ...failedAttempt(1), status: 204 }] }, NOW.toISOString()));
+    await ports.deliveries.apply(firstOutcome(deliveryOf(other, unique('ep'), 'request.succeeded'), { kind: 'deliver', attempts: [{ ...failedAttempt(1), status: 204 }] }, NOW.toISOString()));
+    await ports.ledger.begin({ scope: 'request', subjectId: request.id, audience: 'requester', channel: 'sms', event: 'request.succeeded' }, '+1***0100', { maxAttempts: 2 }, NOW);
+
+    const found = await ports.status.getWithRecordsForMerchant(owner, request.id);
+
+    expect(found?.request).toMatchObject({ id: request.id, merchantId: owner, status: 'succeeded', result: { text: 'r'.repeat(6_000) } });
+    expect(found?.deliveries).toEqual([expect.objectContaining({ subjectId: request.id, state: 'succeeded' })]);
+    expect(found?.notifications).toEqual([expect.objectContaining({ channel: 'sms', event: 'request.succeeded' })]);
+    expect(await ports.status.getWithRecordsForMerchant(unique('mer'), request.id)).toBeUndefined();
+    expect(await ports.status.getWithRecordsForMerchant(owner, unique('req'))).toBeUndefined();
+  });
+
+  it('reads every delivery a request can have, each at its largest, past one page of the table', async () => {
+    const request = await finishedWithLargeBodies(unique('mer'));
+    const largestAttempts = Array.from({ length: 20 }, (_, i) => ({ ...failedAttempt(i + 1), errorMessage: 'e'.repeat(300), responseBody: 'b'.repeat(1024) }));
+    const endpoints = [...Array.from({ length: webhookDefaults.maxEndpointsPerMerchant }, () => unique('ep')), CALLBACK_TARGET_ID];
+    for (const endpointId of endpoints) {
+      for (const eventType of ['request.succeeded', 'request.failed'] as const) {
+        await retrying(ports.deliveries, deliveryOf(request, endpointId, eventType), later(60_000).toISOString());
+        const written = await ports.deliveries.get(deliveryIdOf(request.id, endpointId, eventType));
+        await ports.deliveries.apply(outcomeOver(written!, { kind: 'reschedule', attempts: largestAttempts, nextAttemptAt: later(120_000).toISOString() }, NOW.toISOString()));
+      }
+    }
+
+    const found = await ports.status.getWithRecordsForMerchant(request.merchantId, request.id);
+
+    expect(found?.request).toMatchObject({ id: request.id, status: 'succeeded' });
+    expect(found?.deliveries).toHaveLength(endpoints.length * 2);
+    expect(new Set(found?.deliveries.map((delivery) => delivery.id)).size).toBe(endpoints.length * 2);
+  }, 60_000);
+
+  it('reads a request and its delivery beside more payloads kept as items than one page of the table reads', async () => {
+    const merchantId = unique('mer');
+    const key = unique('k');
+    const { request } = submission(merchantId, key);
+    // Each replay under the key with another body keeps its payload beside the request (without a
+    // bodies bucket) before its write is refused. On AWS the read's first page ends among them and
+    // the request item is read by key; DynamoDB Local fills its page after the filter instead.
+    const bodies = Array.from({ length: 5 }, (_, i) => ({ ...request, payload: { text: String(i).repeat(250_000) } }));
+    for (const [i, body] of bodies.entries()) await ports.requests.intake.create(body, `f${i}`);
+    await ports.deliveries.apply(firstOutcome(deliveryOf(request, unique('ep'), 'request.succeeded'), { kind: 'deliver', attempts: [{ ...failedAttempt(1), status: 204 }] }, NOW.toISOString()));
+
+    const found = await ports.status.getWithRecordsForMerchant(merchantId, request.id);
+
+    expect(found?.request).toMatchObject({ id: request.id, merchantId });
+    expect(found?.deliveries).toEqual([expect.objectContaining({ subjectId: request.id })]);
+    expect(await ports.status.getWithRecordsForMerchant(unique('mer'), request.id)).toBeUndefined();
+  }, 60_000);
 });

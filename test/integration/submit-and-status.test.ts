@@ -3,6 +3,12 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { provisionForTest, TEST_PUBLIC_BASE_URL } from '../support/endpoints';
 import { apiEvent, invoke } from '../support/api-events';
+import { dynamoRequestPorts } from '../../lambdas/adapters/dynamo-request-ports';
+import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
+import { claimRequest } from '../../lambdas/core/requests/claim-request';
+import { applyOnce } from '../../lambdas/core/requests/apply-decision';
+import { deliveryIdOf } from '../../lambdas/core/webhooks/delivery';
+import { firstOutcome } from '../support/core/webhooks/delivery-transitions';
 
 let handlers: { submit: unknown; status: unknown };
 let tables: { main: string; secrets: string };
@@ -216,6 +222,30 @@ describe('GET /v1/requests/{id}', () => {
     const second = await status(body!.id, 'mer_a', { 'if-none-match': first.headers.ETag! });
     expect(second.status).toBe(304);
     expect(second.body).toBeUndefined();
+  });
+
+  it('shows a finished request with its delivery from one DynamoDB call', async () => {
+    const { body } = await submit({ type: 'demo.sleep', payload: { ms: 1 } }, { 'idempotency-key': 'one-read-1' });
+    const id = body!.id as string;
+    const now = new Date();
+    const requests = dynamoRequestPorts(dynamoClient(), tables.main, 30);
+    const claimed = await claimRequest(requests.lifecycle, id, { leaseMs: 60_000, maxAttempts: 5 }, 0, now);
+    if (claimed.outcome !== 'claimed') throw new Error('the claim should win');
+    await applyOnce(requests.lifecycle, claimed.request, { kind: 'succeed', result: { slept: 1 } }, now);
+    const at = now.toISOString();
+    const delivery = { id: deliveryIdOf(id, 'ep_one_read', 'request.succeeded'), merchantId: 'mer_a', endpointId: 'ep_one_read', subjectId: id, eventType: 'request.succeeded' as const, eventTimestamp: at, createdAt: at };
+    await new DynamoDeliveryStore(dynamoClient(), tables.main).apply(firstOutcome(delivery, { kind: 'deliver', attempts: [{ at, attempt: 1, status: 204, latencyMs: 5 }] }, at));
+
+    const sent: string[] = [];
+    dynamoClient().middlewareStack.add((next, context) => async (args) => (sent.push(String(context.commandName)), next(args)), { step: 'initialize', name: 'statusReadCounter' });
+    try {
+      const response = await status(id);
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ status: 'succeeded', result: { slept: 1 }, deliveries: { total: 1, delivered: 1 } });
+      expect(sent).toEqual(['QueryCommand']);
+    } finally {
+      dynamoClient().middlewareStack.remove('statusReadCounter');
+    }
   });
 
   it("answers 404 for an unknown id and for another merchant's request alike", async () => {

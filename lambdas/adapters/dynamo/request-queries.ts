@@ -1,10 +1,13 @@
 import { GetCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { table } from '../../settings/storage';
-import type { ListPosition, RequestListing, RequestPage, RequestReader } from '../../core/requests/ports';
+import { webhookDefaults } from '../../settings/webhooks';
+import type { ListPosition, RequestListing, RequestPage, RequestReader, RequestStatusReader, RequestWithRecords } from '../../core/requests/ports';
 import type { HeraldRequest, RequestStatus } from '../../core/requests/request';
+import { DELIVERY_ITEM_BOUND_BYTES } from '../../core/webhooks/delivery';
+import { REQUEST_EVENT_TYPES } from '../../core/webhooks/endpoint';
 import { BATCH_GET_MAX_KEYS, batchGetInOrder } from './batch-get';
 import { readPartitions } from './shard-reads';
-import { indexKeys, keys, requestFromItem, tableKeyOf, type Item } from './keys';
+import { deliveryFromItem, indexKeys, keys, notificationFromItem, requestFromItem, tableKeyOf, type Item } from './keys';
 import type { RequestBodies } from './request-bodies';
 
 /**
@@ -16,8 +19,22 @@ const SORT_KEY = table.indexes.byMerchant.sortKey;
 /** Index keys read per query while filtering by status: one BatchGetItem fetches them all. */
 const LIST_FILTERED_READ = BATCH_GET_MAX_KEYS;
 
-/** Reading requests: one by id, and a merchant's list from the byMerchant index. */
-export class DynamoRequestQueries implements RequestReader, RequestListing {
+/** What one Query page reads at most (DynamoDB's limit). */
+const QUERY_PAGE_BYTES = 1024 * 1024;
+/**
+ * The most a request's deliveries can hold: one per request event type to each of the merchant's
+ * endpoints and to its callback, each within its bound (21 × 2 × 32 KB, about 1.3 MB).
+ */
+const REQUEST_DELIVERIES_MAX_BYTES = (webhookDefaults.maxEndpointsPerMerchant + 1) * REQUEST_EVENT_TYPES.length * DELIVERY_ITEM_BOUND_BYTES;
+/**
+ * Pages a status read takes at most: the deliveries' pages, and one more for the notification
+ * slots (a handful of small items per request) and the request item. A 1 KB request with a
+ * delivery or two is one page of one read unit.
+ */
+export const STATUS_READ_MAX_PAGES = Math.ceil(REQUEST_DELIVERIES_MAX_BYTES / QUERY_PAGE_BYTES) + 1;
+
+/** Reading requests: one by id, one with its records for a status, and a merchant's list from the byMerchant index. */
+export class DynamoRequestQueries implements RequestReader, RequestStatusReader, RequestListing {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -41,6 +58,62 @@ export class DynamoRequestQueries implements RequestReader, RequestListing {
   async getForMerchant(merchantId: string, id: string): Promise<HeraldRequest | undefined> {
     const item = await this.item(id);
     return item?.merchantId === merchantId ? this.bodies.withResult(item) : undefined;
+  }
+
+  /**
+   * A request and its records in one Query of its partition, strongly consistent. The partition
+   * sorts `DLV#…` (deliveries), `NTF#…` (notification slots), `PAYLOAD#…` (payloads kept as items:
+   * only without a bodies bucket, or written before it), `REQ`, `RESULT#…`, so the range from the
+   * first delivery to `REQ` takes the records and the request and no result item; a result kept
+   * apart is read as `get` reads it. Payload items in the range are filtered out: they still cost
+   * their read units, but are never sent back. Once a page ends among them (every record read),
+   * the request item alone is fetched by key rather than paging on through large bodies. Ownership
+   * is known only once the request item is read, last: another merchant's request answers
+   * undefined, and the records read with it are dropped, never handed out. Bounded by
+   * `STATUS_READ_MAX_PAGES`.
+   */
+  async getWithRecordsForMerchant(merchantId: string, id: string): Promise<RequestWithRecords | undefined> {
+    const requestKey = keys.request(id);
+    const payloadsFrom = keys.requestPayload(id, '').sk;
+    const deliveriesFrom = keys.requestDeliveries(id).skPrefix;
+    const notificationsFrom = keys.requestNotifications(id).skPrefix;
+    let item: Item | undefined;
+    const records: Item[] = [];
+    let startKey: Item | undefined;
+    for (let page = 0; ; page++) {
+      if (startKey && String(startKey.sk) >= payloadsFrom) {
+        item = await this.item(id);
+        break;
+      }
+      if (page === STATUS_READ_MAX_PAGES) throw new RequestRecordsOverBoundError(id, STATUS_READ_MAX_PAGES);
+      const { Items = [], LastEvaluatedKey } = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :request',
+          // A filter may not name the sort key: a payload item is the one item of the range with a
+          // payload and no owner (the request item has both; deliveries and slots no payload).
+          FilterExpression: 'attribute_not_exists(#payload) OR attribute_exists(#owner)',
+          ExpressionAttributeNames: { '#payload': 'payload', '#owner': 'merchantId' },
+          ExpressionAttributeValues: { ':pk': requestKey.pk, ':first': deliveriesFrom, ':request': requestKey.sk },
+          ConsistentRead: true,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const found of Items) {
+        if (found.sk === requestKey.sk) item = found;
+        else records.push(found);
+      }
+      startKey = LastEvaluatedKey;
+      // The request item ends the range: once it is read, nothing is left to page.
+      if (!startKey || item) break;
+    }
+    if (item?.merchantId !== merchantId) return undefined;
+    const skOf = (record: Item) => String(record.sk);
+    return {
+      request: await this.bodies.withResult(item),
+      deliveries: records.filter((record) => skOf(record).startsWith(deliveriesFrom)).map(deliveryFromItem),
+      notifications: records.filter((record) => skOf(record).startsWith(notificationsFrom)).map(notificationFromItem),
+    };
   }
 
   private async item(id: string): Promise<Item | undefined> {
@@ -148,5 +221,13 @@ export class DynamoRequestQueries implements RequestReader, RequestListing {
       }),
     );
     return { items: Items, more: LastEvaluatedKey !== undefined };
+  }
+}
+
+/** A request's partition held more records than its deliveries' bound allows: the bound no longer matches the limits. */
+export class RequestRecordsOverBoundError extends Error {
+  constructor(requestId: string, pages: number) {
+    super(`Request ${requestId} has more records than ${pages} pages of its partition hold`);
+    this.name = 'RequestRecordsOverBoundError';
   }
 }

@@ -1,16 +1,13 @@
 import { NotFoundError } from '../shared/errors';
 import { mayHaveNotifications, presentNotifications, withNotificationsTag, type NotificationView } from '../notifications/notification-view';
-import { type NotificationLedger } from '../notifications/ports';
-import type { RequestReader } from './ports';
+import type { RequestStatusReader } from './ports';
 import { isTerminal, type HeraldRequest } from './request';
 import { etagOf, NO_DELIVERIES, presentRequest, type RequestView } from './request-view';
-import type { DeliveryStore } from '../webhooks/ports';
 import { summarizeDeliveries, withDeliveriesTag } from '../webhooks/delivery-view';
 
 export interface RequestStatusDependencies {
-  readonly requests: Pick<RequestReader, 'getForMerchant'>;
-  readonly deliveries: Pick<DeliveryStore, 'listForSubject'>;
-  readonly notifications: Pick<NotificationLedger, 'listForRequest'>;
+  /** The request with its deliveries and notifications, read together. */
+  readonly requests: RequestStatusReader;
   /** How long a request of this type usually takes: when a client should ask again. */
   readonly expectedSeconds: (type: string) => number;
 }
@@ -36,22 +33,23 @@ export type RequestStatusReply = {
 /**
  * One request's status for its merchant, or "not modified" when the client's entity tag still
  * matches. Another merchant's request is a `NotFoundError` like an unknown one, so ids reveal
- * nothing across tenants. Deliveries and notifications are read only when the request can have
- * them, which keeps a poll of a running request to one read.
+ * nothing across tenants. The request and its records come in one read; deliveries and
+ * notifications count only when the request can have them, as the view has always shown them.
  *
  * @example
  * const status = await getRequestStatus(deps, { merchantId, id, ifNoneMatch: headers['if-none-match'] });
  * if (status.notModified) return empty(304, { ETag: status.etag });
  */
 export async function getRequestStatus(deps: RequestStatusDependencies, query: RequestStatusQuery): Promise<RequestStatusReply> {
-  const request = await deps.requests.getForMerchant(query.merchantId, query.id);
-  if (!request) throw new NotFoundError(`No request ${query.id} exists for this merchant`);
+  const found = await deps.requests.getWithRecordsForMerchant(query.merchantId, query.id);
+  if (!found) throw new NotFoundError(`No request ${query.id} exists for this merchant`);
+  const { request } = found;
   // Deliveries exist only once a request has finished with webhook events on, or with a callback.
   const deliveries =
     isTerminal(request.status) && (request.webhookEvents !== false || request.callback !== undefined)
-      ? summarizeDeliveries(await deps.deliveries.listForSubject(request.id))
+      ? summarizeDeliveries(found.deliveries)
       : NO_DELIVERIES;
-  const notifications = mayHaveNotifications(request) ? await deps.notifications.listForRequest(request.id) : [];
+  const notifications = mayHaveNotifications(request) ? found.notifications : [];
   const etag = withNotificationsTag(withDeliveriesTag(etagOf(request), deliveries), notifications);
   const freshness = { etag, ...retryAfterOf(deps, request) };
   if (matchesEntityTag(query.ifNoneMatch, etag)) return { ...freshness, notModified: true };

@@ -1,4 +1,6 @@
 import type { HeraldRequest, RequestStatus } from './request';
+import type { Delivery } from '../webhooks/delivery';
+import type { NotificationRecord } from '../notifications/notification';
 import type { LifecyclePolicy, Transition } from './lifecycle-events';
 
 /**
@@ -38,6 +40,23 @@ export interface RequestIntake {
 export interface RequestReader {
   get(id: string): Promise<HeraldRequest | undefined>;
   getForMerchant(merchantId: string, id: string): Promise<HeraldRequest | undefined>;
+}
+
+/** A request with the records its status shows beside it: its deliveries and its notification slots. */
+export interface RequestWithRecords {
+  readonly request: HeraldRequest;
+  /** Its request events' deliveries (endpoints and callback); test events are never among them. */
+  readonly deliveries: readonly Delivery[];
+  readonly notifications: readonly NotificationRecord[];
+}
+
+/**
+ * What a status poll reads: the request and its records together, in one read where the store
+ * keeps them side by side. Answers only the request's owner: another merchant's id is undefined,
+ * like an unknown one, and none of its records are handed out.
+ */
+export interface RequestStatusReader {
+  getWithRecordsForMerchant(merchantId: string, id: string): Promise<RequestWithRecords | undefined>;
 }
 
 /** What a store answers when asked to write a decided transition. */

@@ -4,7 +4,7 @@ import { defaults } from '../../settings/requests';
 import type { AwaitRequestDependencies } from '../../core/requests/await-request-status';
 import { parseWaitPreference, type WaitPreference } from '../../core/requests/wait-preference';
 import { processorFor } from '../../processors/registry';
-import { deliveryStore, notificationLedger, requestPorts, waitingCalls } from './dependencies';
+import { requestPorts, waitingCalls } from './dependencies';
 import { headerOf, type HttpEvent } from './http';
 
 /** What the client's `Prefer` header asks, capped at the longest wait served. */
@@ -16,8 +16,6 @@ export function waitPreferenceOf(event: HttpEvent): WaitPreference {
 export function awaitDependencies(): AwaitRequestDependencies {
   return {
     requests: requestPorts().queries,
-    deliveries: deliveryStore(),
-    notifications: notificationLedger(),
     expectedSeconds: (type) => processorFor(type)?.expectedSeconds ?? defaults.retryAfterSeconds,
     waiting: { calls: waitingCalls(), perMerchant: defaults.waiting.callsPerMerchant },
     clock: { now: () => Date.now(), sleep: (ms) => sleep(ms) },

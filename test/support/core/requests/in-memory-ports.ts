@@ -1,4 +1,6 @@
-import type { ApplyOutcome, CreateOutcome, ListPosition, RequestListing, RequestPage, RequestEventPublisher, RequestMessage, RequestIntake, RequestQueue, RequestReader, RequestTransitions, StuckQuery, StuckRequests, StuckRequestStore, UnfinishedRequests } from '../../../../lambdas/core/requests/ports';
+import type { ApplyOutcome, CreateOutcome, ListPosition, RequestListing, RequestPage, RequestEventPublisher, RequestMessage, RequestIntake, RequestQueue, RequestReader, RequestStatusReader, RequestTransitions, RequestWithRecords, StuckQuery, StuckRequests, StuckRequestStore, UnfinishedRequests } from '../../../../lambdas/core/requests/ports';
+import type { NotificationLedger } from '../../../../lambdas/core/notifications/ports';
+import type { DeliveryStore } from '../../../../lambdas/core/webhooks/ports';
 import type { RedriveLog } from '../../../../lambdas/core/requests/redrive';
 import { isTerminal, type HeraldRequest, type RequestStatus } from '../../../../lambdas/core/requests/request';
 import type { LifecyclePolicy, Transition } from '../../../../lambdas/core/requests/lifecycle-events';
@@ -14,6 +16,25 @@ export interface RequestPorts {
 /** The in-memory store in the same split: one map behind every part, as one table is behind the adapters. */
 export function inMemoryRequestPorts(store = new InMemoryRequestStore()): RequestPorts {
   return { intake: store, lifecycle: store, queries: store, sweeper: store };
+}
+
+/**
+ * The status read in memory: the request, then its deliveries and notification slots from their
+ * own stores, read only once the request is known to be the merchant's, as the table's one Query
+ * hands them out only then.
+ */
+export class InMemoryRequestStatusReader implements RequestStatusReader {
+  constructor(
+    private readonly requests: Pick<RequestReader, 'getForMerchant'>,
+    private readonly deliveries: Pick<DeliveryStore, 'listForSubject'>,
+    private readonly notifications: Pick<NotificationLedger, 'listForRequest'>,
+  ) {}
+
+  async getWithRecordsForMerchant(merchantId: string, id: string): Promise<RequestWithRecords | undefined> {
+    const request = await this.requests.getForMerchant(merchantId, id);
+    if (!request) return undefined;
+    return { request, deliveries: await this.deliveries.listForSubject(id), notifications: await this.notifications.listForRequest(id) };
+  }
 }
 
 /**

@@ -30,14 +30,12 @@ function world(script: Array<[number, HeraldRequest]>, calls?: WaitingCalls) {
   const reads: number[] = [];
   const deps: AwaitRequestDependencies = {
     requests: {
-      getForMerchant: async (merchantId, id) => {
+      getWithRecordsForMerchant: async (merchantId, id) => {
         reads.push(now);
         const current = script.filter(([at]) => at <= now).at(-1)?.[1];
-        return current && current.merchantId === merchantId && current.id === id ? current : undefined;
+        return current && current.merchantId === merchantId && current.id === id ? { request: current, deliveries: [], notifications: [] } : undefined;
       },
     },
-    deliveries: { listForSubject: async () => [] },
-    notifications: { listForRequest: async () => [] },
     expectedSeconds: () => 1,
     clock: { now: () => now, sleep: async (ms) => void (now += ms) },
     ...(calls ? { waiting: { calls, perMerchant: 2 } } : {}),

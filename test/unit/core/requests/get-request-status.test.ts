@@ -51,23 +51,15 @@ const sentSms: NotificationRecord = {
   updatedAt: AT,
 };
 
-/** A store of one merchant's requests, plus what the status reads beside them; counts the reads. */
+/** A store of requests with their records beside them, as the table keeps them; counts the reads. */
 function dependencies(stored: HeraldRequest[], extra: { deliveries?: Delivery[]; notifications?: NotificationRecord[] } = {}) {
-  const reads = { deliveries: 0, notifications: 0 };
+  const reads = { status: 0 };
   const deps: RequestStatusDependencies = {
     requests: {
-      getForMerchant: async (merchantId, id) => stored.find((r) => r.id === id && r.merchantId === merchantId),
-    },
-    deliveries: {
-      listForSubject: async () => {
-        reads.deliveries++;
-        return extra.deliveries ?? [];
-      },
-    },
-    notifications: {
-      listForRequest: async () => {
-        reads.notifications++;
-        return extra.notifications ?? [];
+      getWithRecordsForMerchant: async (merchantId, id) => {
+        reads.status++;
+        const request = stored.find((r) => r.id === id && r.merchantId === merchantId);
+        return request && { request, deliveries: extra.deliveries ?? [], notifications: extra.notifications ?? [] };
       },
     },
     expectedSeconds: (type) => (type === 'demo.echo' ? 2 : 30),
@@ -81,8 +73,7 @@ describe('getRequestStatus', () => {
     const status = await getRequestStatus(deps, { merchantId: 'mer_a', id: 'req_1' });
     expect(status).toMatchObject({ notModified: false, etag: expect.stringMatching(/^".+"$/), retryAfterSeconds: 2 });
     expect(status.notModified === false && status.view).toMatchObject({ id: 'req_1', status: 'accepted' });
-    // A poll of a running request is one read: it can have no deliveries yet.
-    expect(reads).toEqual({ deliveries: 0, notifications: 0 });
+    expect(reads.status).toBe(1);
   });
 
   it('says not modified when the client already holds the current entity tag', async () => {
@@ -119,10 +110,18 @@ describe('getRequestStatus', () => {
     expect(onceDelivered.notModified === false && onceDelivered.view.deliveries).toMatchObject({ total: 1, delivered: 1 });
   });
 
-  it('reads no deliveries for a finished request whose webhook events are off', async () => {
-    const { deps, reads } = dependencies([request({ status: 'succeeded', version: 3, webhookEvents: false })]);
-    await getRequestStatus(deps, { merchantId: 'mer_a', id: 'req_1' });
-    expect(reads.deliveries).toBe(0);
+  it('reads a finished request and its deliveries and notifications in one read', async () => {
+    const finished = request({ status: 'succeeded', version: 3, notify: { sms: '+15551234567' } });
+    const { deps, reads } = dependencies([finished], { deliveries: [delivery('succeeded')], notifications: [sentSms] });
+    const status = await getRequestStatus(deps, { merchantId: 'mer_a', id: 'req_1' });
+    expect(status.notModified === false && status.view).toMatchObject({ deliveries: { total: 1, delivered: 1 }, notifications: [{ channel: 'sms' }] });
+    expect(reads.status).toBe(1);
+  });
+
+  it('counts no deliveries for a finished request whose webhook events are off', async () => {
+    const { deps } = dependencies([request({ status: 'succeeded', version: 3, webhookEvents: false })], { deliveries: [delivery('succeeded')] });
+    const status = await getRequestStatus(deps, { merchantId: 'mer_a', id: 'req_1' });
+    expect(status.notModified === false && status.view.deliveries).toEqual({ total: 0, pending: 0, delivered: 0, failed: 0 });
   });
 
   it('shows the notifications sent about a request that asked for them', async () => {
