@@ -80,7 +80,7 @@ import {
 import { defaults } from '../lambdas/settings/requests';
 import type { BodyKind } from '../lambdas/settings/storage';
 import { schedules } from '../lib/topology';
-import { orderPayload } from './support/order-payload';
+import { orderPayload } from '../test/support/order-payload';
 
 const { values } = parseArgs({
   options: {

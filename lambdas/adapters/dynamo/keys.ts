@@ -9,7 +9,7 @@ import { TEST_EVENT_TYPE, type EndpointSettings, type WebhookEndpoint, type Webh
 import { type Delivery } from '../../core/webhooks/delivery';
 import { isCallbackTarget } from '../../core/webhooks/callbacks';
 import { allShards, shardOf } from './shards';
-import { asDocumentValue } from './document-values';
+import { inlineBody, readInlineBody } from './inline-bodies';
 
 /**
  * The map of the single table: every partition key, sort key and index key format, and how each
@@ -211,8 +211,8 @@ export function requestToItem(request: HeraldRequest): Item {
   return {
     ...keys.request(request.id),
     ...request,
-    ...(request.payload !== undefined ? { payload: asDocumentValue(request.payload) } : {}),
-    ...(request.result !== undefined ? { result: asDocumentValue(request.result) } : {}),
+    ...(request.payload !== undefined ? { payload: inlineBody(request.payload).stored } : {}),
+    ...(request.result !== undefined ? { result: inlineBody(request.result).stored } : {}),
     ...indexKeys.requestListing(request.merchantId, request.createdAt, request.id),
     ...(isTerminal(request.status) ? {} : indexKeys.requestStatus(request.id, request.status, sweepTimeOf(request))),
   };
@@ -237,10 +237,8 @@ export function requestFromItem(item: Item): HeraldRequest {
     updatedAt: item.updatedAt,
     ...present<
       HeraldRequest,
-      | 'payload'
       | 'traceId'
       | 'notify'
-      | 'result'
       | 'error'
       | 'leaseUntil'
       | 'nextAttemptAt'
@@ -252,10 +250,8 @@ export function requestFromItem(item: Item): HeraldRequest {
       | 'orderingKey'
       | 'orderingSeq'
     >(item, [
-      'payload',
       'traceId',
       'notify',
-      'result',
       'error',
       'leaseUntil',
       'nextAttemptAt',
@@ -267,6 +263,8 @@ export function requestFromItem(item: Item): HeraldRequest {
       'orderingKey',
       'orderingSeq',
     ]),
+    ...(item.payload !== undefined ? { payload: readInlineBody(item.payload) as HeraldRequest['payload'] } : {}),
+    ...(item.result !== undefined ? { result: readInlineBody(item.result) } : {}),
   };
 }
 
