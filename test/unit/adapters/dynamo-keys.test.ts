@@ -39,10 +39,17 @@ describe('the keys module', () => {
     expect(requestFromItem({ ...stored, expiresAt: 123 })).toEqual(request);
   });
 
-  it('writes a payload whose member is named constructor as the map it is', () => {
+  it('writes a payload whose member is named constructor so that it reads back as it was', () => {
     const payload = { constructor: { name: 'String' }, list: [{ constructor: 1 }] };
     const item = marshall(requestToItem({ ...request, payload }), { removeUndefinedValues: true });
-    expect(item.payload).toEqual({ M: { constructor: { M: { name: { S: 'String' } } }, list: { L: [{ M: { constructor: { N: '1' } } }] } } });
+    expect(requestFromItem(unmarshall(item)).payload).toEqual(payload);
+  });
+
+  it('reads a payload written before compression, a plain map whose member is named constructor, as it was', () => {
+    const payload = { constructor: { name: 'String' }, list: [{ constructor: 1 }] };
+    const plain = { M: { constructor: { M: { name: { S: 'String' } } }, list: { L: [{ M: { constructor: { N: '1' } } }] } } };
+    const item = { ...marshall(requestToItem(request), { removeUndefinedValues: true }), payload: plain };
+    expect(requestFromItem(unmarshall(item)).payload).toEqual(payload);
   });
 
   it('leaves a finished request out of the sweepers index', () => {
