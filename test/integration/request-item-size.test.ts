@@ -78,6 +78,18 @@ describe('the request item at the reference 1 KB payload', () => {
     expect(await lifecycleUnits('itemsizeorder', payload, { sleptMs: 0 })).toEqual([1, 1, 1]);
   });
 
+  it('writes one unit at submit, claim and finish for a payload of two units as a plain map that compresses well', async () => {
+    // Twelve lines of the same product: about 0.8 KB as a DynamoDB map, which with the rest of the
+    // item (about 740 B at the claim) is past 1 KB; compressed it is a few dozen bytes.
+    const payload = { ms: 0, items: Array.from({ length: 12 }, (_, line) => ({ sku: `SKU-000120-${line}`, name: 'Organic Arabica Coffee Beans 1kg', quantity: 1, unitPrice: 18.5 })) };
+    expect(await lifecycleUnits('itemsizerepeat', payload, { sleptMs: 0 })).toEqual([1, 1, 1]);
+
+    // The same request written as before compression, its payload a plain map: two units.
+    const old = submitted('itemsizerepeatplain', payload);
+    await dynamo.send(new PutCommand({ TableName: tableName, Item: { ...requestToItem(old), payload, fingerprint: 'c'.repeat(64) } }));
+    expect(await tableWriteUnits(old.id)).toBe(2);
+  });
+
   it('keeps two write units a write for a 1 KB payload that does not compress', async () => {
     const payload = { ms: 0, blob: randomBytes(740).toString('base64') };
     expect(await lifecycleUnits('itemsizerandom', payload, { sleptMs: 0 })).toEqual([2, 2, 2]);
