@@ -2,10 +2,12 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   deliveryFromItem,
   deliveryToItem,
+  fingerprintFromItem,
   indexKeys,
   keys,
   requestFromItem,
   requestToItem,
+  submissionToItem,
 } from '../../../lambdas/adapters/dynamo/keys';
 import type { HeraldRequest } from '../../../lambdas/core/requests/request';
 import type { Delivery } from '../../../lambdas/core/webhooks/delivery';
@@ -50,6 +52,19 @@ describe('the keys module', () => {
     const plain = { M: { constructor: { M: { name: { S: 'String' } } }, list: { L: [{ M: { constructor: { N: '1' } } }] } } };
     const item = { ...marshall(requestToItem(request), { removeUndefinedValues: true }), payload: plain };
     expect(requestFromItem(unmarshall(item)).payload).toEqual(payload);
+  });
+
+  it('keeps a body fingerprint once, in 32 bytes, and reads it back as written, old hex items included', () => {
+    const digest = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+    const stored = marshall(submissionToItem(request, digest), { removeUndefinedValues: true });
+    expect(stored.fingerprint).toEqual({ B: Buffer.from(digest, 'hex') });
+    expect(fingerprintFromItem(unmarshall(stored))).toBe(digest);
+
+    const apart = unmarshall(marshall(submissionToItem(request, digest, { inObject: true }), { removeUndefinedValues: true }));
+    expect(apart.fingerprint).toBeUndefined();
+    expect(fingerprintFromItem(apart)).toBe(digest);
+
+    expect(fingerprintFromItem({ ...requestToItem(request), fingerprint: digest })).toBe(digest);
   });
 
   it('leaves a finished request out of the sweepers index', () => {
