@@ -80,6 +80,7 @@ import {
 import { defaults } from '../lambdas/settings/requests';
 import type { BodyKind } from '../lambdas/settings/storage';
 import { schedules } from '../lib/topology';
+import { orderPayload } from '../test/support/order-payload';
 
 const { values } = parseArgs({
   options: {
@@ -171,11 +172,10 @@ async function countedBody(response: Response): Promise<ArrayBuffer> {
 /** Submit, wait for the webhook (and the callback when asked), poll once: the reference workload for one request. */
 async function lifecycle(runtime: LocalRuntime, payloadKb: number, apiKey = runtime.apiKey, variant?: Variant): Promise<string> {
   const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
-  const filler = 'x'.repeat(Math.max(0, payloadKb * 1024 - 80));
   const submitted = await fetch(`${runtime.url}/v1/requests`, {
     method: 'POST',
     headers: { ...headers, 'idempotency-key': randomUUID() },
-    body: JSON.stringify({ type: 'demo.sleep', payload: { ms: 0, filler }, ...(variant?.callback ? { callbackUrl: callbackSink.url } : {}) }),
+    body: JSON.stringify({ type: 'demo.sleep', payload: orderPayload(payloadKb, { ms: 0 }), ...(variant?.callback ? { callbackUrl: callbackSink.url } : {}) }),
   });
   if (submitted.status !== 202) throw new Error(`submit answered ${submitted.status}: ${await submitted.text()}`);
   const { id } = JSON.parse(Buffer.from(await countedBody(submitted)).toString('utf8')) as { id: string };
@@ -671,7 +671,7 @@ async function awaitOutcome(runtime: LocalRuntime, how: ClientWait, ms: number):
   const submitted = await fetch(`${runtime.url}/v1/requests`, {
     method: 'POST',
     headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-    body: JSON.stringify({ type: 'demo.sleep', payload: { ms, filler: 'x'.repeat(1024 - 80) } }),
+    body: JSON.stringify({ type: 'demo.sleep', payload: orderPayload(1, { ms }) }),
   });
   if (submitted.status !== 202) throw new Error(`submit answered ${submitted.status}`);
   const { id } = (await submitted.json()) as { id: string };

@@ -34,13 +34,15 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../lib/local/provision';
 import { startLocalRuntime, type LocalRuntime } from '../lib/local/runtime';
 import { meterAwsCalls, stopMeteringAwsCalls, type MeteredCall } from './support/aws-call-meter';
 import { startWebhookSink, type WebhookReceiver } from '../test/support/webhook-receiver';
+import { orderPayload } from '../test/support/order-payload';
 
 const { values } = parseArgs({
   options: { clients: { type: 'string', default: '64' }, seconds: { type: 'string', default: '30' } },
 });
 const clients = Number(values.clients);
 const seconds = Number(values.seconds);
-const PAYLOAD = { ms: 0, filler: 'x'.repeat(940) };
+// A realistic order, not one repeated character, so that the stored item is as large as real traffic makes it.
+const PAYLOAD = orderPayload(1, { ms: 0 });
 
 const submittedAt = new Map<string, number>();
 // The endpoint every request's webhook goes to; set once main has started it.

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ENV } from '../../lambdas/settings/environment';
@@ -525,7 +526,8 @@ describe('a request\'s history', () => {
 });
 
 describe('payloads and results too large to keep inline', () => {
-  const filler = 'p'.repeat(100 * 1024);
+  // Random base64 does not compress: it stays over 4 KB whatever the item stores it as.
+  const filler = randomBytes(75 * 1024).toString('base64');
   const raw = async (key: { pk: string; sk: string }) =>
     (await dynamoClient().send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
   const submitBody = (key: string, body: Record<string, unknown>) =>
@@ -564,7 +566,7 @@ describe('payloads and results too large to keep inline', () => {
     expect(first.status).toBe(202);
     const id = first.body!.id as string;
 
-    const other = await submitBody('large-replay', { type: 'demo.sleep', payload: { ms: 0, filler: 'q'.repeat(100 * 1024) } });
+    const other = await submitBody('large-replay', { type: 'demo.sleep', payload: { ms: 0, filler: randomBytes(75 * 1024).toString('base64') } });
     expect(other.status).toBe(422);
 
     expect(await storedObject(`payload/${MERCHANT}/${id}/${fingerprint(body)}`)).toEqual({ ms: 0, filler });

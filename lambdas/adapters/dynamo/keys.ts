@@ -9,7 +9,7 @@ import { TEST_EVENT_TYPE, type EndpointSettings, type WebhookEndpoint, type Webh
 import { type Delivery } from '../../core/webhooks/delivery';
 import { isCallbackTarget } from '../../core/webhooks/callbacks';
 import { allShards, shardOf } from './shards';
-import { asDocumentValue } from './document-values';
+import { inlineBody, readInlineBody } from './inline-bodies';
 
 /**
  * The map of the single table: every partition key, sort key and index key format, and how each
@@ -213,8 +213,8 @@ export function requestToItem(request: HeraldRequest): Item {
   return {
     ...keys.request(request.id),
     ...request,
-    ...(request.payload !== undefined ? { payload: asDocumentValue(request.payload) } : {}),
-    ...(request.result !== undefined ? { result: asDocumentValue(request.result) } : {}),
+    ...(request.payload !== undefined ? { payload: inlineBody(request.payload).stored } : {}),
+    ...(request.result !== undefined ? { result: inlineBody(request.result).stored } : {}),
     ...indexKeys.requestListing(request.merchantId, request.createdAt, request.id),
     ...(isTerminal(request.status) ? {} : indexKeys.requestStatus(request.id, request.status, sweepTimeOf(request))),
   };
@@ -239,10 +239,8 @@ export function requestFromItem(item: Item): HeraldRequest {
     updatedAt: item.updatedAt,
     ...present<
       HeraldRequest,
-      | 'payload'
       | 'traceId'
       | 'notify'
-      | 'result'
       | 'error'
       | 'leaseUntil'
       | 'nextAttemptAt'
@@ -254,10 +252,8 @@ export function requestFromItem(item: Item): HeraldRequest {
       | 'orderingKey'
       | 'orderingSeq'
     >(item, [
-      'payload',
       'traceId',
       'notify',
-      'result',
       'error',
       'leaseUntil',
       'nextAttemptAt',
@@ -269,6 +265,8 @@ export function requestFromItem(item: Item): HeraldRequest {
       'orderingKey',
       'orderingSeq',
     ]),
+    ...(item.payload !== undefined ? { payload: readInlineBody(item.payload) as HeraldRequest['payload'] } : {}),
+    ...(item.result !== undefined ? { result: readInlineBody(item.result) } : {}),
   };
 }
 
@@ -279,10 +277,18 @@ export function requestFromItem(item: Item): HeraldRequest {
  * payload stored apart leaves only its reference here: the fingerprint names its item.
  */
 export function submissionToItem(request: HeraldRequest, fingerprint: string, payloadApart?: { inObject: boolean }): Item {
-  const item: Item = { ...requestToItem(request), fingerprint };
-  if (!payloadApart) return item;
+  const item: Item = requestToItem(request);
+  if (!payloadApart) return { ...item, fingerprint: storedFingerprint(fingerprint) };
+  // The reference is the fingerprint already: one copy of it is enough.
   const { payload: _payload, ...rest } = item;
   return { ...rest, [PAYLOAD_REF]: fingerprint, ...(payloadApart.inObject ? { [PAYLOAD_IN_OBJECT]: true } : {}) };
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** A SHA-256 digest as its 32 bytes (Binary) rather than 64 hex characters: 32 B less on every write of the item. */
+function storedFingerprint(fingerprint: string): string | Uint8Array {
+  return SHA256_HEX.test(fingerprint) ? new Uint8Array(Buffer.from(fingerprint, 'hex')) : fingerprint;
 }
 
 /** Attributes of a request item that point at its payload or result stored apart. */
@@ -292,8 +298,11 @@ export const RESULT_REF = 'resultRef';
 export const PAYLOAD_IN_OBJECT = 'payloadInObject';
 export const RESULT_IN_OBJECT = 'resultInObject';
 
+/** The fingerprint however it was stored: 32 bytes, hex text (items written before), or only as the payload's reference. */
 export function fingerprintFromItem(item: Item): string {
-  return String(item.fingerprint ?? '');
+  const stored: unknown = item.fingerprint ?? item[PAYLOAD_REF];
+  if (stored instanceof Uint8Array) return Buffer.from(stored).toString('hex');
+  return String(stored ?? '');
 }
 
 export function merchantToItem(merchant: Merchant): Item {

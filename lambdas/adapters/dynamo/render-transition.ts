@@ -1,6 +1,6 @@
 import { isTerminal } from '../../core/requests/request';
 import type { Transition } from '../../core/requests/lifecycle-events';
-import { asDocumentValue } from './document-values';
+import { inlineBody } from './inline-bodies';
 import { indexKeys, keys, RESULT_IN_OBJECT, RESULT_REF, sweepTimeOf, type Item, type Key } from './keys';
 
 /** One UpdateItem's parts, ready to send with a table name. */
@@ -55,7 +55,7 @@ export function renderTransition(id: string, transition: Transition, stored: { r
   };
   for (const [attribute, value] of Object.entries(transition.set)) {
     if (value === undefined || (attribute === 'result' && stored.resultRef !== undefined)) continue;
-    assign(attribute, attribute === 'result' ? asDocumentValue(value) : value);
+    assign(attribute, attribute === 'result' ? inlineBody(value).stored : value);
   }
   if (stored.resultRef !== undefined) assign(RESULT_REF, stored.resultRef);
   if (stored.resultInObject) assign(RESULT_IN_OBJECT, true);

@@ -3,6 +3,7 @@ import type { HeraldRequest } from '../../core/requests/request';
 import type { BodyOwner, S3RequestBodies } from '../s3-request-bodies';
 import { epochSecondsNow } from './conditions';
 import { asDocumentValue } from './document-values';
+import { inlineBody } from './inline-bodies';
 import { keys, PAYLOAD_IN_OBJECT, PAYLOAD_REF, requestFromItem, RESULT_IN_OBJECT, RESULT_REF, type Item } from './keys';
 
 /**
@@ -16,9 +17,12 @@ import { keys, PAYLOAD_IN_OBJECT, PAYLOAD_REF, requestFromItem, RESULT_IN_OBJECT
  */
 export const INLINE_BODY_MAX_BYTES = 4 * 1024;
 
-/** Whether a payload or result goes apart from its request item. */
+/**
+ * Whether a payload or result goes apart from its request item: by the bytes it would add to the
+ * item, compressed when that is smaller (inline-bodies.ts), since those are what each write bills.
+ */
 export function storedApart(value: unknown): boolean {
-  return Buffer.byteLength(JSON.stringify(value ?? null), 'utf8') > INLINE_BODY_MAX_BYTES;
+  return inlineBody(value).bytes > INLINE_BODY_MAX_BYTES;
 }
 
 const DAY_SECONDS = 86_400;

@@ -2,10 +2,12 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   deliveryFromItem,
   deliveryToItem,
+  fingerprintFromItem,
   indexKeys,
   keys,
   requestFromItem,
   requestToItem,
+  submissionToItem,
 } from '../../../lambdas/adapters/dynamo/keys';
 import type { HeraldRequest } from '../../../lambdas/core/requests/request';
 import type { Delivery } from '../../../lambdas/core/webhooks/delivery';
@@ -39,10 +41,30 @@ describe('the keys module', () => {
     expect(requestFromItem({ ...stored, expiresAt: 123 })).toEqual(request);
   });
 
-  it('writes a payload whose member is named constructor as the map it is', () => {
+  it('writes a payload whose member is named constructor so that it reads back as it was', () => {
     const payload = { constructor: { name: 'String' }, list: [{ constructor: 1 }] };
     const item = marshall(requestToItem({ ...request, payload }), { removeUndefinedValues: true });
-    expect(item.payload).toEqual({ M: { constructor: { M: { name: { S: 'String' } } }, list: { L: [{ M: { constructor: { N: '1' } } }] } } });
+    expect(requestFromItem(unmarshall(item)).payload).toEqual(payload);
+  });
+
+  it('reads a payload written before compression, a plain map whose member is named constructor, as it was', () => {
+    const payload = { constructor: { name: 'String' }, list: [{ constructor: 1 }] };
+    const plain = { M: { constructor: { M: { name: { S: 'String' } } }, list: { L: [{ M: { constructor: { N: '1' } } }] } } };
+    const item = { ...marshall(requestToItem(request), { removeUndefinedValues: true }), payload: plain };
+    expect(requestFromItem(unmarshall(item)).payload).toEqual(payload);
+  });
+
+  it('keeps a body fingerprint once, in 32 bytes, and reads it back as written, old hex items included', () => {
+    const digest = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+    const stored = marshall(submissionToItem(request, digest), { removeUndefinedValues: true });
+    expect(stored.fingerprint).toEqual({ B: Buffer.from(digest, 'hex') });
+    expect(fingerprintFromItem(unmarshall(stored))).toBe(digest);
+
+    const apart = unmarshall(marshall(submissionToItem(request, digest, { inObject: true }), { removeUndefinedValues: true }));
+    expect(apart.fingerprint).toBeUndefined();
+    expect(fingerprintFromItem(apart)).toBe(digest);
+
+    expect(fingerprintFromItem({ ...requestToItem(request), fingerprint: digest })).toBe(digest);
   });
 
   it('leaves a finished request out of the sweepers index', () => {
