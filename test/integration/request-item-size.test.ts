@@ -68,14 +68,16 @@ async function lifecycleUnits(suffix: string, payload: Record<string, unknown>, 
 }
 
 describe('the request item at the reference 1 KB payload', () => {
-  // Not yet met: compression brings the order's 1021 B of JSON to 568 B, and the attributes
-  // around it (keys, index keys, history rows, fingerprint, trace id) still take the item past
-  // 1 KB at every write (docs/performance.md). The target stays here until they are trimmed.
-  it.failing('stays within 1 KB, one write unit, at submit, claim and finish', async () => {
+  // The target (one unit a write) is not met for the reference order: compression brings
+  // its 1021 B of JSON to 568 B, and the attributes around it (keys, index keys, history rows,
+  // fingerprint, trace id) still take the item past 1 KB at every write (docs/performance.md). This
+  // pins where it stands, so a trim that reaches one unit, or a change that grows the item past two,
+  // is seen and the docs follow.
+  it('writes two units at submit, claim and finish for the reference 1 KB order, the target of one not yet met', async () => {
     const payload = orderPayload(1, { ms: 0 });
     // The reference payload is a realistic order of about 1 KB of JSON.
     expect(Buffer.byteLength(JSON.stringify(payload))).toBeGreaterThan(1000);
-    expect(await lifecycleUnits('itemsizeorder', payload, { sleptMs: 0 })).toEqual([1, 1, 1]);
+    expect(await lifecycleUnits('itemsizeorder', payload, { sleptMs: 0 })).toEqual([2, 2, 2]);
   });
 
   it('writes one unit at submit, claim and finish for a payload of two units as a plain map that compresses well', async () => {
