@@ -1,3 +1,4 @@
+import { seededRandom } from '../../bench/fleet/virtual-time';
 /**
  * A realistic order of about the asked size, the same on every run: UUID-like ids from a seeded
  * generator, a customer and address, line items with SKUs, names, quantities and prices. A payload
@@ -13,18 +14,6 @@ const PRODUCTS = [
 const CITIES = [['Lyon', 'FR', '69002'], ['Porto', 'PT', '4050-262'], ['Leipzig', 'DE', '04109'], ['Ghent', 'BE', '9000'], ['Bologna', 'IT', '40121']];
 const NOTE_WORDS = ['please', 'leave', 'the', 'parcel', 'with', 'neighbour', 'at', 'number', 'door', 'code', 'ring', 'twice', 'back', 'gate', 'after', 'six'];
 const NAMES = ['Camille Durand', 'Joana Ferreira', 'Lukas Wagner', 'Emma Peeters', 'Giulia Romano', 'Noah Jansen'];
-
-/** mulberry32: a small, fast, seeded generator, enough for stable test data. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function uuidFrom(random: () => number): string {
   const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16)).join('');
@@ -48,7 +37,7 @@ function lineItem(random: () => number, index: number, placedAt: number) {
 
 /** An order whose JSON is about `kb` KB (within one line item), plus the given extra fields. */
 export function orderPayload(kb: number, extra: Record<string, unknown> = {}, seed = 22): Record<string, unknown> {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
   const placedAt = Date.UTC(2026, 10, 20, 9, 30) + Math.floor(random() * 86_400_000);
   const [city, country, postalCode] = pick(CITIES);
