@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { s3Sdk } from './aws-clients';
 import type { BodyKind } from '../settings/storage';
+import { compressJson, jsonBytes, parseCompressedJson } from './compressed-json';
 
 export type { BodyKind };
 
@@ -20,10 +21,29 @@ export function bodyObjectKey(kind: BodyKind, owner: BodyOwner, name: string): s
 }
 
 /**
+ * Quality 4 for objects: a 100 KB order becomes about 25.8 KB in about 3 ms (quality 5 saves 2 %
+ * more for twice the time, paid in the submit's latency and duration at 256 MB); at most 256 KB of
+ * JSON is ever written (the submit's limit).
+ */
+const OBJECT_QUALITY = 4;
+
+/**
+ * S3 keeps `Content-Encoding` and returns it, but not every S3-compatible store does: the
+ * encoding is also written as user metadata, which all of them keep, and a reader trusts either.
+ */
+const ENCODING_METADATA = 'body-encoding';
+const BROTLI = 'br';
+
+/**
  * Request bodies too large to be worth DynamoDB's write units and storage, as JSON objects in the
  * bodies bucket: one PutObject when written, one GetObject per read. Each object is written once
  * and never changed, and the bucket's lifecycle rules expire it with its request
  * (lib/constructs/storage.ts).
+ *
+ * An object holds its JSON brotli-compressed when that is smaller, marked `Content-Encoding: br`
+ * (so a download through a browser still shows the JSON): S3 storage is billed by the byte for
+ * up to twice the retention, and a real 100 KB order is stored in about a quarter of it. Objects
+ * written before compression have no encoding and read as plain JSON.
  */
 export class S3RequestBodies {
   /** `client` may be a function, called at the first body read or written, so that S3's module loads only then. */
@@ -38,12 +58,16 @@ export class S3RequestBodies {
 
   async put(kind: BodyKind, owner: BodyOwner, name: string, value: unknown): Promise<void> {
     const { PutObjectCommand } = s3Sdk();
+    const json = jsonBytes(value);
+    const compressed = compressJson(json, OBJECT_QUALITY);
+    const encoded = compressed.length < json.length;
     await this.s3().send(
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: bodyObjectKey(kind, owner, name),
-        Body: JSON.stringify(value ?? null),
+        Body: encoded ? compressed : json,
         ContentType: 'application/json',
+        ...(encoded ? { ContentEncoding: BROTLI, Metadata: { [ENCODING_METADATA]: BROTLI } } : {}),
       }),
     );
   }
@@ -52,9 +76,11 @@ export class S3RequestBodies {
   async get(kind: BodyKind, owner: BodyOwner, name: string): Promise<{ value: unknown } | undefined> {
     const { GetObjectCommand, NoSuchKey } = s3Sdk();
     try {
-      const { Body } = await this.s3().send(new GetObjectCommand({ Bucket: this.bucket, Key: bodyObjectKey(kind, owner, name) }));
-      if (!Body) return undefined;
-      return { value: JSON.parse(await Body.transformToString('utf-8')) as unknown };
+      const object = await this.s3().send(new GetObjectCommand({ Bucket: this.bucket, Key: bodyObjectKey(kind, owner, name) }));
+      if (!object.Body) return undefined;
+      const bytes = await object.Body.transformToByteArray();
+      const compressed = object.ContentEncoding === BROTLI || object.Metadata?.[ENCODING_METADATA] === BROTLI;
+      return { value: compressed ? parseCompressedJson(bytes) : (JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown) };
     } catch (error) {
       // Locally a missing key says so; on AWS, without s3:ListBucket (not granted: it would list
       // every merchant's keys), it reads as AccessDenied, which is why readers never ask for an

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { brotliDecompressSync } from 'node:zlib';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoRequestPorts, type DynamoRequestPorts } from '../../lambdas/adapters/dynamo-request-ports';
@@ -9,6 +10,7 @@ import { claimRequest } from '../../lambdas/core/requests/claim-request';
 import { provisionForTest } from '../support/endpoints';
 import { storedRequest } from '../support/request-fixtures';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/local/provision';
+import { orderPayload } from '../support/order-payload';
 
 let s3: S3Client;
 let dynamo: DynamoDBDocumentClient;
@@ -35,11 +37,43 @@ afterAll(() => {
 const objectKeys = async (prefix: string) =>
   ((await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents ?? []).map((object) => object.Key);
 
+/** An object's stored bytes and what it says of its encoding, read around the adapter. */
+async function rawObject(key: string) {
+  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return { bytes: Buffer.from(await object.Body!.transformToByteArray()), metadata: object.Metadata ?? {} };
+}
+
 describe('S3RequestBodies', () => {
   it('reads a body back as written, JSON members named like prototypes included', async () => {
     const body = { text: 'é'.repeat(10), nested: { constructor: { name: 'String' }, list: [1, null, true] } };
     await bodies.put('payload', { merchantId: 'mer_s3a', requestId: 'req_1' }, 'fp1', body);
     expect(await bodies.get('payload', { merchantId: 'mer_s3a', requestId: 'req_1' }, 'fp1')).toEqual({ value: body });
+  });
+
+  it('stores a 100 KB order compressed, in about a quarter of its JSON, marked as brotli, and reads it back', async () => {
+    const order = orderPayload(100, { ms: 0 });
+    const json = Buffer.byteLength(JSON.stringify(order));
+    await bodies.put('payload', { merchantId: 'mer_s3z', requestId: 'req_z' }, 'fpz', order);
+    const object = await rawObject('payload/mer_s3z/req_z/fpz');
+    // Storage is billed by the stored byte: a real order's JSON compresses about 4 to 1.
+    expect(object.bytes.length).toBeLessThan(json * 0.3);
+    expect(object.metadata['body-encoding']).toBe('br');
+    expect(JSON.parse(brotliDecompressSync(object.bytes).toString('utf8'))).toEqual(order);
+    expect(await bodies.get('payload', { merchantId: 'mer_s3z', requestId: 'req_z' }, 'fpz')).toEqual({ value: order });
+  });
+
+  it('stores a body that brotli would not shrink as plain JSON', async () => {
+    await bodies.put('result', { merchantId: 'mer_s3y', requestId: 'req_y' }, '1', 7);
+    const object = await rawObject('result/mer_s3y/req_y/1');
+    expect(object.bytes.toString('utf8')).toBe('7');
+    expect(object.metadata['body-encoding']).toBeUndefined();
+    expect(await bodies.get('result', { merchantId: 'mer_s3y', requestId: 'req_y' }, '1')).toEqual({ value: 7 });
+  });
+
+  it('reads an object written before compression, plain JSON without an encoding, as it was', async () => {
+    const order = orderPayload(20, { ms: 0 });
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'payload/mer_s3x/req_x/fpx', Body: JSON.stringify(order), ContentType: 'application/json' }));
+    expect(await bodies.get('payload', { merchantId: 'mer_s3x', requestId: 'req_x' }, 'fpx')).toEqual({ value: order });
   });
 
   it('keys each object by kind, merchant and request, so another merchant naming the same request finds nothing', async () => {
@@ -67,8 +101,8 @@ describe('a request store with the bodies bucket', () => {
     expect(Item!.payload).toBeUndefined();
     // Every later write of the request item is billed for a small item (1 KB write units).
     expect(Buffer.byteLength(JSON.stringify(Item))).toBeLessThan(1024);
-    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'payload/mer_s3f/req_s3_large/fp-large' }));
-    expect(JSON.parse(await object.Body!.transformToString())).toEqual(large);
+    const object = await rawObject('payload/mer_s3f/req_s3_large/fp-large');
+    expect(JSON.parse(brotliDecompressSync(object.bytes).toString('utf8'))).toEqual(large);
 
     const claim = await claimRequest(store.lifecycle, request.id, { leaseMs: 10_000, maxAttempts: 3 }, 0);
     expect(claim).toMatchObject({ outcome: 'claimed', request: { payload: large } });

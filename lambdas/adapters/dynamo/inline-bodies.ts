@@ -1,6 +1,6 @@
-import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { asDocumentValue } from './document-values';
+import { compressJson, jsonBytes, parseCompressedJson } from '../compressed-json';
 
 /**
  * How a payload or result is kept inside its request item. DynamoDB bills a write by the item's
@@ -35,11 +35,9 @@ const COMPRESSIBLE_MAX_BYTES = 64 * 1024;
 export function inlineBody(value: unknown): InlineBody {
   const cached = typeof value === 'object' && value !== null ? encoded.get(value) : undefined;
   if (cached) return cached;
-  const json = Buffer.from(JSON.stringify(value ?? null), 'utf8');
+  const json = jsonBytes(value);
   if (json.length > COMPRESSIBLE_MAX_BYTES) return { stored: asDocumentValue(value), bytes: json.length };
-  const compressed = brotliCompressSync(json, {
-    params: { [constants.BROTLI_PARAM_QUALITY]: QUALITY, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT, [constants.BROTLI_PARAM_SIZE_HINT]: json.length },
-  });
+  const compressed = compressJson(json, QUALITY);
   const plainBytes = documentBytes(value);
   const body: InlineBody =
     compressed.length < plainBytes ? { stored: new Uint8Array(compressed), bytes: compressed.length } : { stored: asDocumentValue(value), bytes: plainBytes };
@@ -49,7 +47,7 @@ export function inlineBody(value: unknown): InlineBody {
 
 /** A body as read from an item: compressed JSON decoded, a plain value as it is. */
 export function readInlineBody(stored: NativeAttributeValue): unknown {
-  if (stored instanceof Uint8Array) return JSON.parse(brotliDecompressSync(stored).toString('utf8')) as unknown;
+  if (stored instanceof Uint8Array) return parseCompressedJson(stored);
   return stored;
 }
 
