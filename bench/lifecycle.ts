@@ -442,9 +442,10 @@ function billLines(run: Run, overheads: Overheads): [string, number][] {
       (line): [string, number] => [`${line.label}: $${line.dollarsPerMonth.toFixed(2)}/month over ${monthlyRequests.toLocaleString('en-US')} (read ${line.read})`, line.dollarsPerMonth / monthlyRequests],
     ),
   ];
+  // Delivery records carry a TTL (lambdas/adapters/dynamo-delivery-store.ts): they leave with their last outcome plus the retention, as priced.
   deliveryNote =
-    deliveriesMonthly.storage > 0
-      ? `  (delivery records have no TTL yet: priced as if they expired with their request after ${retentionDays} d; each further month kept adds ${dollars((deliveriesMonthly.storage + deliveriesMonthly.pitr) * 1e6)} per million requests)`
+    run.footprint.deliveryBytes > 0
+      ? `  (delivery records expire ${retentionDays} d after their last outcome, by their TTL, and are priced for those ${retentionDays} d; each further month they were kept would add ${dollars((deliveriesMonthly.storage + deliveriesMonthly.pitr) * 1e6)} per million requests)`
       : '';
   return lines;
 }
