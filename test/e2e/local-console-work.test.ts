@@ -97,6 +97,11 @@ describe('the local console as a place to work, at 1280×800', () => {
     expect(await found.locator('.payload').textContent()).toContain('"note": "find me"');
     expect(await found.locator('.idempotency-key code').textContent()).toBe('console-work-detail');
     expect(await found.locator('.notify-targets').textContent()).toContain('email buyer@example.com');
+    // The route behind the search answers a found request as JSON, not as a problem: its `type` is the request's.
+    const detail = await fetch(`${runtime.url}/local/console/requests/${id}`);
+    expect([detail.status, detail.headers.get('content-type')]).toEqual([200, 'application/json']);
+    const missing = await fetch(`${runtime.url}/local/console/requests/req_00000000000000000000000000`);
+    expect([missing.status, missing.headers.get('content-type')]).toEqual([404, 'application/problem+json']);
 
     await page.fill('#search input[name="id"]', 'req_00000000000000000000000000');
     await page.click('#search button[type="submit"]');

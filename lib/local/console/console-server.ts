@@ -117,7 +117,8 @@ export function localConsole(options: ConsoleOptions): { responder: LocalRespond
     const url = new URL(req.url ?? '/', 'http://local');
     const action = await act(options, method, path.slice('/local/console'.length), url.searchParams, form.value);
     if (!action) return false;
-    res.writeHead(action.status, { 'Content-Type': isProblem(action.body) ? 'application/problem+json' : 'application/json' });
+    // By the status, not the body's shape: a request's own `type` is a string too.
+    res.writeHead(action.status, { 'Content-Type': action.status >= 400 ? 'application/problem+json' : 'application/json' });
     res.end(JSON.stringify(action.body));
     void broadcast();
     return true;
@@ -308,8 +309,4 @@ function notFound(detail: string): { status: 404; body: Record<string, unknown> 
 
 function problem(status: number, code: string, title: string, detail: string): Record<string, unknown> {
   return { type: `https://herald.dev/problems/${code}`, title, status, detail };
-}
-
-function isProblem(body: unknown): boolean {
-  return typeof body === 'object' && body !== null && typeof (body as { type?: unknown }).type === 'string';
 }
