@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DEMO_MERCHANT_ID, type LocalRuntime } from '../../lib/local/runtime';
 import { queues } from '../../lib/topology';
 import { apiClient, eventually, startTestRuntime } from '../support/local-runtime';
+import { storedBodyObject } from '../support/stored-bodies';
 
 let runtime: LocalRuntime;
 let api: ReturnType<typeof apiClient>;
@@ -55,8 +56,7 @@ describe('the local runtime', () => {
     try {
       const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: runtime.resources.bodiesBucket, Prefix: `payload/${DEMO_MERCHANT_ID}/${id}/` }));
       expect(Contents).toHaveLength(1);
-      const object = await s3.send(new GetObjectCommand({ Bucket: runtime.resources.bodiesBucket, Key: Contents[0]!.Key! }));
-      expect(JSON.parse(await object.Body!.transformToString())).toEqual(payload);
+      expect(await storedBodyObject(s3, runtime.resources.bodiesBucket, Contents[0]!.Key!)).toEqual(payload);
     } finally {
       s3.destroy();
     }

@@ -5,7 +5,6 @@ import { ENV } from '../../lambdas/settings/environment';
 import { queues } from '../../lib/topology';
 import { dynamoClient, s3Client } from '../../lambdas/adapters/aws-clients';
 import { S3RequestBodies } from '../../lambdas/adapters/s3-request-bodies';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoRedriveLog } from '../../lambdas/adapters/dynamo-redrive-log';
 import { dynamoRequestPorts, type DynamoRequestPorts } from '../../lambdas/adapters/dynamo-request-ports';
 import { DynamoWalletLedger } from '../../lambdas/adapters/dynamo-wallet-ledger';
@@ -18,6 +17,7 @@ import { keys as keyOf } from '../../lambdas/adapters/dynamo/keys';
 import { fingerprint } from '../../lambdas/core/shared/fingerprint';
 import type { Processor, ProcessorContext } from '../../lambdas/core/requests/processor';
 import { demoSleep } from '../../lambdas/processors/demo';
+import { storedBodyObject } from '../support/stored-bodies';
 import { walletDebit } from '../../lambdas/processors/wallet-debit';
 import { apiEvent, invoke, lambdaContext } from '../support/api-events';
 import { provisionForTest } from '../support/endpoints';
@@ -533,8 +533,7 @@ describe('payloads and results too large to keep inline', () => {
   const submitBody = (key: string, body: Record<string, unknown>) =>
     invoke(handlers.submit, apiEvent({ method: 'POST', path: '/v1/requests', headers: { 'idempotency-key': key }, body, merchantId: MERCHANT }));
 
-  const storedObject = async (key: string) =>
-    JSON.parse(await (await s3Client().send(new GetObjectCommand({ Bucket: bodiesBucket, Key: key }))).Body!.transformToString()) as unknown;
+  const storedObject = (key: string) => storedBodyObject(s3Client(), bodiesBucket, key);
 
   it('processes a 100 KB payload, stored in the bodies bucket, and reads its 100 KB result back', async () => {
     const id = await submit('demo.sleep', { ms: 0, filler });
