@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { brotliDecompressSync } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoRequestPorts, type DynamoRequestPorts } from '../../lambdas/adapters/dynamo-request-ports';
@@ -11,6 +11,7 @@ import { provisionForTest } from '../support/endpoints';
 import { storedRequest } from '../support/request-fixtures';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/local/provision';
 import { orderPayload } from '../support/order-payload';
+import { storedBodyBytes } from '../support/stored-bodies';
 
 let s3: S3Client;
 let dynamo: DynamoDBDocumentClient;
@@ -37,11 +38,7 @@ afterAll(() => {
 const objectKeys = async (prefix: string) =>
   ((await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents ?? []).map((object) => object.Key);
 
-/** An object's stored bytes and what it says of its encoding, read around the adapter. */
-async function rawObject(key: string) {
-  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return { bytes: Buffer.from(await object.Body!.transformToByteArray()), metadata: object.Metadata ?? {} };
-}
+const rawObject = (key: string) => storedBodyBytes(s3, bucket, key);
 
 describe('S3RequestBodies', () => {
   it('reads a body back as written, JSON members named like prototypes included', async () => {

@@ -1,18 +1,14 @@
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { asDocumentValue } from './document-values';
-import { compressJson, jsonBytes, parseCompressedJson } from '../compressed-json';
+import { encodeJson, parseCompressedJson } from '../compressed-json';
 
 /**
  * How a payload or result is kept inside its request item. DynamoDB bills a write by the item's
  * size in 1 KB steps, and the item is written three times (submit, claim, finish): a body that
  * brotli makes smaller is stored as a Binary attribute holding its compressed JSON, the rest as
  * the plain map it always was. A JSON value is never Binary, so the attribute's type says which it
- * is, and items written before compression read as they did.
- *
- * Quality 5 is the fast end of brotli that still wins most of its ratio on small JSON: a 1 KB
- * order becomes about 600 B in well under a millisecond.
+ * is, and items written before compression read as they did (compressed-json.ts).
  */
-const QUALITY = 5;
 
 export interface InlineBody {
   /** What the item's attribute holds. */
@@ -24,20 +20,13 @@ export interface InlineBody {
 // The same body is sized (to decide whether it goes apart) and then stored: compressed once.
 const encoded = new WeakMap<object, InlineBody>();
 
-/**
- * JSON over this goes apart without being compressed: fitting the 4 KB inline bound would take a
- * ratio over 16, which real payloads do not reach (a 100 KB order compresses about 4 to 1), and
- * compressing 100 KB costs about 4 ms of the submit for nothing.
- */
-const COMPRESSIBLE_MAX_BYTES = 64 * 1024;
-
 /** The attribute value for a body, compressed when that is smaller. */
 export function inlineBody(value: unknown): InlineBody {
   const cached = typeof value === 'object' && value !== null ? encoded.get(value) : undefined;
   if (cached) return cached;
-  const json = jsonBytes(value);
-  if (json.length > COMPRESSIBLE_MAX_BYTES) return { stored: asDocumentValue(value), bytes: json.length };
-  const compressed = compressJson(json, QUALITY);
+  // Compressed whatever its size: a body too large for the item goes to the bucket, which writes
+  // this same compression (compressed-json.ts caches it per object).
+  const { compressed } = encodeJson(value);
   const plainBytes = documentBytes(value);
   const body: InlineBody =
     compressed.length < plainBytes ? { stored: new Uint8Array(compressed), bytes: compressed.length } : { stored: asDocumentValue(value), bytes: plainBytes };
