@@ -29,7 +29,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { CHAOS_REQUEST_TYPE } from '../../lib/local/chaos';
-import { freePort } from '../../lib/local/free-port';
+import { restartablePort } from '../../lib/local/free-port';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalEndpoints, type ProvisionedResources } from '../../lib/local/provision';
 import { startReceiver, verifyWebhook, type ReceivedWebhook, type Reply } from '../../test/support/webhook-receiver';
 import { startRuntimeProcess, type RuntimeProcess } from './runtime-process';
@@ -328,7 +328,8 @@ async function main(): Promise<void> {
     await startChaosReceiver(RECEIVERS_PER_MERCHANT, MERCHANT_B.id, opts.seed, ownerOf),
     await startChaosReceiver(RECEIVERS_PER_MERCHANT + 1, MERCHANT_B.id, opts.seed, ownerOf, ['request.succeeded']),
   ];
-  const herald = new Herald(await freePort(), dataDir, ledger.url, opts.verbose);
+  // Started again on the same port after every crash.
+  const herald = new Herald(await restartablePort(), dataDir, ledger.url, opts.verbose);
   const broken: string[] = [];
   let exitCode = 1;
   try {
@@ -347,13 +348,20 @@ async function main(): Promise<void> {
     const redriveAt = Math.max(1, Math.floor((0.5 + draw(opts.seed, 'redrive', 0) * 0.1) * opts.requests));
     let submitted = 0;
     let crashes = 0;
+    // The faults run one after another; the first that fails (a restart that never became ready)
+    // ends the run through the `await faultChain` below, and stops the clients at once.
     let faultChain = Promise.resolve();
+    let faultFailed: Error | undefined;
+    const queueFault = (fault: () => Promise<unknown>) => {
+      faultChain = faultChain.then(async () => void (await fault()));
+      faultChain.catch((error: Error) => (faultFailed ??= error));
+    };
     const onSubmitted = () => {
       submitted++;
       while (crashes < crashAt.length && submitted >= crashAt[crashes]!) {
         crashes++;
         const pause = 200 + Math.floor(draw(opts.seed, 'pause', crashes) * 1_500);
-        faultChain = faultChain.then(async () => {
+        queueFault(async () => {
           log(`SIGKILL ${crashes} after ${submitted} submissions`);
           await herald.crash();
           await sleep(pause);
@@ -363,15 +371,17 @@ async function main(): Promise<void> {
       }
       refuseAt.forEach((at, i) => {
         if (submitted === at) {
-          faultChain = faultChain.then(() =>
+          queueFault(async () =>
             herald.up ? herald.call('POST', '/local/faults', MERCHANT_A.key, JSON.stringify({ refuseRequestSendsMs: 3_000 }), { origin: herald.url }).then(() => log(`queue refusing sends (${i + 1})`)) : undefined,
           );
         }
       });
       receivers.forEach((receiver, i) => {
-        if (submitted === downAt[i]) void receiver.down(2_000 + Math.floor(draw(opts.seed, 'downtime', i) * 3_000));
+        if (submitted === downAt[i]) {
+          void receiver.down(2_000 + Math.floor(draw(opts.seed, 'downtime', i) * 3_000)).catch((error: Error) => broken.push(`receiver ${i} did not come back up: ${error.message}`));
+        }
       });
-      if (submitted === redriveAt) faultChain = faultChain.then(() => (herald.up ? redriveWhileFailing(herald.port, 1, broken, log) : undefined));
+      if (submitted === redriveAt) queueFault(async () => (herald.up ? redriveWhileFailing(herald.port, 1, broken, log) : undefined));
     };
 
     // Clients: each takes the next operation, submits until Herald answers 202 (a refused or
@@ -380,6 +390,7 @@ async function main(): Promise<void> {
     const replays: Operation[] = [];
     const submit = async (operation: Operation): Promise<string> => {
       for (let attempt = 1; attempt <= 200; attempt++) {
+        if (faultFailed) throw faultFailed;
         try {
           if (!herald.up) throw new Error('down');
           const answer = await herald.call('POST', '/v1/requests', operation.merchant.key, operation.body, { 'idempotency-key': operation.key });

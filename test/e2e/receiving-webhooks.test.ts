@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { dynamoClient } from '../../lambdas/adapters/aws-clients';
 import { DynamoMerchantStore } from '../../lambdas/adapters/dynamo-merchant-store';
 import { createHeraldClient, type HeraldClient } from '../../lib/client/herald-client';
-import { freePort } from '../../lib/local/free-port';
+import { restartablePort } from '../../lib/local/free-port';
 import type { LocalRuntime } from '../../lib/local/runtime';
 import { eventually, startTestRuntime } from '../support/local-runtime';
 
@@ -53,7 +53,7 @@ beforeAll(async () => {
   const merchant = await merchants.createMerchant({ name: 'Receiver Co' });
   herald = createHeraldClient({ baseUrl: runtime.url, apiKey: (await merchants.createApiKey(merchant.id)).key });
 
-  const port = await freePort();
+  const port = await restartablePort();
   receiverUrl = `http://127.0.0.1:${port}/herald`;
   const registered = await herald.POST('/v1/webhooks', { body: { url: receiverUrl } });
   expect(registered.response.status).toBe(201);

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../lib/local/free-port';
+import { restartablePort } from '../../lib/local/free-port';
 import { startRuntimeProcess, type RuntimeProcess } from '../../bench/chaos/runtime-process';
 import { eventually } from '../support/local-runtime';
 import { startReceiver, type WebhookReceiver } from '../support/webhook-receiver';
@@ -43,7 +43,7 @@ const api = async (method: string, path: string, body?: unknown, headers: Record
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'herald-recovery-'));
-  port = await freePort();
+  port = await restartablePort();
   receiver = await startReceiver(() => (receiverHealthy ? { status: 204 } : { status: 503 }));
 });
 

@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
+import { restartablePort } from '../../lib/local/free-port';
 
 /**
  * The one webhook receiver of the tests, the benchmarks and the chaos run: a real HTTP server on
@@ -130,7 +131,8 @@ export async function startReceiver(options: ReceiverOptions | ReceiverOptions['
   };
 
   let server = createServer(handle);
-  const port = await listen(server, 0);
+  // `down` listens on this port again, so it must be one an outgoing connection cannot take meanwhile.
+  const port = await listen(server, await restartablePort());
   const stopServing = async () => {
     hanging.forEach((res) => res.destroy());
     hanging.clear();
