@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } fro
 import { promisify } from 'node:util';
 import { delimiter, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from './free-port';
+import { restartablePort } from './free-port';
 
 export const PROJECT_ROOT = resolve(__dirname, '..', '..');
 const EMULATOR_DIR = join(PROJECT_ROOT, '.dynamodb-local');
@@ -38,7 +38,8 @@ export async function startDynamoDbLocal(options: { dataDir?: string; heapMb?: n
     throw new LocalSetupError('DynamoDB Local is missing: run `npm ci` (or `node scripts/fetch-dynamodb-local.mjs`) to fetch it');
   }
   const launcher = await compiledLauncher(jar);
-  const port = await freePort();
+  // Bound by a process that takes a second or two to start: a port no outgoing connection can take meanwhile.
+  const port = await restartablePort();
   const storage = options.dataDir ? ['-dbPath', ensureDir(options.dataDir)] : ['-inMemory'];
   const child = spawn(
     'java',

@@ -1,5 +1,3 @@
-import { freePort } from './free-port';
-
 type FauxqsModule = typeof import('fauxqs');
 // fauxqs is ESM-only and exports no `require` entry, so it must be loaded with a real import();
 // hiding it in a Function keeps CommonJS transpilers (ts-jest) from rewriting it into require().
@@ -22,7 +20,8 @@ export async function startFauxqs(): Promise<EmbeddedSqsSns> {
   const { buildApp } = await importEsm('fauxqs');
   // `host` shapes the queue URLs it hands out, as startFauxqs would with the same option.
   const app = buildApp({ logger: false, host: LOOPBACK });
-  await app.listen({ port: await freePort(), host: LOOPBACK });
+  // Port 0: the OS picks it in the same call that binds it, so nothing can take it in between.
+  await app.listen({ port: 0, host: LOOPBACK });
   const address = app.server.address();
   if (!address || typeof address !== 'object') throw new Error('fauxqs did not report the port it listens on');
   return { endpoint: `http://${LOOPBACK}:${address.port}`, stop: async () => void (await app.close()) };

@@ -66,7 +66,13 @@ describe('recovery at start', () => {
       expect(submitted.status).toBe(202);
       ids.push(submitted.body!.id);
     }
+    // A delivery has a record only once its first attempt has ended: a webhook that merely
+    // arrived may still be unrecorded, and on a busy machine the crash would find none pending.
     await eventually(async () => (receiver.received.length >= 3 ? true : undefined), 30_000);
+    await eventually(async () => {
+      const recorded = await api('GET', `/v1/webhooks/${endpoint.body!.id}/deliveries`);
+      return (recorded.body?.data as { state: string; attempts: unknown[] }[] | undefined)?.some((d) => d.state === 'pending' && d.attempts.length > 0) ? true : undefined;
+    }, 30_000);
     await runtime!.crash();
 
     expect(receiver.received.every((hook) => hook.headers['webhook-id'])).toBe(true);
