@@ -23,7 +23,6 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,6 +31,7 @@ import { CHAOS_REQUEST_TYPE } from '../../lib/local/chaos';
 import { restartablePort } from '../../lib/local/free-port';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalEndpoints, type ProvisionedResources } from '../../lib/local/provision';
 import { startReceiver, verifyWebhook, type ReceivedWebhook, type Reply } from '../../test/support/webhook-receiver';
+import { startLedger } from './effect-ledger';
 import { startRuntimeProcess, type RuntimeProcess } from './runtime-process';
 
 const PROJECT_ROOT = resolve(__dirname, '..', '..');
@@ -112,35 +112,6 @@ function options(): Options {
 function draw(seed: number, ...labels: (string | number)[]): number {
   const digest = createHash('sha256').update([seed, ...labels].join(':')).digest();
   return digest.readUInt32BE(0) / 2 ** 32;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The ledger: the outside world the chaos processor acts on. It records every act, so a step
-// done twice shows up as a count of 2 (the processor checks before it acts; the lease must
-// keep two attempts from acting at once).
-
-interface Effect {
-  count: number;
-  readonly requestId: string;
-  readonly step: number;
-  readonly operation: string;
-}
-
-async function startLedger(): Promise<{ url: string; effects: Map<string, Effect>; close(): Promise<void> }> {
-  const effects = new Map<string, Effect>();
-  const server = createServer(async (req, res) => {
-    const match = /^\/effects\/([^/]+)\/(\d+)$/.exec(req.url ?? '');
-    if (!match) return answer(res, 404);
-    const key = `${decodeURIComponent(match[1]!)}/${match[2]}`;
-    if (req.method === 'GET') return answer(res, effects.has(key) ? 200 : 404);
-    const body = JSON.parse(await text(req)) as { operation: string };
-    const existing = effects.get(key);
-    if (existing) existing.count++;
-    else effects.set(key, { count: 1, requestId: decodeURIComponent(match[1]!), step: Number(match[2]), operation: body.operation });
-    answer(res, 201);
-  });
-  const port = await listen(server, 0);
-  return { url: `http://127.0.0.1:${port}`, effects, close: () => close(server) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -631,38 +602,6 @@ async function deadLetterDepths(herald: Herald): Promise<Record<string, number>>
   } finally {
     sqs.destroy();
   }
-}
-
-function answer(res: ServerResponse, status: number): void {
-  res.writeHead(status);
-  res.end();
-}
-
-function text(req: IncomingMessage): Promise<string> {
-  return new Promise((resolveText, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolveText(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      const address = server.address();
-      resolveListen(typeof address === 'object' && address ? address.port : port);
-    });
-  });
-}
-
-function close(server: Server): Promise<void> {
-  return new Promise((resolveClose) => {
-    server.close(() => resolveClose());
-    server.closeAllConnections();
-  });
 }
 
 void main();
