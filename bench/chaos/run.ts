@@ -321,10 +321,10 @@ async function main(): Promise<void> {
     let crashes = 0;
     // The faults run one after another; the first that fails (a restart that never became ready)
     // ends the run through the `await faultChain` below, and stops the clients at once.
-    let faultChain = Promise.resolve();
+    let faultChain: Promise<unknown> = Promise.resolve();
     let faultFailed: Error | undefined;
     const queueFault = (fault: () => Promise<unknown>) => {
-      faultChain = faultChain.then(async () => void (await fault()));
+      faultChain = faultChain.then(fault);
       faultChain.catch((error: Error) => (faultFailed ??= error));
     };
     const onSubmitted = () => {

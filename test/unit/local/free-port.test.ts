@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ephemeralPortRange, restartablePort } from '../../../lib/local/free-port';
@@ -23,6 +23,30 @@ describe('ephemeralPortRange', () => {
   });
 });
 
+const listenOn = (port: number) =>
+  new Promise<Server>((resolve, reject) => {
+    const server = createServer().once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+const closeServer = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()));
+
+describe('why a port listened on again must be outside the ephemeral range', () => {
+  it('an outgoing connection takes its local end from the range, and nobody can listen there while it is open', async () => {
+    const target = await listenOn(0);
+    const socket = connect((target.address() as { port: number }).port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    try {
+      const range = ephemeralPortRange();
+      expect(socket.localPort).toBeGreaterThanOrEqual(range.low);
+      expect(socket.localPort).toBeLessThanOrEqual(range.high);
+      await expect(listenOn(socket.localPort!)).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    } finally {
+      socket.destroy();
+      await closeServer(target);
+    }
+  });
+});
+
 describe('restartablePort', () => {
   it('gives a port below the range when there is room there, and it can be listened on', async () => {
     const range = { low: 32_768, high: 60_999 };
@@ -30,10 +54,7 @@ describe('restartablePort', () => {
       const port = await restartablePort(range);
       expect(port < range.low || port > range.high).toBe(true);
       expect(port).toBeGreaterThanOrEqual(1_024);
-      await new Promise<void>((resolve, reject) => {
-        const server = createServer().once('error', reject);
-        server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
-      });
+      await closeServer(await listenOn(port));
     }
   });
 
